@@ -1,0 +1,100 @@
+"""custbond: customer-retention primitives.
+
+Loyalty points kept as lots (pending, expiring, held, clawed back on returns), with a
+pure core that decides and a thin service that records. See the docs for a tour.
+
+>>> import custbond
+>>> "RetentionService" in custbond.__all__
+True
+"""
+
+from custbond.clock import Clock, FixedClock, SystemClock
+from custbond.commands import (
+    Adjust,
+    CancelRedemption,
+    CaptureHold,
+    PlaceHold,
+    Redeem,
+    ReleaseHold,
+    SaveCustomer,
+)
+from custbond.customers import Birthday, Customer
+from custbond.errors import (
+    CustbondError,
+    HoldAlreadyCaptured,
+    HoldAlreadyReleased,
+    HoldError,
+    HoldExpired,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidInput,
+    NotFound,
+)
+from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
+from custbond.ledger import (
+    Balance,
+    Draw,
+    Entry,
+    EntryKind,
+    ExpiryRounding,
+    Hold,
+    Ledger,
+    Lot,
+    PointsPolicy,
+)
+from custbond.outcome import Outcome
+from custbond.program import CustomerState, Decision, PointsPerSpend, Program
+from custbond.service import RetentionService
+from custbond.storage import LogRecord, MemoryStore, Store, UnitOfWork
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Adjust",
+    "Balance",
+    "Birthday",
+    "CancelRedemption",
+    "CaptureHold",
+    "Clock",
+    "CustbondError",
+    "CustomEvent",
+    "Customer",
+    "CustomerState",
+    "Decision",
+    "Draw",
+    "Entry",
+    "EntryKind",
+    "Event",
+    "ExpiryRounding",
+    "FixedClock",
+    "Hold",
+    "HoldAlreadyCaptured",
+    "HoldAlreadyReleased",
+    "HoldError",
+    "HoldExpired",
+    "IdempotencyConflict",
+    "InsufficientPoints",
+    "InvalidInput",
+    "Ledger",
+    "LineItem",
+    "LogRecord",
+    "Lot",
+    "MemoryStore",
+    "NotFound",
+    "Outcome",
+    "PlaceHold",
+    "PointsPerSpend",
+    "PointsPolicy",
+    "Program",
+    "Purchase",
+    "Redeem",
+    "ReleaseHold",
+    "RetentionService",
+    "Return",
+    "SaveCustomer",
+    "Signup",
+    "Store",
+    "SystemClock",
+    "UnitOfWork",
+    "Visit",
+]

@@ -1,0 +1,167 @@
+"""Validators shared by the value classes. Each raises InvalidInput naming field, value and
+expectation, and returns the (possibly normalised) value so it can serve as a converter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from dateutil import tz
+from dateutil.relativedelta import relativedelta
+
+from custbond._frozen import FrozenMap
+from custbond.errors import InvalidInput
+
+# ISO 4217 currencies whose minor unit is not the usual two digits. Anything else: 2.
+_MINOR_UNITS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}  # fmt: skip
+_CURRENCY = re.compile(r"[A-Z]{3}")
+# Large enough for any real order, small enough that arithmetic stays exact in Decimal's
+# default 28-digit context.
+MAX_AMOUNT = Decimal("1e15")
+
+
+def aware(field: str, value: Any) -> datetime:
+    """A timezone-aware datetime; naive ones are rejected, never assumed to be UTC."""
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, value, "a timezone-aware datetime")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise InvalidInput(field, value, "a timezone-aware datetime (naive datetimes are ambiguous)")
+    return value
+
+
+def optional_aware(field: str, value: Any) -> datetime | None:
+    return None if value is None else aware(field, value)
+
+
+def identifier(field: str, value: Any) -> str:
+    """A non-empty string without surrounding whitespace, at most 200 characters."""
+    if not isinstance(value, str) or not value or value != value.strip() or len(value) > 200:
+        raise InvalidInput(
+            field, value, "a non-empty string of at most 200 characters, not padded with spaces"
+        )
+    return value
+
+
+def optional_text(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(field, value, "a string or None")
+    return value
+
+
+def text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, value, "a string")
+    return value
+
+
+def decimal(field: str, value: Any, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
+    """A finite Decimal (ints and numeric strings are converted exactly; floats never are)."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidInput(field, value, "a Decimal (floats are rejected: they cannot hold money)")
+    if isinstance(value, int):
+        value = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise InvalidInput(field, value, "a decimal number") from None
+    if not isinstance(value, Decimal):
+        raise InvalidInput(field, value, "a Decimal")
+    if not value.is_finite():
+        raise InvalidInput(field, value, "a finite Decimal (not NaN or infinity)")
+    if abs(value) >= MAX_AMOUNT:
+        raise InvalidInput(field, value, f"a Decimal smaller than {MAX_AMOUNT}")
+    if minimum is not None and value < minimum:
+        raise InvalidInput(field, value, f"a Decimal of at least {minimum}")
+    return value
+
+
+def currency(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+        raise InvalidInput(field, value, "an ISO 4217 currency code such as 'USD'")
+    return value
+
+
+def minor_units(code: str) -> int:
+    """How many decimal places an amount in ``code`` may have."""
+    return _MINOR_UNITS.get(code, 2)
+
+
+def money(field: str, amount: Decimal, code: str) -> Decimal:
+    """An amount with no more decimal places than its currency has."""
+    places = minor_units(code)
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite, checked by decimal()
+    if exponent < -places and amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise InvalidInput(field, amount, f"an amount with at most {places} decimal places in {code}")
+    return amount
+
+
+def integer(field: str, value: Any, *, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(field, value, "an int")
+    if minimum is not None and value < minimum:
+        raise InvalidInput(field, value, f"an int of at least {minimum}")
+    return value
+
+
+def positive_int(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidInput(field, value, "a positive int")
+    return value
+
+
+def time_zone(field: str, value: Any) -> str:
+    """An IANA time zone name that dateutil can resolve."""
+    if not isinstance(value, str) or not value or tz.gettz(value) is None:
+        raise InvalidInput(field, value, "an IANA time zone name such as 'Europe/Paris'")
+    return value
+
+
+def tags(field: str, value: Any) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput(field, value, "a collection of non-empty strings")
+    result = frozenset(value)
+    for tag in result:
+        if not isinstance(tag, str) or not tag:
+            raise InvalidInput(field, value, "a collection of non-empty strings")
+    return result
+
+
+def duration(field: str, value: Any) -> relativedelta | timedelta | None:
+    """A positive ``relativedelta`` or ``timedelta`` (or None)."""
+    if value is None:
+        return None
+    if not isinstance(value, relativedelta | timedelta):
+        raise InvalidInput(field, value, "a relativedelta, a timedelta or None")
+    probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
+    if not probe + value > probe:
+        raise InvalidInput(field, value, "a positive duration")
+    return value
+
+
+Scalar = str | int | bool | Decimal | None
+
+
+def scalar_map(field: str, value: Any) -> FrozenMap[str, Any]:
+    """A mapping of non-empty string keys to str, int, bool, Decimal or None (no floats)."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "a mapping of names to str, int, bool or Decimal")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInput(f"{field} key", key, "a non-empty string")
+        if isinstance(item, float) or not isinstance(item, str | int | Decimal | type(None)):
+            raise InvalidInput(f"{field}[{key!r}]", item, "a str, int, bool, Decimal or None")
+        if isinstance(item, Decimal) and not item.is_finite():
+            raise InvalidInput(f"{field}[{key!r}]", item, "a finite Decimal")
+    return value if isinstance(value, FrozenMap) else FrozenMap(value)

@@ -1,0 +1,81 @@
+"""Clocks: the only place custbond reads the time.
+
+The core never reads a clock; it takes ``now`` as an argument. The service asks its
+:class:`Clock`, so tests and simulations inject a :class:`FixedClock` and move it by hand.
+
+>>> from datetime import datetime, timedelta, timezone
+>>> from dateutil.relativedelta import relativedelta
+>>> clock = FixedClock(datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc))
+>>> clock.advance(relativedelta(months=1))
+>>> clock.now()
+datetime.datetime(2026, 2, 28, 9, 0, tzinfo=datetime.timezone.utc)
+>>> clock.advance(timedelta(hours=2))
+>>> clock.now().hour
+11
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from custbond._validate import aware
+from custbond.errors import InvalidInput
+
+__all__ = ["Clock", "FixedClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything that can say what time it is, as an aware ``datetime``."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware."""
+        ...
+
+
+@attrs.frozen
+class SystemClock:
+    """The wall clock, in UTC.
+
+    >>> SystemClock().now().tzinfo is not None
+    True
+    """
+
+    def now(self) -> datetime:
+        """Return the current UTC time."""
+        return datetime.now(UTC)
+
+
+@attrs.define
+class FixedClock:
+    """A clock that stands still until it is moved: for tests, demos and simulations.
+
+    ``at`` must be timezone-aware. The clock never moves backwards.
+    """
+
+    _at: datetime = attrs.field(alias="at", converter=lambda value: aware("at", value))
+
+    def now(self) -> datetime:
+        """Return the time the clock stands at."""
+        return self._at
+
+    def advance(self, delta: timedelta | relativedelta) -> None:
+        """Move the clock forward by ``delta`` (a ``timedelta`` or a ``relativedelta``)."""
+        if not isinstance(delta, timedelta | relativedelta):
+            raise InvalidInput("delta", delta, "a timedelta or a relativedelta")
+        moved: datetime = self._at + delta
+        if moved < self._at:
+            raise InvalidInput("delta", delta, "a duration that moves the clock forward")
+        self._at = moved
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at``, which may not be earlier than where it stands."""
+        at = aware("at", at)
+        if at < self._at:
+            raise InvalidInput("at", at, f"a time not earlier than {self._at.isoformat()}")
+        self._at = at
+

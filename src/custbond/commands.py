@@ -1,0 +1,163 @@
+"""Commands: what a host asks of a customer's points, as values.
+
+The service builds these from its method arguments (``service.redeem(...)`` makes a
+:class:`Redeem`), checks their idempotency keys and keeps them in the event log beside the
+events, so replaying the log replays the commands too. Each knows the key it is
+deduplicated under (:attr:`log_key`): events under their ``id``; redeem, hold and adjust
+under their ``key`` (one command per key); capture and release under the hold they
+resolve; a cancellation under the redemption it cancels.
+
+>>> Redeem(key="r-1", customer_id="c-1", points=100).log_key
+('command', 'r-1')
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from custbond import _validate as v
+from custbond.customers import Customer
+from custbond.errors import InvalidInput
+from custbond.events import Event
+
+__all__ = [
+    "Adjust",
+    "CancelRedemption",
+    "CaptureHold",
+    "Command",
+    "Input",
+    "LogKey",
+    "PlaceHold",
+    "Redeem",
+    "ReleaseHold",
+    "SaveCustomer",
+    "log_key",
+]
+
+LogKey = tuple[str, str]
+
+
+def _key(value: Any) -> str:
+    return v.identifier("key", value)
+
+
+def _customer_id(value: Any) -> str:
+    return v.identifier("customer_id", value)
+
+
+def _reason(value: Any) -> str:
+    return v.identifier("reason", value)
+
+
+@attrs.frozen(kw_only=True)
+class Redeem:
+    """Spend ``points`` now."""
+
+    key: str = attrs.field(converter=_key)
+    customer_id: str = attrs.field(converter=_customer_id)
+    points: int = attrs.field(converter=lambda value: v.positive_int("points", value))
+    reason: str = attrs.field(default="redeemed", converter=_reason)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class PlaceHold:
+    """Reserve ``points`` under ``key`` until ``expires_at`` (the first phase of a checkout)."""
+
+    key: str = attrs.field(converter=_key)
+    customer_id: str = attrs.field(converter=_customer_id)
+    points: int = attrs.field(converter=lambda value: v.positive_int("points", value))
+    expires_at: datetime = attrs.field(converter=lambda value: v.aware("expires_at", value))
+    reason: str = attrs.field(default="held", converter=_reason)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class CaptureHold:
+    """Spend ``points`` of the hold ``hold_key`` (all of it when ``None``); release the rest."""
+
+    hold_key: str = attrs.field(converter=lambda value: v.identifier("hold_key", value))
+    points: int | None = attrs.field(
+        default=None,
+        converter=lambda value: None if value is None else v.positive_int("points", value),
+    )
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("resolve", self.hold_key)
+
+
+@attrs.frozen(kw_only=True)
+class ReleaseHold:
+    """Give the points of the hold ``hold_key`` back."""
+
+    hold_key: str = attrs.field(converter=lambda value: v.identifier("hold_key", value))
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("resolve", self.hold_key)
+
+
+@attrs.frozen(kw_only=True)
+class Adjust:
+    """Add (``points > 0``) or remove (``points < 0``) points by hand, for ``reason``."""
+
+    key: str = attrs.field(converter=_key)
+    customer_id: str = attrs.field(converter=_customer_id)
+    points: int = attrs.field(converter=lambda value: v.integer("points", value))
+    reason: str = attrs.field(converter=_reason)
+
+    @points.validator
+    def _check_points(self, attribute: object, value: int) -> None:
+        if value == 0:
+            raise InvalidInput("points", value, "a non-zero int")
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class CancelRedemption:
+    """Undo the redemption (or captured hold) ``redemption_key``: its points come back."""
+
+    redemption_key: str = attrs.field(
+        converter=lambda value: v.identifier("redemption_key", value)
+    )
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("cancel", self.redemption_key)
+
+
+@attrs.frozen(kw_only=True)
+class SaveCustomer:
+    """Create a customer or replace their profile."""
+
+    customer: Customer
+
+    @property
+    def log_key(self) -> None:
+        return None  # saving the same profile again is a no-op by comparison, not by key
+
+
+Command = Redeem | PlaceHold | CaptureHold | ReleaseHold | Adjust | CancelRedemption | SaveCustomer
+Input = Event | Command
+_COMMANDS = (Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer)
+"""Anything the service accepts and keeps in its event log."""
+
+
+def log_key(item: Input) -> LogKey | None:
+    """The key ``item`` is deduplicated under."""
+    if isinstance(item, _COMMANDS):
+        return item.log_key
+    return ("event", item.id)

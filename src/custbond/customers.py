@@ -1,0 +1,116 @@
+"""Customers and their profiles.
+
+A customer is known by an ``id`` the host chooses. The profile holds what custbond's
+decisions may use: how to reach them, their time zone (for "Tuesday" and quiet hours),
+their birthday, and their preferences.
+
+>>> from custbond import Customer, Birthday
+>>> ada = Customer("c-1", name="Ada", time_zone="Europe/London",
+...                birthday=Birthday(month=2, day=29), tags={"oat-milk"})
+>>> ada.birthday.in_year(2027)
+datetime.date(2027, 2, 28)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import attrs
+
+from custbond import _validate as v
+from custbond._frozen import FrozenMap
+from custbond.errors import InvalidInput
+
+__all__ = ["Birthday", "Customer"]
+
+
+def _birthday_valid(instance: Birthday, attribute: object, value: object) -> None:
+    month, day, year = instance.month, instance.day, instance.year
+    v.integer("birthday.month", month, minimum=1)
+    v.integer("birthday.day", day, minimum=1)
+    if year is not None:
+        v.integer("birthday.year", year, minimum=1)
+    try:
+        # 2000 is a leap year, so 29 February is accepted when the year is unknown.
+        date(2000 if year is None else year, month, day)
+    except ValueError:
+        shown = f"{month:02d}-{day:02d}" if year is None else f"{year}-{month:02d}-{day:02d}"
+        raise InvalidInput("birthday", shown, "a real calendar day") from None
+
+
+@attrs.frozen
+class Birthday:
+    """A birthday: month and day, and the year when the customer shared it.
+
+    29 February is allowed. In years without one, :meth:`in_year` celebrates on
+    28 February, so the customer is never skipped.
+
+    >>> Birthday(month=12, day=31, year=1990).in_year(2026)
+    datetime.date(2026, 12, 31)
+    """
+
+    month: int = attrs.field(validator=_birthday_valid)
+    day: int
+    year: int | None = None
+
+    def in_year(self, year: int) -> date:
+        """The date on which this birthday falls in ``year``."""
+        try:
+            return date(year, self.month, self.day)
+        except ValueError:  # 29 February in a common year
+            return date(year, 2, 28)
+
+
+def _to_birthday(value: Any) -> Birthday | None:
+    if value is None or isinstance(value, Birthday):
+        return value
+    if isinstance(value, date):
+        return Birthday(month=value.month, day=value.day, year=value.year)
+    raise InvalidInput("birthday", value, "a Birthday, a date or None")
+
+
+@attrs.frozen
+class Customer:
+    """A customer and their profile.
+
+    Only ``id`` is required: custbond creates a bare customer the first time an event names
+    one, and the host fills in the profile when it has one.
+
+    >>> Customer("c-2", email="bo@example.com").time_zone is None
+    True
+    """
+
+    id: str = attrs.field(converter=lambda value: v.identifier("id", value))
+    name: str | None = attrs.field(
+        default=None, kw_only=True, converter=lambda value: v.optional_text("name", value)
+    )
+    email: str | None = attrs.field(default=None, kw_only=True)
+    phone: str | None = attrs.field(
+        default=None, kw_only=True, converter=lambda value: v.optional_text("phone", value)
+    )
+    time_zone: str | None = attrs.field(default=None, kw_only=True)
+    birthday: Birthday | None = attrs.field(default=None, kw_only=True, converter=_to_birthday)
+    tags: frozenset[str] = attrs.field(
+        default=frozenset(), kw_only=True, converter=lambda value: v.tags("tags", value)
+    )
+    preferences: Mapping[str, Any] = attrs.field(
+        factory=FrozenMap, kw_only=True,
+        converter=lambda value: v.scalar_map("preferences", value),
+    )  # fmt: skip
+
+    @email.validator
+    def _check_email(self, attribute: object, value: str | None) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or value.count("@") != 1 or " " in value:
+            raise InvalidInput("email", value, "an address like name@example.com, or None")
+        local, domain = value.split("@")
+        if not local or "." not in domain.strip("."):
+            raise InvalidInput("email", value, "an address like name@example.com, or None")
+
+    @time_zone.validator
+    def _check_time_zone(self, attribute: object, value: str | None) -> None:
+        if value is not None:
+            v.time_zone("time_zone", value)

@@ -1,0 +1,206 @@
+"""What customers did: the events a host records.
+
+Every event has an ``id`` (its idempotency key: the same id may be delivered any number of
+times), the ``customer_id`` it is about, and ``at``, the aware time it happened. Events are
+frozen and validated on construction; bad input raises :class:`~custbond.InvalidInput`.
+
+>>> from datetime import datetime, timezone
+>>> from decimal import Decimal
+>>> from custbond import Purchase, LineItem
+>>> order = Purchase(
+...     id="o-1", customer_id="c-1", at=datetime(2026, 3, 2, 8, 15, tzinfo=timezone.utc),
+...     amount=Decimal("9.00"), currency="USD",
+...     items=(LineItem(sku="flat-white", quantity=2, unit_price=Decimal("4.50")),),
+... )
+>>> order.amount
+Decimal('9.00')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from custbond import _validate as v
+from custbond._frozen import FrozenMap
+from custbond.errors import InvalidInput
+
+__all__ = [
+    "CustomEvent",
+    "Event",
+    "LineItem",
+    "Purchase",
+    "Return",
+    "Signup",
+    "Visit",
+]
+
+
+def _id(value: Any) -> str:
+    return v.identifier("id", value)
+
+
+def _customer_id(value: Any) -> str:
+    return v.identifier("customer_id", value)
+
+
+def _at(value: Any) -> datetime:
+    return v.aware("at", value)
+
+
+@attrs.frozen
+class LineItem:
+    """One line of a receipt: ``quantity`` of ``sku`` at ``unit_price`` each.
+
+    >>> LineItem(sku="bagel", quantity=3, unit_price=Decimal("2.10")).total
+    Decimal('6.30')
+    """
+
+    sku: str = attrs.field(converter=lambda value: v.identifier("sku", value))
+    quantity: int = attrs.field(converter=lambda value: v.positive_int("quantity", value))
+    unit_price: Decimal = attrs.field(converter=lambda value: v.decimal("unit_price", value))
+    tags: frozenset[str] = attrs.field(
+        default=frozenset(), converter=lambda value: v.tags("tags", value)
+    )
+
+    @property
+    def total(self) -> Decimal:
+        """``quantity * unit_price``."""
+        return self.quantity * self.unit_price
+
+
+def _items(value: Any) -> tuple[LineItem, ...]:
+    if isinstance(value, LineItem) or not isinstance(value, Iterable):
+        raise InvalidInput("items", value, "a tuple of LineItem")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, LineItem):
+            raise InvalidInput("items", item, "a LineItem")
+    return items
+
+
+def _items_total(items: tuple[LineItem, ...]) -> Decimal:
+    return sum((item.total for item in items), Decimal(0))
+
+
+@attrs.frozen(kw_only=True)
+class Purchase:
+    """A customer bought something.
+
+    ``amount`` is a ``Decimal`` (ints and numeric strings are accepted and converted
+    exactly; floats, NaN, infinities and negative amounts are rejected) in ``currency``,
+    with no more decimal places than the currency has. When ``items`` are given, their
+    totals must add up to ``amount`` exactly.
+    """
+
+    id: str = attrs.field(converter=_id)
+    customer_id: str = attrs.field(converter=_customer_id)
+    at: datetime = attrs.field(converter=_at)
+    amount: Decimal = attrs.field(converter=lambda value: v.decimal("amount", value))
+    currency: str = attrs.field(converter=lambda value: v.currency("currency", value))
+    items: tuple[LineItem, ...] = attrs.field(default=(), converter=_items)
+    channel: str | None = attrs.field(
+        default=None, converter=lambda value: v.optional_text("channel", value)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        v.money("amount", self.amount, self.currency)
+        if self.items and _items_total(self.items) != self.amount:
+            raise InvalidInput(
+                "items",
+                f"{len(self.items)} items totalling {_items_total(self.items)}",
+                f"items whose totals add up to the amount {self.amount}",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Return:
+    """A customer returned (part of) an earlier purchase.
+
+    Give the returned ``amount``, or the returned ``items`` (lines of the original purchase,
+    matched by sku and unit price), or both when they agree. The points the purchase earned
+    are reversed in proportion to the amount returned.
+    """
+
+    id: str = attrs.field(converter=_id)
+    customer_id: str = attrs.field(converter=_customer_id)
+    at: datetime = attrs.field(converter=_at)
+    purchase_id: str = attrs.field(converter=lambda value: v.identifier("purchase_id", value))
+    amount: Decimal | None = attrs.field(
+        default=None,
+        converter=lambda value: None if value is None else v.decimal("amount", value),
+    )
+    items: tuple[LineItem, ...] = attrs.field(default=(), converter=_items)
+
+    def __attrs_post_init__(self) -> None:
+        if self.amount is None and not self.items:
+            raise InvalidInput("amount", None, "a returned amount, or returned items")
+        if self.amount is not None and self.amount == 0:
+            raise InvalidInput("amount", self.amount, "a positive amount")
+        if self.amount is not None and self.items and _items_total(self.items) != self.amount:
+            raise InvalidInput(
+                "items",
+                f"{len(self.items)} items totalling {_items_total(self.items)}",
+                f"items whose totals add up to the amount {self.amount}",
+            )
+
+    @property
+    def returned_amount(self) -> Decimal:
+        """The amount returned: ``amount`` when given, else the total of ``items``."""
+        return self.amount if self.amount is not None else _items_total(self.items)
+
+
+@attrs.frozen(kw_only=True)
+class Visit:
+    """A customer came by (checked in, booked a table, opened the app)."""
+
+    id: str = attrs.field(converter=_id)
+    customer_id: str = attrs.field(converter=_customer_id)
+    at: datetime = attrs.field(converter=_at)
+    location: str | None = attrs.field(
+        default=None, converter=lambda value: v.optional_text("location", value)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Signup:
+    """A customer joined the program."""
+
+    id: str = attrs.field(converter=_id)
+    customer_id: str = attrs.field(converter=_customer_id)
+    at: datetime = attrs.field(converter=_at)
+    channel: str | None = attrs.field(
+        default=None, converter=lambda value: v.optional_text("channel", value)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CustomEvent:
+    """Anything else the host wants rules to see: a ``name`` and scalar ``attributes``.
+
+    >>> CustomEvent(id="e-1", customer_id="c-1", name="review_posted",
+    ...             at=datetime(2026, 3, 2, tzinfo=timezone.utc),
+    ...             attributes={"stars": 5})["stars"]
+    5
+    """
+
+    id: str = attrs.field(converter=_id)
+    customer_id: str = attrs.field(converter=_customer_id)
+    at: datetime = attrs.field(converter=_at)
+    name: str = attrs.field(converter=lambda value: v.identifier("name", value))
+    attributes: Mapping[str, Any] = attrs.field(
+        factory=FrozenMap, converter=lambda value: v.scalar_map("attributes", value)
+    )
+
+    def __getitem__(self, name: str) -> Any:
+        return self.attributes[name]
+
+
+Event = Purchase | Return | Visit | Signup | CustomEvent
+"""Any event a host can record."""
+
+EVENT_TYPES: tuple[type[Any], ...] = (Purchase, Return, Visit, Signup, CustomEvent)

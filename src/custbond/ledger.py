@@ -1,0 +1,766 @@
+"""The points ledger: lots, entries, holds and balances, as pure functions over values.
+
+Every earning is a :class:`Lot` with its own ``available_at`` (pending until a return window
+passes) and ``expires_at``. Every change is an :class:`Entry` that is kept. The
+:class:`Balance` is derived, and always equals the sum of the entries:
+
+- ``sum(entry.points) == balance.total`` (available + pending + held),
+- ``sum(entry.pending) == balance.pending`` and ``sum(entry.held) == balance.held``.
+
+A :class:`Ledger` value holds only what is still live: lots with points left, and open
+holds. Consumed and expired lots leave it (their history is in the entries), so the cost
+of an operation does not grow with the history of the account.
+
+Time-driven changes (pending points clearing, lots expiring, holds expiring) are
+materialised by :func:`settle`, which every operation calls first; a balance read at any
+time projects them without anything having to run. Functions here never read a clock.
+
+>>> from datetime import datetime, timezone
+>>> from dateutil.relativedelta import relativedelta
+>>> t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+>>> ledger, entries = earn(Ledger(), points=40, source="o-1", earned_at=t0,
+...                        available_at=t0, expires_at=t0 + relativedelta(years=1), now=t0)
+>>> ledger, entries = redeem(ledger, points=15, source="r-1", now=t0)
+>>> balance(ledger, t0).available
+25
+"""
+
+from __future__ import annotations
+
+import enum
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import attrs
+from dateutil import tz
+from dateutil.relativedelta import relativedelta
+
+from custbond import _validate as v
+from custbond._frozen import FrozenMap
+from custbond.errors import InsufficientPoints, InvalidInput
+
+__all__ = [
+    "Balance",
+    "Draw",
+    "Entry",
+    "EntryKind",
+    "ExpiryRounding",
+    "Hold",
+    "Ledger",
+    "Lot",
+    "PointsPolicy",
+    "adjust",
+    "balance",
+    "capture",
+    "earn",
+    "place_hold",
+    "redeem",
+    "release",
+    "restore",
+    "reverse",
+    "settle",
+]
+
+# Sorts after every real expiry: lots that never expire are spent last.
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+class ExpiryRounding(enum.StrEnum):
+    """Round an expiry up to the end of a calendar period in the program's time zone.
+
+    "Points are valid through the end of the month": ``ExpiryRounding.MONTH``.
+    """
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class EntryKind(enum.StrEnum):
+    """What an entry records. The sign conventions are in :class:`Entry`."""
+
+    EARNED = "earned"
+    CLEARED = "cleared"  # pending points became available
+    REDEEMED = "redeemed"
+    EXPIRED = "expired"
+    REVERSED = "reversed"  # clawed back by a return
+    SHORTFALL = "shortfall"  # a reversal that found too few points left to take back
+    ADJUSTED = "adjusted"
+    HELD = "held"
+    CAPTURED = "captured"
+    RELEASED = "released"
+    RESTORED = "restored"  # a cancelled redemption gave its points back
+    REPAID = "repaid"  # new points paid off a negative balance
+
+
+def _optional_rounding(value: Any) -> ExpiryRounding | None:
+    if value is None:
+        return None
+    try:
+        return ExpiryRounding(value)
+    except ValueError:
+        raise InvalidInput("expire_at_end_of", value, "'day', 'month', 'year' or None") from None
+
+
+@attrs.frozen
+class PointsPolicy:
+    """How points behave once earned.
+
+    - ``expire_after``: how long a lot lives (a ``relativedelta`` such as
+      ``relativedelta(months=12)``, or a ``timedelta``); ``None``: points never expire.
+    - ``expire_at_end_of``: round each expiry up to the end of that ``"day"``, ``"month"``
+      or ``"year"`` in the program's time zone ("valid through the end of the month").
+    - ``pending_for``: how long earned points stay pending (the return window) before they
+      can be spent; ``None``: available at once.
+    - ``allow_negative``: whether clawing back points already spent may take the balance
+      below zero. Otherwise the shortfall is recorded as an entry and forgiven.
+
+    Points are whole numbers; money converts to points rounding down.
+
+    >>> policy = PointsPolicy(expire_after=relativedelta(months=12),
+    ...                       expire_at_end_of="month", pending_for=relativedelta(days=14))
+    >>> earned = datetime(2026, 1, 15, 10, tzinfo=timezone.utc)
+    >>> policy.expires_at(earned, tz.UTC)
+    datetime.datetime(2027, 2, 1, 0, 0, tzinfo=tzutc())
+    """
+
+    expire_after: relativedelta | timedelta | None = attrs.field(
+        default=None, kw_only=True, converter=lambda value: v.duration("expire_after", value)
+    )
+    pending_for: relativedelta | timedelta | None = attrs.field(
+        default=None, kw_only=True, converter=lambda value: v.duration("pending_for", value)
+    )
+    allow_negative: bool = attrs.field(default=False, kw_only=True)
+    expire_at_end_of: ExpiryRounding | None = attrs.field(
+        default=None, kw_only=True, converter=_optional_rounding
+    )
+
+    @allow_negative.validator
+    def _check_allow_negative(self, attribute: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidInput("allow_negative", value, "True or False")
+
+    def __attrs_post_init__(self) -> None:
+        if self.expire_at_end_of is not None and self.expire_after is None:
+            raise InvalidInput(
+                "expire_at_end_of", str(self.expire_at_end_of), "None when expire_after is None"
+            )
+
+    def available_at(self, earned_at: datetime) -> datetime:
+        """When points earned at ``earned_at`` stop being pending."""
+        return earned_at if self.pending_for is None else earned_at + self.pending_for
+
+    def expires_at(self, earned_at: datetime, zone: tz.tzfile | Any) -> datetime | None:
+        """The first instant at which points earned at ``earned_at`` are no longer valid."""
+        if self.expire_after is None:
+            return None
+        expires: datetime = earned_at + self.expire_after
+        if self.expire_at_end_of is None:
+            return expires
+        local = expires.astimezone(zone)
+        day = local.date()
+        if local.timetz().replace(tzinfo=None) == time(0) and self.expire_at_end_of is (
+            ExpiryRounding.DAY
+        ):
+            return expires  # already at a day boundary
+        if self.expire_at_end_of is ExpiryRounding.DAY:
+            boundary = day + timedelta(days=1)
+        elif self.expire_at_end_of is ExpiryRounding.MONTH:
+            boundary = day.replace(day=1) + relativedelta(months=1)
+        else:
+            boundary = day.replace(month=1, day=1) + relativedelta(years=1)
+        start = datetime.combine(boundary, time(0), tzinfo=zone)
+        return tz.resolve_imaginary(start)  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Lot:
+    """Points earned together: ``points`` at first, ``remaining`` now.
+
+    ``seq`` identifies the lot within its customer's ledger. The lot can be spent from
+    ``available_at`` (inclusive) until ``expires_at`` (exclusive; ``None`` never expires).
+    """
+
+    seq: int
+    source: str
+    points: int
+    remaining: int
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime | None
+
+    def is_pending(self, at: datetime) -> bool:
+        """Whether the lot is still waiting for its return window to pass at ``at``."""
+        return self.available_at > at
+
+
+@attrs.frozen
+class Draw:
+    """``points`` taken from (or given back to) ``lot``, as the lot was when drawn."""
+
+    lot: Lot
+    points: int
+
+
+@attrs.frozen
+class Entry:
+    """One kept change to a customer's points.
+
+    ``points`` is the signed change to the total (available + pending + held); ``pending``
+    and ``held`` are the signed changes to those parts. So a hold moves points
+    (``points=0, held=+n``), a capture spends them (``points=-n, held=-n``) and pending
+    points clearing is ``points=0, pending=-n``. ``source`` is the key of the event or
+    command that caused the change (for time-driven entries, of the lot or hold concerned),
+    ``draws`` the lots it took points from or gave points back to.
+    """
+
+    seq: int
+    kind: EntryKind
+    at: datetime
+    points: int
+    source: str
+    reason: str
+    pending: int = 0
+    held: int = 0
+    draws: tuple[Draw, ...] = ()
+    uncollected: int = 0  # for SHORTFALL: the points that could not be taken back
+    hold_key: str | None = None
+
+
+@attrs.frozen
+class Hold:
+    """An open reservation of ``points`` under ``key``, until ``expires_at``."""
+
+    key: str
+    points: int
+    draws: tuple[Draw, ...]
+    placed_at: datetime
+    expires_at: datetime
+
+
+@attrs.frozen
+class Balance:
+    """A customer's points at one moment.
+
+    ``available`` can be spent now; ``pending`` waits for the return window; ``held`` is
+    reserved by open holds. ``expiring_points`` of the available points expire at
+    ``expiring_at`` (the soonest expiry), if any. The lifetime counters add up:
+    ``total == earned + adjusted - redeemed - expired - reversed``.
+    """
+
+    available: int
+    pending: int
+    held: int
+    expiring_at: datetime | None
+    expiring_points: int
+    earned: int
+    redeemed: int
+    expired: int
+    reversed: int
+    adjusted: int
+
+    @property
+    def total(self) -> int:
+        """Everything the customer holds: available + pending + held."""
+        return self.available + self.pending + self.held
+
+
+def _pending_key(lot: Lot) -> tuple[datetime, int]:
+    return (lot.available_at, lot.seq)
+
+
+def _available_key(lot: Lot) -> tuple[datetime, int]:
+    return (lot.expires_at or _NEVER, lot.seq)
+
+
+@attrs.frozen
+class Ledger:
+    """The live part of one customer's points: lots with points left, open holds, totals.
+
+    A ledger is a value: every operation returns a new one along with the entries it
+    wrote. ``next_due_at`` is the soonest time at which something clears or expires.
+    """
+
+    pending_lots: tuple[Lot, ...] = ()  # ordered by (available_at, seq)
+    available_lots: tuple[Lot, ...] = ()  # ordered by (expires_at, seq): spent first first
+    holds: FrozenMap[str, Hold] = attrs.field(factory=FrozenMap)
+    total: int = 0
+    pending: int = 0
+    held: int = 0
+    debt: int = 0  # points owed after a clawback went below zero
+    earned: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    reversed: int = 0
+    adjusted: int = 0
+    next_seq: int = 1  # of the next entry
+    next_lot: int = 1  # seq of the next lot
+    next_due_at: datetime | None = None
+
+    @property
+    def available(self) -> int:
+        """Points that can be spent now (negative while a debt is owed)."""
+        return self.total - self.pending - self.held
+
+
+class _Work:
+    """A private, mutable working copy of a ledger for one operation.
+
+    Public functions build one, change it, and return a new frozen Ledger, so they stay
+    pure to their callers while the steps inside read as plain statements.
+    """
+
+    def __init__(self, ledger: Ledger, now: datetime) -> None:
+        self.base = ledger
+        self.now = now
+        # Entries written while settling are stamped no earlier than the last one, so a
+        # statement reads in time order even when given-back points expire at once.
+        self.cursor: datetime | None = None
+        self.pending_lots = list(ledger.pending_lots)
+        self.available_lots = list(ledger.available_lots)
+        self.holds = dict(ledger.holds)
+        self.total = ledger.total
+        self.pending = ledger.pending
+        self.held = ledger.held
+        self.debt = ledger.debt
+        self.earned = ledger.earned
+        self.redeemed = ledger.redeemed
+        self.expired = ledger.expired
+        self.reversed = ledger.reversed
+        self.adjusted = ledger.adjusted
+        self.next_seq = ledger.next_seq
+        self.next_lot = ledger.next_lot
+        self.entries: list[Entry] = []
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def write(self, kind: EntryKind, at: datetime, points: int, source: str, reason: str,
+              **extra: Any) -> Entry:  # fmt: skip
+        entry = Entry(self.next_seq, kind, at, points, source, reason, **extra)
+        self.next_seq += 1
+        self.total += points
+        self.pending += entry.pending
+        self.held += entry.held
+        self.entries.append(entry)
+        return entry
+
+    def finish(self) -> tuple[Ledger, tuple[Entry, ...]]:
+        holds = self.holds
+        candidates = [hold.expires_at for hold in holds.values()]
+        if self.pending_lots:
+            candidates.append(self.pending_lots[0].available_at)
+            candidates.extend(lot.expires_at for lot in self.pending_lots if lot.expires_at)
+        if self.available_lots and self.available_lots[0].expires_at is not None:
+            candidates.append(self.available_lots[0].expires_at)
+        ledger = Ledger(
+            pending_lots=tuple(self.pending_lots),
+            available_lots=tuple(self.available_lots),
+            holds=self.base.holds if holds == self.base.holds else FrozenMap(holds),
+            total=self.total,
+            pending=self.pending,
+            held=self.held,
+            debt=self.debt,
+            earned=self.earned,
+            redeemed=self.redeemed,
+            expired=self.expired,
+            reversed=self.reversed,
+            adjusted=self.adjusted,
+            next_seq=self.next_seq,
+            next_lot=self.next_lot,
+            next_due_at=min(candidates) if candidates else None,
+        )
+        return ledger, tuple(self.entries)
+
+    # -- lots ----------------------------------------------------------------------------
+
+    @property
+    def available(self) -> int:
+        return self.total - self.pending - self.held
+
+    def add_lot(self, lot: Lot) -> None:
+        if lot.available_at > self.now:
+            insort(self.pending_lots, lot, key=_pending_key)
+        else:
+            insort(self.available_lots, lot, key=_available_key)
+
+    def draw(self, points: int) -> list[Draw]:
+        """Take up to ``points`` from available lots, soonest expiry first."""
+        draws: list[Draw] = []
+        lots = self.available_lots
+        taken = 0
+        index = 0
+        while taken < points and index < len(lots):
+            lot = lots[index]
+            take = min(lot.remaining, points - taken)
+            draws.append(Draw(lot, take))
+            taken += take
+            if take == lot.remaining:
+                index += 1
+            else:
+                lots[index] = attrs.evolve(lot, remaining=lot.remaining - take)
+        del lots[:index]
+        return draws
+
+    def take_from(self, lot: Lot, points: int) -> tuple[Draw, bool] | None:
+        """Take up to ``points`` from the live copy of ``lot``; say if it was pending."""
+        for pending, lots, key in (
+            (True, self.pending_lots, _pending_key),
+            (False, self.available_lots, _available_key),
+        ):
+            index = bisect_left(lots, key(lot), key=key)
+            if index < len(lots) and lots[index].seq == lot.seq:
+                live = lots[index]
+                take = min(live.remaining, points)
+                if take == live.remaining:
+                    del lots[index]
+                else:
+                    lots[index] = attrs.evolve(live, remaining=live.remaining - take)
+                return Draw(live, take), pending
+        return None
+
+    def give_back(self, draws: Iterable[Draw]) -> None:
+        """Return drawn points to their lots, recreating lots that had been emptied."""
+        for draw in draws:
+            lots = self.available_lots
+            index = bisect_left(lots, _available_key(draw.lot), key=_available_key)
+            if index < len(lots) and lots[index].seq == draw.lot.seq:
+                lots[index] = attrs.evolve(lots[index], remaining=lots[index].remaining + draw.points)
+            else:
+                lots.insert(index, attrs.evolve(draw.lot, remaining=draw.points))
+
+    def repay(self, at: datetime) -> None:
+        """Let newly available points pay off a debt left by a clawback."""
+        if self.debt <= 0 or not self.available_lots:
+            return
+        draws = self.draw(self.debt)
+        paid = sum(draw.points for draw in draws)
+        self.debt -= paid
+        # The points leave the lots and the debt shrinks by as much: the total stays.
+        self.write(EntryKind.REPAID, at, 0, "debt", "paid off a negative balance",
+                   draws=tuple(draws))  # fmt: skip
+
+    # -- holds ---------------------------------------------------------------------------
+
+    def release_hold(self, hold: Hold, draws: Sequence[Draw], at: datetime, reason: str) -> None:
+        points = sum(draw.points for draw in draws)
+        if points:
+            self.give_back(draws)
+            self.write(EntryKind.RELEASED, at, 0, hold.key, reason, held=-points,
+                       draws=tuple(draws), hold_key=hold.key)  # fmt: skip
+
+
+# -- time ----------------------------------------------------------------------------------
+
+
+def _settle(work: _Work, now: datetime) -> None:
+    """Materialise, in time order, everything that became due up to ``now``."""
+    while True:
+        when: datetime | None = None
+        action: tuple[str, Any] | None = None
+        # At equal times: expired holds go back first, then pending points clear, then
+        # lots expire, so that points given back at the moment their lot expires expire.
+        for hold in work.holds.values():
+            if hold.expires_at <= now and (when is None or hold.expires_at < when):
+                when, action = hold.expires_at, ("hold", hold)
+        if work.pending_lots:
+            lot = work.pending_lots[0]
+            if lot.available_at <= now and (when is None or lot.available_at < when):
+                when, action = lot.available_at, ("clear", lot)
+            for lot in work.pending_lots:
+                expiry = lot.expires_at
+                if expiry is not None and expiry <= now and (when is None or expiry < when):
+                    when, action = expiry, ("expire_pending", lot)
+        if work.available_lots:
+            lot = work.available_lots[0]
+            expiry = lot.expires_at
+            if expiry is not None and expiry <= now and (when is None or expiry < when):
+                when, action = expiry, ("expire", lot)
+        if action is None or when is None:
+            return
+        if work.cursor is not None and when < work.cursor:
+            when = work.cursor
+        work.cursor = when
+        kind, item = action
+        if kind == "hold":
+            del work.holds[item.key]
+            work.release_hold(item, item.draws, when, "hold expired")
+        elif kind == "clear":
+            work.pending_lots.pop(0)
+            insort(work.available_lots, item, key=_available_key)
+            work.write(EntryKind.CLEARED, when, 0, item.source,
+                       "return window passed", pending=-item.remaining,
+                       draws=(Draw(item, item.remaining),))  # fmt: skip
+            work.repay(when)
+        elif kind == "expire_pending":
+            work.pending_lots.remove(item)
+            _expire(work, item, when, pending=True)
+        else:
+            work.available_lots.pop(0)
+            _expire(work, item, when, pending=False)
+
+
+def _expire(work: _Work, lot: Lot, at: datetime, *, pending: bool) -> None:
+    work.expired += lot.remaining
+    work.write(EntryKind.EXPIRED, at, -lot.remaining, lot.source, "points expired",
+               pending=-lot.remaining if pending else 0,
+               draws=(Draw(lot, lot.remaining),))  # fmt: skip
+
+
+def _run(ledger: Ledger, now: datetime) -> _Work:
+    work = _Work(ledger, now)
+    _settle(work, now)
+    work.cursor = None  # the operation itself is stamped with its own time
+    return work
+
+
+def _done(work: _Work) -> tuple[Ledger, tuple[Entry, ...]]:
+    # Settle again: the operation may have added lots already due (a late-recorded
+    # purchase, points given back to a lot that has expired meanwhile).
+    if work.entries:
+        work.cursor = work.entries[-1].at
+    _settle(work, work.now)
+    return work.finish()
+
+
+def settle(ledger: Ledger, now: datetime) -> tuple[Ledger, tuple[Entry, ...]]:
+    """Materialise what became due up to ``now``: clearing, expiry, expired holds.
+
+    Costs nothing when nothing is due (``ledger.next_due_at`` says when something is).
+    """
+    if ledger.next_due_at is None or ledger.next_due_at > now:
+        return ledger, ()
+    return _done(_run(ledger, now))
+
+
+def balance(ledger: Ledger, at: datetime) -> Balance:
+    """The balance at ``at``, with anything due by then projected (nothing is stored).
+
+    ``at`` is meant to be now or later ("what will I have at the end of the month?");
+    lots already expired or cleared in ``ledger`` stay so.
+    """
+    ledger, _ = settle(ledger, at)
+    expiring_at = None
+    expiring_points = 0
+    if ledger.available_lots and ledger.available_lots[0].expires_at is not None:
+        expiring_at = ledger.available_lots[0].expires_at
+        for lot in ledger.available_lots:
+            if lot.expires_at != expiring_at:
+                break
+            expiring_points += lot.remaining
+    return Balance(
+        available=ledger.available,
+        pending=ledger.pending,
+        held=ledger.held,
+        expiring_at=expiring_at,
+        expiring_points=expiring_points,
+        earned=ledger.earned,
+        redeemed=ledger.redeemed,
+        expired=ledger.expired,
+        reversed=ledger.reversed,
+        adjusted=ledger.adjusted,
+    )
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+def _require_spendable(work: _Work, points: int, customer_id: str, *, may_owe: bool) -> None:
+    if points > work.available and not may_owe:
+        raise InsufficientPoints(customer_id, requested=points, available=max(work.available, 0))
+
+
+def earn(ledger: Ledger, *, points: int, source: str, earned_at: datetime,
+         available_at: datetime, expires_at: datetime | None, now: datetime,
+         reason: str = "earned") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Add a lot of ``points`` earned by ``source``."""
+    v.positive_int("points", points)
+    work = _run(ledger, now)
+    lot = Lot(work.next_lot, source, points, points, earned_at, available_at, expires_at)
+    work.next_lot += 1
+    pending = points if available_at > now else 0
+    work.add_lot(lot)
+    work.earned += points
+    work.write(EntryKind.EARNED, earned_at, points, source, reason, pending=pending,
+               draws=(Draw(lot, points),))  # fmt: skip
+    if not pending:
+        work.repay(earned_at)
+    return _done(work)
+
+
+def redeem(ledger: Ledger, *, points: int, source: str, now: datetime,
+           reason: str = "redeemed", customer_id: str = "") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Spend ``points`` from the available lots that expire soonest.
+
+    Raises :class:`~custbond.InsufficientPoints` (and changes nothing) when there are not
+    enough available points.
+    """
+    v.positive_int("points", points)
+    work = _run(ledger, now)
+    _require_spendable(work, points, customer_id, may_owe=False)
+    draws = work.draw(points)
+    work.redeemed += points
+    work.write(EntryKind.REDEEMED, now, -points, source, reason, draws=tuple(draws))
+    return _done(work)
+
+
+def restore(ledger: Ledger, *, draws: Sequence[Draw], source: str, now: datetime,
+            reason: str = "redemption cancelled") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Give redeemed points back to the lots they came from, with their original expiry.
+
+    Points whose lot has expired meanwhile expire again at once.
+    """
+    work = _run(ledger, now)
+    points = sum(draw.points for draw in draws)
+    if points:
+        work.give_back(draws)
+        work.redeemed -= points
+        work.write(EntryKind.RESTORED, now, points, source, reason, draws=tuple(draws))
+        work.repay(now)
+    return _done(work)
+
+
+def adjust(ledger: Ledger, *, points: int, source: str, now: datetime, reason: str,
+           expires_at: datetime | None, allow_negative: bool = False,
+           customer_id: str = "") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Add points (a new lot, available at once) or take them away (like a redemption).
+
+    Taking more than is available raises :class:`~custbond.InsufficientPoints` unless
+    ``allow_negative``, in which case the rest is owed.
+    """
+    v.integer("points", points)
+    if points == 0:
+        raise InvalidInput("points", points, "a non-zero int")
+    work = _run(ledger, now)
+    if points > 0:
+        lot = Lot(work.next_lot, source, points, points, now, now, expires_at)
+        work.next_lot += 1
+        work.add_lot(lot)
+        work.adjusted += points
+        work.write(EntryKind.ADJUSTED, now, points, source, reason, draws=(Draw(lot, points),))
+        work.repay(now)
+    else:
+        wanted = -points
+        _require_spendable(work, wanted, customer_id, may_owe=allow_negative)
+        draws = work.draw(wanted)
+        work.debt += wanted - sum(draw.points for draw in draws)
+        work.adjusted += points
+        work.write(EntryKind.ADJUSTED, now, points, source, reason, draws=tuple(draws))
+    return _done(work)
+
+
+def reverse(ledger: Ledger, *, points: int, lots: Sequence[Lot], source: str, at: datetime,
+            now: datetime, allow_negative: bool,
+            reason: str = "returned") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Claw back ``points`` earned by ``lots`` (a purchase's), pending points first.
+
+    What those lots no longer hold is taken from other available lots, then other pending
+    ones. If still short, the balance goes negative when ``allow_negative``; otherwise the
+    shortfall is recorded in a SHORTFALL entry and forgiven.
+    """
+    v.positive_int("points", points)
+    work = _run(ledger, now)
+    draws: list[Draw] = []
+    from_pending = 0
+    wanted = points
+    own = sorted(lots, key=lambda lot: not lot.is_pending(now))  # pending first
+    for lot in own:
+        if wanted == 0:
+            break
+        taken = work.take_from(lot, wanted)
+        if taken is not None and taken[0].points:
+            draws.append(taken[0])
+            wanted -= taken[0].points
+            from_pending += taken[0].points if taken[1] else 0
+    if wanted:
+        others = work.draw(wanted)
+        draws.extend(others)
+        wanted -= sum(draw.points for draw in others)
+    while wanted and work.pending_lots:
+        taken = work.take_from(work.pending_lots[0], wanted)
+        assert taken is not None
+        draws.append(taken[0])
+        wanted -= taken[0].points
+        from_pending += taken[0].points
+    collected = points - wanted
+    if wanted and allow_negative:
+        work.debt += wanted
+        collected = points
+    work.reversed += collected
+    work.write(EntryKind.REVERSED, at, -collected, source, reason, pending=-from_pending,
+               draws=tuple(draws))  # fmt: skip
+    if wanted and not allow_negative:
+        work.write(EntryKind.SHORTFALL, at, 0, source,
+                   "points already spent; the rest could not be taken back",
+                   uncollected=wanted)  # fmt: skip
+    return _done(work)
+
+
+def place_hold(ledger: Ledger, *, key: str, points: int, expires_at: datetime, now: datetime,
+               customer_id: str = "", reason: str = "held") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Reserve ``points`` of the available points under ``key`` until ``expires_at``."""
+    v.positive_int("points", points)
+    if expires_at <= now:
+        raise InvalidInput("expires_at", expires_at, f"a time after now ({now.isoformat()})")
+    if key in ledger.holds:
+        raise InvalidInput("key", key, "a key that names no open hold")
+    work = _run(ledger, now)
+    _require_spendable(work, points, customer_id, may_owe=False)
+    draws = tuple(work.draw(points))
+    work.holds[key] = Hold(key, points, draws, now, expires_at)
+    work.write(EntryKind.HELD, now, 0, key, reason, held=points, draws=draws, hold_key=key)
+    return _done(work)
+
+
+def _split(draws: Sequence[Draw], points: int) -> tuple[list[Draw], list[Draw]]:
+    """Split ``draws`` into the first ``points`` worth and the rest."""
+    first: list[Draw] = []
+    rest: list[Draw] = []
+    left = points
+    for draw in draws:
+        if left >= draw.points:
+            first.append(draw)
+            left -= draw.points
+        elif left > 0:
+            first.append(Draw(draw.lot, left))
+            rest.append(Draw(draw.lot, draw.points - left))
+            left = 0
+        else:
+            rest.append(draw)
+    return first, rest
+
+
+def capture(ledger: Ledger, *, key: str, points: int, now: datetime,
+            reason: str = "captured") -> tuple[Ledger, tuple[Entry, ...], tuple[Draw, ...]]:  # fmt: skip
+    """Spend ``points`` (at most what is held) of the open hold ``key``; release the rest.
+
+    Returns the new ledger, the entries, and the draws that were spent (so the capture can
+    be cancelled like a redemption).
+    """
+    work = _run(ledger, now)
+    hold = work.holds.get(key)
+    if hold is None:
+        raise InvalidInput("key", key, "the key of an open hold")
+    v.positive_int("points", points)
+    if points > hold.points:
+        raise InvalidInput("points", points, f"at most the {hold.points} points held")
+    del work.holds[key]
+    spent, rest = _split(hold.draws, points)
+    work.redeemed += points
+    work.write(EntryKind.CAPTURED, now, -points, key, reason, held=-points,
+               draws=tuple(spent), hold_key=key)  # fmt: skip
+    work.release_hold(hold, rest, now, "rest of the hold released on capture")
+    ledger, entries = _done(work)
+    return ledger, entries, tuple(spent)
+
+
+def release(ledger: Ledger, *, key: str, now: datetime,
+            reason: str = "released") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+    """Give the points of the open hold ``key`` back to the lots they came from."""
+    work = _run(ledger, now)
+    hold = work.holds.pop(key, None)
+    if hold is None:
+        raise InvalidInput("key", key, "the key of an open hold")
+    work.release_hold(hold, hold.draws, now, reason)
+    return _done(work)

@@ -1,0 +1,406 @@
+"""The program: a retention policy as a value, and the pure functions that run it.
+
+``Program.decide(state, item, now)`` looks at one customer's state and one event or
+command and returns a :class:`Decision`: the effects to carry out and a trace that says
+why. ``Program.apply(state, decision, now)`` carries them out and returns the new state
+and the ledger entries written. Neither reads a clock nor touches storage, which is what
+makes replay, simulation and property tests cheap.
+
+>>> from datetime import datetime, timezone
+>>> from decimal import Decimal
+>>> from custbond import Customer, Program, PointsPerSpend, Purchase
+>>> program = Program(earn=PointsPerSpend(points=2, per=Decimal("1")))
+>>> now = datetime(2026, 5, 1, 9, tzinfo=timezone.utc)
+>>> state = CustomerState(Customer("c-1"))
+>>> order = Purchase(id="o-1", customer_id="c-1", at=now, amount=Decimal("4.50"),
+...                  currency="USD")
+>>> decision = program.decide(state, order, now)
+>>> print(decision.trace[0])
+earned 9 points: 2 per 1 USD on 4.50 USD, rounded down
+>>> state, entries = program.apply(state, decision, now)
+>>> state.ledger.available
+9
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+import attrs
+from dateutil import tz
+
+from custbond import _validate as v
+from custbond import ledger as L
+from custbond.commands import (
+    Adjust,
+    CancelRedemption,
+    CaptureHold,
+    Input,
+    PlaceHold,
+    Redeem,
+    ReleaseHold,
+    SaveCustomer,
+)
+from custbond.customers import Customer
+from custbond.errors import (
+    HoldAlreadyCaptured,
+    HoldAlreadyReleased,
+    HoldExpired,
+    InsufficientPoints,
+    InvalidInput,
+)
+from custbond.events import CustomEvent, Purchase, Return, Signup, Visit
+from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
+from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+
+__all__ = [
+    "AdjustPoints",
+    "CapturePoints",
+    "CustomerState",
+    "Decision",
+    "EarnPoints",
+    "Effect",
+    "HoldPoints",
+    "PointsPerSpend",
+    "Program",
+    "RedeemPoints",
+    "ReleasePoints",
+    "RestorePoints",
+    "ReversePoints",
+    "UpdateProfile",
+]
+
+
+@attrs.frozen
+class PointsPerSpend:
+    """Earn ``points`` for every ``per`` of money spent, in proportion, rounded down.
+
+    ``PointsPerSpend(points=1, per=Decimal("1"))`` gives 4 points for 4.99; ``points=10,
+    per=Decimal("5")`` gives 14 points for 7.00 (7 x 10 / 5).
+
+    >>> PointsPerSpend(points=10, per=Decimal("5")).points_for(Decimal("7.00"))
+    14
+    """
+
+    points: int = attrs.field(
+        default=1, kw_only=True, converter=lambda value: v.positive_int("points", value)
+    )
+    per: Decimal = attrs.field(
+        default=Decimal(1), kw_only=True, converter=lambda value: v.decimal("per", value)
+    )
+
+    @per.validator
+    def _check_per(self, attribute: object, value: Decimal) -> None:
+        if value <= 0:
+            raise InvalidInput("per", value, "a positive Decimal")
+
+    def points_for(self, amount: Decimal) -> int:
+        """Points for ``amount``: ``amount * points / per``, rounded down to a whole point."""
+        return int((amount * self.points / self.per).to_integral_value(ROUND_FLOOR))
+
+
+@attrs.frozen
+class CustomerState:
+    """What decisions need to know about one customer: the profile and the points."""
+
+    customer: Customer
+    ledger: Ledger = attrs.field(factory=Ledger)
+
+    @property
+    def id(self) -> str:
+        return self.customer.id
+
+
+# -- effects: what a decision asks to be done ----------------------------------------------
+
+
+@attrs.frozen
+class EarnPoints:
+    """Add a lot of ``points`` earned by ``source``."""
+
+    points: int
+    source: str
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime | None
+    reason: str = "earned"
+
+
+@attrs.frozen
+class ReversePoints:
+    """Claw back ``points`` earned by ``lots``, because of the return ``source``."""
+
+    points: int
+    lots: tuple[Lot, ...]
+    source: str
+    at: datetime
+    reason: str = "returned"
+
+
+@attrs.frozen
+class RedeemPoints:
+    points: int
+    key: str
+    reason: str = "redeemed"
+
+
+@attrs.frozen
+class AdjustPoints:
+    points: int
+    key: str
+    reason: str
+    expires_at: datetime | None
+
+
+@attrs.frozen
+class HoldPoints:
+    key: str
+    points: int
+    expires_at: datetime
+    reason: str = "held"
+
+
+@attrs.frozen
+class CapturePoints:
+    key: str
+    points: int
+
+
+@attrs.frozen
+class ReleasePoints:
+    key: str
+
+
+@attrs.frozen
+class RestorePoints:
+    """Give back the points of the cancelled redemption ``key``."""
+
+    key: str
+    draws: tuple[Draw, ...]
+
+
+@attrs.frozen
+class UpdateProfile:
+    customer: Customer
+
+
+Effect = (
+    EarnPoints | ReversePoints | RedeemPoints | AdjustPoints | HoldPoints | CapturePoints
+    | ReleasePoints | RestorePoints | UpdateProfile
+)  # fmt: skip
+
+
+@attrs.frozen
+class Decision:
+    """Effects to carry out, and a human-readable trace of why.
+
+    A decision with no effects is an explicit "nothing to do"; its trace says why.
+    """
+
+    effects: tuple[Effect, ...] = ()
+    trace: tuple[str, ...] = ()
+
+
+Reference = PurchaseRecord | HoldRecord | RedemptionRecord | None
+
+
+@attrs.frozen
+class Program:
+    """A retention policy: the currency and time zone it runs in, how points are earned
+    and how they behave.
+
+    ``time_zone`` (IANA) is where "end of the month" is reckoned. Events in another
+    currency than ``currency`` are rejected.
+    """
+
+    points: PointsPolicy = attrs.field(factory=PointsPolicy, kw_only=True)
+    earn: PointsPerSpend = attrs.field(factory=PointsPerSpend, kw_only=True)
+    currency: str = attrs.field(
+        default="USD", kw_only=True, converter=lambda value: v.currency("currency", value)
+    )
+    time_zone: str = attrs.field(
+        default="UTC", kw_only=True, converter=lambda value: v.time_zone("time_zone", value)
+    )
+
+    @points.validator
+    def _check_points(self, attribute: object, value: object) -> None:
+        if not isinstance(value, PointsPolicy):
+            raise InvalidInput("points", value, "a PointsPolicy")
+
+    @earn.validator
+    def _check_earn(self, attribute: object, value: object) -> None:
+        if not isinstance(value, PointsPerSpend):
+            raise InvalidInput("earn", value, "a PointsPerSpend")
+
+    @property
+    def zone(self) -> Any:
+        """The program's time zone as a ``tzinfo``."""
+        return tz.gettz(self.time_zone)
+
+    # -- decide ----------------------------------------------------------------------------
+
+    def decide(self, state: CustomerState, item: Input, now: datetime,
+               ref: Reference = None) -> Decision:  # fmt: skip
+        """What to do about ``item`` for the customer in ``state`` at ``now``.
+
+        ``ref`` is the record ``item`` refers to: the purchase of a :class:`Return`, the
+        hold of a capture or release, the redemption of a cancellation. Raises a typed
+        error for anything that cannot be done; a decision is always safe to apply.
+        """
+        if isinstance(item, Purchase):
+            return self._decide_purchase(item)
+        if isinstance(item, Return):
+            assert isinstance(ref, PurchaseRecord)
+            return self._decide_return(item, ref)
+        if isinstance(item, Visit | Signup | CustomEvent):
+            name = type(item).__name__
+            return Decision((), (f"nothing to do: no earning rule applies to {name}",))
+        return self._decide_command(state, item, now, ref)
+
+    def _decide_purchase(self, purchase: Purchase) -> Decision:
+        if purchase.currency != self.currency:
+            raise InvalidInput("currency", purchase.currency, f"the program's {self.currency}")
+        earn = self.earn
+        points = earn.points_for(purchase.amount)
+        rule = f"{earn.points} per {earn.per} {self.currency} on {purchase.amount} {self.currency}"
+        if points <= 0:
+            return Decision((), (f"no points: {rule} is less than one point",))
+        policy = self.points
+        effect = EarnPoints(
+            points=points,
+            source=purchase.id,
+            earned_at=purchase.at,
+            available_at=policy.available_at(purchase.at),
+            expires_at=policy.expires_at(purchase.at, self.zone),
+        )
+        trace = [f"earned {points} points: {rule}, rounded down"]
+        if policy.pending_for is not None:
+            trace.append(f"pending until {effect.available_at.isoformat()} (return window)")
+        if effect.expires_at is not None:
+            trace.append(f"expire at {effect.expires_at.isoformat()}")
+        return Decision((effect,), tuple(trace))
+
+    def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
+        updated = record.after_return(event)
+        points = updated.reversed - record.reversed
+        if points == 0:
+            return Decision((), (f"nothing to reverse: {record.purchase.id} earned no more points "
+                                 "than already reversed",))  # fmt: skip
+        effect = ReversePoints(points, record.lots, event.id, event.at)
+        share = f"{updated.returned} of {record.purchase.amount} {record.purchase.currency}"
+        trace = (
+            f"reversed {points} points: {share} of {record.purchase.id} returned so far, "
+            f"{record.points} points earned, rounded down",
+        )
+        return Decision((effect,), trace)
+
+    def _decide_command(self, state: CustomerState, item: Input, now: datetime,
+                        ref: Reference) -> Decision:  # fmt: skip
+        ledger = state.ledger
+        if isinstance(item, Redeem):
+            if item.points > ledger.available:
+                raise InsufficientPoints(
+                    state.id, requested=item.points, available=max(ledger.available, 0)
+                )
+            return Decision((RedeemPoints(item.points, item.key, item.reason),),
+                            (f"redeemed {item.points} points",))  # fmt: skip
+        if isinstance(item, PlaceHold):
+            if item.points > ledger.available:
+                raise InsufficientPoints(
+                    state.id, requested=item.points, available=max(ledger.available, 0)
+                )
+            if item.expires_at <= now:
+                raise InvalidInput("expires_at", item.expires_at, f"a time after {now.isoformat()}")
+            effect = HoldPoints(item.key, item.points, item.expires_at, item.reason)
+            return Decision((effect,), (f"held {item.points} points until {item.expires_at}",))
+        if isinstance(item, CaptureHold | ReleaseHold):
+            assert isinstance(ref, HoldRecord)
+            _check_open(ref)
+            if isinstance(item, ReleaseHold):
+                return Decision((ReleasePoints(ref.key),), (f"released {ref.points} points",))
+            points = ref.points if item.points is None else item.points
+            if points > ref.points:
+                raise InvalidInput("points", points, f"at most the {ref.points} points held")
+            trace = f"captured {points} of {ref.points} held points"
+            return Decision((CapturePoints(ref.key, points),), (trace,))
+        if isinstance(item, Adjust):
+            if item.points < 0 and -item.points > ledger.available and not (
+                self.points.allow_negative
+            ):
+                raise InsufficientPoints(
+                    state.id, requested=-item.points, available=max(ledger.available, 0)
+                )
+            expires_at = self.points.expires_at(now, self.zone) if item.points > 0 else None
+            effect = AdjustPoints(item.points, item.key, item.reason, expires_at)
+            return Decision((effect,), (f"adjusted by {item.points:+d} points: {item.reason}",))
+        if isinstance(item, CancelRedemption):
+            assert isinstance(ref, RedemptionRecord)
+            if ref.cancelled:
+                return Decision((), (f"nothing to do: {ref.key} was already cancelled",))
+            return Decision((RestorePoints(ref.key, ref.draws),),
+                            (f"restored {ref.points} points of {ref.key}",))  # fmt: skip
+        if isinstance(item, SaveCustomer):
+            return Decision((UpdateProfile(item.customer),), ("profile saved",))
+        raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
+
+    # -- apply -----------------------------------------------------------------------------
+
+    def apply(self, state: CustomerState, decision: Decision,
+              now: datetime) -> tuple[CustomerState, tuple[Entry, ...]]:  # fmt: skip
+        """Carry out ``decision``: the new state, and the ledger entries written."""
+        ledger = state.ledger
+        customer = state.customer
+        written: list[Entry] = []
+        cid = customer.id
+        for effect in decision.effects:
+            entries: Sequence[Entry]
+            if isinstance(effect, EarnPoints):
+                ledger, entries = L.earn(
+                    ledger, points=effect.points, source=effect.source, now=now,
+                    earned_at=effect.earned_at, available_at=effect.available_at,
+                    expires_at=effect.expires_at, reason=effect.reason,
+                )  # fmt: skip
+            elif isinstance(effect, ReversePoints):
+                ledger, entries = L.reverse(
+                    ledger, points=effect.points, lots=effect.lots, source=effect.source,
+                    at=effect.at, now=now, allow_negative=self.points.allow_negative,
+                    reason=effect.reason,
+                )  # fmt: skip
+            elif isinstance(effect, RedeemPoints):
+                ledger, entries = L.redeem(ledger, points=effect.points, source=effect.key,
+                                           now=now, reason=effect.reason, customer_id=cid)  # fmt: skip
+            elif isinstance(effect, AdjustPoints):
+                ledger, entries = L.adjust(
+                    ledger, points=effect.points, source=effect.key, now=now,
+                    reason=effect.reason, expires_at=effect.expires_at,
+                    allow_negative=self.points.allow_negative, customer_id=cid,
+                )  # fmt: skip
+            elif isinstance(effect, HoldPoints):
+                ledger, entries = L.place_hold(ledger, key=effect.key, points=effect.points,
+                                               expires_at=effect.expires_at, now=now,
+                                               customer_id=cid, reason=effect.reason)  # fmt: skip
+            elif isinstance(effect, CapturePoints):
+                ledger, entries, _ = L.capture(ledger, key=effect.key, points=effect.points,
+                                               now=now)  # fmt: skip
+            elif isinstance(effect, ReleasePoints):
+                ledger, entries = L.release(ledger, key=effect.key, now=now)
+            elif isinstance(effect, RestorePoints):
+                ledger, entries = L.restore(ledger, draws=effect.draws, source=effect.key,
+                                            now=now)  # fmt: skip
+            else:
+                customer = effect.customer
+                entries = ()
+            written.extend(entries)
+        return CustomerState(customer, ledger), tuple(written)
+
+
+def _check_open(hold: HoldRecord) -> None:
+    if hold.status is HoldStatus.CAPTURED:
+        raise HoldAlreadyCaptured(hold.key, hold.captured)
+    if hold.status is HoldStatus.RELEASED:
+        raise HoldAlreadyReleased(hold.key)
+    if hold.status is HoldStatus.EXPIRED:
+        raise HoldExpired(hold.key, hold.expires_at.isoformat())

@@ -1,0 +1,120 @@
+"""What later commands refer back to: purchases (for returns), holds and redemptions.
+
+These live in the store beside the customer's state rather than inside it, so a customer's
+state stays the size of what is live however long their history grows. The service loads
+the one a command names and hands it to the pure core.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from custbond import _validate as v
+from custbond._frozen import FrozenMap
+from custbond.errors import InvalidInput
+from custbond.events import Purchase, Return
+from custbond.ledger import Draw, Lot
+
+__all__ = ["HoldRecord", "HoldStatus", "PurchaseRecord", "RedemptionRecord"]
+
+ItemKey = tuple[str, Decimal]  # (sku, unit price): how a returned line finds its purchase line
+
+
+@attrs.frozen
+class PurchaseRecord:
+    """A purchase, the lots it earned and what has been returned of it so far."""
+
+    purchase: Purchase
+    lots: tuple[Lot, ...]
+    points: int
+    returned: Decimal = Decimal(0)
+    returned_items: FrozenMap[ItemKey, int] = attrs.field(factory=FrozenMap)
+    reversed: int = 0
+
+    @property
+    def customer_id(self) -> str:
+        return self.purchase.customer_id
+
+    def after_return(self, event: Return) -> PurchaseRecord:
+        """This record once ``event`` is accepted, or InvalidInput if it cannot be.
+
+        ``reversed`` becomes the points earned times the share of the amount returned so
+        far, rounded down: returns in parts never reverse more than a whole return would,
+        and a whole return reverses everything.
+        """
+        purchase = self.purchase
+        if event.customer_id != purchase.customer_id:
+            raise InvalidInput(
+                "customer_id", event.customer_id,
+                f"the customer of purchase {purchase.id!r} ({purchase.customer_id!r})",
+            )  # fmt: skip
+        amount = v.money("amount", event.returned_amount, purchase.currency)
+        returned_items = dict(self.returned_items)
+        if event.items:
+            bought: dict[ItemKey, int] = {}
+            for line in purchase.items:
+                key = (line.sku, line.unit_price)
+                bought[key] = bought.get(key, 0) + line.quantity
+            for line in event.items:
+                key = (line.sku, line.unit_price)
+                if key not in bought:
+                    raise InvalidInput(
+                        "items", f"{line.sku} at {line.unit_price}",
+                        f"a line of purchase {purchase.id!r} (same sku and unit price)",
+                    )  # fmt: skip
+                before = returned_items.get(key, 0)
+                if before + line.quantity > bought[key]:
+                    raise InvalidInput(
+                        "items", f"{line.quantity} x {line.sku}",
+                        f"at most the {bought[key] - before} not yet returned",
+                    )  # fmt: skip
+                returned_items[key] = before + line.quantity
+        returned = self.returned + amount
+        if returned > purchase.amount:
+            left = purchase.amount - self.returned
+            raise InvalidInput(
+                "amount", amount,
+                f"at most the {left} {purchase.currency} of {purchase.id!r} not yet returned",
+            )  # fmt: skip
+        reversed_ = 0
+        if purchase.amount:
+            reversed_ = int(self.points * returned // purchase.amount)
+        return attrs.evolve(
+            self, returned=returned, returned_items=FrozenMap(returned_items), reversed=reversed_
+        )
+
+
+class HoldStatus(enum.StrEnum):
+    OPEN = "open"
+    CAPTURED = "captured"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+@attrs.frozen
+class HoldRecord:
+    """A hold and how it resolved."""
+
+    key: str
+    customer_id: str
+    points: int
+    placed_at: datetime
+    expires_at: datetime
+    status: HoldStatus = HoldStatus.OPEN
+    captured: int = 0
+
+
+@attrs.frozen
+class RedemptionRecord:
+    """Points spent under ``key`` (a redemption or a captured hold), and where from."""
+
+    key: str
+    customer_id: str
+    points: int
+    draws: tuple[Draw, ...]
+    at: datetime
+    cancelled: bool = False

@@ -1,0 +1,332 @@
+"""RetentionService: the one object a host application talks to.
+
+It is thin on purpose. For each event or command it checks the idempotency key in the
+event log, loads the customer's state, lets the program decide and apply, and saves the
+state, the ledger entries, the records and the log entry in one unit of work.
+
+>>> from datetime import datetime, timezone
+>>> from decimal import Decimal
+>>> from custbond import FixedClock, MemoryStore, Program, Purchase, RetentionService
+>>> clock = FixedClock(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
+>>> service = RetentionService(Program(), MemoryStore(), clock=clock)
+>>> outcome = service.record(Purchase(id="o-1", customer_id="c-1", at=clock.now(),
+...                                   amount=Decimal("12.40"), currency="USD"))
+>>> outcome.balance.available
+12
+>>> service.redeem("c-1", 10, key="r-1").balance.available
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import attrs
+
+from custbond import _validate as v
+from custbond import ledger as L
+from custbond.clock import Clock, SystemClock
+from custbond.commands import (
+    Adjust,
+    CancelRedemption,
+    CaptureHold,
+    Input,
+    PlaceHold,
+    Redeem,
+    ReleaseHold,
+    SaveCustomer,
+    log_key,
+)
+from custbond.customers import Customer
+from custbond.errors import (
+    HoldAlreadyCaptured,
+    HoldAlreadyReleased,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+)
+from custbond.events import EVENT_TYPES, Event, Purchase, Return
+from custbond.ledger import Balance, Entry, EntryKind
+from custbond.outcome import Outcome
+from custbond.program import CustomerState, Program, Reference
+from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
+
+__all__ = ["RetentionService"]
+
+
+@attrs.define
+class RetentionService:
+    """Records what customers do and carries out the program's decisions.
+
+    ``program`` is the policy, ``store`` where state is kept, ``clock`` where the time
+    comes from (inject a :class:`~custbond.FixedClock` in tests).
+    """
+
+    program: Program
+    store: Store
+    clock: Clock = attrs.field(factory=SystemClock)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def record(self, event: Event) -> Outcome:
+        """Record ``event`` and carry out what the program decides.
+
+        An event for a customer not seen before creates that customer. Delivering the same
+        event again returns the first outcome and changes nothing; the same id with other
+        content raises :class:`~custbond.IdempotencyConflict`.
+        """
+        if not isinstance(event, EVENT_TYPES):
+            raise InvalidInput("event", event, "a Purchase, Return, Visit, Signup or CustomEvent")
+        return self._process(event, self.clock.now())
+
+    # -- commands --------------------------------------------------------------------------
+
+    def redeem(self, customer_id: str, points: int, key: str, *,
+               reason: str = "redeemed") -> Outcome:  # fmt: skip
+        """Spend ``points`` now, from the available lots that expire soonest.
+
+        Raises :class:`~custbond.InsufficientPoints` (changing nothing) when the customer
+        has fewer available points, :class:`~custbond.NotFound` for an unknown customer.
+        """
+        command = Redeem(key=key, customer_id=customer_id, points=points, reason=reason)
+        return self._process(command, self.clock.now())
+
+    def hold(self, customer_id: str, points: int, key: str, expires_at: datetime, *,
+             reason: str = "held") -> Outcome:  # fmt: skip
+        """Reserve ``points`` under ``key`` until ``expires_at`` (phase one of a checkout).
+
+        Held points cannot be spent elsewhere. Resolve the hold once with :meth:`capture`
+        or :meth:`release`; if neither comes before ``expires_at``, it releases itself.
+        """
+        command = PlaceHold(key=key, customer_id=customer_id, points=points,
+                            expires_at=expires_at, reason=reason)  # fmt: skip
+        return self._process(command, self.clock.now())
+
+    def capture(self, key: str, points: int | None = None) -> Outcome:
+        """Spend ``points`` of the hold ``key`` (all of it by default) and release the rest.
+
+        Raises :class:`~custbond.HoldAlreadyReleased`, :class:`~custbond.HoldExpired`, or
+        :class:`~custbond.HoldAlreadyCaptured` when captured before for other points.
+        """
+        return self._process(CaptureHold(hold_key=key, points=points), self.clock.now())
+
+    def release(self, key: str) -> Outcome:
+        """Give the points of the hold ``key`` back to the customer."""
+        return self._process(ReleaseHold(hold_key=key), self.clock.now())
+
+    def adjust(self, customer_id: str, points: int, reason: str, key: str) -> Outcome:
+        """Add (``points > 0``) or remove (``points < 0``) points by hand, for ``reason``.
+
+        Added points are available at once and expire as the policy says.
+        """
+        command = Adjust(key=key, customer_id=customer_id, points=points, reason=reason)
+        return self._process(command, self.clock.now())
+
+    def cancel_redemption(self, key: str) -> Outcome:
+        """Undo the redemption (or captured hold) ``key``, e.g. when its order is refunded.
+
+        The points go back to the lots they came from, with their original expiry; points
+        whose lot has expired meanwhile expire again at once. Retrying is safe: the points
+        come back once.
+        """
+        return self._process(CancelRedemption(redemption_key=key), self.clock.now())
+
+    # -- customers -------------------------------------------------------------------------
+
+    def save_customer(self, customer: Customer) -> Customer:
+        """Add a customer, or replace their profile. Saving the same profile is a no-op."""
+        if not isinstance(customer, Customer):
+            raise InvalidInput("customer", customer, "a Customer")
+        self._process(SaveCustomer(customer=customer), self.clock.now())
+        return customer
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer's profile; :class:`~custbond.NotFound` if never seen."""
+        with self.store.unit_of_work() as uow:
+            return self._load(uow, customer_id).customer
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def balance(self, customer_id: str, at: datetime | None = None) -> Balance:
+        """The customer's balance now, or at a later ``at``, with expiry and clearing
+        applied as of then (no job has to have run)."""
+        when = self.clock.now() if at is None else v.aware("at", at)
+        with self.store.unit_of_work() as uow:
+            return L.balance(self._load(uow, customer_id).ledger, when)
+
+    def statement(self, customer_id: str, at: datetime | None = None) -> tuple[Entry, ...]:
+        """Every ledger entry of the customer, oldest first, including what has become
+        due by ``at`` (default: now) but is not yet materialised."""
+        when = self.clock.now() if at is None else v.aware("at", at)
+        with self.store.unit_of_work() as uow:
+            state = self._load(uow, customer_id)
+            _, due = L.settle(state.ledger, when)
+            return (*uow.entries(customer_id), *due)
+
+    def log(self, after: int = 0) -> Iterator[LogRecord]:
+        """The event log: every accepted event and command, in order."""
+        with self.store.unit_of_work() as uow:
+            records = list(uow.log(after))
+        return iter(records)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def run_due(self) -> list[Outcome]:
+        """Materialise what has become due (pending points clearing, points and holds
+        expiring) as ledger entries; one outcome per customer that had something.
+
+        Reads are correct without it; run it from a cron job or worker to keep the stored
+        statements current.
+        """
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            customer_ids = list(uow.due(now))
+        outcomes = []
+        for customer_id in customer_ids:
+            with self.store.unit_of_work() as uow:
+                state = self._load(uow, customer_id)
+                state, settled = self._settle(uow, state, now)
+                uow.save(state, settled)
+            if settled:
+                outcomes.append(
+                    Outcome(customer_id, None, now, (), ("due changes materialised",), settled,
+                            L.balance(state.ledger, now))  # fmt: skip
+                )
+        return outcomes
+
+    def replay(self, records: Iterable[LogRecord]) -> list[Outcome]:
+        """Process log records (from another service's :meth:`log`) into this one, each at
+        the time it was first recorded. Into a fresh store this rebuilds the same state."""
+        return [self._process(record.input, record.recorded_at) for record in records]
+
+    # -- the one path every change takes ---------------------------------------------------
+
+    def _process(self, item: Input, now: datetime) -> Outcome:
+        key = log_key(item)
+        with self.store.unit_of_work() as uow:
+            if key is not None:
+                prior = uow.logged(key)
+                if prior is not None:
+                    return _first_outcome(prior, item)
+            customer_id, ref = self._target(uow, item)
+            state = uow.load(customer_id)
+            if state is None:
+                if not isinstance(item, (*EVENT_TYPES, SaveCustomer)):
+                    raise NotFound("customer", customer_id)
+                state = CustomerState(Customer(customer_id))
+            elif isinstance(item, SaveCustomer) and state.customer == item.customer:
+                return _unchanged(state, now)
+            state, settled = self._settle(uow, state, now)
+            if isinstance(item, CaptureHold | ReleaseHold):
+                ref = uow.hold(item.hold_key)  # settling may have expired it
+            decision = self.program.decide(state, item, now, ref)
+            state, entries = self.program.apply(state, decision, now)
+            for record in _records_after(item, ref, entries, now):
+                uow.keep(record)
+            entries = settled + entries
+            uow.save(state, entries)
+            outcome = Outcome(customer_id, None if key is None else key[1], now,
+                              decision.effects, decision.trace, entries,
+                              L.balance(state.ledger, now))  # fmt: skip
+            uow.append(key, item, now, outcome)
+            return outcome
+
+    def _target(self, uow: UnitOfWork, item: Input) -> tuple[str, Reference]:
+        """The customer ``item`` is about, and the record it refers to."""
+        if isinstance(item, Return):
+            purchase = uow.purchase(item.purchase_id)
+            if purchase is None:
+                raise NotFound("purchase", item.purchase_id)
+            return item.customer_id, purchase
+        if isinstance(item, CaptureHold | ReleaseHold):
+            hold = uow.hold(item.hold_key)
+            if hold is None:
+                raise NotFound("hold", item.hold_key)
+            return hold.customer_id, hold
+        if isinstance(item, CancelRedemption):
+            redemption = uow.redemption(item.redemption_key)
+            if redemption is None:
+                raise NotFound("redemption", item.redemption_key)
+            return redemption.customer_id, redemption
+        if isinstance(item, SaveCustomer):
+            return item.customer.id, None
+        return item.customer_id, None
+
+    def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
+        state = uow.load(customer_id)
+        if state is None:
+            raise NotFound("customer", customer_id)
+        return state
+
+    def _settle(self, uow: UnitOfWork, state: CustomerState,
+                now: datetime) -> tuple[CustomerState, tuple[Entry, ...]]:  # fmt: skip
+        ledger, settled = L.settle(state.ledger, now)
+        if not settled:
+            return state, ()
+        for entry in settled:  # a hold released while settling has expired
+            if entry.kind is EntryKind.RELEASED and entry.hold_key is not None:
+                hold = uow.hold(entry.hold_key)
+                if hold is not None and hold.status is HoldStatus.OPEN:
+                    uow.keep(attrs.evolve(hold, status=HoldStatus.EXPIRED))
+        return CustomerState(state.customer, ledger), settled
+
+
+def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
+    """The outcome ``item`` got the first time, or the error a different repeat deserves."""
+    if prior.input == item:
+        return prior.outcome
+    first = prior.input
+    if isinstance(first, CaptureHold | ReleaseHold):  # a hold resolves once
+        if isinstance(first, ReleaseHold):
+            raise HoldAlreadyReleased(first.hold_key)
+        captured = first.points if first.points is not None else -prior.outcome.points
+        raise HoldAlreadyCaptured(first.hold_key, captured)
+    key = prior.key[1] if prior.key else "?"
+    if type(first) is not type(item):
+        raise IdempotencyConflict(key, [f"type ({type(first).__name__} was accepted)"])
+    differing = [
+        field.name for field in attrs.fields(type(first))
+        if getattr(first, field.name) != getattr(item, field.name)
+    ]  # fmt: skip
+    raise IdempotencyConflict(key, differing)
+
+
+def _unchanged(state: CustomerState, now: datetime) -> Outcome:
+    return Outcome(state.id, None, now, (), ("nothing to do: the profile is unchanged",), (),
+                   L.balance(state.ledger, now))  # fmt: skip
+
+
+def _records_after(item: Input, ref: Reference, entries: tuple[Entry, ...],
+                   now: datetime) -> list[Record]:  # fmt: skip
+    """The purchase, hold and redemption records to keep after ``item`` was applied."""
+    if isinstance(item, Purchase):
+        lots = tuple(
+            draw.lot for entry in entries
+            if entry.kind is EntryKind.EARNED and entry.source == item.id
+            for draw in entry.draws
+        )  # fmt: skip
+        return [PurchaseRecord(item, lots, sum(lot.points for lot in lots))]
+    if isinstance(item, Return):
+        assert isinstance(ref, PurchaseRecord)
+        return [ref.after_return(item)]
+    if isinstance(item, PlaceHold):
+        return [HoldRecord(item.key, item.customer_id, item.points, now, item.expires_at)]
+    if isinstance(item, CaptureHold):
+        assert isinstance(ref, HoldRecord)
+        captured = next(entry for entry in entries if entry.kind is EntryKind.CAPTURED)
+        return [
+            attrs.evolve(ref, status=HoldStatus.CAPTURED, captured=-captured.points),
+            RedemptionRecord(ref.key, ref.customer_id, -captured.points, captured.draws, now),
+        ]
+    if isinstance(item, ReleaseHold):
+        assert isinstance(ref, HoldRecord)
+        return [attrs.evolve(ref, status=HoldStatus.RELEASED)]
+    if isinstance(item, Redeem):
+        redeemed = next(entry for entry in entries if entry.kind is EntryKind.REDEEMED)
+        return [RedemptionRecord(item.key, item.customer_id, item.points, redeemed.draws, now)]
+    if isinstance(item, CancelRedemption):
+        assert isinstance(ref, RedemptionRecord)
+        return [attrs.evolve(ref, cancelled=True)]
+    return []

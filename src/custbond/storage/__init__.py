@@ -1,0 +1,11 @@
+"""Storage: the ports a store implements, and the stores custbond ships.
+
+>>> from custbond.storage import MemoryStore
+>>> MemoryStore()
+<MemoryStore: 0 customers, 0 log records>
+"""
+
+from custbond.storage.memory import MemoryStore
+from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
+
+__all__ = ["LogRecord", "MemoryStore", "Record", "Store", "UnitOfWork"]

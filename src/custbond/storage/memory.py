@@ -1,0 +1,156 @@
+"""MemoryStore: the in-memory store, with real transactions.
+
+Good for tests, scripts and simulations. A unit of work writes into an overlay that is
+merged into the store only when the block ends normally; an exception anywhere inside
+leaves the store as it was. A lock serialises units of work, so threads sharing a store
+see each other's transactions whole.
+
+>>> store = MemoryStore()
+>>> with store.unit_of_work() as uow:
+...     uow.load("nobody") is None
+True
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from custbond.commands import Input, LogKey
+from custbond.ledger import Entry
+from custbond.outcome import Outcome
+from custbond.program import CustomerState
+from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+from custbond.storage.ports import LogRecord, Record
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """Keeps everything in dicts and lists; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._states: dict[str, CustomerState] = {}
+        self._entries: dict[str, list[Entry]] = {}
+        self._log: list[LogRecord] = []
+        self._logged: dict[LogKey, LogRecord] = {}
+        self._purchases: dict[str, PurchaseRecord] = {}
+        self._holds: dict[str, HoldRecord] = {}
+        self._redemptions: dict[str, RedemptionRecord] = {}
+        # When each customer next has something due, and a heap over it; heap items that
+        # no longer match the dict are stale and dropped when met.
+        self._next_due: dict[str, datetime] = {}
+        self._due_heap: list[tuple[datetime, str]] = []
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[_MemoryUnitOfWork]:
+        """A transaction over this store."""
+        with self._lock:
+            work = _MemoryUnitOfWork(self)
+            yield work
+            work.commit()
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore: {len(self._states)} customers, {len(self._log)} log records>"
+
+
+class _MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._states: dict[str, CustomerState] = {}
+        self._entries: dict[str, list[Entry]] = {}
+        self._log: list[LogRecord] = []
+        self._logged: dict[LogKey, LogRecord] = {}
+        self._purchases: dict[str, PurchaseRecord] = {}
+        self._holds: dict[str, HoldRecord] = {}
+        self._redemptions: dict[str, RedemptionRecord] = {}
+
+    def load(self, customer_id: str) -> CustomerState | None:
+        state = self._states.get(customer_id)
+        return state if state is not None else self._store._states.get(customer_id)
+
+    def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
+        self._states[state.id] = state
+        if entries:
+            self._entries.setdefault(state.id, []).extend(entries)
+
+    def entries(self, customer_id: str) -> Sequence[Entry]:
+        kept = self._store._entries.get(customer_id, [])
+        return (*kept, *self._entries.get(customer_id, ()))
+
+    def logged(self, key: LogKey) -> LogRecord | None:
+        record = self._logged.get(key)
+        return record if record is not None else self._store._logged.get(key)
+
+    def append(self, key: LogKey | None, item: Input, recorded_at: datetime,
+               outcome: Outcome) -> LogRecord:  # fmt: skip
+        seq = len(self._store._log) + len(self._log) + 1
+        record = LogRecord(seq, key, item, recorded_at, outcome)
+        self._log.append(record)
+        if key is not None:
+            self._logged[key] = record
+        return record
+
+    def purchase(self, purchase_id: str) -> PurchaseRecord | None:
+        found = self._purchases.get(purchase_id)
+        return found if found is not None else self._store._purchases.get(purchase_id)
+
+    def hold(self, key: str) -> HoldRecord | None:
+        found = self._holds.get(key)
+        return found if found is not None else self._store._holds.get(key)
+
+    def redemption(self, key: str) -> RedemptionRecord | None:
+        found = self._redemptions.get(key)
+        return found if found is not None else self._store._redemptions.get(key)
+
+    def keep(self, record: Record) -> None:
+        if isinstance(record, PurchaseRecord):
+            self._purchases[record.purchase.id] = record
+        elif isinstance(record, HoldRecord):
+            self._holds[record.key] = record
+        else:
+            self._redemptions[record.key] = record
+
+    def due(self, now: datetime) -> Sequence[str]:
+        store = self._store
+        heap = store._due_heap
+        found: list[tuple[datetime, str]] = []
+        while heap and heap[0][0] <= now:
+            at, customer_id = heapq.heappop(heap)
+            if store._next_due.get(customer_id) == at:
+                found.append((at, customer_id))
+        for item in found:  # reading changes nothing: put the live items back
+            heapq.heappush(heap, item)
+        pending = {
+            state.id for state in self._states.values()
+            if state.ledger.next_due_at is not None and state.ledger.next_due_at <= now
+        }  # fmt: skip
+        return sorted({customer_id for _, customer_id in found} | pending)
+
+    def log(self, after: int = 0) -> Iterator[LogRecord]:
+        for record in (*self._store._log, *self._log):
+            if record.seq > after:
+                yield record
+
+    def commit(self) -> None:
+        store = self._store
+        for customer_id, state in self._states.items():
+            store._states[customer_id] = state
+            due = state.ledger.next_due_at
+            if due != store._next_due.get(customer_id):
+                if due is None:
+                    store._next_due.pop(customer_id, None)
+                else:
+                    store._next_due[customer_id] = due
+                    heapq.heappush(store._due_heap, (due, customer_id))
+        for customer_id, entries in self._entries.items():
+            store._entries.setdefault(customer_id, []).extend(entries)
+        store._log.extend(self._log)
+        store._logged.update(self._logged)
+        store._purchases.update(self._purchases)
+        store._holds.update(self._holds)
+        store._redemptions.update(self._redemptions)

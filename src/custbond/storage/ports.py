@@ -1,0 +1,82 @@
+"""The storage ports: what the service needs from a store, as protocols.
+
+A host can keep custbond's data in its own database by implementing :class:`Store`;
+custbond ships :class:`~custbond.storage.MemoryStore`. Every change the service makes for
+one event happens inside one unit of work: all of it is kept, or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from custbond.commands import Input, LogKey
+from custbond.ledger import Entry
+from custbond.outcome import Outcome
+from custbond.program import CustomerState
+from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+
+__all__ = ["LogRecord", "Record", "Store", "UnitOfWork"]
+
+Record = PurchaseRecord | HoldRecord | RedemptionRecord
+
+
+@attrs.frozen
+class LogRecord:
+    """One accepted event or command, in the order it was accepted.
+
+    Replaying the log (each ``input`` at its ``recorded_at``) into a fresh service gives
+    the same state; ``outcome`` is what the service returned.
+    """
+
+    seq: int
+    key: LogKey | None
+    input: Input
+    recorded_at: datetime
+    outcome: Outcome
+
+
+class UnitOfWork(Protocol):
+    """One transaction: reads see its own writes; nothing is visible until it commits."""
+
+    def load(self, customer_id: str) -> CustomerState | None:
+        """The customer's state, or None for a customer never seen."""
+
+    def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
+        """Keep ``state`` and append ``entries`` to the customer's statement."""
+
+    def entries(self, customer_id: str) -> Sequence[Entry]:
+        """The customer's entries, oldest first."""
+
+    def logged(self, key: LogKey) -> LogRecord | None:
+        """The log record accepted under ``key``, if any."""
+
+    def append(self, key: LogKey | None, item: Input, recorded_at: datetime,
+               outcome: Outcome) -> LogRecord:  # fmt: skip
+        """Add ``item`` to the event log."""
+
+    def purchase(self, purchase_id: str) -> PurchaseRecord | None: ...
+
+    def hold(self, key: str) -> HoldRecord | None: ...
+
+    def redemption(self, key: str) -> RedemptionRecord | None: ...
+
+    def keep(self, record: Record) -> None:
+        """Insert or replace a purchase, hold or redemption record."""
+
+    def due(self, now: datetime) -> Sequence[str]:
+        """Ids of customers with something due (``ledger.next_due_at <= now``)."""
+
+    def log(self, after: int = 0) -> Iterator[LogRecord]:
+        """Log records with ``seq > after``, in order."""
+
+
+class Store(Protocol):
+    """Where custbond keeps its data."""
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """A transaction: committed when the block ends normally, undone if it raises."""
