@@ -4,10 +4,10 @@ expectation, and returns the (possibly normalised) value so it can serve as a co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
@@ -15,13 +15,38 @@ from dateutil.relativedelta import relativedelta
 from custbond._frozen import FrozenMap
 from custbond.errors import InvalidInput
 
+if TYPE_CHECKING:
+    import attrs
+
 # ISO 4217 currencies whose minor unit is not the usual two digits. Anything else: 2.
 _MINOR_UNITS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
-    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-    "CLF": 4, "UYW": 4,
-}  # fmt: skip
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
+    "CLF": 4,
+    "UYW": 4,
+}
 _CURRENCY = re.compile(r"[A-Z]{3}")
 # Large enough for any real order, small enough that arithmetic stays exact in Decimal's
 # default 28-digit context.
@@ -33,7 +58,9 @@ def aware(field: str, value: Any) -> datetime:
     if not isinstance(value, datetime):
         raise InvalidInput(field, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise InvalidInput(field, value, "a timezone-aware datetime (naive datetimes are ambiguous)")
+        raise InvalidInput(
+            field, value, "a timezone-aware datetime (naive datetimes are ambiguous)"
+        )
     return value
 
 
@@ -66,7 +93,7 @@ def text(field: str, value: Any) -> str:
 
 def decimal(field: str, value: Any, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
     """A finite Decimal (ints and numeric strings are converted exactly; floats never are)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidInput(field, value, "a Decimal (floats are rejected: they cannot hold money)")
     if isinstance(value, int):
         value = Decimal(value)
@@ -103,7 +130,9 @@ def money(field: str, amount: Decimal, code: str) -> Decimal:
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)  # finite, checked by decimal()
     if exponent < -places and amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise InvalidInput(field, amount, f"an amount with at most {places} decimal places in {code}")
+        raise InvalidInput(
+            field, amount, f"an amount with at most {places} decimal places in {code}"
+        )
     return amount
 
 
@@ -165,3 +194,71 @@ def scalar_map(field: str, value: Any) -> FrozenMap[str, Any]:
         if isinstance(item, Decimal) and not item.is_finite():
             raise InvalidInput(f"{field}[{key!r}]", item, "a finite Decimal")
     return value if isinstance(value, FrozenMap) else FrozenMap(value)
+
+
+# -- adapters for attrs fields -------------------------------------------------------------
+# Validators get the attribute, so one function serves every field and still names it.
+# Converters only normalise harmless spellings (an int amount, a set of tags); whatever they
+# leave alone reaches the validator, which rejects it with a message.
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _validator(check: Callable[[str, Any], object]) -> Validator:
+    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        check(attribute.alias or attribute.name, value)
+
+    return validate
+
+
+def _optional(check: Callable[[str, Any], object]) -> Callable[[str, Any], object]:
+    def check_optional(field: str, value: Any) -> object:
+        return None if value is None else check(field, value)
+
+    return check_optional
+
+
+is_identifier = _validator(identifier)
+is_aware = _validator(aware)
+is_optional_text = _validator(optional_text)
+is_positive_int = _validator(positive_int)
+is_optional_positive_int = _validator(_optional(positive_int))
+is_int = _validator(integer)
+is_decimal = _validator(decimal)
+is_optional_decimal = _validator(_optional(decimal))
+is_currency = _validator(currency)
+is_time_zone = _validator(time_zone)
+is_optional_time_zone = _validator(_optional(time_zone))
+is_tags = _validator(tags)
+is_scalar_map = _validator(scalar_map)
+is_duration = _validator(duration)
+
+
+def to_decimal(value: Any) -> Any:
+    """Ints and numeric strings become Decimals exactly; anything else is left for the
+    validator (floats in particular are never converted)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return value
+    return value
+
+
+def to_frozenset(value: Any) -> Any:
+    """Any collection of tags becomes a frozenset (a lone string is left to be rejected)."""
+    if isinstance(value, Iterable) and not isinstance(value, str | frozenset | Mapping):
+        try:
+            return frozenset(value)
+        except TypeError:
+            return value
+    return value
+
+
+def to_frozen_map(value: Any) -> Any:
+    """Any mapping becomes a FrozenMap."""
+    if isinstance(value, Mapping) and not isinstance(value, FrozenMap):
+        return FrozenMap(value)
+    return value

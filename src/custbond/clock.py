@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from custbond._validate import aware
+from custbond._validate import aware, is_aware
 from custbond.errors import InvalidInput
 
 __all__ = ["Clock", "FixedClock", "SystemClock"]
@@ -57,7 +57,7 @@ class FixedClock:
     ``at`` must be timezone-aware. The clock never moves backwards.
     """
 
-    _at: datetime = attrs.field(alias="at", converter=lambda value: aware("at", value))
+    _at: datetime = attrs.field(alias="at", validator=is_aware)
 
     def now(self) -> datetime:
         """Return the time the clock stands at."""
@@ -78,4 +78,3 @@ class FixedClock:
         if at < self._at:
             raise InvalidInput("at", at, f"a time not earlier than {self._at.isoformat()}")
         self._at = at
-

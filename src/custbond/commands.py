@@ -14,7 +14,6 @@ resolve; a cancellation under the redemption it cancels.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import attrs
 
@@ -40,26 +39,14 @@ __all__ = [
 LogKey = tuple[str, str]
 
 
-def _key(value: Any) -> str:
-    return v.identifier("key", value)
-
-
-def _customer_id(value: Any) -> str:
-    return v.identifier("customer_id", value)
-
-
-def _reason(value: Any) -> str:
-    return v.identifier("reason", value)
-
-
 @attrs.frozen(kw_only=True)
 class Redeem:
     """Spend ``points`` now."""
 
-    key: str = attrs.field(converter=_key)
-    customer_id: str = attrs.field(converter=_customer_id)
-    points: int = attrs.field(converter=lambda value: v.positive_int("points", value))
-    reason: str = attrs.field(default="redeemed", converter=_reason)
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    points: int = attrs.field(validator=v.is_positive_int)
+    reason: str = attrs.field(default="redeemed", validator=v.is_identifier)
 
     @property
     def log_key(self) -> LogKey:
@@ -70,11 +57,11 @@ class Redeem:
 class PlaceHold:
     """Reserve ``points`` under ``key`` until ``expires_at`` (the first phase of a checkout)."""
 
-    key: str = attrs.field(converter=_key)
-    customer_id: str = attrs.field(converter=_customer_id)
-    points: int = attrs.field(converter=lambda value: v.positive_int("points", value))
-    expires_at: datetime = attrs.field(converter=lambda value: v.aware("expires_at", value))
-    reason: str = attrs.field(default="held", converter=_reason)
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    points: int = attrs.field(validator=v.is_positive_int)
+    expires_at: datetime = attrs.field(validator=v.is_aware)
+    reason: str = attrs.field(default="held", validator=v.is_identifier)
 
     @property
     def log_key(self) -> LogKey:
@@ -85,10 +72,10 @@ class PlaceHold:
 class CaptureHold:
     """Spend ``points`` of the hold ``hold_key`` (all of it when ``None``); release the rest."""
 
-    hold_key: str = attrs.field(converter=lambda value: v.identifier("hold_key", value))
+    hold_key: str = attrs.field(validator=v.is_identifier)
     points: int | None = attrs.field(
         default=None,
-        converter=lambda value: None if value is None else v.positive_int("points", value),
+        validator=v.is_optional_positive_int,
     )
 
     @property
@@ -100,7 +87,7 @@ class CaptureHold:
 class ReleaseHold:
     """Give the points of the hold ``hold_key`` back."""
 
-    hold_key: str = attrs.field(converter=lambda value: v.identifier("hold_key", value))
+    hold_key: str = attrs.field(validator=v.is_identifier)
 
     @property
     def log_key(self) -> LogKey:
@@ -111,10 +98,10 @@ class ReleaseHold:
 class Adjust:
     """Add (``points > 0``) or remove (``points < 0``) points by hand, for ``reason``."""
 
-    key: str = attrs.field(converter=_key)
-    customer_id: str = attrs.field(converter=_customer_id)
-    points: int = attrs.field(converter=lambda value: v.integer("points", value))
-    reason: str = attrs.field(converter=_reason)
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    points: int = attrs.field(validator=v.is_int)
+    reason: str = attrs.field(validator=v.is_identifier)
 
     @points.validator
     def _check_points(self, attribute: object, value: int) -> None:
@@ -130,9 +117,7 @@ class Adjust:
 class CancelRedemption:
     """Undo the redemption (or captured hold) ``redemption_key``: its points come back."""
 
-    redemption_key: str = attrs.field(
-        converter=lambda value: v.identifier("redemption_key", value)
-    )
+    redemption_key: str = attrs.field(validator=v.is_identifier)
 
     @property
     def log_key(self) -> LogKey:

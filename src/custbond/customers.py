@@ -26,7 +26,7 @@ from custbond.errors import InvalidInput
 __all__ = ["Birthday", "Customer"]
 
 
-def _birthday_valid(instance: Birthday, attribute: object, value: object) -> None:
+def _birthday_valid(instance: Birthday, attribute: Any, value: Any) -> None:
     month, day, year = instance.month, instance.day, instance.year
     v.integer("birthday.month", month, minimum=1)
     v.integer("birthday.day", day, minimum=1)
@@ -82,23 +82,21 @@ class Customer:
     True
     """
 
-    id: str = attrs.field(converter=lambda value: v.identifier("id", value))
-    name: str | None = attrs.field(
-        default=None, kw_only=True, converter=lambda value: v.optional_text("name", value)
-    )
+    id: str = attrs.field(validator=v.is_identifier)
+    name: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
     email: str | None = attrs.field(default=None, kw_only=True)
-    phone: str | None = attrs.field(
-        default=None, kw_only=True, converter=lambda value: v.optional_text("phone", value)
-    )
+    phone: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
     time_zone: str | None = attrs.field(default=None, kw_only=True)
     birthday: Birthday | None = attrs.field(default=None, kw_only=True, converter=_to_birthday)
     tags: frozenset[str] = attrs.field(
-        default=frozenset(), kw_only=True, converter=lambda value: v.tags("tags", value)
+        default=frozenset(), kw_only=True, converter=v.to_frozenset, validator=v.is_tags
     )
     preferences: Mapping[str, Any] = attrs.field(
-        factory=FrozenMap, kw_only=True,
-        converter=lambda value: v.scalar_map("preferences", value),
-    )  # fmt: skip
+        factory=FrozenMap,
+        kw_only=True,
+        converter=v.to_frozen_map,
+        validator=v.is_scalar_map,
+    )
 
     @email.validator
     def _check_email(self, attribute: object, value: str | None) -> None:

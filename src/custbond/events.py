@@ -40,18 +40,6 @@ __all__ = [
 ]
 
 
-def _id(value: Any) -> str:
-    return v.identifier("id", value)
-
-
-def _customer_id(value: Any) -> str:
-    return v.identifier("customer_id", value)
-
-
-def _at(value: Any) -> datetime:
-    return v.aware("at", value)
-
-
 @attrs.frozen
 class LineItem:
     """One line of a receipt: ``quantity`` of ``sku`` at ``unit_price`` each.
@@ -60,11 +48,11 @@ class LineItem:
     Decimal('6.30')
     """
 
-    sku: str = attrs.field(converter=lambda value: v.identifier("sku", value))
-    quantity: int = attrs.field(converter=lambda value: v.positive_int("quantity", value))
-    unit_price: Decimal = attrs.field(converter=lambda value: v.decimal("unit_price", value))
+    sku: str = attrs.field(validator=v.is_identifier)
+    quantity: int = attrs.field(validator=v.is_positive_int)
+    unit_price: Decimal = attrs.field(converter=v.to_decimal, validator=v.is_decimal)
     tags: frozenset[str] = attrs.field(
-        default=frozenset(), converter=lambda value: v.tags("tags", value)
+        default=frozenset(), converter=v.to_frozenset, validator=v.is_tags
     )
 
     @property
@@ -97,15 +85,13 @@ class Purchase:
     totals must add up to ``amount`` exactly.
     """
 
-    id: str = attrs.field(converter=_id)
-    customer_id: str = attrs.field(converter=_customer_id)
-    at: datetime = attrs.field(converter=_at)
-    amount: Decimal = attrs.field(converter=lambda value: v.decimal("amount", value))
-    currency: str = attrs.field(converter=lambda value: v.currency("currency", value))
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_aware)
+    amount: Decimal = attrs.field(converter=v.to_decimal, validator=v.is_decimal)
+    currency: str = attrs.field(validator=v.is_currency)
     items: tuple[LineItem, ...] = attrs.field(default=(), converter=_items)
-    channel: str | None = attrs.field(
-        default=None, converter=lambda value: v.optional_text("channel", value)
-    )
+    channel: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
     def __attrs_post_init__(self) -> None:
         v.money("amount", self.amount, self.currency)
@@ -126,13 +112,14 @@ class Return:
     are reversed in proportion to the amount returned.
     """
 
-    id: str = attrs.field(converter=_id)
-    customer_id: str = attrs.field(converter=_customer_id)
-    at: datetime = attrs.field(converter=_at)
-    purchase_id: str = attrs.field(converter=lambda value: v.identifier("purchase_id", value))
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_aware)
+    purchase_id: str = attrs.field(validator=v.is_identifier)
     amount: Decimal | None = attrs.field(
         default=None,
-        converter=lambda value: None if value is None else v.decimal("amount", value),
+        converter=v.to_decimal,
+        validator=v.is_optional_decimal,
     )
     items: tuple[LineItem, ...] = attrs.field(default=(), converter=_items)
 
@@ -158,24 +145,20 @@ class Return:
 class Visit:
     """A customer came by (checked in, booked a table, opened the app)."""
 
-    id: str = attrs.field(converter=_id)
-    customer_id: str = attrs.field(converter=_customer_id)
-    at: datetime = attrs.field(converter=_at)
-    location: str | None = attrs.field(
-        default=None, converter=lambda value: v.optional_text("location", value)
-    )
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_aware)
+    location: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
 
 @attrs.frozen(kw_only=True)
 class Signup:
     """A customer joined the program."""
 
-    id: str = attrs.field(converter=_id)
-    customer_id: str = attrs.field(converter=_customer_id)
-    at: datetime = attrs.field(converter=_at)
-    channel: str | None = attrs.field(
-        default=None, converter=lambda value: v.optional_text("channel", value)
-    )
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_aware)
+    channel: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
 
 @attrs.frozen(kw_only=True)
@@ -188,12 +171,12 @@ class CustomEvent:
     5
     """
 
-    id: str = attrs.field(converter=_id)
-    customer_id: str = attrs.field(converter=_customer_id)
-    at: datetime = attrs.field(converter=_at)
-    name: str = attrs.field(converter=lambda value: v.identifier("name", value))
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_aware)
+    name: str = attrs.field(validator=v.is_identifier)
     attributes: Mapping[str, Any] = attrs.field(
-        factory=FrozenMap, converter=lambda value: v.scalar_map("attributes", value)
+        factory=FrozenMap, converter=v.to_frozen_map, validator=v.is_scalar_map
     )
 
     def __getitem__(self, name: str) -> Any:

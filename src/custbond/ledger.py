@@ -127,10 +127,10 @@ class PointsPolicy:
     """
 
     expire_after: relativedelta | timedelta | None = attrs.field(
-        default=None, kw_only=True, converter=lambda value: v.duration("expire_after", value)
+        default=None, kw_only=True, validator=v.is_duration
     )
     pending_for: relativedelta | timedelta | None = attrs.field(
-        default=None, kw_only=True, converter=lambda value: v.duration("pending_for", value)
+        default=None, kw_only=True, validator=v.is_duration
     )
     allow_negative: bool = attrs.field(default=False, kw_only=True)
     expire_at_end_of: ExpiryRounding | None = attrs.field(
@@ -172,7 +172,7 @@ class PointsPolicy:
         else:
             boundary = day.replace(month=1, day=1) + relativedelta(years=1)
         start = datetime.combine(boundary, time(0), tzinfo=zone)
-        return tz.resolve_imaginary(start)  # type: ignore[no-any-return]
+        return tz.resolve_imaginary(start)
 
 
 @attrs.frozen
@@ -336,8 +336,9 @@ class _Work:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def write(self, kind: EntryKind, at: datetime, points: int, source: str, reason: str,
-              **extra: Any) -> Entry:  # fmt: skip
+    def write(
+        self, kind: EntryKind, at: datetime, points: int, source: str, reason: str, **extra: Any
+    ) -> Entry:
         entry = Entry(self.next_seq, kind, at, points, source, reason, **extra)
         self.next_seq += 1
         self.total += points
@@ -426,7 +427,9 @@ class _Work:
             lots = self.available_lots
             index = bisect_left(lots, _available_key(draw.lot), key=_available_key)
             if index < len(lots) and lots[index].seq == draw.lot.seq:
-                lots[index] = attrs.evolve(lots[index], remaining=lots[index].remaining + draw.points)
+                lots[index] = attrs.evolve(
+                    lots[index], remaining=lots[index].remaining + draw.points
+                )
             else:
                 lots.insert(index, attrs.evolve(draw.lot, remaining=draw.points))
 
@@ -438,8 +441,9 @@ class _Work:
         paid = sum(draw.points for draw in draws)
         self.debt -= paid
         # The points leave the lots and the debt shrinks by as much: the total stays.
-        self.write(EntryKind.REPAID, at, 0, "debt", "paid off a negative balance",
-                   draws=tuple(draws))  # fmt: skip
+        self.write(
+            EntryKind.REPAID, at, 0, "debt", "paid off a negative balance", draws=tuple(draws)
+        )
 
     # -- holds ---------------------------------------------------------------------------
 
@@ -447,8 +451,16 @@ class _Work:
         points = sum(draw.points for draw in draws)
         if points:
             self.give_back(draws)
-            self.write(EntryKind.RELEASED, at, 0, hold.key, reason, held=-points,
-                       draws=tuple(draws), hold_key=hold.key)  # fmt: skip
+            self.write(
+                EntryKind.RELEASED,
+                at,
+                0,
+                hold.key,
+                reason,
+                held=-points,
+                draws=tuple(draws),
+                hold_key=hold.key,
+            )
 
 
 # -- time ----------------------------------------------------------------------------------
@@ -489,9 +501,15 @@ def _settle(work: _Work, now: datetime) -> None:
         elif kind == "clear":
             work.pending_lots.pop(0)
             insort(work.available_lots, item, key=_available_key)
-            work.write(EntryKind.CLEARED, when, 0, item.source,
-                       "return window passed", pending=-item.remaining,
-                       draws=(Draw(item, item.remaining),))  # fmt: skip
+            work.write(
+                EntryKind.CLEARED,
+                when,
+                0,
+                item.source,
+                "return window passed",
+                pending=-item.remaining,
+                draws=(Draw(item, item.remaining),),
+            )
             work.repay(when)
         elif kind == "expire_pending":
             work.pending_lots.remove(item)
@@ -503,9 +521,15 @@ def _settle(work: _Work, now: datetime) -> None:
 
 def _expire(work: _Work, lot: Lot, at: datetime, *, pending: bool) -> None:
     work.expired += lot.remaining
-    work.write(EntryKind.EXPIRED, at, -lot.remaining, lot.source, "points expired",
-               pending=-lot.remaining if pending else 0,
-               draws=(Draw(lot, lot.remaining),))  # fmt: skip
+    work.write(
+        EntryKind.EXPIRED,
+        at,
+        -lot.remaining,
+        lot.source,
+        "points expired",
+        pending=-lot.remaining if pending else 0,
+        draws=(Draw(lot, lot.remaining),),
+    )
 
 
 def _run(ledger: Ledger, now: datetime) -> _Work:
@@ -571,9 +595,17 @@ def _require_spendable(work: _Work, points: int, customer_id: str, *, may_owe: b
         raise InsufficientPoints(customer_id, requested=points, available=max(work.available, 0))
 
 
-def earn(ledger: Ledger, *, points: int, source: str, earned_at: datetime,
-         available_at: datetime, expires_at: datetime | None, now: datetime,
-         reason: str = "earned") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def earn(
+    ledger: Ledger,
+    *,
+    points: int,
+    source: str,
+    earned_at: datetime,
+    available_at: datetime,
+    expires_at: datetime | None,
+    now: datetime,
+    reason: str = "earned",
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Add a lot of ``points`` earned by ``source``."""
     v.positive_int("points", points)
     work = _run(ledger, now)
@@ -582,15 +614,29 @@ def earn(ledger: Ledger, *, points: int, source: str, earned_at: datetime,
     pending = points if available_at > now else 0
     work.add_lot(lot)
     work.earned += points
-    work.write(EntryKind.EARNED, earned_at, points, source, reason, pending=pending,
-               draws=(Draw(lot, points),))  # fmt: skip
+    work.write(
+        EntryKind.EARNED,
+        earned_at,
+        points,
+        source,
+        reason,
+        pending=pending,
+        draws=(Draw(lot, points),),
+    )
     if not pending:
         work.repay(earned_at)
     return _done(work)
 
 
-def redeem(ledger: Ledger, *, points: int, source: str, now: datetime,
-           reason: str = "redeemed", customer_id: str = "") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def redeem(
+    ledger: Ledger,
+    *,
+    points: int,
+    source: str,
+    now: datetime,
+    reason: str = "redeemed",
+    customer_id: str = "",
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Spend ``points`` from the available lots that expire soonest.
 
     Raises :class:`~custbond.InsufficientPoints` (and changes nothing) when there are not
@@ -605,8 +651,14 @@ def redeem(ledger: Ledger, *, points: int, source: str, now: datetime,
     return _done(work)
 
 
-def restore(ledger: Ledger, *, draws: Sequence[Draw], source: str, now: datetime,
-            reason: str = "redemption cancelled") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def restore(
+    ledger: Ledger,
+    *,
+    draws: Sequence[Draw],
+    source: str,
+    now: datetime,
+    reason: str = "redemption cancelled",
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Give redeemed points back to the lots they came from, with their original expiry.
 
     Points whose lot has expired meanwhile expire again at once.
@@ -621,9 +673,17 @@ def restore(ledger: Ledger, *, draws: Sequence[Draw], source: str, now: datetime
     return _done(work)
 
 
-def adjust(ledger: Ledger, *, points: int, source: str, now: datetime, reason: str,
-           expires_at: datetime | None, allow_negative: bool = False,
-           customer_id: str = "") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def adjust(
+    ledger: Ledger,
+    *,
+    points: int,
+    source: str,
+    now: datetime,
+    reason: str,
+    expires_at: datetime | None,
+    allow_negative: bool = False,
+    customer_id: str = "",
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Add points (a new lot, available at once) or take them away (like a redemption).
 
     Taking more than is available raises :class:`~custbond.InsufficientPoints` unless
@@ -650,9 +710,17 @@ def adjust(ledger: Ledger, *, points: int, source: str, now: datetime, reason: s
     return _done(work)
 
 
-def reverse(ledger: Ledger, *, points: int, lots: Sequence[Lot], source: str, at: datetime,
-            now: datetime, allow_negative: bool,
-            reason: str = "returned") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def reverse(
+    ledger: Ledger,
+    *,
+    points: int,
+    lots: Sequence[Lot],
+    source: str,
+    at: datetime,
+    now: datetime,
+    allow_negative: bool,
+    reason: str = "returned",
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Claw back ``points`` earned by ``lots`` (a purchase's), pending points first.
 
     What those lots no longer hold is taken from other available lots, then other pending
@@ -688,17 +756,37 @@ def reverse(ledger: Ledger, *, points: int, lots: Sequence[Lot], source: str, at
         work.debt += wanted
         collected = points
     work.reversed += collected
-    work.write(EntryKind.REVERSED, at, -collected, source, reason, pending=-from_pending,
-               draws=tuple(draws))  # fmt: skip
+    work.write(
+        EntryKind.REVERSED,
+        at,
+        -collected,
+        source,
+        reason,
+        pending=-from_pending,
+        draws=tuple(draws),
+    )
     if wanted and not allow_negative:
-        work.write(EntryKind.SHORTFALL, at, 0, source,
-                   "points already spent; the rest could not be taken back",
-                   uncollected=wanted)  # fmt: skip
+        work.write(
+            EntryKind.SHORTFALL,
+            at,
+            0,
+            source,
+            "points already spent; the rest could not be taken back",
+            uncollected=wanted,
+        )
     return _done(work)
 
 
-def place_hold(ledger: Ledger, *, key: str, points: int, expires_at: datetime, now: datetime,
-               customer_id: str = "", reason: str = "held") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def place_hold(
+    ledger: Ledger,
+    *,
+    key: str,
+    points: int,
+    expires_at: datetime,
+    now: datetime,
+    customer_id: str = "",
+    reason: str = "held",
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Reserve ``points`` of the available points under ``key`` until ``expires_at``."""
     v.positive_int("points", points)
     if expires_at <= now:
@@ -731,8 +819,9 @@ def _split(draws: Sequence[Draw], points: int) -> tuple[list[Draw], list[Draw]]:
     return first, rest
 
 
-def capture(ledger: Ledger, *, key: str, points: int, now: datetime,
-            reason: str = "captured") -> tuple[Ledger, tuple[Entry, ...], tuple[Draw, ...]]:  # fmt: skip
+def capture(
+    ledger: Ledger, *, key: str, points: int, now: datetime, reason: str = "captured"
+) -> tuple[Ledger, tuple[Entry, ...], tuple[Draw, ...]]:
     """Spend ``points`` (at most what is held) of the open hold ``key``; release the rest.
 
     Returns the new ledger, the entries, and the draws that were spent (so the capture can
@@ -748,15 +837,24 @@ def capture(ledger: Ledger, *, key: str, points: int, now: datetime,
     del work.holds[key]
     spent, rest = _split(hold.draws, points)
     work.redeemed += points
-    work.write(EntryKind.CAPTURED, now, -points, key, reason, held=-points,
-               draws=tuple(spent), hold_key=key)  # fmt: skip
+    work.write(
+        EntryKind.CAPTURED,
+        now,
+        -points,
+        key,
+        reason,
+        held=-points,
+        draws=tuple(spent),
+        hold_key=key,
+    )
     work.release_hold(hold, rest, now, "rest of the hold released on capture")
     ledger, entries = _done(work)
     return ledger, entries, tuple(spent)
 
 
-def release(ledger: Ledger, *, key: str, now: datetime,
-            reason: str = "released") -> tuple[Ledger, tuple[Entry, ...]]:  # fmt: skip
+def release(
+    ledger: Ledger, *, key: str, now: datetime, reason: str = "released"
+) -> tuple[Ledger, tuple[Entry, ...]]:
     """Give the points of the open hold ``key`` back to the lots they came from."""
     work = _run(ledger, now)
     hold = work.holds.pop(key, None)

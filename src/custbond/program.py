@@ -33,7 +33,7 @@ import attrs
 from dateutil import tz
 
 from custbond import _validate as v
-from custbond import ledger as L
+from custbond import ledger as ledgers
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -85,11 +85,9 @@ class PointsPerSpend:
     14
     """
 
-    points: int = attrs.field(
-        default=1, kw_only=True, converter=lambda value: v.positive_int("points", value)
-    )
+    points: int = attrs.field(default=1, kw_only=True, validator=v.is_positive_int)
     per: Decimal = attrs.field(
-        default=Decimal(1), kw_only=True, converter=lambda value: v.decimal("per", value)
+        default=Decimal(1), kw_only=True, converter=v.to_decimal, validator=v.is_decimal
     )
 
     @per.validator
@@ -188,9 +186,16 @@ class UpdateProfile:
 
 
 Effect = (
-    EarnPoints | ReversePoints | RedeemPoints | AdjustPoints | HoldPoints | CapturePoints
-    | ReleasePoints | RestorePoints | UpdateProfile
-)  # fmt: skip
+    EarnPoints
+    | ReversePoints
+    | RedeemPoints
+    | AdjustPoints
+    | HoldPoints
+    | CapturePoints
+    | ReleasePoints
+    | RestorePoints
+    | UpdateProfile
+)
 
 
 @attrs.frozen
@@ -218,12 +223,8 @@ class Program:
 
     points: PointsPolicy = attrs.field(factory=PointsPolicy, kw_only=True)
     earn: PointsPerSpend = attrs.field(factory=PointsPerSpend, kw_only=True)
-    currency: str = attrs.field(
-        default="USD", kw_only=True, converter=lambda value: v.currency("currency", value)
-    )
-    time_zone: str = attrs.field(
-        default="UTC", kw_only=True, converter=lambda value: v.time_zone("time_zone", value)
-    )
+    currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
+    time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -242,8 +243,9 @@ class Program:
 
     # -- decide ----------------------------------------------------------------------------
 
-    def decide(self, state: CustomerState, item: Input, now: datetime,
-               ref: Reference = None) -> Decision:  # fmt: skip
+    def decide(
+        self, state: CustomerState, item: Input, now: datetime, ref: Reference = None
+    ) -> Decision:
         """What to do about ``item`` for the customer in ``state`` at ``now``.
 
         ``ref`` is the record ``item`` refers to: the purchase of a :class:`Return`, the
@@ -287,8 +289,13 @@ class Program:
         updated = record.after_return(event)
         points = updated.reversed - record.reversed
         if points == 0:
-            return Decision((), (f"nothing to reverse: {record.purchase.id} earned no more points "
-                                 "than already reversed",))  # fmt: skip
+            return Decision(
+                (),
+                (
+                    f"nothing to reverse: {record.purchase.id} earned no more points "
+                    "than already reversed",
+                ),
+            )
         effect = ReversePoints(points, record.lots, event.id, event.at)
         share = f"{updated.returned} of {record.purchase.amount} {record.purchase.currency}"
         trace = (
@@ -297,25 +304,30 @@ class Program:
         )
         return Decision((effect,), trace)
 
-    def _decide_command(self, state: CustomerState, item: Input, now: datetime,
-                        ref: Reference) -> Decision:  # fmt: skip
+    def _decide_command(
+        self, state: CustomerState, item: Input, now: datetime, ref: Reference
+    ) -> Decision:
         ledger = state.ledger
         if isinstance(item, Redeem):
             if item.points > ledger.available:
                 raise InsufficientPoints(
                     state.id, requested=item.points, available=max(ledger.available, 0)
                 )
-            return Decision((RedeemPoints(item.points, item.key, item.reason),),
-                            (f"redeemed {item.points} points",))  # fmt: skip
+            return Decision(
+                (RedeemPoints(item.points, item.key, item.reason),),
+                (f"redeemed {item.points} points",),
+            )
         if isinstance(item, PlaceHold):
             if item.points > ledger.available:
                 raise InsufficientPoints(
                     state.id, requested=item.points, available=max(ledger.available, 0)
                 )
             if item.expires_at <= now:
-                raise InvalidInput("expires_at", item.expires_at, f"a time after {now.isoformat()}")
-            effect = HoldPoints(item.key, item.points, item.expires_at, item.reason)
-            return Decision((effect,), (f"held {item.points} points until {item.expires_at}",))
+                raise InvalidInput(
+                    "expires_at", item.expires_at, f"a time after {now.isoformat()}"
+                )
+            hold = HoldPoints(item.key, item.points, item.expires_at, item.reason)
+            return Decision((hold,), (f"held {item.points} points until {item.expires_at}",))
         if isinstance(item, CaptureHold | ReleaseHold):
             assert isinstance(ref, HoldRecord)
             _check_open(ref)
@@ -327,29 +339,36 @@ class Program:
             trace = f"captured {points} of {ref.points} held points"
             return Decision((CapturePoints(ref.key, points),), (trace,))
         if isinstance(item, Adjust):
-            if item.points < 0 and -item.points > ledger.available and not (
-                self.points.allow_negative
+            if (
+                item.points < 0
+                and -item.points > ledger.available
+                and not (self.points.allow_negative)
             ):
                 raise InsufficientPoints(
                     state.id, requested=-item.points, available=max(ledger.available, 0)
                 )
             expires_at = self.points.expires_at(now, self.zone) if item.points > 0 else None
-            effect = AdjustPoints(item.points, item.key, item.reason, expires_at)
-            return Decision((effect,), (f"adjusted by {item.points:+d} points: {item.reason}",))
+            adjustment = AdjustPoints(item.points, item.key, item.reason, expires_at)
+            return Decision(
+                (adjustment,), (f"adjusted by {item.points:+d} points: {item.reason}",)
+            )
         if isinstance(item, CancelRedemption):
             assert isinstance(ref, RedemptionRecord)
             if ref.cancelled:
                 return Decision((), (f"nothing to do: {ref.key} was already cancelled",))
-            return Decision((RestorePoints(ref.key, ref.draws),),
-                            (f"restored {ref.points} points of {ref.key}",))  # fmt: skip
+            return Decision(
+                (RestorePoints(ref.key, ref.draws),),
+                (f"restored {ref.points} points of {ref.key}",),
+            )
         if isinstance(item, SaveCustomer):
             return Decision((UpdateProfile(item.customer),), ("profile saved",))
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
 
     # -- apply -----------------------------------------------------------------------------
 
-    def apply(self, state: CustomerState, decision: Decision,
-              now: datetime) -> tuple[CustomerState, tuple[Entry, ...]]:  # fmt: skip
+    def apply(
+        self, state: CustomerState, decision: Decision, now: datetime
+    ) -> tuple[CustomerState, tuple[Entry, ...]]:
         """Carry out ``decision``: the new state, and the ledger entries written."""
         ledger = state.ledger
         customer = state.customer
@@ -358,38 +377,67 @@ class Program:
         for effect in decision.effects:
             entries: Sequence[Entry]
             if isinstance(effect, EarnPoints):
-                ledger, entries = L.earn(
-                    ledger, points=effect.points, source=effect.source, now=now,
-                    earned_at=effect.earned_at, available_at=effect.available_at,
-                    expires_at=effect.expires_at, reason=effect.reason,
-                )  # fmt: skip
-            elif isinstance(effect, ReversePoints):
-                ledger, entries = L.reverse(
-                    ledger, points=effect.points, lots=effect.lots, source=effect.source,
-                    at=effect.at, now=now, allow_negative=self.points.allow_negative,
+                ledger, entries = ledgers.earn(
+                    ledger,
+                    points=effect.points,
+                    source=effect.source,
+                    now=now,
+                    earned_at=effect.earned_at,
+                    available_at=effect.available_at,
+                    expires_at=effect.expires_at,
                     reason=effect.reason,
-                )  # fmt: skip
+                )
+            elif isinstance(effect, ReversePoints):
+                ledger, entries = ledgers.reverse(
+                    ledger,
+                    points=effect.points,
+                    lots=effect.lots,
+                    source=effect.source,
+                    at=effect.at,
+                    now=now,
+                    allow_negative=self.points.allow_negative,
+                    reason=effect.reason,
+                )
             elif isinstance(effect, RedeemPoints):
-                ledger, entries = L.redeem(ledger, points=effect.points, source=effect.key,
-                                           now=now, reason=effect.reason, customer_id=cid)  # fmt: skip
+                ledger, entries = ledgers.redeem(
+                    ledger,
+                    points=effect.points,
+                    source=effect.key,
+                    now=now,
+                    reason=effect.reason,
+                    customer_id=cid,
+                )
             elif isinstance(effect, AdjustPoints):
-                ledger, entries = L.adjust(
-                    ledger, points=effect.points, source=effect.key, now=now,
-                    reason=effect.reason, expires_at=effect.expires_at,
-                    allow_negative=self.points.allow_negative, customer_id=cid,
-                )  # fmt: skip
+                ledger, entries = ledgers.adjust(
+                    ledger,
+                    points=effect.points,
+                    source=effect.key,
+                    now=now,
+                    reason=effect.reason,
+                    expires_at=effect.expires_at,
+                    allow_negative=self.points.allow_negative,
+                    customer_id=cid,
+                )
             elif isinstance(effect, HoldPoints):
-                ledger, entries = L.place_hold(ledger, key=effect.key, points=effect.points,
-                                               expires_at=effect.expires_at, now=now,
-                                               customer_id=cid, reason=effect.reason)  # fmt: skip
+                ledger, entries = ledgers.place_hold(
+                    ledger,
+                    key=effect.key,
+                    points=effect.points,
+                    expires_at=effect.expires_at,
+                    now=now,
+                    customer_id=cid,
+                    reason=effect.reason,
+                )
             elif isinstance(effect, CapturePoints):
-                ledger, entries, _ = L.capture(ledger, key=effect.key, points=effect.points,
-                                               now=now)  # fmt: skip
+                ledger, entries, _ = ledgers.capture(
+                    ledger, key=effect.key, points=effect.points, now=now
+                )
             elif isinstance(effect, ReleasePoints):
-                ledger, entries = L.release(ledger, key=effect.key, now=now)
+                ledger, entries = ledgers.release(ledger, key=effect.key, now=now)
             elif isinstance(effect, RestorePoints):
-                ledger, entries = L.restore(ledger, draws=effect.draws, source=effect.key,
-                                            now=now)  # fmt: skip
+                ledger, entries = ledgers.restore(
+                    ledger, draws=effect.draws, source=effect.key, now=now
+                )
             else:
                 customer = effect.customer
                 entries = ()

@@ -49,9 +49,10 @@ class PurchaseRecord:
         purchase = self.purchase
         if event.customer_id != purchase.customer_id:
             raise InvalidInput(
-                "customer_id", event.customer_id,
+                "customer_id",
+                event.customer_id,
                 f"the customer of purchase {purchase.id!r} ({purchase.customer_id!r})",
-            )  # fmt: skip
+            )
         amount = v.money("amount", event.returned_amount, purchase.currency)
         returned_items = dict(self.returned_items)
         if event.items:
@@ -63,23 +64,26 @@ class PurchaseRecord:
                 key = (line.sku, line.unit_price)
                 if key not in bought:
                     raise InvalidInput(
-                        "items", f"{line.sku} at {line.unit_price}",
+                        "items",
+                        f"{line.sku} at {line.unit_price}",
                         f"a line of purchase {purchase.id!r} (same sku and unit price)",
-                    )  # fmt: skip
+                    )
                 before = returned_items.get(key, 0)
                 if before + line.quantity > bought[key]:
                     raise InvalidInput(
-                        "items", f"{line.quantity} x {line.sku}",
+                        "items",
+                        f"{line.quantity} x {line.sku}",
                         f"at most the {bought[key] - before} not yet returned",
-                    )  # fmt: skip
+                    )
                 returned_items[key] = before + line.quantity
         returned = self.returned + amount
         if returned > purchase.amount:
             left = purchase.amount - self.returned
             raise InvalidInput(
-                "amount", amount,
+                "amount",
+                amount,
                 f"at most the {left} {purchase.currency} of {purchase.id!r} not yet returned",
-            )  # fmt: skip
+            )
         reversed_ = 0
         if purchase.amount:
             reversed_ = int(self.points * returned // purchase.amount)

@@ -25,7 +25,7 @@ from datetime import datetime
 import attrs
 
 from custbond import _validate as v
-from custbond import ledger as L
+from custbond import ledger as ledgers
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
     Adjust,
@@ -83,8 +83,9 @@ class RetentionService:
 
     # -- commands --------------------------------------------------------------------------
 
-    def redeem(self, customer_id: str, points: int, key: str, *,
-               reason: str = "redeemed") -> Outcome:  # fmt: skip
+    def redeem(
+        self, customer_id: str, points: int, key: str, *, reason: str = "redeemed"
+    ) -> Outcome:
         """Spend ``points`` now, from the available lots that expire soonest.
 
         Raises :class:`~custbond.InsufficientPoints` (changing nothing) when the customer
@@ -93,15 +94,23 @@ class RetentionService:
         command = Redeem(key=key, customer_id=customer_id, points=points, reason=reason)
         return self._process(command, self.clock.now())
 
-    def hold(self, customer_id: str, points: int, key: str, expires_at: datetime, *,
-             reason: str = "held") -> Outcome:  # fmt: skip
+    def hold(
+        self,
+        customer_id: str,
+        points: int,
+        key: str,
+        expires_at: datetime,
+        *,
+        reason: str = "held",
+    ) -> Outcome:
         """Reserve ``points`` under ``key`` until ``expires_at`` (phase one of a checkout).
 
         Held points cannot be spent elsewhere. Resolve the hold once with :meth:`capture`
         or :meth:`release`; if neither comes before ``expires_at``, it releases itself.
         """
-        command = PlaceHold(key=key, customer_id=customer_id, points=points,
-                            expires_at=expires_at, reason=reason)  # fmt: skip
+        command = PlaceHold(
+            key=key, customer_id=customer_id, points=points, expires_at=expires_at, reason=reason
+        )
         return self._process(command, self.clock.now())
 
     def capture(self, key: str, points: int | None = None) -> Outcome:
@@ -154,7 +163,7 @@ class RetentionService:
         applied as of then (no job has to have run)."""
         when = self.clock.now() if at is None else v.aware("at", at)
         with self.store.unit_of_work() as uow:
-            return L.balance(self._load(uow, customer_id).ledger, when)
+            return ledgers.balance(self._load(uow, customer_id).ledger, when)
 
     def statement(self, customer_id: str, at: datetime | None = None) -> tuple[Entry, ...]:
         """Every ledger entry of the customer, oldest first, including what has become
@@ -162,7 +171,7 @@ class RetentionService:
         when = self.clock.now() if at is None else v.aware("at", at)
         with self.store.unit_of_work() as uow:
             state = self._load(uow, customer_id)
-            _, due = L.settle(state.ledger, when)
+            _, due = ledgers.settle(state.ledger, when)
             return (*uow.entries(customer_id), *due)
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
@@ -191,8 +200,15 @@ class RetentionService:
                 uow.save(state, settled)
             if settled:
                 outcomes.append(
-                    Outcome(customer_id, None, now, (), ("due changes materialised",), settled,
-                            L.balance(state.ledger, now))  # fmt: skip
+                    Outcome(
+                        customer_id,
+                        None,
+                        now,
+                        (),
+                        ("due changes materialised",),
+                        settled,
+                        ledgers.balance(state.ledger, now),
+                    )
                 )
         return outcomes
 
@@ -227,9 +243,15 @@ class RetentionService:
                 uow.keep(record)
             entries = settled + entries
             uow.save(state, entries)
-            outcome = Outcome(customer_id, None if key is None else key[1], now,
-                              decision.effects, decision.trace, entries,
-                              L.balance(state.ledger, now))  # fmt: skip
+            outcome = Outcome(
+                customer_id,
+                None if key is None else key[1],
+                now,
+                decision.effects,
+                decision.trace,
+                entries,
+                ledgers.balance(state.ledger, now),
+            )
             uow.append(key, item, now, outcome)
             return outcome
 
@@ -260,9 +282,10 @@ class RetentionService:
             raise NotFound("customer", customer_id)
         return state
 
-    def _settle(self, uow: UnitOfWork, state: CustomerState,
-                now: datetime) -> tuple[CustomerState, tuple[Entry, ...]]:  # fmt: skip
-        ledger, settled = L.settle(state.ledger, now)
+    def _settle(
+        self, uow: UnitOfWork, state: CustomerState, now: datetime
+    ) -> tuple[CustomerState, tuple[Entry, ...]]:
+        ledger, settled = ledgers.settle(state.ledger, now)
         if not settled:
             return state, ()
         for entry in settled:  # a hold released while settling has expired
@@ -287,26 +310,36 @@ def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     if type(first) is not type(item):
         raise IdempotencyConflict(key, [f"type ({type(first).__name__} was accepted)"])
     differing = [
-        field.name for field in attrs.fields(type(first))
+        field.name
+        for field in attrs.fields(type(first))
         if getattr(first, field.name) != getattr(item, field.name)
-    ]  # fmt: skip
+    ]
     raise IdempotencyConflict(key, differing)
 
 
 def _unchanged(state: CustomerState, now: datetime) -> Outcome:
-    return Outcome(state.id, None, now, (), ("nothing to do: the profile is unchanged",), (),
-                   L.balance(state.ledger, now))  # fmt: skip
+    return Outcome(
+        state.id,
+        None,
+        now,
+        (),
+        ("nothing to do: the profile is unchanged",),
+        (),
+        ledgers.balance(state.ledger, now),
+    )
 
 
-def _records_after(item: Input, ref: Reference, entries: tuple[Entry, ...],
-                   now: datetime) -> list[Record]:  # fmt: skip
+def _records_after(
+    item: Input, ref: Reference, entries: tuple[Entry, ...], now: datetime
+) -> list[Record]:
     """The purchase, hold and redemption records to keep after ``item`` was applied."""
     if isinstance(item, Purchase):
         lots = tuple(
-            draw.lot for entry in entries
+            draw.lot
+            for entry in entries
             if entry.kind is EntryKind.EARNED and entry.source == item.id
             for draw in entry.draws
-        )  # fmt: skip
+        )
         return [PurchaseRecord(item, lots, sum(lot.points for lot in lots))]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)

@@ -86,8 +86,9 @@ class _MemoryUnitOfWork:
         record = self._logged.get(key)
         return record if record is not None else self._store._logged.get(key)
 
-    def append(self, key: LogKey | None, item: Input, recorded_at: datetime,
-               outcome: Outcome) -> LogRecord:  # fmt: skip
+    def append(
+        self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
+    ) -> LogRecord:
         seq = len(self._store._log) + len(self._log) + 1
         record = LogRecord(seq, key, item, recorded_at, outcome)
         self._log.append(record)
@@ -126,9 +127,10 @@ class _MemoryUnitOfWork:
         for item in found:  # reading changes nothing: put the live items back
             heapq.heappush(heap, item)
         pending = {
-            state.id for state in self._states.values()
+            state.id
+            for state in self._states.values()
             if state.ledger.next_due_at is not None and state.ledger.next_due_at <= now
-        }  # fmt: skip
+        }
         return sorted({customer_id for _, customer_id in found} | pending)
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:

@@ -55,8 +55,9 @@ class UnitOfWork(Protocol):
     def logged(self, key: LogKey) -> LogRecord | None:
         """The log record accepted under ``key``, if any."""
 
-    def append(self, key: LogKey | None, item: Input, recorded_at: datetime,
-               outcome: Outcome) -> LogRecord:  # fmt: skip
+    def append(
+        self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
+    ) -> LogRecord:
         """Add ``item`` to the event log."""
 
     def purchase(self, purchase_id: str) -> PurchaseRecord | None: ...

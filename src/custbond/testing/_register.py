@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from custbond.testing.strategies import register_type_strategies
+
 
 def _hypothesis_setup_hook() -> None:
-    from custbond.testing.strategies import register_type_strategies
-
     register_type_strategies()
