@@ -47,6 +47,10 @@ class FrozenMap(Mapping[K, V]):
     def __repr__(self) -> str:
         return f"FrozenMap({self._data!r})"
 
+    def to_dict(self) -> dict[K, V]:
+        """A plain, mutable copy."""
+        return self._data.copy()
+
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
         """Return a copy with ``key`` set to ``value``."""
         data = dict(self._data)
@@ -55,3 +59,11 @@ class FrozenMap(Mapping[K, V]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenMap, (self._data,))
+
+
+def empty_map() -> FrozenMap[Any, Any]:
+    """The shared empty FrozenMap: a default for fields, without one allocation each."""
+    return _EMPTY
+
+
+_EMPTY: FrozenMap[Any, Any] = FrozenMap()

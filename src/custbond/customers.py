@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from custbond import _validate as v
-from custbond._frozen import FrozenMap
+from custbond._frozen import empty_map
 from custbond.errors import InvalidInput
 
 __all__ = ["Birthday", "Customer"]
@@ -92,7 +92,7 @@ class Customer:
         default=frozenset(), kw_only=True, converter=v.to_frozenset, validator=v.is_tags
     )
     preferences: Mapping[str, Any] = attrs.field(
-        factory=FrozenMap,
+        factory=empty_map,
         kw_only=True,
         converter=v.to_frozen_map,
         validator=v.is_scalar_map,

@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from custbond import _validate as v
-from custbond._frozen import FrozenMap
+from custbond._frozen import empty_map
 from custbond.errors import InvalidInput
 
 __all__ = [
@@ -176,7 +176,7 @@ class CustomEvent:
     at: datetime = attrs.field(validator=v.is_aware)
     name: str = attrs.field(validator=v.is_identifier)
     attributes: Mapping[str, Any] = attrs.field(
-        factory=FrozenMap, converter=v.to_frozen_map, validator=v.is_scalar_map
+        factory=empty_map, converter=v.to_frozen_map, validator=v.is_scalar_map
     )
 
     def __getitem__(self, name: str) -> Any:

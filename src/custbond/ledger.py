@@ -38,7 +38,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._frozen import FrozenMap
+from custbond._frozen import FrozenMap, empty_map
 from custbond.errors import InsufficientPoints, InvalidInput
 
 __all__ = [
@@ -122,7 +122,7 @@ class PointsPolicy:
     >>> policy = PointsPolicy(expire_after=relativedelta(months=12),
     ...                       expire_at_end_of="month", pending_for=relativedelta(days=14))
     >>> earned = datetime(2026, 1, 15, 10, tzinfo=timezone.utc)
-    >>> policy.expires_at(earned, tz.UTC)
+    >>> policy.expires_at(earned, "UTC")
     datetime.datetime(2027, 2, 1, 0, 0, tzinfo=tzutc())
     """
 
@@ -152,22 +152,25 @@ class PointsPolicy:
         """When points earned at ``earned_at`` stop being pending."""
         return earned_at if self.pending_for is None else earned_at + self.pending_for
 
-    def expires_at(self, earned_at: datetime, zone: tz.tzfile | Any) -> datetime | None:
-        """The first instant at which points earned at ``earned_at`` are no longer valid."""
+    def expires_at(self, earned_at: datetime, time_zone: str = "UTC") -> datetime | None:
+        """The first instant at which points earned at ``earned_at`` are no longer valid.
+
+        ``time_zone`` (IANA) is where the end of a day, month or year is reckoned.
+        """
         if self.expire_after is None:
             return None
         expires: datetime = earned_at + self.expire_after
-        if self.expire_at_end_of is None:
+        rounding = self.expire_at_end_of
+        if rounding is None:
             return expires
+        zone = tz.gettz(time_zone)
         local = expires.astimezone(zone)
         day = local.date()
-        if local.timetz().replace(tzinfo=None) == time(0) and self.expire_at_end_of is (
-            ExpiryRounding.DAY
-        ):
-            return expires  # already at a day boundary
-        if self.expire_at_end_of is ExpiryRounding.DAY:
+        if rounding is ExpiryRounding.DAY:
+            if local.timetz().replace(tzinfo=None) == time(0):
+                return expires  # already at a day boundary
             boundary = day + timedelta(days=1)
-        elif self.expire_at_end_of is ExpiryRounding.MONTH:
+        elif rounding is ExpiryRounding.MONTH:
             boundary = day.replace(day=1) + relativedelta(months=1)
         else:
             boundary = day.replace(month=1, day=1) + relativedelta(years=1)
@@ -213,7 +216,8 @@ class Entry:
     (``points=0, held=+n``), a capture spends them (``points=-n, held=-n``) and pending
     points clearing is ``points=0, pending=-n``. ``source`` is the key of the event or
     command that caused the change (for time-driven entries, of the lot or hold concerned),
-    ``draws`` the lots it took points from or gave points back to.
+    ``draws`` the lots it took points from or gave points back to, and ``lot`` the lot an
+    EARNED, CLEARED, EXPIRED or added (ADJUSTED) entry is about.
     """
 
     seq: int
@@ -225,6 +229,7 @@ class Entry:
     pending: int = 0
     held: int = 0
     draws: tuple[Draw, ...] = ()
+    lot: Lot | None = None  # the lot earned, cleared or expired (as it was then)
     uncollected: int = 0  # for SHORTFALL: the points that could not be taken back
     hold_key: str | None = None
 
@@ -285,7 +290,7 @@ class Ledger:
 
     pending_lots: tuple[Lot, ...] = ()  # ordered by (available_at, seq)
     available_lots: tuple[Lot, ...] = ()  # ordered by (expires_at, seq): spent first first
-    holds: FrozenMap[str, Hold] = attrs.field(factory=FrozenMap)
+    holds: FrozenMap[str, Hold] = attrs.field(factory=empty_map)
     total: int = 0
     pending: int = 0
     held: int = 0
@@ -312,6 +317,12 @@ class _Work:
     pure to their callers while the steps inside read as plain statements.
     """
 
+    __slots__ = (
+        "adjusted", "available_lots", "base", "cursor", "debt", "earned", "entries", "expired",
+        "held", "holds", "holds_changed", "next_lot", "next_seq", "now", "pending",
+        "pending_lots", "redeemed", "reversed", "total",
+    )  # fmt: skip
+
     def __init__(self, ledger: Ledger, now: datetime) -> None:
         self.base = ledger
         self.now = now
@@ -320,7 +331,8 @@ class _Work:
         self.cursor: datetime | None = None
         self.pending_lots = list(ledger.pending_lots)
         self.available_lots = list(ledger.available_lots)
-        self.holds = dict(ledger.holds)
+        self.holds: dict[str, Hold] = ledger.holds.to_dict()
+        self.holds_changed = False
         self.total = ledger.total
         self.pending = ledger.pending
         self.held = ledger.held
@@ -348,31 +360,52 @@ class _Work:
         return entry
 
     def finish(self) -> tuple[Ledger, tuple[Entry, ...]]:
-        holds = self.holds
-        candidates = [hold.expires_at for hold in holds.values()]
-        if self.pending_lots:
-            candidates.append(self.pending_lots[0].available_at)
-            candidates.extend(lot.expires_at for lot in self.pending_lots if lot.expires_at)
-        if self.available_lots and self.available_lots[0].expires_at is not None:
-            candidates.append(self.available_lots[0].expires_at)
         ledger = Ledger(
-            pending_lots=tuple(self.pending_lots),
-            available_lots=tuple(self.available_lots),
-            holds=self.base.holds if holds == self.base.holds else FrozenMap(holds),
-            total=self.total,
-            pending=self.pending,
-            held=self.held,
-            debt=self.debt,
-            earned=self.earned,
-            redeemed=self.redeemed,
-            expired=self.expired,
-            reversed=self.reversed,
-            adjusted=self.adjusted,
-            next_seq=self.next_seq,
-            next_lot=self.next_lot,
-            next_due_at=min(candidates) if candidates else None,
+            tuple(self.pending_lots),
+            tuple(self.available_lots),
+            FrozenMap(self.holds) if self.holds_changed else self.base.holds,
+            self.total,
+            self.pending,
+            self.held,
+            self.debt,
+            self.earned,
+            self.redeemed,
+            self.expired,
+            self.reversed,
+            self.adjusted,
+            self.next_seq,
+            self.next_lot,
+            self.next_due(),
         )
         return ledger, tuple(self.entries)
+
+    def next_due(self) -> datetime | None:
+        """The soonest time at which a hold, a pending lot or an available lot is due."""
+        due: datetime | None = None
+        for hold in self.holds.values():
+            if due is None or hold.expires_at < due:
+                due = hold.expires_at
+        if self.pending_lots:
+            head = self.pending_lots[0].available_at
+            if due is None or head < due:
+                due = head
+            for lot in self.pending_lots:  # a lot may expire before it clears
+                if lot.expires_at is not None and lot.expires_at < due:
+                    due = lot.expires_at
+        if self.available_lots:
+            expiry = self.available_lots[0].expires_at
+            if expiry is not None and (due is None or expiry < due):
+                due = expiry
+        return due
+
+    def put_hold(self, hold: Hold) -> None:
+        self.holds[hold.key] = hold
+        self.holds_changed = True
+
+    def take_hold(self, key: str) -> Hold | None:
+        hold = self.holds.pop(key, None)
+        self.holds_changed = self.holds_changed or hold is not None
+        return hold
 
     # -- lots ----------------------------------------------------------------------------
 
@@ -496,7 +529,7 @@ def _settle(work: _Work, now: datetime) -> None:
         work.cursor = when
         kind, item = action
         if kind == "hold":
-            del work.holds[item.key]
+            work.take_hold(item.key)
             work.release_hold(item, item.draws, when, "hold expired")
         elif kind == "clear":
             work.pending_lots.pop(0)
@@ -508,7 +541,7 @@ def _settle(work: _Work, now: datetime) -> None:
                 item.source,
                 "return window passed",
                 pending=-item.remaining,
-                draws=(Draw(item, item.remaining),),
+                lot=item,
             )
             work.repay(when)
         elif kind == "expire_pending":
@@ -528,13 +561,14 @@ def _expire(work: _Work, lot: Lot, at: datetime, *, pending: bool) -> None:
         lot.source,
         "points expired",
         pending=-lot.remaining if pending else 0,
-        draws=(Draw(lot, lot.remaining),),
+        lot=lot,
     )
 
 
 def _run(ledger: Ledger, now: datetime) -> _Work:
     work = _Work(ledger, now)
-    _settle(work, now)
+    if ledger.next_due_at is not None and ledger.next_due_at <= now:
+        _settle(work, now)
     work.cursor = None  # the operation itself is stamped with its own time
     return work
 
@@ -542,9 +576,11 @@ def _run(ledger: Ledger, now: datetime) -> _Work:
 def _done(work: _Work) -> tuple[Ledger, tuple[Entry, ...]]:
     # Settle again: the operation may have added lots already due (a late-recorded
     # purchase, points given back to a lot that has expired meanwhile).
-    if work.entries:
-        work.cursor = work.entries[-1].at
-    _settle(work, work.now)
+    due = work.next_due()
+    if due is not None and due <= work.now:
+        if work.entries:
+            work.cursor = work.entries[-1].at
+        _settle(work, work.now)
     return work.finish()
 
 
@@ -621,7 +657,7 @@ def earn(
         source,
         reason,
         pending=pending,
-        draws=(Draw(lot, points),),
+        lot=lot,
     )
     if not pending:
         work.repay(earned_at)
@@ -698,7 +734,7 @@ def adjust(
         work.next_lot += 1
         work.add_lot(lot)
         work.adjusted += points
-        work.write(EntryKind.ADJUSTED, now, points, source, reason, draws=(Draw(lot, points),))
+        work.write(EntryKind.ADJUSTED, now, points, source, reason, lot=lot)
         work.repay(now)
     else:
         wanted = -points
@@ -787,7 +823,11 @@ def place_hold(
     customer_id: str = "",
     reason: str = "held",
 ) -> tuple[Ledger, tuple[Entry, ...]]:
-    """Reserve ``points`` of the available points under ``key`` until ``expires_at``."""
+    """Reserve ``points`` of the available points under ``key`` until ``expires_at``.
+
+    The hold ends sooner if the points it reserves expire sooner: it lasts until the
+    first of them would expire at the latest.
+    """
     v.positive_int("points", points)
     if expires_at <= now:
         raise InvalidInput("expires_at", expires_at, f"a time after now ({now.isoformat()})")
@@ -796,7 +836,12 @@ def place_hold(
     work = _run(ledger, now)
     _require_spendable(work, points, customer_id, may_owe=False)
     draws = tuple(work.draw(points))
-    work.holds[key] = Hold(key, points, draws, now, expires_at)
+    # A hold never outlives its points: it ends when the first of them would expire, so
+    # no expired point can be captured.
+    for draw in draws:
+        if draw.lot.expires_at is not None and draw.lot.expires_at < expires_at:
+            expires_at = draw.lot.expires_at
+    work.put_hold(Hold(key, points, draws, now, expires_at))
     work.write(EntryKind.HELD, now, 0, key, reason, held=points, draws=draws, hold_key=key)
     return _done(work)
 
@@ -834,7 +879,7 @@ def capture(
     v.positive_int("points", points)
     if points > hold.points:
         raise InvalidInput("points", points, f"at most the {hold.points} points held")
-    del work.holds[key]
+    work.take_hold(key)
     spent, rest = _split(hold.draws, points)
     work.redeemed += points
     work.write(
@@ -857,7 +902,7 @@ def release(
 ) -> tuple[Ledger, tuple[Entry, ...]]:
     """Give the points of the open hold ``key`` back to the lots they came from."""
     work = _run(ledger, now)
-    hold = work.holds.pop(key, None)
+    hold = work.take_hold(key)
     if hold is None:
         raise InvalidInput("key", key, "the key of an open hold")
     work.release_hold(hold, hold.draws, now, reason)

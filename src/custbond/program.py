@@ -276,7 +276,7 @@ class Program:
             source=purchase.id,
             earned_at=purchase.at,
             available_at=policy.available_at(purchase.at),
-            expires_at=policy.expires_at(purchase.at, self.zone),
+            expires_at=policy.expires_at(purchase.at, self.time_zone),
         )
         trace = [f"earned {points} points: {rule}, rounded down"]
         if policy.pending_for is not None:
@@ -347,7 +347,7 @@ class Program:
                 raise InsufficientPoints(
                     state.id, requested=-item.points, available=max(ledger.available, 0)
                 )
-            expires_at = self.points.expires_at(now, self.zone) if item.points > 0 else None
+            expires_at = self.points.expires_at(now, self.time_zone) if item.points > 0 else None
             adjustment = AdjustPoints(item.points, item.key, item.reason, expires_at)
             return Decision(
                 (adjustment,), (f"adjusted by {item.points:+d} points: {item.reason}",)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 
 from custbond import _validate as v
-from custbond._frozen import FrozenMap
+from custbond._frozen import FrozenMap, empty_map
 from custbond.errors import InvalidInput
 from custbond.events import Purchase, Return
 from custbond.ledger import Draw, Lot
@@ -32,7 +32,7 @@ class PurchaseRecord:
     lots: tuple[Lot, ...]
     points: int
     returned: Decimal = Decimal(0)
-    returned_items: FrozenMap[ItemKey, int] = attrs.field(factory=FrozenMap)
+    returned_items: FrozenMap[ItemKey, int] = attrs.field(factory=empty_map)
     reversed: int = 0
 
     @property

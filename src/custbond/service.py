@@ -107,6 +107,7 @@ class RetentionService:
 
         Held points cannot be spent elsewhere. Resolve the hold once with :meth:`capture`
         or :meth:`release`; if neither comes before ``expires_at``, it releases itself.
+        A hold ends sooner if the points it reserves expire sooner.
         """
         command = PlaceHold(
             key=key, customer_id=customer_id, points=points, expires_at=expires_at, reason=reason
@@ -239,7 +240,7 @@ class RetentionService:
                 ref = uow.hold(item.hold_key)  # settling may have expired it
             decision = self.program.decide(state, item, now, ref)
             state, entries = self.program.apply(state, decision, now)
-            for record in _records_after(item, ref, entries, now):
+            for record in _records_after(item, ref, state, entries, now):
                 uow.keep(record)
             entries = settled + entries
             uow.save(state, entries)
@@ -330,22 +331,22 @@ def _unchanged(state: CustomerState, now: datetime) -> Outcome:
 
 
 def _records_after(
-    item: Input, ref: Reference, entries: tuple[Entry, ...], now: datetime
+    item: Input, ref: Reference, state: CustomerState, entries: tuple[Entry, ...], now: datetime
 ) -> list[Record]:
     """The purchase, hold and redemption records to keep after ``item`` was applied."""
     if isinstance(item, Purchase):
         lots = tuple(
-            draw.lot
+            entry.lot
             for entry in entries
-            if entry.kind is EntryKind.EARNED and entry.source == item.id
-            for draw in entry.draws
+            if entry.kind is EntryKind.EARNED and entry.lot is not None and entry.source == item.id
         )
         return [PurchaseRecord(item, lots, sum(lot.points for lot in lots))]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
         return [ref.after_return(item)]
     if isinstance(item, PlaceHold):
-        return [HoldRecord(item.key, item.customer_id, item.points, now, item.expires_at)]
+        ends = state.ledger.holds[item.key].expires_at  # may be sooner than asked
+        return [HoldRecord(item.key, item.customer_id, item.points, now, ends)]
     if isinstance(item, CaptureHold):
         assert isinstance(ref, HoldRecord)
         captured = next(entry for entry in entries if entry.kind is EntryKind.CAPTURED)
