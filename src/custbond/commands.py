@@ -33,6 +33,7 @@ __all__ = [
     "Redeem",
     "ReleaseHold",
     "SaveCustomer",
+    "Settle",
     "log_key",
 ]
 
@@ -135,10 +136,36 @@ class SaveCustomer:
         return None  # saving the same profile again is a no-op by comparison, not by key
 
 
-Command = Redeem | PlaceHold | CaptureHold | ReleaseHold | Adjust | CancelRedemption | SaveCustomer
+@attrs.frozen(kw_only=True)
+class Settle:
+    """Materialise what has become due for ``customer_id`` (what ``run_due`` does).
+
+    Kept in the log so that a replay materialises at the same moments as the original.
+    """
+
+    customer_id: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> None:
+        return None
+
+
+Command = (
+    Redeem
+    | PlaceHold
+    | CaptureHold
+    | ReleaseHold
+    | Adjust
+    | CancelRedemption
+    | SaveCustomer
+    | Settle
+)
 Input = Event | Command
-_COMMANDS = (Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer)
 """Anything the service accepts and keeps in its event log."""
+
+_COMMANDS = (
+    Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
+)  # fmt: skip
 
 
 def log_key(item: Input) -> LogKey | None:

@@ -165,6 +165,7 @@ class Signup:
 class CustomEvent:
     """Anything else the host wants rules to see: a ``name`` and scalar ``attributes``.
 
+    >>> from datetime import timezone
     >>> CustomEvent(id="e-1", customer_id="c-1", name="review_posted",
     ...             at=datetime(2026, 3, 2, tzinfo=timezone.utc),
     ...             attributes={"stars": 5})["stars"]

@@ -119,11 +119,13 @@ class PointsPolicy:
 
     Points are whole numbers; money converts to points rounding down.
 
+    >>> from datetime import timezone
     >>> policy = PointsPolicy(expire_after=relativedelta(months=12),
     ...                       expire_at_end_of="month", pending_for=relativedelta(days=14))
     >>> earned = datetime(2026, 1, 15, 10, tzinfo=timezone.utc)
-    >>> policy.expires_at(earned, "UTC")
-    datetime.datetime(2027, 2, 1, 0, 0, tzinfo=tzutc())
+    >>> policy.expires_at(earned, "UTC").isoformat()
+    '2027-02-01T00:00:00+00:00'
+
     """
 
     expire_after: relativedelta | timedelta | None = attrs.field(
@@ -166,13 +168,18 @@ class PointsPolicy:
         zone = tz.gettz(time_zone)
         local = expires.astimezone(zone)
         day = local.date()
+        at_midnight = local.time() == time(0)
         if rounding is ExpiryRounding.DAY:
-            if local.timetz().replace(tzinfo=None) == time(0):
-                return expires  # already at a day boundary
+            if at_midnight:
+                return expires  # already the end of a day
             boundary = day + timedelta(days=1)
         elif rounding is ExpiryRounding.MONTH:
+            if at_midnight and day.day == 1:
+                return expires  # already the end of a month
             boundary = day.replace(day=1) + relativedelta(months=1)
         else:
+            if at_midnight and (day.month, day.day) == (1, 1):
+                return expires  # already the end of a year
             boundary = day.replace(month=1, day=1) + relativedelta(years=1)
         start = datetime.combine(boundary, time(0), tzinfo=zone)
         return tz.resolve_imaginary(start)

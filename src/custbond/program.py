@@ -43,6 +43,7 @@ from custbond.commands import (
     Redeem,
     ReleaseHold,
     SaveCustomer,
+    Settle,
 )
 from custbond.customers import Customer
 from custbond.errors import (
@@ -287,22 +288,22 @@ class Program:
 
     def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
         updated = record.after_return(event)
-        points = updated.reversed - record.reversed
-        if points == 0:
-            return Decision(
-                (),
-                (
-                    f"nothing to reverse: {record.purchase.id} earned no more points "
-                    "than already reversed",
-                ),
+        called_for = updated.reversed - record.reversed
+        points = min(called_for, record.reclaimable)
+        purchase = record.purchase
+        share = f"{updated.returned} of {purchase.amount} {purchase.currency}"
+        trace = [
+            f"{share} of {purchase.id} returned so far: {called_for} more of its "
+            f"{record.points} points to reverse, rounded down"
+        ]
+        if points < called_for:
+            trace.append(
+                f"{called_for - points} of them expired or were taken back before; not reclaimed"
             )
-        effect = ReversePoints(points, record.lots, event.id, event.at)
-        share = f"{updated.returned} of {record.purchase.amount} {record.purchase.currency}"
-        trace = (
-            f"reversed {points} points: {share} of {record.purchase.id} returned so far, "
-            f"{record.points} points earned, rounded down",
-        )
-        return Decision((effect,), trace)
+        if points == 0:
+            return Decision((), (*trace, "nothing to reverse"))
+        trace.append(f"reversed {points} points")
+        return Decision((ReversePoints(points, record.lots, event.id, event.at),), tuple(trace))
 
     def _decide_command(
         self, state: CustomerState, item: Input, now: datetime, ref: Reference
@@ -327,7 +328,11 @@ class Program:
                     "expires_at", item.expires_at, f"a time after {now.isoformat()}"
                 )
             hold = HoldPoints(item.key, item.points, item.expires_at, item.reason)
-            return Decision((hold,), (f"held {item.points} points until {item.expires_at}",))
+            until = (
+                f"held {item.points} points until {item.expires_at.isoformat()} at the latest "
+                "(a hold ends sooner if its points expire sooner)"
+            )
+            return Decision((hold,), (until,))
         if isinstance(item, CaptureHold | ReleaseHold):
             assert isinstance(ref, HoldRecord)
             _check_open(ref)
@@ -362,6 +367,8 @@ class Program:
             )
         if isinstance(item, SaveCustomer):
             return Decision((UpdateProfile(item.customer),), ("profile saved",))
+        if isinstance(item, Settle):
+            return Decision((), ("due changes materialised",))
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
 
     # -- apply -----------------------------------------------------------------------------

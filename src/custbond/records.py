@@ -26,14 +26,23 @@ ItemKey = tuple[str, Decimal]  # (sku, unit price): how a returned line finds it
 
 @attrs.frozen
 class PurchaseRecord:
-    """A purchase, the lots it earned and what has been returned of it so far."""
+    """A purchase, the lots it earned, and what has been returned, taken back and has
+    expired of it so far."""
 
     purchase: Purchase
     lots: tuple[Lot, ...]
     points: int
     returned: Decimal = Decimal(0)
     returned_items: FrozenMap[ItemKey, int] = attrs.field(factory=empty_map)
-    reversed: int = 0
+    reversed: int = 0  # points the returns so far call for reversing (rounded down)
+    collected: int = 0  # points actually taken back (or owed) for those returns
+    expired: int = 0  # points of this purchase's lots that expired unspent
+
+    @property
+    def reclaimable(self) -> int:
+        """Points of this purchase a return may still take back: neither expired (the
+        customer never had the use of them) nor taken back already."""
+        return max(self.points - self.expired - self.collected, 0)
 
     @property
     def customer_id(self) -> str:
@@ -52,6 +61,10 @@ class PurchaseRecord:
                 "customer_id",
                 event.customer_id,
                 f"the customer of purchase {purchase.id!r} ({purchase.customer_id!r})",
+            )
+        if event.at < purchase.at:
+            raise InvalidInput(
+                "at", event.at, f"a time not before the purchase ({purchase.at.isoformat()})"
             )
         amount = v.money("amount", event.returned_amount, purchase.currency)
         returned_items = dict(self.returned_items)

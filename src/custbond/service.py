@@ -36,6 +36,7 @@ from custbond.commands import (
     Redeem,
     ReleaseHold,
     SaveCustomer,
+    Settle,
     log_key,
 )
 from custbond.customers import Customer
@@ -47,7 +48,7 @@ from custbond.errors import (
     NotFound,
 )
 from custbond.events import EVENT_TYPES, Event, Purchase, Return
-from custbond.ledger import Balance, Entry, EntryKind
+from custbond.ledger import Balance, Entry, EntryKind, Lot
 from custbond.outcome import Outcome
 from custbond.program import CustomerState, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
@@ -188,30 +189,13 @@ class RetentionService:
         expiring) as ledger entries; one outcome per customer that had something.
 
         Reads are correct without it; run it from a cron job or worker to keep the stored
-        statements current.
+        statements current. Each customer is settled in a unit of work of its own.
         """
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             customer_ids = list(uow.due(now))
-        outcomes = []
-        for customer_id in customer_ids:
-            with self.store.unit_of_work() as uow:
-                state = self._load(uow, customer_id)
-                state, settled = self._settle(uow, state, now)
-                uow.save(state, settled)
-            if settled:
-                outcomes.append(
-                    Outcome(
-                        customer_id,
-                        None,
-                        now,
-                        (),
-                        ("due changes materialised",),
-                        settled,
-                        ledgers.balance(state.ledger, now),
-                    )
-                )
-        return outcomes
+        outcomes = [self._process(Settle(customer_id=cid), now) for cid in customer_ids]
+        return [outcome for outcome in outcomes if outcome.entries]
 
     def replay(self, records: Iterable[LogRecord]) -> list[Outcome]:
         """Process log records (from another service's :meth:`log`) into this one, each at
@@ -234,10 +218,12 @@ class RetentionService:
                     raise NotFound("customer", customer_id)
                 state = CustomerState(Customer(customer_id))
             elif isinstance(item, SaveCustomer) and state.customer == item.customer:
-                return _unchanged(state, now)
+                return _unchanged(state, now, "nothing to do: the profile is unchanged")
             state, settled = self._settle(uow, state, now)
-            if isinstance(item, CaptureHold | ReleaseHold):
-                ref = uow.hold(item.hold_key)  # settling may have expired it
+            if isinstance(item, Settle) and not settled:
+                return _unchanged(state, now, "nothing was due")
+            if settled and ref is not None:
+                _, ref = self._target(uow, item)  # settling may have expired a hold or lots
             decision = self.program.decide(state, item, now, ref)
             state, entries = self.program.apply(state, decision, now)
             for record in _records_after(item, ref, state, entries, now):
@@ -289,12 +275,24 @@ class RetentionService:
         ledger, settled = ledgers.settle(state.ledger, now)
         if not settled:
             return state, ()
-        for entry in settled:  # a hold released while settling has expired
+        for entry in settled:
             if entry.kind is EntryKind.RELEASED and entry.hold_key is not None:
-                hold = uow.hold(entry.hold_key)
+                hold = uow.hold(entry.hold_key)  # released while settling: it expired
                 if hold is not None and hold.status is HoldStatus.OPEN:
                     uow.keep(attrs.evolve(hold, status=HoldStatus.EXPIRED))
+            elif entry.kind is EntryKind.EXPIRED and entry.lot is not None:
+                _note_expiry(uow, state.id, entry.lot, -entry.points)
         return CustomerState(state.customer, ledger), settled
+
+
+def _note_expiry(uow: UnitOfWork, customer_id: str, lot: Lot, points: int) -> None:
+    """Remember on the purchase that earned ``lot`` that ``points`` of it expired, so a
+    later return does not take them back a second time from other points."""
+    record = uow.purchase(lot.source)
+    if record is None or record.customer_id != customer_id:
+        return
+    if any(own.seq == lot.seq for own in record.lots):
+        uow.keep(attrs.evolve(record, expired=record.expired + points))
 
 
 def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
@@ -318,16 +316,8 @@ def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     raise IdempotencyConflict(key, differing)
 
 
-def _unchanged(state: CustomerState, now: datetime) -> Outcome:
-    return Outcome(
-        state.id,
-        None,
-        now,
-        (),
-        ("nothing to do: the profile is unchanged",),
-        (),
-        ledgers.balance(state.ledger, now),
-    )
+def _unchanged(state: CustomerState, now: datetime, why: str) -> Outcome:
+    return Outcome(state.id, None, now, (), (why,), (), ledgers.balance(state.ledger, now))
 
 
 def _records_after(
@@ -343,7 +333,9 @@ def _records_after(
         return [PurchaseRecord(item, lots, sum(lot.points for lot in lots))]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
-        return [ref.after_return(item)]
+        taken = -sum(entry.points for entry in entries if entry.kind is EntryKind.REVERSED)
+        returned = ref.after_return(item)
+        return [attrs.evolve(returned, collected=returned.collected + taken)]
     if isinstance(item, PlaceHold):
         ends = state.ledger.holds[item.key].expires_at  # may be sooner than asked
         return [HoldRecord(item.key, item.customer_id, item.points, now, ends)]

@@ -1,0 +1,723 @@
+"""Hypothesis strategies for custbond's values: customers, purchases and whole histories.
+
+Install them with the ``testing`` extra (``pip install 'custbond[testing]'``). They follow
+Hypothesis' own style: each is named for the plural of what it makes, takes keyword-only
+arguments with ``min_``/``max_`` bounds, and raises
+:class:`hypothesis.errors.InvalidArgument` for arguments that make no sense. Every value
+they make is valid: constructing it raised nothing, and a history can be recorded event by
+event into a :class:`~custbond.RetentionService` without an error.
+
+Once the package is installed, Hypothesis finds these through its entry point, so
+``st.from_type(Purchase)`` and ``st.builds(...)`` with custbond types just work.
+
+A host checking a property of its program over every history:
+
+>>> from datetime import datetime, timezone
+>>> from hypothesis import given, settings
+>>> from custbond import FixedClock, MemoryStore, Program, RetentionService
+>>> from custbond.testing.strategies import histories
+>>> START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+>>> @settings(max_examples=20, database=None)
+... @given(histories(max_size=12, start=START))
+... def test_available_points_are_never_negative(events):
+...     clock = FixedClock(START)
+...     service = RetentionService(Program(), MemoryStore(), clock=clock)
+...     for event in events:
+...         clock.set(event.at)  # histories are in time order
+...         assert service.record(event).balance.available >= 0
+>>> test_available_points_are_never_negative()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from itertools import pairwise
+from typing import Any, TypeVar
+
+import attrs
+
+from custbond import _validate as v
+from custbond.customers import Birthday, Customer
+from custbond.errors import InvalidInput
+from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
+
+__all__ = [
+    "customers",
+    "histories",
+    "line_items",
+    "purchases",
+    "register_type_strategies",
+]
+
+T = TypeVar("T")
+
+
+def register_type_strategies() -> None:
+    """Register strategies for custbond's value types with Hypothesis.
+
+    Afterwards ``st.from_type(Purchase)`` draws from :func:`purchases`, and likewise for
+    :class:`~custbond.Customer`, :class:`~custbond.LineItem`, :class:`~custbond.Birthday`,
+    :class:`~custbond.Return`, :class:`~custbond.Visit`, :class:`~custbond.Signup` and
+    :class:`~custbond.CustomEvent` (a lone ``Return`` names a purchase no one has seen;
+    use :func:`histories` for returns of real purchases). Hypothesis calls this through
+    the ``hypothesis`` entry point when it is imported; calling it again is harmless.
+
+    >>> from hypothesis import strategies as st
+    >>> register_type_strategies()
+    >>> register_type_strategies()
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, database=None)
+    ... @given(st.from_type(Purchase))
+    ... def test_from_type_draws_purchases(order):
+    ...     assert isinstance(order, Purchase)
+    >>> test_from_type_draws_purchases()
+    """
+    # Imported here, and this function is defined before the module imports Hypothesis:
+    # importing Hypothesis runs its entry points, and ours imports this function from this
+    # module, which may be the one half-way through importing Hypothesis.
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    # Registered by name, resolved when first drawn from: by then this module has been
+    # fully imported, whichever module imported Hypothesis first.
+    factories = {
+        Birthday: "_birthdays",
+        Customer: "customers",
+        CustomEvent: "_custom_events",
+        LineItem: "line_items",
+        Purchase: "purchases",
+        Return: "_returns",
+        Signup: "_signups",
+        Visit: "_visits",
+    }
+    for type_, name in factories.items():
+        st.register_type_strategy(type_, _resolver(name))
+
+
+def _resolver(name: str) -> Callable[[type[Any]], Any]:
+    def resolve(_: type[Any]) -> Any:
+        return globals()[name]()
+
+    return resolve
+
+
+# Hypothesis is imported after register_type_strategies is defined: see the comment there.
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.errors import InvalidArgument  # noqa: E402
+from hypothesis.strategies import SearchStrategy  # noqa: E402
+
+# -- realistic vocabularies ----------------------------------------------------------------
+
+# A small, realistic spread of IANA zones: both hemispheres, half and three-quarter hour
+# offsets, zones with and without daylight saving time, and one that abolished it.
+_TIME_ZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/St_Johns",
+    "America/Sao_Paulo",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Pacific/Auckland",
+    "Africa/Johannesburg",
+)
+_NAMES = (
+    "Ada Lovelace",
+    "Bo Chen",
+    "Chidi Okafor",
+    "Dolores O'Riordan",
+    "Élodie Brassens",
+    "Fatima Al-Sayed",
+    "Grace Hopper",
+    "Hiroshi Tanaka",
+    "Ingrid Bjørnstad",
+    "José Álvarez",
+    "Zoë Kowalczyk",
+)
+_MAIL_DOMAINS = ("example.com", "example.org", "mail.example.net", "café.example")
+_TAGS = ("oat-milk", "gluten-free", "vegan", "vip", "regular", "student", "b2b", "newsletter")
+_SKUS = (
+    "flat-white",
+    "espresso",
+    "oat-latte",
+    "croissant",
+    "bagel",
+    "gift-card",
+    "haircut",
+    "shampoo",
+    "label-roll",
+)
+_CHANNELS = ("store", "online", "app", "phone")
+_LOCATIONS = ("high-street", "station", "airport", "online")
+_EVENT_NAMES = ("review_posted", "survey_answered", "app_opened", "referral_sent")
+_DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+# The longest quiet spell between two events of a history.
+_MAX_GAP = timedelta(days=45)
+
+
+# -- argument validation -------------------------------------------------------------------
+
+
+def _check_strategy(name: str, value: object) -> None:
+    if not isinstance(value, SearchStrategy):
+        raise InvalidArgument(f"{name}={value!r} must be a SearchStrategy, or None")
+
+
+def _check_currency(value: object) -> str:
+    try:
+        return v.currency("currency", value)
+    except InvalidInput as error:
+        raise InvalidArgument(f"currency={value!r} must be an ISO 4217 code such as 'USD'") from (
+            error
+        )
+
+
+def _check_size(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{name}={value!r} must be an int")
+    if value < 0:
+        raise InvalidArgument(f"{name}={value!r} must be at least 0")
+    return value
+
+
+def _check_bounds(
+    low_name: str, low: object, high_name: str, high: object, currency: str
+) -> tuple[int, int]:
+    """Money bounds as a range of minor units (cents) of ``currency``."""
+    for name, value in ((low_name, low), (high_name, high)):
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise InvalidArgument(
+                f"{name}={value!r} must be a Decimal or an int (floats cannot hold money)"
+            )
+    assert isinstance(low, int | Decimal)
+    assert isinstance(high, int | Decimal)
+    for name, value in ((low_name, low), (high_name, high)):
+        if not Decimal(value).is_finite():
+            raise InvalidArgument(f"{name}={value!r} must be finite")
+        if value < 0:
+            raise InvalidArgument(f"{name}={value!r} must be at least 0")
+        if value >= v.MAX_AMOUNT:
+            raise InvalidArgument(f"{name}={value!r} must be less than {v.MAX_AMOUNT}")
+    if low > high:
+        raise InvalidArgument(f"{low_name}={low!r} must not be greater than {high_name}={high!r}")
+    scale = Decimal(10) ** v.minor_units(currency)
+    low_units = int((Decimal(low) * scale).to_integral_value(rounding=ROUND_CEILING))
+    high_units = int((Decimal(high) * scale).to_integral_value(rounding=ROUND_FLOOR))
+    if low_units > high_units:
+        raise InvalidArgument(
+            f"no amount in {currency} lies between {low_name}={low!r} and {high_name}={high!r}"
+            f" ({currency} has {v.minor_units(currency)} decimal places)"
+        )
+    return low_units, high_units
+
+
+def _check_quantities(min_quantity: object, max_quantity: object) -> tuple[int, int]:
+    for name, value in (("min_quantity", min_quantity), ("max_quantity", max_quantity)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidArgument(f"{name}={value!r} must be an int")
+        if value < 1:
+            raise InvalidArgument(f"{name}={value!r} must be at least 1")
+    assert isinstance(min_quantity, int)
+    assert isinstance(max_quantity, int)
+    if min_quantity > max_quantity:
+        raise InvalidArgument(
+            f"min_quantity={min_quantity!r} must not be greater than max_quantity={max_quantity!r}"
+        )
+    return min_quantity, max_quantity
+
+
+def _to_money(units: int, currency: str) -> Decimal:
+    """``units`` minor units of ``currency`` as a Decimal with the currency's places."""
+    return Decimal(units).scaleb(-v.minor_units(currency))
+
+
+def _units(amount: Decimal, currency: str) -> int:
+    return int(amount.scaleb(v.minor_units(currency)))
+
+
+# -- building blocks -----------------------------------------------------------------------
+
+
+def _default_ids(prefix: str) -> SearchStrategy[str]:
+    """Ids the way hosts write them (``c-42``), and now and then any text a host might use."""
+    return st.one_of(
+        st.integers(min_value=1, max_value=99_999).map(lambda n: f"{prefix}{n}"),
+        st.text(min_size=1, max_size=30).map(str.strip).filter(bool),
+    )
+
+
+def _zones() -> SearchStrategy[Any]:
+    # Resolved when first drawn from, never at import: looking a zone up reads files.
+    from dateutil import tz  # noqa: PLC0415
+
+    return st.sampled_from(_TIME_ZONES).map(tz.gettz)
+
+
+def _aware_datetimes() -> SearchStrategy[datetime]:
+    return st.datetimes(
+        min_value=datetime(2020, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+        max_value=datetime(2035, 12, 31),  # noqa: DTZ001
+        timezones=st.deferred(_zones),
+        allow_imaginary=False,
+    )
+
+
+def _birthdays() -> SearchStrategy[Birthday]:
+    known_year = st.dates(min_value=date(1920, 1, 1), max_value=date(2012, 12, 31)).map(
+        lambda day: Birthday(month=day.month, day=day.day, year=day.year)
+    )
+    unknown_year = st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31)).map(
+        lambda day: Birthday(month=day.month, day=day.day)
+    )
+    leap_day = st.sampled_from([None, 1988, 2000, 2004]).map(
+        lambda year: Birthday(month=2, day=29, year=year)
+    )
+    return st.one_of(leap_day, unknown_year, known_year)
+
+
+def _emails() -> SearchStrategy[str]:
+    local = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._+-", min_size=1, max_size=20)
+    return st.builds(
+        lambda user, domain: f"{user}@{domain}", local, st.sampled_from(_MAIL_DOMAINS)
+    )
+
+
+def _scalars() -> SearchStrategy[Any]:
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**6), max_value=10**6),
+        st.text(max_size=20),
+        st.decimals(min_value=-1000, max_value=1000, places=2),
+    )
+
+
+def _attributes() -> SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(
+        st.sampled_from(["stars", "colour", "size", "source", "count", "note"]),
+        _scalars(),
+        max_size=3,
+    )
+
+
+def _skus() -> SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(_SKUS), st.text(min_size=1, max_size=20).map(str.strip)
+    ).filter(bool)
+
+
+def _line(draw: st.DrawFn, *, units: int, currency: str, skus: SearchStrategy[str]) -> LineItem:
+    """A line worth exactly ``units`` minor units."""
+    if units == 0:
+        quantity, unit = draw(st.integers(min_value=1, max_value=3)), 0
+    else:
+        divisors = [q for q in range(1, 7) if units % q == 0]
+        quantity = draw(st.sampled_from(divisors))
+        unit = units // quantity
+    tags = draw(st.frozensets(st.sampled_from(_TAGS), max_size=2))
+    return LineItem(
+        sku=draw(skus), quantity=quantity, unit_price=_to_money(unit, currency), tags=tags
+    )
+
+
+def _split(draw: st.DrawFn, units: int) -> list[int]:
+    """``units`` split into one to four non-negative parts."""
+    parts = draw(st.integers(min_value=1, max_value=4))
+    cuts = sorted(draw(st.lists(st.integers(0, units), min_size=parts - 1, max_size=parts - 1)))
+    bounds = [0, *cuts, units]
+    return [high - low for low, high in pairwise(bounds)]
+
+
+@st.composite
+def _purchase(
+    draw: st.DrawFn,
+    *,
+    ids: SearchStrategy[str],
+    customer_ids: SearchStrategy[str],
+    at: SearchStrategy[datetime],
+    currency: str,
+    low: int,
+    high: int,
+) -> Purchase:
+    units = draw(st.integers(min_value=low, max_value=high))
+    when = draw(at)
+    if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
+        raise InvalidArgument(f"at must generate timezone-aware datetimes; got {when!r}")
+    items: tuple[LineItem, ...] = ()
+    if draw(st.booleans()):
+        skus = _skus()
+        items = tuple(
+            _line(draw, units=part, currency=currency, skus=skus) for part in _split(draw, units)
+        )
+    return Purchase(
+        id=draw(ids),
+        customer_id=draw(customer_ids),
+        at=when,
+        amount=_to_money(units, currency),
+        currency=currency,
+        items=items,
+        channel=draw(st.none() | st.sampled_from(_CHANNELS)),
+    )
+
+
+def _returns() -> SearchStrategy[Return]:
+    return st.builds(
+        lambda id_, customer_id, at, purchase_id, units: Return(
+            id=id_,
+            customer_id=customer_id,
+            at=at,
+            purchase_id=purchase_id,
+            amount=_to_money(units, "USD"),
+        ),
+        _default_ids("x-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        _default_ids("o-"),
+        st.integers(min_value=1, max_value=50_000),
+    )
+
+
+def _visits() -> SearchStrategy[Visit]:
+    return st.builds(
+        lambda id_, customer_id, at, location: Visit(
+            id=id_, customer_id=customer_id, at=at, location=location
+        ),
+        _default_ids("v-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        st.none() | st.sampled_from(_LOCATIONS),
+    )
+
+
+def _signups() -> SearchStrategy[Signup]:
+    return st.builds(
+        lambda id_, customer_id, at, channel: Signup(
+            id=id_, customer_id=customer_id, at=at, channel=channel
+        ),
+        _default_ids("s-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        st.none() | st.sampled_from(_CHANNELS),
+    )
+
+
+def _custom_events() -> SearchStrategy[CustomEvent]:
+    return st.builds(
+        lambda id_, customer_id, at, name, attributes: CustomEvent(
+            id=id_, customer_id=customer_id, at=at, name=name, attributes=attributes
+        ),
+        _default_ids("e-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        st.sampled_from(_EVENT_NAMES),
+        _attributes(),
+    )
+
+
+# -- public strategies ---------------------------------------------------------------------
+
+
+def customers(*, ids: SearchStrategy[str] | None = None) -> SearchStrategy[Customer]:
+    """Customers with realistic profiles.
+
+    Each has an id drawn from ``ids`` (by default ids like ``"c-42"`` and now and then
+    other text), and sometimes a name, an email address, a phone number, an IANA time zone
+    from a small realistic list (with half- and three-quarter-hour offsets), a birthday
+    (29 February included, with and without a year), preference tags and key/values.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(customers(ids=st.sampled_from(["c-1", "c-2"])))
+    ... def test_ids_come_from_the_strategy(customer):
+    ...     assert customer.id in {"c-1", "c-2"}
+    >>> test_ids_come_from_the_strategy()
+    """
+    if ids is None:
+        ids = _default_ids("c-")
+    else:
+        _check_strategy("ids", ids)
+    return st.builds(
+        Customer,
+        ids,
+        name=st.none() | st.sampled_from(_NAMES) | st.text(min_size=1, max_size=40),
+        email=st.none() | _emails(),
+        phone=st.none() | st.from_regex(r"\+[1-9][0-9]{7,12}", fullmatch=True),
+        time_zone=st.none() | st.sampled_from(_TIME_ZONES),
+        birthday=st.none() | _birthdays(),
+        tags=st.frozensets(st.sampled_from(_TAGS), max_size=4),
+        preferences=st.dictionaries(
+            st.sampled_from(["milk", "size", "stylist", "industry", "newsletter", "visits"]),
+            _scalars(),
+            max_size=3,
+        ),
+    )
+
+
+def line_items(
+    *,
+    currency: str = "USD",
+    min_quantity: int = 1,
+    max_quantity: int = 10,
+    min_unit_price: Decimal | int = Decimal(0),
+    max_unit_price: Decimal | int = Decimal(100),
+) -> SearchStrategy[LineItem]:
+    """Receipt lines: ``min_quantity`` to ``max_quantity`` of a sku at a unit price between
+    ``min_unit_price`` and ``max_unit_price``, with as many decimal places as ``currency``
+    has (none for JPY, three for KWD).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(line_items(currency="JPY", min_unit_price=100))
+    ... def test_yen_have_no_decimal_places(line):
+    ...     assert line.unit_price >= 100 and line.unit_price == int(line.unit_price)
+    >>> test_yen_have_no_decimal_places()
+    """
+    currency = _check_currency(currency)
+    low_q, high_q = _check_quantities(min_quantity, max_quantity)
+    low, high = _check_bounds(
+        "min_unit_price", min_unit_price, "max_unit_price", max_unit_price, currency
+    )
+    return st.builds(
+        lambda sku, quantity, units, tags: LineItem(
+            sku=sku, quantity=quantity, unit_price=_to_money(units, currency), tags=tags
+        ),
+        _skus(),
+        st.integers(min_value=low_q, max_value=high_q),
+        st.integers(min_value=low, max_value=high),
+        st.frozensets(st.sampled_from(_TAGS), max_size=2),
+    )
+
+
+def purchases(
+    *,
+    customer_ids: SearchStrategy[str] | None = None,
+    currency: str = "USD",
+    min_amount: Decimal | int = Decimal(0),
+    max_amount: Decimal | int = Decimal(500),
+    at: SearchStrategy[datetime] | None = None,
+) -> SearchStrategy[Purchase]:
+    """Purchases in ``currency`` of ``min_amount`` to ``max_amount``.
+
+    Amounts have exactly as many decimal places as the currency (``Decimal("12.50")`` in
+    USD, ``Decimal("1250")`` in JPY). About half the purchases list their items, and then
+    the items add up to the amount exactly. ``customer_ids`` and ``at`` (timezone-aware
+    datetimes) are strategies; by default ids look like ``"c-42"`` and times lie between
+    2020 and 2035 in a handful of time zones.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(purchases(currency="KWD", min_amount=1))
+    ... def test_items_add_up_to_the_amount(order):
+    ...     assert not order.items or order.amount == sum(item.total for item in order.items)
+    >>> test_items_add_up_to_the_amount()
+    """
+    currency = _check_currency(currency)
+    low, high = _check_bounds("min_amount", min_amount, "max_amount", max_amount, currency)
+    if customer_ids is None:
+        customer_ids = _default_ids("c-")
+    else:
+        _check_strategy("customer_ids", customer_ids)
+    if at is None:
+        at = _aware_datetimes()
+    else:
+        _check_strategy("at", at)
+    return _purchase(
+        ids=_default_ids("o-"),
+        customer_ids=customer_ids,
+        at=at,
+        currency=currency,
+        low=low,
+        high=high,
+    )
+
+
+def histories(
+    *,
+    customer_ids: SearchStrategy[str] | None = None,
+    min_size: int = 0,
+    max_size: int = 30,
+    start: datetime = _DEFAULT_START,
+    currency: str = "USD",
+    max_amount: Decimal | int = Decimal(500),
+) -> SearchStrategy[list[Event]]:
+    """Event streams as a host would record them: lists of ``min_size`` to ``max_size``
+    purchases, returns, visits, sign-ups and custom events.
+
+    - Events are in time order (equal times allowed), from ``start`` onwards (an aware
+      datetime), minutes to weeks apart.
+    - Event ids are unique within the history.
+    - Customers are drawn from ``customer_ids`` (by default three: ``"c-1"`` to ``"c-3"``,
+      so that customers come back).
+    - Purchases are in ``currency`` and worth at most ``max_amount``.
+    - Every :class:`~custbond.Return` refers to an earlier purchase of the same customer
+      and never returns more than remains of it, by amount or by items.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(histories(max_size=10))
+    ... def test_returns_are_of_the_customers_own_purchases(events):
+    ...     bought = {event.id: event for event in events if isinstance(event, Purchase)}
+    ...     for event in events:
+    ...         if isinstance(event, Return):
+    ...             assert bought[event.purchase_id].customer_id == event.customer_id
+    >>> test_returns_are_of_the_customers_own_purchases()
+    """
+    min_size = _check_size("min_size", min_size)
+    max_size = _check_size("max_size", max_size)
+    if min_size > max_size:
+        raise InvalidArgument(
+            f"min_size={min_size!r} must not be greater than max_size={max_size!r}"
+        )
+    if customer_ids is None:
+        customer_ids = st.sampled_from(["c-1", "c-2", "c-3"])
+    else:
+        _check_strategy("customer_ids", customer_ids)
+    if not isinstance(start, datetime) or start.tzinfo is None or start.utcoffset() is None:
+        raise InvalidArgument(f"start={start!r} must be a timezone-aware datetime")
+    currency = _check_currency(currency)
+    _, high = _check_bounds("min_amount", Decimal(0), "max_amount", max_amount, currency)
+    return _histories(
+        customer_ids=customer_ids,
+        min_size=min_size,
+        max_size=max_size,
+        start=start,
+        currency=currency,
+        high=high,
+    )
+
+
+class _Bought:
+    """What remains of a purchase to return, while a history is drawn."""
+
+    __slots__ = ("items", "purchase", "units")
+
+    def __init__(self, purchase: Purchase) -> None:
+        self.purchase = purchase
+        self.units = _units(purchase.amount, purchase.currency)  # not yet returned
+        self.items: dict[tuple[str, Decimal], int] = {}
+        for line in purchase.items:
+            key = (line.sku, line.unit_price)
+            self.items[key] = self.items.get(key, 0) + line.quantity
+
+
+# One step of a history, drawn independently of the others so that Hypothesis shrinks a
+# history by deleting steps; what a step means is settled when the history is assembled.
+_Step = tuple[Any, ...]
+
+
+def _steps(customer_ids: SearchStrategy[str], currency: str, high: int) -> SearchStrategy[_Step]:
+    gaps = st.one_of(
+        st.just(timedelta(0)),
+        st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(hours=12)),
+        st.timedeltas(min_value=timedelta(hours=1), max_value=_MAX_GAP),
+    )
+    seeds = st.integers(min_value=0, max_value=2**32)
+    template = _purchase(
+        ids=st.just("o-0"),
+        customer_ids=customer_ids,
+        at=st.just(_DEFAULT_START),
+        currency=currency,
+        low=0,
+        high=high,
+    )
+    return st.one_of(  # purchases first: histories shrink towards purchases
+        st.tuples(st.just("purchase"), gaps, template),
+        # which purchase, how much of it, by items or amount, and who visits instead
+        # when there is nothing left to return
+        st.tuples(st.just("return"), gaps, seeds, seeds, st.booleans(), customer_ids),
+        st.tuples(st.just("visit"), gaps, customer_ids, st.none() | st.sampled_from(_LOCATIONS)),
+        st.tuples(st.just("signup"), gaps, customer_ids, st.none() | st.sampled_from(_CHANNELS)),
+        st.tuples(
+            st.just("custom"), gaps, customer_ids, st.sampled_from(_EVENT_NAMES), _attributes()
+        ),
+    )
+
+
+@st.composite
+def _histories(
+    draw: st.DrawFn,
+    *,
+    customer_ids: SearchStrategy[str],
+    min_size: int,
+    max_size: int,
+    start: datetime,
+    currency: str,
+    high: int,
+) -> list[Event]:
+    steps = draw(
+        st.lists(_steps(customer_ids, currency, high), min_size=min_size, max_size=max_size)
+    )
+    events: list[Event] = []
+    bought: list[_Bought] = []
+    at = start
+    for number, (kind, gap, *rest) in enumerate(steps, start=1):
+        at += gap
+        event: Event
+        if kind == "purchase":
+            purchase: Purchase = attrs.evolve(rest[0], id=f"o-{number}", at=at)
+            bought.append(_Bought(purchase))
+            event = purchase
+        elif kind == "return":
+            pick, share, by_items, visitor = rest
+            returnable = [entry for entry in bought if entry.units > 0]
+            if returnable:
+                entry = returnable[pick % len(returnable)]
+                event = _return_of(entry, f"x-{number}", at, share=share, by_items=by_items)
+            else:
+                event = Visit(id=f"v-{number}", customer_id=visitor, at=at)
+        elif kind == "visit":
+            event = Visit(id=f"v-{number}", customer_id=rest[0], at=at, location=rest[1])
+        elif kind == "signup":
+            event = Signup(id=f"s-{number}", customer_id=rest[0], at=at, channel=rest[1])
+        else:
+            event = CustomEvent(
+                id=f"e-{number}", customer_id=rest[0], at=at, name=rest[1], attributes=rest[2]
+            )
+        events.append(event)
+    return events
+
+
+def _return_of(bought: _Bought, id_: str, at: datetime, *, share: int, by_items: bool) -> Return:
+    """A return of part or all of what remains of ``bought``: by items (when it has items
+    left that are worth something) or by amount. ``share`` picks how much."""
+    purchase = bought.purchase
+    currency = purchase.currency
+    if by_items:
+        lines = []
+        units = 0
+        for (sku, unit_price), left in bought.items.items():
+            price = _units(unit_price, currency)
+            most = min(left, (bought.units - units) // price if price else left)
+            quantity = share % (most + 1)
+            share //= most + 1
+            if quantity:
+                lines.append(LineItem(sku=sku, quantity=quantity, unit_price=unit_price))
+                units += quantity * price
+        if units > 0:  # a return worth nothing is no return: return by amount instead
+            for line in lines:
+                bought.items[(line.sku, line.unit_price)] -= line.quantity
+            bought.units -= units
+            return Return(
+                id=id_,
+                customer_id=purchase.customer_id,
+                at=at,
+                purchase_id=purchase.id,
+                amount=_to_money(units, currency) if share % 2 else None,
+                items=tuple(lines),
+            )
+    units = 1 + share % bought.units
+    bought.units -= units
+    return Return(
+        id=id_,
+        customer_id=purchase.customer_id,
+        at=at,
+        purchase_id=purchase.id,
+        amount=_to_money(units, currency),
+    )
