@@ -1,0 +1,231 @@
+"""A year of loyalty points at a neighbourhood coffee bar, told as a story.
+
+Run it with ``make demo``. Maya buys her coffees over a few weeks. Each purchase earns
+points that stay pending through the 14-day return window, then become available. She
+spends some on a free coffee, pays for an app order with points (a hold, then a capture),
+returns a bag of beans (the points of that order are clawed back), and moves away. A year
+later the points she never spent expire, and the nightly ``run_due()`` job writes that
+into her statement.
+
+Only custbond's public API is used. The clock is a ``FixedClock`` moved by hand, so the
+story prints the same lines every time.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from dateutil import tz
+from dateutil.relativedelta import relativedelta
+
+from custbond import (
+    Balance,
+    Birthday,
+    Customer,
+    Entry,
+    FixedClock,
+    LineItem,
+    MemoryStore,
+    PointsPerSpend,
+    PointsPolicy,
+    Program,
+    Purchase,
+    RetentionService,
+    Return,
+)
+
+BERLIN = tz.gettz("Europe/Berlin")
+MAYA = "cust-0042"
+INDENT = " " * 23  # lines that continue a dated line start under its text
+
+PROGRAM = Program(
+    currency="EUR",
+    time_zone="Europe/Berlin",  # where "the end of the month" is reckoned
+    earn=PointsPerSpend(points=10, per=Decimal("1")),  # 10 points per euro, rounded down
+    points=PointsPolicy(
+        pending_for=relativedelta(days=14),  # the return window
+        expire_after=relativedelta(months=12),
+        expire_at_end_of="month",  # "valid through the end of the month"
+    ),
+)
+
+FLAT_WHITE = LineItem(sku="flat-white", quantity=1, unit_price=Decimal("3.80"))
+CROISSANT = LineItem(sku="croissant", quantity=1, unit_price=Decimal("2.90"))
+CARROT_CAKE = LineItem(sku="carrot-cake", quantity=1, unit_price=Decimal("4.20"))
+BEANS = LineItem(sku="beans-250g", quantity=1, unit_price=Decimal("16.50"))
+
+
+def berlin(day: str, time: str) -> datetime:
+    """A moment at the coffee bar: ``berlin("2026-03-02", "08:05")``."""
+    return datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=BERLIN)
+
+
+def dated(moment: datetime, text: str) -> None:
+    print(f"{moment.astimezone(BERLIN):%a %d %b %Y %H:%M}  {text}")
+
+
+def points(balance: Balance) -> str:
+    """One line for a balance: what can be spent, what waits, what is reserved."""
+    line = (
+        f"available {balance.available:>3} | pending {balance.pending:>3} | held {balance.held:>2}"
+    )
+    if balance.expiring_at is not None:  # the first instant the points are gone
+        last_day = balance.expiring_at.astimezone(BERLIN) - timedelta(days=1)
+        line += f" | {balance.expiring_points} valid through {last_day:%d %b %Y}"
+    return line
+
+
+def buy(service: RetentionService, clock: FixedClock, order: str, *items: LineItem) -> None:
+    """Maya pays at the till; the till tells custbond."""
+    amount = sum((item.total for item in items), Decimal(0))
+    outcome = service.record(
+        Purchase(
+            id=order,
+            customer_id=MAYA,
+            at=clock.now(),
+            amount=amount,
+            currency="EUR",
+            items=items,
+        )
+    )
+    what = " + ".join(item.sku for item in items)
+    dated(clock.now(), f"{order}: {what}, {amount} EUR, earns {outcome.points} points")
+    print(INDENT + points(outcome.balance))
+
+
+def the_first_weeks(service: RetentionService, clock: FixedClock) -> None:
+    for order, day, time, items in [
+        ("order-001", "2026-03-02", "08:05", [FLAT_WHITE]),
+        ("order-002", "2026-03-04", "08:20", [FLAT_WHITE, CROISSANT]),
+        ("order-003", "2026-03-09", "08:10", [FLAT_WHITE]),
+        ("order-004", "2026-03-11", "17:45", [BEANS]),
+        ("order-005", "2026-03-13", "08:00", [FLAT_WHITE, CARROT_CAKE]),
+    ]:
+        clock.set(berlin(day, time))
+        buy(service, clock, order, *items)
+    print()
+
+    clock.set(berlin("2026-03-16", "09:00"))
+    dated(clock.now(), "the return window of her first coffee has passed:")
+    print(INDENT + points(service.balance(MAYA)))
+    print()
+
+
+def the_return(service: RetentionService, clock: FixedClock) -> None:
+    clock.set(berlin("2026-03-17", "12:30"))
+    outcome = service.record(
+        Return(
+            id="return-001",
+            customer_id=MAYA,
+            at=clock.now(),
+            purchase_id="order-004",
+            items=(BEANS,),
+        )
+    )
+    dated(clock.now(), f"she returns the beans of order-004: {outcome.points} points")
+    print(
+        textwrap.fill(outcome.trace[0], width=88, initial_indent=INDENT, subsequent_indent=INDENT)
+    )
+    print(INDENT + points(outcome.balance))
+    print()
+
+
+def more_coffee_and_spending(service: RetentionService, clock: FixedClock) -> None:
+    for order, day, time, items in [
+        ("order-006", "2026-03-20", "08:15", [FLAT_WHITE]),
+        ("order-007", "2026-03-25", "08:05", [FLAT_WHITE, CROISSANT]),
+        ("order-008", "2026-03-30", "08:10", [FLAT_WHITE]),
+    ]:
+        clock.set(berlin(day, time))
+        buy(service, clock, order, *items)
+    print()
+
+    clock.set(berlin("2026-04-01", "08:30"))
+    outcome = service.redeem(MAYA, 38, key="redeem-001", reason="a free flat white")
+    dated(clock.now(), "a free flat white, for 38 points:")
+    print(INDENT + points(outcome.balance))
+
+    clock.set(berlin("2026-04-02", "07:50"))
+    outcome = service.hold(MAYA, 42, key="app-017", expires_at=clock.now() + timedelta(hours=1))
+    dated(clock.now(), "she orders carrot cake in the app and pays with 42 points:")
+    print(INDENT + points(outcome.balance))
+    clock.advance(timedelta(minutes=12))
+    outcome = service.capture("app-017")
+    dated(clock.now(), "she picks it up and the held points are spent:")
+    print(INDENT + points(outcome.balance))
+    print()
+
+    clock.set(berlin("2026-04-10", "08:00"))
+    buy(service, clock, "order-009", FLAT_WHITE)
+    print()
+
+
+def a_year_later(service: RetentionService, clock: FixedClock) -> None:
+    print("Maya moves to another town and stops coming in.")
+    print()
+    clock.set(berlin("2027-03-01", "09:00"))
+    dated(clock.now(), "her balance, read without any job having run:")
+    print(INDENT + points(service.balance(MAYA)))
+
+    clock.set(berlin("2027-05-02", "03:00"))
+    outcomes = service.run_due()
+    expired = -sum(outcome.points for outcome in outcomes)
+    dated(clock.now(), f"the nightly run_due() writes down {expired} expired points:")
+    final = service.balance(MAYA)
+    print(INDENT + points(final))
+    print(
+        f"{INDENT}lifetime: earned {final.earned}, redeemed {final.redeemed}, "
+        f"reversed {final.reversed}, expired {final.expired}"
+    )
+    print()
+
+
+def signed(value: int) -> str:
+    return f"{value:+d}" if value else ""
+
+
+def print_statement(entries: tuple[Entry, ...], name: str) -> None:
+    print(f"The statement of {name}, every entry kept:")
+    header = ("#", "when (Berlin)", "kind", "points", "pending", "held", "source", "reason")
+    print("{:>3}  {:<16}  {:<8} {:>6} {:>7} {:>4}  {:<11} {}".format(*header))
+    for entry in entries:
+        print(
+            f"{entry.seq:>3}  {entry.at.astimezone(BERLIN):%Y-%m-%d %H:%M}  {entry.kind:<8} "
+            f"{signed(entry.points):>6} {signed(entry.pending):>7} {signed(entry.held):>4}  "
+            f"{entry.source:<11} {entry.reason}"
+        )
+
+
+def main() -> None:
+    clock = FixedClock(berlin("2026-03-02", "08:00"))
+    service = RetentionService(PROGRAM, MemoryStore(), clock)
+
+    print("Corner Bean coffee bar: 10 points per euro, pending for 14 days (the return")
+    print("window), valid for 12 months through the end of that month.")
+    print()
+    maya = service.save_customer(
+        Customer(
+            MAYA,
+            name="Maya Okafor",
+            email="maya@example.com",
+            time_zone="Europe/Berlin",
+            birthday=Birthday(month=9, day=14),
+            tags={"oat-milk"},
+            preferences={"usual": "flat white"},
+        )
+    )
+    usual = maya.preferences["usual"]
+    print(f"{maya.name} ({maya.id}) joins the programme. Her usual: a {usual}.")
+    print()
+
+    the_first_weeks(service, clock)
+    the_return(service, clock)
+    more_coffee_and_spending(service, clock)
+    a_year_later(service, clock)
+    print_statement(service.statement(MAYA), maya.name or maya.id)
+
+
+if __name__ == "__main__":
+    main()
