@@ -57,7 +57,8 @@ class FixedClock:
     ``at`` must be timezone-aware. The clock never moves backwards.
     """
 
-    _at: datetime = attrs.field(alias="at", validator=is_aware)
+    # Validated on construction; set() and advance() check what they are given themselves.
+    _at: datetime = attrs.field(alias="at", validator=is_aware, on_setattr=attrs.setters.NO_OP)
 
     def now(self) -> datetime:
         """Return the time the clock stands at."""

@@ -308,7 +308,7 @@ class Program:
     def _decide_command(
         self, state: CustomerState, item: Input, now: datetime, ref: Reference
     ) -> Decision:
-        ledger = state.ledger
+        ledger, _ = ledgers.settle(state.ledger, now)  # what is spendable at ``now``
         if isinstance(item, Redeem):
             if item.points > ledger.available:
                 raise InsufficientPoints(

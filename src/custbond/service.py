@@ -19,7 +19,7 @@ state, the ledger entries, the records and the log entry in one unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 import attrs
@@ -219,15 +219,18 @@ class RetentionService:
                 state = CustomerState(Customer(customer_id))
             elif isinstance(item, SaveCustomer) and state.customer == item.customer:
                 return _unchanged(state, now, "nothing to do: the profile is unchanged")
-            state, settled = self._settle(uow, state, now)
-            if isinstance(item, Settle) and not settled:
-                return _unchanged(state, now, "nothing was due")
-            if settled and ref is not None:
-                _, ref = self._target(uow, item)  # settling may have expired a hold or lots
+            settled: tuple[Entry, ...] = ()
+            if not isinstance(item, Purchase):  # a purchase's earn() settles in its own pass
+                state, settled = self._settle(uow, state, now)
+                if isinstance(item, Settle) and not settled:
+                    return _unchanged(state, now, "nothing was due")
+                if settled and ref is not None:
+                    _, ref = self._target(uow, item)  # settling may have expired a hold or lots
             decision = self.program.decide(state, item, now, ref)
             state, entries = self.program.apply(state, decision, now)
             for record in _records_after(item, ref, state, entries, now):
                 uow.keep(record)
+            _note_time_passing(uow, state.id, entries)
             entries = settled + entries
             uow.save(state, entries)
             outcome = Outcome(
@@ -275,14 +278,19 @@ class RetentionService:
         ledger, settled = ledgers.settle(state.ledger, now)
         if not settled:
             return state, ()
-        for entry in settled:
-            if entry.kind is EntryKind.RELEASED and entry.hold_key is not None:
-                hold = uow.hold(entry.hold_key)  # released while settling: it expired
-                if hold is not None and hold.status is HoldStatus.OPEN:
-                    uow.keep(attrs.evolve(hold, status=HoldStatus.EXPIRED))
-            elif entry.kind is EntryKind.EXPIRED and entry.lot is not None:
-                _note_expiry(uow, state.id, entry.lot, -entry.points)
+        _note_time_passing(uow, state.id, settled)
         return CustomerState(state.customer, ledger), settled
+
+
+def _note_time_passing(uow: UnitOfWork, customer_id: str, entries: Sequence[Entry]) -> None:
+    """Keep the records in step with holds and lots that time ran out on."""
+    for entry in entries:
+        if entry.kind is EntryKind.RELEASED and entry.hold_key is not None:
+            hold = uow.hold(entry.hold_key)  # still open after this operation: it expired
+            if hold is not None and hold.status is HoldStatus.OPEN:
+                uow.keep(attrs.evolve(hold, status=HoldStatus.EXPIRED))
+        elif entry.kind is EntryKind.EXPIRED and entry.lot is not None:
+            _note_expiry(uow, customer_id, entry.lot, -entry.points)
 
 
 def _note_expiry(uow: UnitOfWork, customer_id: str, lot: Lot, points: int) -> None:
@@ -303,7 +311,12 @@ def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     if isinstance(first, CaptureHold | ReleaseHold):  # a hold resolves once
         if isinstance(first, ReleaseHold):
             raise HoldAlreadyReleased(first.hold_key)
-        captured = first.points if first.points is not None else -prior.outcome.points
+        mine = [e for e in prior.outcome.entries if e.hold_key == first.hold_key]
+        captured = -sum(e.points for e in mine if e.kind is EntryKind.CAPTURED)
+        if isinstance(item, CaptureHold):
+            took_all = not any(e.kind is EntryKind.RELEASED for e in mine)
+            if item.points == captured or (item.points is None and took_all):
+                return prior.outcome  # "all of it" and the number it came to: one capture
         raise HoldAlreadyCaptured(first.hold_key, captured)
     key = prior.key[1] if prior.key else "?"
     if type(first) is not type(item):

@@ -5,6 +5,11 @@ merged into the store only when the block ends normally; an exception anywhere i
 leaves the store as it was. A lock serialises units of work, so threads sharing a store
 see each other's transactions whole.
 
+Customers' live state is kept as the values themselves; history (statements, the event
+log, purchase, hold and redemption records) is kept as rows of plain values, as a
+database would keep it, and turned back into values when read. That keeps a long-lived
+store from weighing on the garbage collector.
+
 >>> store = MemoryStore()
 >>> with store.unit_of_work() as uow:
 ...     uow.load("nobody") is None
@@ -23,9 +28,12 @@ from custbond.ledger import Entry
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+from custbond.storage import _rows as rows
 from custbond.storage.ports import LogRecord, Record
 
 __all__ = ["MemoryStore"]
+
+_Row = rows.Row
 
 
 class MemoryStore:
@@ -34,12 +42,12 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._states: dict[str, CustomerState] = {}
-        self._entries: dict[str, list[Entry]] = {}
-        self._log: list[LogRecord] = []
-        self._logged: dict[LogKey, LogRecord] = {}
-        self._purchases: dict[str, PurchaseRecord] = {}
-        self._holds: dict[str, HoldRecord] = {}
-        self._redemptions: dict[str, RedemptionRecord] = {}
+        self._entries: dict[str, list[_Row]] = {}
+        self._log: list[_Row] = []
+        self._logged: dict[LogKey, int] = {}  # key -> index in _log
+        self._purchases: dict[str, _Row] = {}
+        self._holds: dict[str, _Row] = {}
+        self._redemptions: dict[str, _Row] = {}
         # When each customer next has something due, and a heap over it; heap items that
         # no longer match the dict are stale and dropped when met.
         self._next_due: dict[str, datetime] = {}
@@ -49,15 +57,25 @@ class MemoryStore:
         """A transaction over this store: use it in a ``with`` block."""
         return _MemoryUnitOfWork(self)
 
+    def _log_record(self, row: _Row) -> LogRecord:
+        seq, key, item, recorded_at, outcome = row
+        statement = self._entries.get(outcome[0], [])
+        return LogRecord(
+            seq,
+            key,
+            rows.value_from_row(item),
+            recorded_at,
+            rows.outcome_from_row(outcome, statement),
+        )
+
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._states)} customers, {len(self._log)} log records>"
 
 
 class _MemoryUnitOfWork:
-    """Writes go to overlay dicts; ``__exit__`` merges them only if nothing was raised.
-
-    (A class rather than a generator-based context manager: this sits on the path of
-    every ``record()``, and the class is measurably cheaper.)
+    """Writes go to overlays; ``__exit__`` merges them into the store only if nothing was
+    raised. (A class rather than a generator-based context manager: this sits on the path
+    of every ``record()``, and the class is measurably cheaper.)
     """
 
     def __init__(self, store: MemoryStore) -> None:
@@ -91,12 +109,15 @@ class _MemoryUnitOfWork:
             self._entries.setdefault(state.id, []).extend(entries)
 
     def entries(self, customer_id: str) -> Sequence[Entry]:
-        kept = self._store._entries.get(customer_id, [])
-        return (*kept, *self._entries.get(customer_id, ()))
+        kept = self._store._entries.get(customer_id, ())
+        return (*map(rows.entry_from_row, kept), *self._entries.get(customer_id, ()))
 
     def logged(self, key: LogKey) -> LogRecord | None:
         record = self._logged.get(key)
-        return record if record is not None else self._store._logged.get(key)
+        if record is not None:
+            return record
+        index = self._store._logged.get(key)
+        return None if index is None else self._store._log_record(self._store._log[index])
 
     def append(
         self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
@@ -110,15 +131,24 @@ class _MemoryUnitOfWork:
 
     def purchase(self, purchase_id: str) -> PurchaseRecord | None:
         found = self._purchases.get(purchase_id)
-        return found if found is not None else self._store._purchases.get(purchase_id)
+        if found is not None:
+            return found
+        row = self._store._purchases.get(purchase_id)
+        return None if row is None else rows.purchase_from_row(row)
 
     def hold(self, key: str) -> HoldRecord | None:
         found = self._holds.get(key)
-        return found if found is not None else self._store._holds.get(key)
+        if found is not None:
+            return found
+        row = self._store._holds.get(key)
+        return None if row is None else rows.hold_from_row(row)
 
     def redemption(self, key: str) -> RedemptionRecord | None:
         found = self._redemptions.get(key)
-        return found if found is not None else self._store._redemptions.get(key)
+        if found is not None:
+            return found
+        row = self._store._redemptions.get(key)
+        return None if row is None else rows.redemption_from_row(row)
 
     def keep(self, record: Record) -> None:
         if isinstance(record, PurchaseRecord):
@@ -138,15 +168,17 @@ class _MemoryUnitOfWork:
                 found.append((at, customer_id))
         for item in found:  # reading changes nothing: put the live items back
             heapq.heappush(heap, item)
-        pending = {
-            state.id
-            for state in self._states.values()
-            if state.ledger.next_due_at is not None and state.ledger.next_due_at <= now
-        }
-        return sorted({customer_id for _, customer_id in found} | pending)
+        due = {customer_id for _, customer_id in found if customer_id not in self._states}
+        for state in self._states.values():  # this unit of work's own writes win
+            if state.ledger.next_due_at is not None and state.ledger.next_due_at <= now:
+                due.add(state.id)
+        return sorted(due)
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
-        for record in (*self._store._log, *self._log):
+        store = self._store
+        for row in store._log[after:]:
+            yield store._log_record(row)
+        for record in self._log:
             if record.seq > after:
                 yield record
 
@@ -162,9 +194,18 @@ class _MemoryUnitOfWork:
                     store._next_due[customer_id] = due
                     heapq.heappush(store._due_heap, (due, customer_id))
         for customer_id, entries in self._entries.items():
-            store._entries.setdefault(customer_id, []).extend(entries)
-        store._log.extend(self._log)
-        store._logged.update(self._logged)
-        store._purchases.update(self._purchases)
-        store._holds.update(self._holds)
-        store._redemptions.update(self._redemptions)
+            store._entries.setdefault(customer_id, []).extend(map(rows.entry_row, entries))
+        for record in self._log:
+            if record.key is not None:
+                store._logged[record.key] = len(store._log)
+            store._log.append(
+                rows.log_row(
+                    record.seq, record.key, record.input, record.recorded_at, record.outcome
+                )
+            )
+        for purchase_id, purchase in self._purchases.items():
+            store._purchases[purchase_id] = rows.purchase_row(purchase)
+        for key, hold in self._holds.items():
+            store._holds[key] = rows.hold_row(hold)
+        for key, redemption in self._redemptions.items():
+            store._redemptions[key] = rows.redemption_row(redemption)
