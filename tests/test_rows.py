@@ -1,0 +1,181 @@
+"""Every value a store keeps as a row comes back equal: x_from_row(x_row(x)) == x."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from custbond import (
+    Adjust,
+    Balance,
+    Birthday,
+    CancelRedemption,
+    CaptureHold,
+    Customer,
+    CustomEvent,
+    Entry,
+    EntryKind,
+    LineItem,
+    PlaceHold,
+    Purchase,
+    Redeem,
+    ReleaseHold,
+    Return,
+    SaveCustomer,
+    Signup,
+    Visit,
+)
+from custbond._frozen import FrozenMap
+from custbond.commands import Settle
+from custbond.ledger import Draw, Lot
+from custbond.outcome import Outcome
+from custbond.program import (
+    AdjustPoints,
+    CapturePoints,
+    EarnPoints,
+    HoldPoints,
+    RedeemPoints,
+    ReleasePoints,
+    RestorePoints,
+    ReversePoints,
+    UpdateProfile,
+)
+from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.storage import _rows as rows
+
+T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+LOT = Lot(3, "o-1", 40, 25, T0, T0 + timedelta(days=14), T0 + timedelta(days=365))
+ENDLESS = Lot(4, "adj-1", 10, 10, T0, T0, None)
+DRAWS = (Draw(LOT, 15), Draw(ENDLESS, 2))
+ADA = Customer(
+    "ada",
+    name="Ada",
+    email="ada@example.com",
+    time_zone="Europe/London",
+    birthday=Birthday(month=2, day=29),
+    tags={"oat", "early"},
+    preferences={"size": "large"},
+)
+ORDER = Purchase(
+    id="o-1",
+    customer_id="ada",
+    at=T0,
+    amount=Decimal("9.00"),
+    currency="USD",
+    items=(LineItem("flat-white", 2, Decimal("4.50"), tags={"coffee"}),),
+    channel="app",
+)
+BALANCE = Balance(25, 10, 5, T0 + timedelta(days=365), 25, 40, 15, 0, 0, 0)
+
+EFFECTS = [
+    EarnPoints(40, "o-1", T0, T0 + timedelta(days=14), None),
+    ReversePoints(5, (LOT, ENDLESS), "x-1", T0),
+    RedeemPoints(15, "r-1"),
+    AdjustPoints(-3, "a-1", "typo", None),
+    HoldPoints("h-1", 5, T0 + timedelta(minutes=15)),
+    CapturePoints("h-1", 4),
+    ReleasePoints("h-1"),
+    RestorePoints("r-1", DRAWS),
+    UpdateProfile(ADA),
+]
+INPUTS = [
+    ORDER,
+    Purchase(id="o-2", customer_id="ada", at=T0, amount=Decimal(3), currency="JPY"),
+    Return(id="x-1", customer_id="ada", at=T0, purchase_id="o-1", items=ORDER.items),
+    Visit(id="v-1", customer_id="ada", at=T0, location="Soho"),
+    Signup(id="s-1", customer_id="ada", at=T0),
+    CustomEvent(id="e-1", customer_id="ada", at=T0, name="review", attributes={"stars": 5}),
+    Redeem(key="r-1", customer_id="ada", points=15),
+    PlaceHold(key="h-1", customer_id="ada", points=5, expires_at=T0 + timedelta(minutes=5)),
+    CaptureHold(hold_key="h-1"),
+    CaptureHold(hold_key="h-1", points=3),
+    ReleaseHold(hold_key="h-1"),
+    Adjust(key="a-1", customer_id="ada", points=-3, reason="typo"),
+    CancelRedemption(redemption_key="r-1"),
+    SaveCustomer(customer=ADA),
+    Settle(customer_id="ada"),
+]
+
+
+def _entry(seq: int, **fields: object) -> Entry:
+    values: dict[str, object] = {
+        "seq": seq,
+        "kind": EntryKind.REDEEMED,
+        "at": T0,
+        "points": -15,
+        "source": "r-1",
+        "reason": "redeemed",
+    }
+    values.update(fields)
+    return Entry(**values)  # type: ignore[arg-type]
+
+
+ENTRIES = [
+    _entry(1, kind=EntryKind.EARNED, points=40, pending=40, lot=LOT),
+    _entry(2, draws=DRAWS),
+    _entry(3, kind=EntryKind.HELD, points=0, held=5, draws=DRAWS, hold_key="h-1"),
+    _entry(4, kind=EntryKind.SHORTFALL, points=0, uncollected=7),
+]
+
+
+class TestRoundTrips:
+    @pytest.mark.parametrize("effect", EFFECTS, ids=lambda effect: type(effect).__name__)
+    def test_every_effect_comes_back_equal(self, effect: object) -> None:
+        assert effect == rows.effect_from_row(rows.effect_row(effect))  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("item", INPUTS, ids=lambda item: type(item).__name__)
+    def test_every_event_and_command_comes_back_equal(self, item: object) -> None:
+        assert item == rows.value_from_row(rows.value_row(item))
+
+    @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.kind.value)
+    def test_every_kind_of_entry_comes_back_equal(self, entry: Entry) -> None:
+        assert entry == rows.entry_from_row(rows.entry_row(entry))
+
+    def test_an_outcome_comes_back_with_its_entries_from_the_statement(self) -> None:
+        statement = [rows.entry_row(entry) for entry in ENTRIES]
+        outcome = Outcome("ada", "o-1", T0, tuple(EFFECTS), ("why",), tuple(ENTRIES[1:3]), BALANCE)
+        assert outcome == rows.outcome_from_row(rows.outcome_row(outcome), statement)
+
+    def test_an_outcome_whose_entries_are_not_consecutive_keeps_them_itself(self) -> None:
+        outcome = Outcome("ada", "o-1", T0, (), (), (ENTRIES[0], ENTRIES[2]), BALANCE)
+        assert outcome == rows.outcome_from_row(rows.outcome_row(outcome), [])
+
+    def test_records_come_back_equal(self) -> None:
+        purchase = PurchaseRecord(
+            ORDER,
+            (LOT,),
+            40,
+            Decimal("4.50"),
+            FrozenMap({("flat-white", Decimal("4.50")): 1}),
+            20,
+            18,
+            2,
+        )
+        hold = HoldRecord("h-1", "ada", 5, T0, T0 + timedelta(minutes=5), HoldStatus.EXPIRED)
+        redemption = RedemptionRecord("r-1", "ada", 17, DRAWS, T0, cancelled=True)
+        assert purchase == rows.purchase_from_row(rows.purchase_row(purchase))
+        assert hold == rows.hold_from_row(rows.hold_row(hold))
+        assert redemption == rows.redemption_from_row(rows.redemption_row(redemption))
+
+
+def _collect_a_few_times() -> None:
+    # CPython stops tracking a tuple once a collection sees that everything in it is
+    # untracked: nested rows drop out one level per pass, as they do in a long-lived store.
+    for _ in range(10):
+        gc.collect()
+
+
+class TestRowsAreLightOnTheCollector:
+    def test_a_statement_row_drops_out_of_the_garbage_collectors_view(self) -> None:
+        row = rows.entry_row(ENTRIES[1])
+        _collect_a_few_times()
+        assert not gc.is_tracked(row)
+
+    def test_a_log_row_of_a_purchase_drops_out_of_the_garbage_collectors_view(self) -> None:
+        outcome = Outcome("ada", "o-1", T0, (EFFECTS[0],), ("why",), (ENTRIES[0],), BALANCE)
+        row = rows.log_row(1, ("event", "o-1"), ORDER, T0, outcome)
+        _collect_a_few_times()
+        assert not gc.is_tracked(row)
