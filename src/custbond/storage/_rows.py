@@ -7,6 +7,11 @@ every attrs instance stays tracked and is scanned again on each full collection.
 rows are what a database adapter writes into its columns.
 
 Each ``*_row`` function has a ``*_from_row`` inverse, and ``x_from_row(x_row(x)) == x``.
+
+Rows are kept flat on purpose: lots, draws, line items and effects are laid out inline
+rather than as tuples of tuples. CPython untracks one level of nesting per collection, so
+a row nested at most two deep is untracked before it reaches the oldest generation, while
+a deeper one is promoted there first and makes full collections come sooner.
 """
 
 from __future__ import annotations
@@ -63,12 +68,36 @@ def lot_from_row(row: Row) -> Lot:
     return Lot(*row)
 
 
+_LOT_WIDTH = 7
+
+
+def lots_row(lots: Sequence[Lot]) -> Row:
+    """Lots laid end to end: seven plain values each."""
+    flat: list[Any] = []
+    for lot in lots:
+        flat.extend(lot_row(lot))
+    return tuple(flat)
+
+
+def lots_from_row(row: Row) -> tuple[Lot, ...]:
+    return tuple(Lot(*row[at : at + _LOT_WIDTH]) for at in range(0, len(row), _LOT_WIDTH))
+
+
 def draws_row(draws: Sequence[Draw]) -> Row:
-    return tuple((lot_row(draw.lot), draw.points) for draw in draws)
+    """Draws laid end to end: the lot's seven values, then the points."""
+    flat: list[Any] = []
+    for draw in draws:
+        flat.extend(lot_row(draw.lot))
+        flat.append(draw.points)
+    return tuple(flat)
 
 
 def draws_from_row(row: Row) -> tuple[Draw, ...]:
-    return tuple(Draw(Lot(*lot), points) for lot, points in row)
+    width = _LOT_WIDTH + 1
+    return tuple(
+        Draw(Lot(*row[at : at + _LOT_WIDTH]), row[at + _LOT_WIDTH])
+        for at in range(0, len(row), width)
+    )
 
 
 _entry_head = attrgetter("seq", "kind", "at", "points", "source", "reason", "pending", "held")
@@ -152,19 +181,14 @@ _EFFECT_FIELDS = {cls: _fields_getter(cls) for cls in _PLAIN_EFFECTS.values()}
 
 
 def effect_row(effect: Effect) -> Row:
+    """(name, *fields), with lots and draws laid flat."""
     if isinstance(effect, ReversePoints):
-        return (
-            "ReversePoints",
-            effect.points,
-            tuple(lot_row(lot) for lot in effect.lots),
-            effect.source,
-            effect.at,
-            effect.reason,
-        )
+        lots = lots_row(effect.lots)
+        return ("ReversePoints", effect.points, lots, effect.source, effect.at, effect.reason)
     if isinstance(effect, RestorePoints):
         return ("RestorePoints", effect.key, draws_row(effect.draws))
     if isinstance(effect, UpdateProfile):
-        return ("UpdateProfile", effect.customer)  # rare; a Customer is kept as it is
+        return ("UpdateProfile", value_row(effect.customer))
     cls = type(effect)
     return (cls.__name__, *_EFFECT_FIELDS[cls](effect))
 
@@ -173,60 +197,107 @@ def effect_from_row(row: Row) -> Effect:
     name = row[0]
     if name == "ReversePoints":
         _, points, lots, source, at, reason = row
-        return ReversePoints(points, tuple(Lot(*lot) for lot in lots), source, at, reason)
+        return ReversePoints(points, lots_from_row(lots), source, at, reason)
     if name == "RestorePoints":
         return RestorePoints(row[1], draws_from_row(row[2]))
     if name == "UpdateProfile":
-        return UpdateProfile(row[1])
+        return UpdateProfile(value_from_row(row[1]))
     effect: Effect = _PLAIN_EFFECTS[name](*row[1:])
     return effect
 
 
-def outcome_row(outcome: Outcome) -> Row:
-    """The outcome, with its entries as a span of the customer's statement when they are
-    consecutive there (they always are for outcomes the service writes)."""
+# How many values follow an effect's name in a row of effects laid end to end.
+_EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.items()} | {
+    "ReversePoints": 5,
+    "RestorePoints": 2,
+    "UpdateProfile": 1,
+}
+
+
+def effects_row(effects: Sequence[Effect]) -> Row:
+    flat: list[Any] = []
+    for effect in effects:
+        flat.extend(effect_row(effect))
+    return tuple(flat)
+
+
+def effects_from_row(row: Row) -> tuple[Effect, ...]:
+    effects = []
+    at = 0
+    while at < len(row):
+        end = at + 1 + _EFFECT_ARITY[row[at]]
+        effects.append(effect_from_row(row[at:end]))
+        at = end
+    return tuple(effects)
+
+
+def _outcome_fields(outcome: Outcome) -> Row:
+    """The outcome's fields, with its entries as a span (first seq, count) of the
+    customer's statement when they are consecutive there, as they always are for outcomes
+    the service writes; otherwise as entry rows of their own."""
     entries = outcome.entries
     first = entries[0].seq if entries else 0
     # Seqs only grow, so first and last tell whether the entries are consecutive.
     consecutive = not entries or entries[-1].seq - first == len(entries) - 1
-    stored = ("span", first, len(entries)) if consecutive else ("rows", *map(entry_row, entries))
+    own = None if consecutive else tuple(map(entry_row, entries))
     return (
         outcome.customer_id,
         outcome.key,
         outcome.at,
-        tuple(map(effect_row, outcome.effects)),
+        effects_row(outcome.effects),
         outcome.trace,
-        stored,
+        first,
+        len(entries),
+        own,
         balance_row(outcome.balance),
     )
 
 
-def outcome_from_row(row: Row, statement: Sequence[Row]) -> Outcome:
-    """The outcome of ``row``; ``statement`` is its customer's entry rows, oldest first."""
-    customer_id, key, at, effects, trace, stored, balance = row
-    if stored[0] == "span":
-        _, first, count = stored
-        rows = statement[first - 1 : first - 1 + count]
-    else:
-        rows = stored[1:]
+def _outcome_from_fields(fields: Row, statement: Sequence[Row]) -> Outcome:
+    customer_id, key, at, effects, trace, first, count, own, balance = fields
+    rows = statement[first - 1 : first - 1 + count] if own is None else own
     return Outcome(
         customer_id,
         key,
         at,
-        tuple(map(effect_from_row, effects)),
+        effects_from_row(effects),
         trace,
         tuple(map(entry_from_row, rows)),
         Balance(*balance),
     )
 
 
+def outcome_row(outcome: Outcome) -> Row:
+    return _outcome_fields(outcome)
+
+
+def outcome_from_row(row: Row, statement: Sequence[Row]) -> Outcome:
+    """The outcome of ``row``; ``statement`` is its customer's entry rows, oldest first."""
+    return _outcome_from_fields(row, statement)
+
+
 def log_row(seq: int, key: LogKey | None, item: Input, recorded_at: Any, outcome: Outcome) -> Row:
-    return (seq, key, value_row(item), recorded_at, outcome_row(outcome))
+    namespace, name = (None, None) if key is None else key
+    return (seq, namespace, name, value_row(item), recorded_at, *_outcome_fields(outcome))
+
+
+def log_from_row(row: Row, statement: Sequence[Row]) -> tuple[Any, ...]:
+    """(seq, key, input, recorded_at, outcome) of a log row."""
+    seq, namespace, name, item, recorded_at = row[:5]
+    key = None if namespace is None else (namespace, name)
+    return seq, key, value_from_row(item), recorded_at, _outcome_from_fields(row[5:], statement)
+
+
+def log_customer_id(row: Row) -> str:
+    """The customer a log row's outcome is about."""
+    customer_id: str = row[5]
+    return customer_id
 
 
 # -- events, commands and customers --------------------------------------------------------
-# Stored generically as (class name, *fields), nested values likewise; read back through
-# the class itself, so a value read from a store is validated like one built by hand.
+# Stored as (class name, *fields) and read back through the class itself, so a value read
+# from a store is validated like one built by hand. Line items are laid flat (sku,
+# quantity, unit price, number of tags, the tags); other nested values are marked rows.
 
 _VALUE_CLASSES: dict[str, type[Any]] = {
     cls.__name__: cls
@@ -252,7 +323,26 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
 _VALUE_FIELDS = {
     name: tuple(field.name for field in attrs.fields(cls)) for name, cls in _VALUE_CLASSES.items()
 }
-_MAP, _SET = "__map__", "__set__"
+_MAP, _SET, _VALUE = "__map__", "__set__", "__value__"
+
+
+def items_row(items: Sequence[LineItem]) -> Row:
+    flat: list[Any] = []
+    for item in items:
+        flat.extend((item.sku, item.quantity, item.unit_price, len(item.tags)))
+        flat.extend(sorted(item.tags))
+    return tuple(flat)
+
+
+def items_from_row(row: Row) -> tuple[LineItem, ...]:
+    items = []
+    at = 0
+    while at < len(row):
+        sku, quantity, unit_price, tag_count = row[at : at + 4]
+        tags = row[at + 4 : at + 4 + tag_count]
+        items.append(LineItem(sku, quantity, unit_price, frozenset(tags)))
+        at += 4 + tag_count
+    return tuple(items)
 
 
 def _encode(value: Any) -> Any:
@@ -263,7 +353,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, frozenset):
         return (_SET, tuple(sorted(value)))
     if type(value).__name__ in _VALUE_CLASSES:
-        return (value_row(value),)  # a one-tuple marks a nested value
+        return (_VALUE, value_row(value))
     return value
 
 
@@ -274,19 +364,15 @@ def _decode(value: Any) -> Any:
         return FrozenMap({key: _decode(item) for key, item in value[1]})
     if len(value) == 2 and value[0] == _SET:
         return frozenset(value[1])
-    if (
-        len(value) == 1
-        and isinstance(value[0], tuple)
-        and value[0][:1]
-        and (value[0][0] in _VALUE_CLASSES)
-    ):
-        return value_from_row(value[0])
+    if len(value) == 2 and value[0] == _VALUE:
+        return value_from_row(value[1])
     return tuple(map(_decode, value))
 
 
 def value_row(value: Any) -> Row:
     """An event, command or customer as a row."""
-    if type(value) is Purchase and not value.items:  # by far the most common: keep it quick
+    cls = type(value)
+    if cls is Purchase:  # by far the most common: flat, and quick
         return (
             "Purchase",
             value.id,
@@ -294,19 +380,49 @@ def value_row(value: Any) -> Row:
             value.at,
             value.amount,
             value.currency,
-            (),
+            items_row(value.items),
             value.channel,
         )
-    name = type(value).__name__
+    if cls is Return:
+        return (
+            "Return",
+            value.id,
+            value.customer_id,
+            value.at,
+            value.purchase_id,
+            value.amount,
+            items_row(value.items),
+        )
+    name = cls.__name__
     return (name, *(_encode(getattr(value, field)) for field in _VALUE_FIELDS[name]))
 
 
 def value_from_row(row: Row) -> Any:
     name = row[0]
+    if name == "Purchase":
+        _, id_, customer_id, at, amount, currency, items, channel = row
+        return Purchase(
+            id=id_,
+            customer_id=customer_id,
+            at=at,
+            amount=amount,
+            currency=currency,
+            items=items_from_row(items),
+            channel=channel,
+        )
+    if name == "Return":
+        _, id_, customer_id, at, purchase_id, amount, items = row
+        return Return(
+            id=id_,
+            customer_id=customer_id,
+            at=at,
+            purchase_id=purchase_id,
+            amount=amount,
+            items=items_from_row(items),
+        )
     fields = _VALUE_FIELDS[name]
-    return _VALUE_CLASSES[name](
-        **{field: _decode(item) for field, item in zip(fields, row[1:], strict=True)}
-    )
+    values = {field: _decode(item) for field, item in zip(fields, row[1:], strict=True)}
+    return _VALUE_CLASSES[name](**values)
 
 
 # -- records -------------------------------------------------------------------------------
@@ -315,10 +431,14 @@ def value_from_row(row: Row) -> Any:
 def purchase_row(record: PurchaseRecord) -> Row:
     return (
         value_row(record.purchase),
-        tuple(map(lot_row, record.lots)),
+        lots_row(record.lots),
         record.points,
         record.returned,
-        tuple(record.returned_items.items()),
+        tuple(
+            value
+            for (sku, price), quantity in record.returned_items.items()
+            for value in (sku, price, quantity)
+        ),
         record.reversed,
         record.collected,
         record.expired,
@@ -329,10 +449,10 @@ def purchase_from_row(row: Row) -> PurchaseRecord:
     purchase, lots, points, returned, items, reversed_, collected, expired = row
     return PurchaseRecord(
         value_from_row(purchase),
-        tuple(Lot(*lot) for lot in lots),
+        lots_from_row(lots),
         points,
         returned,
-        FrozenMap(dict(items)),
+        FrozenMap({(items[at], items[at + 1]): items[at + 2] for at in range(0, len(items), 3)}),
         reversed_,
         collected,
         expired,

@@ -58,15 +58,8 @@ class MemoryStore:
         return _MemoryUnitOfWork(self)
 
     def _log_record(self, row: _Row) -> LogRecord:
-        seq, key, item, recorded_at, outcome = row
-        statement = self._entries.get(outcome[0], [])
-        return LogRecord(
-            seq,
-            key,
-            rows.value_from_row(item),
-            recorded_at,
-            rows.outcome_from_row(outcome, statement),
-        )
+        statement = self._entries.get(rows.log_customer_id(row), [])
+        return LogRecord(*rows.log_from_row(row, statement))
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._states)} customers, {len(self._log)} log records>"

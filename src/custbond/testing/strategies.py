@@ -351,7 +351,7 @@ def _purchase(
     if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
         raise InvalidArgument(f"at must generate timezone-aware datetimes; got {when!r}")
     items: tuple[LineItem, ...] = ()
-    if draw(st.booleans()):
+    if draw(st.sampled_from([False, True, True])):  # two in three list their items
         skus = _skus()
         items = tuple(
             _line(draw, units=part, currency=currency, skus=skus) for part in _split(draw, units)
@@ -506,7 +506,7 @@ def purchases(
     """Purchases in ``currency`` of ``min_amount`` to ``max_amount``.
 
     Amounts have exactly as many decimal places as the currency (``Decimal("12.50")`` in
-    USD, ``Decimal("1250")`` in JPY). About half the purchases list their items, and then
+    USD, ``Decimal("1250")`` in JPY). Two purchases in three list their items, and then
     the items add up to the amount exactly. ``customer_ids`` and ``at`` (timezone-aware
     datetimes) are strategies; by default ids look like ``"c-42"`` and times lie between
     2020 and 2035 in a handful of time zones.
@@ -627,17 +627,22 @@ def _steps(customer_ids: SearchStrategy[str], currency: str, high: int) -> Searc
         low=0,
         high=high,
     )
-    return st.one_of(  # purchases first: histories shrink towards purchases
-        st.tuples(st.just("purchase"), gaps, template),
-        # which purchase, how much of it, by items or amount, and who visits instead
-        # when there is nothing left to return
-        st.tuples(st.just("return"), gaps, seeds, seeds, st.booleans(), customer_ids),
-        st.tuples(st.just("visit"), gaps, customer_ids, st.none() | st.sampled_from(_LOCATIONS)),
-        st.tuples(st.just("signup"), gaps, customer_ids, st.none() | st.sampled_from(_CHANNELS)),
-        st.tuples(
-            st.just("custom"), gaps, customer_ids, st.sampled_from(_EVENT_NAMES), _attributes()
-        ),
+    purchase = st.tuples(st.just("purchase"), gaps, template)
+    # which purchase, how much of it, by items or amount, and who visits instead when there
+    # is nothing left to return
+    return_ = st.tuples(st.just("return"), gaps, seeds, seeds, st.booleans(), customer_ids)
+    visit = st.tuples(
+        st.just("visit"), gaps, customer_ids, st.none() | st.sampled_from(_LOCATIONS)
     )
+    signup = st.tuples(
+        st.just("signup"), gaps, customer_ids, st.none() | st.sampled_from(_CHANNELS)
+    )
+    custom = st.tuples(
+        st.just("custom"), gaps, customer_ids, st.sampled_from(_EVENT_NAMES), _attributes()
+    )
+    # Purchases first, so that histories shrink towards purchases; purchases and returns
+    # twice, so that they make up most of a history.
+    return st.one_of(purchase, return_, visit, purchase, return_, signup, custom)
 
 
 @st.composite
@@ -695,8 +700,12 @@ def _return_of(bought: _Bought, id_: str, at: datetime, *, share: int, by_items:
         for (sku, unit_price), left in bought.items.items():
             price = _units(unit_price, currency)
             most = min(left, (bought.units - units) // price if price else left)
-            quantity = share % (most + 1)
-            share //= most + 1
+            if units == 0 and price and most:  # the first line worth something: at least one
+                quantity = 1 + share % most
+                share //= most
+            else:
+                quantity = share % (most + 1)
+                share //= most + 1
             if quantity:
                 lines.append(LineItem(sku=sku, quantity=quantity, unit_price=unit_price))
                 units += quantity * price
