@@ -31,7 +31,7 @@ import enum
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 from dateutil import tz
@@ -185,12 +185,22 @@ class PointsPolicy:
         return tz.resolve_imaginary(start)
 
 
-@attrs.frozen
-class Lot:
+class Lot(NamedTuple):
     """Points earned together: ``points`` at first, ``remaining`` now.
 
     ``seq`` identifies the lot within its customer's ledger. The lot can be spent from
     ``available_at`` (inclusive) until ``expires_at`` (exclusive; ``None`` never expires).
+
+    Unlike custbond's other values this is a ``typing.NamedTuple``, and a :class:`Ledger`
+    keeps its live lots as plain tuples in the same field order, on purpose: lots are the
+    most numerous live values (every earning is one), and CPython's garbage collector stops
+    tracking plain tuples of plain values, while it scans every class instance again on
+    each full collection. Only the ledger builds lots, so they need no validation.
+
+    >>> from datetime import timezone
+    >>> t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> Lot(1, "o-1", 40, 40, t0, t0, None)._replace(remaining=15).remaining
+    15
     """
 
     seq: int
@@ -204,6 +214,15 @@ class Lot:
     def is_pending(self, at: datetime) -> bool:
         """Whether the lot is still waiting for its return window to pass at ``at``."""
         return self.available_at > at
+
+
+# A lot as the ledger keeps it: a plain tuple in Lot's field order (or a Lot: same layout).
+LotRow = tuple[Any, ...]
+_SEQ, _SOURCE, _POINTS, _REMAINING, _EARNED_AT, _AVAILABLE_AT, _EXPIRES_AT = range(7)
+
+
+def _with_remaining(lot: LotRow, remaining: int) -> LotRow:
+    return (lot[0], lot[1], lot[2], remaining, lot[4], lot[5], lot[6])
 
 
 @attrs.frozen
@@ -279,12 +298,12 @@ class Balance:
         return self.available + self.pending + self.held
 
 
-def _pending_key(lot: Lot) -> tuple[datetime, int]:
-    return (lot.available_at, lot.seq)
+def _pending_key(lot: LotRow) -> tuple[datetime, int]:
+    return (lot[_AVAILABLE_AT], lot[_SEQ])
 
 
-def _available_key(lot: Lot) -> tuple[datetime, int]:
-    return (lot.expires_at or _NEVER, lot.seq)
+def _available_key(lot: LotRow) -> tuple[datetime, int]:
+    return (lot[_EXPIRES_AT] or _NEVER, lot[_SEQ])
 
 
 @attrs.frozen
@@ -295,8 +314,10 @@ class Ledger:
     wrote. ``next_due_at`` is the soonest time at which something clears or expires.
     """
 
-    pending_lots: tuple[Lot, ...] = ()  # ordered by (available_at, seq)
-    available_lots: tuple[Lot, ...] = ()  # ordered by (expires_at, seq): spent first first
+    # Live lots as plain tuples (see Lot): pending ones ordered by (available_at, seq),
+    # available ones by (expires_at, seq), the order they are spent in.
+    _pending_rows: tuple[LotRow, ...] = ()
+    _available_rows: tuple[LotRow, ...] = ()
     holds: FrozenMap[str, Hold] = attrs.field(factory=empty_map)
     total: int = 0
     pending: int = 0
@@ -315,6 +336,16 @@ class Ledger:
     def available(self) -> int:
         """Points that can be spent now (negative while a debt is owed)."""
         return self.total - self.pending - self.held
+
+    @property
+    def pending_lots(self) -> tuple[Lot, ...]:
+        """Lots still in their return window, soonest to clear first."""
+        return tuple(Lot._make(row) for row in self._pending_rows)
+
+    @property
+    def available_lots(self) -> tuple[Lot, ...]:
+        """Lots that can be spent, in the order they are spent: soonest expiry first."""
+        return tuple(Lot._make(row) for row in self._available_rows)
 
 
 class _Work:
@@ -336,8 +367,8 @@ class _Work:
         # Entries written while settling are stamped no earlier than the last one, so a
         # statement reads in time order even when given-back points expire at once.
         self.cursor: datetime | None = None
-        self.pending_lots = list(ledger.pending_lots)
-        self.available_lots = list(ledger.available_lots)
+        self.pending_lots: list[LotRow] = list(ledger._pending_rows)
+        self.available_lots: list[LotRow] = list(ledger._available_rows)
         self.holds: dict[str, Hold] = ledger.holds.to_dict()
         self.holds_changed = False
         self.total = ledger.total
@@ -393,14 +424,14 @@ class _Work:
             if due is None or hold.expires_at < due:
                 due = hold.expires_at
         if self.pending_lots:
-            head = self.pending_lots[0].available_at
+            head = self.pending_lots[0][_AVAILABLE_AT]
             if due is None or head < due:
                 due = head
             for lot in self.pending_lots:  # a lot may expire before it clears
-                if lot.expires_at is not None and lot.expires_at < due:
-                    due = lot.expires_at
+                if lot[_EXPIRES_AT] is not None and lot[_EXPIRES_AT] < due:
+                    due = lot[_EXPIRES_AT]
         if self.available_lots:
-            expiry = self.available_lots[0].expires_at
+            expiry = self.available_lots[0][_EXPIRES_AT]
             if expiry is not None and (due is None or expiry < due):
                 due = expiry
         return due
@@ -420,8 +451,8 @@ class _Work:
     def available(self) -> int:
         return self.total - self.pending - self.held
 
-    def add_lot(self, lot: Lot) -> None:
-        if lot.available_at > self.now:
+    def add_lot(self, lot: LotRow) -> None:
+        if lot[_AVAILABLE_AT] > self.now:
             insort(self.pending_lots, lot, key=_pending_key)
         else:
             insort(self.available_lots, lot, key=_available_key)
@@ -434,31 +465,31 @@ class _Work:
         index = 0
         while taken < points and index < len(lots):
             lot = lots[index]
-            take = min(lot.remaining, points - taken)
-            draws.append(Draw(lot, take))
+            take = min(lot[_REMAINING], points - taken)
+            draws.append(Draw(Lot._make(lot), take))
             taken += take
-            if take == lot.remaining:
+            if take == lot[_REMAINING]:
                 index += 1
             else:
-                lots[index] = attrs.evolve(lot, remaining=lot.remaining - take)
+                lots[index] = _with_remaining(lot, lot[_REMAINING] - take)
         del lots[:index]
         return draws
 
-    def take_from(self, lot: Lot, points: int) -> tuple[Draw, bool] | None:
+    def take_from(self, lot: LotRow, points: int) -> tuple[Draw, bool] | None:
         """Take up to ``points`` from the live copy of ``lot``; say if it was pending."""
         for pending, lots, key in (
             (True, self.pending_lots, _pending_key),
             (False, self.available_lots, _available_key),
         ):
             index = bisect_left(lots, key(lot), key=key)
-            if index < len(lots) and lots[index].seq == lot.seq:
+            if index < len(lots) and lots[index][_SEQ] == lot[_SEQ]:
                 live = lots[index]
-                take = min(live.remaining, points)
-                if take == live.remaining:
+                take = min(live[_REMAINING], points)
+                if take == live[_REMAINING]:
                     del lots[index]
                 else:
-                    lots[index] = attrs.evolve(live, remaining=live.remaining - take)
-                return Draw(live, take), pending
+                    lots[index] = _with_remaining(live, live[_REMAINING] - take)
+                return Draw(Lot._make(live), take), pending
         return None
 
     def give_back(self, draws: Iterable[Draw]) -> None:
@@ -466,12 +497,10 @@ class _Work:
         for draw in draws:
             lots = self.available_lots
             index = bisect_left(lots, _available_key(draw.lot), key=_available_key)
-            if index < len(lots) and lots[index].seq == draw.lot.seq:
-                lots[index] = attrs.evolve(
-                    lots[index], remaining=lots[index].remaining + draw.points
-                )
+            if index < len(lots) and lots[index][_SEQ] == draw.lot.seq:
+                lots[index] = _with_remaining(lots[index], lots[index][_REMAINING] + draw.points)
             else:
-                lots.insert(index, attrs.evolve(draw.lot, remaining=draw.points))
+                lots.insert(index, _with_remaining(draw.lot, draw.points))
 
     def repay(self, at: datetime) -> None:
         """Let newly available points pay off a debt left by a clawback."""
@@ -518,15 +547,16 @@ def _settle(work: _Work, now: datetime) -> None:
                 when, action = hold.expires_at, ("hold", hold)
         if work.pending_lots:
             lot = work.pending_lots[0]
-            if lot.available_at <= now and (when is None or lot.available_at < when):
-                when, action = lot.available_at, ("clear", lot)
+            clears = lot[_AVAILABLE_AT]
+            if clears <= now and (when is None or clears < when):
+                when, action = clears, ("clear", lot)
             for lot in work.pending_lots:
-                expiry = lot.expires_at
+                expiry = lot[_EXPIRES_AT]
                 if expiry is not None and expiry <= now and (when is None or expiry < when):
                     when, action = expiry, ("expire_pending", lot)
         if work.available_lots:
             lot = work.available_lots[0]
-            expiry = lot.expires_at
+            expiry = lot[_EXPIRES_AT]
             if expiry is not None and expiry <= now and (when is None or expiry < when):
                 when, action = expiry, ("expire", lot)
         if action is None or when is None:
@@ -545,10 +575,10 @@ def _settle(work: _Work, now: datetime) -> None:
                 EntryKind.CLEARED,
                 when,
                 0,
-                item.source,
+                item[_SOURCE],
                 "return window passed",
-                pending=-item.remaining,
-                lot=item,
+                pending=-item[_REMAINING],
+                lot=Lot._make(item),
             )
             work.repay(when)
         elif kind == "expire_pending":
@@ -559,16 +589,17 @@ def _settle(work: _Work, now: datetime) -> None:
             _expire(work, item, when, pending=False)
 
 
-def _expire(work: _Work, lot: Lot, at: datetime, *, pending: bool) -> None:
-    work.expired += lot.remaining
+def _expire(work: _Work, lot: LotRow, at: datetime, *, pending: bool) -> None:
+    remaining = lot[_REMAINING]
+    work.expired += remaining
     work.write(
         EntryKind.EXPIRED,
         at,
-        -lot.remaining,
-        lot.source,
+        -remaining,
+        lot[_SOURCE],
         "points expired",
-        pending=-lot.remaining if pending else 0,
-        lot=lot,
+        pending=-remaining if pending else 0,
+        lot=Lot._make(lot),
     )
 
 
@@ -610,12 +641,13 @@ def balance(ledger: Ledger, at: datetime) -> Balance:
     ledger, _ = settle(ledger, at)
     expiring_at = None
     expiring_points = 0
-    if ledger.available_lots and ledger.available_lots[0].expires_at is not None:
-        expiring_at = ledger.available_lots[0].expires_at
-        for lot in ledger.available_lots:
-            if lot.expires_at != expiring_at:
+    lots = ledger._available_rows
+    if lots and lots[0][_EXPIRES_AT] is not None:
+        expiring_at = lots[0][_EXPIRES_AT]
+        for lot in lots:
+            if lot[_EXPIRES_AT] != expiring_at:
                 break
-            expiring_points += lot.remaining
+            expiring_points += lot[_REMAINING]
     return Balance(
         available=ledger.available,
         pending=ledger.pending,
@@ -655,7 +687,7 @@ def earn(
     lot = Lot(work.next_lot, source, points, points, earned_at, available_at, expires_at)
     work.next_lot += 1
     pending = points if available_at > now else 0
-    work.add_lot(lot)
+    work.add_lot(tuple(lot))  # kept as a plain tuple: see Lot
     work.earned += points
     work.write(
         EntryKind.EARNED,
@@ -739,7 +771,7 @@ def adjust(
     if points > 0:
         lot = Lot(work.next_lot, source, points, points, now, now, expires_at)
         work.next_lot += 1
-        work.add_lot(lot)
+        work.add_lot(tuple(lot))
         work.adjusted += points
         work.write(EntryKind.ADJUSTED, now, points, source, reason, lot=lot)
         work.repay(now)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
@@ -50,8 +50,6 @@ __all__ = [
     "purchases",
     "register_type_strategies",
 ]
-
-T = TypeVar("T")
 
 
 def register_type_strategies() -> None:
@@ -173,10 +171,10 @@ def _check_strategy(name: str, value: object) -> None:
 def _check_currency(value: object) -> str:
     try:
         return v.currency("currency", value)
-    except InvalidInput as error:
-        raise InvalidArgument(f"currency={value!r} must be an ISO 4217 code such as 'USD'") from (
-            error
-        )
+    except InvalidInput:
+        raise InvalidArgument(
+            f"currency={value!r} must be an ISO 4217 code such as 'USD'"
+        ) from None
 
 
 def _check_size(name: str, value: object) -> int:
