@@ -17,6 +17,7 @@ a deeper one is promoted there first and makes full collections come sooner.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -73,10 +74,7 @@ _LOT_WIDTH = 7
 
 def lots_row(lots: Sequence[Lot]) -> Row:
     """Lots laid end to end: seven plain values each."""
-    flat: list[Any] = []
-    for lot in lots:
-        flat.extend(lot_row(lot))
-    return tuple(flat)
+    return tuple(chain.from_iterable(map(lot_row, lots)))
 
 
 def lots_from_row(row: Row) -> tuple[Lot, ...]:
@@ -215,10 +213,8 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
 
 
 def effects_row(effects: Sequence[Effect]) -> Row:
-    flat: list[Any] = []
-    for effect in effects:
-        flat.extend(effect_row(effect))
-    return tuple(flat)
+    """Effects laid end to end, each (name, *fields)."""
+    return tuple(chain.from_iterable(map(effect_row, effects)))
 
 
 def effects_from_row(row: Row) -> tuple[Effect, ...]:
