@@ -457,12 +457,20 @@ class _Work:
         else:
             insort(self.available_lots, lot, key=_available_key)
 
-    def draw(self, points: int) -> list[Draw]:
-        """Take up to ``points`` from available lots, soonest expiry first."""
+    def draw(self, points: int, *, valid_after: datetime | None = None) -> list[Draw]:
+        """Take up to ``points`` from available lots, soonest expiry first.
+
+        With ``valid_after``, lots that expire at or before it are passed over (points
+        given back to an expired lot wait there for settling to expire them).
+        """
         draws: list[Draw] = []
         lots = self.available_lots
+        start = 0
+        if valid_after is not None:
+            while start < len(lots) and (lots[start][_EXPIRES_AT] or _NEVER) <= valid_after:
+                start += 1
         taken = 0
-        index = 0
+        index = start
         while taken < points and index < len(lots):
             lot = lots[index]
             take = min(lot[_REMAINING], points - taken)
@@ -472,7 +480,7 @@ class _Work:
                 index += 1
             else:
                 lots[index] = _with_remaining(lot, lot[_REMAINING] - take)
-        del lots[:index]
+        del lots[start:index]
         return draws
 
     def take_from(self, lot: LotRow, points: int) -> tuple[Draw, bool] | None:
@@ -503,11 +511,17 @@ class _Work:
                 lots.insert(index, _with_remaining(draw.lot, draw.points))
 
     def repay(self, at: datetime) -> None:
-        """Let newly available points pay off a debt left by a clawback."""
+        """Let points that became available at ``at`` pay off a debt left by a clawback.
+
+        Only points still valid after ``at`` pay: a lot is spendable until its
+        ``expires_at``, not at it.
+        """
         if self.debt <= 0 or not self.available_lots:
             return
-        draws = self.draw(self.debt)
+        draws = self.draw(self.debt, valid_after=at)
         paid = sum(draw.points for draw in draws)
+        if not paid:
+            return
         self.debt -= paid
         # The points leave the lots and the debt shrinks by as much: the total stays.
         self.write(
@@ -530,6 +544,7 @@ class _Work:
                 draws=tuple(draws),
                 hold_key=hold.key,
             )
+            self.repay(at)  # released points are available again: they pay a debt first
 
 
 # -- time ----------------------------------------------------------------------------------

@@ -1,0 +1,382 @@
+"""custbond.testing.strategies: valid values, honest histories, Hypothesis-style arguments."""
+
+# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
+# reads as a Yoda condition.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from custbond import (
+    Birthday,
+    Customer,
+    CustomEvent,
+    FixedClock,
+    LineItem,
+    MemoryStore,
+    PointsPolicy,
+    Program,
+    Purchase,
+    RetentionService,
+    Return,
+    Signup,
+    Visit,
+)
+from custbond.events import Event
+from custbond.testing import strategies
+from custbond.testing.strategies import (
+    customers,
+    histories,
+    line_items,
+    purchases,
+    register_type_strategies,
+)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def places(amount: Decimal) -> int:
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(-exponent, 0)
+
+
+class TestCustomers:
+    @given(customers())
+    def test_customers_are_valid_customers(self, customer: Customer) -> None:
+        assert isinstance(customer, Customer)
+        assert customer.id == customer.id.strip() != ""
+        if customer.birthday is not None:
+            assert isinstance(customer.birthday, Birthday)
+            assert customer.birthday.in_year(2027).year == 2027  # 29 Feb falls on 28 Feb
+
+    @given(customers(ids=st.sampled_from(["c-1", "c-2"])))
+    def test_ids_come_from_the_ids_strategy(self, customer: Customer) -> None:
+        assert customer.id in {"c-1", "c-2"}
+
+    @given(customers())
+    def test_customers_can_be_rebuilt_from_their_fields(self, customer: Customer) -> None:
+        assert customer == Customer(**_fields(customer))
+
+    def test_leap_day_birthdays_and_time_zones_turn_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=300, database=None)
+        @given(customers())
+        def look(customer: Customer) -> None:
+            if customer.birthday is not None and (
+                customer.birthday.month,
+                customer.birthday.day,
+            ) == (2, 29):
+                seen.add("29 February")
+            if customer.time_zone is not None:
+                seen.add("time zone")
+            if customer.email is not None:
+                seen.add("email")
+            if customer.tags:
+                seen.add("tags")
+            if customer.preferences:
+                seen.add("preferences")
+
+        look()
+        assert {"29 February", "time zone", "email", "tags", "preferences"} == seen
+
+
+def _fields(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "time_zone": customer.time_zone,
+        "birthday": customer.birthday,
+        "tags": customer.tags,
+        "preferences": customer.preferences,
+    }
+
+
+class TestLineItems:
+    @given(line_items(currency="KWD", min_quantity=2, max_quantity=3, max_unit_price=5))
+    def test_line_items_keep_to_their_bounds(self, line: LineItem) -> None:
+        assert 2 <= line.quantity <= 3
+        assert Decimal(0) <= line.unit_price <= Decimal(5)
+        assert 3 == places(line.unit_price)  # the Kuwaiti dinar has three decimal places
+
+    @given(line_items(currency="JPY", min_unit_price=Decimal(100), max_unit_price=Decimal(100)))
+    def test_a_single_price_is_allowed(self, line: LineItem) -> None:
+        assert Decimal(100) == line.unit_price
+        assert 0 == places(line.unit_price)
+
+
+class TestPurchases:
+    @given(
+        purchases(
+            customer_ids=st.just("c-7"),
+            min_amount=Decimal("10.00"),
+            max_amount=Decimal("20.00"),
+            at=st.just(START),
+        )
+    )
+    def test_purchases_keep_to_their_arguments(self, order: Purchase) -> None:
+        assert ("c-7", START, "USD") == (order.customer_id, order.at, order.currency)
+        assert Decimal("10.00") <= order.amount <= Decimal("20.00")
+        assert 2 == places(order.amount)
+
+    @given(purchases(currency="JPY", min_amount=1, max_amount=10_000))
+    def test_amounts_have_the_places_of_their_currency(self, order: Purchase) -> None:
+        assert 0 == places(order.amount)
+        assert "JPY" == order.currency
+
+    @given(purchases())
+    def test_items_add_up_to_the_amount_exactly(self, order: Purchase) -> None:
+        if order.items:
+            assert order.amount == sum((item.total for item in order.items), Decimal(0))
+        assert order.at.utcoffset() is not None
+
+    def test_some_purchases_have_items_and_some_do_not(self) -> None:
+        seen: set[bool] = set()
+
+        @settings(max_examples=100, database=None)
+        @given(purchases())
+        def look(order: Purchase) -> None:
+            seen.add(bool(order.items))
+
+        look()
+        assert {True, False} == seen
+
+    @given(purchases(min_amount=Decimal("0.005"), max_amount=Decimal("0.015")))
+    def test_bounds_between_cents_round_inwards(self, order: Purchase) -> None:
+        assert Decimal("0.01") == order.amount
+
+    @given(st.data())
+    def test_a_naive_time_strategy_is_refused_when_drawn(self, data: st.DataObject) -> None:
+        naive = st.just(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
+        with pytest.raises(InvalidArgument, match="at"):
+            data.draw(purchases(at=naive))
+
+
+class TestHistories:
+    @given(histories(min_size=1, max_size=40))
+    def test_events_are_in_time_order_from_the_start(self, events: list[Event]) -> None:
+        times = [event.at for event in events]
+        assert sorted(times) == times
+        assert START <= times[0]
+
+    @given(histories(max_size=40))
+    def test_event_ids_are_unique(self, events: list[Event]) -> None:
+        ids = [event.id for event in events]
+        assert len(set(ids)) == len(ids)
+
+    @given(histories(max_size=40))
+    def test_returns_refer_to_earlier_purchases_of_the_same_customer(
+        self, events: list[Event]
+    ) -> None:
+        bought: dict[str, Purchase] = {}
+        returned: dict[str, Decimal] = {}
+        for event in events:
+            if isinstance(event, Purchase):
+                bought[event.id] = event
+            elif isinstance(event, Return):
+                assert event.purchase_id in bought  # earlier, so already seen
+                original = bought[event.purchase_id]
+                assert original.customer_id == event.customer_id
+                assert original.at <= event.at
+                returned[original.id] = returned.get(original.id, Decimal(0)) + (
+                    event.returned_amount
+                )
+                assert returned[original.id] <= original.amount
+
+    @given(histories(max_size=40))
+    def test_returned_items_were_bought(self, events: list[Event]) -> None:
+        bought: dict[str, dict[tuple[str, Decimal], int]] = {}
+        for event in events:
+            if isinstance(event, Purchase):
+                lines: dict[tuple[str, Decimal], int] = {}
+                for item in event.items:
+                    key = (item.sku, item.unit_price)
+                    lines[key] = lines.get(key, 0) + item.quantity
+                bought[event.id] = lines
+            elif isinstance(event, Return):
+                for item in event.items:
+                    left = bought[event.purchase_id]
+                    key = (item.sku, item.unit_price)
+                    assert item.quantity <= left.get(key, 0)
+                    left[key] -= item.quantity
+
+    @given(histories(min_size=3, max_size=5))
+    def test_sizes_keep_to_their_bounds(self, events: list[Event]) -> None:
+        assert 3 <= len(events) <= 5
+
+    @given(histories(customer_ids=st.just("c-9"), currency="KWD", max_size=20))
+    def test_customers_and_currency_come_from_the_arguments(self, events: list[Event]) -> None:
+        assert {"c-9"} >= {event.customer_id for event in events}
+        for event in events:
+            if isinstance(event, Purchase):
+                assert "KWD" == event.currency
+                assert 3 == places(event.amount)
+
+    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+    @given(histories(max_size=40))
+    def test_a_service_accepts_every_event_of_a_history(self, events: list[Event]) -> None:
+        clock = FixedClock(START)
+        program = Program(
+            points=PointsPolicy(pending_for=timedelta(days=14), expire_after=timedelta(days=60))
+        )
+        service = RetentionService(program, MemoryStore(), clock=clock)
+        for event in events:
+            clock.set(event.at)
+            outcome = service.record(event)
+            assert outcome.balance.available >= 0
+        assert len(events) == len(list(service.log()))
+
+    def test_every_kind_of_event_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(histories())
+        def look(events: list[Event]) -> None:
+            for event in events:
+                seen.add(type(event).__name__)
+                if isinstance(event, Return):
+                    seen.add("Return by items" if event.items else "Return by amount")
+
+        look()
+        expected = {"Purchase", "Return by amount", "Return by items", "Visit", "Signup"}
+        assert expected | {"Return", "CustomEvent"} == seen
+
+
+class TestFromType:
+    @pytest.mark.parametrize(
+        "type_", [Customer, Purchase, LineItem, Return, Visit, Signup, CustomEvent, Birthday]
+    )
+    def test_from_type_draws_valid_values(self, type_: type[Any]) -> None:
+        @settings(max_examples=20, database=None)
+        @given(st.from_type(type_))
+        def draw(value: Any) -> None:
+            assert isinstance(value, type_)
+
+        draw()
+
+    @given(st.from_type(Event))  # type: ignore[arg-type]
+    def test_from_type_draws_any_event(self, event: Event) -> None:
+        assert isinstance(event, Purchase | Return | Visit | Signup | CustomEvent)
+
+    def test_registering_twice_is_harmless(self) -> None:
+        register_type_strategies()
+        register_type_strategies()
+
+        @settings(max_examples=5, database=None)
+        @given(st.builds(list, st.lists(st.from_type(Purchase), max_size=2)))
+        def draw(orders: list[Purchase]) -> None:
+            assert all(isinstance(order, Purchase) for order in orders)
+
+        draw()
+
+    @pytest.mark.parametrize(
+        "first",
+        ["import custbond.testing.strategies", "import hypothesis"],
+        ids=["strategies first", "hypothesis first"],
+    )
+    def test_the_entry_point_works_whichever_module_is_imported_first(self, first: str) -> None:
+        script = textwrap.dedent(
+            f"""
+            {first}
+            from hypothesis import given, settings, strategies as st
+            from custbond import Purchase
+
+            @settings(max_examples=3, database=None)
+            @given(st.from_type(Purchase))
+            def draw(order):
+                assert isinstance(order, Purchase)
+
+            draw()
+            print("ok")
+            """
+        )
+        done = subprocess.run(
+            [sys.executable, "-W", "error", "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ("ok\n", 0) == (done.stdout, done.returncode), done.stderr
+
+
+def _call_id(factory: Any, kwargs: dict[str, Any]) -> str:
+    arguments = ", ".join(f"{name}={value!r}" for name, value in kwargs.items())
+    return f"{factory.__name__}({arguments})"
+
+
+class TestArguments:
+    @pytest.mark.parametrize(
+        ("factory", "kwargs", "names"),
+        [
+            pytest.param(factory, kwargs, names, id=_call_id(factory, kwargs))
+            for factory, kwargs, names in [
+                (customers, {"ids": "c-1"}, "ids"),
+                (customers, {"ids": ["c-1"]}, "ids"),
+                (line_items, {"currency": "usd"}, "currency"),
+                (line_items, {"min_quantity": 0}, "min_quantity"),
+                (line_items, {"min_quantity": 3, "max_quantity": 2}, "min_quantity"),
+                (line_items, {"max_quantity": 2.5}, "max_quantity"),
+                (line_items, {"max_unit_price": 1.5}, "max_unit_price"),
+                (purchases, {"currency": "dollars"}, "currency"),
+                (purchases, {"currency": 840}, "currency"),
+                (purchases, {"min_amount": 1.0}, "min_amount"),
+                (purchases, {"min_amount": True}, "min_amount"),
+                (purchases, {"max_amount": Decimal("NaN")}, "max_amount"),
+                (purchases, {"max_amount": Decimal("Infinity")}, "max_amount"),
+                (purchases, {"min_amount": Decimal("-1")}, "min_amount"),
+                (purchases, {"min_amount": 10, "max_amount": 5}, "min_amount"),
+                (purchases, {"max_amount": Decimal("1e15")}, "max_amount"),
+                (
+                    purchases,
+                    {"min_amount": Decimal("0.001"), "max_amount": Decimal("0.009")},
+                    "USD",
+                ),
+                (purchases, {"customer_ids": "c-1"}, "customer_ids"),
+                (purchases, {"at": START}, "at"),
+                (histories, {"min_size": -1}, "min_size"),
+                (histories, {"max_size": 1.5}, "max_size"),
+                (histories, {"min_size": True}, "min_size"),
+                (histories, {"min_size": 5, "max_size": 4}, "min_size"),
+                (histories, {"start": datetime(2026, 1, 1)}, "start"),  # noqa: DTZ001
+                (histories, {"start": "2026-01-01"}, "start"),
+                (histories, {"customer_ids": ["c-1"]}, "customer_ids"),
+                (histories, {"currency": "EURO"}, "currency"),
+                (histories, {"max_amount": -1}, "max_amount"),
+            ]
+        ],
+    )
+    def test_bad_arguments_raise_invalid_argument(
+        self, factory: Any, kwargs: dict[str, Any], names: str
+    ) -> None:
+        with pytest.raises(InvalidArgument, match=names):
+            factory(**kwargs).validate()
+
+    def test_arguments_are_keyword_only(self) -> None:
+        with pytest.raises(TypeError):
+            purchases(st.just("c-1"))  # type: ignore[misc]
+
+    def test_the_public_names_are_the_documented_ones(self) -> None:
+        expected = [
+            "customers",
+            "histories",
+            "line_items",
+            "purchases",
+            "register_type_strategies",
+        ]
+        assert expected == sorted(strategies.__all__)
+        for name in expected:
+            assert getattr(strategies, name).__doc__
