@@ -356,10 +356,26 @@ class _Work:
     """
 
     __slots__ = (
-        "adjusted", "available_lots", "base", "cursor", "debt", "earned", "entries", "expired",
-        "held", "holds", "holds_changed", "next_lot", "next_seq", "now", "pending",
-        "pending_lots", "redeemed", "reversed", "total",
-    )  # fmt: skip
+        "adjusted",
+        "available_lots",
+        "base",
+        "cursor",
+        "debt",
+        "earned",
+        "entries",
+        "expired",
+        "held",
+        "holds",
+        "holds_changed",
+        "next_lot",
+        "next_seq",
+        "now",
+        "pending",
+        "pending_lots",
+        "redeemed",
+        "reversed",
+        "total",
+    )
 
     def __init__(self, ledger: Ledger, now: datetime) -> None:
         self.base = ledger
@@ -387,13 +403,38 @@ class _Work:
     # -- bookkeeping ---------------------------------------------------------------------
 
     def write(
-        self, kind: EntryKind, at: datetime, points: int, source: str, reason: str, **extra: Any
+        self,
+        kind: EntryKind,
+        at: datetime,
+        points: int,
+        source: str,
+        reason: str,
+        *,
+        pending: int = 0,
+        held: int = 0,
+        draws: tuple[Draw, ...] = (),
+        lot: Lot | None = None,
+        uncollected: int = 0,
+        hold_key: str | None = None,
     ) -> Entry:
-        entry = Entry(self.next_seq, kind, at, points, source, reason, **extra)
+        entry = Entry(
+            self.next_seq,
+            kind,
+            at,
+            points,
+            source,
+            reason,
+            pending,
+            held,
+            draws,
+            lot,
+            uncollected,
+            hold_key,
+        )
         self.next_seq += 1
         self.total += points
-        self.pending += entry.pending
-        self.held += entry.held
+        self.pending += pending
+        self.held += held
         self.entries.append(entry)
         return entry
 
@@ -664,16 +705,16 @@ def balance(ledger: Ledger, at: datetime) -> Balance:
                 break
             expiring_points += lot[_REMAINING]
     return Balance(
-        available=ledger.available,
-        pending=ledger.pending,
-        held=ledger.held,
-        expiring_at=expiring_at,
-        expiring_points=expiring_points,
-        earned=ledger.earned,
-        redeemed=ledger.redeemed,
-        expired=ledger.expired,
-        reversed=ledger.reversed,
-        adjusted=ledger.adjusted,
+        ledger.total - ledger.pending - ledger.held,  # available
+        ledger.pending,
+        ledger.held,
+        expiring_at,
+        expiring_points,
+        ledger.earned,
+        ledger.redeemed,
+        ledger.expired,
+        ledger.reversed,
+        ledger.adjusted,
     )
 
 

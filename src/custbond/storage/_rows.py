@@ -180,15 +180,16 @@ _EFFECT_FIELDS = {cls: _fields_getter(cls) for cls in _PLAIN_EFFECTS.values()}
 
 def effect_row(effect: Effect) -> Row:
     """(name, *fields), with lots and draws laid flat."""
+    plain = _EFFECT_FIELDS.get(type(effect))
+    if plain is not None:
+        return (type(effect).__name__, *plain(effect))
     if isinstance(effect, ReversePoints):
         lots = lots_row(effect.lots)
         return ("ReversePoints", effect.points, lots, effect.source, effect.at, effect.reason)
     if isinstance(effect, RestorePoints):
         return ("RestorePoints", effect.key, draws_row(effect.draws))
-    if isinstance(effect, UpdateProfile):
-        return ("UpdateProfile", value_row(effect.customer))
-    cls = type(effect)
-    return (cls.__name__, *_EFFECT_FIELDS[cls](effect))
+    assert isinstance(effect, UpdateProfile)
+    return ("UpdateProfile", value_row(effect.customer))
 
 
 def effect_from_row(row: Row) -> Effect:
@@ -272,9 +273,13 @@ def outcome_from_row(row: Row, statement: Sequence[Row]) -> Outcome:
     return _outcome_from_fields(row, statement)
 
 
-def log_row(seq: int, key: LogKey | None, item: Input, recorded_at: Any, outcome: Outcome) -> Row:
+def log_row(
+    seq: int, key: LogKey | None, item: Input | Row, recorded_at: Any, outcome: Outcome
+) -> Row:
+    """A log record; ``item`` may be given as its row already."""
     namespace, name = (None, None) if key is None else key
-    return (seq, namespace, name, value_row(item), recorded_at, *_outcome_fields(outcome))
+    encoded = item if isinstance(item, tuple) else value_row(item)
+    return (seq, namespace, name, encoded, recorded_at, *_outcome_fields(outcome))
 
 
 def log_from_row(row: Row, statement: Sequence[Row]) -> tuple[Any, ...]:
@@ -323,6 +328,8 @@ _MAP, _SET, _VALUE = "__map__", "__set__", "__value__"
 
 
 def items_row(items: Sequence[LineItem]) -> Row:
+    if not items:
+        return ()
     flat: list[Any] = []
     for item in items:
         flat.extend((item.sku, item.quantity, item.unit_price, len(item.tags)))
@@ -424,17 +431,17 @@ def value_from_row(row: Row) -> Any:
 # -- records -------------------------------------------------------------------------------
 
 
-def purchase_row(record: PurchaseRecord) -> Row:
+def purchase_row(record: PurchaseRecord, purchase: Row | None = None) -> Row:
+    """The record; ``purchase`` is its purchase's row when the caller has it already."""
+    items = record.returned_items
     return (
-        value_row(record.purchase),
+        value_row(record.purchase) if purchase is None else purchase,
         lots_row(record.lots),
         record.points,
         record.returned,
-        tuple(
-            value
-            for (sku, price), quantity in record.returned_items.items()
-            for value in (sku, price, quantity)
-        ),
+        tuple(value for (sku, price), count in items.items() for value in (sku, price, count))
+        if items
+        else (),
         record.reversed,
         record.collected,
         record.expired,

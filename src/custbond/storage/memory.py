@@ -188,16 +188,17 @@ class _MemoryUnitOfWork:
                     heapq.heappush(store._due_heap, (due, customer_id))
         for customer_id, entries in self._entries.items():
             store._entries.setdefault(customer_id, []).extend(map(rows.entry_row, entries))
+        encoded: dict[int, _Row] = {}  # id(input) -> its row: a purchase is encoded once
         for record in self._log:
             if record.key is not None:
                 store._logged[record.key] = len(store._log)
+            item = encoded[id(record.input)] = rows.value_row(record.input)
             store._log.append(
-                rows.log_row(
-                    record.seq, record.key, record.input, record.recorded_at, record.outcome
-                )
+                rows.log_row(record.seq, record.key, item, record.recorded_at, record.outcome)
             )
         for purchase_id, purchase in self._purchases.items():
-            store._purchases[purchase_id] = rows.purchase_row(purchase)
+            row = encoded.get(id(purchase.purchase))
+            store._purchases[purchase_id] = rows.purchase_row(purchase, row)
         for key, hold in self._holds.items():
             store._holds[key] = rows.hold_row(hold)
         for key, redemption in self._redemptions.items():
