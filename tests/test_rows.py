@@ -179,3 +179,24 @@ class TestRowsAreLightOnTheCollector:
         row = rows.log_row(1, ("event", "o-1"), ORDER, T0, outcome)
         _collect_a_few_times()
         assert not gc.is_tracked(row)
+
+
+class TestRowLog:
+    def test_rows_come_back_by_index_and_in_order_across_sealed_chunks(self) -> None:
+        from custbond.storage._rowlog import CHUNK, RowLog
+
+        log = RowLog()
+        indexes = [log.append((n, "row")) for n in range(CHUNK * 2 + 5)]
+        assert list(range(CHUNK * 2 + 5)) == indexes
+        assert (CHUNK + 3, "row") == log[CHUNK + 3]
+        assert [(n, "row") for n in range(CHUNK * 2 + 5)] == list(log)
+        assert [(n, "row") for n in range(CHUNK * 2, CHUNK * 2 + 5)] == list(log.since(CHUNK * 2))
+
+    def test_a_sealed_chunk_drops_out_of_the_garbage_collectors_view(self) -> None:
+        from custbond.storage._rowlog import CHUNK, RowLog
+
+        log = RowLog()
+        for n in range(CHUNK):
+            log.append((n, "row", T0))
+        _collect_a_few_times()
+        assert not gc.is_tracked(log._sealed[0])

@@ -7,8 +7,10 @@ see each other's transactions whole.
 
 Customers' live state is kept as the values themselves; history (statements, the event
 log, purchase, hold and redemption records) is kept as rows of plain values, as a
-database would keep it, and turned back into values when read. That keeps a long-lived
-store from weighing on the garbage collector.
+database would keep it, and turned back into values when read. The rows sit in
+append-only ``RowLog``s and are found through dicts of strings to ints and arrays of
+ints, containers CPython's garbage collector does not walk, so a long-lived store does
+not make every full collection slower.
 
 >>> store = MemoryStore()
 >>> with store.unit_of_work() as uow:
@@ -20,8 +22,10 @@ from __future__ import annotations
 
 import heapq
 import threading
+from array import array
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import overload
 
 from custbond.commands import Input, LogKey
 from custbond.ledger import Entry
@@ -29,11 +33,17 @@ from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
 from custbond.storage import _rows as rows
+from custbond.storage._rowlog import RowLog
 from custbond.storage.ports import LogRecord, Record
 
 __all__ = ["MemoryStore"]
 
 _Row = rows.Row
+
+
+def _key(key: LogKey) -> str:
+    # A str, not the tuple: a dict of str keys and int values is one CPython never tracks.
+    return f"{key[0]}\x1f{key[1]}"
 
 
 class MemoryStore:
@@ -42,12 +52,16 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._states: dict[str, CustomerState] = {}
-        self._entries: dict[str, list[_Row]] = {}
-        self._log: list[_Row] = []
-        self._logged: dict[LogKey, int] = {}  # key -> index in _log
-        self._purchases: dict[str, _Row] = {}
-        self._holds: dict[str, _Row] = {}
-        self._redemptions: dict[str, _Row] = {}
+        # History, as rows in RowLogs, found through dicts of str -> int and arrays of
+        # ints: containers the garbage collector has no reason to walk.
+        self._entry_rows = RowLog()
+        self._statements: dict[str, array[int]] = {}  # customer -> indexes in _entry_rows
+        self._log = RowLog()
+        self._logged: dict[str, int] = {}  # _key(log key) -> index in _log
+        self._record_rows = RowLog()  # purchase, hold and redemption rows, every version
+        self._purchases: dict[str, int] = {}  # id -> index of its latest row
+        self._holds: dict[str, int] = {}
+        self._redemptions: dict[str, int] = {}
         # When each customer next has something due, and a heap over it; heap items that
         # no longer match the dict are stale and dropped when met.
         self._next_due: dict[str, datetime] = {}
@@ -57,12 +71,45 @@ class MemoryStore:
         """A transaction over this store: use it in a ``with`` block."""
         return _MemoryUnitOfWork(self)
 
-    def _log_record(self, row: _Row) -> LogRecord:
-        statement = self._entries.get(rows.log_customer_id(row), [])
+    def _statement(self, customer_id: str) -> _Statement:
+        return _Statement(self._entry_rows, self._statements.get(customer_id, array("q")))
+
+    def _log_record(self, index: int) -> LogRecord:
+        row = self._log[index]
+        statement = self._statement(rows.log_customer_id(row))
         return LogRecord(*rows.log_from_row(row, statement))
+
+    def _push_due(self, customer_id: str, due: datetime) -> None:
+        heap = self._due_heap
+        heapq.heappush(heap, (due, customer_id))
+        if len(heap) > 2 * len(self._next_due) + 1024:  # mostly stale items: rebuild
+            self._due_heap = [(at, cid) for cid, at in self._next_due.items()]
+            heapq.heapify(self._due_heap)
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._states)} customers, {len(self._log)} log records>"
+
+
+class _Statement(Sequence[_Row]):
+    """One customer's entry rows, oldest first, read through their indexes."""
+
+    def __init__(self, entry_rows: RowLog, indexes: array[int]) -> None:
+        self._rows = entry_rows
+        self._indexes = indexes
+
+    def __len__(self) -> int:
+        return len(self._indexes)
+
+    @overload
+    def __getitem__(self, at: int) -> _Row: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[_Row]: ...
+
+    def __getitem__(self, at: int | slice) -> _Row | list[_Row]:
+        if isinstance(at, slice):
+            return [self._rows[index] for index in self._indexes[at]]
+        return self._rows[self._indexes[at]]
 
 
 class _MemoryUnitOfWork:
@@ -102,15 +149,15 @@ class _MemoryUnitOfWork:
             self._entries.setdefault(state.id, []).extend(entries)
 
     def entries(self, customer_id: str) -> Sequence[Entry]:
-        kept = self._store._entries.get(customer_id, ())
+        kept = self._store._statement(customer_id)
         return (*map(rows.entry_from_row, kept), *self._entries.get(customer_id, ()))
 
     def logged(self, key: LogKey) -> LogRecord | None:
         record = self._logged.get(key)
         if record is not None:
             return record
-        index = self._store._logged.get(key)
-        return None if index is None else self._store._log_record(self._store._log[index])
+        index = self._store._logged.get(_key(key))
+        return None if index is None else self._store._log_record(index)
 
     def append(
         self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
@@ -126,22 +173,24 @@ class _MemoryUnitOfWork:
         found = self._purchases.get(purchase_id)
         if found is not None:
             return found
-        row = self._store._purchases.get(purchase_id)
-        return None if row is None else rows.purchase_from_row(row)
+        index = self._store._purchases.get(purchase_id)
+        return None if index is None else rows.purchase_from_row(self._store._record_rows[index])
 
     def hold(self, key: str) -> HoldRecord | None:
         found = self._holds.get(key)
         if found is not None:
             return found
-        row = self._store._holds.get(key)
-        return None if row is None else rows.hold_from_row(row)
+        index = self._store._holds.get(key)
+        return None if index is None else rows.hold_from_row(self._store._record_rows[index])
 
     def redemption(self, key: str) -> RedemptionRecord | None:
         found = self._redemptions.get(key)
         if found is not None:
             return found
-        row = self._store._redemptions.get(key)
-        return None if row is None else rows.redemption_from_row(row)
+        index = self._store._redemptions.get(key)
+        if index is None:
+            return None
+        return rows.redemption_from_row(self._store._record_rows[index])
 
     def keep(self, record: Record) -> None:
         if isinstance(record, PurchaseRecord):
@@ -169,8 +218,8 @@ class _MemoryUnitOfWork:
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         store = self._store
-        for row in store._log[after:]:
-            yield store._log_record(row)
+        for index in range(after, len(store._log)):
+            yield store._log_record(index)
         for record in self._log:
             if record.seq > after:
                 yield record
@@ -185,21 +234,25 @@ class _MemoryUnitOfWork:
                     store._next_due.pop(customer_id, None)
                 else:
                     store._next_due[customer_id] = due
-                    heapq.heappush(store._due_heap, (due, customer_id))
+                    store._push_due(customer_id, due)
+        entry_rows = store._entry_rows
         for customer_id, entries in self._entries.items():
-            store._entries.setdefault(customer_id, []).extend(map(rows.entry_row, entries))
+            indexes = store._statements.get(customer_id)
+            if indexes is None:
+                indexes = store._statements[customer_id] = array("q")
+            indexes.extend([entry_rows.append(rows.entry_row(entry)) for entry in entries])
         encoded: dict[int, _Row] = {}  # id(input) -> its row: a purchase is encoded once
         for record in self._log:
-            if record.key is not None:
-                store._logged[record.key] = len(store._log)
             item = encoded[id(record.input)] = rows.value_row(record.input)
-            store._log.append(
-                rows.log_row(record.seq, record.key, item, record.recorded_at, record.outcome)
-            )
+            row = rows.log_row(record.seq, record.key, item, record.recorded_at, record.outcome)
+            index = store._log.append(row)
+            if record.key is not None:
+                store._logged[_key(record.key)] = index
+        kept = store._record_rows
         for purchase_id, purchase in self._purchases.items():
-            row = encoded.get(id(purchase.purchase))
-            store._purchases[purchase_id] = rows.purchase_row(purchase, row)
+            row = rows.purchase_row(purchase, encoded.get(id(purchase.purchase)))
+            store._purchases[purchase_id] = kept.append(row)
         for key, hold in self._holds.items():
-            store._holds[key] = rows.hold_row(hold)
+            store._holds[key] = kept.append(rows.hold_row(hold))
         for key, redemption in self._redemptions.items():
-            store._redemptions[key] = rows.redemption_row(redemption)
+            store._redemptions[key] = kept.append(rows.redemption_row(redemption))
