@@ -6,10 +6,6 @@ customer with a purchase, points, and holds in every state) and checks that afte
 balances, statements, records and the event log are exactly as they were.
 """
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from collections.abc import Callable

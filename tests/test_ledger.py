@@ -1,9 +1,5 @@
 """The points ledger: pure functions over Ledger values, and PointsPolicy."""
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from collections.abc import Callable

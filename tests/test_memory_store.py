@@ -1,9 +1,5 @@
 """MemoryStore: units of work with real transactions, and the due index."""
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import threading

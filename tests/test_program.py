@@ -1,9 +1,5 @@
 """Program: PointsPerSpend, and the pure decide/apply pair."""
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -45,6 +45,7 @@ from custbond.program import (
 )
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.storage import _rows as rows
+from custbond.storage._rowlog import CHUNK, RowLog
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 LOT = Lot(3, "o-1", 40, 25, T0, T0 + timedelta(days=14), T0 + timedelta(days=365))
@@ -183,8 +184,6 @@ class TestRowsAreLightOnTheCollector:
 
 class TestRowLog:
     def test_rows_come_back_by_index_and_in_order_across_sealed_chunks(self) -> None:
-        from custbond.storage._rowlog import CHUNK, RowLog
-
         log = RowLog()
         indexes = [log.append((n, "row")) for n in range(CHUNK * 2 + 5)]
         assert list(range(CHUNK * 2 + 5)) == indexes
@@ -193,8 +192,6 @@ class TestRowLog:
         assert [(n, "row") for n in range(CHUNK * 2, CHUNK * 2 + 5)] == list(log.since(CHUNK * 2))
 
     def test_a_sealed_chunk_drops_out_of_the_garbage_collectors_view(self) -> None:
-        from custbond.storage._rowlog import CHUNK, RowLog
-
         log = RowLog()
         for n in range(CHUNK):
             log.append((n, "row", T0))

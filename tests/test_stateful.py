@@ -9,10 +9,6 @@ lifetime counters, which lots hold how many points) and its own invariants must 
 the end, replaying its log into a fresh service must give the same statements.
 """
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import math

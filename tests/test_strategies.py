@@ -1,9 +1,5 @@
 """custbond.testing.strategies: valid values, honest histories, Hypothesis-style arguments."""
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import subprocess

@@ -1,9 +1,5 @@
 """The domain values: errors, clocks, FrozenMap, customers and events."""
 
-# The project writes assertions as `expected == actual` (STYLE.md, "Tests"), which ruff
-# reads as a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pickle
