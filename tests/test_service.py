@@ -826,6 +826,58 @@ class TestCancelRedemption:
 # -- returns --------------------------------------------------------------------------------
 
 
+class TestShortfallsAreCollectedWhenPointsComeBack:
+    """Without allow_negative a shortfall is forgiven, but not if points come back to the
+    returned purchase's lot later: then they are taken back, up to what was owed."""
+
+    def test_a_cancelled_redemption_does_not_hand_back_points_of_a_returned_purchase(
+        self,
+    ) -> None:
+        shop = Shop(PointsPolicy())
+        shop.buy("100.00")
+        shop.service.redeem("c-1", 100, key="r-1")
+        returned = shop.give_back("100.00")
+        assert 100 == returned.entries[-1].uncollected  # the shortfall, forgiven for now
+
+        cancelled = shop.service.cancel_redemption("r-1")
+
+        assert [(EntryKind.RESTORED, 100), (EntryKind.REVERSED, -100)] == [
+            (entry.kind, entry.points) for entry in cancelled.entries
+        ]
+        assert (0, 100) == (cancelled.balance.available, cancelled.balance.reversed)
+
+    def test_only_what_was_owed_is_taken_from_what_comes_back(self) -> None:
+        shop = Shop(PointsPolicy())
+        shop.buy("100.00")
+        shop.service.redeem("c-1", 100, key="r-1")
+        shop.give_back("40.00")  # 40 owed
+
+        cancelled = shop.service.cancel_redemption("r-1")
+
+        assert 60 == cancelled.balance.available
+
+    def test_a_released_hold_pays_what_a_return_could_not_take(self) -> None:
+        shop = Shop(PointsPolicy())
+        shop.buy("100.00")
+        shop.service.hold("c-1", 100, "h-1", T0 + timedelta(hours=1))
+        shop.give_back("100.00")  # every point is held: 100 owed
+
+        released = shop.service.release("h-1")
+
+        assert (0, 0) == (released.balance.available, released.balance.held)
+
+    def test_points_given_back_to_other_purchases_lots_are_not_taken(self) -> None:
+        shop = Shop(PointsPolicy())
+        shop.buy("100.00", id="o-1")
+        shop.buy("50.00", id="o-2")
+        shop.service.redeem("c-1", 150, key="r-1")  # o-1's 100, then o-2's 50
+        shop.give_back("100.00", purchase_id="o-1")  # 100 owed by o-1
+
+        cancelled = shop.service.cancel_redemption("r-1")
+
+        assert 50 == cancelled.balance.available  # o-2's points come back to stay
+
+
 class TestReturns:
     def test_a_return_reverses_points_in_proportion_to_the_amount(self) -> None:
         shop = _cleared()

@@ -211,6 +211,7 @@ class Account:
     holds: dict[str, ModelHold] = field(default_factory=dict)
     total: int = 0
     debt: int = 0
+    owed: dict[int, int] = field(default_factory=dict)  # lot seq -> points a return could not take
     earned: int = 0
     redeemed: int = 0
     expired: int = 0
@@ -274,8 +275,18 @@ class Account:
         return draws
 
     def give_back(self, draws: list[tuple[int, int]]) -> None:
+        """Points go back to their lots; what a return could not take back from a lot
+        before (owed) is taken from what comes back to it."""
         for seq, points in draws:
             self.lots[seq].remaining += points
+        for seq, points in draws:
+            owed = self.owed.get(seq, 0)
+            take = min(owed, points, self.lots[seq].remaining)
+            if take:
+                self.lots[seq].remaining -= take
+                self.owed[seq] = owed - take
+                self.reversed += take
+                self.total -= take
 
     def repay(self, at: datetime) -> None:
         """Pay a debt from points still valid after ``at``, soonest expiry first."""
@@ -395,6 +406,8 @@ class Account:
         if wanted and self.config.allow_negative:
             self.debt += wanted
             collected = points
+        elif wanted and own is not None:
+            self.owed[own] = self.owed.get(own, 0) + wanted
         self.reversed += collected
         self.total -= collected
         self.settle(now)

@@ -331,6 +331,9 @@ class Ledger:
     next_seq: int = 1  # of the next entry
     next_lot: int = 1  # seq of the next lot
     next_due_at: datetime | None = None
+    # Points a return could not take back from a purchase's lot (seq -> points): taken
+    # back if points ever come back to that lot (a cancelled redemption, a released hold).
+    owed_by_lot: FrozenMap[int, int] = attrs.field(factory=empty_map)
 
     @property
     def available(self) -> int:
@@ -370,6 +373,8 @@ class _Work:
         "next_lot",
         "next_seq",
         "now",
+        "owed",
+        "owed_changed",
         "pending",
         "pending_lots",
         "redeemed",
@@ -387,6 +392,8 @@ class _Work:
         self.available_lots: list[LotRow] = list(ledger._available_rows)
         self.holds: dict[str, Hold] = ledger.holds.to_dict()
         self.holds_changed = False
+        self.owed: dict[int, int] = ledger.owed_by_lot.to_dict()
+        self.owed_changed = False
         self.total = ledger.total
         self.pending = ledger.pending
         self.held = ledger.held
@@ -455,6 +462,7 @@ class _Work:
             self.next_seq,
             self.next_lot,
             self.next_due(),
+            FrozenMap(self.owed) if self.owed_changed else self.base.owed_by_lot,
         )
         return ledger, tuple(self.entries)
 
@@ -551,6 +559,43 @@ class _Work:
             else:
                 lots.insert(index, _with_remaining(draw.lot, draw.points))
 
+    def owe(self, lot: Lot, points: int) -> None:
+        """Remember that ``points`` of ``lot`` could not be taken back by a return."""
+        self.owed[lot.seq] = self.owed.get(lot.seq, 0) + points
+        self.owed_changed = True
+
+    def collect_owed(self, draws: Sequence[Draw], at: datetime, source: str) -> None:
+        """Points just given back to lots that a return could not fully take back from
+        are taken back now, up to what is owed."""
+        if not self.owed:
+            return
+        taken: list[Draw] = []
+        for draw in draws:
+            owed = self.owed.get(draw.lot.seq, 0)
+            if not owed:
+                continue
+            found = self.take_from(draw.lot, min(owed, draw.points))
+            if found is None or not found[0].points:
+                continue
+            taken.append(found[0])
+            left = owed - found[0].points
+            if left:
+                self.owed[draw.lot.seq] = left
+            else:
+                del self.owed[draw.lot.seq]
+            self.owed_changed = True
+        if taken:
+            points = sum(draw.points for draw in taken)
+            self.reversed += points
+            self.write(
+                EntryKind.REVERSED,
+                at,
+                -points,
+                source,
+                "taken back for an earlier return, now that points came back",
+                draws=tuple(taken),
+            )
+
     def repay(self, at: datetime) -> None:
         """Let points that became available at ``at`` pay off a debt left by a clawback.
 
@@ -585,6 +630,7 @@ class _Work:
                 draws=tuple(draws),
                 hold_key=hold.key,
             )
+            self.collect_owed(draws, at, hold.key)
             self.repay(at)  # released points are available again: they pay a debt first
 
 
@@ -800,6 +846,7 @@ def restore(
         work.give_back(draws)
         work.redeemed -= points
         work.write(EntryKind.RESTORED, now, points, source, reason, draws=tuple(draws))
+        work.collect_owed(draws, now, source)
         work.repay(now)
     return _done(work)
 
@@ -856,7 +903,9 @@ def reverse(
 
     What those lots no longer hold is taken from other available lots, then other pending
     ones. If still short, the balance goes negative when ``allow_negative``; otherwise the
-    shortfall is recorded in a SHORTFALL entry and forgiven.
+    shortfall is recorded in a SHORTFALL entry and forgiven, unless points come back to
+    the purchase's lot later (a cancelled redemption, a released hold): those are taken
+    back then, up to the shortfall.
     """
     v.positive_int("points", points)
     work = _run(ledger, now)
@@ -905,6 +954,8 @@ def reverse(
             "points already spent; the rest could not be taken back",
             uncollected=wanted,
         )
+        if lots:
+            work.owe(lots[0], wanted)
     return _done(work)
 
 
