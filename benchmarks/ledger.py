@@ -217,7 +217,8 @@ def run_ledger_baseline(purchases: Sequence[Purchase]) -> tuple[float, float, di
 def check_same_entries(service: RetentionService, counts: dict[str, int]) -> None:
     """The ledger baseline must have written as many entries as custbond did."""
     for customer_id, count in counts.items():
-        written = len(service.statement(customer_id, at=START))  # stored entries only
+        with service.store.unit_of_work() as uow:  # the entries written, none projected
+            written = len(uow.entries(customer_id))
         if written != count:
             sys.exit(f"entry mismatch for {customer_id}: custbond {written}, baseline {count}")
 

@@ -526,6 +526,18 @@ BAD_INPUTS = [
         InvalidInput,
         "at",
     ),
+    row(
+        "balance in the past",
+        lambda w: w.service.balance("c-1", at=w.clock.now() - timedelta(microseconds=1)),
+        InvalidInput,
+        "at",
+    ),
+    row(
+        "statement in the past",
+        lambda w: w.service.statement("c-1", at=w.clock.now() - timedelta(days=1)),
+        InvalidInput,
+        "at",
+    ),
     # -- customers --------------------------------------------------------------------------
     row(
         "bad time zone",

@@ -826,6 +826,35 @@ class TestCancelRedemption:
 # -- returns --------------------------------------------------------------------------------
 
 
+class TestKeyedProfileSaves:
+    def test_a_late_retry_under_its_key_does_not_overwrite_a_newer_profile(self) -> None:
+        shop = Shop()
+        old = Customer("c-1", name="Ada")
+        new = Customer("c-1", name="Ada Lovelace")
+        shop.service.save_customer(old, key="save-1")
+        shop.service.save_customer(new, key="save-2")
+
+        shop.service.save_customer(old, key="save-1")  # a retry, delivered late
+
+        assert new == shop.service.customer("c-1")
+
+    def test_a_key_reused_for_another_profile_is_a_conflict(self) -> None:
+        shop = Shop()
+        shop.service.save_customer(Customer("c-1", name="Ada"), key="save-1")
+
+        with pytest.raises(IdempotencyConflict, match="customer"):
+            shop.service.save_customer(Customer("c-1", name="Bo"), key="save-1")
+
+    def test_a_keyed_save_is_logged_even_when_the_profile_is_unchanged(self) -> None:
+        shop = Shop()
+        shop.service.save_customer(Customer("c-1", name="Ada"))
+        before = shop.log_size()
+
+        shop.service.save_customer(Customer("c-1", name="Ada"), key="save-1")
+
+        assert before + 1 == shop.log_size()
+
+
 class TestShortfallsAreCollectedWhenPointsComeBack:
     """Without allow_negative a shortfall is forgiven, but not if points come back to the
     returned purchase's lot later: then they are taken back, up to what was owed."""

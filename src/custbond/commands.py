@@ -127,13 +127,24 @@ class CancelRedemption:
 
 @attrs.frozen(kw_only=True)
 class SaveCustomer:
-    """Create a customer or replace their profile."""
+    """Create a customer or replace their profile.
+
+    Without a ``key``, saving the profile a customer already has is a no-op, and the last
+    save wins. With a ``key``, the save is deduplicated like a command: a retry returns the
+    first outcome even after a newer profile was saved, and never overwrites it.
+    """
 
     customer: Customer
+    key: str | None = attrs.field(default=None)
+
+    @key.validator
+    def _check_key(self, attribute: object, value: str | None) -> None:
+        if value is not None:
+            v.identifier("key", value)
 
     @property
-    def log_key(self) -> None:
-        return None  # saving the same profile again is a no-op by comparison, not by key
+    def log_key(self) -> LogKey | None:
+        return None if self.key is None else ("command", self.key)
 
 
 @attrs.frozen(kw_only=True)

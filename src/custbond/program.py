@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -97,8 +97,14 @@ class PointsPerSpend:
             raise InvalidInput("per", value, "a positive Decimal")
 
     def points_for(self, amount: Decimal) -> int:
-        """Points for ``amount``: ``amount * points / per``, rounded down to a whole point."""
-        return int((amount * self.points / self.per).to_integral_value(ROUND_FLOOR))
+        """Points for ``amount``: ``amount * points / per``, rounded down to a whole point.
+
+        Computed exactly, in integers, whatever the size of the numbers (Decimal division
+        would round to 28 digits first).
+        """
+        amount_top, amount_bottom = amount.as_integer_ratio()
+        per_top, per_bottom = self.per.as_integer_ratio()
+        return (amount_top * self.points * per_bottom) // (amount_bottom * per_top)
 
 
 @attrs.frozen

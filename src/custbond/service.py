@@ -146,11 +146,15 @@ class RetentionService:
 
     # -- customers -------------------------------------------------------------------------
 
-    def save_customer(self, customer: Customer) -> Customer:
-        """Add a customer, or replace their profile. Saving the same profile is a no-op."""
+    def save_customer(self, customer: Customer, *, key: str | None = None) -> Customer:
+        """Add a customer, or replace their profile. Saving the same profile is a no-op.
+
+        Give a ``key`` when the host may retry a save: a retry under the same key changes
+        nothing, even after a newer profile has been saved since.
+        """
         if not isinstance(customer, Customer):
             raise InvalidInput("customer", customer, "a Customer")
-        self._process(SaveCustomer(customer=customer), self.clock.now())
+        self._process(SaveCustomer(customer=customer, key=key), self.clock.now())
         return customer
 
     def customer(self, customer_id: str) -> Customer:
@@ -162,19 +166,32 @@ class RetentionService:
 
     def balance(self, customer_id: str, at: datetime | None = None) -> Balance:
         """The customer's balance now, or at a later ``at``, with expiry and clearing
-        applied as of then (no job has to have run)."""
-        when = self.clock.now() if at is None else v.aware("at", at)
+        applied as of then (no job has to have run). A past ``at`` is an
+        :class:`~custbond.InvalidInput`: read the past from :meth:`statement`."""
+        when = self._read_time(at)
         with self.store.unit_of_work() as uow:
             return ledgers.balance(self._load(uow, customer_id).ledger, when)
 
     def statement(self, customer_id: str, at: datetime | None = None) -> tuple[Entry, ...]:
         """Every ledger entry of the customer, oldest first, including what has become
         due by ``at`` (default: now) but is not yet materialised."""
-        when = self.clock.now() if at is None else v.aware("at", at)
+        when = self._read_time(at)
         with self.store.unit_of_work() as uow:
             state = self._load(uow, customer_id)
             _, due = ledgers.settle(state.ledger, when)
             return (*uow.entries(customer_id), *due)
+
+    def _read_time(self, at: datetime | None) -> datetime:
+        """Now, or a later ``at``: a read projects what will have happened by then."""
+        now = self.clock.now()
+        if at is None:
+            return now
+        at = v.aware("at", at)
+        if at < now:
+            # Lots that have expired or cleared since ``at`` cannot be un-expired: a past
+            # balance is read from the statement instead.
+            raise InvalidInput("at", at, f"now ({now.isoformat()}) or a later time")
+        return at
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         """The event log: every accepted event and command, in order."""
@@ -217,7 +234,11 @@ class RetentionService:
                 if not isinstance(item, (*EVENT_TYPES, SaveCustomer)):
                     raise NotFound("customer", customer_id)
                 state = CustomerState(Customer(customer_id))
-            elif isinstance(item, SaveCustomer) and state.customer == item.customer:
+            elif (
+                isinstance(item, SaveCustomer)
+                and item.key is None
+                and state.customer == item.customer
+            ):
                 return _unchanged(state, now, "nothing to do: the profile is unchanged")
             settled: tuple[Entry, ...] = ()
             if not isinstance(item, Purchase):  # a purchase's earn() settles in its own pass
