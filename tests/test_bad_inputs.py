@@ -367,7 +367,7 @@ BAD_INPUTS = [
     ),
     row(
         "adjust for an unknown customer",
-        lambda w: w.service.adjust("c-404", 10, "goodwill", "a-9"),
+        lambda w: w.service.adjust("c-404", 10, reason="goodwill", key="a-9"),
         NotFound,
         "customer",
     ),
@@ -406,7 +406,7 @@ BAD_INPUTS = [
     ),
     row(
         "adjust below zero",
-        lambda w: w.service.adjust("c-1", -81, "correction", "a-9"),
+        lambda w: w.service.adjust("c-1", -81, reason="correction", key="a-9"),
         InsufficientPoints,
         "points",
     ),
@@ -426,25 +426,25 @@ BAD_INPUTS = [
     ),
     row(
         "zero adjust",
-        lambda w: w.service.adjust("c-1", 0, "goodwill", "a-9"),
+        lambda w: w.service.adjust("c-1", 0, reason="goodwill", key="a-9"),
         InvalidInput,
         "points",
     ),
     row(
         "adjust by True",
-        lambda w: w.service.adjust("c-1", True, "goodwill", "a-9"),
+        lambda w: w.service.adjust("c-1", True, reason="goodwill", key="a-9"),
         InvalidInput,
         "points",
     ),
     row(
         "adjust by '10'",
-        lambda w: w.service.adjust("c-1", "10", "goodwill", "a-9"),
+        lambda w: w.service.adjust("c-1", "10", reason="goodwill", key="a-9"),
         InvalidInput,
         "points",
     ),
     row(
         "adjust without a reason",
-        lambda w: w.service.adjust("c-1", 10, "", "a-9"),
+        lambda w: w.service.adjust("c-1", 10, reason="", key="a-9"),
         InvalidInput,
         "reason",
     ),
@@ -627,4 +627,4 @@ class TestBadInput:
         service = world.service
         assert 0 == service.redeem("c-1", 80, key="r-9").balance.available
         assert 5 == service.capture("h-open", 5).balance.available
-        assert 5 == -service.adjust("c-1", -5, "correction", "a-9").points
+        assert 5 == -service.adjust("c-1", -5, reason="correction", key="a-9").points

@@ -182,6 +182,24 @@ def _local(zone: object, *args: int) -> datetime:
     return datetime(*args, tzinfo=zone)  # type: ignore[arg-type,misc]
 
 
+class TestDurationsMustBeAmountsOfTime:
+    @pytest.mark.parametrize(
+        "duration",
+        [
+            relativedelta(day=15),
+            relativedelta(weekday=0),
+            relativedelta(months=1, days=-40),
+            relativedelta(hour=0),
+        ],
+        ids=["absolute day", "absolute weekday", "negative part", "absolute hour"],
+    )
+    def test_a_duration_that_could_land_before_its_start_is_rejected(
+        self, duration: relativedelta
+    ) -> None:
+        with pytest.raises(InvalidInput, match="expire_after"):
+            PointsPolicy(expire_after=duration)
+
+
 class TestExpiryRounding:
     """ "Valid through the end of the day/month/year", reckoned in the program's time zone."""
 

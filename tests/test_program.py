@@ -199,11 +199,6 @@ class TestProgram:
             program.points,
         )
 
-    def test_its_zone_is_a_tzinfo_for_its_time_zone(self) -> None:
-        zone = Program(time_zone="Europe/Paris").zone
-
-        assert timedelta(hours=2) == datetime(2026, 7, 1, tzinfo=zone).utcoffset()
-
     @pytest.mark.parametrize(
         ("fields", "field"),
         [

@@ -189,7 +189,6 @@ class TestRowLog:
         assert list(range(CHUNK * 2 + 5)) == indexes
         assert (CHUNK + 3, "row") == log[CHUNK + 3]
         assert [(n, "row") for n in range(CHUNK * 2 + 5)] == list(log)
-        assert [(n, "row") for n in range(CHUNK * 2, CHUNK * 2 + 5)] == list(log.since(CHUNK * 2))
 
     def test_a_sealed_chunk_drops_out_of_the_garbage_collectors_view(self) -> None:
         log = RowLog()

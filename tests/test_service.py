@@ -25,6 +25,7 @@ from custbond import (
     MemoryStore,
     NotFound,
     Outcome,
+    PointsPerSpend,
     PointsPolicy,
     Program,
     Purchase,
@@ -289,8 +290,8 @@ class TestIdempotency:
         "command",
         [
             lambda service: service.redeem("c-1", 10, key="k-1"),
-            lambda service: service.adjust("c-1", 10, "goodwill", key="k-1"),
-            lambda service: service.adjust("c-1", -10, "fix", key="k-1"),
+            lambda service: service.adjust("c-1", 10, reason="goodwill", key="k-1"),
+            lambda service: service.adjust("c-1", -10, reason="fix", key="k-1"),
             lambda service: service.hold("c-1", 10, "k-1", T0 + timedelta(hours=1)),
         ],
         ids=["redeem", "adjust-up", "adjust-down", "hold"],
@@ -321,8 +322,8 @@ class TestIdempotency:
                 ("reason",),
             ),
             (
-                lambda s: s.adjust("c-1", 10, "goodwill", key="k-1"),
-                lambda s: s.adjust("c-1", 10, "apology", key="k-1"),
+                lambda s: s.adjust("c-1", 10, reason="goodwill", key="k-1"),
+                lambda s: s.adjust("c-1", 10, reason="apology", key="k-1"),
                 ("reason",),
             ),
             (
@@ -332,7 +333,7 @@ class TestIdempotency:
             ),
             (
                 lambda s: s.redeem("c-1", 10, key="k-1"),
-                lambda s: s.adjust("c-1", -10, "redeemed", key="k-1"),
+                lambda s: s.adjust("c-1", -10, reason="redeemed", key="k-1"),
                 ("type (Redeem was accepted)",),
             ),
         ],
@@ -388,7 +389,7 @@ class TestCommandsForUnknownThings:
         "command",
         [
             lambda service: service.redeem("c-9", 1, key="k-1"),
-            lambda service: service.adjust("c-9", 5, "goodwill", key="k-1"),
+            lambda service: service.adjust("c-9", 5, reason="goodwill", key="k-1"),
             lambda service: service.hold("c-9", 1, "k-1", T0 + timedelta(hours=1)),
             lambda service: service.balance("c-9"),
             lambda service: service.statement("c-9"),
@@ -724,7 +725,7 @@ class TestAdjust:
         shop = Shop()
         shop.buy("1.00")
 
-        outcome = shop.service.adjust("c-1", 25, "apology for the wait", key="a-1")
+        outcome = shop.service.adjust("c-1", 25, reason="apology for the wait", key="a-1")
 
         assert (25, 1, 25) == (outcome.balance.available, outcome.balance.pending, outcome.points)
         assert (T0 + relativedelta(years=1), 25) == (
@@ -735,7 +736,7 @@ class TestAdjust:
     def test_points_removed_by_hand_are_taken_from_the_soonest_expiring(self) -> None:
         shop = _cleared()
 
-        outcome = shop.service.adjust("c-1", -40, "duplicate order", key="a-1")
+        outcome = shop.service.adjust("c-1", -40, reason="duplicate order", key="a-1")
 
         assert (60, -40) == (outcome.balance.available, outcome.balance.adjusted)
 
@@ -750,15 +751,18 @@ class TestAdjust:
 
         if available is None:
             with pytest.raises(InsufficientPoints):
-                shop.service.adjust("c-1", -150, "fraud", key="a-1")
+                shop.service.adjust("c-1", -150, reason="fraud", key="a-1")
             assert 100 == shop.balance().available
         else:
-            assert available == shop.service.adjust("c-1", -150, "fraud", key="a-1").points + 100
+            assert (
+                available
+                == shop.service.adjust("c-1", -150, reason="fraud", key="a-1").points + 100
+            )
 
     @pytest.mark.parametrize(("points", "reason"), [(0, "x"), (1.0, "x"), (5, "")], ids=repr)
     def test_bad_adjustments_are_rejected(self, points: object, reason: str) -> None:
         with pytest.raises(InvalidInput):
-            _cleared().service.adjust("c-1", points, reason, key="a-1")  # type: ignore[arg-type]
+            _cleared().service.adjust("c-1", points, reason=reason, key="a-1")  # type: ignore[arg-type]
 
 
 class TestCancelRedemption:
@@ -824,6 +828,60 @@ class TestCancelRedemption:
 
 
 # -- returns --------------------------------------------------------------------------------
+
+
+class TestRegressions:
+    def test_a_return_does_not_take_points_owed_earlier_a_second_time(self) -> None:
+        shop = Shop(PointsPolicy(expire_after=relativedelta(months=1)))
+        shop.buy("100.00", id="A")
+        shop.service.redeem("c-1", 100, key="r-1")
+        shop.give_back("50.00", purchase_id="A")  # 50 owed by A's lot
+        shop.service.cancel_redemption("r-1")  # 50 of the 100 back are taken for it
+        shop.wait(timedelta(days=20))
+        shop.buy("100.00", id="B")
+        shop.wait(timedelta(days=11))  # A's other 50 expire (a month after A); B's stay
+
+        shop.give_back("50.00", id="ret-2", purchase_id="A")
+
+        assert 100 == shop.balance().available  # A's 100 are all reversed or expired
+
+    def test_a_purchase_recorded_late_does_not_pay_a_debt_with_expired_points(self) -> None:
+        shop = Shop(PointsPolicy(expire_after=relativedelta(months=12), allow_negative=True))
+        shop.service.save_customer(Customer("c-1"))
+        shop.service.adjust("c-1", 1, reason="opening", key="a-0")
+        shop.service.adjust("c-1", -101, reason="correction", key="a-1")  # 100 owed
+        late = Purchase(
+            id="late",
+            customer_id="c-1",
+            at=T0 - relativedelta(years=2),
+            amount=Decimal("80.00"),
+            currency="USD",
+        )
+
+        outcome = shop.service.record(late)
+
+        assert -100 == outcome.balance.available
+        assert EntryKind.REPAID not in [entry.kind for entry in outcome.entries]
+
+    def test_returns_of_a_huge_purchase_reverse_points_exactly(self) -> None:
+        # 7 points per 0.03 on nearly a trillion dollars: past Decimal's 28 digits.
+        program = Program(earn=PointsPerSpend(points=7, per=Decimal("0.03")))
+        service = RetentionService(program, MemoryStore(), clock=FixedClock(T0))
+        amount = Decimal("999999999999.97")
+        earned = service.record(
+            Purchase(id="A", customer_id="c-1", at=T0, amount=amount, currency="USD")
+        ).balance.earned
+
+        def give_back(id: str, part: str) -> Outcome:
+            returned = Return(
+                id=id, customer_id="c-1", at=T0, purchase_id="A", amount=Decimal(part)
+            )
+            return service.record(returned)
+
+        third = give_back("x-1", "333333333333.33")
+        assert earned * 33333333333333 // 99999999999997 == third.balance.reversed
+        whole = give_back("x-2", "666666666666.64")
+        assert (earned, 0) == (whole.balance.reversed, whole.balance.total)
 
 
 class TestKeyedProfileSaves:
@@ -1177,7 +1235,7 @@ class TestBalanceAndStatement:
         shop.service.redeem("c-1", 10, key="r-1")
         shop.service.hold("c-1", 20, "h-1", shop.clock.now() + timedelta(hours=1))
         shop.give_back("50.00")
-        shop.service.adjust("c-1", 5, "goodwill", key="a-1")
+        shop.service.adjust("c-1", 5, reason="goodwill", key="a-1")
 
         for later in (timedelta(0), timedelta(hours=2), relativedelta(years=2)):
             shop.wait(later)
@@ -1331,7 +1389,7 @@ class TestRunDue:
     def test_run_due_changes_no_balance(self) -> None:
         shop = Shop()
         shop.buy("100.00")
-        shop.service.adjust("c-1", 10, "goodwill", key="a-1")
+        shop.service.adjust("c-1", 10, reason="goodwill", key="a-1")
         shop.wait(relativedelta(years=1, days=1))
         before = shop.balance()
 
@@ -1406,7 +1464,7 @@ class TestLogAndReplay:
         shop.wait(timedelta(days=3))
         shop.service.run_due()
         shop.service.cancel_redemption("r-1")
-        shop.service.adjust("c-1", -5, "fix", key="a-1")
+        shop.service.adjust("c-1", -5, reason="fix", key="a-1")
         shop.give_back(items=(ONE_FLAT_WHITE,), id="ret-2", purchase_id="o-2", customer_id="c-2")
         shop.service.save_customer(Customer("c-1", name="Ada", email="ada@example.com"))
         shop.wait(relativedelta(months=6))

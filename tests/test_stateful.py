@@ -191,7 +191,7 @@ class ModelPurchase:
     lot: int | None
     returned: int = 0  # cents
     reversed: int = 0  # points the returns so far call for
-    collected: int = 0  # points actually taken back (or owed)
+    collected: int = 0  # points taken back, or owed by the purchase's lot
 
 
 @dataclass
@@ -343,7 +343,7 @@ class Account:
         self.earned += points
         self.total += points
         if cleared:
-            self.repay(at)
+            self.repay(now)  # a debt as it stands now
         self.settle(now)
         return seq
 
@@ -403,15 +403,17 @@ class Account:
             lot.remaining -= take
             wanted -= take
         collected = points - wanted
+        owed = 0
         if wanted and self.config.allow_negative:
             self.debt += wanted
             collected = points
         elif wanted and own is not None:
             self.owed[own] = self.owed.get(own, 0) + wanted
+            owed = wanted
         self.reversed += collected
         self.total -= collected
         self.settle(now)
-        return collected
+        return collected + owed  # owed points count as collected for the purchase
 
     def adjust(self, points: int, now: datetime) -> None:
         self.settle(now)
@@ -783,14 +785,16 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.next_id("a")
 
         def call() -> Outcome:
-            return self.service.adjust(customer, points, reason, key)
+            return self.service.adjust(customer, points, reason=reason, key=key)
 
         account = self.accounts[customer]
         if -points > account.balance(self.now).available and not self.config.allow_negative:
             self.fails(InsufficientPoints, call)
             return
         account.adjust(points, self.now)
-        self.accepted(key, call, lambda: self.service.adjust(customer, -points, reason, key))
+        self.accepted(
+            key, call, lambda: self.service.adjust(customer, -points, reason=reason, key=key)
+        )
 
     @precondition(lambda self: self.redemptions)
     @rule(data=st.data())
@@ -867,7 +871,7 @@ class LedgerMachine(RuleBasedStateMachine):
             [
                 ("customer", lambda s: s.redeem(GHOST, 1, key="r-ghost")),
                 ("customer", lambda s: s.hold(GHOST, 1, "h-ghost", START + timedelta(days=999))),
-                ("customer", lambda s: s.adjust(GHOST, 5, "goodwill", "a-ghost")),
+                ("customer", lambda s: s.adjust(GHOST, 5, reason="goodwill", key="a-ghost")),
                 ("customer", lambda s: s.balance(GHOST)),
                 ("customer", lambda s: s.statement(GHOST)),
                 ("hold", lambda s: s.capture("h-ghost")),
@@ -1002,7 +1006,7 @@ class TestReturnsNeverReclaimExpiredPoints:
             Purchase(id="o-1", customer_id="c-1", at=T0, amount=dollars(40), currency="USD")
         )
         clock.advance(timedelta(days=11))
-        service.adjust("c-1", 100, "goodwill", "a-1")
+        service.adjust("c-1", 100, reason="goodwill", key="a-1")
         service.record(
             Return(
                 id="x-1", customer_id="c-1", at=clock.now(), purchase_id="o-1", amount=dollars(40)
@@ -1021,7 +1025,7 @@ class TestReturnsNeverReclaimExpiredPoints:
         )
         recorded = service.record(late)
         assert [EntryKind.EARNED, EntryKind.EXPIRED] == [e.kind for e in recorded.entries]
-        service.adjust("c-1", 100, "goodwill", "a-1")
+        service.adjust("c-1", 100, reason="goodwill", key="a-1")
         service.record(
             Return(
                 id="x-1", customer_id="c-1", at=clock.now(), purchase_id="o-1", amount=dollars(40)
@@ -1038,7 +1042,7 @@ class TestReturnsNeverReclaimExpiredPoints:
         clock.advance(timedelta(days=11))
         cancelled = service.cancel_redemption("r-1")
         assert [EntryKind.RESTORED, EntryKind.EXPIRED] == [e.kind for e in cancelled.entries]
-        service.adjust("c-1", 100, "goodwill", "a-1")
+        service.adjust("c-1", 100, reason="goodwill", key="a-1")
         service.record(
             Return(
                 id="x-1", customer_id="c-1", at=clock.now(), purchase_id="o-1", amount=dollars(100)
@@ -1115,7 +1119,9 @@ class TestDebts:
         # instant o-B clears. Released points pay a debt first, but not points that expire
         # at that very instant, so o-B's points pay it.
         service.hold("c-1", 100, "h-1", T0 + timedelta(days=25))
-        service.adjust("c-1", -30, "correction", "a-1")  # owed: every point is held or pending
+        service.adjust(
+            "c-1", -30, reason="correction", key="a-1"
+        )  # owed: every point is held or pending
         clock.set(T0 + timedelta(days=20))
         repaid = [e for e in service.statement("c-1") if e.kind is EntryKind.REPAID]
         assert [] == [
@@ -1134,7 +1140,7 @@ class TestDebts:
             Purchase(id="o-A", customer_id="c-1", at=T0, amount=dollars(100), currency="USD")
         )
         service.hold("c-1", 100, "h-1", T0 + timedelta(hours=1))
-        service.adjust("c-1", -30, "correction", "a-1")  # every point is held: 30 owed
+        service.adjust("c-1", -30, reason="correction", key="a-1")  # every point is held: 30 owed
         assert -30 == service.balance("c-1").available
 
         released = service.release("h-1")

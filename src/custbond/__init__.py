@@ -17,6 +17,7 @@ from custbond.commands import (
     Redeem,
     ReleaseHold,
     SaveCustomer,
+    Settle,
 )
 from custbond.customers import Birthday, Customer
 from custbond.errors import (
@@ -43,7 +44,22 @@ from custbond.ledger import (
     PointsPolicy,
 )
 from custbond.outcome import Outcome
-from custbond.program import CustomerState, Decision, PointsPerSpend, Program
+from custbond.program import (
+    AdjustPoints,
+    CapturePoints,
+    CustomerState,
+    Decision,
+    EarnPoints,
+    Effect,
+    HoldPoints,
+    PointsPerSpend,
+    Program,
+    RedeemPoints,
+    ReleasePoints,
+    RestorePoints,
+    ReversePoints,
+    UpdateProfile,
+)
 from custbond.service import RetentionService
 from custbond.storage import LogRecord, MemoryStore, Store, UnitOfWork
 
@@ -51,10 +67,12 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Adjust",
+    "AdjustPoints",
     "Balance",
     "Birthday",
     "CancelRedemption",
     "CaptureHold",
+    "CapturePoints",
     "Clock",
     "CustbondError",
     "CustomEvent",
@@ -62,6 +80,8 @@ __all__ = [
     "CustomerState",
     "Decision",
     "Draw",
+    "EarnPoints",
+    "Effect",
     "Entry",
     "EntryKind",
     "Event",
@@ -72,6 +92,7 @@ __all__ = [
     "HoldAlreadyReleased",
     "HoldError",
     "HoldExpired",
+    "HoldPoints",
     "IdempotencyConflict",
     "InsufficientPoints",
     "InvalidInput",
@@ -88,13 +109,19 @@ __all__ = [
     "Program",
     "Purchase",
     "Redeem",
+    "RedeemPoints",
     "ReleaseHold",
+    "ReleasePoints",
+    "RestorePoints",
     "RetentionService",
     "Return",
+    "ReversePoints",
     "SaveCustomer",
+    "Settle",
     "Signup",
     "Store",
     "SystemClock",
     "UnitOfWork",
+    "UpdateProfile",
     "Visit",
 ]

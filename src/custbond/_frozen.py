@@ -51,12 +51,6 @@ class FrozenMap(Mapping[K, V]):
         """A plain, mutable copy."""
         return self._data.copy()
 
-    def set(self, key: K, value: V) -> FrozenMap[K, V]:
-        """Return a copy with ``key`` set to ``value``."""
-        data = dict(self._data)
-        data[key] = value
-        return FrozenMap(data)
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenMap, (self._data,))
 

@@ -64,10 +64,6 @@ def aware(field: str, value: Any) -> datetime:
     return value
 
 
-def optional_aware(field: str, value: Any) -> datetime | None:
-    return None if value is None else aware(field, value)
-
-
 def identifier(field: str, value: Any) -> str:
     """A non-empty string without surrounding whitespace, at most 200 characters."""
     if not isinstance(value, str) or not value or value != value.strip() or len(value) > 200:
@@ -82,12 +78,6 @@ def optional_text(field: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(field, value, "a string or None")
-    return value
-
-
-def text(field: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(field, value, "a string")
     return value
 
 
@@ -173,10 +163,30 @@ def duration(field: str, value: Any) -> relativedelta | timedelta | None:
         return None
     if not isinstance(value, relativedelta | timedelta):
         raise InvalidInput(field, value, "a relativedelta, a timedelta or None")
+    if isinstance(value, relativedelta):
+        # Absolute fields (day=15, weekday=MO, ...) and negative parts make a "duration"
+        # that can land before its start on some dates: only plain amounts of time.
+        if any(getattr(value, name) is not None for name in _ABSOLUTE_FIELDS):
+            raise InvalidInput(field, value, "an amount of time (years=1, days=14, ...)")
+        if any(getattr(value, name) < 0 for name in _RELATIVE_FIELDS):
+            raise InvalidInput(field, value, "a duration with no negative parts")
     probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
     if not probe + value > probe:
         raise InvalidInput(field, value, "a positive duration")
     return value
+
+
+_ABSOLUTE_FIELDS = ("year", "month", "day", "weekday", "hour", "minute", "second", "microsecond")
+_RELATIVE_FIELDS = (
+    "years",
+    "months",
+    "days",
+    "leapdays",
+    "hours",
+    "minutes",
+    "seconds",
+    "microseconds",
+)
 
 
 Scalar = str | int | bool | Decimal | None

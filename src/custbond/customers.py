@@ -86,7 +86,9 @@ class Customer:
     name: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
     email: str | None = attrs.field(default=None, kw_only=True)
     phone: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
-    time_zone: str | None = attrs.field(default=None, kw_only=True)
+    time_zone: str | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_time_zone
+    )
     birthday: Birthday | None = attrs.field(default=None, kw_only=True, converter=_to_birthday)
     tags: frozenset[str] = attrs.field(
         default=frozenset(), kw_only=True, converter=v.to_frozenset, validator=v.is_tags
@@ -107,8 +109,3 @@ class Customer:
         local, domain = value.split("@")
         if not local or "." not in domain.strip("."):
             raise InvalidInput("email", value, "an address like name@example.com, or None")
-
-    @time_zone.validator
-    def _check_time_zone(self, attribute: object, value: str | None) -> None:
-        if value is not None:
-            v.time_zone("time_zone", value)

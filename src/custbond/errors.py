@@ -17,6 +17,7 @@ amount must be a non-negative Decimal; got -1
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 __all__ = [
@@ -125,6 +126,6 @@ class HoldAlreadyReleased(HoldError):
 class HoldExpired(HoldError):
     """The hold expired before it was captured; its points went back to the customer."""
 
-    def __init__(self, key: str, expired_at: object) -> None:
+    def __init__(self, key: str, expired_at: datetime) -> None:
         self.expired_at = expired_at
-        super().__init__(key, f"expired at {expired_at}")
+        super().__init__(key, f"expired at {expired_at.isoformat()}")

@@ -751,7 +751,7 @@ def balance(ledger: Ledger, at: datetime) -> Balance:
                 break
             expiring_points += lot[_REMAINING]
     return Balance(
-        ledger.total - ledger.pending - ledger.held,  # available
+        ledger.available,
         ledger.pending,
         ledger.held,
         expiring_at,
@@ -801,7 +801,7 @@ def earn(
         lot=lot,
     )
     if not pending:
-        work.repay(earned_at)
+        work.repay(now)  # it pays a debt as it stands now, even if earned in the past
     return _done(work)
 
 

@@ -27,10 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import attrs
-from dateutil import tz
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
@@ -147,6 +145,8 @@ class ReversePoints:
 
 @attrs.frozen
 class RedeemPoints:
+    """Spend ``points`` under the command key ``key``."""
+
     points: int
     key: str
     reason: str = "redeemed"
@@ -154,6 +154,9 @@ class RedeemPoints:
 
 @attrs.frozen
 class AdjustPoints:
+    """Add (positive) or remove (negative) ``points`` by hand; added ones expire at
+    ``expires_at``."""
+
     points: int
     key: str
     reason: str
@@ -162,6 +165,8 @@ class AdjustPoints:
 
 @attrs.frozen
 class HoldPoints:
+    """Reserve ``points`` under ``key`` until ``expires_at`` at the latest."""
+
     key: str
     points: int
     expires_at: datetime
@@ -170,12 +175,16 @@ class HoldPoints:
 
 @attrs.frozen
 class CapturePoints:
+    """Spend ``points`` of the open hold ``key``; the rest is released."""
+
     key: str
     points: int
 
 
 @attrs.frozen
 class ReleasePoints:
+    """Give the points of the open hold ``key`` back."""
+
     key: str
 
 
@@ -189,6 +198,8 @@ class RestorePoints:
 
 @attrs.frozen
 class UpdateProfile:
+    """Replace the customer's profile with ``customer``."""
+
     customer: Customer
 
 
@@ -243,11 +254,6 @@ class Program:
         if not isinstance(value, PointsPerSpend):
             raise InvalidInput("earn", value, "a PointsPerSpend")
 
-    @property
-    def zone(self) -> Any:
-        """The program's time zone as a ``tzinfo``."""
-        return tz.gettz(self.time_zone)
-
     # -- decide ----------------------------------------------------------------------------
 
     def decide(
@@ -262,7 +268,8 @@ class Program:
         if isinstance(item, Purchase):
             return self._decide_purchase(item)
         if isinstance(item, Return):
-            assert isinstance(ref, PurchaseRecord)
+            if not isinstance(ref, PurchaseRecord):
+                raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
             return self._decide_return(item, ref)
         if isinstance(item, Visit | Signup | CustomEvent):
             name = type(item).__name__
@@ -464,4 +471,4 @@ def _check_open(hold: HoldRecord) -> None:
     if hold.status is HoldStatus.RELEASED:
         raise HoldAlreadyReleased(hold.key)
     if hold.status is HoldStatus.EXPIRED:
-        raise HoldExpired(hold.key, hold.expires_at.isoformat())
+        raise HoldExpired(hold.key, hold.expires_at)

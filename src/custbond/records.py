@@ -35,7 +35,7 @@ class PurchaseRecord:
     returned: Decimal = Decimal(0)
     returned_items: FrozenMap[ItemKey, int] = attrs.field(factory=empty_map)
     reversed: int = 0  # points the returns so far call for reversing (rounded down)
-    collected: int = 0  # points actually taken back (or owed) for those returns
+    collected: int = 0  # points taken back for those returns, or owed by the purchase's lot
     expired: int = 0  # points of this purchase's lots that expired unspent
 
     @property
@@ -98,14 +98,20 @@ class PurchaseRecord:
                 f"at most the {left} {purchase.currency} of {purchase.id!r} not yet returned",
             )
         reversed_ = 0
-        if purchase.amount:
-            reversed_ = int(self.points * returned // purchase.amount)
+        if purchase.amount:  # points x returned / amount, rounded down, exactly in integers
+            returned_top, returned_bottom = returned.as_integer_ratio()
+            amount_top, amount_bottom = purchase.amount.as_integer_ratio()
+            reversed_ = (self.points * returned_top * amount_bottom) // (
+                returned_bottom * amount_top
+            )
         return attrs.evolve(
             self, returned=returned, returned_items=FrozenMap(returned_items), reversed=reversed_
         )
 
 
 class HoldStatus(enum.StrEnum):
+    """How a hold stands: open, or resolved once, by capture, release or expiry."""
+
     OPEN = "open"
     CAPTURED = "captured"
     RELEASED = "released"

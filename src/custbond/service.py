@@ -127,10 +127,11 @@ class RetentionService:
         """Give the points of the hold ``key`` back to the customer."""
         return self._process(ReleaseHold(hold_key=key), self.clock.now())
 
-    def adjust(self, customer_id: str, points: int, reason: str, key: str) -> Outcome:
+    def adjust(self, customer_id: str, points: int, *, reason: str, key: str) -> Outcome:
         """Add (``points > 0``) or remove (``points < 0``) points by hand, for ``reason``.
 
-        Added points are available at once and expire as the policy says.
+        Added points are available at once and expire as the policy says. ``reason`` and
+        ``key`` are keyword-only: both are strings, and a swap would go unnoticed.
         """
         command = Adjust(key=key, customer_id=customer_id, points=points, reason=reason)
         return self._process(command, self.clock.now())
@@ -367,7 +368,12 @@ def _records_after(
         return [PurchaseRecord(item, lots, sum(lot.points for lot in lots))]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
+        # What the return took, and what it could not take: that is owed by the purchase's
+        # lot and taken when points come back to it, so it counts as collected here, or a
+        # later return would take it a second time.
         taken = -sum(entry.points for entry in entries if entry.kind is EntryKind.REVERSED)
+        owed = sum(entry.uncollected for entry in entries if entry.kind is EntryKind.SHORTFALL)
+        taken += owed if ref.lots else 0
         returned = ref.after_return(item)
         return [attrs.evolve(returned, collected=returned.collected + taken)]
     if isinstance(item, PlaceHold):

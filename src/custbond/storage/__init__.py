@@ -5,7 +5,18 @@
 <MemoryStore: 0 customers, 0 log records>
 """
 
+from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.storage.memory import MemoryStore
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 
-__all__ = ["LogRecord", "MemoryStore", "Record", "Store", "UnitOfWork"]
+__all__ = [
+    "HoldRecord",
+    "HoldStatus",
+    "LogRecord",
+    "MemoryStore",
+    "PurchaseRecord",
+    "Record",
+    "RedemptionRecord",
+    "Store",
+    "UnitOfWork",
+]

@@ -54,8 +54,3 @@ class RowLog:
         for chunk in self._sealed:
             yield from chunk
         yield from self._open
-
-    def since(self, start: int) -> Iterator[Row]:
-        """The rows from index ``start`` on."""
-        for index in range(start, len(self)):
-            yield self[index]

@@ -65,10 +65,6 @@ lot_row: Callable[[Lot], Row] = attrgetter(
 )
 
 
-def lot_from_row(row: Row) -> Lot:
-    return Lot(*row)
-
-
 _LOT_WIDTH = 7
 
 
@@ -228,7 +224,7 @@ def effects_from_row(row: Row) -> tuple[Effect, ...]:
     return tuple(effects)
 
 
-def _outcome_fields(outcome: Outcome) -> Row:
+def outcome_row(outcome: Outcome) -> Row:
     """The outcome's fields, with its entries as a span (first seq, count) of the
     customer's statement when they are consecutive there, as they always are for outcomes
     the service writes; otherwise as entry rows of their own."""
@@ -250,7 +246,8 @@ def _outcome_fields(outcome: Outcome) -> Row:
     )
 
 
-def _outcome_from_fields(fields: Row, statement: Sequence[Row]) -> Outcome:
+def outcome_from_row(fields: Row, statement: Sequence[Row]) -> Outcome:
+    """The outcome of ``fields``; ``statement`` is its customer's entry rows, oldest first."""
     customer_id, key, at, effects, trace, first, count, own, balance = fields
     rows = statement[first - 1 : first - 1 + count] if own is None else own
     return Outcome(
@@ -264,29 +261,20 @@ def _outcome_from_fields(fields: Row, statement: Sequence[Row]) -> Outcome:
     )
 
 
-def outcome_row(outcome: Outcome) -> Row:
-    return _outcome_fields(outcome)
-
-
-def outcome_from_row(row: Row, statement: Sequence[Row]) -> Outcome:
-    """The outcome of ``row``; ``statement`` is its customer's entry rows, oldest first."""
-    return _outcome_from_fields(row, statement)
-
-
 def log_row(
     seq: int, key: LogKey | None, item: Input | Row, recorded_at: Any, outcome: Outcome
 ) -> Row:
     """A log record; ``item`` may be given as its row already."""
     namespace, name = (None, None) if key is None else key
     encoded = item if isinstance(item, tuple) else value_row(item)
-    return (seq, namespace, name, encoded, recorded_at, *_outcome_fields(outcome))
+    return (seq, namespace, name, encoded, recorded_at, *outcome_row(outcome))
 
 
 def log_from_row(row: Row, statement: Sequence[Row]) -> tuple[Any, ...]:
     """(seq, key, input, recorded_at, outcome) of a log row."""
     seq, namespace, name, item, recorded_at = row[:5]
     key = None if namespace is None else (namespace, name)
-    return seq, key, value_from_row(item), recorded_at, _outcome_from_fields(row[5:], statement)
+    return seq, key, value_from_row(item), recorded_at, outcome_from_row(row[5:], statement)
 
 
 def log_customer_id(row: Row) -> str:
