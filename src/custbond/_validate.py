@@ -85,13 +85,10 @@ def decimal(field: str, value: Any, *, minimum: Decimal | None = Decimal(0)) -> 
     """A finite Decimal (ints and numeric strings are converted exactly; floats never are)."""
     if isinstance(value, bool | float):
         raise InvalidInput(field, value, "a Decimal (floats are rejected: they cannot hold money)")
-    if isinstance(value, int):
-        value = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidInput(field, value, "a decimal number") from None
+    converted = to_decimal(value)
+    if isinstance(value, str) and converted is value:
+        raise InvalidInput(field, value, "a decimal number")
+    value = converted
     if not isinstance(value, Decimal):
         raise InvalidInput(field, value, "a Decimal")
     if not value.is_finite():

@@ -75,6 +75,15 @@ def _items_total(items: tuple[LineItem, ...]) -> Decimal:
     return sum((item.total for item in items), Decimal(0))
 
 
+def _check_items_add_up(items: tuple[LineItem, ...], amount: Decimal) -> None:
+    if items and _items_total(items) != amount:
+        raise InvalidInput(
+            "items",
+            f"{len(items)} items totalling {_items_total(items)}",
+            f"items whose totals add up to the amount {amount}",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Purchase:
     """A customer bought something.
@@ -95,12 +104,7 @@ class Purchase:
 
     def __attrs_post_init__(self) -> None:
         v.money("amount", self.amount, self.currency)
-        if self.items and _items_total(self.items) != self.amount:
-            raise InvalidInput(
-                "items",
-                f"{len(self.items)} items totalling {_items_total(self.items)}",
-                f"items whose totals add up to the amount {self.amount}",
-            )
+        _check_items_add_up(self.items, self.amount)
 
 
 @attrs.frozen(kw_only=True)
@@ -128,12 +132,8 @@ class Return:
             raise InvalidInput("amount", None, "a returned amount, or returned items")
         if self.amount is not None and self.amount == 0:
             raise InvalidInput("amount", self.amount, "a positive amount")
-        if self.amount is not None and self.items and _items_total(self.items) != self.amount:
-            raise InvalidInput(
-                "items",
-                f"{len(self.items)} items totalling {_items_total(self.items)}",
-                f"items whose totals add up to the amount {self.amount}",
-            )
+        if self.amount is not None:
+            _check_items_add_up(self.items, self.amount)
 
     @property
     def returned_amount(self) -> Decimal:
