@@ -127,11 +127,12 @@ class RetentionService:
         """Give the points of the hold ``key`` back to the customer."""
         return self._process(ReleaseHold(hold_key=key), self.clock.now())
 
-    def adjust(self, customer_id: str, points: int, *, reason: str, key: str) -> Outcome:
+    def adjust(self, customer_id: str, points: int, reason: str, key: str) -> Outcome:
         """Add (``points > 0``) or remove (``points < 0``) points by hand, for ``reason``.
 
-        Added points are available at once and expire as the policy says. ``reason`` and
-        ``key`` are keyword-only: both are strings, and a swap would go unnoticed.
+        Added points are available at once and expire as the policy says. Pass ``reason``
+        and ``key`` by keyword (``reason="goodwill", key="adj-17"``): both are strings,
+        and a swap would go unnoticed.
         """
         command = Adjust(key=key, customer_id=customer_id, points=points, reason=reason)
         return self._process(command, self.clock.now())
