@@ -445,7 +445,8 @@ class _Work:
         self.entries.append(entry)
         return entry
 
-    def finish(self) -> tuple[Ledger, tuple[Entry, ...]]:
+    def finish(self, due: datetime | None) -> tuple[Ledger, tuple[Entry, ...]]:
+        """The new ledger (``due`` is its next_due_at) and the entries written."""
         ledger = Ledger(
             tuple(self.pending_lots),
             tuple(self.available_lots),
@@ -461,7 +462,7 @@ class _Work:
             self.adjusted,
             self.next_seq,
             self.next_lot,
-            self.next_due(),
+            due,
             FrozenMap(self.owed) if self.owed_changed else self.base.owed_by_lot,
         )
         return ledger, tuple(self.entries)
@@ -721,7 +722,8 @@ def _done(work: _Work) -> tuple[Ledger, tuple[Entry, ...]]:
         if work.entries:
             work.cursor = work.entries[-1].at
         _settle(work, work.now)
-    return work.finish()
+        due = work.next_due()
+    return work.finish(due)
 
 
 def settle(ledger: Ledger, now: datetime) -> tuple[Ledger, tuple[Entry, ...]]:

@@ -25,10 +25,11 @@ earned 9 points: 2 per 1 USD on 4.50 USD, rounded down
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
@@ -243,6 +244,15 @@ class Program:
     earn: PointsPerSpend = attrs.field(factory=PointsPerSpend, kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
+    # What the trace of every purchase says about the rate and the policy: the same words
+    # for every event, so they are put together once.
+    _rate_text: str = attrs.field(init=False, eq=False, repr=False)
+    _policy_text: str | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        rate = f"{self.earn.points} per {self.earn.per!s} {self.currency}"
+        object.__setattr__(self, "_rate_text", rate)
+        object.__setattr__(self, "_policy_text", _describe_policy(self.points))
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -279,9 +289,8 @@ class Program:
     def _decide_purchase(self, purchase: Purchase) -> Decision:
         if purchase.currency != self.currency:
             raise InvalidInput("currency", purchase.currency, f"the program's {self.currency}")
-        earn = self.earn
-        points = earn.points_for(purchase.amount)
-        rule = f"{earn.points} per {earn.per} {self.currency} on {purchase.amount} {self.currency}"
+        points = self.earn.points_for(purchase.amount)
+        rule = f"{self._rate_text} on {purchase.amount!s} {self.currency}"
         if points <= 0:
             return Decision((), (f"no points: {rule} is less than one point",))
         policy = self.points
@@ -292,12 +301,11 @@ class Program:
             available_at=policy.available_at(purchase.at),
             expires_at=policy.expires_at(purchase.at, self.time_zone),
         )
-        trace = [f"earned {points} points: {rule}, rounded down"]
-        if policy.pending_for is not None:
-            trace.append(f"pending until {effect.available_at.isoformat()} (return window)")
-        if effect.expires_at is not None:
-            trace.append(f"expire at {effect.expires_at.isoformat()}")
-        return Decision((effect,), tuple(trace))
+        # The dates themselves are in the effect (and the lot): the trace says why.
+        earned = f"earned {points} points: {rule}, rounded down"
+        if self._policy_text is None:
+            return Decision((effect,), (earned,))
+        return Decision((effect,), (earned, self._policy_text))
 
     def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
         updated = record.after_return(event)
@@ -463,6 +471,32 @@ class Program:
                 entries = ()
             written.extend(entries)
         return CustomerState(customer, ledger), tuple(written)
+
+
+def _describe(duration: relativedelta | timedelta) -> str:
+    """``relativedelta(months=12)`` as "12 months", ``timedelta(days=14)`` as "14 days"."""
+    if isinstance(duration, timedelta):
+        duration = relativedelta(seconds=int(duration.total_seconds())).normalized()
+    parts = []
+    for name in ("years", "months", "days", "hours", "minutes", "seconds"):
+        amount = getattr(duration, name)
+        if amount:
+            unit = name if amount != 1 else name[:-1]
+            parts.append(f"{amount:g} {unit}")
+    return " ".join(parts) or "no time"
+
+
+def _describe_policy(policy: PointsPolicy) -> str | None:
+    """How earned points behave, in words, for traces; None if they just stay."""
+    parts = []
+    if policy.pending_for is not None:
+        parts.append(f"pending for {_describe(policy.pending_for)} (the return window)")
+    if policy.expire_after is not None:
+        expiry = f"expire {_describe(policy.expire_after)} later"
+        if policy.expire_at_end_of is not None:
+            expiry += f", at the end of that {policy.expire_at_end_of.value}"
+        parts.append(expiry)
+    return "; ".join(parts) or None
 
 
 def _check_open(hold: HoldRecord) -> None:
