@@ -26,17 +26,19 @@ CHUNK = 1024
 class RowLog:
     """Rows by position: append, read by index, iterate. Rows are never changed."""
 
-    __slots__ = ("_open", "_sealed")
+    __slots__ = ("_count", "_open", "_sealed")
 
     def __init__(self) -> None:
         self._sealed: list[tuple[Row, ...]] = []
         self._open: list[Row] = []
+        self._count = 0
 
     def append(self, row: Row) -> int:
         """Add ``row``; return its index."""
-        index = len(self._sealed) * CHUNK + len(self._open)
+        index = self._count
+        self._count = index + 1
         self._open.append(row)
-        if len(self._open) == CHUNK:
+        if self._count % CHUNK == 0:
             self._sealed.append(tuple(self._open))
             self._open = []
         return index
@@ -48,7 +50,7 @@ class RowLog:
         return self._open[at]
 
     def __len__(self) -> int:
-        return len(self._sealed) * CHUNK + len(self._open)
+        return self._count
 
     def __iter__(self) -> Iterator[Row]:
         for chunk in self._sealed:

@@ -252,7 +252,9 @@ class _MemoryUnitOfWork:
         for purchase_id, purchase in self._purchases.items():
             row = rows.purchase_row(purchase, encoded.get(id(purchase.purchase)))
             store._purchases[purchase_id] = kept.append(row)
-        for key, hold in self._holds.items():
-            store._holds[key] = kept.append(rows.hold_row(hold))
-        for key, redemption in self._redemptions.items():
-            store._redemptions[key] = kept.append(rows.redemption_row(redemption))
+        if self._holds:
+            for key, hold in self._holds.items():
+                store._holds[key] = kept.append(rows.hold_row(hold))
+        if self._redemptions:
+            for key, redemption in self._redemptions.items():
+                store._redemptions[key] = kept.append(rows.redemption_row(redemption))
