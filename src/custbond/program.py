@@ -331,19 +331,13 @@ class Program:
     ) -> Decision:
         ledger, _ = ledgers.settle(state.ledger, now)  # what is spendable at ``now``
         if isinstance(item, Redeem):
-            if item.points > ledger.available:
-                raise InsufficientPoints(
-                    state.id, requested=item.points, available=max(ledger.available, 0)
-                )
+            _require_available(state.id, ledger, item.points)
             return Decision(
                 (RedeemPoints(item.points, item.key, item.reason),),
                 (f"redeemed {item.points} points",),
             )
         if isinstance(item, PlaceHold):
-            if item.points > ledger.available:
-                raise InsufficientPoints(
-                    state.id, requested=item.points, available=max(ledger.available, 0)
-                )
+            _require_available(state.id, ledger, item.points)
             if item.expires_at <= now:
                 raise InvalidInput(
                     "expires_at", item.expires_at, f"a time after {now.isoformat()}"
@@ -365,14 +359,8 @@ class Program:
             trace = f"captured {points} of {ref.points} held points"
             return Decision((CapturePoints(ref.key, points),), (trace,))
         if isinstance(item, Adjust):
-            if (
-                item.points < 0
-                and -item.points > ledger.available
-                and not (self.points.allow_negative)
-            ):
-                raise InsufficientPoints(
-                    state.id, requested=-item.points, available=max(ledger.available, 0)
-                )
+            if item.points < 0 and not self.points.allow_negative:
+                _require_available(state.id, ledger, -item.points)
             expires_at = self.points.expires_at(now, self.time_zone) if item.points > 0 else None
             adjustment = AdjustPoints(item.points, item.key, item.reason, expires_at)
             return Decision(
@@ -497,6 +485,11 @@ def _describe_policy(policy: PointsPolicy) -> str | None:
             expiry += f", at the end of that {policy.expire_at_end_of.value}"
         parts.append(expiry)
     return "; ".join(parts) or None
+
+
+def _require_available(customer_id: str, ledger: Ledger, points: int) -> None:
+    if points > ledger.available:
+        raise InsufficientPoints(customer_id, requested=points, available=max(ledger.available, 0))
 
 
 def _check_open(hold: HoldRecord) -> None:
