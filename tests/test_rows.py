@@ -28,9 +28,9 @@ from custbond import (
     Signup,
     Visit,
 )
-from custbond._frozen import FrozenMap
+from custbond._frozen import FrozenMap, empty_map
 from custbond.commands import Settle
-from custbond.ledger import Draw, Lot
+from custbond.ledger import Draw, Hold, Ledger, Lot
 from custbond.outcome import Outcome
 from custbond.program import (
     AdjustPoints,
@@ -114,6 +114,32 @@ def _entry(seq: int, **fields: object) -> Entry:
     return Entry(**values)  # type: ignore[arg-type]
 
 
+LOT_ROW, ENDLESS_ROW = tuple(LOT), tuple(ENDLESS)
+LEDGERS = {
+    "new": Ledger(),
+    "lots and counters": Ledger(
+        (LOT_ROW,), (ENDLESS_ROW,), empty_map(), 35, 25, 0, 0, 40, 5, 0, 0, 0, 3, 5, T0
+    ),
+    "a hold and a debt owed by a lot": Ledger(
+        (),
+        (ENDLESS_ROW,),
+        FrozenMap({"h-1": Hold("h-1", 5, (Draw(ENDLESS, 5),), T0, T0 + timedelta(minutes=5))}),
+        12,
+        0,
+        5,
+        3,
+        20,
+        0,
+        0,
+        8,
+        0,
+        9,
+        6,
+        T0 + timedelta(minutes=5),
+        FrozenMap({3: 7}),
+    ),
+}
+
 ENTRIES = [
     _entry(1, kind=EntryKind.EARNED, points=40, pending=40, lot=LOT),
     _entry(2, draws=DRAWS),
@@ -134,6 +160,16 @@ class TestRoundTrips:
     @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.kind.value)
     def test_every_kind_of_entry_comes_back_equal(self, entry: Entry) -> None:
         assert entry == rows.entry_from_row(rows.entry_row(entry))
+
+    @pytest.mark.parametrize("ledger", LEDGERS.values(), ids=list(LEDGERS))
+    def test_a_ledger_comes_back_equal_from_its_three_rows(self, ledger: Ledger) -> None:
+        assert ledger == rows.ledger_from_rows(*rows.ledger_rows(ledger))
+
+    def test_the_rows_of_a_ledger_hold_its_fields_in_order(self) -> None:
+        ledger = LEDGERS["lots and counters"]
+        pending, available, rest = rows.ledger_rows(ledger)
+        assert (ledger.pending_lots, ledger.available_lots) == (pending, available)
+        assert (None, 35, 25, 0, 0, 40, 5, 0, 0, 0, 3, 5, T0, None) == rest
 
     def test_an_outcome_comes_back_with_its_entries_from_the_statement(self) -> None:
         statement = [rows.entry_row(entry) for entry in ENTRIES]
@@ -180,6 +216,11 @@ class TestRowsAreLightOnTheCollector:
         row = rows.log_row(1, ("event", "o-1"), ORDER, T0, outcome)
         _collect_a_few_times()
         assert not gc.is_tracked(row)
+
+    def test_the_rows_of_a_ledger_without_holds_drop_out_of_the_collectors_view(self) -> None:
+        ledger_rows = rows.ledger_rows(LEDGERS["lots and counters"])
+        _collect_a_few_times()
+        assert not any(map(gc.is_tracked, ledger_rows))
 
 
 class TestRowLog:

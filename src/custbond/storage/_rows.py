@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from custbond._frozen import FrozenMap
+from custbond._frozen import FrozenMap, empty_map
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -38,7 +38,7 @@ from custbond.commands import (
 )
 from custbond.customers import Birthday, Customer
 from custbond.events import CustomEvent, LineItem, Purchase, Return, Signup, Visit
-from custbond.ledger import Balance, Draw, Entry, EntryKind, Lot
+from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
 from custbond.outcome import Outcome
 from custbond.program import (
     AdjustPoints,
@@ -132,6 +132,31 @@ def entry_from_row(row: Row) -> Entry:
         uncollected,
         hold_key,
     )
+
+
+# -- live state ----------------------------------------------------------------------------
+
+
+# Ledger's fields in order: the pending and the available lots, the holds, the counters,
+# next_due_at, and owed_by_lot last (tests/test_rows.py holds this layout in place).
+_ledger_fields = attrgetter(*(field.name for field in attrs.fields(Ledger)))
+
+
+def ledger_rows(ledger: Ledger) -> tuple[Row, Row, Row]:
+    """A ledger as three rows: its pending lots, its available lots, and the rest.
+
+    Three rows rather than one, each at most two deep, so that all three stop being
+    tracked while still young (see the module docstring). The maps are None when empty:
+    the shared empty map is a tracked object, and a row holding one would stay tracked.
+    """
+    pending, available, holds, *counts, owed = _ledger_fields(ledger)
+    return pending, available, (holds or None, *counts, owed or None)
+
+
+def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
+    holds, *counts, owed = rest
+    fields = (pending, available, holds or empty_map(), *counts, owed or empty_map())
+    return Ledger(*fields)
 
 
 # -- outcomes ------------------------------------------------------------------------------

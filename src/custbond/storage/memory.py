@@ -5,12 +5,15 @@ merged into the store only when the block ends normally; an exception anywhere i
 leaves the store as it was. A lock serialises units of work, so threads sharing a store
 see each other's transactions whole.
 
-Customers' live state is kept as the values themselves; history (statements, the event
-log, purchase, hold and redemption records) is kept as rows of plain values, as a
-database would keep it, and turned back into values when read. The rows sit in
+Everything but customers' profiles is kept as rows of plain values, as a database would
+keep it, and turned back into values when read: each customer's ledger (as three rows),
+statements, the event log, and the purchase, hold and redemption records. CPython's
+garbage collector stops tracking such rows soon after they are written, so neither a
+long-lived store nor a busy one makes collections slower or more frequent: a ledger kept
+as a value would be a new tracked object on every event, promoted to the oldest
+generation before the customer's next event replaced it. History rows sit in
 append-only ``RowLog``s and are found through dicts of strings to ints and arrays of
-ints, containers CPython's garbage collector does not walk, so a long-lived store does
-not make every full collection slower.
+ints, containers the collector does not walk.
 
 >>> store = MemoryStore()
 >>> with store.unit_of_work() as uow:
@@ -28,6 +31,7 @@ from datetime import datetime
 from typing import overload
 
 from custbond.commands import Input, LogKey
+from custbond.customers import Customer
 from custbond.ledger import Entry
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
@@ -51,7 +55,11 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._states: dict[str, CustomerState] = {}
+        # Live state: profiles as values (they change rarely), ledgers as rows.
+        self._customers: dict[str, Customer] = {}
+        self._pending_lots: dict[str, _Row] = {}
+        self._available_lots: dict[str, _Row] = {}
+        self._ledgers: dict[str, _Row] = {}  # the rest of each ledger
         # History, as rows in RowLogs, found through dicts of str -> int and arrays of
         # ints: containers the garbage collector has no reason to walk.
         self._entry_rows = RowLog()
@@ -87,7 +95,7 @@ class MemoryStore:
             heapq.heapify(self._due_heap)
 
     def __repr__(self) -> str:
-        return f"<MemoryStore: {len(self._states)} customers, {len(self._log)} log records>"
+        return f"<MemoryStore: {len(self._customers)} customers, {len(self._log)} log records>"
 
 
 class _Statement(Sequence[_Row]):
@@ -141,7 +149,18 @@ class _MemoryUnitOfWork:
 
     def load(self, customer_id: str) -> CustomerState | None:
         state = self._states.get(customer_id)
-        return state if state is not None else self._store._states.get(customer_id)
+        if state is not None:
+            return state
+        store = self._store
+        customer = store._customers.get(customer_id)
+        if customer is None:
+            return None
+        ledger = rows.ledger_from_rows(
+            store._pending_lots[customer_id],
+            store._available_lots[customer_id],
+            store._ledgers[customer_id],
+        )
+        return CustomerState(customer, ledger)
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
         self._states[state.id] = state
@@ -227,7 +246,13 @@ class _MemoryUnitOfWork:
     def commit(self) -> None:
         store = self._store
         for customer_id, state in self._states.items():
-            store._states[customer_id] = state
+            if store._customers.get(customer_id) is not state.customer:
+                store._customers[customer_id] = state.customer
+            (
+                store._pending_lots[customer_id],
+                store._available_lots[customer_id],
+                store._ledgers[customer_id],
+            ) = rows.ledger_rows(state.ledger)
             due = state.ledger.next_due_at
             if due != store._next_due.get(customer_id):
                 if due is None:
