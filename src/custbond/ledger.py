@@ -233,9 +233,8 @@ class Draw:
     points: int
 
 
-@attrs.frozen
-class Entry:
-    """One kept change to a customer's points.
+class Entry(NamedTuple):
+    """One kept change to a customer's points: a line of the customer's statement.
 
     ``points`` is the signed change to the total (available + pending + held); ``pending``
     and ``held`` are the signed changes to those parts. So a hold moves points
@@ -244,6 +243,17 @@ class Entry:
     command that caused the change (for time-driven entries, of the lot or hold concerned),
     ``draws`` the lots it took points from or gave points back to, and ``lot`` the lot an
     EARNED, CLEARED, EXPIRED or added (ADJUSTED) entry is about.
+
+    Like :class:`Lot`, and for the same reason, this is a ``typing.NamedTuple``: entries
+    are written on every change and kept for as long as the customer is, and a named
+    tuple costs a third of a frozen class to build and to store as a row. Only the ledger
+    builds entries, so they need no validation.
+
+    >>> from datetime import timezone
+    >>> entry = Entry(1, EntryKind.REDEEMED, datetime(2026, 1, 5, tzinfo=timezone.utc), -40,
+    ...               "r-1", "redeemed")
+    >>> entry.points, entry.kind.value
+    (-40, 'redeemed')
     """
 
     seq: int

@@ -362,11 +362,13 @@ def _records_after(
     """The purchase, hold and redemption records to keep after ``item`` was applied."""
     if isinstance(item, Purchase):
         lots = tuple(
-            entry.lot
-            for entry in entries
-            if entry.kind is EntryKind.EARNED and entry.lot is not None and entry.source == item.id
+            [
+                entry.lot
+                for entry in entries
+                if entry.kind is EntryKind.EARNED and entry.lot and entry.source == item.id
+            ]
         )
-        return [PurchaseRecord(item, lots, sum(lot.points for lot in lots))]
+        return [PurchaseRecord(item, lots, sum([lot.points for lot in lots]))]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
         # What the return took, and what it could not take: that is owed by the purchase's

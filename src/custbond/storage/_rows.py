@@ -94,33 +94,32 @@ def draws_from_row(row: Row) -> tuple[Draw, ...]:
     )
 
 
-_entry_head = attrgetter("seq", "kind", "at", "points", "source", "reason", "pending", "held")
+# An entry's kind is stored as its plain string: a row holding the enum member (a class
+# instance) would stay tracked by the garbage collector.
+_KIND_VALUES = {kind: kind.value for kind in EntryKind}
+_KINDS = {kind.value: kind for kind in EntryKind}
+_ENTRY_HEAD = 11  # the fixed part of an entry row, up to the width of its lot
 
 
 def entry_row(entry: Entry) -> Row:
-    seq, kind, at, points, source, reason, pending, held = _entry_head(entry)
-    lot = entry.lot
-    return (
-        seq,
-        kind.value,
-        at,
-        points,
-        source,
-        reason,
-        pending,
-        held,
-        draws_row(entry.draws) if entry.draws else (),
-        None if lot is None else lot_row(lot),
-        entry.uncollected,
-        entry.hold_key,
-    )
+    """A flat row: ten fields, the width of the lot (7 or 0), the lot, then the draws.
+
+    Flat, so that it is untracked the first time the collector sees it."""
+    seq, kind, at, points, source, reason, pending, held, draws, lot, uncollected, hold_key = entry
+    head = (seq, _KIND_VALUES[kind], at, points, source, reason, pending, held)
+    lot_fields = () if lot is None else tuple(lot)
+    tail = draws_row(draws) if draws else ()
+    return (*head, uncollected, hold_key, len(lot_fields), *lot_fields, *tail)
 
 
 def entry_from_row(row: Row) -> Entry:
-    (seq, kind, at, points, source, reason, pending, held, draws, lot, uncollected, hold_key) = row
+    seq, kind, at, points, source, reason, pending, held, uncollected, hold_key, width = row[
+        :_ENTRY_HEAD
+    ]
+    draws = row[_ENTRY_HEAD + width :]
     return Entry(
         seq,
-        EntryKind(kind),
+        _KINDS[kind],
         at,
         points,
         source,
@@ -128,7 +127,7 @@ def entry_from_row(row: Row) -> Entry:
         pending,
         held,
         draws_from_row(draws) if draws else (),
-        None if lot is None else Lot(*lot),
+        Lot._make(row[_ENTRY_HEAD : _ENTRY_HEAD + width]) if width else None,
         uncollected,
         hold_key,
     )
