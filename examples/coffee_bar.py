@@ -126,7 +126,9 @@ def the_return(service: RetentionService, clock: FixedClock) -> None:
     )
     dated(clock.now(), f"she returns the beans of order-004: {outcome.points} points")
     print(
-        textwrap.fill(outcome.trace[0], width=88, initial_indent=INDENT, subsequent_indent=INDENT)
+        textwrap.fill(
+            str(outcome.trace[0]), width=88, initial_indent=INDENT, subsequent_indent=INDENT
+        )
     )
     print(INDENT + points(outcome.balance))
     print()

@@ -59,6 +59,7 @@ from custbond import (
     Visit,
 )
 from custbond import ledger as ledgers
+from custbond.program import NoteVisit
 from custbond.testing.strategies import customers
 
 START = datetime(2026, 1, 5, 9, 17, 23, tzinfo=UTC)  # odd seconds: never on a day boundary
@@ -586,7 +587,7 @@ class LedgerMachine(RuleBasedStateMachine):
         outcome = self.accepted(
             event_id, lambda: self.service.record(event), lambda: self.service.record(other)
         )
-        assert () == outcome.effects
+        assert ((NoteVisit(at),) if kind is Visit else ()) == outcome.effects
 
     @precondition(lambda self: self.purchases)
     @rule(data=st.data())

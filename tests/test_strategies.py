@@ -367,6 +367,8 @@ class TestArguments:
 
     def test_the_public_names_are_the_documented_ones(self) -> None:
         expected = [
+            "comparisons",
+            "conditions",
             "customers",
             "histories",
             "line_items",

@@ -30,6 +30,7 @@ __all__ = [
     "InsufficientPoints",
     "InvalidInput",
     "NotFound",
+    "RuleSyntaxError",
 ]
 
 
@@ -129,3 +130,45 @@ class HoldExpired(HoldError):
     def __init__(self, key: str, expired_at: datetime) -> None:
         self.expired_at = expired_at
         super().__init__(key, f"expired at {expired_at.isoformat()}")
+
+
+class RuleSyntaxError(CustbondError, ValueError):
+    """A condition written as text could not be read, or asks for something outside what
+    conditions may use. Nothing was evaluated.
+
+    ``offset`` is where in ``text`` the problem is (0-based); ``line`` and ``column`` say
+    the same for people (1-based). ``hint`` says what would be accepted there, and
+    ``source`` where the text came from (a file and key path), when known.
+
+    >>> error = RuleSyntaxError("event.amount >= ", 16, "a value was expected after '>='")
+    >>> print(error)
+    condition 'event.amount >= ', line 1, column 17: a value was expected after '>='
+    >>> (error.line, error.column)
+    (1, 17)
+    """
+
+    def __init__(
+        self,
+        text: str,
+        offset: int,
+        problem: str,
+        *,
+        hint: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.text = text
+        self.offset = offset
+        self.problem = problem
+        self.hint = hint
+        self.source = source
+        before = text[:offset]
+        self.line = before.count("\n") + 1
+        self.column = offset - (before.rfind("\n") + 1) + 1
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        where = f"condition {shown!r}, line {self.line}, column {self.column}"
+        if source:
+            where = f"{source}: {where}"
+        message = f"{where}: {problem}"
+        if hint:
+            message += f" (hint: {hint})"
+        super().__init__(message)

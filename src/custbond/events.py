@@ -91,7 +91,9 @@ class Purchase:
     ``amount`` is a ``Decimal`` (ints and numeric strings are accepted and converted
     exactly; floats, NaN, infinities and negative amounts are rejected) in ``currency``,
     with no more decimal places than the currency has. When ``items`` are given, their
-    totals must add up to ``amount`` exactly.
+    totals must add up to ``amount`` exactly. ``channel`` says where it was made
+    (``"app"``, ``"store"``) and ``payment`` how it was paid (``"co-brand-visa"``), when
+    the host knows: rules can look at both.
     """
 
     id: str = attrs.field(validator=v.is_identifier)
@@ -101,6 +103,7 @@ class Purchase:
     currency: str = attrs.field(validator=v.is_currency)
     items: tuple[LineItem, ...] = attrs.field(default=(), converter=_items)
     channel: str | None = attrs.field(default=None, validator=v.is_optional_text)
+    payment: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
     def __attrs_post_init__(self) -> None:
         v.money("amount", self.amount, self.currency)

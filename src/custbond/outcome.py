@@ -8,6 +8,7 @@ import attrs
 
 from custbond.ledger import Balance, Entry
 from custbond.program import Effect
+from custbond.rules.trace import Trace, as_trace
 
 __all__ = ["Outcome"]
 
@@ -27,7 +28,7 @@ class Outcome:
     key: str | None
     at: datetime
     effects: tuple[Effect, ...]
-    trace: tuple[str, ...]
+    trace: Trace = attrs.field(converter=as_trace)
     entries: tuple[Entry, ...]
     balance: Balance
 

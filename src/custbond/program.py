@@ -15,8 +15,9 @@ makes replay, simulation and property tests cheap.
 >>> order = Purchase(id="o-1", customer_id="c-1", at=now, amount=Decimal("4.50"),
 ...                  currency="USD")
 >>> decision = program.decide(state, order, now)
->>> print(decision.trace[0])
-earned 9 points: 2 per 1 USD on 4.50 USD, rounded down
+>>> print(decision.trace)
+points per spend: fired: 2 per 1 USD on 4.50 USD: 9 spend points
+earned 9 points: 9 spend points, rounded down
 >>> state, entries = program.apply(state, decision, now)
 >>> state.ledger.available
 9
@@ -25,14 +26,16 @@ earned 9 points: 2 per 1 USD on 4.50 USD, rounded down
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
-from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
+from custbond._durations import describe_duration
+from custbond._frozen import FrozenMap, empty_map
+from custbond.activity import Activity
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -55,6 +58,12 @@ from custbond.errors import (
 from custbond.events import CustomEvent, Purchase, Return, Signup, Visit
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
+from custbond.rules.effects import PointsPerSpend
+from custbond.rules.engine import RuleBook
+from custbond.rules.facts import zone_of
+from custbond.rules.rule import Group, Rule
+from custbond.rules.trace import Step, Trace, as_trace
 
 __all__ = [
     "AdjustPoints",
@@ -75,43 +84,20 @@ __all__ = [
 
 
 @attrs.frozen
-class PointsPerSpend:
-    """Earn ``points`` for every ``per`` of money spent, in proportion, rounded down.
-
-    ``PointsPerSpend(points=1, per=Decimal("1"))`` gives 4 points for 4.99; ``points=10,
-    per=Decimal("5")`` gives 14 points for 7.00 (7 x 10 / 5).
-
-    >>> PointsPerSpend(points=10, per=Decimal("5")).points_for(Decimal("7.00"))
-    14
-    """
-
-    points: int = attrs.field(default=1, kw_only=True, validator=v.is_positive_int)
-    per: Decimal = attrs.field(
-        default=Decimal(1), kw_only=True, converter=v.to_decimal, validator=v.is_decimal
-    )
-
-    @per.validator
-    def _check_per(self, attribute: object, value: Decimal) -> None:
-        if value <= 0:
-            raise InvalidInput("per", value, "a positive Decimal")
-
-    def points_for(self, amount: Decimal) -> int:
-        """Points for ``amount``: ``amount * points / per``, rounded down to a whole point.
-
-        Computed exactly, in integers, whatever the size of the numbers (Decimal division
-        would round to 28 digits first).
-        """
-        amount_top, amount_bottom = amount.as_integer_ratio()
-        per_top, per_bottom = self.per.as_integer_ratio()
-        return (amount_top * self.points * per_bottom) // (amount_bottom * per_top)
-
-
-@attrs.frozen
 class CustomerState:
-    """What decisions need to know about one customer: the profile and the points."""
+    """What decisions need to know about one customer.
+
+    The profile and the points, and what rules read and change: a summary of what the
+    customer did (``activity``), stamps on punch cards, the tier, and when rules with
+    limits fired for them (``rule_uses``, kept only as far back as the limits look).
+    """
 
     customer: Customer
     ledger: Ledger = attrs.field(factory=Ledger)
+    activity: Activity = attrs.field(factory=Activity)
+    stamps: FrozenMap[str, int] = attrs.field(factory=empty_map)
+    tier: str | None = None
+    rule_uses: FrozenMap[str, tuple[datetime, ...]] = attrs.field(factory=empty_map)
 
     @property
     def id(self) -> str:
@@ -198,6 +184,67 @@ class RestorePoints:
 
 
 @attrs.frozen
+class AddStamps:
+    """Put ``stamps`` more stamps on the punch card ``card``."""
+
+    card: str
+    stamps: int
+
+
+@attrs.frozen
+class SetTier:
+    """Put the customer in ``tier`` (``rule`` said so)."""
+
+    tier: str
+    rule: str
+
+
+@attrs.frozen
+class AddTag:
+    """Add ``tag`` to the customer's tags."""
+
+    tag: str
+
+
+@attrs.frozen
+class RequestMessage:
+    """A message the rule ``rule`` asks to send; the messaging part delivers it."""
+
+    template: str
+    channel: str
+    kind: str
+    rule: str
+
+
+@attrs.frozen
+class CountUse:
+    """Remember that the rule ``rule`` fired at ``at``, for its limits; firings before
+    ``keep_from`` no longer count and are forgotten."""
+
+    rule: str
+    at: datetime
+    keep_from: datetime
+
+
+@attrs.frozen
+class NotePurchase:
+    """Add a purchase of ``amount`` at ``at`` (local calendar ``day``) to the activity;
+    spend per day is kept from ``keep_since`` (None: not at all)."""
+
+    amount: Decimal
+    at: datetime
+    day: date
+    keep_since: date | None = None
+
+
+@attrs.frozen
+class NoteVisit:
+    """Add a visit at ``at`` to the activity."""
+
+    at: datetime
+
+
+@attrs.frozen
 class UpdateProfile:
     """Replace the customer's profile with ``customer``."""
 
@@ -214,6 +261,13 @@ Effect = (
     | ReleasePoints
     | RestorePoints
     | UpdateProfile
+    | AddStamps
+    | SetTier
+    | AddTag
+    | RequestMessage
+    | CountUse
+    | NotePurchase
+    | NoteVisit
 )
 
 
@@ -225,7 +279,7 @@ class Decision:
     """
 
     effects: tuple[Effect, ...] = ()
-    trace: tuple[str, ...] = ()
+    trace: Trace = attrs.field(default=Trace(), converter=as_trace)
 
 
 Reference = PurchaseRecord | HoldRecord | RedemptionRecord | None
@@ -233,25 +287,36 @@ Reference = PurchaseRecord | HoldRecord | RedemptionRecord | None
 
 @attrs.frozen
 class Program:
-    """A retention policy: the currency and time zone it runs in, how points are earned
-    and how they behave.
+    """A retention policy: the currency and time zone it runs in, how points behave, and
+    the reward rules that say what customers earn.
 
-    ``time_zone`` (IANA) is where "end of the month" is reckoned. Events in another
-    currency than ``currency`` are rejected.
+    ``earn`` is the base earning rule, written short: ``PointsPerSpend(points=1,
+    per=Decimal("1"))`` is a rule named ``"points per spend"`` on every purchase (pass
+    ``earn=None`` to leave it out). ``rules`` are the others; ``groups`` say how rules in
+    one group combine, and ``multipliers`` how several multipliers do (``"multiply"`` or
+    ``"add"``: see :mod:`custbond.rules.effects`). ``time_zone`` (IANA) is where "Tuesday"
+    and "end of the month" are reckoned for customers without a time zone of their own.
+    Events in another currency than ``currency`` are rejected.
     """
 
     points: PointsPolicy = attrs.field(factory=PointsPolicy, kw_only=True)
-    earn: PointsPerSpend = attrs.field(factory=PointsPerSpend, kw_only=True)
+    earn: PointsPerSpend | None = attrs.field(factory=PointsPerSpend, kw_only=True)
+    rules: tuple[Rule, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
-    # What the trace of every purchase says about the rate and the policy: the same words
-    # for every event, so they are put together once.
-    _rate_text: str = attrs.field(init=False, eq=False, repr=False)
+    # Worked out once: the compiled rules, how far back spend per day is needed, and what
+    # every purchase's trace says about the points policy.
+    _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
+    _keep_days: int | None = attrs.field(init=False, eq=False, repr=False)
     _policy_text: str | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        rate = f"{self.earn.points} per {self.earn.per!s} {self.currency}"
-        object.__setattr__(self, "_rate_text", rate)
+        rules = self.all_rules()
+        book = RuleBook(rules, self.groups, currency=self.currency, multipliers=self.multipliers)
+        object.__setattr__(self, "_book", book)
+        object.__setattr__(self, "_keep_days", _days_of_spend_needed(rules))
         object.__setattr__(self, "_policy_text", _describe_policy(self.points))
 
     @points.validator
@@ -261,8 +326,26 @@ class Program:
 
     @earn.validator
     def _check_earn(self, attribute: object, value: object) -> None:
-        if not isinstance(value, PointsPerSpend):
-            raise InvalidInput("earn", value, "a PointsPerSpend")
+        if value is not None and not isinstance(value, PointsPerSpend):
+            raise InvalidInput("earn", value, "a PointsPerSpend or None")
+
+    @rules.validator
+    def _check_rules(self, attribute: object, value: tuple[object, ...]) -> None:
+        for rule in value:
+            if not isinstance(rule, Rule):
+                raise InvalidInput("rules", rule, "a Rule")
+
+    @groups.validator
+    def _check_groups(self, attribute: object, value: tuple[object, ...]) -> None:
+        for group in value:
+            if not isinstance(group, Group):
+                raise InvalidInput("groups", group, "a Group")
+
+    def all_rules(self) -> tuple[Rule, ...]:
+        """The program's rules, with the base earning rule (``earn``) first if there is one."""
+        if self.earn is None:
+            return self.rules
+        return (Rule(BASE_RULE, on="Purchase", then=[self.earn]), *self.rules)
 
     # -- decide ----------------------------------------------------------------------------
 
@@ -275,37 +358,58 @@ class Program:
         hold of a capture or release, the redemption of a cancellation. Raises a typed
         error for anything that cannot be done; a decision is always safe to apply.
         """
-        if isinstance(item, Purchase):
-            return self._decide_purchase(item)
+        if isinstance(item, Purchase | Visit | Signup | CustomEvent):
+            return self._decide_event(state, item)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
             return self._decide_return(item, ref)
-        if isinstance(item, Visit | Signup | CustomEvent):
-            name = type(item).__name__
-            return Decision((), (f"nothing to do: no earning rule applies to {name}",))
         return self._decide_command(state, item, now, ref)
 
-    def _decide_purchase(self, purchase: Purchase) -> Decision:
-        if purchase.currency != self.currency:
-            raise InvalidInput("currency", purchase.currency, f"the program's {self.currency}")
-        points = self.earn.points_for(purchase.amount)
-        rule = f"{self._rate_text} on {purchase.amount!s} {self.currency}"
-        if points <= 0:
-            return Decision((), (f"no points: {rule} is less than one point",))
-        policy = self.points
-        effect = EarnPoints(
-            points=points,
-            source=purchase.id,
-            earned_at=purchase.at,
-            available_at=policy.available_at(purchase.at),
-            expires_at=policy.expires_at(purchase.at, self.time_zone),
+    def _decide_event(
+        self, state: CustomerState, event: Purchase | Visit | Signup | CustomEvent
+    ) -> Decision:
+        if isinstance(event, Purchase) and event.currency != self.currency:
+            raise InvalidInput("currency", event.currency, f"the program's {self.currency}")
+        zone = zone_of(state, self.time_zone)
+        award = self._book.evaluate(event, state, zone)
+        effects: list[Effect] = []
+        steps: list[Step | str] = list(award.steps)
+        if award.points > 0:
+            policy = self.points
+            effects.append(
+                EarnPoints(
+                    points=award.points,
+                    source=event.id,
+                    earned_at=event.at,
+                    available_at=policy.available_at(event.at),
+                    expires_at=policy.expires_at(event.at, self.time_zone),
+                )
+            )
+            if self._policy_text is not None:  # the dates are in the effect (and the lot)
+                steps.append(self._policy_text)
+        elif not award.steps:
+            name = type(event).__name__
+            steps.append(f"nothing to do: no rule applies to {name}")
+        effects.extend(AddStamps(card, count) for card, count in award.stamps)
+        if award.tier is not None and award.tier != state.tier:
+            effects.append(SetTier(award.tier, award.tier_rule or ""))
+        effects.extend(AddTag(tag) for tag in award.tags if tag not in state.customer.tags)
+        effects.extend(
+            RequestMessage(message.template, message.channel, message.kind, rule)
+            for rule, message in award.messages
         )
-        # The dates themselves are in the effect (and the lot): the trace says why.
-        earned = f"earned {points} points: {rule}, rounded down"
-        if self._policy_text is None:
-            return Decision((effect,), (earned,))
-        return Decision((effect,), (earned, self._policy_text))
+        effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
+        # Last, so that what the rules read is the activity before this event.
+        if isinstance(event, Purchase):
+            keep_since = None
+            day = event.at.astimezone(zone).date()
+            if self._keep_days is not None:
+                keep_since = day - timedelta(days=self._keep_days)
+            effects.append(NotePurchase(event.amount, event.at, day, keep_since))
+        elif isinstance(event, Visit):
+            effects.append(NoteVisit(event.at))
+        return Decision(tuple(effects), tuple(steps))
 
     def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
         updated = record.after_return(event)
@@ -388,11 +492,19 @@ class Program:
         """Carry out ``decision``: the new state, and the ledger entries written."""
         ledger = state.ledger
         customer = state.customer
+        activity = state.activity
+        stamps = state.stamps
+        tier = state.tier
+        uses = state.rule_uses
         written: list[Entry] = []
         cid = customer.id
         for effect in decision.effects:
-            entries: Sequence[Entry]
-            if isinstance(effect, EarnPoints):
+            entries: Sequence[Entry] = ()
+            if isinstance(effect, NotePurchase):
+                activity = activity.after_purchase(
+                    effect.amount, effect.at, effect.day, keep_since=effect.keep_since
+                )
+            elif isinstance(effect, EarnPoints):
                 ledger, entries = ledgers.earn(
                     ledger,
                     points=effect.points,
@@ -454,33 +566,32 @@ class Program:
                 ledger, entries = ledgers.restore(
                     ledger, draws=effect.draws, source=effect.key, now=now
                 )
-            else:
+            elif isinstance(effect, NoteVisit):
+                activity = activity.after_visit(effect.at)
+            elif isinstance(effect, AddStamps):
+                stamps = FrozenMap(
+                    {**stamps, effect.card: stamps.get(effect.card, 0) + effect.stamps}
+                )
+            elif isinstance(effect, SetTier):
+                tier = effect.tier
+            elif isinstance(effect, AddTag):
+                customer = attrs.evolve(customer, tags=customer.tags | {effect.tag})
+            elif isinstance(effect, CountUse):
+                kept = tuple(at for at in uses.get(effect.rule, ()) if at >= effect.keep_from)
+                uses = FrozenMap({**uses, effect.rule: tuple(sorted((*kept, effect.at)))})
+            elif isinstance(effect, UpdateProfile):
                 customer = effect.customer
-                entries = ()
             written.extend(entries)
-        return CustomerState(customer, ledger), tuple(written)
-
-
-def _describe(duration: relativedelta | timedelta) -> str:
-    """``relativedelta(months=12)`` as "12 months", ``timedelta(days=14)`` as "14 days"."""
-    if isinstance(duration, timedelta):
-        duration = relativedelta(seconds=int(duration.total_seconds())).normalized()
-    parts = []
-    for name in ("years", "months", "days", "hours", "minutes", "seconds"):
-        amount = getattr(duration, name)
-        if amount:
-            unit = name if amount != 1 else name[:-1]
-            parts.append(f"{amount:g} {unit}")
-    return " ".join(parts) or "no time"
+        return CustomerState(customer, ledger, activity, stamps, tier, uses), tuple(written)
 
 
 def _describe_policy(policy: PointsPolicy) -> str | None:
     """How earned points behave, in words, for traces; None if they just stay."""
     parts = []
     if policy.pending_for is not None:
-        parts.append(f"pending for {_describe(policy.pending_for)} (the return window)")
+        parts.append(f"pending for {describe_duration(policy.pending_for)} (the return window)")
     if policy.expire_after is not None:
-        expiry = f"expire {_describe(policy.expire_after)} later"
+        expiry = f"expire {describe_duration(policy.expire_after)} later"
         if policy.expire_at_end_of is not None:
             expiry += f", at the end of that {policy.expire_at_end_of.value}"
         parts.append(expiry)
@@ -499,3 +610,28 @@ def _check_open(hold: HoldRecord) -> None:
         raise HoldAlreadyReleased(hold.key)
     if hold.status is HoldStatus.EXPIRED:
         raise HoldExpired(hold.key, hold.expires_at)
+
+
+BASE_RULE = "points per spend"
+
+
+def _days_of_spend_needed(rules: Sequence[Rule]) -> int | None:
+    """How many days of spend per day the rules read (``state.spent_within``), if any."""
+    days: int | None = None
+    for rule in rules:
+        for leaf in _comparisons(rule.when):
+            if leaf.fact == "state.spent_within":
+                args = dict(leaf.args)
+                needed = args.get("days") or 31 * args.get("months", 0) + 1
+                days = needed if days is None else max(days, needed)
+    return days
+
+
+def _comparisons(condition: Condition) -> list[Compare]:
+    if isinstance(condition, Compare):
+        return [condition]
+    if isinstance(condition, AllOf | AnyOf):
+        return [leaf for part in condition.parts for leaf in _comparisons(part)]
+    if isinstance(condition, Not):
+        return _comparisons(condition.part)
+    return []

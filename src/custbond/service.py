@@ -50,7 +50,7 @@ from custbond.errors import (
 from custbond.events import EVENT_TYPES, Event, Purchase, Return
 from custbond.ledger import Balance, Entry, EntryKind, Lot
 from custbond.outcome import Outcome
-from custbond.program import CustomerState, Program, Reference
+from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 
@@ -81,6 +81,25 @@ class RetentionService:
         if not isinstance(event, EVENT_TYPES):
             raise InvalidInput("event", event, "a Purchase, Return, Visit, Signup or CustomEvent")
         return self._process(event, self.clock.now())
+
+    def preview(self, event: Event) -> Decision:
+        """What recording ``event`` now would decide, with the trace of every rule
+        considered. A dry run: nothing is kept, and the event may be recorded later.
+
+        The event is decided as if it were new, even if its id was recorded before.
+        """
+        if not isinstance(event, EVENT_TYPES):
+            raise InvalidInput("event", event, "a Purchase, Return, Visit, Signup or CustomEvent")
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:  # reads only: nothing to commit
+            customer_id, ref = self._target(uow, event)
+            state = uow.load(customer_id)
+        if state is None:
+            state = CustomerState(Customer(customer_id))
+        if not isinstance(event, Purchase):  # as _process does: settle what is due first
+            ledger, _ = ledgers.settle(state.ledger, now)
+            state = attrs.evolve(state, ledger=ledger)
+        return self.program.decide(state, event, now, ref)
 
     # -- commands --------------------------------------------------------------------------
 

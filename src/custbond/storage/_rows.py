@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from custbond._frozen import FrozenMap, empty_map
+from custbond.activity import Activity
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -41,18 +42,27 @@ from custbond.events import CustomEvent, LineItem, Purchase, Return, Signup, Vis
 from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
 from custbond.outcome import Outcome
 from custbond.program import (
+    AddStamps,
+    AddTag,
     AdjustPoints,
     CapturePoints,
+    CountUse,
+    CustomerState,
     EarnPoints,
     Effect,
     HoldPoints,
+    NotePurchase,
+    NoteVisit,
     RedeemPoints,
     ReleasePoints,
+    RequestMessage,
     RestorePoints,
     ReversePoints,
+    SetTier,
     UpdateProfile,
 )
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.rules.trace import Step, Trace, Verdict
 
 Row = tuple[Any, ...]
 
@@ -133,6 +143,34 @@ def entry_from_row(row: Row) -> Entry:
     )
 
 
+# -- traces ----------------------------------------------------------------------------------
+
+_VERDICTS = {verdict.value: verdict for verdict in Verdict}
+
+
+def trace_row(trace: Trace) -> Row:
+    """Steps laid end to end: verdict, text, rule, the number of values, then each value's
+    fact and value."""
+    flat: list[Any] = []
+    for step in trace:
+        flat.extend((step.verdict.value, step.text, step.rule, len(step.values)))
+        for fact, value in step.values:
+            flat.extend((fact, value))
+    return tuple(flat)
+
+
+def trace_from_row(row: Row) -> Trace:
+    steps = []
+    at = 0
+    while at < len(row):
+        verdict, text, rule, count = row[at : at + 4]
+        values = row[at + 4 : at + 4 + 2 * count]
+        pairs = tuple(zip(values[::2], values[1::2], strict=True))
+        steps.append(Step(_VERDICTS[verdict], text, rule, pairs))
+        at += 4 + 2 * count
+    return Trace(steps)
+
+
 # -- live state ----------------------------------------------------------------------------
 
 
@@ -156,6 +194,63 @@ def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
     holds, *counts, owed = rest
     fields = (pending, available, holds or empty_map(), *counts, owed or empty_map())
     return Ledger(*fields)
+
+
+def extras_row(state: CustomerState) -> Row | None:
+    """What a customer's state holds besides the profile and the ledger, flat; None when
+    there is nothing yet."""
+    activity, stamps, tier, uses = state.activity, state.stamps, state.tier, state.rule_uses
+    if activity == _NO_ACTIVITY and not stamps and tier is None and not uses:
+        return None
+    daily = tuple(chain.from_iterable(activity.daily))
+    flat_stamps = tuple(chain.from_iterable(stamps.items()))
+    flat_uses: list[Any] = []
+    for rule, times in uses.items():
+        flat_uses.extend((rule, len(times), *times))
+    return (
+        *_activity_head(activity),
+        tier,
+        len(daily),
+        *daily,
+        len(flat_stamps),
+        *flat_stamps,
+        *flat_uses,
+    )
+
+
+_NO_ACTIVITY = Activity()
+_activity_head = attrgetter(
+    "purchases", "spent", "visits", "first_purchase_at", "last_purchase_at", "last_visit_at"
+)
+
+
+def extras_from_row(row: Row | None) -> tuple[Activity, FrozenMap[str, int], Any, Any]:
+    """(activity, stamps, tier, rule uses) from an extras row."""
+    if row is None:
+        return Activity(), empty_map(), None, empty_map()
+    purchases, spent, visits, first, last, last_visit, tier, count = row[:8]
+    at = 8
+    daily = row[at : at + count]
+    at += count
+    count = row[at]
+    flat_stamps = row[at + 1 : at + 1 + count]
+    at += 1 + count
+    uses: dict[str, tuple[Any, ...]] = {}
+    while at < len(row):
+        rule, times = row[at], row[at + 1]
+        uses[rule] = row[at + 2 : at + 2 + times]
+        at += 2 + times
+    activity = Activity(
+        purchases,
+        spent,
+        visits,
+        first,
+        last,
+        last_visit,
+        tuple(zip(daily[::2], daily[1::2], strict=True)),
+    )
+    stamps = FrozenMap(dict(zip(flat_stamps[::2], flat_stamps[1::2], strict=True)))
+    return activity, stamps or empty_map(), tier, FrozenMap(uses) if uses else empty_map()
 
 
 # -- outcomes ------------------------------------------------------------------------------
@@ -183,7 +278,21 @@ def balance_from_row(row: Row) -> Balance:
 # hold lots or draws convert those.
 _PLAIN_EFFECTS: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (EarnPoints, RedeemPoints, AdjustPoints, HoldPoints, CapturePoints, ReleasePoints)
+    for cls in (
+        EarnPoints,
+        RedeemPoints,
+        AdjustPoints,
+        HoldPoints,
+        CapturePoints,
+        ReleasePoints,
+        AddStamps,
+        SetTier,
+        AddTag,
+        RequestMessage,
+        CountUse,
+        NotePurchase,
+        NoteVisit,
+    )
 }
 
 
@@ -262,7 +371,7 @@ def outcome_row(outcome: Outcome) -> Row:
         outcome.key,
         outcome.at,
         effects_row(outcome.effects),
-        outcome.trace,
+        trace_row(outcome.trace),
         first,
         len(entries),
         own,
@@ -279,7 +388,7 @@ def outcome_from_row(fields: Row, statement: Sequence[Row]) -> Outcome:
         key,
         at,
         effects_from_row(effects),
-        trace,
+        trace_from_row(trace),
         tuple(map(entry_from_row, rows)),
         Balance(*balance),
     )
@@ -397,6 +506,7 @@ def value_row(value: Any) -> Row:
             value.currency,
             items_row(value.items),
             value.channel,
+            value.payment,
         )
     if cls is Return:
         return (
@@ -415,7 +525,7 @@ def value_row(value: Any) -> Row:
 def value_from_row(row: Row) -> Any:
     name = row[0]
     if name == "Purchase":
-        _, id_, customer_id, at, amount, currency, items, channel = row
+        _, id_, customer_id, at, amount, currency, items, channel, payment = row
         return Purchase(
             id=id_,
             customer_id=customer_id,
@@ -424,6 +534,7 @@ def value_from_row(row: Row) -> Any:
             currency=currency,
             items=items_from_row(items),
             channel=channel,
+            payment=payment,
         )
     if name == "Return":
         _, id_, customer_id, at, purchase_id, amount, items = row

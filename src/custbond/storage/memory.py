@@ -60,6 +60,7 @@ class MemoryStore:
         self._pending_lots: dict[str, _Row] = {}
         self._available_lots: dict[str, _Row] = {}
         self._ledgers: dict[str, _Row] = {}  # the rest of each ledger
+        self._extras: dict[str, _Row | None] = {}  # activity, stamps, tier, rule uses
         # History, as rows in RowLogs, found through dicts of str -> int and arrays of
         # ints: containers the garbage collector has no reason to walk.
         self._entry_rows = RowLog()
@@ -160,7 +161,7 @@ class _MemoryUnitOfWork:
             store._available_lots[customer_id],
             store._ledgers[customer_id],
         )
-        return CustomerState(customer, ledger)
+        return CustomerState(customer, ledger, *rows.extras_from_row(store._extras[customer_id]))
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
         self._states[state.id] = state
@@ -253,6 +254,7 @@ class _MemoryUnitOfWork:
                 store._available_lots[customer_id],
                 store._ledgers[customer_id],
             ) = rows.ledger_rows(state.ledger)
+            store._extras[customer_id] = rows.extras_row(state)
             due = state.ledger.next_due_at
             if due != store._next_due.get(customer_id):
                 if due is None:

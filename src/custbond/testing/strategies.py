@@ -42,8 +42,13 @@ from custbond import _validate as v
 from custbond.customers import Birthday, Customer
 from custbond.errors import InvalidInput
 from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
+from custbond.rules.conditions import MAX_INT, AllOf, Always, AnyOf, Compare, Condition, Not
+from custbond.rules.facts import FACTS, WEEKDAYS, FactSpec, Kind
+from custbond.rules.rule import EVENT_NAMES
 
 __all__ = [
+    "comparisons",
+    "conditions",
     "customers",
     "histories",
     "line_items",
@@ -727,4 +732,127 @@ def _return_of(bought: _Bought, id_: str, at: datetime, *, share: int, by_items:
         at=at,
         purchase_id=purchase.id,
         amount=_to_money(units, currency),
+    )
+
+
+# -- conditions ----------------------------------------------------------------------------
+
+# Literals that facts often hold, so that drawn comparisons hold as often as they fail.
+_COMMON_TEXT = ("gold", "silver", "coffee", "latte", "app", "vegan", "TU", "review")
+_OPS_BY_KIND = {
+    Kind.NUMBER: ("==", "!=", "<", "<=", ">", ">=", "in", "not in"),
+    Kind.TEXT: ("==", "!=", "in", "not in"),
+    Kind.WEEKDAY: ("==", "!=", "in", "not in"),
+    Kind.SET: ("has", "lacks"),
+    Kind.FLAG: ("==", "!="),
+    Kind.ANY: ("==", "!=", "<", "<=", ">", ">=", "in", "not in"),
+}
+
+
+def _literal_texts() -> SearchStrategy[str]:
+    """Short strings: common words, and others rich in quotes, backslashes, line breaks."""
+    awkward = st.sampled_from(["'", '"', "\\", "\n", "\t", "\r", " ", "\\n"])
+    made = st.lists(awkward | st.characters(), max_size=8).map("".join)
+    return st.sampled_from(_COMMON_TEXT) | made
+
+
+def _literal_numbers() -> SearchStrategy[int | Decimal]:
+    scaled = st.builds(
+        lambda units, exponent: Decimal(units).scaleb(exponent),
+        st.integers(-(10**12), 10**12),
+        st.integers(-12, 3),
+    )
+    small = st.integers(-3, 60) | st.sampled_from([Decimal("12.50"), Decimal("-0.00")])
+    return small | st.integers(-MAX_INT, MAX_INT) | scaled
+
+
+def _literals(kind: Kind) -> SearchStrategy[Any]:
+    return {
+        Kind.NUMBER: _literal_numbers(),
+        Kind.TEXT: _literal_texts(),
+        Kind.WEEKDAY: st.sampled_from(WEEKDAYS),
+        Kind.SET: _literal_texts(),
+        Kind.FLAG: st.booleans(),
+        Kind.ANY: _literal_numbers() | _literal_texts() | st.booleans(),
+    }[kind]
+
+
+@st.composite
+def _fact_args(draw: st.DrawFn, spec: FactSpec) -> dict[str, Any]:
+    names = [param.name for param in spec.params]
+    if spec.choose == "one":
+        chosen = [draw(st.sampled_from(names))]
+    elif spec.choose == "any":
+        chosen = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+    else:
+        chosen = [param.name for param in spec.params if param.required]
+    kinds = {param.name: param.kind for param in spec.params}
+    values = {Kind.TEXT: _literal_texts(), Kind.NUMBER: st.integers(1, 400)}
+    return {name: draw(values[kinds[name]]) for name in chosen}
+
+
+def _facts_for(event_type: str | None) -> list[FactSpec]:
+    return sorted(
+        (
+            spec
+            for spec in FACTS.values()
+            if event_type is None or spec.events is None or event_type in spec.events
+        ),
+        key=lambda spec: spec.name,
+    )
+
+
+def comparisons(*, event_type: str | None = None) -> SearchStrategy[Compare]:
+    """Comparisons of documented facts (:data:`custbond.rules.FACTS`), each with an
+    operator and a value its kind allows; with ``event_type`` (``"Purchase"``, ...), only
+    of facts that event has.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20, database=None)
+    ... @given(comparisons(event_type="Visit"))
+    ... def test_visits_have_no_amount(comparison):
+    ...     assert comparison.fact != "event.amount"
+    >>> test_visits_have_no_amount()
+    """
+    if event_type is not None and event_type not in EVENT_NAMES:
+        raise InvalidArgument(f"event_type={event_type!r} must be one of {EVENT_NAMES}")
+    specs = _facts_for(event_type)
+
+    @st.composite
+    def comparison(draw: st.DrawFn) -> Compare:
+        spec = draw(st.sampled_from(specs))
+        op = draw(st.sampled_from(_OPS_BY_KIND[spec.kind]))
+        values = _literals(spec.kind)
+        if op in ("in", "not in"):
+            value = draw(st.frozensets(values, min_size=1, max_size=4))
+        else:
+            value = draw(values)
+        return Compare(spec.name, op, value, draw(_fact_args(spec)))
+
+    return comparison()
+
+
+def conditions(*, max_depth: int = 3, event_type: str | None = None) -> SearchStrategy[Condition]:
+    """Conditions: :func:`comparisons` (and now and then ``Always()``), combined with
+    ``AllOf``, ``AnyOf`` and ``Not`` up to ``max_depth`` levels deep.
+
+    >>> from hypothesis import given, settings
+    >>> from custbond.rules import parse_condition
+    >>> @settings(max_examples=20, database=None)
+    ... @given(conditions(max_depth=2))
+    ... def test_the_text_form_reads_back(condition):
+    ...     assert parse_condition(str(condition)) == condition
+    >>> test_the_text_form_reads_back()
+    """
+    if not isinstance(max_depth, int) or isinstance(max_depth, bool) or max_depth < 0:
+        raise InvalidArgument(f"max_depth={max_depth!r} must be a non-negative int")
+    leaves = st.just(Always()) | comparisons(event_type=event_type)
+    if max_depth == 0:
+        return leaves
+    children = conditions(max_depth=max_depth - 1, event_type=event_type)
+    return st.one_of(
+        leaves,
+        st.lists(children, min_size=2, max_size=3).map(AllOf),
+        st.lists(children, min_size=2, max_size=3).map(AnyOf),
+        children.map(Not),
     )

@@ -1,0 +1,212 @@
+"""What a rule gives when it fires: points, multipliers, stamps, a tier, a tag, a message.
+
+These are the ``then`` of a :class:`~custbond.rules.Rule`. The engine turns the effects of
+every rule that fired for an event into the concrete effects of one
+:class:`~custbond.Decision`.
+
+How points add up for one event, in this order:
+
+1. *Spend points*: every :class:`PointsPerSpend` and :class:`PointsPerItem` that fired,
+   added up exactly (as fractions, nothing rounded yet).
+2. *Multipliers*: the spend points times every :class:`Multiplier` that fired. By default
+   multipliers multiply (2x and 1.5x give 3x); a program with ``multipliers="add"`` adds
+   what each adds instead (2x and 1.5x give 1 + 1 + 0.5 = 2.5x).
+3. The result is rounded down to a whole point, once.
+4. *Fixed points* (:class:`FixedPoints`) are added last: multipliers never touch them.
+
+>>> from decimal import Decimal
+>>> PointsPerSpend(points=10, per=Decimal("5")).points_for(Decimal("7.00"))
+14
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import attrs
+
+from custbond import _validate as v
+from custbond.errors import InvalidInput
+
+__all__ = [
+    "FixedPoints",
+    "Message",
+    "Multiplier",
+    "PointsPerItem",
+    "PointsPerSpend",
+    "RuleEffect",
+    "Stamps",
+    "Tag",
+    "Tier",
+]
+
+# An exact, non-negative rational as (numerator, denominator): Fraction is ten times slower
+# and these are added up on every purchase.
+Ratio: TypeAlias = tuple[int, int]
+
+
+def _selector(sku: str | None, tag: str | None) -> str:
+    if sku is not None and tag is not None:
+        return f" on items {sku!r} tagged {tag!r}"
+    if sku is not None:
+        return f" on items {sku!r}"
+    if tag is not None:
+        return f" on items tagged {tag!r}"
+    return ""
+
+
+def _matching(event: Any, sku: str | None, tag: str | None) -> list[Any]:
+    return [
+        item
+        for item in getattr(event, "items", ())
+        if (sku is None or item.sku == sku) and (tag is None or tag in item.tags)
+    ]
+
+
+@attrs.frozen
+class PointsPerSpend:
+    """``points`` for every ``per`` of money spent, in proportion, rounded down.
+
+    Without ``sku`` or ``tag`` the whole amount counts; with them, only what the matching
+    items cost (quantity x unit price). ``PointsPerSpend(points=1, per=Decimal("1"))``
+    gives 4 points for 4.99; ``points=10, per=Decimal("5")`` gives 14 for 7.00.
+    """
+
+    points: int = attrs.field(default=1, kw_only=True, validator=v.is_positive_int)
+    per: Decimal = attrs.field(
+        default=Decimal(1), kw_only=True, converter=v.to_decimal, validator=v.is_decimal
+    )
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    _per_ratio: Ratio = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    @per.validator
+    def _check_per(self, attribute: object, value: Decimal) -> None:
+        if value <= 0:
+            raise InvalidInput("per", value, "a positive Decimal")
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_per_ratio", self.per.as_integer_ratio())
+
+    def points_for(self, amount: Decimal) -> int:
+        """Points for ``amount``: ``amount * points / per``, rounded down to a whole point.
+
+        Computed exactly, in integers, whatever the size of the numbers (Decimal division
+        would round to 28 digits first).
+        """
+        top, bottom = self.exact(amount)
+        return top // bottom
+
+    def exact(self, amount: Decimal) -> Ratio:
+        """The points for ``amount`` before rounding, as (numerator, denominator)."""
+        amount_top, amount_bottom = amount.as_integer_ratio()
+        per_top, per_bottom = self._per_ratio
+        return (amount_top * self.points * per_bottom, amount_bottom * per_top)
+
+    def spend(self, event: Any) -> Decimal:
+        """The part of ``event``'s amount this earns on."""
+        if self.sku is None and self.tag is None:
+            amount: Decimal = event.amount
+            return amount
+        items = _matching(event, self.sku, self.tag)
+        return sum((item.unit_price * item.quantity for item in items), Decimal(0))
+
+    def describe(self, currency: str) -> str:
+        return f"{self.points} per {self.per} {currency}{_selector(self.sku, self.tag)}"
+
+
+@attrs.frozen
+class PointsPerItem:
+    """``points`` for each item bought (each unit of quantity) with this sku and/or tag;
+    every item when neither is given."""
+
+    points: int = attrs.field(validator=v.is_positive_int)
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+
+    def count(self, event: Any) -> int:
+        return sum(item.quantity for item in _matching(event, self.sku, self.tag))
+
+    def describe(self, currency: str) -> str:
+        return f"{self.points} per item{_selector(self.sku, self.tag)}"
+
+
+@attrs.frozen
+class FixedPoints:
+    """A fixed number of points, whatever was spent (a birthday bonus, a signup gift).
+    Multipliers do not apply to them."""
+
+    points: int = attrs.field(validator=v.is_positive_int)
+
+
+def _factor(value: Any) -> Any:
+    return v.to_decimal(value)
+
+
+@attrs.frozen
+class Multiplier:
+    """Multiply the event's spend points by ``factor`` (a Decimal above 0: ``2`` doubles,
+    ``Decimal("1.5")`` adds half). See the module docs for how several combine."""
+
+    factor: Decimal = attrs.field(converter=_factor, validator=v.is_decimal)
+
+    @factor.validator
+    def _check_factor(self, attribute: object, value: Decimal) -> None:
+        if value <= 0 or value > 100:
+            raise InvalidInput("factor", value, "a Decimal above 0 and at most 100")
+
+
+@attrs.frozen
+class Stamps:
+    """Stamps on the punch card ``card``: ``count`` per event, or ``count`` per matching
+    item when ``sku`` or ``tag`` is given ("a stamp for every coffee")."""
+
+    card: str = attrs.field(validator=v.is_identifier)
+    count: int = attrs.field(default=1, kw_only=True, validator=v.is_positive_int)
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+
+    def stamps_for(self, event: Any) -> int:
+        if self.sku is None and self.tag is None:
+            return self.count
+        bought: int = sum(item.quantity for item in _matching(event, self.sku, self.tag))
+        return self.count * bought
+
+
+@attrs.frozen
+class Tier:
+    """Put the customer in ``tier``."""
+
+    tier: str = attrs.field(validator=v.is_identifier)
+
+
+@attrs.frozen
+class Tag:
+    """Add ``tag`` to the customer's tags."""
+
+    tag: str = attrs.field(validator=v.is_identifier)
+
+
+@attrs.frozen
+class Message:
+    """Ask for a message to the customer: the ``template`` to use, on ``channel``.
+
+    ``kind`` is ``"transactional"`` or ``"marketing"`` (marketing needs consent). The
+    decision records the request; delivering it is the messaging part's job.
+    """
+
+    template: str = attrs.field(validator=v.is_identifier)
+    channel: str = attrs.field(default="email", kw_only=True, validator=v.is_identifier)
+    kind: str = attrs.field(default="transactional", kw_only=True)
+
+    @kind.validator
+    def _check_kind(self, attribute: object, value: object) -> None:
+        if value not in ("transactional", "marketing"):
+            raise InvalidInput("kind", value, "'transactional' or 'marketing'")
+
+
+RuleEffect: TypeAlias = (
+    PointsPerSpend | PointsPerItem | FixedPoints | Multiplier | Stamps | Tier | Tag | Message
+)
+RULE_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints, Multiplier, Stamps, Tier, Tag, Message)

@@ -1,0 +1,397 @@
+"""The engine: a program's rules compiled once, indexed by event type, applied to events.
+
+For one event the engine considers the rules for that event's type in order (descending
+priority, then name) and for each one records a :class:`~custbond.rules.Step`: it fired
+(and what it gave), its condition failed (which part, with the facts' values), a limit or
+its window stopped it, an exclusive rule above it fired, or its group took another rule.
+What the fired rules gave is summed up in an :class:`Award`, which the program turns into
+the effects of a decision. Pure: no clock, no storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from math import gcd
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from custbond.errors import InvalidInput
+from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
+from custbond.rules.effects import (
+    FixedPoints,
+    Message,
+    Multiplier,
+    PointsPerItem,
+    PointsPerSpend,
+    Ratio,
+    Stamps,
+    Tag,
+    Tier,
+)
+from custbond.rules.facts import Facts
+from custbond.rules.rule import Group, Limit, Rule
+from custbond.rules.trace import Step, Verdict, show
+
+if TYPE_CHECKING:
+    from custbond.program import CustomerState
+
+__all__ = ["Award", "RuleBook"]
+
+MULTIPLIER_MODES = ("multiply", "add")
+
+
+@attrs.frozen
+class Award:
+    """What the rules that fired for one event give, all together.
+
+    ``points`` is the event's points (spend points times multipliers, rounded down once,
+    plus fixed points); ``uses`` the rules with limits that fired (their firing is
+    counted); ``steps`` the trace.
+    """
+
+    points: int = 0
+    stamps: tuple[tuple[str, int], ...] = ()
+    tier: str | None = None
+    tier_rule: str | None = None
+    tags: tuple[str, ...] = ()
+    messages: tuple[tuple[str, Message], ...] = ()  # (rule, message)
+    uses: tuple[tuple[str, datetime], ...] = ()  # (rule, count firings from)
+    steps: tuple[Step, ...] = ()
+
+
+class _Gain:
+    """What one fired rule gives, before groups and multipliers are resolved."""
+
+    __slots__ = (
+        "factors",
+        "fixed",
+        "messages",
+        "pointed",
+        "spend",
+        "stamps",
+        "tags",
+        "text",
+        "tier",
+    )
+
+    def __init__(self) -> None:
+        self.pointed = False  # whether it gives points (spend, items, fixed, multipliers)
+        self.spend: Ratio = (0, 1)
+        self.fixed = 0
+        self.factors: tuple[Ratio, ...] = ()
+        self.stamps: dict[str, int] = {}
+        self.tier: str | None = None
+        self.tags: tuple[str, ...] = ()
+        self.messages: tuple[Message, ...] = ()
+        self.text = ""
+
+
+def _add(first: Ratio, second: Ratio) -> Ratio:
+    if not first[0]:
+        return second
+    if not second[0]:
+        return first
+    top = first[0] * second[1] + second[0] * first[1]
+    bottom = first[1] * second[1]
+    common = gcd(top, bottom)
+    return (top // common, bottom // common)
+
+
+def _show_ratio(ratio: Ratio) -> str:
+    top, bottom = ratio
+    exact = Decimal(top) / Decimal(bottom)
+    if exact * bottom == top:
+        return format(exact.normalize(), "f")
+    return "about " + format(exact.quantize(Decimal("0.01")), "f")
+
+
+class _Compiled:
+    """One rule, ready to run: its condition compiled, its effects sorted by kind."""
+
+    __slots__ = (
+        "check",
+        "exclusive",
+        "factors",
+        "fixed",
+        "group",
+        "items",
+        "limits",
+        "messages",
+        "name",
+        "priority",
+        "spend",
+        "stamps",
+        "tags",
+        "tier",
+        "window",
+    )
+
+    def __init__(self, rule: Rule) -> None:
+        self.name = rule.name
+        self.priority = rule.priority
+        self.exclusive = rule.exclusive
+        self.group = rule.group
+        self.check = rule.when.compile()
+        self.window = rule.window
+        self.limits: tuple[Limit, ...] = rule.limits
+        then = rule.then
+        self.spend = tuple(effect for effect in then if isinstance(effect, PointsPerSpend))
+        self.items = tuple(effect for effect in then if isinstance(effect, PointsPerItem))
+        self.fixed = sum(effect.points for effect in then if isinstance(effect, FixedPoints))
+        self.factors = tuple(effect.factor for effect in then if isinstance(effect, Multiplier))
+        self.stamps = tuple(effect for effect in then if isinstance(effect, Stamps))
+        tiers = [effect.tier for effect in then if isinstance(effect, Tier)]
+        self.tier = tiers[0] if tiers else None
+        self.tags = tuple(effect.tag for effect in then if isinstance(effect, Tag))
+        self.messages = tuple(effect for effect in then if isinstance(effect, Message))
+
+    def gain(self, event: Any, currency: str) -> _Gain:
+        gain = _Gain()
+        gain.pointed = bool(self.spend or self.items or self.fixed or self.factors)
+        said: list[str] = []
+        for effect in self.spend:
+            spend = effect.spend(event)
+            gain.spend = _add(gain.spend, effect.exact(spend))
+            said.append(f"{effect.describe(currency)} on {show(spend)} {currency}")
+        for item_effect in self.items:
+            count = item_effect.count(event)
+            gain.spend = _add(gain.spend, (item_effect.points * count, 1))
+            said.append(f"{item_effect.describe(currency)}, {count} bought")
+        if self.spend or self.items:
+            said[-1] += f": {_show_ratio(gain.spend)} spend points"
+        if self.fixed:
+            gain.fixed = self.fixed
+            said.append(f"{self.fixed} points")
+        if self.factors:
+            gain.factors = tuple(factor.as_integer_ratio() for factor in self.factors)
+            said.extend(f"spend points x{show(factor)}" for factor in self.factors)
+        for stamp in self.stamps:
+            count = stamp.stamps_for(event)
+            if count:
+                gain.stamps[stamp.card] = gain.stamps.get(stamp.card, 0) + count
+                said.append(f"{count} stamp{'s' if count != 1 else ''} on card {stamp.card!r}")
+        if self.tier is not None:
+            gain.tier = self.tier
+            said.append(f"tier {self.tier!r}")
+        if self.tags:
+            gain.tags = self.tags
+            said.extend(f"tag {tag!r}" for tag in self.tags)
+        if self.messages:
+            gain.messages = self.messages
+            said.extend(f"message {m.template!r} by {m.channel}" for m in self.messages)
+        gain.text = "; ".join(said) or "nothing to give"
+        return gain
+
+
+class RuleBook:
+    """A program's rules, compiled once and indexed by the event types they are for, so
+    that an event costs only the rules that can apply to it."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        groups: Sequence[Group] = (),
+        *,
+        currency: str,
+        multipliers: str = "multiply",
+    ) -> None:
+        if multipliers not in MULTIPLIER_MODES:
+            raise InvalidInput("multipliers", multipliers, "'multiply' or 'add'")
+        names = [rule.name for rule in rules]
+        for name in names:
+            if names.count(name) > 1:
+                raise InvalidInput("rules", name, "rules with different names")
+        self.groups = {group.name: group for group in groups}
+        for rule in rules:
+            if rule.group is not None and rule.group not in self.groups:
+                raise InvalidInput(
+                    f"rules[{rule.name!r}].group", rule.group, "the name of one of the groups"
+                )
+        self.currency = currency
+        self.multipliers = multipliers
+        ordered = sorted(rules, key=lambda rule: (-rule.priority, rule.name))
+        self._by_type: dict[str, tuple[_Compiled, ...]] = {}
+        compiled = {rule.name: _Compiled(rule) for rule in ordered}
+        for rule in ordered:
+            for name in sorted(rule.on):
+                self._by_type[name] = (*self._by_type.get(name, ()), compiled[rule.name])
+
+    def rules_for(self, event_type: str) -> tuple[str, ...]:
+        """The names of the rules considered for ``event_type``, in the order considered."""
+        return tuple(rule.name for rule in self._by_type.get(event_type, ()))
+
+    def evaluate(self, event: Any, state: CustomerState, zone: tzinfo) -> Award:
+        """Consider every rule for ``event``'s type, for the customer in ``state``."""
+        rules = self._by_type.get(type(event).__name__)
+        if not rules:
+            return Award()
+        at: datetime = event.at
+        facts = Facts(event, state, at, zone)
+        considered: list[tuple[_Compiled, _Gain | Step]] = []
+        stop_below: int | None = None
+        stopper = ""
+        uses: list[tuple[str, datetime]] = []
+        for rule in rules:
+            if stop_below is not None and rule.priority < stop_below:
+                text = f"the exclusive rule {stopper!r} fired above it"
+                considered.append((rule, Step(Verdict.STOPPED, text, rule.name)))
+                continue
+            if rule.window is not None and not rule.window.contains(at, zone):
+                considered.append((rule, Step(Verdict.OUTSIDE, rule.window.describe(), rule.name)))
+                continue
+            failed = rule.check(facts)
+            if failed is not None:
+                considered.append((rule, _failure(rule.name, failed, facts)))
+                continue
+            if rule.limits:
+                stopped, since = _limited(rule, state, at, zone)
+                if stopped is not None:
+                    considered.append((rule, stopped))
+                    continue
+                uses.append((rule.name, since))
+            considered.append((rule, rule.gain(event, self.currency)))
+            if rule.exclusive:
+                stop_below, stopper = rule.priority, rule.name
+        return self._award(considered, tuple(uses))
+
+    # -- putting the gains together ------------------------------------------------------
+
+    def _points(self, gains: Sequence[_Gain]) -> tuple[int, Ratio, Ratio]:
+        """(points, spend points, combined factor) for these gains together."""
+        spend: Ratio = (0, 1)
+        fixed = 0
+        factor: Ratio = (1, 1)
+        for gain in gains:
+            spend = _add(spend, gain.spend)
+            fixed += gain.fixed
+            for top, bottom in gain.factors:
+                if self.multipliers == "multiply":
+                    factor = (factor[0] * top, factor[1] * bottom)
+                else:
+                    factor = _add(factor, (top - bottom, bottom))
+        points = (spend[0] * factor[0]) // (spend[1] * factor[1])
+        return points + fixed, spend, factor
+
+    def _award(
+        self,
+        considered: list[tuple[_Compiled, _Gain | Step]],
+        uses: tuple[tuple[str, datetime], ...],
+    ) -> Award:
+        fired = [(rule, gain) for rule, gain in considered if isinstance(gain, _Gain)]
+        outdone = self._resolve_groups(fired)
+        steps: list[Step] = []
+        kept: list[_Gain] = []
+        stamps: dict[str, int] = {}
+        tier: str | None = None
+        tier_rule: str | None = None
+        tags: list[str] = []
+        messages: list[tuple[str, Message]] = []
+        for rule, result in considered:
+            if isinstance(result, Step):
+                steps.append(result)
+                continue
+            if rule.name in outdone:
+                steps.append(Step(Verdict.OUTDONE, outdone[rule.name], rule.name))
+                uses = tuple(use for use in uses if use[0] != rule.name)
+                continue
+            steps.append(Step(Verdict.FIRED, result.text, rule.name))
+            kept.append(result)
+            for card, count in result.stamps.items():
+                stamps[card] = stamps.get(card, 0) + count
+            if result.tier is not None:
+                if tier is None:
+                    tier, tier_rule = result.tier, rule.name
+                elif result.tier != tier:
+                    text = f"tier {result.tier!r} not given: {tier!r} came first"
+                    steps.append(Step(Verdict.NOTE, text, rule.name))
+            tags.extend(tag for tag in result.tags if tag not in tags)
+            messages.extend((rule.name, message) for message in result.messages)
+        points, spend, factor = self._points(kept)
+        if any(gain.pointed for gain in kept):
+            steps.append(Step(Verdict.NOTE, _earned_text(points, spend, factor)))
+        return Award(
+            points,
+            tuple(sorted(stamps.items())),
+            tier,
+            tier_rule,
+            tuple(tags),
+            tuple(messages),
+            uses,
+            tuple(steps),
+        )
+
+    def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:
+        """The rules their group did not take, with why, for groups taking one rule."""
+        outdone: dict[str, str] = {}
+        for name in sorted(self.groups):
+            group = self.groups[name]
+            if group.take == "all":
+                continue
+            members = [(rule, gain) for rule, gain in fired if rule.group == name]
+            if len(members) < 2:
+                continue
+            others = [
+                gain for rule, gain in fired if rule.group != name and rule.name not in outdone
+            ]
+            totals = [self._points([*others, gain])[0] for _, gain in members]
+            chosen = max(totals) if group.take == "best" else min(totals)
+            winner = members[totals.index(chosen)][0].name
+            for (rule, _), total in zip(members, totals, strict=True):
+                if rule.name != winner:
+                    outdone[rule.name] = (
+                        f"group {name!r} takes the {group.take} rule: {winner!r} "
+                        f"({chosen} points against {total})"
+                    )
+        return outdone
+
+
+def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:
+    from_spend = (spend[0] * factor[0]) // (spend[1] * factor[1])
+    text = f"earned {points} points: {_show_ratio(spend)} spend points"
+    if factor != (1, 1):
+        text += f" x{_show_ratio(factor)}"
+    text += ", rounded down"
+    if points != from_spend:
+        text += f", plus {points - from_spend} fixed points"
+    return text
+
+
+def _leaves(condition: Condition) -> list[Compare]:
+    if isinstance(condition, Compare):
+        return [condition]
+    if isinstance(condition, AllOf | AnyOf):
+        return [leaf for part in condition.parts for leaf in _leaves(part)]
+    if isinstance(condition, Not):
+        return _leaves(condition.part)
+    return []
+
+
+def _failure(rule: str, failed: Condition, facts: Facts) -> Step:
+    values = []
+    for leaf in _leaves(failed):
+        if str(leaf) == leaf.fact_text():  # a bare true/false fact: its value goes unsaid
+            continue
+        found = leaf.getter()(facts)
+        if isinstance(found, frozenset):
+            found = tuple(sorted(found))
+        values.append((leaf.fact_text(), found))
+    return Step(Verdict.FAILED, str(failed), rule, tuple(dict(values).items()))
+
+
+def _limited(
+    rule: _Compiled, state: CustomerState, at: datetime, zone: tzinfo
+) -> tuple[Step | None, datetime]:
+    """The step saying a limit stopped the rule, or None; and from when firings count."""
+    fired = state.rule_uses.get(rule.name, ())
+    keep_from = at
+    for limit in rule.limits:
+        since = limit.since(at, zone)
+        keep_from = min(keep_from, since)
+        used = sum(1 for when in fired if when >= since)
+        if used >= limit.times:
+            text = f"its limit of {limit.describe()} is reached ({used} used)"
+            return Step(Verdict.LIMITED, text, rule.name), keep_from
+    return None, keep_from

@@ -1,0 +1,332 @@
+"""Rules: on which events, when, what they give, and what limits and windows hold them back.
+
+>>> from decimal import Decimal
+>>> from custbond.rules import Limit, Multiplier, Rule, customer, local
+>>> double_tuesdays = Rule(
+...     "double tuesdays",
+...     on="Purchase",
+...     when=(customer.tier == "gold") & (local.weekday == "TU"),
+...     then=[Multiplier(2)],
+...     limits=[Limit(4, per="month")],
+... )
+>>> print(double_tuesdays.when)
+customer.tier == 'gold' and local.weekday == 'TU'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import attrs
+from dateutil import rrule as rrules
+from dateutil import tz
+from dateutil.relativedelta import relativedelta
+
+from custbond import _validate as v
+from custbond._durations import describe_duration
+from custbond.errors import InvalidInput
+from custbond.rules.conditions import Always, Condition, Fact, as_condition
+from custbond.rules.effects import (
+    RULE_EFFECTS,
+    PointsPerItem,
+    PointsPerSpend,
+    RuleEffect,
+)
+from custbond.rules.facts import FACTS
+from custbond.rules.text import parse_condition
+
+__all__ = ["EVENT_NAMES", "Group", "Limit", "Rule", "Window"]
+
+EVENT_NAMES = ("Purchase", "Return", "Visit", "Signup", "CustomEvent")
+PERIODS = ("day", "week", "month", "year")
+
+
+def _event_names(value: Any) -> frozenset[str]:
+    items = [value] if isinstance(value, str | type) else value
+    if not isinstance(items, Iterable):
+        raise InvalidInput("on", value, "an event type or a list of them")
+    names = []
+    for item in items:
+        name = item.__name__ if isinstance(item, type) else item
+        if name not in EVENT_NAMES:
+            raise InvalidInput("on", item, f"one of {', '.join(EVENT_NAMES)}")
+        names.append(name)
+    if not names:
+        raise InvalidInput("on", value, "at least one event type")
+    return frozenset(names)
+
+
+def _condition(value: Any) -> Condition:
+    if isinstance(value, str):
+        return parse_condition(value)
+    if isinstance(value, Condition | Fact):
+        return as_condition(value)
+    raise InvalidInput("when", value, "a condition, or a condition written as text")
+
+
+def _effects(value: Any) -> tuple[RuleEffect, ...]:
+    items = (value,) if isinstance(value, RULE_EFFECTS) else tuple(value)
+    if not items:
+        raise InvalidInput("then", value, "at least one effect")
+    for item in items:
+        if not isinstance(item, RULE_EFFECTS):
+            names = ", ".join(cls.__name__ for cls in RULE_EFFECTS)
+            raise InvalidInput("then", item, f"an effect: one of {names}")
+    return items
+
+
+# -- limits --------------------------------------------------------------------------------
+
+
+def _period(value: Any) -> str | relativedelta | timedelta:
+    if isinstance(value, str):
+        if value not in PERIODS:
+            raise InvalidInput("per", value, f"one of {', '.join(PERIODS)}, or a duration")
+        return value
+    duration = v.duration("per", value)
+    if duration is None:
+        raise InvalidInput("per", value, "a calendar period or a duration")
+    return duration
+
+
+def _start_of(period: str, local: datetime) -> datetime:
+    day = local.date()
+    if period == "week":
+        day -= timedelta(days=day.weekday())
+    elif period == "month":
+        day = day.replace(day=1)
+    elif period == "year":
+        day = day.replace(month=1, day=1)
+    return _local_midnight(day, local.tzinfo)
+
+
+def _local_midnight(day: date, zone: tzinfo | None) -> datetime:
+    return tz.resolve_imaginary(datetime.combine(day, time(0), tzinfo=zone))
+
+
+@attrs.frozen
+class Limit:
+    """A rule fires at most ``times`` per customer per ``per``.
+
+    ``per`` is a calendar period in the customer's time zone (``"day"``, ``"week"``
+    (from Monday), ``"month"``, ``"year"``), or a rolling duration (``timedelta(days=30)``,
+    ``relativedelta(months=1)``): the firings in the stretch of that length ending now.
+    """
+
+    times: int = attrs.field(validator=v.is_positive_int)
+    per: str | relativedelta | timedelta = attrs.field(kw_only=True, converter=_period)
+
+    def since(self, at: datetime, zone: tzinfo) -> datetime:
+        """The start of the period ``at`` falls in: firings at or after it count."""
+        if isinstance(self.per, str):
+            return _start_of(self.per, at.astimezone(zone))
+        start: datetime = at - self.per
+        return start + timedelta(microseconds=1)  # rolling: strictly after ``at - per``
+
+    def describe(self) -> str:
+        times = "once" if self.times == 1 else f"{self.times} times"
+        if isinstance(self.per, str):
+            return f"{times} per calendar {self.per}"
+        return f"{times} in any {describe_duration(self.per)}"
+
+
+# -- windows -------------------------------------------------------------------------------
+
+# Recurrences are wall-clock rules (RRULE's floating time), so their anchors are naive.
+_RRULE_ANCHOR = datetime(2000, 1, 3)  # noqa: DTZ001
+
+# A recurrence is read with a start just before the moment being checked, so that checking
+# costs the same however long the program has run. That is only sound when the rule's own
+# parts pin down its occurrences (which weekday, which day of the month, ...): dateutil
+# would otherwise take them from the start.
+_PINNED_BY: dict[str, frozenset[str]] = {
+    "YEARLY": frozenset({"BYMONTH", "BYYEARDAY", "BYWEEKNO"}),
+    "MONTHLY": frozenset({"BYMONTHDAY", "BYDAY", "BYYEARDAY"}),
+    "WEEKLY": frozenset({"BYDAY"}),
+    "DAILY": frozenset(),
+    "HOURLY": frozenset(),
+}
+
+
+def _recurrence(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("recurrence", value, "an RRULE string such as 'FREQ=WEEKLY;BYDAY=TU'")
+    text = value.strip()
+    try:
+        parsed = rrules.rrulestr(text, dtstart=_RRULE_ANCHOR)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput("recurrence", value, f"a valid RRULE ({error})") from None
+    if not isinstance(parsed, rrules.rrule):
+        raise InvalidInput("recurrence", value, "a single RRULE (no RDATE or EXDATE sets)")
+    parts = dict(
+        part.split("=", 1) for part in text.upper().removeprefix("RRULE:").split(";") if part
+    )
+    if {"INTERVAL", "COUNT", "UNTIL", "DTSTART"} & parts.keys() and parts.get("INTERVAL") != "1":
+        raise InvalidInput(
+            "recurrence", value, "a rule without INTERVAL, COUNT or UNTIL (use starts/ends)"
+        )
+    pins = _PINNED_BY.get(parts.get("FREQ", ""))
+    if pins is None or (pins and not pins & parts.keys()):
+        raise InvalidInput(
+            "recurrence",
+            value,
+            "a DAILY or HOURLY rule, a WEEKLY one with BYDAY, a MONTHLY one with BYDAY or "
+            "BYMONTHDAY, or a YEARLY one with BYMONTH",
+        )
+    return text
+
+
+def _lasting(value: Any) -> relativedelta | timedelta:
+    duration = v.duration("lasting", value)
+    if duration is None:
+        raise InvalidInput("lasting", value, "a positive duration")
+    return duration
+
+
+_ONE_DAY = timedelta(days=1)
+# How far back a recurrence is started from: more than one period of the longest FREQ.
+_LOOKBACK = relativedelta(years=1, days=1)
+
+
+@attrs.frozen
+class Window:
+    """When a rule is open: between ``starts`` and ``ends``, and/or at each occurrence of
+    ``recurrence`` for ``lasting`` (one day by default), in the customer's local time.
+
+    ``Window(recurrence="FREQ=WEEKLY;BYDAY=TU;BYHOUR=7", lasting=timedelta(hours=3))`` is
+    every Tuesday from 7 to 10; ``"FREQ=MONTHLY;BYDAY=-1SA,-1SU"`` the last Saturday and
+    Sunday of each month. ``ends`` is exclusive.
+    """
+
+    starts: datetime | None = attrs.field(default=None, kw_only=True)
+    ends: datetime | None = attrs.field(default=None, kw_only=True)
+    recurrence: str | None = attrs.field(default=None, kw_only=True, converter=_recurrence)
+    lasting: relativedelta | timedelta = attrs.field(
+        default=_ONE_DAY, kw_only=True, converter=_lasting
+    )
+    _rule: Any = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    @starts.validator
+    @ends.validator
+    def _check_bound(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            v.aware(attribute.name, value)
+
+    def __attrs_post_init__(self) -> None:
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise InvalidInput("ends", self.ends, f"a time after starts ({self.starts})")
+        if self.starts is None and self.ends is None and self.recurrence is None:
+            raise InvalidInput("window", None, "starts, ends or a recurrence")
+        parsed = None
+        if self.recurrence is not None:
+            parsed = rrules.rrulestr(self.recurrence, dtstart=_RRULE_ANCHOR)
+        object.__setattr__(self, "_rule", parsed)
+
+    def contains(self, at: datetime, zone: tzinfo) -> bool:
+        """Whether ``at`` falls inside the window, reckoned in ``zone``."""
+        if self.starts is not None and at < self.starts:
+            return False
+        if self.ends is not None and at >= self.ends:
+            return False
+        if self._rule is None:
+            return True
+        local = at.astimezone(zone).replace(tzinfo=None)  # wall-clock time, as RRULE means
+        anchor = datetime.combine((local - _LOOKBACK - self.lasting).date(), time(0))
+        latest = self._rule.replace(dtstart=anchor).before(local, inc=True)
+        return latest is not None and local < latest + self.lasting
+
+    def describe(self) -> str:
+        parts = []
+        if self.starts is not None:
+            parts.append(f"from {self.starts.isoformat()}")
+        if self.ends is not None:
+            parts.append(f"until {self.ends.isoformat()}")
+        if self.recurrence is not None:
+            parts.append(f"{self.recurrence}, lasting {describe_duration(self.lasting)}")
+        return ", ".join(parts)
+
+
+# -- groups and rules ----------------------------------------------------------------------
+
+TAKES = ("all", "best", "lowest")
+
+
+@attrs.frozen
+class Group:
+    """How the rules of one evaluation group combine when several fire for an event.
+
+    ``take="all"`` (they stack), ``"best"`` (only the one that gives the most points) or
+    ``"lowest"`` (only the one that gives the fewest). Ties go to the rule considered first.
+    """
+
+    name: str = attrs.field(validator=v.is_identifier)
+    take: str = attrs.field(default="all", kw_only=True)
+
+    @take.validator
+    def _check_take(self, attribute: object, value: object) -> None:
+        if value not in TAKES:
+            raise InvalidInput("take", value, "'all', 'best' or 'lowest'")
+
+
+def _limits(value: Any) -> tuple[Limit, ...]:
+    items = (value,) if isinstance(value, Limit) else tuple(value)
+    for item in items:
+        if not isinstance(item, Limit):
+            raise InvalidInput("limits", item, "a Limit")
+    return items
+
+
+def _window(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, Window):
+        raise InvalidInput("window", value, "a Window or None")
+
+
+_SPEND_EFFECTS = (PointsPerSpend, PointsPerItem)
+
+
+@attrs.frozen
+class Rule:
+    """A reward rule: on which events it is considered, when it fires, what it gives.
+
+    Rules are considered in descending ``priority``; rules of equal priority in order of
+    name. An ``exclusive`` rule that fires stops every rule of lower priority. Rules in the
+    same ``group`` combine as the program's :class:`Group` of that name says (they stack
+    by default). ``limits`` cap how often the rule fires per customer; ``window`` says
+    when it is open. ``when`` is a condition, or the same written as text.
+    """
+
+    name: str = attrs.field(validator=v.is_identifier)
+    on: frozenset[str] = attrs.field(kw_only=True, converter=_event_names)
+    then: tuple[RuleEffect, ...] = attrs.field(kw_only=True, converter=_effects)
+    when: Condition = attrs.field(factory=Always, kw_only=True, converter=_condition)
+    priority: int = attrs.field(default=0, kw_only=True, validator=v.is_int)
+    exclusive: bool = attrs.field(default=False, kw_only=True)
+    group: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    limits: tuple[Limit, ...] = attrs.field(default=(), kw_only=True, converter=_limits)
+    window: Window | None = attrs.field(default=None, kw_only=True, validator=_window)
+    description: str = attrs.field(default="", kw_only=True)
+
+    @exclusive.validator
+    def _check_exclusive(self, attribute: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidInput("exclusive", value, "True or False")
+
+    def __attrs_post_init__(self) -> None:
+        for name in sorted(self.when.facts()):
+            events = FACTS[name].events
+            if events is not None and not self.on <= events:
+                raise InvalidInput(
+                    "when",
+                    name,
+                    f"facts of every event in on={sorted(self.on)} ({name} is only for "
+                    f"{', '.join(sorted(events))})",
+                )
+        for effect in self.then:
+            if isinstance(effect, _SPEND_EFFECTS) and self.on != {"Purchase"}:
+                raise InvalidInput(
+                    "then", effect, "points per spend or per item only on='Purchase'"
+                )

@@ -1,0 +1,684 @@
+"""The rules engine: rules considered in order, what stops them, how their gifts combine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from custbond import (
+    Birthday,
+    Customer,
+    CustomerState,
+    InvalidInput,
+    LineItem,
+    MemoryStore,
+    Program,
+    Purchase,
+    RetentionService,
+    Signup,
+    Visit,
+)
+from custbond.clock import FixedClock
+from custbond.program import (
+    AddStamps,
+    AddTag,
+    CountUse,
+    Decision,
+    EarnPoints,
+    NotePurchase,
+    RequestMessage,
+    SetTier,
+)
+from custbond.rules import (
+    FixedPoints,
+    Group,
+    Limit,
+    Message,
+    Multiplier,
+    PointsPerItem,
+    PointsPerSpend,
+    Rule,
+    Stamps,
+    Tag,
+    Tier,
+    Verdict,
+    Window,
+    customer,
+    event,
+    local,
+    state,
+)
+
+# A Tuesday, 09:00 UTC.
+TUESDAY = datetime(2026, 5, 5, 9, 0, tzinfo=UTC)
+LATTE = LineItem("latte", 2, Decimal("4.00"), tags={"coffee"})
+CAKE = LineItem("cake", 1, Decimal("4.40"), tags={"food"})
+
+
+def _purchase(
+    amount: str = "12.40", *, at: datetime = TUESDAY, id: str = "o-1", **fields: object
+) -> Purchase:
+    values: dict[str, object] = {
+        "id": id,
+        "customer_id": "c-1",
+        "at": at,
+        "amount": Decimal(amount),
+        "currency": "USD",
+    }
+    values.update(fields)
+    return Purchase(**values)  # type: ignore[arg-type]
+
+
+def _state(**fields: object) -> CustomerState:
+    return CustomerState(Customer("c-1"), **fields)  # type: ignore[arg-type]
+
+
+def _earned(decision: Decision) -> int:
+    return sum(effect.points for effect in decision.effects if isinstance(effect, EarnPoints))
+
+
+def _verdicts(decision: Decision) -> dict[str, Verdict]:
+    return {step.rule: step.verdict for step in decision.trace if step.rule is not None}
+
+
+def _program(*rules: Rule, **fields: object) -> Program:
+    return Program(rules=rules, **fields)  # type: ignore[arg-type]
+
+
+class TestRules:
+    def test_a_rule_takes_its_condition_as_text_or_as_values(self) -> None:
+        as_text = Rule("gold", on="Purchase", when="customer.tier == 'gold'", then=[Tag("g")])
+        as_values = Rule("gold", on="Purchase", when=customer.tier == "gold", then=[Tag("g")])
+
+        assert as_values == as_text
+
+    def test_a_rule_on_several_event_types_takes_classes_or_names(self) -> None:
+        rule = Rule("hello", on=[Visit, "Signup"], then=[Message("welcome")])
+
+        assert frozenset({"Visit", "Signup"}) == rule.on
+
+    @pytest.mark.parametrize(
+        ("fields", "field", "expected"),
+        [
+            ({"on": "Refund"}, "on", "one of Purchase"),
+            ({"on": []}, "on", "at least one event type"),
+            ({"then": []}, "then", "at least one effect"),
+            ({"then": ["points"]}, "then", "an effect"),
+            ({"when": event.amount >= 5, "on": "Visit"}, "when", "event.amount is only for"),
+            ({"then": [PointsPerSpend()], "on": "Visit"}, "then", "only on='Purchase'"),
+            ({"exclusive": "yes"}, "exclusive", "True or False"),
+            ({"when": 42}, "when", "a condition"),
+        ],
+        ids=[
+            "unknown-event",
+            "no-event",
+            "no-effect",
+            "not-an-effect",
+            "fact-of-another-event",
+            "spend-points-on-a-visit",
+            "exclusive-not-bool",
+            "when-not-a-condition",
+        ],
+    )
+    def test_a_rule_that_cannot_work_is_rejected_with_the_field_named(
+        self, fields: dict[str, object], field: str, expected: str
+    ) -> None:
+        values: dict[str, object] = {"on": "Purchase", "then": [Tag("x")]}
+        values.update(fields)
+
+        with pytest.raises(InvalidInput) as raised:
+            Rule("r", **values)  # type: ignore[arg-type]
+
+        assert field == raised.value.field
+        assert expected in str(raised.value)
+
+    def test_two_rules_with_one_name_are_rejected(self) -> None:
+        rule = Rule("twice", on="Purchase", then=[Tag("x")])
+
+        with pytest.raises(InvalidInput, match="different names"):
+            _program(rule, rule)
+
+    def test_a_rule_in_a_group_the_program_does_not_have_is_rejected(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            _program(Rule("r", on="Purchase", then=[Tag("x")], group="promos"))
+
+        assert "rules['r'].group" == raised.value.field
+
+
+class TestEarning:
+    def test_the_base_rule_earns_points_per_spend_rounded_down(self) -> None:
+        decision = Program().decide(_state(), _purchase("12.40"), TUESDAY)
+
+        assert 12 == _earned(decision)
+        assert Verdict.FIRED == _verdicts(decision)["points per spend"]
+
+    def test_without_the_base_rule_only_the_programs_rules_earn(self) -> None:
+        program = _program(Rule("bonus", on="Purchase", then=[FixedPoints(5)]), earn=None)
+
+        assert 5 == _earned(program.decide(_state(), _purchase("12.40"), TUESDAY))
+
+    def test_points_per_item_count_the_quantity_of_matching_items(self) -> None:
+        program = _program(
+            Rule("coffee", on="Purchase", then=[PointsPerItem(3, tag="coffee")]), earn=None
+        )
+        order = _purchase("12.40", items=(LATTE, CAKE))
+
+        assert 6 == _earned(program.decide(_state(), order, TUESDAY))
+
+    def test_points_per_spend_on_items_count_only_what_those_items_cost(self) -> None:
+        program = _program(
+            Rule("coffee", on="Purchase", then=[PointsPerSpend(points=2, tag="coffee")]),
+            earn=None,
+        )
+        order = _purchase("12.40", items=(LATTE, CAKE))
+
+        assert 16 == _earned(program.decide(_state(), order, TUESDAY))
+
+    def test_spend_points_are_added_exactly_and_rounded_down_once(self) -> None:
+        # 0.5 + 0.5 spend points: one point, where rounding each would give none.
+        half = PointsPerSpend(points=1, per=Decimal(2))
+        program = _program(
+            Rule("a", on="Purchase", then=[half]), Rule("b", on="Purchase", then=[half]), earn=None
+        )
+
+        assert 1 == _earned(program.decide(_state(), _purchase("1.00"), TUESDAY))
+
+    @pytest.mark.parametrize(
+        ("mode", "expected"),
+        [("multiply", 30), ("add", 25)],
+        ids=["multiply", "add"],
+    )
+    def test_multipliers_combine_as_the_program_says(self, mode: str, expected: int) -> None:
+        program = _program(
+            Rule("double", on="Purchase", then=[Multiplier(2)]),
+            Rule("half again", on="Purchase", then=[Multiplier(Decimal("1.5"))]),
+            multipliers=mode,
+        )
+
+        assert expected == _earned(program.decide(_state(), _purchase("10.00"), TUESDAY))
+
+    def test_multipliers_leave_fixed_points_alone(self) -> None:
+        program = _program(
+            Rule("double", on="Purchase", then=[Multiplier(2)]),
+            Rule("bonus", on="Purchase", then=[FixedPoints(50)]),
+        )
+
+        decision = program.decide(_state(), _purchase("10.00"), TUESDAY)
+
+        assert 70 == _earned(decision)
+        assert "earned 70 points: 10 spend points x2, rounded down, plus 50 fixed points" in str(
+            decision.trace
+        )
+
+    def test_fixed_points_can_reward_events_without_an_amount(self) -> None:
+        program = _program(Rule("welcome", on="Signup", then=[FixedPoints(100)]))
+
+        decision = program.decide(
+            _state(), Signup(id="s-1", customer_id="c-1", at=TUESDAY), TUESDAY
+        )
+
+        assert 100 == _earned(decision)
+
+    def test_an_unknown_multipliers_mode_is_rejected(self) -> None:
+        with pytest.raises(InvalidInput, match="'multiply' or 'add'"):
+            Program(multipliers="max")
+
+
+class TestOrder:
+    def test_rules_are_considered_by_priority_then_name(self) -> None:
+        program = _program(
+            Rule("b", on="Purchase", then=[Tag("b")]),
+            Rule("a", on="Purchase", then=[Tag("a")]),
+            Rule("first", on="Purchase", then=[Tag("f")], priority=10),
+            earn=None,
+        )
+
+        decision = program.decide(_state(), _purchase(), TUESDAY)
+
+        assert ["first", "a", "b"] == [step.rule for step in decision.trace if step.rule]
+
+    def test_an_exclusive_rule_stops_the_rules_below_it_but_not_beside_it(self) -> None:
+        program = _program(
+            Rule("vip", on="Purchase", then=[FixedPoints(100)], priority=10, exclusive=True),
+            Rule("same level", on="Purchase", then=[FixedPoints(1)], priority=10),
+            Rule("below", on="Purchase", then=[FixedPoints(7)], priority=1),
+            earn=None,
+        )
+
+        decision = program.decide(_state(), _purchase(), TUESDAY)
+
+        assert 101 == _earned(decision)
+        assert Verdict.STOPPED == _verdicts(decision)["below"]
+        assert "below: not considered: the exclusive rule 'vip' fired above it" in str(
+            decision.trace
+        )
+
+    def test_an_exclusive_rule_whose_condition_fails_stops_nothing(self) -> None:
+        program = _program(
+            Rule(
+                "vip",
+                on="Purchase",
+                when=customer.tier == "vip",
+                then=[FixedPoints(100)],
+                priority=10,
+                exclusive=True,
+            ),
+            Rule("below", on="Purchase", then=[FixedPoints(7)]),
+            earn=None,
+        )
+
+        assert 7 == _earned(program.decide(_state(), _purchase(), TUESDAY))
+
+    @pytest.mark.parametrize(
+        ("take", "expected", "outdone"),
+        [("best", 30, "double"), ("lowest", 20, "triple"), ("all", 60, None)],
+        ids=["best", "lowest", "all"],
+    )
+    def test_a_group_takes_the_rule_its_mode_says(
+        self, take: str, expected: int, outdone: str | None
+    ) -> None:
+        program = _program(
+            Rule("double", on="Purchase", then=[Multiplier(2)], group="promos"),
+            Rule("triple", on="Purchase", then=[Multiplier(3)], group="promos"),
+            groups=[Group("promos", take=take)],
+        )
+
+        decision = program.decide(_state(), _purchase("10.00"), TUESDAY)
+
+        assert expected == _earned(decision)
+        verdicts = _verdicts(decision)
+        assert [name for name, verdict in verdicts.items() if verdict is Verdict.OUTDONE] == (
+            [] if outdone is None else [outdone]
+        )
+
+    def test_the_trace_says_which_rule_a_group_took_and_why(self) -> None:
+        program = _program(
+            Rule("double", on="Purchase", then=[Multiplier(2)], group="promos"),
+            Rule("bonus", on="Purchase", then=[FixedPoints(5)], group="promos"),
+            groups=[Group("promos", take="best")],
+        )
+
+        decision = program.decide(_state(), _purchase("10.00"), TUESDAY)
+
+        assert (
+            "bonus: not applied: group 'promos' takes the best rule: 'double' "
+            "(20 points against 15)"
+        ) in str(decision.trace)
+
+
+class TestConditions:
+    def test_a_failed_condition_is_traced_with_the_values_it_read(self) -> None:
+        program = _program(
+            Rule(
+                "double gold tuesdays",
+                on="Purchase",
+                when=(customer.tier == "gold") & (local.weekday == "TU"),
+                then=[Multiplier(2)],
+            )
+        )
+
+        decision = program.decide(_state(tier="silver"), _purchase(), TUESDAY)
+
+        assert (
+            "double gold tuesdays: not applied: customer.tier == 'gold' is false "
+            "(customer.tier is 'silver')"
+        ) in str(decision.trace)
+
+    def test_an_alternative_that_fails_shows_every_value_it_read(self) -> None:
+        program = _program(
+            Rule(
+                "weekend",
+                on="Purchase",
+                when=(local.weekday == "SA") | (local.weekday == "SU") | (event.amount > 100),
+                then=[FixedPoints(1)],
+            )
+        )
+
+        decision = program.decide(_state(), _purchase("12.40"), TUESDAY)
+
+        assert (
+            "weekend: not applied: local.weekday == 'SA' or local.weekday == 'SU' or "
+            "event.amount > 100 is false (local.weekday is 'TU', event.amount is 12.40)"
+        ) in str(decision.trace)
+
+    def test_local_time_is_the_customers_own(self) -> None:
+        rule = Rule("early", on="Purchase", when=local.hour < 8, then=[FixedPoints(5)])
+        program = _program(rule, earn=None)
+        in_tokyo = CustomerState(Customer("c-1", time_zone="Asia/Tokyo"))
+        in_new_york = CustomerState(Customer("c-1", time_zone="America/New_York"))
+
+        assert (0, 5) == (
+            _earned(program.decide(in_tokyo, _purchase(), TUESDAY)),  # 18:00 there
+            _earned(program.decide(in_new_york, _purchase(), TUESDAY)),  # 05:00 there
+        )
+
+    def test_customers_without_a_time_zone_use_the_programs(self) -> None:
+        rule = Rule("tuesday", on="Purchase", when=local.weekday == "TU", then=[FixedPoints(5)])
+        late_monday_in_los_angeles = datetime(2026, 5, 5, 3, 0, tzinfo=UTC)
+
+        assert (5, 0) == (
+            _earned(
+                _program(rule, earn=None).decide(
+                    _state(), _purchase(at=late_monday_in_los_angeles), late_monday_in_los_angeles
+                )
+            ),
+            _earned(
+                _program(rule, earn=None, time_zone="America/Los_Angeles").decide(
+                    _state(), _purchase(at=late_monday_in_los_angeles), late_monday_in_los_angeles
+                )
+            ),
+        )
+
+    def test_state_facts_read_what_happened_before_the_event(self) -> None:
+        rule = Rule("regular", on="Purchase", when=state.purchases >= 2, then=[FixedPoints(10)])
+        program = _program(rule, earn=None)
+        current = _state()
+        earned = []
+        for n in range(3):
+            order = _purchase("5.00", id=f"o-{n}", at=TUESDAY + timedelta(days=n))
+            decision = program.decide(current, order, order.at)
+            earned.append(_earned(decision))
+            current, _ = program.apply(current, decision, order.at)
+
+        assert [0, 0, 10] == earned
+        assert (3, Decimal("15.00")) == (current.activity.purchases, current.activity.spent)
+
+    def test_spend_within_a_rolling_window_counts_only_those_days(self) -> None:
+        rule = Rule(
+            "big month",
+            on="Purchase",
+            when=state.spent_within(days=30) >= 100,
+            then=[FixedPoints(50)],
+        )
+        program = _program(rule, earn=None)
+        current = _state()
+        earned = []
+        for n, (day, amount) in enumerate(
+            [(0, "60.00"), (20, "50.00"), (21, "1.00"), (50, "1.00")]
+        ):
+            order = _purchase(amount, id=f"o-{n}", at=TUESDAY + timedelta(days=day))
+            decision = program.decide(current, order, order.at)
+            current, _ = program.apply(current, decision, order.at)
+            earned.append(_earned(decision))
+
+        # Day 21: 110.00 in the last 30 days. Day 50: only day 21's 1.00 is within them.
+        assert [0, 0, 50, 0] == earned
+        oldest_kept = current.activity.daily[0][0]
+        assert (TUESDAY + timedelta(days=20)).date() == oldest_kept  # 30 days before day 50
+
+    def test_days_since_the_last_purchase_are_local_calendar_days(self) -> None:
+        rule = Rule(
+            "welcome back",
+            on="Purchase",
+            when=state.days_since_last_purchase >= 30,
+            then=[FixedPoints(20)],
+        )
+        program = _program(rule, earn=None)
+        first = _purchase("5.00", id="o-1")
+        current, _ = program.apply(_state(), program.decide(_state(), first, TUESDAY), TUESDAY)
+
+        earned = [
+            _earned(program.decide(current, _purchase(id="o-2", at=TUESDAY + gap), TUESDAY + gap))
+            for gap in (timedelta(days=29), timedelta(days=30))
+        ]
+
+        assert [0, 20] == earned
+
+    def test_a_missing_value_fails_every_comparison_but_inequality(self) -> None:
+        program = _program(
+            Rule("gold", on="Purchase", when=customer.tier == "gold", then=[Tag("a")]),
+            Rule("not gold", on="Purchase", when=customer.tier != "gold", then=[Tag("b")]),
+            earn=None,
+        )
+
+        decision = program.decide(_state(), _purchase(), TUESDAY)
+
+        assert {"gold": Verdict.FAILED, "not gold": Verdict.FIRED} == _verdicts(decision)
+        assert "customer.tier is missing" in str(decision.trace)
+
+    def test_a_birthday_is_recognised_in_the_customers_time_zone(self) -> None:
+        rule = Rule("birthday", on="Purchase", when=local.is_birthday, then=[FixedPoints(50)])
+        program = _program(rule, earn=None)
+        born = Customer("c-1", birthday=Birthday(month=5, day=5), time_zone="Europe/Paris")
+
+        assert 50 == _earned(program.decide(CustomerState(born), _purchase(), TUESDAY))
+
+
+class TestLimits:
+    def _program(self, limit: Limit) -> Program:
+        return _program(
+            Rule("double", on="Purchase", then=[Multiplier(2)], limits=[limit]), earn=None
+        )
+
+    def _run(self, program: Program, days: list[int]) -> list[Verdict]:
+        current = _state()
+        verdicts = []
+        for n, day in enumerate(days):
+            order = _purchase("10.00", id=f"o-{n}", at=TUESDAY + timedelta(days=day))
+            decision = program.decide(current, order, order.at)
+            verdicts.append(_verdicts(decision)["double"])
+            current, _ = program.apply(current, decision, order.at)
+        return verdicts
+
+    def test_a_rule_fires_at_most_its_limit_per_calendar_month(self) -> None:
+        program = self._program(Limit(2, per="month"))
+
+        # 5, 6 and 7 May, then 1 June: a new month.
+        verdicts = self._run(program, [0, 1, 2, 27])
+
+        assert [Verdict.FIRED, Verdict.FIRED, Verdict.LIMITED, Verdict.FIRED] == verdicts
+
+    def test_a_rolling_limit_counts_firings_within_the_duration_before_now(self) -> None:
+        program = self._program(Limit(1, per=timedelta(days=7)))
+
+        verdicts = self._run(program, [0, 6, 7])
+
+        assert [Verdict.FIRED, Verdict.LIMITED, Verdict.FIRED] == verdicts
+
+    def test_the_trace_says_which_limit_stopped_the_rule(self) -> None:
+        program = self._program(Limit(1, per="week"))
+        current = _state()
+        for n in range(2):
+            order = _purchase("10.00", id=f"o-{n}")
+            decision = program.decide(current, order, TUESDAY)
+            current, _ = program.apply(current, decision, TUESDAY)
+
+        assert "double: not applied: its limit of once per calendar week is reached (1 used)" in (
+            str(decision.trace)
+        )
+
+    def test_only_firings_within_the_longest_limit_are_kept(self) -> None:
+        program = self._program(Limit(1, per="day"))
+        current = _state()
+        for n in range(5):
+            order = _purchase("10.00", id=f"o-{n}", at=TUESDAY + timedelta(days=n))
+            current, _ = program.apply(current, program.decide(current, order, order.at), order.at)
+
+        assert (TUESDAY + timedelta(days=4),) == current.rule_uses["double"]
+
+    def test_a_limit_needs_a_period(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Limit(2, per="fortnight")
+
+        assert "per" == raised.value.field
+
+
+class TestWindows:
+    def test_a_weekly_recurrence_opens_the_rule_for_its_duration_in_local_time(self) -> None:
+        window = Window(recurrence="FREQ=WEEKLY;BYDAY=TU;BYHOUR=7", lasting=timedelta(hours=3))
+        rule = Rule("tuesday mornings", on="Purchase", then=[FixedPoints(5)], window=window)
+        program = _program(rule, earn=None)
+        in_paris = CustomerState(Customer("c-1", time_zone="Europe/Paris"))
+
+        earned = [
+            _earned(program.decide(in_paris, _purchase(at=at), at))
+            for at in (
+                datetime(2026, 5, 5, 4, 59, tzinfo=UTC),  # 06:59 in Paris
+                datetime(2026, 5, 5, 5, 0, tzinfo=UTC),  # 07:00
+                datetime(2026, 5, 5, 7, 59, tzinfo=UTC),  # 09:59
+                datetime(2026, 5, 5, 8, 0, tzinfo=UTC),  # 10:00
+                datetime(2026, 5, 12, 6, 0, tzinfo=UTC),  # next Tuesday, 08:00
+            )
+        ]
+
+        assert [0, 5, 5, 0, 5] == earned
+
+    def test_the_last_weekend_of_the_month(self) -> None:
+        window = Window(recurrence="FREQ=MONTHLY;BYDAY=-1SA,-1SU")
+
+        assert [False, True, True, False] == [
+            window.contains(datetime(2026, 5, day, 12, tzinfo=UTC), UTC)
+            for day in (23, 30, 31, 29)
+        ]
+
+    def test_a_date_range_opens_from_its_start_until_before_its_end(self) -> None:
+        window = Window(starts=TUESDAY, ends=TUESDAY + timedelta(days=1))
+
+        assert [False, True, False] == [
+            window.contains(at, UTC)
+            for at in (TUESDAY - timedelta(seconds=1), TUESDAY, TUESDAY + timedelta(days=1))
+        ]
+
+    def test_an_event_outside_the_window_is_traced(self) -> None:
+        window = Window(starts=TUESDAY + timedelta(days=1))
+        rule = Rule("launch", on="Purchase", then=[FixedPoints(5)], window=window)
+
+        decision = _program(rule).decide(_state(), _purchase(), TUESDAY)
+
+        assert Verdict.OUTSIDE == _verdicts(decision)["launch"]
+
+    @pytest.mark.parametrize(
+        "recurrence",
+        ["FREQ=YEARLY", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "not a rule"],
+        ids=["yearly-unpinned", "weekly-unpinned", "interval", "garbage"],
+    )
+    def test_a_recurrence_that_does_not_say_its_days_is_rejected(self, recurrence: str) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Window(recurrence=recurrence)
+
+        assert "recurrence" == raised.value.field
+
+
+class TestOtherEffects:
+    def test_stamps_tier_tags_and_messages_become_effects(self) -> None:
+        program = _program(
+            Rule("coffee card", on="Purchase", then=[Stamps("coffee", tag="coffee")]),
+            Rule("gold", on="Purchase", when=event.amount >= 10, then=[Tier("gold"), Tag("big")]),
+            Rule("thanks", on="Purchase", then=[Message("thank-you", channel="email")]),
+            earn=None,
+        )
+
+        decision = program.decide(_state(), _purchase("12.40", items=(LATTE, CAKE)), TUESDAY)
+
+        assert [
+            AddStamps("coffee", 2),
+            SetTier("gold", "gold"),
+            AddTag("big"),
+            RequestMessage("thank-you", "email", "transactional", "thanks"),
+        ] == [e for e in decision.effects if not isinstance(e, NotePurchase)]
+
+    def test_applying_them_changes_the_state(self) -> None:
+        program = _program(
+            Rule("coffee card", on="Purchase", then=[Stamps("coffee", tag="coffee")]),
+            Rule("gold", on="Purchase", then=[Tier("gold"), Tag("big")]),
+            earn=None,
+        )
+        current = _state()
+        for n in range(2):
+            order = _purchase("12.40", id=f"o-{n}", items=(LATTE, CAKE))
+            current, _ = program.apply(current, program.decide(current, order, TUESDAY), TUESDAY)
+
+        assert ({"coffee": 4}, "gold", frozenset({"big"})) == (
+            dict(current.stamps),
+            current.tier,
+            current.customer.tags,
+        )
+
+    def test_the_first_rule_to_give_a_tier_wins_and_the_other_is_noted(self) -> None:
+        program = _program(
+            Rule("gold", on="Purchase", then=[Tier("gold")], priority=2),
+            Rule("silver", on="Purchase", then=[Tier("silver")], priority=1),
+            earn=None,
+        )
+
+        decision = program.decide(_state(), _purchase(), TUESDAY)
+
+        assert [SetTier("gold", "gold")] == [e for e in decision.effects if isinstance(e, SetTier)]
+        assert "silver: tier 'silver' not given: 'gold' came first" in str(decision.trace)
+
+    def test_a_limited_rule_that_fires_is_counted(self) -> None:
+        rule = Rule("once", on="Purchase", then=[Tag("x")], limits=[Limit(1, per="day")])
+
+        decision = _program(rule, earn=None).decide(_state(), _purchase(), TUESDAY)
+
+        [use] = [effect for effect in decision.effects if isinstance(effect, CountUse)]
+        assert ("once", TUESDAY, datetime(2026, 5, 5, tzinfo=UTC)) == (
+            use.rule,
+            use.at,
+            use.keep_from.replace(tzinfo=UTC),
+        )
+
+
+class TestThroughTheService:
+    def _service(self, program: Program) -> tuple[RetentionService, FixedClock]:
+        clock = FixedClock(TUESDAY)
+        return RetentionService(program, MemoryStore(), clock), clock
+
+    def test_preview_decides_without_keeping_anything(self) -> None:
+        program = _program(Rule("card", on="Purchase", then=[Stamps("coffee")]))
+        service, _ = self._service(program)
+
+        decision = service.preview(_purchase())
+
+        assert 12 == _earned(decision)
+        assert [] == list(service.log())
+        outcome = service.record(_purchase())  # and the event can still be recorded
+        assert 12 == outcome.points
+
+    def test_stamps_tier_and_rule_uses_survive_in_the_store(self) -> None:
+        program = _program(
+            Rule("card", on="Purchase", then=[Stamps("coffee")]),
+            Rule("gold", on="Purchase", then=[Tier("gold")], limits=[Limit(3, per="month")]),
+            Rule("visits", on="Visit", then=[Tag("regular")]),
+        )
+        service, _ = self._service(program)
+        for n in range(2):
+            service.record(_purchase(id=f"o-{n}"))
+        service.record(Visit(id="v-1", customer_id="c-1", at=TUESDAY))
+
+        with service.store.unit_of_work() as uow:
+            kept = uow.load("c-1")
+
+        assert kept is not None
+        assert ({"coffee": 2}, "gold", 2, 2, 1) == (
+            dict(kept.stamps),
+            kept.tier,
+            len(kept.rule_uses["gold"]),
+            kept.activity.purchases,
+            kept.activity.visits,
+        )
+        assert "regular" in service.customer("c-1").tags
+
+    def test_a_replay_gives_the_same_rule_decisions(self) -> None:
+        program = _program(
+            Rule("double", on="Purchase", then=[Multiplier(2)], limits=[Limit(2, per="week")]),
+            Rule("card", on="Purchase", then=[Stamps("coffee")]),
+        )
+        service, clock = self._service(program)
+        outcomes = []
+        for n in range(5):
+            clock.set(TUESDAY + timedelta(days=n))
+            outcomes.append(service.record(_purchase(id=f"o-{n}", at=clock.now())))
+
+        again, _ = self._service(program)
+        replayed = again.replay(service.log())
+
+        assert outcomes == replayed
+        assert [24, 24, 12, 12, 12] == [outcome.points for outcome in outcomes]
+
+
+def test_a_relativedelta_limit_reads_well() -> None:
+    assert "3 times in any 1 month" == Limit(3, per=relativedelta(months=1)).describe()
