@@ -15,6 +15,7 @@ from custbond import (
     CancelRedemption,
     CaptureHold,
     Customer,
+    CustomerState,
     CustomEvent,
     Entry,
     EntryKind,
@@ -29,6 +30,7 @@ from custbond import (
     Visit,
 )
 from custbond._frozen import FrozenMap, empty_map
+from custbond.activity import Activity
 from custbond.commands import Settle
 from custbond.ledger import Draw, Hold, Ledger, Lot
 from custbond.outcome import Outcome
@@ -44,6 +46,7 @@ from custbond.program import (
     UpdateProfile,
 )
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.rules.trace import Step, Trace, Verdict
 from custbond.storage import _rows as rows
 from custbond.storage._rowlog import CHUNK, RowLog
 
@@ -170,6 +173,44 @@ class TestRoundTrips:
         pending, available, rest = rows.ledger_rows(ledger)
         assert (ledger.pending_lots, ledger.available_lots) == (pending, available)
         assert (None, 35, 25, 0, 0, 40, 5, 0, 0, 0, 3, 5, T0, None) == rest
+
+    @pytest.mark.parametrize(
+        "state",
+        [
+            CustomerState(ADA),
+            CustomerState(ADA, tier="gold"),
+            CustomerState(ADA, activity=Activity(3, Decimal("12.50"), 1, T0, T0, T0)),
+            CustomerState(
+                ADA,
+                activity=Activity(
+                    2, Decimal("9.00"), 0, T0, T0, None, ((T0.date(), Decimal("9.00")),)
+                ),
+                stamps=FrozenMap({"coffee": 3, "cuts": 9}),
+                tier="silver",
+                rule_uses=FrozenMap({"double": (T0, T0 + timedelta(days=1)), "once": (T0,)}),
+            ),
+        ],
+        ids=["new", "tier-only", "activity", "everything"],
+    )
+    def test_what_a_state_holds_besides_profile_and_ledger_comes_back_equal(
+        self, state: CustomerState
+    ) -> None:
+        assert (state.activity, state.stamps, state.tier, state.rule_uses) == (
+            rows.extras_from_row(rows.extras_row(state))
+        )
+
+    def test_a_trace_comes_back_equal(self) -> None:
+        trace = Trace(
+            (
+                Step(Verdict.FIRED, "1 per 1 USD on 9.00 USD", "points"),
+                Step(
+                    Verdict.FAILED, "customer.tier == 'gold'", "gold", (("customer.tier", None),)
+                ),
+                Step(Verdict.FAILED, "'x' in event.tags", "x", (("event.tags", ("a", "b")),)),
+                Step(Verdict.NOTE, "earned 9 points"),
+            )
+        )
+        assert trace == rows.trace_from_row(rows.trace_row(trace))
 
     def test_an_outcome_comes_back_with_its_entries_from_the_statement(self) -> None:
         statement = [rows.entry_row(entry) for entry in ENTRIES]

@@ -152,7 +152,7 @@ class TestRecord:
         outcome = Shop().buy("12.40")
 
         assert (
-            "points per spend: fired: 1 per 1 USD on 12.40 USD: 12.4 spend points\n"
+            "points per spend: fired: 1 per 1 USD on 12.40 USD\n"
             "earned 12 points: 12.4 spend points, rounded down\n"
             "pending for 14 days (the return window); expire 1 year later"
         ) == str(outcome.trace)

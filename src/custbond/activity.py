@@ -45,14 +45,20 @@ class Activity:
     daily: tuple[tuple[date, Decimal], ...] = ()
 
     def after_purchase(
-        self, amount: Decimal, at: datetime, day: date, *, keep_since: date | None = None
+        self,
+        amount: Decimal,
+        at: datetime,
+        day: date | None = None,
+        *,
+        keep_since: date | None = None,
     ) -> Activity:
         """This activity with one more purchase of ``amount`` at ``at`` (local ``day``).
 
-        Days before ``keep_since`` are dropped from ``daily``; ``None`` keeps none at all.
+        Days before ``keep_since`` are dropped from ``daily``; without a ``day`` and
+        ``keep_since``, no spend per day is kept at all.
         """
         daily = self.daily
-        if keep_since is None:
+        if keep_since is None or day is None:
             daily = ()
         else:
             if daily and daily[-1][0] == day:

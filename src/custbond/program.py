@@ -16,7 +16,7 @@ makes replay, simulation and property tests cheap.
 ...                  currency="USD")
 >>> decision = program.decide(state, order, now)
 >>> print(decision.trace)
-points per spend: fired: 2 per 1 USD on 4.50 USD: 9 spend points
+points per spend: fired: 2 per 1 USD on 4.50 USD
 earned 9 points: 9 spend points, rounded down
 >>> state, entries = program.apply(state, decision, now)
 >>> state.ledger.available
@@ -63,7 +63,7 @@ from custbond.rules.effects import PointsPerSpend
 from custbond.rules.engine import RuleBook
 from custbond.rules.facts import zone_of
 from custbond.rules.rule import Group, Rule
-from custbond.rules.trace import Step, Trace, as_trace
+from custbond.rules.trace import Step, Trace, as_trace, note
 
 __all__ = [
     "AdjustPoints",
@@ -228,12 +228,13 @@ class CountUse:
 
 @attrs.frozen
 class NotePurchase:
-    """Add a purchase of ``amount`` at ``at`` (local calendar ``day``) to the activity;
-    spend per day is kept from ``keep_since`` (None: not at all)."""
+    """Add a purchase of ``amount`` at ``at`` to the activity. When the program's rules
+    read spend per day, ``day`` is the purchase's local calendar day and spend per day is
+    kept from ``keep_since``; otherwise both are None and none is kept."""
 
     amount: Decimal
     at: datetime
-    day: date
+    day: date | None = None
     keep_since: date | None = None
 
 
@@ -310,14 +311,15 @@ class Program:
     # every purchase's trace says about the points policy.
     _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
     _keep_days: int | None = attrs.field(init=False, eq=False, repr=False)
-    _policy_text: str | None = attrs.field(init=False, eq=False, repr=False)
+    _policy_note: Step | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
         book = RuleBook(rules, self.groups, currency=self.currency, multipliers=self.multipliers)
         object.__setattr__(self, "_book", book)
         object.__setattr__(self, "_keep_days", _days_of_spend_needed(rules))
-        object.__setattr__(self, "_policy_text", _describe_policy(self.points))
+        policy = _describe_policy(self.points)
+        object.__setattr__(self, "_policy_note", None if policy is None else note(policy))
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -374,42 +376,47 @@ class Program:
         zone = zone_of(state, self.time_zone)
         award = self._book.evaluate(event, state, zone)
         effects: list[Effect] = []
-        steps: list[Step | str] = list(award.steps)
+        steps = list(award.steps)
         if award.points > 0:
             policy = self.points
             effects.append(
                 EarnPoints(
-                    points=award.points,
-                    source=event.id,
-                    earned_at=event.at,
-                    available_at=policy.available_at(event.at),
-                    expires_at=policy.expires_at(event.at, self.time_zone),
+                    award.points,
+                    event.id,
+                    event.at,
+                    policy.available_at(event.at),
+                    policy.expires_at(event.at, self.time_zone),
                 )
             )
-            if self._policy_text is not None:  # the dates are in the effect (and the lot)
-                steps.append(self._policy_text)
-        elif not award.steps:
-            name = type(event).__name__
-            steps.append(f"nothing to do: no rule applies to {name}")
-        effects.extend(AddStamps(card, count) for card, count in award.stamps)
+            if self._policy_note is not None:  # the dates are in the effect (and the lot)
+                steps.append(self._policy_note)
+        elif not steps:
+            steps.append(note(f"nothing to do: no rule applies to {type(event).__name__}"))
+        if award.stamps:
+            effects.extend(AddStamps(card, count) for card, count in award.stamps)
         if award.tier is not None and award.tier != state.tier:
             effects.append(SetTier(award.tier, award.tier_rule or ""))
-        effects.extend(AddTag(tag) for tag in award.tags if tag not in state.customer.tags)
-        effects.extend(
-            RequestMessage(message.template, message.channel, message.kind, rule)
-            for rule, message in award.messages
-        )
-        effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
+        if award.tags:
+            tags = state.customer.tags
+            effects.extend(AddTag(tag) for tag in award.tags if tag not in tags)
+        if award.messages:
+            effects.extend(
+                RequestMessage(message.template, message.channel, message.kind, rule)
+                for rule, message in award.messages
+            )
+        if award.uses:
+            effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
         # Last, so that what the rules read is the activity before this event.
         if isinstance(event, Purchase):
-            keep_since = None
-            day = event.at.astimezone(zone).date()
-            if self._keep_days is not None:
+            if self._keep_days is None:  # no rule reads spend per day: none is kept
+                effects.append(NotePurchase(event.amount, event.at))
+            else:
+                day = event.at.astimezone(zone).date()
                 keep_since = day - timedelta(days=self._keep_days)
-            effects.append(NotePurchase(event.amount, event.at, day, keep_since))
+                effects.append(NotePurchase(event.amount, event.at, day, keep_since))
         elif isinstance(event, Visit):
             effects.append(NoteVisit(event.at))
-        return Decision(tuple(effects), tuple(steps))
+        return Decision(tuple(effects), Trace(steps))
 
     def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
         updated = record.after_return(event)

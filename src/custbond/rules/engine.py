@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from math import gcd
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
@@ -43,13 +41,13 @@ __all__ = ["Award", "RuleBook"]
 MULTIPLIER_MODES = ("multiply", "add")
 
 
-@attrs.frozen
-class Award:
+class Award(NamedTuple):
     """What the rules that fired for one event give, all together.
 
     ``points`` is the event's points (spend points times multipliers, rounded down once,
     plus fixed points); ``uses`` the rules with limits that fired (their firing is
-    counted); ``steps`` the trace.
+    counted from the time given); ``steps`` the trace. A named tuple: one is made for
+    every event.
     """
 
     points: int = 0
@@ -101,10 +99,24 @@ def _add(first: Ratio, second: Ratio) -> Ratio:
 
 
 def _show_ratio(ratio: Ratio) -> str:
+    """An exact ratio as a decimal ("12.4"), or "about 3.33" when it has no end."""
     top, bottom = ratio
+    if bottom == 1:
+        return str(top)
+    places, rest = 0, bottom
+    while rest % 10 == 0:
+        rest //= 10
+        places += 1
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+            places += 1
+    if rest == 1:  # a power of 2 and 5 only: the decimal ends
+        digits = str(abs(top) * 10**places // bottom).rjust(places + 1, "0")
+        whole, fraction = digits[:-places] or "0", digits[-places:].rstrip("0")
+        sign = "-" if top < 0 else ""
+        return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
     exact = Decimal(top) / Decimal(bottom)
-    if exact * bottom == top:
-        return format(exact.normalize(), "f")
     return "about " + format(exact.quantize(Decimal("0.01")), "f")
 
 
@@ -113,6 +125,7 @@ class _Compiled:
 
     __slots__ = (
         "check",
+        "currency",
         "exclusive",
         "factors",
         "fixed",
@@ -121,7 +134,9 @@ class _Compiled:
         "limits",
         "messages",
         "name",
+        "pointed",
         "priority",
+        "said",
         "spend",
         "stamps",
         "tags",
@@ -129,7 +144,8 @@ class _Compiled:
         "window",
     )
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, currency: str) -> None:
+        self.currency = currency
         self.name = rule.name
         self.priority = rule.priority
         self.exclusive = rule.exclusive
@@ -147,21 +163,23 @@ class _Compiled:
         self.tier = tiers[0] if tiers else None
         self.tags = tuple(effect.tag for effect in then if isinstance(effect, Tag))
         self.messages = tuple(effect for effect in then if isinstance(effect, Message))
+        self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
+        # How each spend effect reads in a trace, but for the amount: made once.
+        self.said = tuple(effect.describe(currency) for effect in self.spend)
 
-    def gain(self, event: Any, currency: str) -> _Gain:
+    def gain(self, event: Any) -> _Gain:
         gain = _Gain()
-        gain.pointed = bool(self.spend or self.items or self.fixed or self.factors)
+        gain.pointed = self.pointed
+        currency = self.currency
         said: list[str] = []
-        for effect in self.spend:
+        for effect, words in zip(self.spend, self.said, strict=True):
             spend = effect.spend(event)
             gain.spend = _add(gain.spend, effect.exact(spend))
-            said.append(f"{effect.describe(currency)} on {show(spend)} {currency}")
+            said.append(f"{words} on {spend} {currency}")
         for item_effect in self.items:
             count = item_effect.count(event)
             gain.spend = _add(gain.spend, (item_effect.points * count, 1))
             said.append(f"{item_effect.describe(currency)}, {count} bought")
-        if self.spend or self.items:
-            said[-1] += f": {_show_ratio(gain.spend)} spend points"
         if self.fixed:
             gain.fixed = self.fixed
             said.append(f"{self.fixed} points")
@@ -214,7 +232,10 @@ class RuleBook:
         self.multipliers = multipliers
         ordered = sorted(rules, key=lambda rule: (-rule.priority, rule.name))
         self._by_type: dict[str, tuple[_Compiled, ...]] = {}
-        compiled = {rule.name: _Compiled(rule) for rule in ordered}
+        compiled = {rule.name: _Compiled(rule, currency) for rule in ordered}
+        # Only groups that take one rule need resolving; most programs have none.
+        self._picky = [self.groups[name] for name in sorted(self.groups)]
+        self._picky = [group for group in self._picky if group.take != "all"]
         for rule in ordered:
             for name in sorted(rule.on):
                 self._by_type[name] = (*self._by_type.get(name, ()), compiled[rule.name])
@@ -252,7 +273,7 @@ class RuleBook:
                     considered.append((rule, stopped))
                     continue
                 uses.append((rule.name, since))
-            considered.append((rule, rule.gain(event, self.currency)))
+            considered.append((rule, rule.gain(event)))
             if rule.exclusive:
                 stop_below, stopper = rule.priority, rule.name
         return self._award(considered, tuple(uses))
@@ -280,41 +301,51 @@ class RuleBook:
         considered: list[tuple[_Compiled, _Gain | Step]],
         uses: tuple[tuple[str, datetime], ...],
     ) -> Award:
-        fired = [(rule, gain) for rule, gain in considered if isinstance(gain, _Gain)]
-        outdone = self._resolve_groups(fired)
+        outdone: dict[str, str] = {}
+        if self._picky:
+            fired = [(rule, gain) for rule, gain in considered if isinstance(gain, _Gain)]
+            outdone = self._resolve_groups(fired)
         steps: list[Step] = []
         kept: list[_Gain] = []
+        pointed = False
         stamps: dict[str, int] = {}
         tier: str | None = None
         tier_rule: str | None = None
         tags: list[str] = []
         messages: list[tuple[str, Message]] = []
         for rule, result in considered:
-            if isinstance(result, Step):
+            if type(result) is Step:
                 steps.append(result)
                 continue
-            if rule.name in outdone:
-                steps.append(Step(Verdict.OUTDONE, outdone[rule.name], rule.name))
-                uses = tuple(use for use in uses if use[0] != rule.name)
+            assert isinstance(result, _Gain)
+            name = rule.name
+            if outdone and name in outdone:
+                steps.append(Step(Verdict.OUTDONE, outdone[name], name))
+                uses = tuple(use for use in uses if use[0] != name)
                 continue
-            steps.append(Step(Verdict.FIRED, result.text, rule.name))
+            steps.append(Step(Verdict.FIRED, result.text, name))
             kept.append(result)
-            for card, count in result.stamps.items():
-                stamps[card] = stamps.get(card, 0) + count
+            pointed = pointed or result.pointed
+            if result.stamps:
+                for card, count in result.stamps.items():
+                    stamps[card] = stamps.get(card, 0) + count
             if result.tier is not None:
                 if tier is None:
-                    tier, tier_rule = result.tier, rule.name
+                    tier, tier_rule = result.tier, name
                 elif result.tier != tier:
                     text = f"tier {result.tier!r} not given: {tier!r} came first"
-                    steps.append(Step(Verdict.NOTE, text, rule.name))
-            tags.extend(tag for tag in result.tags if tag not in tags)
-            messages.extend((rule.name, message) for message in result.messages)
-        points, spend, factor = self._points(kept)
-        if any(gain.pointed for gain in kept):
+                    steps.append(Step(Verdict.NOTE, text, name))
+            if result.tags:
+                tags.extend(tag for tag in result.tags if tag not in tags)
+            if result.messages:
+                messages.extend((name, message) for message in result.messages)
+        points = 0
+        if pointed:
+            points, spend, factor = self._points(kept)
             steps.append(Step(Verdict.NOTE, _earned_text(points, spend, factor)))
         return Award(
             points,
-            tuple(sorted(stamps.items())),
+            tuple(sorted(stamps.items())) if stamps else (),
             tier,
             tier_rule,
             tuple(tags),
@@ -326,10 +357,8 @@ class RuleBook:
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:
         """The rules their group did not take, with why, for groups taking one rule."""
         outdone: dict[str, str] = {}
-        for name in sorted(self.groups):
-            group = self.groups[name]
-            if group.take == "all":
-                continue
+        for group in self._picky:
+            name = group.name
             members = [(rule, gain) for rule, gain in fired if rule.group == name]
             if len(members) < 2:
                 continue

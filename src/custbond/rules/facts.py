@@ -71,9 +71,17 @@ class Facts:
 
 def zone_of(state: CustomerState, default: str) -> tzinfo:
     """The customer's time zone, or the program's ``default`` (an IANA name)."""
-    found = tz.gettz(state.customer.time_zone or default)
-    assert found is not None  # both names were validated when their values were built
+    name = state.customer.time_zone or default
+    found = _ZONES.get(name)
+    if found is None:
+        found = tz.gettz(name)
+        assert found is not None  # both names were validated when their values were built
+        _ZONES[name] = found
     return found
+
+
+# Time zones by name: dateutil caches them too, behind a lock; this is read on every event.
+_ZONES: dict[str, tzinfo] = {}
 
 
 @attrs.frozen

@@ -197,41 +197,38 @@ def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
 
 
 def extras_row(state: CustomerState) -> Row | None:
-    """What a customer's state holds besides the profile and the ledger, flat; None when
-    there is nothing yet."""
-    activity, stamps, tier, uses = state.activity, state.stamps, state.tier, state.rule_uses
-    if activity == _NO_ACTIVITY and not stamps and tier is None and not uses:
-        return None
+    """What a customer's state holds besides the profile and the ledger, flat: the
+    activity's six counters and times, the tier, then the spend per day, the stamps and the
+    rules' firings, each after its count. None when there is nothing yet."""
+    activity, stamps, uses = state.activity, state.stamps, state.rule_uses
+    head = _activity_head(activity)
+    if not activity.daily and not stamps and not uses:  # the usual case: a short row
+        if head == _NO_ACTIVITY and state.tier is None:
+            return None
+        return (*head, state.tier, 0, 0)
     daily = tuple(chain.from_iterable(activity.daily))
     flat_stamps = tuple(chain.from_iterable(stamps.items()))
     flat_uses: list[Any] = []
     for rule, times in uses.items():
         flat_uses.extend((rule, len(times), *times))
-    return (
-        *_activity_head(activity),
-        tier,
-        len(daily),
-        *daily,
-        len(flat_stamps),
-        *flat_stamps,
-        *flat_uses,
-    )
+    return (*head, state.tier, len(daily), *daily, len(flat_stamps), *flat_stamps, *flat_uses)
 
 
-_NO_ACTIVITY = Activity()
 _activity_head = attrgetter(
     "purchases", "spent", "visits", "first_purchase_at", "last_purchase_at", "last_visit_at"
 )
+_NO_ACTIVITY = _activity_head(Activity())
 
 
 def extras_from_row(row: Row | None) -> tuple[Activity, FrozenMap[str, int], Any, Any]:
     """(activity, stamps, tier, rule uses) from an extras row."""
     if row is None:
         return Activity(), empty_map(), None, empty_map()
-    purchases, spent, visits, first, last, last_visit, tier, count = row[:8]
-    at = 8
-    daily = row[at : at + count]
-    at += count
+    count = row[7]
+    if not count and len(row) == 9 and not row[8]:  # no spend per day, stamps or firings
+        return Activity(*row[:6]), empty_map(), row[6], empty_map()
+    daily = row[8 : 8 + count]
+    at = 8 + count
     count = row[at]
     flat_stamps = row[at + 1 : at + 1 + count]
     at += 1 + count
@@ -240,17 +237,14 @@ def extras_from_row(row: Row | None) -> tuple[Activity, FrozenMap[str, int], Any
         rule, times = row[at], row[at + 1]
         uses[rule] = row[at + 2 : at + 2 + times]
         at += 2 + times
-    activity = Activity(
-        purchases,
-        spent,
-        visits,
-        first,
-        last,
-        last_visit,
-        tuple(zip(daily[::2], daily[1::2], strict=True)),
+    activity = Activity(*row[:6], tuple(zip(daily[::2], daily[1::2], strict=True)))
+    stamps = dict(zip(flat_stamps[::2], flat_stamps[1::2], strict=True))
+    return (
+        activity,
+        FrozenMap(stamps) if stamps else empty_map(),
+        row[6],
+        FrozenMap(uses) if uses else empty_map(),
     )
-    stamps = FrozenMap(dict(zip(flat_stamps[::2], flat_stamps[1::2], strict=True)))
-    return activity, stamps or empty_map(), tier, FrozenMap(uses) if uses else empty_map()
 
 
 # -- outcomes ------------------------------------------------------------------------------
