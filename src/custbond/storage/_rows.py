@@ -237,7 +237,9 @@ def extras_from_row(row: Row | None) -> tuple[Activity, FrozenMap[str, int], Any
         rule, times = row[at], row[at + 1]
         uses[rule] = row[at + 2 : at + 2 + times]
         at += 2 + times
-    activity = Activity(*row[:6], tuple(zip(daily[::2], daily[1::2], strict=True)))
+    purchases, spent, visits, first, last, last_visit = row[:6]
+    days = tuple(zip(daily[::2], daily[1::2], strict=True))
+    activity = Activity(purchases, spent, visits, first, last, last_visit, days)
     stamps = dict(zip(flat_stamps[::2], flat_stamps[1::2], strict=True))
     return (
         activity,
