@@ -8,6 +8,7 @@ pure core that decides and a thin service that records. See the docs for a tour.
 True
 """
 
+from custbond.activity import Activity
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
     Adjust,
@@ -30,6 +31,7 @@ from custbond.errors import (
     InsufficientPoints,
     InvalidInput,
     NotFound,
+    RuleSyntaxError,
 )
 from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
 from custbond.ledger import (
@@ -45,27 +47,38 @@ from custbond.ledger import (
 )
 from custbond.outcome import Outcome
 from custbond.program import (
+    AddStamps,
+    AddTag,
     AdjustPoints,
     CapturePoints,
+    CountUse,
     CustomerState,
     Decision,
     EarnPoints,
     Effect,
     HoldPoints,
+    NotePurchase,
+    NoteVisit,
     PointsPerSpend,
     Program,
     RedeemPoints,
     ReleasePoints,
+    RequestMessage,
     RestorePoints,
     ReversePoints,
+    SetTier,
     UpdateProfile,
 )
+from custbond.rules import Rule, Trace
 from custbond.service import RetentionService
 from custbond.storage import LogRecord, MemoryStore, Store, UnitOfWork
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Activity",
+    "AddStamps",
+    "AddTag",
     "Adjust",
     "AdjustPoints",
     "Balance",
@@ -74,6 +87,7 @@ __all__ = [
     "CaptureHold",
     "CapturePoints",
     "Clock",
+    "CountUse",
     "CustbondError",
     "CustomEvent",
     "Customer",
@@ -102,6 +116,8 @@ __all__ = [
     "Lot",
     "MemoryStore",
     "NotFound",
+    "NotePurchase",
+    "NoteVisit",
     "Outcome",
     "PlaceHold",
     "PointsPerSpend",
@@ -112,15 +128,20 @@ __all__ = [
     "RedeemPoints",
     "ReleaseHold",
     "ReleasePoints",
+    "RequestMessage",
     "RestorePoints",
     "RetentionService",
     "Return",
     "ReversePoints",
+    "Rule",
+    "RuleSyntaxError",
     "SaveCustomer",
+    "SetTier",
     "Settle",
     "Signup",
     "Store",
     "SystemClock",
+    "Trace",
     "UnitOfWork",
     "UpdateProfile",
     "Visit",
