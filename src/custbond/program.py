@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
@@ -36,6 +37,7 @@ from custbond import ledger as ledgers
 from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
+from custbond.bonds.cards import PunchCard, Voucher, voucher_code
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -73,12 +75,14 @@ __all__ = [
     "EarnPoints",
     "Effect",
     "HoldPoints",
+    "IssueVoucher",
     "PointsPerSpend",
     "Program",
     "RedeemPoints",
     "ReleasePoints",
     "RestorePoints",
     "ReversePoints",
+    "SetCard",
     "UpdateProfile",
 ]
 
@@ -88,8 +92,9 @@ class CustomerState:
     """What decisions need to know about one customer.
 
     The profile and the points, and what rules read and change: a summary of what the
-    customer did (``activity``), stamps on punch cards, the tier, and when rules with
-    limits fired for them (``rule_uses``, kept only as far back as the limits look).
+    customer did (``activity``), stamps on punch cards (and when each card's first stamp
+    came: ``card_started``), the tier, when rules with limits fired for them
+    (``rule_uses``, kept only as far back as the limits look), and their vouchers.
     """
 
     customer: Customer
@@ -98,6 +103,8 @@ class CustomerState:
     stamps: FrozenMap[str, int] = attrs.field(factory=empty_map)
     tier: str | None = None
     rule_uses: FrozenMap[str, tuple[datetime, ...]] = attrs.field(factory=empty_map)
+    card_started: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
+    vouchers: FrozenMap[str, Voucher] = attrs.field(factory=empty_map)
 
     @property
     def id(self) -> str:
@@ -192,6 +199,23 @@ class AddStamps:
 
 
 @attrs.frozen
+class SetCard:
+    """The punch card ``card`` now has ``stamps`` stamps, the first of them since
+    ``started_at`` (None when the card is empty)."""
+
+    card: str
+    stamps: int
+    started_at: datetime | None
+
+
+@attrs.frozen
+class IssueVoucher:
+    """Give the customer ``voucher``."""
+
+    voucher: Voucher
+
+
+@attrs.frozen
 class SetTier:
     """Put the customer in ``tier`` (``rule`` said so)."""
 
@@ -269,6 +293,8 @@ Effect = (
     | CountUse
     | NotePurchase
     | NoteVisit
+    | SetCard
+    | IssueVoucher
 )
 
 
@@ -304,6 +330,7 @@ class Program:
     earn: PointsPerSpend | None = attrs.field(factory=PointsPerSpend, kw_only=True)
     rules: tuple[Rule, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    cards: tuple[PunchCard, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
@@ -343,11 +370,21 @@ class Program:
             if not isinstance(group, Group):
                 raise InvalidInput("groups", group, "a Group")
 
+    @cards.validator
+    def _check_cards(self, attribute: object, value: tuple[object, ...]) -> None:
+        names = []
+        for card in value:
+            if not isinstance(card, PunchCard):
+                raise InvalidInput("cards", card, "a PunchCard")
+            if card.name in names:
+                raise InvalidInput("cards", card.name, "cards with different names")
+            names.append(card.name)
+
     def all_rules(self) -> tuple[Rule, ...]:
-        """The program's rules, with the base earning rule (``earn``) first if there is one."""
-        if self.earn is None:
-            return self.rules
-        return (Rule(BASE_RULE, on="Purchase", then=[self.earn]), *self.rules)
+        """Every rule the engine runs: the base earning rule (``earn``) if there is one,
+        the ``rules``, and the rule that stamps each punch card (``"card <name>"``)."""
+        base = () if self.earn is None else (Rule(BASE_RULE, on="Purchase", then=[self.earn]),)
+        return (*base, *self.rules, *(card.rule() for card in self.cards))
 
     # -- decide ----------------------------------------------------------------------------
 
@@ -393,7 +430,7 @@ class Program:
         elif not steps:
             steps.append(note(f"nothing to do: no rule applies to {type(event).__name__}"))
         if award.stamps:
-            effects.extend(AddStamps(card, count) for card, count in award.stamps)
+            effects.extend(self._punch(state, event, award.stamps, steps))
         if award.tier is not None and award.tier != state.tier:
             effects.append(SetTier(award.tier, award.tier_rule or ""))
         if award.tags:
@@ -417,6 +454,45 @@ class Program:
         elif isinstance(event, Visit):
             effects.append(NoteVisit(event.at))
         return Decision(tuple(effects), Trace(steps))
+
+    def _punch(
+        self,
+        state: CustomerState,
+        event: Purchase | Visit | Signup | CustomEvent,
+        stamps: Sequence[tuple[str, int]],
+        steps: list[Step],
+    ) -> list[Effect]:
+        """The stamps an event earned, on the program's punch cards (which fill, issue
+        their vouchers and start again) and on cards the program does not describe."""
+        effects: list[Effect] = []
+        cards = {card.name: card for card in self.cards}
+        for name, count in stamps:
+            card = cards.get(name)
+            if card is None:  # stamps a rule gives on a card of the host's own
+                effects.append(AddStamps(name, count))
+                continue
+            have = state.stamps.get(name, 0)
+            started = state.card_started.get(name)
+            if have and card.lapsed(started, event.at):
+                steps.append(note(f"card {name!r}: {have} stamps lapsed, the card starts again"))
+                have, started = 0, None
+            total = have + count
+            if started is None:
+                started = event.at
+            filled = 0
+            while total >= card.stamps:
+                total -= card.stamps
+                filled += 1
+                code = voucher_code(state.id, name, event.id, filled)
+                effects.append(IssueVoucher(card.reward.issue(code, f"card {name}", event.at)))
+                steps.append(
+                    note(f"card {name!r} is full: voucher {code} for {card.reward.name!r}")
+                )
+                started = event.at if total else None
+            effects.append(SetCard(name, total, started))
+            if not filled:
+                steps.append(note(f"card {name!r}: {total} of {card.stamps} stamps"))
+        return effects
 
     def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
         updated = record.after_return(event)
@@ -503,6 +579,8 @@ class Program:
         stamps = state.stamps
         tier = state.tier
         uses = state.rule_uses
+        started = state.card_started
+        vouchers = state.vouchers
         written: list[Entry] = []
         cid = customer.id
         for effect in decision.effects:
@@ -586,10 +664,18 @@ class Program:
             elif isinstance(effect, CountUse):
                 kept = tuple(at for at in uses.get(effect.rule, ()) if at >= effect.keep_from)
                 uses = FrozenMap({**uses, effect.rule: tuple(sorted((*kept, effect.at)))})
+            elif isinstance(effect, SetCard):
+                stamps = _with(stamps, effect.card, effect.stamps or None)
+                started = _with(started, effect.card, effect.started_at)
+            elif isinstance(effect, IssueVoucher):
+                vouchers = _with(vouchers, effect.voucher.code, effect.voucher)
             elif isinstance(effect, UpdateProfile):
                 customer = effect.customer
             written.extend(entries)
-        return CustomerState(customer, ledger, activity, stamps, tier, uses), tuple(written)
+        new_state = CustomerState(
+            customer, ledger, activity, stamps, tier, uses, started, vouchers
+        )
+        return new_state, tuple(written)
 
 
 def _describe_policy(policy: PointsPolicy) -> str | None:
@@ -642,3 +728,17 @@ def _comparisons(condition: Condition) -> list[Compare]:
     if isinstance(condition, Not):
         return _comparisons(condition.part)
     return []
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _with(mapping: FrozenMap[K, V], key: K, value: V | None) -> FrozenMap[K, V]:
+    """``mapping`` with ``key`` set to ``value``, or without ``key`` when it is None."""
+    changed = mapping.to_dict()
+    if value is None:
+        changed.pop(key, None)
+    else:
+        changed[key] = value
+    return FrozenMap(changed) if changed else empty_map()

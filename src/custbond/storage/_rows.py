@@ -25,6 +25,7 @@ import attrs
 
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
+from custbond.bonds.cards import Voucher, VoucherStatus
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -51,6 +52,7 @@ from custbond.program import (
     EarnPoints,
     Effect,
     HoldPoints,
+    IssueVoucher,
     NotePurchase,
     NoteVisit,
     RedeemPoints,
@@ -58,6 +60,7 @@ from custbond.program import (
     RequestMessage,
     RestorePoints,
     ReversePoints,
+    SetCard,
     SetTier,
     UpdateProfile,
 )
@@ -198,55 +201,93 @@ def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
 
 def extras_row(state: CustomerState) -> Row | None:
     """What a customer's state holds besides the profile and the ledger, flat: the
-    activity's six counters and times, the tier, then the spend per day, the stamps and the
-    rules' firings, each after its count. None when there is nothing yet."""
+    activity's six counters and times and the tier, then, each after its count, the spend
+    per day, the stamps, when each card started, the vouchers, and last the rules'
+    firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
+    started, vouchers = state.card_started, state.vouchers
     head = _activity_head(activity)
-    if not activity.daily and not stamps and not uses:  # the usual case: a short row
+    if not activity.daily and not stamps and not uses and not vouchers:  # the usual case
         if head == _NO_ACTIVITY and state.tier is None:
             return None
-        return (*head, state.tier, 0, 0)
-    daily = tuple(chain.from_iterable(activity.daily))
-    flat_stamps = tuple(chain.from_iterable(stamps.items()))
+        return (*head, state.tier)
     flat_uses: list[Any] = []
     for rule, times in uses.items():
         flat_uses.extend((rule, len(times), *times))
-    return (*head, state.tier, len(daily), *daily, len(flat_stamps), *flat_stamps, *flat_uses)
+    sections = (
+        tuple(chain.from_iterable(activity.daily)),
+        tuple(chain.from_iterable(stamps.items())),
+        tuple(chain.from_iterable(started.items())),
+        tuple(chain.from_iterable(map(_voucher_fields, vouchers.values()))),
+    )
+    flat: list[Any] = [*head, state.tier]
+    for section in sections:
+        flat.append(len(section))
+        flat.extend(section)
+    return (*flat, *flat_uses)
 
 
 _activity_head = attrgetter(
     "purchases", "spent", "visits", "first_purchase_at", "last_purchase_at", "last_visit_at"
 )
 _NO_ACTIVITY = _activity_head(Activity())
+_VOUCHER_WIDTH = len(attrs.fields(Voucher))
 
 
-def extras_from_row(row: Row | None) -> tuple[Activity, FrozenMap[str, int], Any, Any]:
-    """(activity, stamps, tier, rule uses) from an extras row."""
+def _voucher_fields(voucher: Voucher) -> Row:
+    fields = attrs.astuple(voucher, recurse=False)
+    return (*fields[:7], voucher.status.value, voucher.used_at)
+
+
+def _voucher_from(fields: Row) -> Voucher:
+    code, name, sku, value, source, issued_at, expires_at, status, used_at = fields
+    return Voucher(
+        code, name, sku, value, source, issued_at, expires_at, VoucherStatus(status), used_at
+    )
+
+
+def _pairs(flat: Row) -> dict[Any, Any]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def extras_from_row(row: Row | None) -> tuple[Any, ...]:
+    """(activity, stamps, tier, rule uses, card starts, vouchers) from an extras row."""
     if row is None:
-        return Activity(), empty_map(), None, empty_map()
-    count = row[7]
-    if not count and len(row) == 9 and not row[8]:  # no spend per day, stamps or firings
-        return Activity(*row[:6]), empty_map(), row[6], empty_map()
-    daily = row[8 : 8 + count]
-    at = 8 + count
-    count = row[at]
-    flat_stamps = row[at + 1 : at + 1 + count]
-    at += 1 + count
+        return Activity(), empty_map(), None, empty_map(), empty_map(), empty_map()
+    purchases, spent, visits, first, last, last_visit, tier = row[:7]
+    if len(row) == 7:  # nothing but the activity's counters and the tier
+        activity = Activity(purchases, spent, visits, first, last, last_visit)
+        return activity, empty_map(), tier, empty_map(), empty_map(), empty_map()
+    at = 7
+    sections = []
+    for _ in range(4):
+        count = row[at]
+        sections.append(row[at + 1 : at + 1 + count])
+        at += 1 + count
+    daily, flat_stamps, flat_started, flat_vouchers = sections
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
         rule, times = row[at], row[at + 1]
         uses[rule] = row[at + 2 : at + 2 + times]
         at += 2 + times
-    purchases, spent, visits, first, last, last_visit = row[:6]
     days = tuple(zip(daily[::2], daily[1::2], strict=True))
     activity = Activity(purchases, spent, visits, first, last, last_visit, days)
-    stamps = dict(zip(flat_stamps[::2], flat_stamps[1::2], strict=True))
+    vouchers = {}
+    for start in range(0, len(flat_vouchers), _VOUCHER_WIDTH):
+        voucher = _voucher_from(flat_vouchers[start : start + _VOUCHER_WIDTH])
+        vouchers[voucher.code] = voucher
     return (
         activity,
-        FrozenMap(stamps) if stamps else empty_map(),
-        row[6],
-        FrozenMap(uses) if uses else empty_map(),
+        _frozen(_pairs(flat_stamps)),
+        tier,
+        _frozen(uses),
+        _frozen(_pairs(flat_started)),
+        _frozen(vouchers),
     )
+
+
+def _frozen(mapping: dict[Any, Any]) -> FrozenMap[Any, Any]:
+    return FrozenMap(mapping) if mapping else empty_map()
 
 
 # -- outcomes ------------------------------------------------------------------------------
@@ -288,6 +329,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         CountUse,
         NotePurchase,
         NoteVisit,
+        SetCard,
     )
 }
 
@@ -313,6 +355,8 @@ def effect_row(effect: Effect) -> Row:
         return ("ReversePoints", effect.points, lots, effect.source, effect.at, effect.reason)
     if isinstance(effect, RestorePoints):
         return ("RestorePoints", effect.key, draws_row(effect.draws))
+    if isinstance(effect, IssueVoucher):
+        return ("IssueVoucher", *_voucher_fields(effect.voucher))
     assert isinstance(effect, UpdateProfile)
     return ("UpdateProfile", value_row(effect.customer))
 
@@ -326,6 +370,8 @@ def effect_from_row(row: Row) -> Effect:
         return RestorePoints(row[1], draws_from_row(row[2]))
     if name == "UpdateProfile":
         return UpdateProfile(value_from_row(row[1]))
+    if name == "IssueVoucher":
+        return IssueVoucher(_voucher_from(row[1:]))
     effect: Effect = _PLAIN_EFFECTS[name](*row[1:])
     return effect
 
@@ -335,6 +381,7 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
     "ReversePoints": 5,
     "RestorePoints": 2,
     "UpdateProfile": 1,
+    "IssueVoucher": len(attrs.fields(Voucher)),
 }
 
 

@@ -60,7 +60,7 @@ class MemoryStore:
         self._pending_lots: dict[str, _Row] = {}
         self._available_lots: dict[str, _Row] = {}
         self._ledgers: dict[str, _Row] = {}  # the rest of each ledger
-        self._extras: dict[str, _Row | None] = {}  # activity, stamps, tier, rule uses
+        self._extras: dict[str, _Row | None] = {}  # activity, stamps, tier, vouchers, ...
         # History, as rows in RowLogs, found through dicts of str -> int and arrays of
         # ints: containers the garbage collector has no reason to walk.
         self._entry_rows = RowLog()

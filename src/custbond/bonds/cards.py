@@ -1,0 +1,162 @@
+"""Punch cards and vouchers: "buy 10 coffees, the 11th is free".
+
+A :class:`PunchCard` collects stamps for what counts (an item by SKU or tag, any
+purchase, or any visit). When it is full it issues a :class:`Voucher` for its reward and
+starts again, carrying over stamps beyond the full card. A card may have its own expiry:
+stamps lapse a set time after the card's first stamp.
+
+>>> from decimal import Decimal
+>>> coffee_card = PunchCard(
+...     "coffee",
+...     stamps=10,
+...     tag="coffee",
+...     reward=VoucherOffer("free coffee", sku="latte", valid_for=relativedelta(months=3)),
+... )
+>>> coffee_card.rule().on
+frozenset({'Purchase'})
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from custbond import _validate as v
+from custbond.errors import InvalidInput
+from custbond.rules.effects import Stamps
+from custbond.rules.rule import Rule
+
+__all__ = ["PunchCard", "Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
+
+
+def _optional_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and v.duration(attribute.name, value) is None:
+        raise InvalidInput(attribute.name, value, "a duration or None")
+
+
+@attrs.frozen
+class VoucherOffer:
+    """What a voucher is for: a free item (``sku``), money off (``value``), or both (a
+    free item worth at most ``value``); valid for ``valid_for`` after it is issued
+    (``None``: it does not expire)."""
+
+    name: str = attrs.field(validator=v.is_identifier)
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    value: Decimal | None = attrs.field(
+        default=None, kw_only=True, converter=v.to_decimal, validator=v.is_optional_decimal
+    )
+    valid_for: relativedelta | timedelta | None = attrs.field(
+        default=None, kw_only=True, validator=_optional_duration
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.sku is None and self.value is None:
+            raise InvalidInput("reward", self.name, "a voucher for an item (sku) or a value")
+
+    def issue(self, code: str, source: str, at: datetime) -> Voucher:
+        """The voucher this offer gives, issued at ``at``."""
+        expires_at = None if self.valid_for is None else at + self.valid_for
+        return Voucher(code, self.name, self.sku, self.value, source, at, expires_at)
+
+
+class VoucherStatus(enum.StrEnum):
+    ISSUED = "issued"
+    USED = "used"
+    CANCELLED = "cancelled"
+
+
+@attrs.frozen
+class Voucher:
+    """A voucher a customer holds: its ``code``, what it is for (``name``, a free item
+    ``sku`` and/or money off up to ``value``), where it came from (``source``: a card's
+    rule, a reward), and its status. It is single use: once used or cancelled it stays
+    so. ``expires_at`` None: it does not expire."""
+
+    code: str
+    name: str
+    sku: str | None
+    value: Decimal | None
+    source: str
+    issued_at: datetime
+    expires_at: datetime | None
+    status: VoucherStatus = VoucherStatus.ISSUED
+    used_at: datetime | None = None
+
+    def usable_at(self, at: datetime) -> bool:
+        """Whether it can be used at ``at``: issued, and not expired."""
+        if self.status is not VoucherStatus.ISSUED:
+            return False
+        return self.expires_at is None or at < self.expires_at
+
+
+def voucher_code(customer_id: str, source: str, event_id: str, number: int) -> str:
+    """A voucher's code: the same inputs always give the same code (a replay issues the
+    same vouchers), and codes do not reveal the customer or the order.
+
+    >>> voucher_code("c-1", "coffee", "o-9", 1) == voucher_code("c-1", "coffee", "o-9", 1)
+    True
+    >>> len(voucher_code("c-1", "coffee", "o-9", 1))
+    12
+    """
+    text = "\x1f".join((customer_id, source, event_id, str(number)))
+    return hashlib.blake2s(text.encode(), digest_size=6).hexdigest().upper()
+
+
+def _counts_on(value: Any) -> str:
+    if value not in ("Purchase", "Visit"):
+        raise InvalidInput("on", value, "'Purchase' or 'Visit'")
+    return str(value)
+
+
+@attrs.frozen
+class PunchCard:
+    """A card of ``stamps`` stamps that gives ``reward`` when full.
+
+    On purchases (the default), each item with ``sku`` and/or ``tag`` earns a stamp per
+    unit bought; without ``sku`` or ``tag`` each purchase earns one. With
+    ``on="Visit"`` each visit earns one. ``expire_after``: stamps lapse this long after
+    the card's first stamp (``None``: they never do).
+
+    "Buy 10 coffees, the 11th is free" is ``stamps=10`` with a voucher for a coffee;
+    "buy 10 haircuts, the 10th is free" is ``stamps=9``.
+    """
+
+    name: str = attrs.field(validator=v.is_identifier)
+    stamps: int = attrs.field(kw_only=True, validator=v.is_positive_int)
+    reward: VoucherOffer = attrs.field(kw_only=True)
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    on: str = attrs.field(default="Purchase", kw_only=True, converter=_counts_on)
+    expire_after: relativedelta | timedelta | None = attrs.field(
+        default=None, kw_only=True, validator=_optional_duration
+    )
+
+    @reward.validator
+    def _check_reward(self, attribute: object, value: object) -> None:
+        if not isinstance(value, VoucherOffer):
+            raise InvalidInput("reward", value, "a VoucherOffer")
+
+    def __attrs_post_init__(self) -> None:
+        if self.on == "Visit" and (self.sku is not None or self.tag is not None):
+            raise InvalidInput("on", self.on, "'Purchase' when a sku or tag counts")
+
+    def rule(self) -> Rule:
+        """The rule that stamps this card: ``"card <name>"``."""
+        return Rule(
+            f"card {self.name}",
+            on=self.on,
+            then=[Stamps(self.name, sku=self.sku, tag=self.tag)],
+        )
+
+    def lapsed(self, started_at: datetime | None, at: datetime) -> bool:
+        """Whether stamps collected since ``started_at`` have lapsed by ``at``."""
+        if started_at is None or self.expire_after is None:
+            return False
+        ends: datetime = started_at + self.expire_after
+        return at >= ends

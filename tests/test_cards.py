@@ -1,0 +1,244 @@
+"""Punch cards: stamps for what counts, a voucher when full, carry-over and lapsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from custbond import (
+    Customer,
+    CustomerState,
+    FixedClock,
+    InvalidInput,
+    LineItem,
+    MemoryStore,
+    Program,
+    Purchase,
+    RetentionService,
+    Visit,
+)
+from custbond._frozen import FrozenMap
+from custbond.bonds import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
+from custbond.program import IssueVoucher, SetCard
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+FREE_COFFEE = VoucherOffer("free coffee", sku="latte", valid_for=relativedelta(months=3))
+COFFEE_CARD = PunchCard("coffee", stamps=10, tag="coffee", reward=FREE_COFFEE)
+
+
+def _lattes(count: int) -> LineItem:
+    return LineItem("latte", count, Decimal("4.00"), tags={"coffee"})
+
+
+class Shop:
+    def __init__(self, *cards: PunchCard) -> None:
+        self.clock = FixedClock(T0)
+        self.service = RetentionService(Program(cards=cards), MemoryStore(), self.clock)
+        self.orders = 0
+
+    def buy(self, *items: LineItem, days: float = 1) -> list[Voucher]:
+        """Buy ``items`` ``days`` after the previous order; the vouchers it issued."""
+        self.clock.advance(timedelta(days=days))
+        self.orders += 1
+        amount = sum((item.unit_price * item.quantity for item in items), Decimal(0))
+        order = Purchase(
+            id=f"o-{self.orders}",
+            customer_id="ada",
+            at=self.clock.now(),
+            amount=amount,
+            currency="USD",
+            items=items,
+        )
+        outcome = self.service.record(order)
+        return [effect.voucher for effect in outcome.effects if isinstance(effect, IssueVoucher)]
+
+    def state(self) -> CustomerState:
+        with self.service.store.unit_of_work() as uow:
+            state = uow.load("ada")
+        assert state is not None
+        return state
+
+
+class TestTheCoffeeCard:
+    def test_the_tenth_coffee_fills_the_card_and_gives_a_voucher_for_the_eleventh(self) -> None:
+        shop = Shop(COFFEE_CARD)
+
+        issued = [shop.buy(_lattes(1)) for _ in range(10)]
+
+        assert [[]] * 9 == issued[:9]
+        [voucher] = issued[9]
+        assert ("free coffee", "latte", None, "card coffee") == (
+            voucher.name,
+            voucher.sku,
+            voucher.value,
+            voucher.source,
+        )
+        assert shop.clock.now() + relativedelta(months=3) == voucher.expires_at
+        assert (0, VoucherStatus.ISSUED) == (shop.state().stamps.get("coffee", 0), voucher.status)
+
+    def test_stamps_beyond_a_full_card_carry_over_to_the_next(self) -> None:
+        shop = Shop(COFFEE_CARD)
+        shop.buy(_lattes(9))
+
+        issued = shop.buy(_lattes(3))
+
+        assert 1 == len(issued)
+        assert 2 == shop.state().stamps["coffee"]
+        assert shop.clock.now() == shop.state().card_started["coffee"]
+
+    def test_a_big_order_can_fill_the_card_twice(self) -> None:
+        shop = Shop(COFFEE_CARD)
+
+        issued = shop.buy(_lattes(23))
+
+        assert 2 == len(issued)
+        assert issued[0].code != issued[1].code
+        assert 3 == shop.state().stamps["coffee"]
+
+    def test_only_what_counts_earns_a_stamp(self) -> None:
+        shop = Shop(COFFEE_CARD)
+
+        shop.buy(LineItem("cake", 2, Decimal("3.00"), tags={"food"}), _lattes(1))
+
+        assert 1 == shop.state().stamps["coffee"]
+
+    def test_the_trace_says_how_full_the_card_is(self) -> None:
+        shop = Shop(COFFEE_CARD)
+        shop.buy(_lattes(2))
+
+        decision = shop.service.preview(
+            Purchase(
+                id="o-x",
+                customer_id="ada",
+                at=shop.clock.now(),
+                amount=Decimal("4.00"),
+                currency="USD",
+                items=(_lattes(1),),
+            )
+        )
+
+        assert "card 'coffee': 3 of 10 stamps" in str(decision.trace)
+
+    def test_vouchers_come_out_the_same_on_a_replay(self) -> None:
+        shop = Shop(COFFEE_CARD)
+        for _ in range(12):
+            shop.buy(_lattes(1))
+
+        again = RetentionService(Program(cards=[COFFEE_CARD]), MemoryStore(), FixedClock(T0))
+        again.replay(shop.service.log())
+
+        with again.store.unit_of_work() as uow:
+            replayed = uow.load("ada")
+        assert replayed is not None
+        assert shop.state().vouchers == replayed.vouchers
+        [code] = replayed.vouchers
+        assert voucher_code("ada", "coffee", "o-10", 1) == code
+
+
+class TestLapsing:
+    CARD = PunchCard(
+        "coffee", stamps=10, tag="coffee", reward=FREE_COFFEE, expire_after=relativedelta(months=6)
+    )
+
+    def test_stamps_lapse_the_card_expiry_after_its_first_stamp(self) -> None:
+        shop = Shop(self.CARD)
+        shop.buy(_lattes(4))
+        shop.buy(_lattes(1), days=100)
+
+        shop.buy(_lattes(1), days=90)  # 190 days after the first stamp
+
+        assert 1 == shop.state().stamps["coffee"]
+
+    def test_a_card_that_has_not_lapsed_keeps_its_stamps(self) -> None:
+        shop = Shop(self.CARD)
+        shop.buy(_lattes(4))
+
+        shop.buy(_lattes(1), days=150)
+
+        assert 5 == shop.state().stamps["coffee"]
+
+    def test_the_trace_says_the_stamps_lapsed(self) -> None:
+        program = Program(cards=[self.CARD])
+        state = CustomerState(
+            Customer("ada"),
+            stamps=FrozenMap({"coffee": 4}),
+            card_started=FrozenMap({"coffee": T0}),
+        )
+        later = T0 + relativedelta(months=7)
+        order = Purchase(
+            id="o-9",
+            customer_id="ada",
+            at=later,
+            amount=Decimal("4.00"),
+            currency="USD",
+            items=(_lattes(1),),
+        )
+
+        decision = program.decide(state, order, later)
+
+        assert "card 'coffee': 4 stamps lapsed, the card starts again" in str(decision.trace)
+        assert SetCard("coffee", 1, later) in decision.effects
+
+
+class TestOtherCards:
+    def test_buy_nine_haircuts_and_the_tenth_is_free(self) -> None:
+        cuts = PunchCard(
+            "cuts", stamps=9, sku="haircut", reward=VoucherOffer("free cut", sku="haircut")
+        )
+        shop = Shop(cuts)
+
+        issued = [shop.buy(LineItem("haircut", 1, Decimal("25.00"))) for _ in range(9)]
+
+        assert [0] * 8 + [1] == [len(vouchers) for vouchers in issued]
+        assert issued[8][0].expires_at is None  # this offer does not expire
+
+    def test_a_visit_card_counts_visits(self) -> None:
+        visits = PunchCard("visits", stamps=3, on="Visit", reward=VoucherOffer("5 off", value=5))
+        shop = Shop(visits)
+        for n in range(3):
+            shop.service.record(Visit(id=f"v-{n}", customer_id="ada", at=shop.clock.now()))
+
+        [voucher] = shop.state().vouchers.values()
+        assert Decimal(5) == voucher.value
+
+    def test_several_cards_fill_independently(self) -> None:
+        pastry = PunchCard(
+            "pastry", stamps=2, tag="food", reward=VoucherOffer("croissant", sku="croissant")
+        )
+        shop = Shop(COFFEE_CARD, pastry)
+
+        shop.buy(_lattes(1), LineItem("croissant", 2, Decimal("3.00"), tags={"food"}))
+
+        assert ({"coffee": 1}, 1) == (dict(shop.state().stamps), len(shop.state().vouchers))
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("build", "field"),
+        [
+            (lambda: PunchCard("c", stamps=0, reward=FREE_COFFEE), "stamps"),
+            (lambda: PunchCard("c", stamps=5, reward="coffee"), "reward"),
+            (lambda: PunchCard("c", stamps=5, reward=FREE_COFFEE, on="Signup"), "on"),
+            (lambda: PunchCard("c", stamps=5, reward=FREE_COFFEE, on="Visit", sku="x"), "on"),
+            (lambda: VoucherOffer("nothing"), "reward"),
+            (lambda: VoucherOffer("x", value=5.0), "value"),
+            (lambda: Program(cards=[COFFEE_CARD, COFFEE_CARD]), "cards"),
+        ],
+        ids=[
+            "no-stamps",
+            "reward-not-an-offer",
+            "counts-signups",
+            "visits-by-sku",
+            "offer-of-nothing",
+            "float-value",
+            "two-cards-one-name",
+        ],
+    )
+    def test_a_card_that_cannot_work_is_rejected(self, build: object, field: str) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            build()  # type: ignore[operator]
+
+        assert field == raised.value.field
