@@ -15,6 +15,7 @@ from custbond import (
     InvalidInput,
     LineItem,
     MemoryStore,
+    NotFound,
     Program,
     Purchase,
     RetentionService,
@@ -22,6 +23,7 @@ from custbond import (
 )
 from custbond._frozen import FrozenMap
 from custbond.bonds import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
+from custbond.errors import VoucherAlreadyUsed, VoucherCancelled, VoucherExpired
 from custbond.program import IssueVoucher, SetCard
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -242,3 +244,69 @@ class TestValidation:
             build()  # type: ignore[operator]
 
         assert field == raised.value.field
+
+
+class TestUsingVouchers:
+    def _shop_with_a_voucher(self) -> tuple[Shop, Voucher]:
+        shop = Shop(COFFEE_CARD)
+        [voucher] = shop.buy(_lattes(10))
+        return shop, voucher
+
+    def test_a_voucher_is_used_once(self) -> None:
+        shop, voucher = self._shop_with_a_voucher()
+
+        shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+        [used] = shop.service.vouchers("ada")
+        assert (VoucherStatus.USED, shop.clock.now()) == (used.status, used.used_at)
+        with pytest.raises(VoucherAlreadyUsed) as raised:
+            shop.service.use_voucher("ada", voucher.code, key="checkout-2")
+        assert shop.clock.now() == raised.value.used_at
+
+    def test_a_retried_use_under_the_same_key_returns_the_first_outcome(self) -> None:
+        shop, voucher = self._shop_with_a_voucher()
+        first = shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+        assert first == shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+    def test_an_expired_voucher_cannot_be_used(self) -> None:
+        shop, voucher = self._shop_with_a_voucher()
+        shop.clock.advance(relativedelta(months=3))
+
+        with pytest.raises(VoucherExpired) as raised:
+            shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+        assert voucher.expires_at == raised.value.expired_at
+        assert VoucherStatus.ISSUED == shop.service.vouchers("ada")[0].status
+
+    def test_a_cancelled_voucher_cannot_be_used_and_cancelling_again_does_nothing(self) -> None:
+        shop, voucher = self._shop_with_a_voucher()
+        shop.service.cancel_voucher("ada", voucher.code, key="refund-1")
+
+        again = shop.service.cancel_voucher("ada", voucher.code, key="refund-2")
+
+        assert () == again.effects
+        with pytest.raises(VoucherCancelled):
+            shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+    def test_a_used_voucher_cannot_be_cancelled(self) -> None:
+        shop, voucher = self._shop_with_a_voucher()
+        shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+        with pytest.raises(VoucherAlreadyUsed):
+            shop.service.cancel_voucher("ada", voucher.code, key="refund-1")
+
+    def test_an_unknown_voucher_is_not_found(self) -> None:
+        shop, _ = self._shop_with_a_voucher()
+
+        with pytest.raises(NotFound, match="no voucher with id 'NOPE'"):
+            shop.service.use_voucher("ada", "NOPE", key="checkout-1")
+
+    def test_using_vouchers_replays_to_the_same_state(self) -> None:
+        shop, voucher = self._shop_with_a_voucher()
+        shop.service.use_voucher("ada", voucher.code, key="checkout-1")
+
+        again = RetentionService(Program(cards=[COFFEE_CARD]), MemoryStore(), FixedClock(T0))
+        again.replay(shop.service.log())
+
+        assert shop.service.vouchers("ada") == again.vouchers("ada")

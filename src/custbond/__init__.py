@@ -9,16 +9,19 @@ True
 """
 
 from custbond.activity import Activity
+from custbond.bonds import PunchCard, Voucher, VoucherOffer, VoucherStatus
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
     Adjust,
     CancelRedemption,
+    CancelVoucher,
     CaptureHold,
     PlaceHold,
     Redeem,
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseVoucher,
 )
 from custbond.customers import Birthday, Customer
 from custbond.errors import (
@@ -32,6 +35,10 @@ from custbond.errors import (
     InvalidInput,
     NotFound,
     RuleSyntaxError,
+    VoucherAlreadyUsed,
+    VoucherCancelled,
+    VoucherError,
+    VoucherExpired,
 )
 from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
 from custbond.ledger import (
@@ -57,6 +64,8 @@ from custbond.program import (
     EarnPoints,
     Effect,
     HoldPoints,
+    IssueVoucher,
+    MarkVoucher,
     NotePurchase,
     NoteVisit,
     PointsPerSpend,
@@ -66,6 +75,7 @@ from custbond.program import (
     RequestMessage,
     RestorePoints,
     ReversePoints,
+    SetCard,
     SetTier,
     UpdateProfile,
 )
@@ -84,6 +94,7 @@ __all__ = [
     "Balance",
     "Birthday",
     "CancelRedemption",
+    "CancelVoucher",
     "CaptureHold",
     "CapturePoints",
     "Clock",
@@ -110,10 +121,12 @@ __all__ = [
     "IdempotencyConflict",
     "InsufficientPoints",
     "InvalidInput",
+    "IssueVoucher",
     "Ledger",
     "LineItem",
     "LogRecord",
     "Lot",
+    "MarkVoucher",
     "MemoryStore",
     "NotFound",
     "NotePurchase",
@@ -123,6 +136,7 @@ __all__ = [
     "PointsPerSpend",
     "PointsPolicy",
     "Program",
+    "PunchCard",
     "Purchase",
     "Redeem",
     "RedeemPoints",
@@ -136,6 +150,7 @@ __all__ = [
     "Rule",
     "RuleSyntaxError",
     "SaveCustomer",
+    "SetCard",
     "SetTier",
     "Settle",
     "Signup",
@@ -144,5 +159,13 @@ __all__ = [
     "Trace",
     "UnitOfWork",
     "UpdateProfile",
+    "UseVoucher",
     "Visit",
+    "Voucher",
+    "VoucherAlreadyUsed",
+    "VoucherCancelled",
+    "VoucherError",
+    "VoucherExpired",
+    "VoucherOffer",
+    "VoucherStatus",
 ]

@@ -25,6 +25,7 @@ from custbond.events import Event
 __all__ = [
     "Adjust",
     "CancelRedemption",
+    "CancelVoucher",
     "CaptureHold",
     "Command",
     "Input",
@@ -34,6 +35,7 @@ __all__ = [
     "ReleaseHold",
     "SaveCustomer",
     "Settle",
+    "UseVoucher",
     "log_key",
 ]
 
@@ -161,6 +163,32 @@ class Settle:
         return None
 
 
+@attrs.frozen(kw_only=True)
+class UseVoucher:
+    """Use the customer's voucher ``code``, at the checkout ``key`` (one use per key)."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    code: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class CancelVoucher:
+    """Cancel the customer's voucher ``code`` before it is used."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    code: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
 Command = (
     Redeem
     | PlaceHold
@@ -170,12 +198,15 @@ Command = (
     | CancelRedemption
     | SaveCustomer
     | Settle
+    | UseVoucher
+    | CancelVoucher
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
 
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
+    UseVoucher, CancelVoucher,
 )  # fmt: skip
 
 

@@ -30,7 +30,12 @@ __all__ = [
     "InsufficientPoints",
     "InvalidInput",
     "NotFound",
+    "RuleFileError",
     "RuleSyntaxError",
+    "VoucherAlreadyUsed",
+    "VoucherCancelled",
+    "VoucherError",
+    "VoucherExpired",
 ]
 
 
@@ -132,6 +137,43 @@ class HoldExpired(HoldError):
         super().__init__(key, f"expired at {expired_at.isoformat()}")
 
 
+class VoucherError(CustbondError):
+    """A voucher cannot be used or cancelled as asked. Nothing was changed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"voucher {code!r} {message}")
+
+
+class VoucherAlreadyUsed(VoucherError):
+    """The voucher was used already (at ``used_at``): vouchers are single use.
+
+    >>> from datetime import datetime, timezone
+    >>> print(VoucherAlreadyUsed("AB12", datetime(2026, 3, 2, tzinfo=timezone.utc)))
+    voucher 'AB12' was already used at 2026-03-02T00:00:00+00:00
+    """
+
+    def __init__(self, code: str, used_at: datetime | None) -> None:
+        self.used_at = used_at
+        when = "" if used_at is None else f" at {used_at.isoformat()}"
+        super().__init__(code, f"was already used{when}")
+
+
+class VoucherCancelled(VoucherError):
+    """The voucher was cancelled."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code, "was cancelled")
+
+
+class VoucherExpired(VoucherError):
+    """The voucher expired (at ``expired_at``) before it was used."""
+
+    def __init__(self, code: str, expired_at: datetime) -> None:
+        self.expired_at = expired_at
+        super().__init__(code, f"expired at {expired_at.isoformat()}")
+
+
 class RuleSyntaxError(CustbondError, ValueError):
     """A condition written as text could not be read, or asks for something outside what
     conditions may use. Nothing was evaluated.
@@ -172,3 +214,41 @@ class RuleSyntaxError(CustbondError, ValueError):
         if hint:
             message += f" (hint: {hint})"
         super().__init__(message)
+
+
+class RuleFileError(CustbondError, ValueError):
+    """A rule file (TOML) could not be read into a program. Nothing was loaded.
+
+    ``file`` is the path as given (``None`` for TOML text), ``key`` the key path of the
+    value at fault (``"rules[3].when"``: indexes count from 0), and ``line`` and
+    ``column`` where in the file the problem is (1-based); each is ``None`` when unknown.
+    ``problem`` says what is wrong. The message names all that is known.
+
+    >>> error = RuleFileError("unknown fact 'customer.teir'", file="rules.toml",
+    ...                       key="rules[3].when", line=12, column=27)
+    >>> print(error)
+    rules.toml, rules[3].when, line 12, column 27: unknown fact 'customer.teir'
+    >>> print(RuleFileError("not valid TOML: invalid value", line=2, column=7))
+    line 2, column 7: not valid TOML: invalid value
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.key = key
+        self.line = line
+        self.column = None if line is None else column
+        where = [part for part in (file, key) if part]
+        if line is not None:
+            where.append(f"line {line}")
+            if self.column is not None:
+                where.append(f"column {self.column}")
+        super().__init__(f"{', '.join(where)}: {problem}" if where else problem)

@@ -37,10 +37,11 @@ from custbond import ledger as ledgers
 from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
-from custbond.bonds.cards import PunchCard, Voucher, voucher_code
+from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.commands import (
     Adjust,
     CancelRedemption,
+    CancelVoucher,
     CaptureHold,
     Input,
     PlaceHold,
@@ -48,6 +49,7 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseVoucher,
 )
 from custbond.customers import Customer
 from custbond.errors import (
@@ -56,6 +58,10 @@ from custbond.errors import (
     HoldExpired,
     InsufficientPoints,
     InvalidInput,
+    NotFound,
+    VoucherAlreadyUsed,
+    VoucherCancelled,
+    VoucherExpired,
 )
 from custbond.events import CustomEvent, Purchase, Return, Signup, Visit
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
@@ -76,6 +82,7 @@ __all__ = [
     "Effect",
     "HoldPoints",
     "IssueVoucher",
+    "MarkVoucher",
     "PointsPerSpend",
     "Program",
     "RedeemPoints",
@@ -216,6 +223,15 @@ class IssueVoucher:
 
 
 @attrs.frozen
+class MarkVoucher:
+    """The voucher ``code`` is now ``status`` (used or cancelled) as of ``at``."""
+
+    code: str
+    status: VoucherStatus
+    at: datetime
+
+
+@attrs.frozen
 class SetTier:
     """Put the customer in ``tier`` (``rule`` said so)."""
 
@@ -295,6 +311,7 @@ Effect = (
     | NoteVisit
     | SetCard
     | IssueVoucher
+    | MarkVoucher
 )
 
 
@@ -563,6 +580,8 @@ class Program:
             )
         if isinstance(item, SaveCustomer):
             return Decision((UpdateProfile(item.customer),), ("profile saved",))
+        if isinstance(item, UseVoucher | CancelVoucher):
+            return _decide_voucher(state, item, now)
         if isinstance(item, Settle):
             return Decision((), ("due changes materialised",))
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
@@ -574,108 +593,83 @@ class Program:
     ) -> tuple[CustomerState, tuple[Entry, ...]]:
         """Carry out ``decision``: the new state, and the ledger entries written."""
         ledger = state.ledger
-        customer = state.customer
-        activity = state.activity
-        stamps = state.stamps
-        tier = state.tier
-        uses = state.rule_uses
-        started = state.card_started
-        vouchers = state.vouchers
         written: list[Entry] = []
-        cid = customer.id
+        rest: list[Effect] = []
         for effect in decision.effects:
-            entries: Sequence[Entry] = ()
-            if isinstance(effect, NotePurchase):
-                activity = activity.after_purchase(
-                    effect.amount, effect.at, effect.day, keep_since=effect.keep_since
-                )
-            elif isinstance(effect, EarnPoints):
-                ledger, entries = ledgers.earn(
-                    ledger,
-                    points=effect.points,
-                    source=effect.source,
-                    now=now,
-                    earned_at=effect.earned_at,
-                    available_at=effect.available_at,
-                    expires_at=effect.expires_at,
-                    reason=effect.reason,
-                )
-            elif isinstance(effect, ReversePoints):
-                ledger, entries = ledgers.reverse(
-                    ledger,
-                    points=effect.points,
-                    lots=effect.lots,
-                    source=effect.source,
-                    at=effect.at,
-                    now=now,
-                    allow_negative=self.points.allow_negative,
-                    reason=effect.reason,
-                )
-            elif isinstance(effect, RedeemPoints):
-                ledger, entries = ledgers.redeem(
-                    ledger,
-                    points=effect.points,
-                    source=effect.key,
-                    now=now,
-                    reason=effect.reason,
-                    customer_id=cid,
-                )
-            elif isinstance(effect, AdjustPoints):
-                ledger, entries = ledgers.adjust(
-                    ledger,
-                    points=effect.points,
-                    source=effect.key,
-                    now=now,
-                    reason=effect.reason,
-                    expires_at=effect.expires_at,
-                    allow_negative=self.points.allow_negative,
-                    customer_id=cid,
-                )
-            elif isinstance(effect, HoldPoints):
-                ledger, entries = ledgers.place_hold(
-                    ledger,
-                    key=effect.key,
-                    points=effect.points,
-                    expires_at=effect.expires_at,
-                    now=now,
-                    customer_id=cid,
-                    reason=effect.reason,
-                )
-            elif isinstance(effect, CapturePoints):
-                ledger, entries, _ = ledgers.capture(
-                    ledger, key=effect.key, points=effect.points, now=now
-                )
-            elif isinstance(effect, ReleasePoints):
-                ledger, entries = ledgers.release(ledger, key=effect.key, now=now)
-            elif isinstance(effect, RestorePoints):
-                ledger, entries = ledgers.restore(
-                    ledger, draws=effect.draws, source=effect.key, now=now
-                )
-            elif isinstance(effect, NoteVisit):
-                activity = activity.after_visit(effect.at)
-            elif isinstance(effect, AddStamps):
-                stamps = FrozenMap(
-                    {**stamps, effect.card: stamps.get(effect.card, 0) + effect.stamps}
-                )
-            elif isinstance(effect, SetTier):
-                tier = effect.tier
-            elif isinstance(effect, AddTag):
-                customer = attrs.evolve(customer, tags=customer.tags | {effect.tag})
-            elif isinstance(effect, CountUse):
-                kept = tuple(at for at in uses.get(effect.rule, ()) if at >= effect.keep_from)
-                uses = FrozenMap({**uses, effect.rule: tuple(sorted((*kept, effect.at)))})
-            elif isinstance(effect, SetCard):
-                stamps = _with(stamps, effect.card, effect.stamps or None)
-                started = _with(started, effect.card, effect.started_at)
-            elif isinstance(effect, IssueVoucher):
-                vouchers = _with(vouchers, effect.voucher.code, effect.voucher)
-            elif isinstance(effect, UpdateProfile):
-                customer = effect.customer
-            written.extend(entries)
-        new_state = CustomerState(
-            customer, ledger, activity, stamps, tier, uses, started, vouchers
-        )
-        return new_state, tuple(written)
+            if isinstance(effect, _LEDGER_EFFECTS):
+                ledger, entries = self._on_ledger(ledger, effect, now, state.id)
+                written.extend(entries)
+            else:
+                rest.append(effect)
+        if not rest:
+            return attrs.evolve(state, ledger=ledger), tuple(written)
+        return _apply_to_the_rest(state, ledger, rest), tuple(written)
+
+    def _on_ledger(
+        self, ledger: Ledger, effect: Effect, now: datetime, cid: str
+    ) -> tuple[Ledger, Sequence[Entry]]:
+        """Carry out one effect on the points."""
+        if isinstance(effect, EarnPoints):
+            return ledgers.earn(
+                ledger,
+                points=effect.points,
+                source=effect.source,
+                now=now,
+                earned_at=effect.earned_at,
+                available_at=effect.available_at,
+                expires_at=effect.expires_at,
+                reason=effect.reason,
+            )
+        if isinstance(effect, ReversePoints):
+            return ledgers.reverse(
+                ledger,
+                points=effect.points,
+                lots=effect.lots,
+                source=effect.source,
+                at=effect.at,
+                now=now,
+                allow_negative=self.points.allow_negative,
+                reason=effect.reason,
+            )
+        if isinstance(effect, RedeemPoints):
+            return ledgers.redeem(
+                ledger,
+                points=effect.points,
+                source=effect.key,
+                now=now,
+                reason=effect.reason,
+                customer_id=cid,
+            )
+        if isinstance(effect, AdjustPoints):
+            return ledgers.adjust(
+                ledger,
+                points=effect.points,
+                source=effect.key,
+                now=now,
+                reason=effect.reason,
+                expires_at=effect.expires_at,
+                allow_negative=self.points.allow_negative,
+                customer_id=cid,
+            )
+        if isinstance(effect, HoldPoints):
+            return ledgers.place_hold(
+                ledger,
+                key=effect.key,
+                points=effect.points,
+                expires_at=effect.expires_at,
+                now=now,
+                customer_id=cid,
+                reason=effect.reason,
+            )
+        if isinstance(effect, CapturePoints):
+            ledger, entries, _ = ledgers.capture(
+                ledger, key=effect.key, points=effect.points, now=now
+            )
+            return ledger, entries
+        if isinstance(effect, ReleasePoints):
+            return ledgers.release(ledger, key=effect.key, now=now)
+        assert isinstance(effect, RestorePoints)
+        return ledgers.restore(ledger, draws=effect.draws, source=effect.key, now=now)
 
 
 def _describe_policy(policy: PointsPolicy) -> str | None:
@@ -742,3 +736,73 @@ def _with(mapping: FrozenMap[K, V], key: K, value: V | None) -> FrozenMap[K, V]:
     else:
         changed[key] = value
     return FrozenMap(changed) if changed else empty_map()
+
+
+def _decide_voucher(
+    state: CustomerState, command: UseVoucher | CancelVoucher, now: datetime
+) -> Decision:
+    voucher = state.vouchers.get(command.code)
+    if voucher is None:
+        raise NotFound("voucher", command.code)
+    if voucher.status is VoucherStatus.USED:
+        raise VoucherAlreadyUsed(voucher.code, voucher.used_at)
+    if voucher.status is VoucherStatus.CANCELLED:
+        if isinstance(command, CancelVoucher):
+            return Decision((), (f"nothing to do: voucher {voucher.code} was already cancelled",))
+        raise VoucherCancelled(voucher.code)
+    if isinstance(command, CancelVoucher):
+        mark = MarkVoucher(voucher.code, VoucherStatus.CANCELLED, now)
+        return Decision((mark,), (f"voucher {voucher.code} ({voucher.name}) cancelled",))
+    if voucher.expires_at is not None and now >= voucher.expires_at:
+        raise VoucherExpired(voucher.code, voucher.expires_at)
+    mark = MarkVoucher(voucher.code, VoucherStatus.USED, now)
+    return Decision((mark,), (f"voucher {voucher.code} ({voucher.name}) used",))
+
+
+_LEDGER_EFFECTS = (
+    EarnPoints,
+    ReversePoints,
+    RedeemPoints,
+    AdjustPoints,
+    HoldPoints,
+    CapturePoints,
+    ReleasePoints,
+    RestorePoints,
+)
+
+
+def _apply_to_the_rest(
+    state: CustomerState, ledger: Ledger, effects: list[Effect]
+) -> CustomerState:
+    """The state after the effects that do not touch the points, with ``ledger``."""
+    customer, activity, stamps, tier = state.customer, state.activity, state.stamps, state.tier
+    uses, started, vouchers = state.rule_uses, state.card_started, state.vouchers
+    for effect in effects:
+        if isinstance(effect, NotePurchase):
+            activity = activity.after_purchase(
+                effect.amount, effect.at, effect.day, keep_since=effect.keep_since
+            )
+        elif isinstance(effect, NoteVisit):
+            activity = activity.after_visit(effect.at)
+        elif isinstance(effect, AddStamps):
+            stamps = _with(stamps, effect.card, stamps.get(effect.card, 0) + effect.stamps)
+        elif isinstance(effect, SetCard):
+            stamps = _with(stamps, effect.card, effect.stamps or None)
+            started = _with(started, effect.card, effect.started_at)
+        elif isinstance(effect, SetTier):
+            tier = effect.tier
+        elif isinstance(effect, AddTag):
+            customer = attrs.evolve(customer, tags=customer.tags | {effect.tag})
+        elif isinstance(effect, CountUse):
+            kept = tuple(at for at in uses.get(effect.rule, ()) if at >= effect.keep_from)
+            uses = _with(uses, effect.rule, tuple(sorted((*kept, effect.at))))
+        elif isinstance(effect, IssueVoucher):
+            vouchers = _with(vouchers, effect.voucher.code, effect.voucher)
+        elif isinstance(effect, MarkVoucher):
+            used_at = effect.at if effect.status is VoucherStatus.USED else None
+            marked = attrs.evolve(vouchers[effect.code], status=effect.status, used_at=used_at)
+            vouchers = _with(vouchers, effect.code, marked)
+        elif isinstance(effect, UpdateProfile):
+            customer = effect.customer
+        # RequestMessage changes no state: the decision records the request.
+    return CustomerState(customer, ledger, activity, stamps, tier, uses, started, vouchers)

@@ -26,10 +26,12 @@ import attrs
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
+from custbond.bonds.cards import Voucher
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
     Adjust,
     CancelRedemption,
+    CancelVoucher,
     CaptureHold,
     Input,
     PlaceHold,
@@ -37,6 +39,7 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseVoucher,
     log_key,
 )
 from custbond.customers import Customer
@@ -164,6 +167,28 @@ class RetentionService:
         come back once.
         """
         return self._process(CancelRedemption(redemption_key=key), self.clock.now())
+
+    # -- vouchers --------------------------------------------------------------------------
+
+    def use_voucher(self, customer_id: str, code: str, key: str) -> Outcome:
+        """Use the customer's voucher ``code`` at the checkout ``key``. A retry under the
+        same ``key`` returns the first outcome; using it again under another key raises
+        :class:`~custbond.VoucherAlreadyUsed` (and :class:`~custbond.VoucherExpired`,
+        :class:`~custbond.VoucherCancelled` as their names say)."""
+        command = UseVoucher(key=key, customer_id=customer_id, code=code)
+        return self._process(command, self.clock.now())
+
+    def cancel_voucher(self, customer_id: str, code: str, key: str) -> Outcome:
+        """Cancel the customer's voucher ``code`` before it is used; cancelling twice is
+        a no-op, cancelling a used voucher raises :class:`~custbond.VoucherAlreadyUsed`."""
+        command = CancelVoucher(key=key, customer_id=customer_id, code=code)
+        return self._process(command, self.clock.now())
+
+    def vouchers(self, customer_id: str) -> tuple[Voucher, ...]:
+        """Every voucher the customer was given, in the order they were issued."""
+        with self.store.unit_of_work() as uow:
+            state = self._load(uow, customer_id)
+        return tuple(sorted(state.vouchers.values(), key=lambda voucher: voucher.issued_at))
 
     # -- customers -------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from custbond.bonds.cards import Voucher, VoucherStatus
 from custbond.commands import (
     Adjust,
     CancelRedemption,
+    CancelVoucher,
     CaptureHold,
     Input,
     LogKey,
@@ -37,6 +38,7 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseVoucher,
 )
 from custbond.customers import Birthday, Customer
 from custbond.events import CustomEvent, LineItem, Purchase, Return, Signup, Visit
@@ -53,6 +55,7 @@ from custbond.program import (
     Effect,
     HoldPoints,
     IssueVoucher,
+    MarkVoucher,
     NotePurchase,
     NoteVisit,
     RedeemPoints,
@@ -357,6 +360,8 @@ def effect_row(effect: Effect) -> Row:
         return ("RestorePoints", effect.key, draws_row(effect.draws))
     if isinstance(effect, IssueVoucher):
         return ("IssueVoucher", *_voucher_fields(effect.voucher))
+    if isinstance(effect, MarkVoucher):
+        return ("MarkVoucher", effect.code, effect.status.value, effect.at)
     assert isinstance(effect, UpdateProfile)
     return ("UpdateProfile", value_row(effect.customer))
 
@@ -372,6 +377,8 @@ def effect_from_row(row: Row) -> Effect:
         return UpdateProfile(value_from_row(row[1]))
     if name == "IssueVoucher":
         return IssueVoucher(_voucher_from(row[1:]))
+    if name == "MarkVoucher":
+        return MarkVoucher(row[1], VoucherStatus(row[2]), row[3])
     effect: Effect = _PLAIN_EFFECTS[name](*row[1:])
     return effect
 
@@ -382,6 +389,7 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
     "RestorePoints": 2,
     "UpdateProfile": 1,
     "IssueVoucher": len(attrs.fields(Voucher)),
+    "MarkVoucher": 3,
 }
 
 
@@ -483,6 +491,8 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         CancelRedemption,
         SaveCustomer,
         Settle,
+        UseVoucher,
+        CancelVoucher,
     )
 }
 _VALUE_FIELDS = {
