@@ -182,7 +182,7 @@ def _states() -> st.SearchStrategy[CustomerState]:
         spent=st.decimals(0, 1000, places=2),
         visits=st.integers(0, 20),
         last_purchase_at=st.none() | st.just(T0 - timedelta(days=40)),
-        daily=st.just(((T0 - timedelta(days=3)).date(), Decimal("30.00"))).map(lambda d: (d,)),
+        daily=st.just((((T0 - timedelta(days=3)).date(), Decimal("30.00"), 30, 1),)),
     )
     return st.builds(
         CustomerState,

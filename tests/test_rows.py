@@ -204,7 +204,7 @@ class TestRoundTrips:
             CustomerState(
                 ADA,
                 activity=Activity(
-                    2, Decimal("9.00"), 0, T0, T0, None, ((T0.date(), Decimal("9.00")),)
+                    2, Decimal("9.00"), 0, T0, T0, None, ((T0.date(), Decimal("9.00"), 9, 2),)
                 ),
                 stamps=FrozenMap({"coffee": 3, "cuts": 9}),
                 tier="silver",

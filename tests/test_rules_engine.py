@@ -575,7 +575,7 @@ class TestOtherEffects:
 
         assert [
             AddStamps("coffee", 2),
-            SetTier("gold", "gold"),
+            SetTier("gold", "gold", TUESDAY),
             AddTag("big"),
             RequestMessage("thank-you", "email", "transactional", "thanks"),
         ] == [e for e in decision.effects if not isinstance(e, NotePurchase)]
@@ -606,7 +606,9 @@ class TestOtherEffects:
 
         decision = program.decide(_state(), _purchase(), TUESDAY)
 
-        assert [SetTier("gold", "gold")] == [e for e in decision.effects if isinstance(e, SetTier)]
+        assert [SetTier("gold", "gold", TUESDAY)] == [
+            e for e in decision.effects if isinstance(e, SetTier)
+        ]
         assert "silver: tier 'silver' not given: 'gold' came first" in str(decision.trace)
 
     def test_a_limited_rule_that_fires_is_counted(self) -> None:

@@ -9,7 +9,16 @@ True
 """
 
 from custbond.activity import Activity
-from custbond.bonds import PunchCard, Voucher, VoucherOffer, VoucherStatus
+from custbond.bonds import (
+    Level,
+    PunchCard,
+    TierLadder,
+    TierStatus,
+    Voucher,
+    VoucherOffer,
+    VoucherStatus,
+)
+from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
     Adjust,
@@ -97,6 +106,7 @@ __all__ = [
     "CancelVoucher",
     "CaptureHold",
     "CapturePoints",
+    "ChangeTier",
     "Clock",
     "CountUse",
     "CustbondError",
@@ -122,7 +132,9 @@ __all__ = [
     "InsufficientPoints",
     "InvalidInput",
     "IssueVoucher",
+    "KeepTier",
     "Ledger",
+    "Level",
     "LineItem",
     "LogRecord",
     "Lot",
@@ -156,6 +168,8 @@ __all__ = [
     "Signup",
     "Store",
     "SystemClock",
+    "TierLadder",
+    "TierStatus",
     "Trace",
     "UnitOfWork",
     "UpdateProfile",

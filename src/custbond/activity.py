@@ -22,18 +22,24 @@ from decimal import Decimal
 
 import attrs
 
-__all__ = ["Activity"]
+__all__ = ["Activity", "Day"]
 
 _ZERO = Decimal(0)
+
+
+# One local calendar day of a customer's activity: (day, spend, points earned, visits).
+Day = tuple[date, Decimal, int, int]
 
 
 @attrs.frozen
 class Activity:
     """A customer's purchases and visits so far, summarised.
 
-    ``spent`` is the lifetime total of purchase amounts (in the program's currency), and
-    ``daily`` the spend per local calendar day, oldest first, as far back as rolling
-    windows need it. Only the program builds these; they hold no personal data.
+    ``spent`` is the lifetime total of purchase amounts (in the program's currency).
+    ``daily`` holds, per local calendar day and oldest first, the spend, the points the
+    purchases earned and the visits (purchases and recorded visits), as far back as
+    rolling windows (of rules and tiers) need them. Only the program builds these; they
+    hold no personal data.
     """
 
     purchases: int = 0
@@ -42,7 +48,7 @@ class Activity:
     first_purchase_at: datetime | None = None
     last_purchase_at: datetime | None = None
     last_visit_at: datetime | None = None
-    daily: tuple[tuple[date, Decimal], ...] = ()
+    daily: tuple[Day, ...] = ()
 
     def after_purchase(
         self,
@@ -51,24 +57,14 @@ class Activity:
         day: date | None = None,
         *,
         keep_since: date | None = None,
+        points: int = 0,
     ) -> Activity:
-        """This activity with one more purchase of ``amount`` at ``at`` (local ``day``).
+        """This activity with one more purchase of ``amount`` at ``at`` (local ``day``),
+        which earned ``points``.
 
         Days before ``keep_since`` are dropped from ``daily``; without a ``day`` and
-        ``keep_since``, no spend per day is kept at all.
+        ``keep_since``, no days are kept at all.
         """
-        daily = self.daily
-        if keep_since is None or day is None:
-            daily = ()
-        else:
-            if daily and daily[-1][0] == day:
-                daily = (*daily[:-1], (day, daily[-1][1] + amount))
-            elif daily and daily[-1][0] > day:  # a late purchase: keep the days in order
-                daily = tuple(sorted(_add(dict(daily), day, amount).items()))
-            else:
-                daily = (*daily, (day, amount))
-            if daily[0][0] < keep_since:
-                daily = tuple(item for item in daily if item[0] >= keep_since)
         first = self.first_purchase_at
         last = self.last_purchase_at
         return Activity(
@@ -78,26 +74,60 @@ class Activity:
             at if first is None or at < first else first,
             at if last is None or at > last else last,
             self.last_visit_at,
-            daily,
+            _record(self.daily, day, keep_since, (amount, points, 1)),
         )
 
-    def after_visit(self, at: datetime) -> Activity:
-        """This activity with one more visit at ``at``."""
+    def after_visit(
+        self, at: datetime, day: date | None = None, *, keep_since: date | None = None
+    ) -> Activity:
+        """This activity with one more visit at ``at`` (local ``day``)."""
         last = self.last_visit_at
         return attrs.evolve(
-            self, visits=self.visits + 1, last_visit_at=at if last is None or at > last else last
+            self,
+            visits=self.visits + 1,
+            last_visit_at=at if last is None or at > last else last,
+            daily=_record(self.daily, day, keep_since, (_ZERO, 0, 1)),
         )
+
+    def within(self, since: date, until: date | None = None) -> tuple[Decimal, int, int]:
+        """(spend, points earned, visits) from ``since`` to ``until`` (both included; no
+        end by default), as far as ``daily`` reaches."""
+        spend, points, visits = _ZERO, 0, 0
+        for day in reversed(self.daily):
+            if day[0] < since:
+                break
+            if until is not None and day[0] > until:
+                continue
+            spend += day[1]
+            points += day[2]
+            visits += day[3]
+        return spend, points, visits
 
     def spent_since(self, day: date) -> Decimal:
         """Spend on ``day`` and after (as far back as ``daily`` reaches)."""
-        total = _ZERO
-        for when, amount in reversed(self.daily):
-            if when < day:
-                break
-            total += amount
-        return total
+        return self.within(day)[0]
 
 
-def _add(days: dict[date, Decimal], day: date, amount: Decimal) -> dict[date, Decimal]:
-    days[day] = days.get(day, _ZERO) + amount
-    return days
+def _record(
+    daily: tuple[Day, ...],
+    day: date | None,
+    keep_since: date | None,
+    add: tuple[Decimal, int, int],
+) -> tuple[Day, ...]:
+    """``daily`` with ``add`` counted on ``day``, and the days before ``keep_since`` gone."""
+    if keep_since is None or day is None:
+        return ()
+    spend, points, visits = add
+    if daily and daily[-1][0] == day:
+        _, old_spend, old_points, old_visits = daily[-1]
+        daily = (*daily[:-1], (day, old_spend + spend, old_points + points, old_visits + visits))
+    elif daily and daily[-1][0] > day:  # a late event: keep the days in order
+        days = {item[0]: item for item in daily}
+        old = days.get(day, (day, _ZERO, 0, 0))
+        days[day] = (day, old[1] + spend, old[2] + points, old[3] + visits)
+        daily = tuple(days[when] for when in sorted(days))
+    else:
+        daily = (*daily, (day, spend, points, visits))
+    if daily[0][0] < keep_since:
+        daily = tuple(item for item in daily if item[0] >= keep_since)
+    return daily

@@ -37,7 +37,16 @@ from custbond import ledger as ledgers
 from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
+from custbond.bonds import tiers
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
+from custbond.bonds.tiers import (
+    ChangeTier,
+    KeepTier,
+    Standing,
+    TierChange,
+    TierLadder,
+    TierStatus,
+)
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -101,7 +110,9 @@ class CustomerState:
     The profile and the points, and what rules read and change: a summary of what the
     customer did (``activity``), stamps on punch cards (and when each card's first stamp
     came: ``card_started``), the tier, when rules with limits fired for them
-    (``rule_uses``, kept only as far back as the limits look), and their vouchers.
+    (``rule_uses``, kept only as far back as the limits look), their vouchers, and
+    their place on the program's tier ladder (since when, until when, when it is
+    reviewed, and every change with its reason).
     """
 
     customer: Customer
@@ -112,6 +123,19 @@ class CustomerState:
     rule_uses: FrozenMap[str, tuple[datetime, ...]] = attrs.field(factory=empty_map)
     card_started: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
     vouchers: FrozenMap[str, Voucher] = attrs.field(factory=empty_map)
+    tier_since: datetime | None = None
+    tier_until: datetime | None = None  # kept at least until then
+    tier_review_at: datetime | None = None  # when the tier is reviewed (after the grace)
+    tier_changes: tuple[TierChange, ...] = ()
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        """The soonest time at which something falls due: points clearing or expiring,
+        a hold ending, or a tier review."""
+        due, review = self.ledger.next_due_at, self.tier_review_at
+        if review is None or (due is not None and due <= review):
+            return due
+        return review
 
     @property
     def id(self) -> str:
@@ -233,10 +257,11 @@ class MarkVoucher:
 
 @attrs.frozen
 class SetTier:
-    """Put the customer in ``tier`` (``rule`` said so)."""
+    """Put the customer in ``tier`` at ``at`` (``rule`` said so); not reviewed later."""
 
     tier: str
     rule: str
+    at: datetime | None = None
 
 
 @attrs.frozen
@@ -268,21 +293,25 @@ class CountUse:
 
 @attrs.frozen
 class NotePurchase:
-    """Add a purchase of ``amount`` at ``at`` to the activity. When the program's rules
-    read spend per day, ``day`` is the purchase's local calendar day and spend per day is
-    kept from ``keep_since``; otherwise both are None and none is kept."""
+    """Add a purchase of ``amount`` at ``at`` to the activity. When the program reads
+    activity per day (rules on rolling spend, tiers), ``day`` is the purchase's local
+    calendar day, ``points`` what it earned, and days are kept from ``keep_since``;
+    otherwise both dates are None and no days are kept."""
 
     amount: Decimal
     at: datetime
     day: date | None = None
     keep_since: date | None = None
+    points: int = 0  # what it earned, counted on the day
 
 
 @attrs.frozen
 class NoteVisit:
-    """Add a visit at ``at`` to the activity."""
+    """Add a visit at ``at`` (local calendar ``day``) to the activity; see NotePurchase."""
 
     at: datetime
+    day: date | None = None
+    keep_since: date | None = None
 
 
 @attrs.frozen
@@ -312,6 +341,8 @@ Effect = (
     | SetCard
     | IssueVoucher
     | MarkVoucher
+    | ChangeTier
+    | KeepTier
 )
 
 
@@ -348,6 +379,7 @@ class Program:
     rules: tuple[Rule, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     cards: tuple[PunchCard, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    tiers: TierLadder | None = attrs.field(default=None, kw_only=True)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
@@ -361,7 +393,10 @@ class Program:
         rules = self.all_rules()
         book = RuleBook(rules, self.groups, currency=self.currency, multipliers=self.multipliers)
         object.__setattr__(self, "_book", book)
-        object.__setattr__(self, "_keep_days", _days_of_spend_needed(rules))
+        days = _days_of_spend_needed(rules)
+        if self.tiers is not None:
+            days = max(days or 0, self.tiers.days_needed())
+        object.__setattr__(self, "_keep_days", days)
         policy = _describe_policy(self.points)
         object.__setattr__(self, "_policy_note", None if policy is None else note(policy))
 
@@ -387,6 +422,11 @@ class Program:
             if not isinstance(group, Group):
                 raise InvalidInput("groups", group, "a Group")
 
+    @tiers.validator
+    def _check_tiers(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, TierLadder):
+            raise InvalidInput("tiers", value, "a TierLadder or None")
+
     @cards.validator
     def _check_cards(self, attribute: object, value: tuple[object, ...]) -> None:
         names = []
@@ -399,9 +439,11 @@ class Program:
 
     def all_rules(self) -> tuple[Rule, ...]:
         """Every rule the engine runs: the base earning rule (``earn``) if there is one,
-        the ``rules``, and the rule that stamps each punch card (``"card <name>"``)."""
+        the ``rules``, the rule that stamps each punch card (``"card <name>"``), and those
+        that give each tier level its multiplier (``"tier <name>"``)."""
         base = () if self.earn is None else (Rule(BASE_RULE, on="Purchase", then=[self.earn]),)
-        return (*base, *self.rules, *(card.rule() for card in self.cards))
+        tiers = () if self.tiers is None else self.tiers.multiplier_rules()
+        return (*base, *self.rules, *(card.rule() for card in self.cards), *tiers)
 
     # -- decide ----------------------------------------------------------------------------
 
@@ -449,7 +491,7 @@ class Program:
         if award.stamps:
             effects.extend(self._punch(state, event, award.stamps, steps))
         if award.tier is not None and award.tier != state.tier:
-            effects.append(SetTier(award.tier, award.tier_rule or ""))
+            effects.append(SetTier(award.tier, award.tier_rule or "", event.at))
         if award.tags:
             tags = state.customer.tags
             effects.extend(AddTag(tag) for tag in award.tags if tag not in tags)
@@ -461,16 +503,74 @@ class Program:
         if award.uses:
             effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
         # Last, so that what the rules read is the activity before this event.
-        if isinstance(event, Purchase):
-            if self._keep_days is None:  # no rule reads spend per day: none is kept
-                effects.append(NotePurchase(event.amount, event.at))
-            else:
+        if isinstance(event, Purchase | Visit):
+            day = keep_since = None
+            if self._keep_days is not None:  # else nothing reads activity per day
                 day = event.at.astimezone(zone).date()
                 keep_since = day - timedelta(days=self._keep_days)
-                effects.append(NotePurchase(event.amount, event.at, day, keep_since))
-        elif isinstance(event, Visit):
-            effects.append(NoteVisit(event.at))
+            if isinstance(event, Purchase):
+                note_ = NotePurchase(event.amount, event.at, day, keep_since, award.points)
+                effects.append(note_)
+            else:
+                effects.append(NoteVisit(event.at, day, keep_since))
+            if self.tiers is not None and day is not None:
+                spend = event.amount if isinstance(event, Purchase) else Decimal(0)
+                change, line = self._climb(state, event.at, day=day, this=(spend, award.points))
+                if change is not None and line is not None:
+                    effects.append(change)
+                    steps.append(note(line))
         return Decision(tuple(effects), Trace(steps))
+
+    def _climb(
+        self, state: CustomerState, at: datetime, *, day: date, this: tuple[Decimal, int]
+    ) -> tuple[ChangeTier | KeepTier | None, str | None]:
+        """A move up the tier ladder (or a longer hold on the tier) that an event at
+        ``at`` (local ``day``) earns, counting the spend and points it adds (``this``)
+        and itself as a visit."""
+        assert self.tiers is not None
+        before = self.tiers.standing(state.activity, day)
+        standing = Standing(before.spend + this[0], before.points + this[1], before.visits + 1)
+        return tiers.upgrade(
+            self.tiers,
+            standing,
+            tier=state.tier,
+            review_at=state.tier_review_at,
+            at=at,
+            currency=self.currency,
+        )
+
+    def review(self, state: CustomerState, now: datetime) -> Decision:
+        """What falls due for the customer's tier by ``now``: a review at the end of the
+        grace period, which keeps the tier or moves them down. Nothing when no review is
+        due (or the program has no ladder)."""
+        ladder = self.tiers
+        review_at = state.tier_review_at
+        if ladder is None or review_at is None or review_at > now:
+            return Decision()
+        zone = zone_of(state, self.time_zone)
+        tier = state.tier
+        effects: list[Effect] = []
+        lines: list[str] = []
+        while review_at is not None and review_at <= now:  # every review due, in turn
+            last_day = (review_at - timedelta(microseconds=1)).astimezone(zone).date()
+            standing = ladder.standing(state.activity, last_day)
+            change, line = tiers.review(
+                ladder, standing, tier=tier, review_at=review_at, currency=self.currency
+            )
+            effects.append(change)
+            lines.append(line)
+            if isinstance(change, ChangeTier):
+                tier = change.tier
+            review_at = change.review_at
+        return Decision(tuple(effects), tuple(lines))
+
+    def tier_status(self, state: CustomerState, at: datetime) -> TierStatus:
+        """The customer's place on the ladder at ``at``, for the host to show. Raises
+        :class:`~custbond.InvalidInput` when the program has no ladder."""
+        if self.tiers is None:
+            raise InvalidInput("tiers", None, "a TierLadder in the program")
+        today = at.astimezone(zone_of(state, self.time_zone)).date()
+        return tiers.status(self.tiers, state, at=at, today=today, currency=self.currency)
 
     def _punch(
         self,
@@ -777,20 +877,35 @@ def _apply_to_the_rest(
     """The state after the effects that do not touch the points, with ``ledger``."""
     customer, activity, stamps, tier = state.customer, state.activity, state.stamps, state.tier
     uses, started, vouchers = state.rule_uses, state.card_started, state.vouchers
+    since, until, review_at = state.tier_since, state.tier_until, state.tier_review_at
+    changes = state.tier_changes
     for effect in effects:
         if isinstance(effect, NotePurchase):
             activity = activity.after_purchase(
-                effect.amount, effect.at, effect.day, keep_since=effect.keep_since
+                effect.amount,
+                effect.at,
+                effect.day,
+                keep_since=effect.keep_since,
+                points=effect.points,
             )
         elif isinstance(effect, NoteVisit):
-            activity = activity.after_visit(effect.at)
+            activity = activity.after_visit(effect.at, effect.day, keep_since=effect.keep_since)
         elif isinstance(effect, AddStamps):
             stamps = _with(stamps, effect.card, stamps.get(effect.card, 0) + effect.stamps)
         elif isinstance(effect, SetCard):
             stamps = _with(stamps, effect.card, effect.stamps or None)
             started = _with(started, effect.card, effect.started_at)
         elif isinstance(effect, SetTier):
+            if effect.at is not None:
+                change = TierChange(effect.at, tier, effect.tier, f"rule {effect.rule!r}")
+                changes = (*changes, change)
+                since, until, review_at = effect.at, None, None
             tier = effect.tier
+        elif isinstance(effect, ChangeTier):
+            changes = (*changes, TierChange(effect.at, tier, effect.tier, effect.reason))
+            tier, since, until, review_at = effect.tier, effect.at, effect.until, effect.review_at
+        elif isinstance(effect, KeepTier):
+            until, review_at = effect.until, effect.review_at
         elif isinstance(effect, AddTag):
             customer = attrs.evolve(customer, tags=customer.tags | {effect.tag})
         elif isinstance(effect, CountUse):
@@ -805,4 +920,17 @@ def _apply_to_the_rest(
         elif isinstance(effect, UpdateProfile):
             customer = effect.customer
         # RequestMessage changes no state: the decision records the request.
-    return CustomerState(customer, ledger, activity, stamps, tier, uses, started, vouchers)
+    return CustomerState(
+        customer,
+        ledger,
+        activity,
+        stamps,
+        tier,
+        uses,
+        started,
+        vouchers,
+        since,
+        until,
+        review_at,
+        changes,
+    )

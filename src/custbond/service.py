@@ -27,6 +27,7 @@ import attrs
 from custbond import _validate as v
 from custbond import ledger as ledgers
 from custbond.bonds.cards import Voucher
+from custbond.bonds.tiers import TierStatus
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
     Adjust,
@@ -55,6 +56,7 @@ from custbond.ledger import Balance, Entry, EntryKind, Lot
 from custbond.outcome import Outcome
 from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 
 __all__ = ["RetentionService"]
@@ -227,6 +229,18 @@ class RetentionService:
             _, due = ledgers.settle(state.ledger, when)
             return (*uow.entries(customer_id), *due)
 
+    def tier_status(self, customer_id: str, at: datetime | None = None) -> TierStatus:
+        """The customer's place on the program's tier ladder now (or at a later ``at``):
+        tier, since and until when, perks, standing in the window, what it takes to keep
+        the tier and to reach the next, and whether a downgrade is coming."""
+        when = self._read_time(at)
+        with self.store.unit_of_work() as uow:
+            state = self._load(uow, customer_id)
+        review = self.program.review(state, when)  # a review due by then, projected
+        if review.effects:
+            state, _ = self.program.apply(state, review, when)
+        return self.program.tier_status(state, when)
+
     def _read_time(self, at: datetime | None) -> datetime:
         """Now, or a later ``at``: a read projects what will have happened by then."""
         now = self.clock.now()
@@ -249,7 +263,7 @@ class RetentionService:
 
     def run_due(self) -> list[Outcome]:
         """Materialise what has become due (pending points clearing, points and holds
-        expiring) as ledger entries; one outcome per customer that had something.
+        expiring, tier reviews); one outcome per customer that had something.
 
         Reads are correct without it; run it from a cron job or worker to keep the stored
         statements current. Each customer is settled in a unit of work of its own.
@@ -258,7 +272,7 @@ class RetentionService:
         with self.store.unit_of_work() as uow:
             customer_ids = list(uow.due(now))
         outcomes = [self._process(Settle(customer_id=cid), now) for cid in customer_ids]
-        return [outcome for outcome in outcomes if outcome.entries]
+        return [outcome for outcome in outcomes if outcome.entries or outcome.effects]
 
     def replay(self, records: Iterable[LogRecord]) -> list[Outcome]:
         """Process log records (from another service's :meth:`log`) into this one, each at
@@ -289,10 +303,13 @@ class RetentionService:
             settled: tuple[Entry, ...] = ()
             if not isinstance(item, Purchase):  # a purchase's earn() settles in its own pass
                 state, settled = self._settle(uow, state, now)
-                if isinstance(item, Settle) and not settled:
-                    return _unchanged(state, now, "nothing was due")
                 if settled and ref is not None:
                     _, ref = self._target(uow, item)  # settling may have expired a hold or lots
+            review = self.program.review(state, now)  # a tier review that fell due
+            if review.effects:
+                state, _ = self.program.apply(state, review, now)
+            elif isinstance(item, Settle) and not settled:
+                return _unchanged(state, now, "nothing was due")
             decision = self.program.decide(state, item, now, ref)
             state, entries = self.program.apply(state, decision, now)
             for record in _records_after(item, ref, state, entries, now):
@@ -304,8 +321,8 @@ class RetentionService:
                 customer_id,
                 None if key is None else key[1],
                 now,
-                decision.effects,
-                decision.trace,
+                review.effects + decision.effects,
+                Trace((*review.trace, *decision.trace)),
                 entries,
                 ledgers.balance(state.ledger, now),
             )

@@ -1,4 +1,4 @@
-"""The financial bond on top of the rules engine: punch cards and vouchers.
+"""The financial bond on top of the rules engine: punch cards, vouchers and tiers.
 
 >>> from custbond.bonds import PunchCard, VoucherOffer
 >>> PunchCard("cuts", stamps=9, reward=VoucherOffer("free cut", sku="haircut")).stamps
@@ -6,5 +6,17 @@
 """
 
 from custbond.bonds.cards import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
+from custbond.bonds.tiers import Level, Standing, TierChange, TierLadder, TierStatus
 
-__all__ = ["PunchCard", "Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
+__all__ = [
+    "Level",
+    "PunchCard",
+    "Standing",
+    "TierChange",
+    "TierLadder",
+    "TierStatus",
+    "Voucher",
+    "VoucherOffer",
+    "VoucherStatus",
+    "voucher_code",
+]

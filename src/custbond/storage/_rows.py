@@ -26,6 +26,7 @@ import attrs
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds.cards import Voucher, VoucherStatus
+from custbond.bonds.tiers import ChangeTier, KeepTier, TierChange
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -204,16 +205,14 @@ def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
 
 def extras_row(state: CustomerState) -> Row | None:
     """What a customer's state holds besides the profile and the ledger, flat: the
-    activity's six counters and times and the tier, then, each after its count, the spend
-    per day, the stamps, when each card started, the vouchers, and last the rules'
-    firings. None when there is nothing yet."""
+    activity's six counters and times, the tier and its three times, then, each after its
+    count, the days of activity, the stamps, when each card started, the vouchers and the
+    tier changes; last the rules' firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
-    started, vouchers = state.card_started, state.vouchers
-    head = _activity_head(activity)
-    if not activity.daily and not stamps and not uses and not vouchers:  # the usual case
-        if head == _NO_ACTIVITY and state.tier is None:
-            return None
-        return (*head, state.tier)
+    started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
+    head = (*_activity_head(activity), *_tier_head(state))
+    if not (activity.daily or stamps or uses or vouchers or changes):  # the usual case
+        return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
         flat_uses.extend((rule, len(times), *times))
@@ -222,18 +221,23 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(stamps.items())),
         tuple(chain.from_iterable(started.items())),
         tuple(chain.from_iterable(map(_voucher_fields, vouchers.values()))),
+        tuple(chain.from_iterable(map(_change_fields, changes))),
     )
-    flat: list[Any] = [*head, state.tier]
+    flat: list[Any] = list(head)
     for section in sections:
         flat.append(len(section))
         flat.extend(section)
     return (*flat, *flat_uses)
 
 
+_tier_head = attrgetter("tier", "tier_since", "tier_until", "tier_review_at")
+_change_fields = attrgetter("at", "old", "new", "reason")
+
+
 _activity_head = attrgetter(
     "purchases", "spent", "visits", "first_purchase_at", "last_purchase_at", "last_visit_at"
 )
-_NO_ACTIVITY = _activity_head(Activity())
+_NOTHING = (*_activity_head(Activity()), None, None, None, None)
 _VOUCHER_WIDTH = len(attrs.fields(Voucher))
 
 
@@ -254,31 +258,36 @@ def _pairs(flat: Row) -> dict[Any, Any]:
 
 
 def extras_from_row(row: Row | None) -> tuple[Any, ...]:
-    """(activity, stamps, tier, rule uses, card starts, vouchers) from an extras row."""
+    """The fields of CustomerState after the ledger, from an extras row: activity,
+    stamps, tier, rule uses, card starts, vouchers, tier since/until/review, changes."""
     if row is None:
-        return Activity(), empty_map(), None, empty_map(), empty_map(), empty_map()
-    purchases, spent, visits, first, last, last_visit, tier = row[:7]
-    if len(row) == 7:  # nothing but the activity's counters and the tier
+        return (Activity(), empty_map(), None, empty_map(), empty_map(), empty_map())
+    purchases, spent, visits, first, last, last_visit, tier, since, until, review = row[:10]
+    times = (since, until, review)
+    if len(row) == 10:  # nothing but the counters and the tier
         activity = Activity(purchases, spent, visits, first, last, last_visit)
-        return activity, empty_map(), tier, empty_map(), empty_map(), empty_map()
-    at = 7
+        return activity, empty_map(), tier, empty_map(), empty_map(), empty_map(), *times
+    at = 10
     sections = []
-    for _ in range(4):
+    for _ in range(5):
         count = row[at]
         sections.append(row[at + 1 : at + 1 + count])
         at += 1 + count
-    daily, flat_stamps, flat_started, flat_vouchers = sections
+    daily, flat_stamps, flat_started, flat_vouchers, flat_changes = sections
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
-        rule, times = row[at], row[at + 1]
-        uses[rule] = row[at + 2 : at + 2 + times]
-        at += 2 + times
-    days = tuple(zip(daily[::2], daily[1::2], strict=True))
+        rule, count = row[at], row[at + 1]
+        uses[rule] = row[at + 2 : at + 2 + count]
+        at += 2 + count
+    days = tuple(zip(daily[::4], daily[1::4], daily[2::4], daily[3::4], strict=True))
     activity = Activity(purchases, spent, visits, first, last, last_visit, days)
     vouchers = {}
     for start in range(0, len(flat_vouchers), _VOUCHER_WIDTH):
         voucher = _voucher_from(flat_vouchers[start : start + _VOUCHER_WIDTH])
         vouchers[voucher.code] = voucher
+    changes = tuple(
+        TierChange(*flat_changes[start : start + 4]) for start in range(0, len(flat_changes), 4)
+    )
     return (
         activity,
         _frozen(_pairs(flat_stamps)),
@@ -286,6 +295,8 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         _frozen(uses),
         _frozen(_pairs(flat_started)),
         _frozen(vouchers),
+        *times,
+        changes,
     )
 
 
@@ -333,6 +344,8 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         NotePurchase,
         NoteVisit,
         SetCard,
+        ChangeTier,
+        KeepTier,
     )
 }
 

@@ -232,7 +232,7 @@ class _MemoryUnitOfWork:
             heapq.heappush(heap, item)
         due = {customer_id for _, customer_id in found if customer_id not in self._states}
         for state in self._states.values():  # this unit of work's own writes win
-            if state.ledger.next_due_at is not None and state.ledger.next_due_at <= now:
+            if state.next_due_at is not None and state.next_due_at <= now:
                 due.add(state.id)
         return sorted(due)
 
@@ -255,7 +255,7 @@ class _MemoryUnitOfWork:
                 store._ledgers[customer_id],
             ) = rows.ledger_rows(state.ledger)
             store._extras[customer_id] = rows.extras_row(state)
-            due = state.ledger.next_due_at
+            due = state.next_due_at
             if due != store._next_due.get(customer_id):
                 if due is None:
                     store._next_due.pop(customer_id, None)

@@ -1,0 +1,249 @@
+"""Tier ladders: qualify on a rolling window, keep the tier a while, review after grace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from custbond import (
+    FixedClock,
+    InvalidInput,
+    MemoryStore,
+    Program,
+    Purchase,
+    RetentionService,
+    Visit,
+)
+from custbond.bonds.tiers import ChangeTier, Level, TierLadder
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+LADDER = TierLadder(
+    levels=[
+        Level("silver", spend=Decimal(300), perks=["free refills"]),
+        Level("gold", spend=Decimal(1000), visits=40, multiplier=2, perks=["lounge"]),
+    ],
+    window=relativedelta(months=12),
+    keep_for=relativedelta(months=12),
+    grace=timedelta(days=30),
+    notice=timedelta(days=30),
+)
+
+
+class Club:
+    def __init__(self, ladder: TierLadder = LADDER) -> None:
+        self.clock = FixedClock(T0)
+        self.program = Program(tiers=ladder)
+        self.service = RetentionService(self.program, MemoryStore(), self.clock)
+        self.orders = 0
+
+    def buy(self, amount: str, *, days: float = 0) -> None:
+        self.clock.advance(timedelta(days=days))
+        self.orders += 1
+        self.service.record(
+            Purchase(
+                id=f"o-{self.orders}",
+                customer_id="ada",
+                at=self.clock.now(),
+                amount=Decimal(amount),
+                currency="USD",
+            )
+        )
+
+    def tier(self) -> str | None:
+        return self.service.tier_status("ada").tier
+
+
+class TestQualifying:
+    def test_the_purchase_that_crosses_a_threshold_moves_the_customer_up(self) -> None:
+        club = Club()
+        club.buy("250.00")
+        assert club.tier() is None
+
+        club.buy("60.00", days=10)
+
+        assert "silver" == club.tier()
+
+    def test_the_trace_and_the_history_say_why(self) -> None:
+        club = Club()
+        club.buy("250.00")
+
+        outcome_trace = str(
+            club.service.preview(
+                Purchase(
+                    id="o-x",
+                    customer_id="ada",
+                    at=club.clock.now(),
+                    amount=Decimal("60.00"),
+                    currency="USD",
+                )
+            ).trace
+        )
+        club.buy("60.00")
+
+        expected = "qualified for 'silver': 310.00 USD spent, 310 points, 2 visits in 1 year"
+        assert f"tier: {expected}" in outcome_trace
+        with club.service.store.unit_of_work() as uow:
+            state = uow.load("ada")
+        assert state is not None
+        [change] = state.tier_changes
+        assert (None, "silver", expected) == (change.old, change.new, change.reason)
+
+    def test_only_the_rolling_window_counts(self) -> None:
+        club = Club()
+        club.buy("250.00")
+
+        club.buy("60.00", days=400)  # the first purchase is more than a year ago
+
+        assert club.tier() is None
+
+    def test_any_threshold_of_a_level_qualifies(self) -> None:
+        ladder = TierLadder(levels=[Level("regular", visits=3)])
+        club = Club(ladder)
+        for n in range(3):
+            club.service.record(Visit(id=f"v-{n}", customer_id="ada", at=club.clock.now()))
+
+        assert "regular" == club.tier()
+
+    def test_a_level_multiplies_its_members_spend_points(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+        club.buy("10.00")
+
+        assert [1000, 20] == [
+            entry.points for entry in club.service.statement("ada") if entry.kind == "earned"
+        ]
+
+
+class TestKeepingAndLosing:
+    def test_a_tier_is_kept_through_its_period_and_grace_without_activity(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+
+        club.clock.advance(relativedelta(months=12) + timedelta(days=29))
+
+        assert "gold" == club.tier()
+
+    def test_at_the_review_the_customer_moves_down_to_what_they_still_meet(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+        # A year later the 1000.00 has left the window: 350.00 meets silver, not gold.
+        club.buy("350.00", days=370)
+
+        club.clock.set(T0 + relativedelta(months=12) + timedelta(days=30))
+        outcomes = club.service.run_due()
+
+        assert "silver" == club.tier()
+        [change] = [effect for effect in outcomes[-1].effects if isinstance(effect, ChangeTier)]
+        assert change.reason.startswith("did not requalify for 'gold', moved to 'silver'")
+
+    def test_a_customer_who_meets_nothing_leaves_the_ladder(self) -> None:
+        club = Club()
+        club.buy("400.00")
+
+        club.clock.advance(relativedelta(years=3))
+
+        assert club.tier() is None
+
+    def test_meeting_the_tier_again_keeps_it_longer(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+        club.buy("1000.00", days=300)
+
+        club.clock.advance(relativedelta(months=12))  # past the first period and its grace
+
+        status = club.service.tier_status("ada")
+        assert ("gold", T0 + timedelta(days=300) + relativedelta(months=12)) == (
+            status.tier,
+            status.until,
+        )
+
+    def test_the_review_is_due_work_and_replays_the_same(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+        club.clock.set(T0 + relativedelta(years=2))
+        club.service.run_due()
+
+        again = RetentionService(club.program, MemoryStore(), FixedClock(T0))
+        again.replay(club.service.log())
+
+        with club.service.store.unit_of_work() as uow, again.store.unit_of_work() as other:
+            assert uow.load("ada") == other.load("ada")
+
+
+class TestStatus:
+    def test_the_status_says_what_it_takes_to_keep_and_to_climb(self) -> None:
+        club = Club()
+        club.buy("320.00")
+
+        status = club.service.tier_status("ada")
+
+        assert ("silver", ("free refills",), None, "gold") == (
+            status.tier,
+            status.perks,
+            status.to_keep,
+            status.next,
+        )
+        assert "680.00 USD more spend, or 39 more visits" == status.to_next
+        assert (T0 + relativedelta(months=12) + timedelta(days=30)) == status.review_at
+
+    def test_a_downgrade_is_announced_within_the_notice_before_the_review(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+        review = T0 + relativedelta(months=12) + timedelta(days=30)
+
+        club.clock.set(review - timedelta(days=31))  # the 1000.00 still counts
+        early = club.service.tier_status("ada")
+        club.clock.set(review - timedelta(days=29))  # it no longer does
+        club.buy("400.00")
+        late = club.service.tier_status("ada")
+
+        assert (False, True, "silver") == (
+            early.will_downgrade,
+            late.will_downgrade,
+            late.downgrade_to,
+        )
+
+    def test_a_program_without_a_ladder_has_no_tier_status(self) -> None:
+        service = RetentionService(Program(), MemoryStore(), FixedClock(T0))
+        service.record(
+            Purchase(id="o-1", customer_id="ada", at=T0, amount=Decimal(5), currency="USD")
+        )
+
+        with pytest.raises(InvalidInput, match="a TierLadder"):
+            service.tier_status("ada")
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("build", "field"),
+        [
+            (lambda: TierLadder(levels=[]), "levels"),
+            (lambda: TierLadder(levels=[Level("a"), Level("a")]), "levels"),
+            (lambda: TierLadder(levels=["gold"]), "levels"),
+            (lambda: Level("gold", spend=100.0), "spend"),
+            (lambda: Level("gold", visits=0), "visits"),
+            (lambda: Level("gold", perks="lounge"), "perks"),
+            (lambda: Level("gold", multiplier=0), "factor"),
+            (lambda: TierLadder(levels=[Level("a")], window="a year"), "window"),
+            (lambda: Program(tiers="gold"), "tiers"),
+        ],
+        ids=[
+            "no-levels",
+            "two-levels-one-name",
+            "not-a-level",
+            "float-spend",
+            "no-visits",
+            "perks-as-text",
+            "zero-multiplier",
+            "window-as-text",
+            "tiers-not-a-ladder",
+        ],
+    )
+    def test_a_ladder_that_cannot_work_is_rejected(self, build: object, field: str) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            build()  # type: ignore[operator]
+
+        assert field == raised.value.field
