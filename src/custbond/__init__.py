@@ -18,6 +18,7 @@ from custbond.bonds import (
     VoucherOffer,
     VoucherStatus,
 )
+from custbond.bonds.catalog import Reward, TakeStock
 from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
@@ -27,6 +28,7 @@ from custbond.commands import (
     CaptureHold,
     PlaceHold,
     Redeem,
+    RedeemReward,
     ReleaseHold,
     SaveCustomer,
     Settle,
@@ -43,6 +45,9 @@ from custbond.errors import (
     InsufficientPoints,
     InvalidInput,
     NotFound,
+    OutOfStock,
+    RewardError,
+    RewardLimitReached,
     RuleSyntaxError,
     VoucherAlreadyUsed,
     VoucherCancelled,
@@ -143,6 +148,7 @@ __all__ = [
     "NotFound",
     "NotePurchase",
     "NoteVisit",
+    "OutOfStock",
     "Outcome",
     "PlaceHold",
     "PointsPerSpend",
@@ -152,6 +158,7 @@ __all__ = [
     "Purchase",
     "Redeem",
     "RedeemPoints",
+    "RedeemReward",
     "ReleaseHold",
     "ReleasePoints",
     "RequestMessage",
@@ -159,6 +166,9 @@ __all__ = [
     "RetentionService",
     "Return",
     "ReversePoints",
+    "Reward",
+    "RewardError",
+    "RewardLimitReached",
     "Rule",
     "RuleSyntaxError",
     "SaveCustomer",
@@ -168,6 +178,7 @@ __all__ = [
     "Signup",
     "Store",
     "SystemClock",
+    "TakeStock",
     "TierLadder",
     "TierStatus",
     "Trace",

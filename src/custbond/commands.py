@@ -189,6 +189,19 @@ class CancelVoucher:
         return ("command", self.key)
 
 
+@attrs.frozen(kw_only=True)
+class RedeemReward:
+    """Spend the customer's points on the catalog's ``reward`` (one per ``key``)."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    reward: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
 Command = (
     Redeem
     | PlaceHold
@@ -200,13 +213,14 @@ Command = (
     | Settle
     | UseVoucher
     | CancelVoucher
+    | RedeemReward
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
 
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
-    UseVoucher, CancelVoucher,
+    UseVoucher, CancelVoucher, RedeemReward,
 )  # fmt: skip
 
 

@@ -30,6 +30,9 @@ __all__ = [
     "InsufficientPoints",
     "InvalidInput",
     "NotFound",
+    "OutOfStock",
+    "RewardError",
+    "RewardLimitReached",
     "RuleFileError",
     "RuleSyntaxError",
     "VoucherAlreadyUsed",
@@ -172,6 +175,35 @@ class VoucherExpired(VoucherError):
     def __init__(self, code: str, expired_at: datetime) -> None:
         self.expired_at = expired_at
         super().__init__(code, f"expired at {expired_at.isoformat()}")
+
+
+class RewardError(CustbondError):
+    """A reward of the catalog cannot be redeemed now. Nothing was changed."""
+
+    def __init__(self, reward: str, message: str) -> None:
+        self.reward = reward
+        super().__init__(f"reward {reward!r} {message}")
+
+
+class OutOfStock(RewardError):
+    """Every one of the reward's ``stock`` has been taken.
+
+    >>> print(OutOfStock("mug", 50))
+    reward 'mug' is out of stock (all 50 taken)
+    """
+
+    def __init__(self, reward: str, stock: int) -> None:
+        self.stock = stock
+        super().__init__(reward, f"is out of stock (all {stock} taken)")
+
+
+class RewardLimitReached(RewardError):
+    """The customer has taken the reward as many times as one customer may."""
+
+    def __init__(self, reward: str, limit: int) -> None:
+        self.limit = limit
+        times = "once" if limit == 1 else f"{limit} times"
+        super().__init__(reward, f"can be taken {times} per customer, and was")
 
 
 class RuleSyntaxError(CustbondError, ValueError):

@@ -39,6 +39,7 @@ from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds import tiers
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
+from custbond.bonds.catalog import Reward, RewardStock, TakeStock
 from custbond.bonds.tiers import (
     ChangeTier,
     KeepTier,
@@ -55,6 +56,7 @@ from custbond.commands import (
     Input,
     PlaceHold,
     Redeem,
+    RedeemReward,
     ReleaseHold,
     SaveCustomer,
     Settle,
@@ -68,6 +70,8 @@ from custbond.errors import (
     InsufficientPoints,
     InvalidInput,
     NotFound,
+    OutOfStock,
+    RewardLimitReached,
     VoucherAlreadyUsed,
     VoucherCancelled,
     VoucherExpired,
@@ -343,6 +347,7 @@ Effect = (
     | MarkVoucher
     | ChangeTier
     | KeepTier
+    | TakeStock
 )
 
 
@@ -357,7 +362,7 @@ class Decision:
     trace: Trace = attrs.field(default=Trace(), converter=as_trace)
 
 
-Reference = PurchaseRecord | HoldRecord | RedemptionRecord | None
+Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | None
 
 
 @attrs.frozen
@@ -379,6 +384,7 @@ class Program:
     rules: tuple[Rule, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     cards: tuple[PunchCard, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    catalog: tuple[Reward, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
     tiers: TierLadder | None = attrs.field(default=None, kw_only=True)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
@@ -426,6 +432,23 @@ class Program:
     def _check_tiers(self, attribute: object, value: object) -> None:
         if value is not None and not isinstance(value, TierLadder):
             raise InvalidInput("tiers", value, "a TierLadder or None")
+
+    @catalog.validator
+    def _check_catalog(self, attribute: object, value: tuple[object, ...]) -> None:
+        names = []
+        for reward in value:
+            if not isinstance(reward, Reward):
+                raise InvalidInput("catalog", reward, "a Reward")
+            if reward.name in names:
+                raise InvalidInput("catalog", reward.name, "rewards with different names")
+            names.append(reward.name)
+
+    def reward(self, name: str) -> Reward:
+        """The catalog's reward ``name``; :class:`~custbond.NotFound` if there is none."""
+        for reward in self.catalog:
+            if reward.name == name:
+                return reward
+        raise NotFound("reward", name)
 
     @cards.validator
     def _check_cards(self, attribute: object, value: tuple[object, ...]) -> None:
@@ -502,6 +525,9 @@ class Program:
             )
         if award.uses:
             effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
+        for number, (rule, offer) in enumerate(award.gifts, start=1):
+            code = voucher_code(state.id, f"rule {rule}", event.id, number)
+            effects.append(IssueVoucher(offer.issue(code, f"rule {rule}", event.at)))
         # Last, so that what the rules read is the activity before this event.
         if isinstance(event, Purchase | Visit):
             day = keep_since = None
@@ -571,6 +597,42 @@ class Program:
             raise InvalidInput("tiers", None, "a TierLadder in the program")
         today = at.astimezone(zone_of(state, self.time_zone)).date()
         return tiers.status(self.tiers, state, at=at, today=today, currency=self.currency)
+
+    def _decide_reward(
+        self,
+        state: CustomerState,
+        ledger: Ledger,
+        command: RedeemReward,
+        now: datetime,
+        ref: Reference,
+    ) -> Decision:
+        reward = self.reward(command.reward)
+        if reward.per_customer is not None:
+            taken = sum(
+                1 for voucher in state.vouchers.values() if voucher.source == reward.source
+            )
+            if taken >= reward.per_customer:
+                raise RewardLimitReached(reward.name, reward.per_customer)
+        if reward.stock is not None:
+            if not isinstance(ref, RewardStock):
+                raise InvalidInput("ref", ref, f"the RewardStock of {reward.name!r}")
+            if ref.taken >= reward.stock:
+                raise OutOfStock(reward.name, reward.stock)
+        _require_available(state.id, ledger, reward.points)
+        code = voucher_code(state.id, reward.source, command.key, 1)
+        voucher = reward.offer.issue(code, reward.source, now)
+        effects: tuple[Effect, ...] = (
+            RedeemPoints(reward.points, command.key, reward.source),
+            IssueVoucher(voucher),
+            TakeStock(reward.name, reward.counter),
+        )
+        left = (
+            ""
+            if reward.stock is None or not isinstance(ref, RewardStock)
+            else (f"; {reward.stock - ref.taken - 1} left")
+        )
+        trace = f"{reward.points} points for {reward.name!r}: voucher {code}{left}"
+        return Decision(effects, (trace,))
 
     def _punch(
         self,
@@ -682,6 +744,8 @@ class Program:
             return Decision((UpdateProfile(item.customer),), ("profile saved",))
         if isinstance(item, UseVoucher | CancelVoucher):
             return _decide_voucher(state, item, now)
+        if isinstance(item, RedeemReward):
+            return self._decide_reward(state, ledger, item, now, ref)
         if isinstance(item, Settle):
             return Decision((), ("due changes materialised",))
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover

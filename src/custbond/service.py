@@ -27,6 +27,7 @@ import attrs
 from custbond import _validate as v
 from custbond import ledger as ledgers
 from custbond.bonds.cards import Voucher
+from custbond.bonds.catalog import RewardStock, TakeStock
 from custbond.bonds.tiers import TierStatus
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
@@ -37,6 +38,7 @@ from custbond.commands import (
     Input,
     PlaceHold,
     Redeem,
+    RedeemReward,
     ReleaseHold,
     SaveCustomer,
     Settle,
@@ -169,6 +171,17 @@ class RetentionService:
         come back once.
         """
         return self._process(CancelRedemption(redemption_key=key), self.clock.now())
+
+    # -- the rewards catalog ---------------------------------------------------------------
+
+    def redeem_reward(self, customer_id: str, reward: str, key: str) -> Outcome:
+        """Spend the customer's points on the catalog's ``reward`` and give them its
+        voucher. Raises :class:`~custbond.InsufficientPoints`,
+        :class:`~custbond.OutOfStock` or :class:`~custbond.RewardLimitReached` (changing
+        nothing); a retry under the same ``key`` returns the first outcome. The points
+        come back with :meth:`cancel_redemption` under the same key."""
+        command = RedeemReward(key=key, customer_id=customer_id, reward=reward)
+        return self._process(command, self.clock.now())
 
     # -- vouchers --------------------------------------------------------------------------
 
@@ -314,6 +327,9 @@ class RetentionService:
             state, entries = self.program.apply(state, decision, now)
             for record in _records_after(item, ref, state, entries, now):
                 uow.keep(record)
+            for effect in decision.effects:  # what the decision takes from shared counters
+                if isinstance(effect, TakeStock):
+                    uow.add_to_counter(effect.counter, effect.taken)
             _note_time_passing(uow, state.id, entries)
             entries = settled + entries
             uow.save(state, entries)
@@ -348,6 +364,9 @@ class RetentionService:
             return redemption.customer_id, redemption
         if isinstance(item, SaveCustomer):
             return item.customer.id, None
+        if isinstance(item, RedeemReward):
+            reward = self.program.reward(item.reward)
+            return item.customer_id, RewardStock(reward.name, uow.counter(reward.counter))
         return item.customer_id, None
 
     def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
@@ -453,9 +472,10 @@ def _records_after(
     if isinstance(item, ReleaseHold):
         assert isinstance(ref, HoldRecord)
         return [attrs.evolve(ref, status=HoldStatus.RELEASED)]
-    if isinstance(item, Redeem):
+    if isinstance(item, Redeem | RedeemReward):
         redeemed = next(entry for entry in entries if entry.kind is EntryKind.REDEEMED)
-        return [RedemptionRecord(item.key, item.customer_id, item.points, redeemed.draws, now)]
+        points = -redeemed.points
+        return [RedemptionRecord(item.key, item.customer_id, points, redeemed.draws, now)]
     if isinstance(item, CancelRedemption):
         assert isinstance(ref, RedemptionRecord)
         return [attrs.evolve(ref, cancelled=True)]

@@ -1,4 +1,5 @@
-"""The financial bond on top of the rules engine: punch cards, vouchers and tiers.
+"""The financial bond on top of the rules engine: punch cards, vouchers, tiers and a
+rewards catalog.
 
 >>> from custbond.bonds import PunchCard, VoucherOffer
 >>> PunchCard("cuts", stamps=9, reward=VoucherOffer("free cut", sku="haircut")).stamps
@@ -6,11 +7,14 @@
 """
 
 from custbond.bonds.cards import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
+from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.tiers import Level, Standing, TierChange, TierLadder, TierStatus
 
 __all__ = [
     "Level",
     "PunchCard",
+    "Reward",
+    "RewardStock",
     "Standing",
     "TierChange",
     "TierLadder",

@@ -20,6 +20,7 @@ from custbond.rules.conditions import (
 )
 from custbond.rules.effects import (
     FixedPoints,
+    Gift,
     Message,
     Multiplier,
     PointsPerItem,
@@ -45,6 +46,7 @@ __all__ = [
     "Fact",
     "FactSpec",
     "FixedPoints",
+    "Gift",
     "Group",
     "Kind",
     "Limit",

@@ -1,4 +1,5 @@
-"""What a rule gives when it fires: points, multipliers, stamps, a tier, a tag, a message.
+"""What a rule gives when it fires: points, multipliers, stamps, a tier, a tag, a message,
+a gift.
 
 These are the ``then`` of a :class:`~custbond.rules.Rule`. The engine turns the effects of
 every rule that fired for an event into the concrete effects of one
@@ -28,9 +29,11 @@ import attrs
 
 from custbond import _validate as v
 from custbond.errors import InvalidInput
+from custbond.vouchers import VoucherOffer
 
 __all__ = [
     "FixedPoints",
+    "Gift",
     "Message",
     "Multiplier",
     "PointsPerItem",
@@ -206,7 +209,38 @@ class Message:
             raise InvalidInput("kind", value, "'transactional' or 'marketing'")
 
 
+@attrs.frozen
+class Gift:
+    """A voucher for ``offer``: a premium or a gift for a loyal customer ("a free
+    dessert on your birthday")."""
+
+    offer: VoucherOffer = attrs.field()
+
+    @offer.validator
+    def _check_offer(self, attribute: object, value: object) -> None:
+        if not isinstance(value, VoucherOffer):
+            raise InvalidInput("offer", value, "a VoucherOffer")
+
+
 RuleEffect: TypeAlias = (
-    PointsPerSpend | PointsPerItem | FixedPoints | Multiplier | Stamps | Tier | Tag | Message
+    PointsPerSpend
+    | PointsPerItem
+    | FixedPoints
+    | Multiplier
+    | Stamps
+    | Tier
+    | Tag
+    | Message
+    | Gift
 )
-RULE_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints, Multiplier, Stamps, Tier, Tag, Message)
+RULE_EFFECTS = (
+    PointsPerSpend,
+    PointsPerItem,
+    FixedPoints,
+    Multiplier,
+    Stamps,
+    Tier,
+    Tag,
+    Message,
+    Gift,
+)

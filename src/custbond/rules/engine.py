@@ -20,6 +20,7 @@ from custbond.errors import InvalidInput
 from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import (
     FixedPoints,
+    Gift,
     Message,
     Multiplier,
     PointsPerItem,
@@ -32,6 +33,7 @@ from custbond.rules.effects import (
 from custbond.rules.facts import Facts
 from custbond.rules.rule import Group, Limit, Rule
 from custbond.rules.trace import Step, Verdict, show
+from custbond.vouchers import VoucherOffer
 
 if TYPE_CHECKING:
     from custbond.program import CustomerState
@@ -58,6 +60,7 @@ class Award(NamedTuple):
     messages: tuple[tuple[str, Message], ...] = ()  # (rule, message)
     uses: tuple[tuple[str, datetime], ...] = ()  # (rule, count firings from)
     steps: tuple[Step, ...] = ()
+    gifts: tuple[tuple[str, VoucherOffer], ...] = ()  # (rule, offer)
 
 
 class _Gain:
@@ -66,6 +69,7 @@ class _Gain:
     __slots__ = (
         "factors",
         "fixed",
+        "gifts",
         "messages",
         "pointed",
         "spend",
@@ -84,6 +88,7 @@ class _Gain:
         self.tier: str | None = None
         self.tags: tuple[str, ...] = ()
         self.messages: tuple[Message, ...] = ()
+        self.gifts: tuple[VoucherOffer, ...] = ()
         self.text = ""
 
 
@@ -129,6 +134,7 @@ class _Compiled:
         "exclusive",
         "factors",
         "fixed",
+        "gifts",
         "group",
         "items",
         "limits",
@@ -163,6 +169,7 @@ class _Compiled:
         self.tier = tiers[0] if tiers else None
         self.tags = tuple(effect.tag for effect in then if isinstance(effect, Tag))
         self.messages = tuple(effect for effect in then if isinstance(effect, Message))
+        self.gifts = tuple(effect.offer for effect in then if isinstance(effect, Gift))
         self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
         # How each spend effect reads in a trace, but for the amount: made once.
         self.said = tuple(effect.describe(currency) for effect in self.spend)
@@ -200,6 +207,9 @@ class _Compiled:
         if self.messages:
             gain.messages = self.messages
             said.extend(f"message {m.template!r} by {m.channel}" for m in self.messages)
+        if self.gifts:
+            gain.gifts = self.gifts
+            said.extend(f"a gift: {offer.name!r}" for offer in self.gifts)
         gain.text = "; ".join(said) or "nothing to give"
         return gain
 
@@ -313,6 +323,7 @@ class RuleBook:
         tier_rule: str | None = None
         tags: list[str] = []
         messages: list[tuple[str, Message]] = []
+        gifts: list[tuple[str, VoucherOffer]] = []
         for rule, result in considered:
             if type(result) is Step:
                 steps.append(result)
@@ -339,6 +350,8 @@ class RuleBook:
                 tags.extend(tag for tag in result.tags if tag not in tags)
             if result.messages:
                 messages.extend((name, message) for message in result.messages)
+            if result.gifts:
+                gifts.extend((name, offer) for offer in result.gifts)
         points = 0
         if pointed:
             points, spend, factor = self._points(kept)
@@ -352,6 +365,7 @@ class RuleBook:
             tuple(messages),
             uses,
             tuple(steps),
+            tuple(gifts),
         )
 
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:

@@ -26,6 +26,7 @@ import attrs
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds.cards import Voucher, VoucherStatus
+from custbond.bonds.catalog import TakeStock
 from custbond.bonds.tiers import ChangeTier, KeepTier, TierChange
 from custbond.commands import (
     Adjust,
@@ -36,6 +37,7 @@ from custbond.commands import (
     LogKey,
     PlaceHold,
     Redeem,
+    RedeemReward,
     ReleaseHold,
     SaveCustomer,
     Settle,
@@ -346,6 +348,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         SetCard,
         ChangeTier,
         KeepTier,
+        TakeStock,
     )
 }
 
@@ -506,6 +509,7 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         Settle,
         UseVoucher,
         CancelVoucher,
+        RedeemReward,
     )
 }
 _VALUE_FIELDS = {

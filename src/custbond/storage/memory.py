@@ -75,6 +75,7 @@ class MemoryStore:
         # no longer match the dict are stale and dropped when met.
         self._next_due: dict[str, datetime] = {}
         self._due_heap: list[tuple[datetime, str]] = []
+        self._counters: dict[str, int] = {}  # shared by all customers: stock, budgets
 
     def unit_of_work(self) -> _MemoryUnitOfWork:
         """A transaction over this store: use it in a ``with`` block."""
@@ -136,6 +137,7 @@ class _MemoryUnitOfWork:
         self._purchases: dict[str, PurchaseRecord] = {}
         self._holds: dict[str, HoldRecord] = {}
         self._redemptions: dict[str, RedemptionRecord] = {}
+        self._counters: dict[str, int] = {}  # what this unit of work added
 
     def __enter__(self) -> _MemoryUnitOfWork:
         self._store._lock.acquire()
@@ -236,6 +238,12 @@ class _MemoryUnitOfWork:
                 due.add(state.id)
         return sorted(due)
 
+    def counter(self, name: str) -> int:
+        return self._store._counters.get(name, 0) + self._counters.get(name, 0)
+
+    def add_to_counter(self, name: str, amount: int) -> None:
+        self._counters[name] = self._counters.get(name, 0) + amount
+
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         store = self._store
         for index in range(after, len(store._log)):
@@ -285,3 +293,5 @@ class _MemoryUnitOfWork:
         if self._redemptions:
             for key, redemption in self._redemptions.items():
                 store._redemptions[key] = kept.append(rows.redemption_row(redemption))
+        for name, amount in self._counters.items():
+            store._counters[name] = store._counters.get(name, 0) + amount

@@ -70,7 +70,15 @@ class UnitOfWork(Protocol):
         """Insert or replace a purchase, hold or redemption record."""
 
     def due(self, now: datetime) -> Sequence[str]:
-        """Ids of customers with something due (``ledger.next_due_at <= now``)."""
+        """Ids of customers with something due (``state.next_due_at <= now``)."""
+
+    def counter(self, name: str) -> int:
+        """A counter shared by all customers (a reward's stock taken, a budget spent);
+        0 when never counted."""
+
+    def add_to_counter(self, name: str, amount: int) -> None:
+        """Add ``amount`` to the shared counter ``name``, in this transaction. A database
+        store takes it under a lock, so two transactions cannot both take the last one."""
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         """Log records with ``seq > after``, in order."""
