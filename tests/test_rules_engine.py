@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custbond import (
     Birthday,
@@ -33,6 +35,8 @@ from custbond.program import (
     SetTier,
 )
 from custbond.rules import (
+    Budget,
+    FirstCustomers,
     FixedPoints,
     Group,
     Limit,
@@ -684,3 +688,115 @@ class TestThroughTheService:
 
 def test_a_relativedelta_limit_reads_well() -> None:
     assert "3 times in any 1 month" == Limit(3, per=relativedelta(months=1)).describe()
+
+
+class TestSharedLimits:
+    def _service(self, *rules: Rule) -> tuple[RetentionService, FixedClock]:
+        clock = FixedClock(TUESDAY)
+        return RetentionService(_program(*rules, earn=None), MemoryStore(), clock), clock
+
+    def _buy(self, service: RetentionService, customer_id: str, n: int) -> int:
+        order = Purchase(
+            id=f"{customer_id}-{n}",
+            customer_id=customer_id,
+            at=service.clock.now(),
+            amount=Decimal("10.00"),
+            currency="USD",
+        )
+        return service.record(order).points
+
+    def test_a_budget_stops_a_rule_once_its_points_are_given(self) -> None:
+        service, _ = self._service(
+            Rule("launch bonus", on="Purchase", then=[FixedPoints(40)], limits=[Budget(100)])
+        )
+
+        given = [self._buy(service, customer, 1) for customer in ("ada", "bea", "cy", "dan")]
+
+        assert [40, 40, 0, 0] == given
+        with service.store.unit_of_work() as uow:
+            assert 80 == uow.counter("rule launch bonus budget")
+
+    def test_the_trace_says_the_budget_is_spent(self) -> None:
+        rule = Rule("launch bonus", on="Purchase", then=[FixedPoints(40)], limits=[Budget(50)])
+        service, _ = self._service(rule)
+        self._buy(service, "ada", 1)
+
+        decision = service.preview(
+            Purchase(id="x", customer_id="bea", at=TUESDAY, amount=Decimal(1), currency="USD")
+        )
+
+        assert (
+            "launch bonus: not applied: a budget of 50 points is spent (40 given, 40 more asked)"
+        ) in str(decision.trace)
+
+    def test_a_rule_for_the_first_customers_keeps_serving_them_only(self) -> None:
+        service, _ = self._service(
+            Rule("founders", on="Purchase", then=[FixedPoints(5)], limits=[FirstCustomers(2)])
+        )
+
+        given = [
+            self._buy(service, customer, n)
+            for n, customer in enumerate(["ada", "bea", "cy", "ada", "bea", "cy"])
+        ]
+
+        assert [5, 5, 0, 5, 5, 0] == given
+
+    def test_a_budget_needs_a_rule_that_gives_points(self) -> None:
+        with pytest.raises(InvalidInput, match="a rule that gives points"):
+            Rule("tags", on="Purchase", then=[Tag("x")], limits=[Budget(10)])
+
+    def test_a_replay_counts_the_same(self) -> None:
+        service, _ = self._service(
+            Rule("bonus", on="Purchase", then=[FixedPoints(40)], limits=[Budget(100)]),
+            Rule("founders", on="Purchase", then=[FixedPoints(5)], limits=[FirstCustomers(1)]),
+        )
+        outcomes = [self._buy(service, customer, 1) for customer in ("ada", "bea", "cy")]
+
+        again, _ = self._service(*service.program.rules)
+        replayed = [outcome.points for outcome in again.replay(service.log())]
+
+        assert outcomes == replayed == [45, 40, 0]
+
+
+_CUSTOMERS = st.sampled_from(["ada", "bea", "cy", "dan"])
+
+
+class TestLimitsAreNeverExceeded:
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(st.tuples(_CUSTOMERS, st.integers(0, 20)), min_size=1, max_size=40),
+        st.integers(1, 3),
+        st.integers(1, 200),
+        st.integers(1, 3),
+    )
+    def test_per_customer_limits_budgets_and_first_customers_hold(
+        self, visits: list[tuple[str, int]], times: int, budget: int, first: int
+    ) -> None:
+        rule = Rule(
+            "promo",
+            on="Purchase",
+            then=[FixedPoints(7)],
+            limits=[Limit(times, per="month"), Budget(budget), FirstCustomers(first)],
+        )
+        clock = FixedClock(TUESDAY)
+        service = RetentionService(_program(rule, earn=None), MemoryStore(), clock)
+        fired: list[tuple[str, datetime]] = []
+        for n, (customer_id, days) in enumerate(visits):
+            clock.advance(timedelta(days=days))
+            order = Purchase(
+                id=f"o-{n}",
+                customer_id=customer_id,
+                at=clock.now(),
+                amount=Decimal(1),
+                currency="USD",
+            )
+            if service.record(order).points:
+                fired.append((customer_id, clock.now()))
+
+        per_month: dict[tuple[str, int, int], int] = {}
+        for customer_id, at in fired:
+            month = (customer_id, at.year, at.month)
+            per_month[month] = per_month.get(month, 0) + 1
+        assert all(count <= times for count in per_month.values())
+        assert 7 * len(fired) <= budget
+        assert len({customer_id for customer_id, _ in fired}) <= first

@@ -372,6 +372,7 @@ class TestArguments:
             "customers",
             "histories",
             "line_items",
+            "programs",
             "purchases",
             "register_type_strategies",
         ]

@@ -18,7 +18,7 @@ from custbond.bonds import (
     VoucherOffer,
     VoucherStatus,
 )
-from custbond.bonds.catalog import Reward, TakeStock
+from custbond.bonds.catalog import Reward
 from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
@@ -48,6 +48,7 @@ from custbond.errors import (
     OutOfStock,
     RewardError,
     RewardLimitReached,
+    RuleFileError,
     RuleSyntaxError,
     VoucherAlreadyUsed,
     VoucherCancelled,
@@ -70,6 +71,7 @@ from custbond.outcome import Outcome
 from custbond.program import (
     AddStamps,
     AddTag,
+    AddToCounter,
     AdjustPoints,
     CapturePoints,
     CountUse,
@@ -94,6 +96,7 @@ from custbond.program import (
     UpdateProfile,
 )
 from custbond.rules import Rule, Trace
+from custbond.rules.files import dump_program, load_program
 from custbond.service import RetentionService
 from custbond.storage import LogRecord, MemoryStore, Store, UnitOfWork
 
@@ -103,6 +106,7 @@ __all__ = [
     "Activity",
     "AddStamps",
     "AddTag",
+    "AddToCounter",
     "Adjust",
     "AdjustPoints",
     "Balance",
@@ -170,6 +174,7 @@ __all__ = [
     "RewardError",
     "RewardLimitReached",
     "Rule",
+    "RuleFileError",
     "RuleSyntaxError",
     "SaveCustomer",
     "SetCard",
@@ -178,7 +183,6 @@ __all__ = [
     "Signup",
     "Store",
     "SystemClock",
-    "TakeStock",
     "TierLadder",
     "TierStatus",
     "Trace",
@@ -193,4 +197,6 @@ __all__ = [
     "VoucherExpired",
     "VoucherOffer",
     "VoucherStatus",
+    "dump_program",
+    "load_program",
 ]

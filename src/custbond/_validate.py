@@ -168,8 +168,14 @@ def duration(field: str, value: Any) -> relativedelta | timedelta | None:
         if any(getattr(value, name) < 0 for name in _RELATIVE_FIELDS):
             raise InvalidInput(field, value, "a duration with no negative parts")
     probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
-    if not probe + value > probe:
+    try:
+        later = probe + value
+    except (OverflowError, ValueError):  # beyond the year 9999: no real duration
+        raise InvalidInput(field, value, "a duration of less than a thousand years") from None
+    if not later > probe:
         raise InvalidInput(field, value, "a positive duration")
+    if later.year >= 3000:
+        raise InvalidInput(field, value, "a duration of less than a thousand years")
     return value
 
 

@@ -25,10 +25,10 @@ earned 9 points: 9 spend points, rounded down
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -39,7 +39,7 @@ from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds import tiers
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
-from custbond.bonds.catalog import Reward, RewardStock, TakeStock
+from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.tiers import (
     ChangeTier,
     KeepTier,
@@ -260,6 +260,15 @@ class MarkVoucher:
 
 
 @attrs.frozen
+class AddToCounter:
+    """Add ``amount`` to the counter ``counter`` that all customers share (a reward's
+    stock taken, a rule's budget spent, the customers a rule has served)."""
+
+    counter: str
+    amount: int
+
+
+@attrs.frozen
 class SetTier:
     """Put the customer in ``tier`` at ``at`` (``rule`` said so); not reviewed later."""
 
@@ -347,7 +356,7 @@ Effect = (
     | MarkVoucher
     | ChangeTier
     | KeepTier
-    | TakeStock
+    | AddToCounter
 )
 
 
@@ -363,6 +372,10 @@ class Decision:
 
 
 Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | None
+
+
+def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(items)
 
 
 @attrs.frozen
@@ -381,10 +394,10 @@ class Program:
 
     points: PointsPolicy = attrs.field(factory=PointsPolicy, kw_only=True)
     earn: PointsPerSpend | None = attrs.field(factory=PointsPerSpend, kw_only=True)
-    rules: tuple[Rule, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
-    groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
-    cards: tuple[PunchCard, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
-    catalog: tuple[Reward, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    rules: tuple[Rule, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
+    groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
+    cards: tuple[PunchCard, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
+    catalog: tuple[Reward, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
     tiers: TierLadder | None = attrs.field(default=None, kw_only=True)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
@@ -424,9 +437,13 @@ class Program:
 
     @groups.validator
     def _check_groups(self, attribute: object, value: tuple[object, ...]) -> None:
+        names = []
         for group in value:
             if not isinstance(group, Group):
                 raise InvalidInput("groups", group, "a Group")
+            if group.name in names:
+                raise InvalidInput("groups", group.name, "groups with different names")
+            names.append(group.name)
 
     @tiers.validator
     def _check_tiers(self, attribute: object, value: object) -> None:
@@ -471,29 +488,45 @@ class Program:
     # -- decide ----------------------------------------------------------------------------
 
     def decide(
-        self, state: CustomerState, item: Input, now: datetime, ref: Reference = None
+        self,
+        state: CustomerState,
+        item: Input,
+        now: datetime,
+        ref: Reference = None,
+        *,
+        counters: Mapping[str, int] | None = None,
     ) -> Decision:
         """What to do about ``item`` for the customer in ``state`` at ``now``.
 
         ``ref`` is the record ``item`` refers to: the purchase of a :class:`Return`, the
-        hold of a capture or release, the redemption of a cancellation. Raises a typed
-        error for anything that cannot be done; a decision is always safe to apply.
+        hold of a capture or release, the redemption of a cancellation, the stock of a
+        reward. ``counters`` are the shared counters the rules for the event read
+        (:meth:`counters_for`), as the store has them. Raises a typed error for anything
+        that cannot be done; a decision is always safe to apply.
         """
         if isinstance(item, Purchase | Visit | Signup | CustomEvent):
-            return self._decide_event(state, item)
+            return self._decide_event(state, item, counters)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
             return self._decide_return(item, ref)
         return self._decide_command(state, item, now, ref)
 
+    def counters_for(self, item: Input) -> tuple[str, ...]:
+        """The store's shared counters deciding ``item`` reads (rule budgets, first
+        customers); the service reads them and passes them to :meth:`decide`."""
+        return self._book.counters_for(type(item).__name__)
+
     def _decide_event(
-        self, state: CustomerState, event: Purchase | Visit | Signup | CustomEvent
+        self,
+        state: CustomerState,
+        event: Purchase | Visit | Signup | CustomEvent,
+        counters: Mapping[str, int] | None,
     ) -> Decision:
         if isinstance(event, Purchase) and event.currency != self.currency:
             raise InvalidInput("currency", event.currency, f"the program's {self.currency}")
         zone = zone_of(state, self.time_zone)
-        award = self._book.evaluate(event, state, zone)
+        award = self._book.evaluate(event, state, zone, counters)
         effects: list[Effect] = []
         steps = list(award.steps)
         if award.points > 0:
@@ -525,6 +558,7 @@ class Program:
             )
         if award.uses:
             effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
+        effects.extend(AddToCounter(counter, amount) for counter, amount in award.shared)
         for number, (rule, offer) in enumerate(award.gifts, start=1):
             code = voucher_code(state.id, f"rule {rule}", event.id, number)
             effects.append(IssueVoucher(offer.issue(code, f"rule {rule}", event.at)))
@@ -624,7 +658,7 @@ class Program:
         effects: tuple[Effect, ...] = (
             RedeemPoints(reward.points, command.key, reward.source),
             IssueVoucher(voucher),
-            TakeStock(reward.name, reward.counter),
+            AddToCounter(reward.counter, 1),
         )
         left = (
             ""

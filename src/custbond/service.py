@@ -27,7 +27,7 @@ import attrs
 from custbond import _validate as v
 from custbond import ledger as ledgers
 from custbond.bonds.cards import Voucher
-from custbond.bonds.catalog import RewardStock, TakeStock
+from custbond.bonds.catalog import RewardStock
 from custbond.bonds.tiers import TierStatus
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
@@ -56,7 +56,7 @@ from custbond.errors import (
 from custbond.events import EVENT_TYPES, Event, Purchase, Return
 from custbond.ledger import Balance, Entry, EntryKind, Lot
 from custbond.outcome import Outcome
-from custbond.program import CustomerState, Decision, Program, Reference
+from custbond.program import AddToCounter, CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
@@ -101,12 +101,13 @@ class RetentionService:
         with self.store.unit_of_work() as uow:  # reads only: nothing to commit
             customer_id, ref = self._target(uow, event)
             state = uow.load(customer_id)
+            counters = {name: uow.counter(name) for name in self.program.counters_for(event)}
         if state is None:
             state = CustomerState(Customer(customer_id))
         if not isinstance(event, Purchase):  # as _process does: settle what is due first
             ledger, _ = ledgers.settle(state.ledger, now)
             state = attrs.evolve(state, ledger=ledger)
-        return self.program.decide(state, event, now, ref)
+        return self.program.decide(state, event, now, ref, counters=counters)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -323,13 +324,14 @@ class RetentionService:
                 state, _ = self.program.apply(state, review, now)
             elif isinstance(item, Settle) and not settled:
                 return _unchanged(state, now, "nothing was due")
-            decision = self.program.decide(state, item, now, ref)
+            counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
+            decision = self.program.decide(state, item, now, ref, counters=counters)
             state, entries = self.program.apply(state, decision, now)
             for record in _records_after(item, ref, state, entries, now):
                 uow.keep(record)
             for effect in decision.effects:  # what the decision takes from shared counters
-                if isinstance(effect, TakeStock):
-                    uow.add_to_counter(effect.counter, effect.taken)
+                if isinstance(effect, AddToCounter):
+                    uow.add_to_counter(effect.counter, effect.amount)
             _note_time_passing(uow, state.id, entries)
             entries = settled + entries
             uow.save(state, entries)

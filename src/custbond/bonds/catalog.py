@@ -21,7 +21,7 @@ from custbond import _validate as v
 from custbond.errors import InvalidInput
 from custbond.vouchers import VoucherOffer
 
-__all__ = ["Reward", "RewardStock", "TakeStock"]
+__all__ = ["Reward", "RewardStock"]
 
 
 def _optional_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -64,12 +64,3 @@ class RewardStock:
 
     reward: str
     taken: int
-
-
-@attrs.frozen
-class TakeStock:
-    """Count ``taken`` more of ``reward`` as taken, in the store's shared counter."""
-
-    reward: str
-    counter: str
-    taken: int = 1

@@ -31,7 +31,7 @@ from custbond.rules.effects import (
 )
 from custbond.rules.engine import Award, RuleBook
 from custbond.rules.facts import FACTS, FactSpec, Kind
-from custbond.rules.rule import Group, Limit, Rule, Window
+from custbond.rules.rule import Budget, FirstCustomers, Group, Limit, Rule, Window
 from custbond.rules.text import parse_condition
 from custbond.rules.trace import Step, Trace, Verdict
 
@@ -41,10 +41,12 @@ __all__ = [
     "Always",
     "AnyOf",
     "Award",
+    "Budget",
     "Compare",
     "Condition",
     "Fact",
     "FactSpec",
+    "FirstCustomers",
     "FixedPoints",
     "Gift",
     "Group",

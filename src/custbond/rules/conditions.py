@@ -183,7 +183,16 @@ def format_literal(value: Value) -> str:
 
 
 def _sorted(values: frozenset[Any]) -> list[Any]:
-    return sorted(values, key=lambda item: (type(item).__name__, str(item)))
+    """Numbers by value (an int and a Decimal of one value print alike), then strings."""
+
+    def key(item: Any) -> tuple[int, Any]:
+        if isinstance(item, bool):
+            return (2, item)
+        if isinstance(item, int | Decimal):
+            return (0, item)
+        return (1, item)
+
+    return sorted(values, key=key)
 
 
 # -- comparisons ---------------------------------------------------------------------------

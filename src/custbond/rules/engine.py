@@ -10,7 +10,7 @@ the effects of a decision. Pure: no clock, no storage.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from math import gcd
@@ -31,7 +31,7 @@ from custbond.rules.effects import (
     Tier,
 )
 from custbond.rules.facts import Facts
-from custbond.rules.rule import Group, Limit, Rule
+from custbond.rules.rule import Budget, FirstCustomers, Group, Limit, Rule
 from custbond.rules.trace import Step, Verdict, show
 from custbond.vouchers import VoucherOffer
 
@@ -61,6 +61,7 @@ class Award(NamedTuple):
     uses: tuple[tuple[str, datetime], ...] = ()  # (rule, count firings from)
     steps: tuple[Step, ...] = ()
     gifts: tuple[tuple[str, VoucherOffer], ...] = ()  # (rule, offer)
+    shared: tuple[tuple[str, int], ...] = ()  # (counter, amount) to add to store counters
 
 
 class _Gain:
@@ -129,10 +130,14 @@ class _Compiled:
     """One rule, ready to run: its condition compiled, its effects sorted by kind."""
 
     __slots__ = (
+        "budget",
+        "budget_counter",
         "check",
         "currency",
         "exclusive",
         "factors",
+        "first",
+        "first_counter",
         "fixed",
         "gifts",
         "group",
@@ -158,7 +163,13 @@ class _Compiled:
         self.group = rule.group
         self.check = rule.when.compile()
         self.window = rule.window
-        self.limits: tuple[Limit, ...] = rule.limits
+        self.limits = tuple(limit for limit in rule.limits if isinstance(limit, Limit))
+        budgets = [limit for limit in rule.limits if isinstance(limit, Budget)]
+        firsts = [limit for limit in rule.limits if isinstance(limit, FirstCustomers)]
+        self.budget = budgets[0] if budgets else None
+        self.first = firsts[0] if firsts else None
+        self.budget_counter = rule.counter("budget")
+        self.first_counter = rule.counter("customers")
         then = rule.then
         self.spend = tuple(effect for effect in then if isinstance(effect, PointsPerSpend))
         self.items = tuple(effect for effect in then if isinstance(effect, PointsPerItem))
@@ -246,16 +257,36 @@ class RuleBook:
         # Only groups that take one rule need resolving; most programs have none.
         self._picky = [self.groups[name] for name in sorted(self.groups)]
         self._picky = [group for group in self._picky if group.take != "all"]
+        self._counters: dict[str, tuple[str, ...]] = {}
         for rule in ordered:
+            names = [
+                rule.counter("budget") if isinstance(limit, Budget) else rule.counter("customers")
+                for limit in rule.limits
+                if isinstance(limit, Budget | FirstCustomers)
+            ]
             for name in sorted(rule.on):
                 self._by_type[name] = (*self._by_type.get(name, ()), compiled[rule.name])
+                if names:
+                    self._counters[name] = (*self._counters.get(name, ()), *names)
 
     def rules_for(self, event_type: str) -> tuple[str, ...]:
         """The names of the rules considered for ``event_type``, in the order considered."""
         return tuple(rule.name for rule in self._by_type.get(event_type, ()))
 
-    def evaluate(self, event: Any, state: CustomerState, zone: tzinfo) -> Award:
-        """Consider every rule for ``event``'s type, for the customer in ``state``."""
+    def counters_for(self, event_type: str) -> tuple[str, ...]:
+        """The store's shared counters the rules for ``event_type`` read (budgets, first
+        customers): what the service reads before deciding such an event."""
+        return self._counters.get(event_type, ())
+
+    def evaluate(
+        self,
+        event: Any,
+        state: CustomerState,
+        zone: tzinfo,
+        counters: Mapping[str, int] | None = None,
+    ) -> Award:
+        """Consider every rule for ``event``'s type, for the customer in ``state``.
+        ``counters`` are the shared counters of :meth:`counters_for` (0 when missing)."""
         rules = self._by_type.get(type(event).__name__)
         if not rules:
             return Award()
@@ -265,6 +296,8 @@ class RuleBook:
         stop_below: int | None = None
         stopper = ""
         uses: list[tuple[str, datetime]] = []
+        shared: list[tuple[str, str, int]] = []  # (rule, counter, amount)
+        counts = {} if counters is None else counters
         for rule in rules:
             if stop_below is not None and rule.priority < stop_below:
                 text = f"the exclusive rule {stopper!r} fired above it"
@@ -277,16 +310,57 @@ class RuleBook:
             if failed is not None:
                 considered.append((rule, _failure(rule.name, failed, facts)))
                 continue
-            if rule.limits:
-                stopped, since = _limited(rule, state, at, zone)
-                if stopped is not None:
-                    considered.append((rule, stopped))
-                    continue
+            stopped, gain, since = self._held_back(
+                rule, event, state, zone=zone, counts=counts, shared=shared
+            )
+            if stopped is not None:
+                considered.append((rule, stopped))
+                continue
+            assert gain is not None
+            if rule.limits or rule.first is not None:
                 uses.append((rule.name, since))
-            considered.append((rule, rule.gain(event)))
+            considered.append((rule, gain))
             if rule.exclusive:
                 stop_below, stopper = rule.priority, rule.name
-        return self._award(considered, tuple(uses))
+        return self._award(considered, tuple(uses), shared)
+
+    def _held_back(
+        self,
+        rule: _Compiled,
+        event: Any,
+        state: CustomerState,
+        *,
+        zone: tzinfo,
+        counts: Mapping[str, int],
+        shared: list[tuple[str, str, int]],
+    ) -> tuple[Step | None, _Gain | None, datetime]:
+        """For a rule whose condition holds: the step saying which limit holds it back,
+        or what it gives; and from when its firings count. Takes what it would use of the
+        shared counters into ``shared``."""
+        at: datetime = event.at
+        since = at
+        if rule.limits:
+            stopped, since = _limited(rule, state, at, zone)
+            if stopped is not None:
+                return stopped, None, since
+        taken: list[tuple[str, str, int]] = []
+        if rule.first is not None and rule.name not in state.rule_uses:
+            served = counts.get(rule.first_counter, 0)
+            if served >= rule.first.count:
+                text = f"it is for {rule.first.describe()}, and {served} have had it"
+                return Step(Verdict.LIMITED, text, rule.name), None, since
+            taken.append((rule.name, rule.first_counter, 1))
+        gain = rule.gain(event)
+        if rule.budget is not None:
+            own = gain.spend[0] // gain.spend[1] + gain.fixed
+            spent = counts.get(rule.budget_counter, 0)
+            if spent + own > rule.budget.points:
+                text = f"{rule.budget.describe()} is spent ({spent} given, {own} more asked)"
+                return Step(Verdict.LIMITED, text, rule.name), None, since
+            if own:
+                taken.append((rule.name, rule.budget_counter, own))
+        shared.extend(taken)
+        return None, gain, since
 
     # -- putting the gains together ------------------------------------------------------
 
@@ -310,6 +384,7 @@ class RuleBook:
         self,
         considered: list[tuple[_Compiled, _Gain | Step]],
         uses: tuple[tuple[str, datetime], ...],
+        shared: list[tuple[str, str, int]],
     ) -> Award:
         outdone: dict[str, str] = {}
         if self._picky:
@@ -333,6 +408,7 @@ class RuleBook:
             if outdone and name in outdone:
                 steps.append(Step(Verdict.OUTDONE, outdone[name], name))
                 uses = tuple(use for use in uses if use[0] != name)
+                shared = [take for take in shared if take[0] != name]
                 continue
             steps.append(Step(Verdict.FIRED, result.text, name))
             kept.append(result)
@@ -366,6 +442,7 @@ class RuleBook:
             uses,
             tuple(steps),
             tuple(gifts),
+            tuple((counter, amount) for _, counter, amount in shared),
         )
 
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:

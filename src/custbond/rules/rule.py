@@ -30,6 +30,7 @@ from custbond.errors import InvalidInput
 from custbond.rules.conditions import Always, Condition, Fact, as_condition
 from custbond.rules.effects import (
     RULE_EFFECTS,
+    FixedPoints,
     PointsPerItem,
     PointsPerSpend,
     RuleEffect,
@@ -37,7 +38,7 @@ from custbond.rules.effects import (
 from custbond.rules.facts import FACTS
 from custbond.rules.text import parse_condition
 
-__all__ = ["EVENT_NAMES", "Group", "Limit", "Rule", "Window"]
+__all__ = ["EVENT_NAMES", "Budget", "FirstCustomers", "Group", "Limit", "Rule", "Window"]
 
 EVENT_NAMES = ("Purchase", "Return", "Visit", "Signup", "CustomEvent")
 PERIODS = ("day", "week", "month", "year")
@@ -130,6 +131,30 @@ class Limit:
         if isinstance(self.per, str):
             return f"{times} per calendar {self.per}"
         return f"{times} in any {describe_duration(self.per)}"
+
+
+@attrs.frozen
+class Budget:
+    """A budget of ``points`` for the rule across all customers together: the rule
+    stops firing once the points it gave would pass it. It counts the points the rule's
+    own points effects give (per spend, per item, fixed), so it is for rules that give
+    points; the count is kept in the store, shared by all customers."""
+
+    points: int = attrs.field(validator=v.is_positive_int)
+
+    def describe(self) -> str:
+        return f"a budget of {self.points} points"
+
+
+@attrs.frozen
+class FirstCustomers:
+    """The rule is for the first ``count`` customers it fires for; after them it fires
+    only for those customers again (counted in the store, shared by all customers)."""
+
+    count: int = attrs.field(validator=v.is_positive_int)
+
+    def describe(self) -> str:
+        return f"the first {self.count} customers"
 
 
 # -- windows -------------------------------------------------------------------------------
@@ -272,11 +297,18 @@ class Group:
             raise InvalidInput("take", value, "'all', 'best' or 'lowest'")
 
 
-def _limits(value: Any) -> tuple[Limit, ...]:
-    items = (value,) if isinstance(value, Limit) else tuple(value)
+AnyLimit = Limit | Budget | FirstCustomers
+
+
+def _limits(value: Any) -> tuple[AnyLimit, ...]:
+    items = (value,) if isinstance(value, Limit | Budget | FirstCustomers) else tuple(value)
     for item in items:
-        if not isinstance(item, Limit):
-            raise InvalidInput("limits", item, "a Limit")
+        if not isinstance(item, Limit | Budget | FirstCustomers):
+            raise InvalidInput("limits", item, "a Limit, a Budget or FirstCustomers")
+    if sum(isinstance(item, Budget) for item in items) > 1:
+        raise InvalidInput("limits", value, "at most one Budget")
+    if sum(isinstance(item, FirstCustomers) for item in items) > 1:
+        raise InvalidInput("limits", value, "at most one FirstCustomers")
     return items
 
 
@@ -286,6 +318,7 @@ def _window(instance: Any, attribute: Any, value: Any) -> None:
 
 
 _SPEND_EFFECTS = (PointsPerSpend, PointsPerItem)
+_POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
 
 
 @attrs.frozen
@@ -295,8 +328,10 @@ class Rule:
     Rules are considered in descending ``priority``; rules of equal priority in order of
     name. An ``exclusive`` rule that fires stops every rule of lower priority. Rules in the
     same ``group`` combine as the program's :class:`Group` of that name says (they stack
-    by default). ``limits`` cap how often the rule fires per customer; ``window`` says
-    when it is open. ``when`` is a condition, or the same written as text.
+    by default). ``limits`` cap how often the rule fires: per customer (:class:`Limit`),
+    in points across all customers (:class:`Budget`), or to the first customers
+    (:class:`FirstCustomers`); ``window`` says when it is open. ``when`` is a condition,
+    or the same written as text.
     """
 
     name: str = attrs.field(validator=v.is_identifier)
@@ -306,7 +341,7 @@ class Rule:
     priority: int = attrs.field(default=0, kw_only=True, validator=v.is_int)
     exclusive: bool = attrs.field(default=False, kw_only=True)
     group: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
-    limits: tuple[Limit, ...] = attrs.field(default=(), kw_only=True, converter=_limits)
+    limits: tuple[AnyLimit, ...] = attrs.field(default=(), kw_only=True, converter=_limits)
     window: Window | None = attrs.field(default=None, kw_only=True, validator=_window)
     description: str = attrs.field(default="", kw_only=True)
 
@@ -330,3 +365,12 @@ class Rule:
                 raise InvalidInput(
                     "then", effect, "points per spend or per item only on='Purchase'"
                 )
+        if any(isinstance(limit, Budget) for limit in self.limits) and not any(
+            isinstance(effect, _POINTS_EFFECTS) for effect in self.then
+        ):
+            raise InvalidInput("limits", "Budget", "a rule that gives points")
+
+    def counter(self, kind: str) -> str:
+        """The name of the store's shared counter of this rule's ``kind`` ("budget",
+        "customers")."""
+        return f"rule {self.name} {kind}"

@@ -26,7 +26,6 @@ import attrs
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds.cards import Voucher, VoucherStatus
-from custbond.bonds.catalog import TakeStock
 from custbond.bonds.tiers import ChangeTier, KeepTier, TierChange
 from custbond.commands import (
     Adjust,
@@ -50,6 +49,7 @@ from custbond.outcome import Outcome
 from custbond.program import (
     AddStamps,
     AddTag,
+    AddToCounter,
     AdjustPoints,
     CapturePoints,
     CountUse,
@@ -348,7 +348,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         SetCard,
         ChangeTier,
         KeepTier,
-        TakeStock,
+        AddToCounter,
     )
 }
 

@@ -31,20 +31,35 @@ A host checking a property of its program over every history:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
 from custbond.customers import Birthday, Customer
 from custbond.errors import InvalidInput
 from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
+from custbond.ledger import PointsPolicy
+from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import MAX_INT, AllOf, Always, AnyOf, Compare, Condition, Not
+from custbond.rules.effects import (
+    FixedPoints,
+    Message,
+    Multiplier,
+    PointsPerItem,
+    PointsPerSpend,
+    RuleEffect,
+    Stamps,
+    Tag,
+    Tier,
+)
 from custbond.rules.facts import FACTS, WEEKDAYS, FactSpec, Kind
-from custbond.rules.rule import EVENT_NAMES
+from custbond.rules.rule import EVENT_NAMES, PERIODS, TAKES, Group, Limit, Rule, Window
 
 __all__ = [
     "comparisons",
@@ -52,6 +67,7 @@ __all__ = [
     "customers",
     "histories",
     "line_items",
+    "programs",
     "purchases",
     "register_type_strategies",
 ]
@@ -752,7 +768,8 @@ _OPS_BY_KIND = {
 def _literal_texts() -> SearchStrategy[str]:
     """Short strings: common words, and others rich in quotes, backslashes, line breaks."""
     awkward = st.sampled_from(["'", '"', "\\", "\n", "\t", "\r", " ", "\\n"])
-    made = st.lists(awkward | st.characters(), max_size=8).map("".join)
+    # Not lone surrogates: they cannot be written as UTF-8 (in a rule file, a database).
+    made = st.lists(awkward | st.characters(exclude_categories=["Cs"]), max_size=8).map("".join)
     return st.sampled_from(_COMMON_TEXT) | made
 
 
@@ -856,3 +873,248 @@ def conditions(*, max_depth: int = 3, event_type: str | None = None) -> SearchSt
         st.lists(children, min_size=2, max_size=3).map(AnyOf),
         children.map(Not),
     )
+
+
+# -- programs ------------------------------------------------------------------------------
+
+_CURRENCIES = ("USD", "EUR", "JPY", "KWD")
+_RULE_NAMES = ("double tuesdays", "birthday bonus", "coffee card", "gold tier", "welcome")
+_GROUP_NAMES = ("promos", "seasonal", "tiers")
+_TIERS = ("bronze", "silver", "gold")
+_TEMPLATES = ("thank-you", "welcome", "birthday", "win-back")
+# Recurrences a Window accepts: each pins down its occurrences (see custbond.rules.Window).
+_RECURRENCES = (
+    "FREQ=WEEKLY;BYDAY=TU",
+    "FREQ=WEEKLY;BYDAY=TU;BYHOUR=7",
+    "FREQ=WEEKLY;BYDAY=SA,SU",
+    "FREQ=MONTHLY;BYDAY=-1SA,-1SU",
+    "FREQ=MONTHLY;BYMONTHDAY=1",
+    "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24",
+    "FREQ=DAILY;BYHOUR=17",
+    "FREQ=HOURLY",
+)
+# Window bounds in fixed offsets: a wall time that a named zone repeats (when clocks go
+# back) never compares equal to the same instant in another zone, which is Python's rule.
+_OFFSETS = (UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)))
+_ROUNDINGS = ("day", "month", "year")
+
+# The strategies below are made once and kept (``cache``): programs draw many rules, and
+# making a strategy again for every draw costs more than drawing from it.
+
+
+@cache
+def _names() -> SearchStrategy[str]:
+    """Names as people write them, and now and then text full of quotes and escapes."""
+    awkward = st.lists(st.sampled_from(["'", '"', "\\", "\n", "é", "x", " "]), max_size=6)
+    made = st.tuples(st.sampled_from(_TAGS), awkward.map("".join)).map("".join)
+    texts = st.one_of(st.sampled_from(_TAGS), made, st.text(min_size=1, max_size=12))
+    return texts.map(str.strip).filter(bool)
+
+
+@cache
+def _durations() -> SearchStrategy[relativedelta | timedelta]:
+    """Positive durations: calendar ones (``relativedelta``) and exact ones (``timedelta``)."""
+    calendar = st.builds(
+        relativedelta,
+        years=st.integers(0, 2),
+        months=st.integers(0, 14),
+        days=st.integers(0, 40),
+        hours=st.integers(0, 30),
+        minutes=st.integers(0, 90),
+        seconds=st.integers(0, 90),
+        microseconds=st.sampled_from([0, 0, 0, 1, 250_000]),
+    ).filter(lambda duration: duration != relativedelta())
+    exact = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=800))
+    common = st.sampled_from(
+        [relativedelta(days=14), relativedelta(months=12), timedelta(hours=3), timedelta(days=1)]
+    )
+    return st.one_of(common, calendar, exact)
+
+
+@cache
+def _points_policies() -> SearchStrategy[PointsPolicy]:
+    @st.composite
+    def policy(draw: st.DrawFn) -> PointsPolicy:
+        expire_after = draw(st.none() | _durations())
+        rounding = None if expire_after is None else draw(st.sampled_from([None, *_ROUNDINGS]))
+        return PointsPolicy(
+            expire_after=expire_after,
+            pending_for=draw(st.none() | _durations()),
+            allow_negative=draw(st.booleans()),
+            expire_at_end_of=rounding,
+        )
+
+    return policy()
+
+
+@cache
+def _pers() -> SearchStrategy[Decimal]:
+    common = st.sampled_from([Decimal(1), Decimal("0.50"), Decimal("5"), Decimal("10.00")])
+    return common | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1000), places=2)
+
+
+@cache
+def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
+    """Effects a rule can give; with ``spend``, also points per spend and per item (only
+    for rules on purchases alone)."""
+    sku = st.none() | st.sampled_from(_SKUS)
+    tag = st.none() | st.sampled_from(_TAGS)
+    factors = st.sampled_from([Decimal(2), Decimal("1.5"), Decimal("0.5"), Decimal(100)])
+    others: list[SearchStrategy[RuleEffect]] = [
+        st.builds(FixedPoints, st.integers(1, 1000)),
+        st.builds(
+            Multiplier,
+            factors | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2),
+        ),
+        st.builds(Stamps, _names(), count=st.integers(1, 3), sku=sku, tag=tag),
+        st.builds(Tier, st.sampled_from(_TIERS) | _names()),
+        st.builds(Tag, _names()),
+        st.builds(
+            Message,
+            st.sampled_from(_TEMPLATES) | _names(),
+            channel=st.sampled_from(["email", "sms", "push"]),
+            kind=st.sampled_from(["transactional", "marketing"]),
+        ),
+    ]
+    if not spend:
+        return st.one_of(others)
+    spending: list[SearchStrategy[RuleEffect]] = [
+        st.builds(PointsPerSpend, points=st.integers(1, 50), per=_pers(), sku=sku, tag=tag),
+        st.builds(PointsPerItem, st.integers(1, 50), sku=sku, tag=tag),
+    ]
+    return st.one_of(*spending, *others)
+
+
+@cache
+def _limits() -> SearchStrategy[Limit]:
+    return st.builds(Limit, st.integers(1, 10), per=st.sampled_from(PERIODS) | _durations())
+
+
+@cache
+def _windows() -> SearchStrategy[Window]:
+    bounds = st.none() | st.datetimes(
+        min_value=datetime(2024, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+        max_value=datetime(2030, 12, 31),  # noqa: DTZ001
+        timezones=st.sampled_from(_OFFSETS),
+    )
+
+    @st.composite
+    def window(draw: st.DrawFn) -> Window:
+        starts, ends = draw(bounds), draw(bounds)
+        if starts is not None and ends is not None and ends <= starts:
+            starts, ends = ends - timedelta(days=1), starts
+        recurrence = draw(st.none() | st.sampled_from(_RECURRENCES))
+        if starts is None and ends is None and recurrence is None:
+            recurrence = _RECURRENCES[0]
+        if recurrence is None or draw(st.booleans()):
+            return Window(starts=starts, ends=ends, recurrence=recurrence)
+        lasting = draw(_durations())
+        return Window(starts=starts, ends=ends, recurrence=recurrence, lasting=lasting)
+
+    return window()
+
+
+@cache
+def _whens(event_type: str) -> SearchStrategy[Condition]:
+    """Conditions that read only facts events of ``event_type`` have."""
+    return st.just(Always()) | conditions(max_depth=2, event_type=event_type).filter(_encodable)
+
+
+def _encodable(condition: Condition) -> bool:
+    """Whether the text of ``condition`` can be stored as UTF-8 (its literals may hold lone
+    surrogates, which no file or database can)."""
+    try:
+        str(condition).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@cache
+def _ons() -> SearchStrategy[frozenset[str]]:
+    """The event types of a rule: purchases alone, often, or one to three types."""
+    several = st.frozensets(st.sampled_from(EVENT_NAMES), min_size=1, max_size=3)
+    return st.just(frozenset({"Purchase"})) | several
+
+
+def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...]) -> Rule:
+    on = draw(_ons())
+    # Facts must exist for every event the rule is on: one event type has its own facts;
+    # several share those of a sign-up, which every event has.
+    event_type = next(iter(on)) if len(on) == 1 else "Signup"
+    then = draw(st.lists(_effects(spend=on == {"Purchase"}), min_size=1, max_size=3))
+    return Rule(
+        name,
+        on=on,
+        when=draw(_whens(event_type)),
+        then=then,
+        priority=draw(st.sampled_from([0, 0, 10]) | st.integers(-5, 20)),
+        exclusive=draw(st.booleans()),
+        group=draw(st.none() | st.sampled_from(groups)) if groups else None,
+        limits=draw(st.lists(_limits(), max_size=2)),
+        window=draw(st.none() | _windows()),
+        description=draw(st.just("") | st.text(max_size=40)),
+    )
+
+
+def programs(*, min_rules: int = 0, max_rules: int = 6) -> SearchStrategy[Program]:
+    """Valid programs: a random currency, time zone, way of combining multipliers and
+    points policy (calendar and exact durations, expiry rounding), the base earning rule
+    or none, up to three evaluation groups, and ``min_rules`` to ``max_rules`` rules with
+    unique names.
+
+    Each rule is on one or more event types, with a condition from :func:`conditions`
+    that reads only facts those events have, one to three effects (points per spend or
+    per item only on rules for purchases alone), a priority, and sometimes a group (one of
+    the program's), limits and a window with a recurrence. Names and texts are now and then
+    full of quotes, backslashes and line breaks.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(programs(max_rules=3))
+    ... def test_rule_names_are_unique(program):
+    ...     names = [rule.name for rule in program.all_rules()]
+    ...     assert len(names) == len(set(names)) <= 4
+    >>> test_rule_names_are_unique()
+    """
+    min_rules = _check_size("min_rules", min_rules)
+    max_rules = _check_size("max_rules", max_rules)
+    if min_rules > max_rules:
+        raise InvalidArgument(
+            f"min_rules={min_rules!r} must not be greater than max_rules={max_rules!r}"
+        )
+    groups = st.lists(
+        st.builds(Group, st.sampled_from(_GROUP_NAMES) | _names(), take=st.sampled_from(TAKES)),
+        max_size=3,
+        unique_by=lambda group: group.name,
+    )
+    names = st.lists(
+        st.sampled_from(_RULE_NAMES) | _names(),
+        min_size=min_rules,
+        max_size=max_rules,
+        unique=True,
+    ).filter(lambda names: BASE_RULE not in names)
+    earn = (
+        st.none()
+        | st.just(PointsPerSpend())
+        | st.builds(PointsPerSpend, points=st.integers(1, 20), per=_pers())
+    )
+
+    @st.composite
+    def program(draw: st.DrawFn) -> Program:
+        drawn_groups = draw(groups)
+        group_names = tuple(group.name for group in drawn_groups)
+        # Passed through a dict: mypy's attrs plugin types a field with converter=tuple as
+        # Iterable[_T_co], which no list satisfies.
+        fields: dict[str, Any] = {
+            "points": draw(_points_policies()),
+            "earn": draw(earn),
+            "rules": [_rule(draw, name, group_names) for name in draw(names)],
+            "groups": drawn_groups,
+            "multipliers": draw(st.sampled_from(["multiply", "add"])),
+            "currency": draw(st.sampled_from(_CURRENCIES)),
+            "time_zone": draw(st.sampled_from(_TIME_ZONES)),
+        }
+        return Program(**fields)
+
+    return program()

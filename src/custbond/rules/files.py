@@ -1,0 +1,1192 @@
+"""Rule files: a whole program written as TOML, read by :func:`load_program` and written by
+:func:`dump_program`.
+
+The format is described in full in ``docs/rule-files.md``. In short: a ``[program]``
+table (currency, time zone, how multipliers combine), a ``[points]`` table (the points
+policy), an ``[earn]`` table (the base rule; ``earn = false`` leaves it out), and arrays of
+tables ``[[groups]]`` and ``[[rules]]``. Conditions are written as text (see
+:func:`custbond.rules.parse_condition`) and are never run as Python.
+
+>>> program = load_program('''
+... [program]
+... time_zone = "America/New_York"
+...
+... [[rules]]
+... name = "double tuesdays"
+... on = "Purchase"
+... when = "local.weekday == 'TU'"
+... then = [{ type = "multiplier", factor = "2" }]
+... ''')
+>>> [rule.name for rule in program.all_rules()]
+['points per spend', 'double tuesdays']
+>>> load_program(dump_program(program)) == program
+True
+
+Every problem is a :class:`~custbond.errors.RuleFileError` that names the file, the key
+and the line and column:
+
+>>> from custbond.errors import RuleFileError
+>>> try:
+...     load_program('''
+... [[rules]]
+... name = "double tuesdays"
+... on = "Purchase"
+... when = "local.weekday == 'TU' and customer.teir == 'gold'"
+... then = [{ type = "multiplier", factor = "2" }]
+... ''')
+... except RuleFileError as error:
+...     print(error)
+rules[0].when, line 5, column 35: unknown fact 'customer.teir' (hint: did you mean
+customer.tier or customer.tags or customer? the facts are listed in custbond.rules.FACTS)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import tomllib
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from custbond import _validate as v
+from custbond.errors import InvalidInput, RuleFileError, RuleSyntaxError
+from custbond.ledger import PointsPolicy
+from custbond.program import BASE_RULE, Program
+from custbond.rules.conditions import Always, Condition
+from custbond.rules.effects import (
+    FixedPoints,
+    Message,
+    Multiplier,
+    PointsPerItem,
+    PointsPerSpend,
+    RuleEffect,
+    Stamps,
+    Tag,
+    Tier,
+)
+from custbond.rules.engine import MULTIPLIER_MODES
+from custbond.rules.rule import EVENT_NAMES, PERIODS, TAKES, Group, Limit, Rule, Window
+from custbond.rules.text import parse_condition
+
+__all__ = ["dump_program", "load_program"]
+
+# A key path: ("rules", 3, "when") is rules[3].when.
+KeyPath: TypeAlias = tuple[str | int, ...]
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def load_program(source: str | os.PathLike[str]) -> Program:
+    """The program described by a rule file.
+
+    ``source`` is the path of a TOML file (a ``str`` or a :class:`pathlib.Path`), or the
+    TOML text itself: a ``str`` that contains a line break or starts with ``[`` is text,
+    any other ``str`` is a path. Files are read as UTF-8.
+
+    Raises :class:`~custbond.errors.RuleFileError` for anything wrong in the TOML, naming
+    the file (``None`` for text), the key path, and the line and column. A file that
+    cannot be opened raises the usual :class:`OSError` (``FileNotFoundError``, ...).
+
+    >>> program = load_program("[points]\\nexpire_after = '12 months'\\n")
+    >>> program.points.expire_after
+    relativedelta(years=+1)
+    """
+    text, file = _source(source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(error, text, file) from None
+    return _Reader(text, file).program(data)
+
+
+def _source(source: object) -> tuple[str, str | None]:
+    """The TOML text of ``source``, and the file it came from (``None`` for text)."""
+    if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("[")):
+        return source, None
+    if not isinstance(source, str | os.PathLike):
+        raise InvalidInput("source", source, "TOML text, or the path of a TOML file")
+    file = os.fspath(source)
+    if not isinstance(file, str):
+        raise InvalidInput("source", source, "a path given as str or os.PathLike[str]")
+    try:
+        with open(file, "rb") as stream:
+            raw = stream.read()
+    except FileNotFoundError as error:
+        if "=" in file:
+            error.add_note(
+                "load_program reads a str as TOML text only when it contains a line break "
+                "or starts with '[': end the text with a line break"
+            )
+        raise
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        good = raw[: error.start].decode("utf-8")
+        line, column = _Lines(good).position(len(good))
+        problem = f"not UTF-8 text (byte {raw[error.start]:#04x})"
+        raise RuleFileError(problem, file=file, line=line, column=column) from None
+    return text.removeprefix("\ufeff"), file
+
+
+_AT = re.compile(r" \(at line (\d+), column (\d+)\)\Z")
+_AT_END = " (at end of document)"
+
+
+def _syntax_error(error: tomllib.TOMLDecodeError, text: str, file: str | None) -> RuleFileError:
+    message = str(error)
+    line: int | None = None
+    column: int | None = None
+    found = _AT.search(message)
+    if found is not None:
+        message = message[: found.start()]
+        line, column = int(found[1]), int(found[2])
+    elif message.endswith(_AT_END):
+        message = message.removesuffix(_AT_END)
+        line, column = _Lines(text).position(len(text))
+    problem = f"not valid TOML: {message[:1].lower()}{message[1:]}"
+    return RuleFileError(problem, file=file, line=line, column=column)
+
+
+class _Wrong(Exception):
+    """A value of the wrong type or form: what was expected, and a hint."""
+
+    def __init__(self, expected: str, hint: str | None = None) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.hint = hint
+
+
+# A key's reader: converts the TOML value at a key path to what the value classes take.
+Kind: TypeAlias = Callable[["_Reader", Any, KeyPath], Any]
+
+
+def _plain(check: Callable[[Any], Any]) -> Kind:
+    def read(reader: _Reader, value: Any, path: KeyPath) -> Any:
+        return check(value)
+
+    return read
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Wrong("a string")
+    return value
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Wrong("an int")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Wrong("true or false")
+    return value
+
+
+_A_DECIMAL = "a decimal number, written as a string or an int"
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, float):
+        hint = f"TOML floats are inexact: write it as a string, {_quote(repr(value))}"
+        raise _Wrong(_A_DECIMAL, hint)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _Wrong(_A_DECIMAL)
+    if isinstance(value, int):
+        return Decimal(value)
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise _Wrong(_A_DECIMAL, 'such as "1.50"') from None
+    if not number.is_finite():
+        raise _Wrong("a finite decimal number")
+    return number
+
+
+_A_DURATION = 'a duration: ISO 8601 ("P14D", "PT3H"), words ("14 days") or { seconds = N }'
+_ISO = re.compile(
+    r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
+    r"(?:(?P<seconds>\d+)(?:[.,](?P<fraction>\d{1,6}))?S)?)?"
+)
+_WORD = re.compile(r"(\d+)\s*([A-Za-z]+)\s*(?:(?:,|\band\b)\s*)?")
+_UNITS = {
+    f"{unit}{plural}": f"{unit}s"
+    for unit in ("year", "month", "week", "day", "hour", "minute", "second")
+    for plural in ("", "s")
+}
+# Long enough for any real policy, short enough that adding it to a date never overflows.
+_PROBE = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
+_LONGEST = datetime(3000, 1, 1)  # noqa: DTZ001
+
+
+def _duration(value: Any) -> relativedelta | timedelta:
+    if isinstance(value, dict):
+        duration: relativedelta | timedelta = _seconds(value)
+    elif isinstance(value, str):
+        parts = _iso_parts(value.strip()) or _word_parts(value.strip())
+        if parts is None:
+            raise _Wrong(_A_DURATION)
+        duration = relativedelta(**parts)
+    else:
+        raise _Wrong(_A_DURATION)
+    try:
+        end = _PROBE + duration
+    except (OverflowError, ValueError):
+        end = _LONGEST
+    if end >= _LONGEST:
+        raise _Wrong("a duration of less than 1000 years")
+    if end <= _PROBE:
+        raise _Wrong("a positive duration")
+    return duration
+
+
+def _iso_parts(text: str) -> dict[str, Any] | None:
+    found = _ISO.fullmatch(text.upper())
+    if found is None or text.upper() in ("P", "PT") or text.upper().endswith("T"):
+        return None
+    numbers = {name: int(digits) for name, digits in found.groupdict().items() if digits}
+    fraction = numbers.pop("fraction", None)
+    if fraction is not None:
+        numbers["microseconds"] = int(found["fraction"].ljust(6, "0"))
+    return _weeks_to_days(numbers)
+
+
+def _word_parts(text: str) -> dict[str, Any] | None:
+    parts: dict[str, Any] = {}
+    position = 0
+    while position < len(text):
+        found = _WORD.match(text, position)
+        unit = None if found is None else _UNITS.get(found[2].lower())
+        if found is None or unit is None or unit in parts:
+            return None
+        parts[unit] = int(found[1])
+        position = found.end()
+    if not parts or re.search(r"(?:,|\band)\s*\Z", text):
+        return None
+    return _weeks_to_days(parts)
+
+
+def _weeks_to_days(parts: dict[str, Any]) -> dict[str, Any]:
+    weeks = parts.pop("weeks", 0)
+    if weeks:
+        parts["days"] = parts.get("days", 0) + 7 * weeks
+    return parts
+
+
+def _seconds(table: dict[str, Any]) -> timedelta:
+    """``{ seconds = N }``: an exact span of time (a ``timedelta``)."""
+    if set(table) != {"seconds"}:
+        raise _Wrong(_A_DURATION, "a table duration has one key, seconds")
+    try:
+        seconds = _decimal(table["seconds"])
+    except _Wrong:
+        raise _Wrong(_A_DURATION, "seconds is a whole number, or a decimal string") from None
+    microseconds = seconds.scaleb(6)
+    if microseconds != microseconds.to_integral_value():
+        raise _Wrong(_A_DURATION, "seconds has at most 6 decimal places")
+    try:
+        return timedelta(microseconds=int(microseconds))
+    except OverflowError:
+        raise _Wrong("a duration of less than 1000 years") from None
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            hint = "a date-time without an offset is ambiguous: add Z or an offset like -05:00"
+            raise _Wrong("a date-time with a UTC offset", hint)
+        return value
+    raise _Wrong("a date-time with a UTC offset, such as 2026-01-01T00:00:00Z")
+
+
+def _period(value: Any) -> str | relativedelta | timedelta:
+    if isinstance(value, str) and value in PERIODS:
+        return value
+    try:
+        return _duration(value)
+    except _Wrong as error:
+        expected = f"one of {', '.join(PERIODS)} (a calendar period), or {_A_DURATION}"
+        raise _Wrong(expected if error.expected == _A_DURATION else error.expected) from None
+
+
+def _currency(value: Any) -> str:
+    return v.currency("currency", value)
+
+
+def _time_zone(value: Any) -> str:
+    return v.time_zone("time_zone", value)
+
+
+def _choice(options: Sequence[str]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            hint = _did_you_mean(value, options) if isinstance(value, str) else None
+            raise _Wrong(f"one of {', '.join(map(_quote, options))}", hint)
+        return value
+
+    return check
+
+
+def _events(value: Any) -> list[str]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list):
+        raise _Wrong('an event type or an array of them, such as ["Purchase"]')
+    if not names:
+        raise _Wrong('at least one event type, such as ["Purchase"]')
+    return names
+
+
+_TEXT = _plain(_text)
+_INT = _plain(_int)
+_BOOL = _plain(_bool)
+_DECIMAL = _plain(_decimal)
+_DURATION = _plain(_duration)
+_DATETIME = _plain(_datetime)
+
+
+@attrs.frozen
+class _EffectType:
+    """How one kind of effect is written: its class, and the reader of each of its keys
+    (named as the class's fields)."""
+
+    cls: type[RuleEffect]
+    keys: Mapping[str, Kind]
+
+    def required(self) -> tuple[str, ...]:
+        fields = attrs.fields_dict(self.cls)
+        return tuple(key for key in self.keys if fields[key].default is attrs.NOTHING)
+
+
+# Every effect a rule file can name, by its `type`. A new kind of effect is added here, and
+# nowhere else: reading and writing both go by this table.
+_EFFECT_TYPES: dict[str, _EffectType] = {
+    "points_per_spend": _EffectType(
+        PointsPerSpend, {"points": _INT, "per": _DECIMAL, "sku": _TEXT, "tag": _TEXT}
+    ),
+    "points_per_item": _EffectType(PointsPerItem, {"points": _INT, "sku": _TEXT, "tag": _TEXT}),
+    "fixed_points": _EffectType(FixedPoints, {"points": _INT}),
+    "multiplier": _EffectType(Multiplier, {"factor": _DECIMAL}),
+    "stamps": _EffectType(Stamps, {"card": _TEXT, "count": _INT, "sku": _TEXT, "tag": _TEXT}),
+    "tier": _EffectType(Tier, {"tier": _TEXT}),
+    "tag": _EffectType(Tag, {"tag": _TEXT}),
+    "message": _EffectType(Message, {"template": _TEXT, "channel": _TEXT, "kind": _TEXT}),
+}
+_TYPE_OF = {kind.cls: name for name, kind in _EFFECT_TYPES.items()}
+
+
+class _Reader:
+    """Reads the TOML data of one file into a Program, naming key paths in its errors."""
+
+    def __init__(self, text: str, file: str | None) -> None:
+        self.text = text
+        self.file = file
+        self._locator: _Locator | None = None
+
+    @property
+    def locator(self) -> _Locator:
+        if self._locator is None:  # only scanned when there is an error to place
+            self._locator = _Locator(self.text)
+        return self._locator
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def error(self, path: KeyPath, problem: str, *, at_key: bool = False) -> RuleFileError:
+        line, column = self.locator.find(path, at_key=at_key)
+        key = _key_text(path) or None
+        return RuleFileError(problem, file=self.file, key=key, line=line, column=column)
+
+    def wrong(self, path: KeyPath, value: Any, error: _Wrong) -> RuleFileError:
+        problem = f"must be {error.expected}; got {_show(value)}"
+        if error.hint:
+            problem += f" (hint: {error.hint})"
+        return self.error(path, problem)
+
+    def invalid(self, path: KeyPath, error: InvalidInput, keys: Iterable[str]) -> RuleFileError:
+        """A value class refused a value: name the key it came from, if it is one."""
+        problem = str(error)
+        if error.field in keys:
+            path = (*path, error.field)
+            problem = problem.removeprefix(f"{error.field} ")
+        return self.error(path, problem)
+
+    # -- tables ----------------------------------------------------------------------------
+
+    def table(
+        self,
+        value: Any,
+        path: KeyPath,
+        keys: Mapping[str, Kind],
+        *,
+        what: str,
+        required: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """The keys of the table ``value`` read by ``keys``, refusing unknown and missing
+        ones. Keys are read in the order of the file, so the first error is reported."""
+        if not isinstance(value, dict):
+            raise self.wrong(path, value, _Wrong("a table"))
+        for key in value:
+            if key not in keys:
+                hint = _did_you_mean(key, keys) or f"{what} has the keys {', '.join(keys)}"
+                if path and key in _TOP_KEYS:  # "earn = false" below a table header
+                    hint = f"{key} goes at the top of the file, before the first table"
+                problem = f"unknown key {_quote(key)} in {what} (hint: {hint})"
+                raise self.error((*path, key), problem, at_key=True)
+        for key in required:
+            if key not in value:
+                needs = _and(required)
+                raise self.error((*path, key), f"missing: {what} needs {needs}")
+        return {key: self.read(keys[key], item, (*path, key)) for key, item in value.items()}
+
+    def read(self, kind: Kind, value: Any, path: KeyPath) -> Any:
+        try:
+            return kind(self, value, path)
+        except _Wrong as error:
+            raise self.wrong(path, value, error) from None
+        except InvalidInput as error:
+            raise self.invalid(path[:-1], error, [str(path[-1])]) from None
+
+    def build(self, cls: Callable[..., Any], path: KeyPath, fields: Mapping[str, Any]) -> Any:
+        try:
+            return cls(**fields)
+        except InvalidInput as error:
+            raise self.invalid(path, error, fields) from None
+
+    def array(self, value: Any, path: KeyPath, *, what: str) -> list[tuple[KeyPath, Any]]:
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise self.wrong(path, value, _Wrong(f"an array of tables ({what})"))
+        return [((*path, index), item) for index, item in enumerate(value)]
+
+    # -- the parts of a program ------------------------------------------------------------
+
+    def settings(self, value: Any, path: KeyPath) -> dict[str, Any]:
+        return self.table(value, path, _PROGRAM_KEYS, what="[program]")
+
+    def program(self, data: dict[str, Any]) -> Program:
+        top = self.table(data, (), _TOP_KEYS, what="a rule file")
+        settings = top.get("program", {})
+        earn = top.get("earn", PointsPerSpend())
+        groups: list[Group] = top.get("groups", [])
+        names = {group.name for group in groups}
+        rules: list[tuple[KeyPath, Rule]] = top.get("rules", [])
+        seen: dict[str, KeyPath] = {}
+        for path, rule in rules:
+            if rule.name in seen:
+                first = _key_text(seen[rule.name])
+                problem = f"{first} has the name {_quote(rule.name)} already (names are unique)"
+                raise self.error((*path, "name"), problem)
+            if earn is not None and rule.name == BASE_RULE:
+                problem = (
+                    f"{_quote(BASE_RULE)} is the name of the base rule, [earn]: name this rule "
+                    "otherwise, or write earn = false to leave the base rule out"
+                )
+                raise self.error((*path, "name"), problem)
+            seen[rule.name] = path
+            if rule.group is not None and rule.group not in names:
+                hint = _did_you_mean(rule.group, sorted(names)) or "add it under [[groups]]"
+                problem = f"there is no group {_quote(rule.group)} (hint: {hint})"
+                raise self.error((*path, "group"), problem)
+        fields = {
+            **settings,
+            "points": top.get("points", PointsPolicy()),
+            "earn": earn,
+            "groups": groups,
+            "rules": [rule for _, rule in rules],
+        }
+        try:
+            return Program(**fields)
+        except InvalidInput as error:
+            raise self.invalid(("program",), error, settings) from None
+
+    def points(self, value: Any, path: KeyPath) -> PointsPolicy:
+        fields = self.table(value, path, _POINTS_KEYS, what="[points]")
+        if "expire_at_end_of" in fields and "expire_after" not in fields:
+            problem = "points that never expire cannot expire at the end of a period"
+            hint = "add expire_after, or leave expire_at_end_of out"
+            raise self.error((*path, "expire_at_end_of"), f"{problem} (hint: {hint})")
+        policy: PointsPolicy = self.build(PointsPolicy, path, fields)
+        return policy
+
+    def earn(self, value: Any, path: KeyPath) -> PointsPerSpend | None:
+        if value is False:
+            return None
+        if not isinstance(value, dict):
+            raise _Wrong("a table (points, per, sku, tag), or false to leave the base rule out")
+        earn: PointsPerSpend = self.effect_of(
+            _EFFECT_TYPES["points_per_spend"], value, path, what="[earn]"
+        )
+        return earn
+
+    def groups(self, value: Any, path: KeyPath) -> list[Group]:
+        groups: list[Group] = []
+        for where, item in self.array(value, path, what="[[groups]]"):
+            fields = self.table(item, where, _GROUP_KEYS, what="a group", required=("name",))
+            group: Group = self.build(Group, where, fields)
+            names = [other.name for other in groups]
+            if group.name in names:
+                first = _key_text((*path, names.index(group.name)))
+                problem = f"{first} has the name {_quote(group.name)} already (names are unique)"
+                raise self.error((*where, "name"), problem)
+            groups.append(group)
+        return groups
+
+    def rules(self, value: Any, path: KeyPath) -> list[tuple[KeyPath, Rule]]:
+        return [
+            (where, self.rule(item, where))
+            for where, item in self.array(value, path, what="[[rules]]")
+        ]
+
+    def rule(self, value: Any, path: KeyPath) -> Rule:
+        fields = self.table(value, path, _RULE_KEYS, what="a rule", required=_RULE_REQUIRED)
+        rule: Rule = self.build(Rule, path, fields)
+        return rule
+
+    def on(self, value: Any, path: KeyPath) -> list[str]:
+        names = _events(value)
+        check = _choice(EVENT_NAMES)
+        for index, name in enumerate(names):
+            where = path if isinstance(value, str) else (*path, index)
+            try:
+                check(name)
+            except _Wrong as error:
+                raise self.wrong(where, name, error) from None
+        return names
+
+    def when(self, value: Any, path: KeyPath) -> Condition:
+        text = _text(value)
+        try:
+            return parse_condition(text)
+        except RuleSyntaxError as error:
+            problem = error.problem + (f" (hint: {error.hint})" if error.hint else "")
+            place = self.locator.in_string(path, error.offset)
+            if place is None:
+                raise self.error(path, problem) from None
+            key = _key_text(path)
+            line, column = place
+            raise RuleFileError(
+                problem, file=self.file, key=key, line=line, column=column
+            ) from None
+
+    def then(self, value: Any, path: KeyPath) -> list[RuleEffect]:
+        items = self.array(value, path, what='effects such as { type = "multiplier", ... }')
+        if not items:
+            raise _Wrong('at least one effect, such as [{ type = "fixed_points", points = 10 }]')
+        return [self.effect(item, where) for where, item in items]
+
+    def effect(self, value: dict[str, Any], path: KeyPath) -> RuleEffect:
+        if "type" not in value:
+            problem = f"missing: an effect needs a type, one of {', '.join(_EFFECT_TYPES)}"
+            raise self.error((*path, "type"), problem)
+        name = value["type"]
+        kind = _EFFECT_TYPES.get(name) if isinstance(name, str) else None
+        if kind is None:
+            hint = _did_you_mean(name, _EFFECT_TYPES) if isinstance(name, str) else None
+            expected = f"an effect type, one of {', '.join(_EFFECT_TYPES)}"
+            raise self.wrong((*path, "type"), name, _Wrong(expected, hint))
+        rest = {key: item for key, item in value.items() if key != "type"}
+        effect: RuleEffect = self.effect_of(kind, rest, path, what=f"a {name} effect")
+        return effect
+
+    def effect_of(
+        self, kind: _EffectType, value: dict[str, Any], path: KeyPath, *, what: str
+    ) -> Any:
+        fields = self.table(value, path, kind.keys, what=what, required=kind.required())
+        return self.build(kind.cls, path, fields)
+
+    def limits(self, value: Any, path: KeyPath) -> list[Limit]:
+        limits = []
+        for where, item in self.array(value, path, what="{ times = N, per = ... }"):
+            fields = self.table(
+                item, where, _LIMIT_KEYS, what="a limit", required=("times", "per")
+            )
+            limits.append(self.build(Limit, where, fields))
+        return limits
+
+    def window(self, value: Any, path: KeyPath) -> Window:
+        fields = self.table(value, path, _WINDOW_KEYS, what="a window")
+        if not fields.keys() & {"starts", "ends", "recurrence"}:
+            raise self.error(path, "missing: a window needs starts, ends or recurrence")
+        window: Window = self.build(Window, path, fields)
+        return window
+
+
+_TOP_KEYS: dict[str, Kind] = {
+    "program": _Reader.settings,
+    "points": _Reader.points,
+    "earn": _Reader.earn,
+    "groups": _Reader.groups,
+    "rules": _Reader.rules,
+}
+_PROGRAM_KEYS: dict[str, Kind] = {
+    "currency": _plain(_currency),
+    "time_zone": _plain(_time_zone),
+    "multipliers": _plain(_choice(MULTIPLIER_MODES)),
+}
+_POINTS_KEYS: dict[str, Kind] = {
+    "pending_for": _DURATION,
+    "expire_after": _DURATION,
+    "expire_at_end_of": _plain(_choice(("day", "month", "year"))),
+    "allow_negative": _BOOL,
+}
+_GROUP_KEYS: dict[str, Kind] = {"name": _TEXT, "take": _plain(_choice(TAKES))}
+_RULE_KEYS: dict[str, Kind] = {
+    "name": _TEXT,
+    "on": _Reader.on,
+    "when": _Reader.when,
+    "then": _Reader.then,
+    "priority": _INT,
+    "exclusive": _BOOL,
+    "group": _TEXT,
+    "description": _TEXT,
+    "limits": _Reader.limits,
+    "window": _Reader.window,
+}
+_RULE_REQUIRED = ("name", "on", "then")
+_LIMIT_KEYS: dict[str, Kind] = {"times": _INT, "per": _plain(_period)}
+_WINDOW_KEYS: dict[str, Kind] = {
+    "starts": _DATETIME,
+    "ends": _DATETIME,
+    "recurrence": _TEXT,
+    "lasting": _DURATION,
+}
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def dump_program(program: Program) -> str:
+    """``program`` as a rule file: TOML text that :func:`load_program` reads back to an
+    equal program.
+
+    Decimals are written as strings, datetimes with their UTC offset, a ``relativedelta``
+    as an ISO 8601 duration and a ``timedelta`` as ``{ seconds = N }``, so each comes
+    back as the type it was. Raises :class:`~custbond.errors.InvalidInput` for what a
+    rule file cannot hold (a duration with ``leapdays``, a string with a lone surrogate).
+
+    >>> from decimal import Decimal
+    >>> from dateutil.relativedelta import relativedelta
+    >>> from custbond.ledger import PointsPolicy
+    >>> from custbond.rules import FixedPoints, Rule, event
+    >>> program = Program(
+    ...     points=PointsPolicy(expire_after=relativedelta(months=18)),
+    ...     rules=[Rule("big spender", on="Purchase", when=event.amount >= 100,
+    ...                 then=[FixedPoints(50)])],
+    ... )
+    >>> print(dump_program(program))
+    [program]
+    currency = "USD"
+    time_zone = "UTC"
+    multipliers = "multiply"
+    <BLANKLINE>
+    [points]
+    expire_after = "P1Y6M"
+    allow_negative = false
+    <BLANKLINE>
+    [earn]
+    points = 1
+    per = "1"
+    <BLANKLINE>
+    [[rules]]
+    name = "big spender"
+    on = ["Purchase"]
+    when = "event.amount >= 100"
+    then = [
+        { type = "fixed_points", points = 50 },
+    ]
+    <BLANKLINE>
+    """
+    if not isinstance(program, Program):
+        raise InvalidInput("program", program, "a Program")
+    _check_written(program, _PROGRAM_WRITTEN, Program())
+    lines: list[str] = []
+    if program.earn is None:
+        lines += ["earn = false", ""]
+    settings = {
+        "currency": program.currency,
+        "time_zone": program.time_zone,
+        "multipliers": program.multipliers,
+    }
+    lines += _table("[program]", settings)
+    policy = program.points
+    expiry = policy.expire_at_end_of
+    points = {
+        "pending_for": policy.pending_for,
+        "expire_after": policy.expire_after,
+        "expire_at_end_of": None if expiry is None else expiry.value,
+        "allow_negative": policy.allow_negative,
+    }
+    lines += _table("[points]", points)
+    if program.earn is not None:
+        lines += _table("[earn]", _effect_fields(program.earn, typed=False))
+    for group in program.groups:
+        lines += _table("[[groups]]", {"name": group.name, "take": group.take})
+    for rule in program.rules:
+        lines += _rule_lines(rule)
+    return "\n".join(lines)
+
+
+# The fields of a Program and a Rule that rule files hold: any other field (added to the
+# class later) must keep its default, or dump_program refuses rather than drop it.
+_PROGRAM_WRITTEN = frozenset(
+    {"points", "earn", "rules", "groups", "multipliers", "currency", "time_zone"}
+)
+_RULE_WRITTEN = frozenset(_RULE_KEYS)
+
+
+def _check_written(value: Any, written: frozenset[str], default: Any) -> None:
+    for field in attrs.fields(type(value)):
+        if field.init and field.name not in written:
+            given = getattr(value, field.name)
+            kept = getattr(default, field.name, _MISSING)
+            if given != kept:
+                expected = "left at its default (rule files cannot hold it yet)"
+                if kept is not _MISSING:
+                    expected = f"left at its default, {kept!r} (rule files cannot hold it yet)"
+                raise InvalidInput(field.name, given, expected)
+
+
+_MISSING = object()
+
+
+def _table(header: str, fields: Mapping[str, Any]) -> list[str]:
+    lines = [header]
+    lines.extend(f"{key} = {_toml(value)}" for key, value in fields.items() if value is not None)
+    return [*lines, ""]
+
+
+def _rule_lines(rule: Rule) -> list[str]:
+    _check_written(rule, _RULE_WRITTEN, _SAMPLE_RULE)
+    window = rule.window
+    head = {
+        "name": rule.name,
+        "on": sorted(rule.on),
+        "when": None if isinstance(rule.when, Always) else str(rule.when),
+    }
+    tail = {
+        "priority": rule.priority or None,
+        "exclusive": rule.exclusive or None,
+        "group": rule.group,
+        "description": rule.description or None,
+        "limits": [_limit_fields(limit) for limit in rule.limits] or None,
+        "window": None if window is None else _window_fields(window),
+    }
+    lines = _table("[[rules]]", head)[:-1]
+    lines += ["then = [", *(f"    {_toml(_effect_fields(then))}," for then in rule.then), "]"]
+    return lines + _table("", tail)[1:]
+
+
+def _limit_fields(limit: object) -> dict[str, Any]:
+    if not isinstance(limit, Limit):  # kinds of limit added to rules since
+        expected = "a Limit (rule files cannot hold other kinds of limit yet)"
+        raise InvalidInput("limits", limit, expected)
+    return {"times": limit.times, "per": limit.per}
+
+
+_SAMPLE_RULE = Rule("sample", on="Purchase", then=[FixedPoints(1)])
+_ONE_DAY = timedelta(days=1)
+
+
+def _window_fields(window: Window) -> dict[str, Any]:
+    lasting = window.lasting
+    default = isinstance(lasting, timedelta) and lasting == _ONE_DAY
+    return {
+        "starts": window.starts,
+        "ends": window.ends,
+        "recurrence": window.recurrence,
+        "lasting": None if default else lasting,
+    }
+
+
+def _effect_fields(effect: RuleEffect, *, typed: bool = True) -> dict[str, Any]:
+    name = _TYPE_OF.get(type(effect))
+    if name is None:
+        expected = f"an effect a rule file can hold: one of {', '.join(_EFFECT_TYPES)}"
+        raise InvalidInput("then", effect, expected)
+    fields = {key: getattr(effect, key) for key in _EFFECT_TYPES[name].keys}
+    return {"type": name, **fields} if typed else fields
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value (None values in tables are left out)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal | str):
+        return str(value) if isinstance(value, int) else _quote(str(value))
+    if isinstance(value, datetime):
+        return _toml_datetime(value)
+    if isinstance(value, relativedelta):
+        return _quote(_iso_duration(value))
+    if isinstance(value, timedelta):
+        return f"{{ seconds = {_seconds_text(value)} }}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    if isinstance(value, dict):
+        pairs = [f"{key} = {_toml(item)}" for key, item in value.items() if item is not None]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    raise InvalidInput("value", value, "something a rule file can hold")
+
+
+def _toml_datetime(at: datetime) -> str:
+    offset = at.utcoffset()
+    if offset is None:
+        raise InvalidInput("datetime", at, "a timezone-aware datetime")
+    if offset % timedelta(minutes=1):  # TOML offsets are whole minutes: write it in UTC
+        at, offset = at.astimezone(UTC), timedelta(0)
+    wall = at.replace(tzinfo=None).isoformat()
+    if not offset:
+        return f"{wall}Z"
+    minutes = abs(offset) // timedelta(minutes=1)
+    sign = "-" if offset < timedelta(0) else "+"
+    return f"{wall}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+_ABSOLUTE = ("year", "month", "day", "weekday", "hour", "minute", "second", "microsecond")
+_RELATIVE = ("years", "months", "days", "hours", "minutes", "seconds", "microseconds")
+
+
+def _iso_duration(duration: relativedelta) -> str:
+    """``relativedelta(years=1, months=6)`` as ``"P1Y6M"``."""
+    amounts = [getattr(duration, name) for name in _RELATIVE]
+    if (
+        duration.leapdays
+        or any(getattr(duration, name) is not None for name in _ABSOLUTE)
+        or any(amount < 0 or amount != int(amount) for amount in amounts)
+    ):
+        expected = "whole, non-negative amounts of time (no leapdays, weekday, day=, ...)"
+        raise InvalidInput("duration", duration, expected)
+    years, months, days, hours, minutes, seconds, microseconds = map(int, amounts)
+    day_part = "".join(
+        f"{amount}{unit}" for amount, unit in ((years, "Y"), (months, "M"), (days, "D")) if amount
+    )
+    second_text = str(seconds) if not microseconds else f"{seconds}.{microseconds:06d}".rstrip("0")
+    time_part = "".join(
+        f"{amount}{unit}"
+        for amount, unit in ((hours, "H"), (minutes, "M"), (second_text, "S"))
+        if amount and amount != "0"
+    )
+    return f"P{day_part}" + (f"T{time_part}" if time_part or not day_part else "")
+
+
+def _seconds_text(duration: timedelta) -> str:
+    whole = duration.days * 86_400 + duration.seconds
+    if not duration.microseconds:
+        return str(whole)
+    return _quote(f"{whole}.{duration.microseconds:06d}".rstrip("0"))
+
+
+# -- words for messages --------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key_text(path: KeyPath) -> str:
+    """``("rules", 3, "when")`` as ``rules[3].when``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            name = part if _BARE_KEY.fullmatch(part) else _quote(part)
+            text += f".{name}" if text else name
+    return text
+
+
+def _quote(text: str) -> str:
+    """``text`` as a TOML basic string."""
+    return '"' + "".join(map(_escape, text)) + '"'
+
+
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _escape(char: str) -> str:
+    escaped = _ESCAPES.get(char)
+    if escaped is not None:
+        return escaped
+    if char < " " or char == "\x7f":
+        return f"\\u{ord(char):04X}"
+    if "\ud800" <= char <= "\udfff":
+        raise InvalidInput("text", char, "Unicode text without lone surrogates")
+    return char
+
+
+def _show(value: Any) -> str:
+    """A value from the file, as TOML writes it (shortened)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = _quote(value)
+        return shown if len(shown) <= 60 else shown[:56] + '..."'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array" if value else "an empty array"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _did_you_mean(name: str, options: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    if not close:  # "purchase" for "Purchase"
+        by_case = {option.lower(): option for option in options}
+        close = [by_case[name.lower()]] if name.lower() in by_case else []
+    return f"did you mean {_quote(close[0])}?" if close else None
+
+
+def _and(names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# -- where things are in the file ----------------------------------------------------------
+
+
+class _Lines:
+    """Offsets in a text as (line, column), both counted from 1."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(found.end() for found in re.finditer("\n", text))]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+_SCALAR = re.compile(r"[^,\]}#\r\n]*")
+
+
+class _Locator:
+    """Where each key path is in TOML text, found by a scan of text that tomllib accepted.
+
+    ``keys`` holds the offset of each key, ``values`` of each value (for a table: its
+    header, or its ``{``). Best effort: what the scan cannot place, it leaves out, and an
+    error then names the line of the nearest enclosing key, or no line at all.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _Lines(text)
+        self.keys: dict[KeyPath, int] = {}
+        self.values: dict[KeyPath, int] = {}
+        self._arrays: dict[KeyPath, int] = {}  # arrays of tables: how many so far
+        with contextlib.suppress(IndexError, ValueError):  # keep what was found
+            self._document()
+
+    def find(self, path: KeyPath, *, at_key: bool = False) -> tuple[int | None, int | None]:
+        """The line and column of ``path``'s value (or key), else of its nearest parent."""
+        offset = self.keys.get(path) if at_key else None
+        for end in range(len(path), 0, -1):
+            if offset is not None:
+                break
+            offset = self.values.get(path[:end])
+        if offset is None:
+            return None, None
+        return self.lines.position(offset)
+
+    def in_string(self, path: KeyPath, index: int) -> tuple[int, int] | None:
+        """The line and column of the character ``index`` of the string at ``path``."""
+        start = self.values.get(path)
+        if start is None:
+            return None
+        try:
+            offset = _string_offset(self.text, start, index)
+        except IndexError:
+            return None
+        return None if offset is None else self.lines.position(offset)
+
+    # -- the scan --------------------------------------------------------------------------
+
+    def _document(self) -> None:
+        text = self.text
+        table: KeyPath = ()
+        at = self._skip(0, lines=True)
+        while at < len(text):
+            start = at
+            if text.startswith("[[", at):
+                names, _, at = self._key(at + 2)
+                array = (*self._resolve(names[:-1]), names[-1])
+                index = self._arrays.get(array, 0)
+                self._arrays[array] = index + 1
+                table = (*array, index)
+                self.values.setdefault(array, start)
+                self.values[table] = start
+                at = text.index("]]", at) + 2
+            elif text[at] == "[":
+                names, _, at = self._key(at + 1)
+                table = self._resolve(names)
+                self.values.setdefault(table, start)
+                at = text.index("]", at) + 1
+            else:
+                at = self._pair(at, table)
+            at = self._skip(at, lines=True)
+
+    def _resolve(self, names: Sequence[str]) -> KeyPath:
+        """A header's names as a key path: arrays of tables mean their latest table."""
+        path: KeyPath = ()
+        for name in names:
+            path = (*path, name)
+            if path in self._arrays:
+                path = (*path, self._arrays[path] - 1)
+        return path
+
+    def _skip(self, at: int, *, lines: bool = False) -> int:
+        """Past spaces and comments (and line breaks, with ``lines``)."""
+        text = self.text
+        blank = " \t\r\n" if lines else " \t"
+        while at < len(text):
+            if text[at] in blank:
+                at += 1
+            elif text[at] == "#":
+                end = text.find("\n", at)
+                at = len(text) if end < 0 else end
+            else:
+                break
+        return at
+
+    def _key(self, at: int) -> tuple[list[str], list[int], int]:
+        """A dotted key: its names, where each starts, and the offset after it."""
+        text = self.text
+        names: list[str] = []
+        starts: list[int] = []
+        while True:
+            at = self._skip(at)
+            starts.append(at)
+            if text[at] == '"':
+                end = _basic_end(text, at)
+                names.append(tomllib.loads(f"k = {text[at:end]}")["k"])
+            elif text[at] == "'":
+                end = text.index("'", at + 1) + 1
+                names.append(text[at + 1 : end - 1])
+            else:
+                found = _BARE_KEY.match(text, at)
+                if found is None:
+                    raise ValueError(at)
+                end = found.end()
+                names.append(found[0])
+            at = self._skip(end)
+            if text[at] != ".":
+                return names, starts, at
+            at += 1
+
+    def _pair(self, at: int, table: KeyPath) -> int:
+        names, starts, at = self._key(at)
+        path = table
+        for name, start in zip(names, starts, strict=True):
+            path = (*path, name)
+            self.keys.setdefault(path, start)
+            self.values.setdefault(path, start)  # a dotted key's tables: where it starts
+        at = self._skip(at + 1)  # past "="
+        self.values[path] = at
+        return self._value(at, path)
+
+    def _value(self, at: int, path: KeyPath) -> int:
+        text = self.text
+        if text.startswith(('"""', "'''"), at):
+            return _multiline_end(text, at)
+        if text[at] == '"':
+            return _basic_end(text, at)
+        if text[at] == "'":
+            return text.index("'", at + 1) + 1
+        if text[at] == "{":
+            at += 1
+            while True:
+                at = self._skip(at, lines=True)
+                if text[at] == "}":
+                    return at + 1
+                at = self._skip(self._pair(at, path), lines=True)
+                if text[at] == ",":
+                    at += 1
+        if text[at] == "[":
+            at += 1
+            index = 0
+            while True:
+                at = self._skip(at, lines=True)
+                if text[at] == "]":
+                    return at + 1
+                self.values[(*path, index)] = at
+                at = self._skip(self._value(at, (*path, index)), lines=True)
+                index += 1
+                if text[at] == ",":
+                    at += 1
+        found = _SCALAR.match(text, at)
+        assert found is not None  # the pattern matches the empty string
+        return found.end()
+
+
+def _basic_end(text: str, at: int) -> int:
+    """The offset after the basic string that starts at ``at``."""
+    at += 1
+    while text[at] != '"':
+        at += 2 if text[at] == "\\" else 1
+    return at + 1
+
+
+def _multiline_end(text: str, at: int) -> int:
+    """The offset after the multi-line string that starts at ``at``."""
+    quote = text[at]
+    at += 3
+    while not text.startswith(quote * 3, at):
+        at += 2 if quote == '"' and text[at] == "\\" else 1
+    at += 3
+    while at < len(text) and text[at] == quote:  # up to two quotes end the content
+        at += 1
+    return at
+
+
+def _string_offset(text: str, start: int, index: int) -> int | None:
+    """The offset in ``text`` of character ``index`` of the string value that starts at
+    ``start``: escapes, line-ending backslashes and the line break that may follow the
+    opening quotes are taken into account."""
+    quote = text[start]
+    if quote not in "\"'":
+        return None
+    multiline = text.startswith(quote * 3, start)
+    at = start + (3 if multiline else 1)
+    if multiline:
+        at += 2 if text.startswith("\r\n", at) else 1 if text.startswith("\n", at) else 0
+    escapes = quote == '"'
+    for _ in range(index):
+        if escapes and multiline:
+            at = _past_line_end(text, at)
+        if escapes and text[at] == "\\":
+            at += {"u": 6, "U": 10}.get(text[at + 1], 2)
+        elif multiline and text.startswith("\r\n", at):
+            at += 2
+        else:
+            at += 1
+    return _past_line_end(text, at) if escapes and multiline else at
+
+
+def _past_line_end(text: str, at: int) -> int:
+    """Past a line-ending backslash and the blanks after it, which stand for nothing."""
+    if text[at] != "\\":
+        return at
+    after = at + 1
+    while text[after] in " \t":
+        after += 1
+    if text[after] not in "\r\n":
+        return at
+    while text[after] in " \t\r\n":
+        after += 1
+    return after
