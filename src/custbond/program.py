@@ -40,6 +40,7 @@ from custbond.activity import Activity
 from custbond.bonds import tiers
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
+from custbond.bonds.quotes import Quote, allocate
 from custbond.bonds.tiers import (
     ChangeTier,
     KeepTier,
@@ -76,7 +77,7 @@ from custbond.errors import (
     VoucherCancelled,
     VoucherExpired,
 )
-from custbond.events import CustomEvent, Purchase, Return, Signup, Visit
+from custbond.events import CustomEvent, LineItem, Purchase, Return, Signup, Visit
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
@@ -512,10 +513,38 @@ class Program:
             return self._decide_return(item, ref)
         return self._decide_command(state, item, now, ref)
 
-    def counters_for(self, item: Input) -> tuple[str, ...]:
-        """The store's shared counters deciding ``item`` reads (rule budgets, first
-        customers); the service reads them and passes them to :meth:`decide`."""
-        return self._book.counters_for(type(item).__name__)
+    def quote(
+        self,
+        state: CustomerState,
+        items: Sequence[LineItem],
+        at: datetime,
+        *,
+        counters: Mapping[str, int] | None = None,
+    ) -> Quote:
+        """The discounts the rules give the customer in ``state`` on a cart of ``items``
+        at ``at``: what a checkout should take off, rule by rule (see
+        :mod:`custbond.bonds.quotes`). Nothing is decided or kept."""
+        cart = tuple(items)
+        for item in cart:
+            if not isinstance(item, LineItem):
+                raise InvalidInput("items", item, "LineItems")
+        subtotal = sum((item.unit_price * item.quantity for item in cart), Decimal(0))
+        purchase = Purchase(
+            id="quote",
+            customer_id=state.id,
+            at=at,
+            amount=subtotal,
+            currency=self.currency,
+            items=cart,
+        )
+        award = self._book.evaluate(purchase, state, zone_of(state, self.time_zone), counters)
+        return allocate(cart, award.discounts, self.currency, Trace(award.steps))
+
+    def counters_for(self, item: Input | str) -> tuple[str, ...]:
+        """The store's shared counters deciding ``item`` (or an event of that type name)
+        reads: rule budgets, first customers. The service reads them from the store and
+        passes them to :meth:`decide`."""
+        return self._book.counters_for(item if isinstance(item, str) else type(item).__name__)
 
     def _decide_event(
         self,

@@ -28,6 +28,7 @@ from custbond import _validate as v
 from custbond import ledger as ledgers
 from custbond.bonds.cards import Voucher
 from custbond.bonds.catalog import RewardStock
+from custbond.bonds.quotes import Quote
 from custbond.bonds.tiers import TierStatus
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
@@ -53,7 +54,7 @@ from custbond.errors import (
     InvalidInput,
     NotFound,
 )
-from custbond.events import EVENT_TYPES, Event, Purchase, Return
+from custbond.events import EVENT_TYPES, Event, LineItem, Purchase, Return
 from custbond.ledger import Balance, Entry, EntryKind, Lot
 from custbond.outcome import Outcome
 from custbond.program import AddToCounter, CustomerState, Decision, Program, Reference
@@ -172,6 +173,25 @@ class RetentionService:
         come back once.
         """
         return self._process(CancelRedemption(redemption_key=key), self.clock.now())
+
+    # -- checkout --------------------------------------------------------------------------
+
+    def quote(self, customer_id: str, items: Sequence[LineItem]) -> Quote:
+        """The discounts the program's rules give this customer on a cart of ``items``
+        now, each with the rule that gave it and its share of each line; a customer not
+        seen before is quoted as new. Nothing is kept: record the purchase, at the price
+        paid, when the checkout is done."""
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:  # reads only
+            state = uow.load(customer_id)
+            probe = Purchase(id="quote", customer_id=customer_id, at=now, amount=0, currency="USD")
+            counters = {name: uow.counter(name) for name in self.program.counters_for(probe)}
+        if state is None:
+            state = CustomerState(Customer(customer_id))
+        ledger, _ = ledgers.settle(state.ledger, now)
+        return self.program.quote(
+            attrs.evolve(state, ledger=ledger), items, now, counters=counters
+        )
 
     # -- the rewards catalog ---------------------------------------------------------------
 

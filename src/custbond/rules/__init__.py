@@ -19,6 +19,7 @@ from custbond.rules.conditions import (
     state,
 )
 from custbond.rules.effects import (
+    Discount,
     FixedPoints,
     Gift,
     Message,
@@ -44,6 +45,7 @@ __all__ = [
     "Budget",
     "Compare",
     "Condition",
+    "Discount",
     "Fact",
     "FactSpec",
     "FirstCustomers",

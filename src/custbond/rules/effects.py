@@ -32,6 +32,7 @@ from custbond.errors import InvalidInput
 from custbond.vouchers import VoucherOffer
 
 __all__ = [
+    "Discount",
     "FixedPoints",
     "Gift",
     "Message",
@@ -209,6 +210,58 @@ class Message:
             raise InvalidInput("kind", value, "'transactional' or 'marketing'")
 
 
+def _optional_money(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        v.decimal(attribute.name, value)
+        if value <= 0:
+            raise InvalidInput(attribute.name, value, "a positive Decimal")
+
+
+@attrs.frozen
+class Discount:
+    """Money off at checkout: ``percent`` of what the matching items cost, or a fixed
+    ``amount`` spread over them (all items when neither ``sku`` nor ``tag`` is given).
+
+    Discounts are for :meth:`~custbond.RetentionService.quote`, which tells a checkout
+    what to take off; recording the purchase afterwards (at the price paid) ignores them.
+    """
+
+    percent: Decimal | None = attrs.field(
+        default=None, kw_only=True, converter=v.to_decimal, validator=_optional_money
+    )
+    amount: Decimal | None = attrs.field(
+        default=None, kw_only=True, converter=v.to_decimal, validator=_optional_money
+    )
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.percent is None) == (self.amount is None):
+            raise InvalidInput("discount", self, "either a percent or an amount")
+        if self.percent is not None and self.percent > 100:
+            raise InvalidInput("percent", self.percent, "at most 100")
+
+    def matches(self, item: Any) -> bool:
+        return (self.sku is None or item.sku == self.sku) and (
+            self.tag is None or self.tag in item.tags
+        )
+
+    def value(self, items: Any) -> Decimal:
+        """What it takes off the matching ``items``, before rounding to the cent."""
+        base = sum(
+            (item.unit_price * item.quantity for item in items if self.matches(item)),
+            Decimal(0),
+        )
+        if self.amount is not None:
+            return min(self.amount, base)
+        assert self.percent is not None
+        return base * self.percent / 100
+
+    def describe(self) -> str:
+        off = f"{self.percent}%" if self.percent is not None else f"{self.amount}"
+        return f"discount {off}{_selector(self.sku, self.tag)}"
+
+
 @attrs.frozen
 class Gift:
     """A voucher for ``offer``: a premium or a gift for a loyal customer ("a free
@@ -232,6 +285,7 @@ RuleEffect: TypeAlias = (
     | Tag
     | Message
     | Gift
+    | Discount
 )
 RULE_EFFECTS = (
     PointsPerSpend,
@@ -243,4 +297,5 @@ RULE_EFFECTS = (
     Tag,
     Message,
     Gift,
+    Discount,
 )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import (
+    Discount,
     FixedPoints,
     Gift,
     Message,
@@ -62,12 +63,15 @@ class Award(NamedTuple):
     steps: tuple[Step, ...] = ()
     gifts: tuple[tuple[str, VoucherOffer], ...] = ()  # (rule, offer)
     shared: tuple[tuple[str, int], ...] = ()  # (counter, amount) to add to store counters
+    discounts: tuple[tuple[str, Discount], ...] = ()  # (rule, discount), for quotes
 
 
 class _Gain:
     """What one fired rule gives, before groups and multipliers are resolved."""
 
     __slots__ = (
+        "discount",
+        "discounts",
         "factors",
         "fixed",
         "gifts",
@@ -90,6 +94,8 @@ class _Gain:
         self.tags: tuple[str, ...] = ()
         self.messages: tuple[Message, ...] = ()
         self.gifts: tuple[VoucherOffer, ...] = ()
+        self.discounts: tuple[Discount, ...] = ()
+        self.discount = Decimal(0)  # what its discounts take off, for groups to compare
         self.text = ""
 
 
@@ -134,6 +140,7 @@ class _Compiled:
         "budget_counter",
         "check",
         "currency",
+        "discounts",
         "exclusive",
         "factors",
         "first",
@@ -181,6 +188,7 @@ class _Compiled:
         self.tags = tuple(effect.tag for effect in then if isinstance(effect, Tag))
         self.messages = tuple(effect for effect in then if isinstance(effect, Message))
         self.gifts = tuple(effect.offer for effect in then if isinstance(effect, Gift))
+        self.discounts = tuple(effect for effect in then if isinstance(effect, Discount))
         self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
         # How each spend effect reads in a trace, but for the amount: made once.
         self.said = tuple(effect.describe(currency) for effect in self.spend)
@@ -221,6 +229,10 @@ class _Compiled:
         if self.gifts:
             gain.gifts = self.gifts
             said.extend(f"a gift: {offer.name!r}" for offer in self.gifts)
+        if self.discounts:
+            gain.discounts = self.discounts
+            gain.discount = sum((d.value(event.items) for d in self.discounts), Decimal(0))
+            said.extend(discount.describe() for discount in self.discounts)
         gain.text = "; ".join(said) or "nothing to give"
         return gain
 
@@ -399,6 +411,7 @@ class RuleBook:
         tags: list[str] = []
         messages: list[tuple[str, Message]] = []
         gifts: list[tuple[str, VoucherOffer]] = []
+        discounts: list[tuple[str, Discount]] = []
         for rule, result in considered:
             if type(result) is Step:
                 steps.append(result)
@@ -428,6 +441,8 @@ class RuleBook:
                 messages.extend((name, message) for message in result.messages)
             if result.gifts:
                 gifts.extend((name, offer) for offer in result.gifts)
+            if result.discounts:
+                discounts.extend((name, discount) for discount in result.discounts)
         points = 0
         if pointed:
             points, spend, factor = self._points(kept)
@@ -443,6 +458,7 @@ class RuleBook:
             tuple(steps),
             tuple(gifts),
             tuple((counter, amount) for _, counter, amount in shared),
+            tuple(discounts),
         )
 
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:
@@ -456,14 +472,20 @@ class RuleBook:
             others = [
                 gain for rule, gain in fired if rule.group != name and rule.name not in outdone
             ]
-            totals = [self._points([*others, gain])[0] for _, gain in members]
+            # Rules that take money off compete on what they take off; others on points.
+            if any(gain.discounts for _, gain in members):
+                totals: list[Any] = [gain.discount for _, gain in members]
+                unit = "off"
+            else:
+                totals = [self._points([*others, gain])[0] for _, gain in members]
+                unit = "points"
             chosen = max(totals) if group.take == "best" else min(totals)
             winner = members[totals.index(chosen)][0].name
             for (rule, _), total in zip(members, totals, strict=True):
                 if rule.name != winner:
                     outdone[rule.name] = (
                         f"group {name!r} takes the {group.take} rule: {winner!r} "
-                        f"({chosen} points against {total})"
+                        f"({show(chosen)} {unit} against {show(total)})"
                     )
         return outdone
 
