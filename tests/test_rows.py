@@ -52,6 +52,7 @@ from custbond.program import (
     RestorePoints,
     ReversePoints,
     SetCard,
+    SetProgress,
     SetTier,
     UpdateProfile,
 )
@@ -104,6 +105,7 @@ EFFECTS = [
     NoteVisit(T0),
     SetCard("coffee", 3, T0),
     SetCard("coffee", 0, None),
+    SetProgress("five visits", "2026-03", 5, True),
     IssueVoucher(Voucher("AB12", "free latte", "latte", None, "card coffee", T0, None)),
 ]
 INPUTS = [
@@ -210,6 +212,9 @@ class TestRoundTrips:
                 tier="silver",
                 rule_uses=FrozenMap({"double": (T0, T0 + timedelta(days=1)), "once": (T0,)}),
                 card_started=FrozenMap({"coffee": T0}),
+                progress=FrozenMap(
+                    {"five visits": ("2026-03", 3, False), "big": ("2026", Decimal("9.50"), True)}
+                ),
                 vouchers=FrozenMap(
                     {
                         "AB12": Voucher(

@@ -10,6 +10,8 @@ True
 
 from custbond.activity import Activity
 from custbond.bonds import (
+    Achievement,
+    AchievementStatus,
     Level,
     PunchCard,
     TierLadder,
@@ -19,6 +21,7 @@ from custbond.bonds import (
     VoucherStatus,
 )
 from custbond.bonds.catalog import Reward
+from custbond.bonds.quotes import Quote, QuotedDiscount
 from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
@@ -92,6 +95,7 @@ from custbond.program import (
     RestorePoints,
     ReversePoints,
     SetCard,
+    SetProgress,
     SetTier,
     UpdateProfile,
 )
@@ -103,6 +107,8 @@ from custbond.storage import LogRecord, MemoryStore, Store, UnitOfWork
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Achievement",
+    "AchievementStatus",
     "Activity",
     "AddStamps",
     "AddTag",
@@ -160,6 +166,8 @@ __all__ = [
     "Program",
     "PunchCard",
     "Purchase",
+    "Quote",
+    "QuotedDiscount",
     "Redeem",
     "RedeemPoints",
     "RedeemReward",
@@ -178,6 +186,7 @@ __all__ = [
     "RuleSyntaxError",
     "SaveCustomer",
     "SetCard",
+    "SetProgress",
     "SetTier",
     "Settle",
     "Signup",

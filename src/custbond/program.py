@@ -26,7 +26,7 @@ earned 9 points: 9 spend points, rounded down
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds import tiers
+from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.quotes import Quote, allocate
@@ -104,6 +105,7 @@ __all__ = [
     "RestorePoints",
     "ReversePoints",
     "SetCard",
+    "SetProgress",
     "UpdateProfile",
 ]
 
@@ -132,6 +134,8 @@ class CustomerState:
     tier_until: datetime | None = None  # kept at least until then
     tier_review_at: datetime | None = None  # when the tier is reviewed (after the grace)
     tier_changes: tuple[TierChange, ...] = ()
+    # achievement -> (period, progress, reached)
+    progress: FrozenMap[str, tuple[str, Any, bool]] = attrs.field(factory=empty_map)
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -270,6 +274,16 @@ class AddToCounter:
 
 
 @attrs.frozen
+class SetProgress:
+    """The achievement ``name`` stands at ``progress`` in ``period`` (``reached`` or not)."""
+
+    name: str
+    period: str
+    progress: int | Decimal
+    reached: bool
+
+
+@attrs.frozen
 class SetTier:
     """Put the customer in ``tier`` at ``at`` (``rule`` said so); not reviewed later."""
 
@@ -358,6 +372,7 @@ Effect = (
     | ChangeTier
     | KeepTier
     | AddToCounter
+    | SetProgress
 )
 
 
@@ -399,6 +414,9 @@ class Program:
     groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
     cards: tuple[PunchCard, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
     catalog: tuple[Reward, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
+    achievements: tuple[Achievement, ...] = attrs.field(
+        default=(), kw_only=True, converter=_as_tuple
+    )
     tiers: TierLadder | None = attrs.field(default=None, kw_only=True)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
@@ -450,6 +468,18 @@ class Program:
     def _check_tiers(self, attribute: object, value: object) -> None:
         if value is not None and not isinstance(value, TierLadder):
             raise InvalidInput("tiers", value, "a TierLadder or None")
+
+    @achievements.validator
+    def _check_achievements(self, attribute: object, value: tuple[object, ...]) -> None:
+        names = []
+        for achievement in value:
+            if not isinstance(achievement, Achievement):
+                raise InvalidInput("achievements", achievement, "an Achievement")
+            if achievement.name in names:
+                raise InvalidInput(
+                    "achievements", achievement.name, "achievements with different names"
+                )
+            names.append(achievement.name)
 
     @catalog.validator
     def _check_catalog(self, attribute: object, value: tuple[object, ...]) -> None:
@@ -558,11 +588,14 @@ class Program:
         award = self._book.evaluate(event, state, zone, counters)
         effects: list[Effect] = []
         steps = list(award.steps)
-        if award.points > 0:
+        points = award.points
+        if self.achievements and isinstance(event, Purchase | Visit):
+            points += self._achieve(state, event, zone, effects, steps)
+        if points > 0:
             policy = self.points
             effects.append(
                 EarnPoints(
-                    award.points,
+                    points,
                     event.id,
                     event.at,
                     policy.available_at(event.at),
@@ -696,6 +729,66 @@ class Program:
         )
         trace = f"{reward.points} points for {reward.name!r}: voucher {code}{left}"
         return Decision(effects, (trace,))
+
+    def _achieve(
+        self,
+        state: CustomerState,
+        event: Purchase | Visit,
+        zone: tzinfo,
+        effects: list[Effect],
+        steps: list[Step],
+    ) -> int:
+        """The progress an event makes on the program's achievements, and what those it
+        reaches give; returns the points they give (added to the event's)."""
+        day = event.at.astimezone(zone).date()
+        kind = type(event).__name__
+        spend = event.amount if isinstance(event, Purchase) else Decimal(0)
+        points = 0
+        for achievement in self.achievements:
+            added = achievement.amount(kind, spend)
+            if not added:
+                continue
+            period = achievement.period_key(day)
+            before, progress, reached = state.progress.get(achievement.name, ("", 0, False))
+            if before != period:  # a new period: start again
+                progress, reached = 0, False
+            progress += added
+            now_reached = not reached and progress >= achievement.target
+            effects.append(SetProgress(achievement.name, period, progress, reached or now_reached))
+            if not now_reached:
+                continue
+            given = []
+            if achievement.points:
+                points += achievement.points
+                given.append(f"{achievement.points} points")
+            if achievement.gift is not None:
+                source = f"achievement {achievement.name}"
+                code = voucher_code(state.id, source, period, 1)
+                effects.append(IssueVoucher(achievement.gift.issue(code, source, event.at)))
+                given.append(f"a gift: {achievement.gift.name!r}")
+            if achievement.tag is not None and achievement.tag not in state.customer.tags:
+                effects.append(AddTag(achievement.tag))
+                given.append(f"tag {achievement.tag!r}")
+            line = f"achievement {achievement.name!r} reached for {period}: {', '.join(given)}"
+            steps.append(note(line))
+        return points
+
+    def achievement_status(
+        self, state: CustomerState, at: datetime
+    ) -> tuple[AchievementStatus, ...]:
+        """Where the customer stands on each achievement at ``at`` (in the current period:
+        progress from an earlier period shows as 0)."""
+        day = at.astimezone(zone_of(state, self.time_zone)).date()
+        statuses = []
+        for achievement in self.achievements:
+            period = achievement.period_key(day)
+            kept, progress, reached = state.progress.get(achievement.name, ("", 0, False))
+            if kept != period:
+                progress, reached = 0, False
+            statuses.append(
+                AchievementStatus(achievement.name, period, progress, achievement.target, reached)
+            )
+        return tuple(statuses)
 
     def _punch(
         self,
@@ -1006,6 +1099,7 @@ def _apply_to_the_rest(
     uses, started, vouchers = state.rule_uses, state.card_started, state.vouchers
     since, until, review_at = state.tier_since, state.tier_until, state.tier_review_at
     changes = state.tier_changes
+    progress = state.progress
     for effect in effects:
         if isinstance(effect, NotePurchase):
             activity = activity.after_purchase(
@@ -1044,6 +1138,9 @@ def _apply_to_the_rest(
             used_at = effect.at if effect.status is VoucherStatus.USED else None
             marked = attrs.evolve(vouchers[effect.code], status=effect.status, used_at=used_at)
             vouchers = _with(vouchers, effect.code, marked)
+        elif isinstance(effect, SetProgress):
+            entry = (effect.period, effect.progress, effect.reached)
+            progress = _with(progress, effect.name, entry)
         elif isinstance(effect, UpdateProfile):
             customer = effect.customer
         # RequestMessage changes no state: the decision records the request.
@@ -1060,4 +1157,5 @@ def _apply_to_the_rest(
         until,
         review_at,
         changes,
+        progress,
     )

@@ -26,6 +26,7 @@ import attrs
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
+from custbond.bonds.achievements import AchievementStatus
 from custbond.bonds.cards import Voucher
 from custbond.bonds.catalog import RewardStock
 from custbond.bonds.quotes import Quote
@@ -274,6 +275,16 @@ class RetentionService:
         if review.effects:
             state, _ = self.program.apply(state, review, when)
         return self.program.tier_status(state, when)
+
+    def achievements(
+        self, customer_id: str, at: datetime | None = None
+    ) -> tuple[AchievementStatus, ...]:
+        """Where the customer stands on each of the program's achievements, now or at a
+        later ``at``: progress in the current period, and whether it was reached."""
+        when = self._read_time(at)
+        with self.store.unit_of_work() as uow:
+            state = self._load(uow, customer_id)
+        return self.program.achievement_status(state, when)
 
     def _read_time(self, at: datetime | None) -> datetime:
         """Now, or a later ``at``: a read projects what will have happened by then."""

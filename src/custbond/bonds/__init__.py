@@ -1,16 +1,19 @@
 """The financial bond on top of the rules engine: punch cards, vouchers, tiers and a
-rewards catalog.
+rewards catalog, achievements and quotes.
 
 >>> from custbond.bonds import PunchCard, VoucherOffer
 >>> PunchCard("cuts", stamps=9, reward=VoucherOffer("free cut", sku="haircut")).stamps
 9
 """
 
+from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.tiers import Level, Standing, TierChange, TierLadder, TierStatus
 
 __all__ = [
+    "Achievement",
+    "AchievementStatus",
     "Level",
     "PunchCard",
     "Reward",

@@ -67,6 +67,7 @@ from custbond.program import (
     RestorePoints,
     ReversePoints,
     SetCard,
+    SetProgress,
     SetTier,
     UpdateProfile,
 )
@@ -208,12 +209,14 @@ def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
 def extras_row(state: CustomerState) -> Row | None:
     """What a customer's state holds besides the profile and the ledger, flat: the
     activity's six counters and times, the tier and its three times, then, each after its
-    count, the days of activity, the stamps, when each card started, the vouchers and the
-    tier changes; last the rules' firings. None when there is nothing yet."""
+    count, the days of activity, the stamps, when each card started, the vouchers, the
+    tier changes and the achievements' progress; last the rules' firings. None when there
+    is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
     started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
+    progress = state.progress
     head = (*_activity_head(activity), *_tier_head(state))
-    if not (activity.daily or stamps or uses or vouchers or changes):  # the usual case
+    if not (activity.daily or stamps or uses or vouchers or changes or progress):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -224,6 +227,7 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(started.items())),
         tuple(chain.from_iterable(map(_voucher_fields, vouchers.values()))),
         tuple(chain.from_iterable(map(_change_fields, changes))),
+        tuple(chain.from_iterable((name, *entry) for name, entry in progress.items())),
     )
     flat: list[Any] = list(head)
     for section in sections:
@@ -271,11 +275,11 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         return activity, empty_map(), tier, empty_map(), empty_map(), empty_map(), *times
     at = 10
     sections = []
-    for _ in range(5):
+    for _ in range(6):
         count = row[at]
         sections.append(row[at + 1 : at + 1 + count])
         at += 1 + count
-    daily, flat_stamps, flat_started, flat_vouchers, flat_changes = sections
+    daily, flat_stamps, flat_started, flat_vouchers, flat_changes, flat_progress = sections
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
         rule, count = row[at], row[at + 1]
@@ -290,6 +294,10 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     changes = tuple(
         TierChange(*flat_changes[start : start + 4]) for start in range(0, len(flat_changes), 4)
     )
+    progress = {
+        flat_progress[start]: tuple(flat_progress[start + 1 : start + 4])
+        for start in range(0, len(flat_progress), 4)
+    }
     return (
         activity,
         _frozen(_pairs(flat_stamps)),
@@ -299,6 +307,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         _frozen(vouchers),
         *times,
         changes,
+        _frozen(progress),
     )
 
 
@@ -349,6 +358,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         ChangeTier,
         KeepTier,
         AddToCounter,
+        SetProgress,
     )
 }
 

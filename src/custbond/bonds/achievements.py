@@ -1,0 +1,106 @@
+"""Achievements: a target over a resetting period, "5 visits this month".
+
+An :class:`Achievement` counts visits, purchases or spend in a calendar period of the
+customer's time zone (a day, a week from Monday, a month, a year, or for ever), shows its
+progress, and when the target is reached gives its reward once per period: points, a
+gift voucher, a tag.
+
+>>> from decimal import Decimal
+>>> regular = Achievement("regular", target=5, counts="visits", per="month", points=50)
+>>> regular.period_key(__import__("datetime").date(2026, 3, 17))
+'2026-03'
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from custbond import _validate as v
+from custbond.errors import InvalidInput
+from custbond.vouchers import VoucherOffer
+
+__all__ = ["Achievement", "AchievementStatus"]
+
+COUNTS = ("visits", "purchases", "spend")
+PERIODS = ("day", "week", "month", "year", "ever")
+
+
+def _target(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0:
+        raise InvalidInput("target", value, "a positive int (or a Decimal amount for spend)")
+
+
+@attrs.frozen
+class Achievement:
+    """Reach ``target`` ``counts`` (``"visits"``: purchases and visits, ``"purchases"``,
+    or ``"spend"``: money) within each ``per`` (``"day"``, ``"week"``, ``"month"``,
+    ``"year"``, or ``"ever"``) to get ``points``, a ``gift`` voucher and/or a ``tag``,
+    once per period."""
+
+    name: str = attrs.field(validator=v.is_identifier)
+    target: int | Decimal = attrs.field(kw_only=True, validator=_target)
+    counts: str = attrs.field(default="visits", kw_only=True)
+    per: str = attrs.field(default="month", kw_only=True)
+    points: int = attrs.field(default=0, kw_only=True)
+    gift: VoucherOffer | None = attrs.field(default=None, kw_only=True)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+
+    @counts.validator
+    def _check_counts(self, attribute: object, value: object) -> None:
+        if value not in COUNTS:
+            raise InvalidInput("counts", value, "'visits', 'purchases' or 'spend'")
+
+    @per.validator
+    def _check_per(self, attribute: object, value: object) -> None:
+        if value not in PERIODS:
+            raise InvalidInput("per", value, "'day', 'week', 'month', 'year' or 'ever'")
+
+    @points.validator
+    def _check_points(self, attribute: object, value: object) -> None:
+        v.integer("points", value, minimum=0)
+
+    @gift.validator
+    def _check_gift(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, VoucherOffer):
+            raise InvalidInput("gift", value, "a VoucherOffer or None")
+
+    def __attrs_post_init__(self) -> None:
+        if not self.points and self.gift is None and self.tag is None:
+            raise InvalidInput("achievement", self.name, "points, a gift or a tag to give")
+
+    def period_key(self, day: date) -> str:
+        """The period ``day`` (local) falls in: ``"2026-03"``, ``"2026-W10"``, ..."""
+        if self.per == "day":
+            return day.isoformat()
+        if self.per == "week":
+            year, week, _ = day.isocalendar()
+            return f"{year}-W{week:02d}"
+        if self.per == "month":
+            return f"{day.year}-{day.month:02d}"
+        if self.per == "year":
+            return str(day.year)
+        return "ever"
+
+    def amount(self, kind: str, spend: Decimal) -> int | Decimal:
+        """What an event of ``kind`` ("Purchase" or "Visit") adds to the progress."""
+        if self.counts == "spend":
+            return spend if kind == "Purchase" else Decimal(0)
+        if self.counts == "purchases":
+            return 1 if kind == "Purchase" else 0
+        return 1
+
+
+@attrs.frozen
+class AchievementStatus:
+    """Where a customer stands on an achievement in the current ``period``: ``progress``
+    toward ``target``, and whether it was ``reached``."""
+
+    name: str
+    period: str
+    progress: int | Decimal
+    target: int | Decimal
+    reached: bool
