@@ -21,6 +21,7 @@ from custbond.bonds import (
     VoucherStatus,
 )
 from custbond.bonds.catalog import Reward
+from custbond.bonds.coupons import Coupon
 from custbond.bonds.quotes import Quote, QuotedDiscount
 from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.clock import Clock, FixedClock, SystemClock
@@ -35,10 +36,12 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseCoupon,
     UseVoucher,
 )
 from custbond.customers import Birthday, Customer
 from custbond.errors import (
+    CouponNotValid,
     CustbondError,
     HoldAlreadyCaptured,
     HoldAlreadyReleased,
@@ -77,6 +80,7 @@ from custbond.program import (
     AddToCounter,
     AdjustPoints,
     CapturePoints,
+    CountCoupon,
     CountUse,
     CustomerState,
     Decision,
@@ -123,7 +127,10 @@ __all__ = [
     "CapturePoints",
     "ChangeTier",
     "Clock",
+    "CountCoupon",
     "CountUse",
+    "Coupon",
+    "CouponNotValid",
     "CustbondError",
     "CustomEvent",
     "Customer",
@@ -197,6 +204,7 @@ __all__ = [
     "Trace",
     "UnitOfWork",
     "UpdateProfile",
+    "UseCoupon",
     "UseVoucher",
     "Visit",
     "Voucher",

@@ -202,6 +202,19 @@ class RedeemReward:
         return ("command", self.key)
 
 
+@attrs.frozen(kw_only=True)
+class UseCoupon:
+    """Use the coupon ``code`` for the customer at the checkout ``key``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    code: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
 Command = (
     Redeem
     | PlaceHold
@@ -214,13 +227,14 @@ Command = (
     | UseVoucher
     | CancelVoucher
     | RedeemReward
+    | UseCoupon
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
 
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
-    UseVoucher, CancelVoucher, RedeemReward,
+    UseVoucher, CancelVoucher, RedeemReward, UseCoupon,
 )  # fmt: skip
 
 

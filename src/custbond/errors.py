@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "CouponNotValid",
     "CustbondError",
     "HoldAlreadyCaptured",
     "HoldAlreadyReleased",
@@ -204,6 +205,19 @@ class RewardLimitReached(RewardError):
         self.limit = limit
         times = "once" if limit == 1 else f"{limit} times"
         super().__init__(reward, f"can be taken {times} per customer, and was")
+
+
+class CouponNotValid(CustbondError):
+    """A coupon cannot be used now: ``why`` says so. Nothing was changed.
+
+    >>> print(CouponNotValid("SPRING10", "expired at 2026-04-01T00:00:00+00:00"))
+    coupon 'SPRING10' expired at 2026-04-01T00:00:00+00:00
+    """
+
+    def __init__(self, code: str, why: str) -> None:
+        self.code = code
+        self.why = why
+        super().__init__(f"coupon {code!r} {why}")
 
 
 class RuleSyntaxError(CustbondError, ValueError):

@@ -41,6 +41,7 @@ from custbond.bonds import tiers
 from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
+from custbond.bonds.coupons import Coupon, CouponUses
 from custbond.bonds.quotes import Quote, allocate
 from custbond.bonds.tiers import (
     ChangeTier,
@@ -62,10 +63,12 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseCoupon,
     UseVoucher,
 )
 from custbond.customers import Customer
 from custbond.errors import (
+    CouponNotValid,
     HoldAlreadyCaptured,
     HoldAlreadyReleased,
     HoldExpired,
@@ -136,6 +139,7 @@ class CustomerState:
     tier_changes: tuple[TierChange, ...] = ()
     # achievement -> (period, progress, reached)
     progress: FrozenMap[str, tuple[str, Any, bool]] = attrs.field(factory=empty_map)
+    coupon_uses: FrozenMap[str, int] = attrs.field(factory=empty_map)  # code -> times used
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -284,6 +288,13 @@ class SetProgress:
 
 
 @attrs.frozen
+class CountCoupon:
+    """The customer used the coupon ``code`` once more."""
+
+    code: str
+
+
+@attrs.frozen
 class SetTier:
     """Put the customer in ``tier`` at ``at`` (``rule`` said so); not reviewed later."""
 
@@ -373,6 +384,7 @@ Effect = (
     | KeepTier
     | AddToCounter
     | SetProgress
+    | CountCoupon
 )
 
 
@@ -387,7 +399,7 @@ class Decision:
     trace: Trace = attrs.field(default=Trace(), converter=as_trace)
 
 
-Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | None
+Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | CouponUses | None
 
 
 def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
@@ -417,6 +429,7 @@ class Program:
     achievements: tuple[Achievement, ...] = attrs.field(
         default=(), kw_only=True, converter=_as_tuple
     )
+    coupons: tuple[Coupon, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
     tiers: TierLadder | None = attrs.field(default=None, kw_only=True)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
@@ -426,6 +439,7 @@ class Program:
     _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
     _keep_days: int | None = attrs.field(init=False, eq=False, repr=False)
     _policy_note: Step | None = attrs.field(init=False, eq=False, repr=False)
+    _coupons: dict[str, Coupon] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -437,6 +451,7 @@ class Program:
         object.__setattr__(self, "_keep_days", days)
         policy = _describe_policy(self.points)
         object.__setattr__(self, "_policy_note", None if policy is None else note(policy))
+        object.__setattr__(self, "_coupons", {coupon.code: coupon for coupon in self.coupons})
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -468,6 +483,27 @@ class Program:
     def _check_tiers(self, attribute: object, value: object) -> None:
         if value is not None and not isinstance(value, TierLadder):
             raise InvalidInput("tiers", value, "a TierLadder or None")
+
+    @coupons.validator
+    def _check_coupons(self, attribute: object, value: tuple[object, ...]) -> None:
+        codes: set[str] = set()
+        for coupon in value:
+            if not isinstance(coupon, Coupon):
+                raise InvalidInput("coupons", coupon, "a Coupon")
+            if coupon.code in codes:
+                raise InvalidInput("coupons", coupon.code, "coupons with different codes")
+            codes.add(coupon.code)
+
+    def has_coupon(self, code: str) -> bool:
+        """Whether ``code`` is one of the program's coupons."""
+        return code in self._coupons
+
+    def coupon(self, code: str) -> Coupon:
+        """The coupon ``code``; :class:`~custbond.CouponNotValid` when there is none."""
+        found = self._coupons.get(code)
+        if found is None:
+            raise CouponNotValid(code, "is not a code of this program")
+        return found
 
     @achievements.validator
     def _check_achievements(self, attribute: object, value: tuple[object, ...]) -> None:
@@ -550,6 +586,7 @@ class Program:
         at: datetime,
         *,
         counters: Mapping[str, int] | None = None,
+        coupons: Sequence[str] = (),
     ) -> Quote:
         """The discounts the rules give the customer in ``state`` on a cart of ``items``
         at ``at``: what a checkout should take off, rule by rule (see
@@ -568,7 +605,21 @@ class Program:
             items=cart,
         )
         award = self._book.evaluate(purchase, state, zone_of(state, self.time_zone), counters)
-        return allocate(cart, award.discounts, self.currency, Trace(award.steps))
+        discounts = list(award.discounts)
+        steps = list(award.steps)
+        for code in coupons:  # a coupon the customer brings: its discount, if it is valid
+            coupon = self._coupons.get(code)
+            if coupon is None:
+                steps.append(note(f"coupon {code}: not a code of this program"))
+                continue
+            used = (counters or {}).get(coupon.counter, 0)
+            why = coupon.problem(at, used, state.coupon_uses.get(code, 0))
+            if why is not None:
+                steps.append(note(f"coupon {code}: not applied: it {why}"))
+            elif coupon.discount is not None:
+                discounts.append((f"coupon {code}", coupon.discount))
+                steps.append(note(f"coupon {code}: {coupon.discount.describe()}"))
+        return allocate(cart, discounts, self.currency, Trace(steps))
 
     def counters_for(self, item: Input | str) -> tuple[str, ...]:
         """The store's shared counters deciding ``item`` (or an event of that type name)
@@ -790,6 +841,33 @@ class Program:
             )
         return tuple(statuses)
 
+    def _decide_coupon(
+        self, state: CustomerState, command: UseCoupon, now: datetime, ref: Reference
+    ) -> Decision:
+        coupon = self.coupon(command.code)
+        used = ref.used if isinstance(ref, CouponUses) else 0
+        why = coupon.problem(now, used, state.coupon_uses.get(coupon.code, 0))
+        if why is not None:
+            raise CouponNotValid(coupon.code, why)
+        effects: list[Effect] = [CountCoupon(coupon.code), AddToCounter(coupon.counter, 1)]
+        said = [f"coupon {coupon.code} used"]
+        if coupon.points:
+            policy = self.points
+            effects.append(
+                EarnPoints(
+                    coupon.points,
+                    command.key,
+                    now,
+                    policy.available_at(now),
+                    policy.expires_at(now, self.time_zone),
+                    f"coupon {coupon.code}",
+                )
+            )
+            said.append(f"{coupon.points} points")
+        if coupon.discount is not None:
+            said.append(f"{coupon.discount.describe()} at this checkout")
+        return Decision(tuple(effects), ("; ".join(said),))
+
     def _punch(
         self,
         state: CustomerState,
@@ -902,6 +980,8 @@ class Program:
             return _decide_voucher(state, item, now)
         if isinstance(item, RedeemReward):
             return self._decide_reward(state, ledger, item, now, ref)
+        if isinstance(item, UseCoupon):
+            return self._decide_coupon(state, item, now, ref)
         if isinstance(item, Settle):
             return Decision((), ("due changes materialised",))
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
@@ -1100,6 +1180,7 @@ def _apply_to_the_rest(
     since, until, review_at = state.tier_since, state.tier_until, state.tier_review_at
     changes = state.tier_changes
     progress = state.progress
+    coupon_uses = state.coupon_uses
     for effect in effects:
         if isinstance(effect, NotePurchase):
             activity = activity.after_purchase(
@@ -1138,6 +1219,8 @@ def _apply_to_the_rest(
             used_at = effect.at if effect.status is VoucherStatus.USED else None
             marked = attrs.evolve(vouchers[effect.code], status=effect.status, used_at=used_at)
             vouchers = _with(vouchers, effect.code, marked)
+        elif isinstance(effect, CountCoupon):
+            coupon_uses = _with(coupon_uses, effect.code, coupon_uses.get(effect.code, 0) + 1)
         elif isinstance(effect, SetProgress):
             entry = (effect.period, effect.progress, effect.reached)
             progress = _with(progress, effect.name, entry)
@@ -1158,4 +1241,5 @@ def _apply_to_the_rest(
         review_at,
         changes,
         progress,
+        coupon_uses,
     )

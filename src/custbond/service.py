@@ -29,6 +29,7 @@ from custbond import ledger as ledgers
 from custbond.bonds.achievements import AchievementStatus
 from custbond.bonds.cards import Voucher
 from custbond.bonds.catalog import RewardStock
+from custbond.bonds.coupons import CouponUses
 from custbond.bonds.quotes import Quote
 from custbond.bonds.tiers import TierStatus
 from custbond.clock import Clock, SystemClock
@@ -44,6 +45,7 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseCoupon,
     UseVoucher,
     log_key,
 )
@@ -177,22 +179,38 @@ class RetentionService:
 
     # -- checkout --------------------------------------------------------------------------
 
-    def quote(self, customer_id: str, items: Sequence[LineItem]) -> Quote:
+    def quote(
+        self, customer_id: str, items: Sequence[LineItem], *, coupons: Sequence[str] = ()
+    ) -> Quote:
         """The discounts the program's rules give this customer on a cart of ``items``
         now, each with the rule that gave it and its share of each line; a customer not
-        seen before is quoted as new. Nothing is kept: record the purchase, at the price
-        paid, when the checkout is done."""
+        seen before is quoted as new. ``coupons`` are codes the customer brings: valid
+        ones add their discount, and the trace says why others do not. Nothing is kept:
+        use the coupons (:meth:`use_coupon`) and record the purchase, at the price paid,
+        when the checkout is done."""
         now = self.clock.now()
+        names = list(self.program.counters_for("Purchase"))
+        known = [code for code in coupons if self.program.has_coupon(code)]
+        names.extend(self.program.coupon(code).counter for code in known)
         with self.store.unit_of_work() as uow:  # reads only
             state = uow.load(customer_id)
-            probe = Purchase(id="quote", customer_id=customer_id, at=now, amount=0, currency="USD")
-            counters = {name: uow.counter(name) for name in self.program.counters_for(probe)}
+            counters = {name: uow.counter(name) for name in names}
         if state is None:
             state = CustomerState(Customer(customer_id))
         ledger, _ = ledgers.settle(state.ledger, now)
         return self.program.quote(
-            attrs.evolve(state, ledger=ledger), items, now, counters=counters
+            attrs.evolve(state, ledger=ledger), items, now, counters=counters, coupons=coupons
         )
+
+    def use_coupon(self, customer_id: str, code: str, key: str) -> Outcome:
+        """Use the coupon ``code`` for the customer at the checkout ``key``: counts the
+        use (against its limits across customers and per customer) and gives its points,
+        if any. A customer not seen before is created (a welcome coupon comes before
+        the first purchase). Raises :class:`~custbond.CouponNotValid` (changing nothing)
+        for an unknown, expired, not yet valid or used-up coupon; a retry under the same
+        ``key`` returns the first outcome. Its discount is what :meth:`quote` showed."""
+        command = UseCoupon(key=key, customer_id=customer_id, code=code)
+        return self._process(command, self.clock.now())
 
     # -- the rewards catalog ---------------------------------------------------------------
 
@@ -336,7 +354,7 @@ class RetentionService:
             customer_id, ref = self._target(uow, item)
             state = uow.load(customer_id)
             if state is None:
-                if not isinstance(item, (*EVENT_TYPES, SaveCustomer)):
+                if not isinstance(item, (*EVENT_TYPES, SaveCustomer, UseCoupon)):
                     raise NotFound("customer", customer_id)
                 state = CustomerState(Customer(customer_id))
             elif (
@@ -400,6 +418,9 @@ class RetentionService:
         if isinstance(item, RedeemReward):
             reward = self.program.reward(item.reward)
             return item.customer_id, RewardStock(reward.name, uow.counter(reward.counter))
+        if isinstance(item, UseCoupon):
+            coupon = self.program.coupon(item.code)
+            return item.customer_id, CouponUses(coupon.code, uow.counter(coupon.counter))
         return item.customer_id, None
 
     def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:

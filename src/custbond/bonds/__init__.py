@@ -9,11 +9,13 @@ rewards catalog, achievements and quotes.
 from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
+from custbond.bonds.coupons import Coupon, coupon_codes, coupons
 from custbond.bonds.tiers import Level, Standing, TierChange, TierLadder, TierStatus
 
 __all__ = [
     "Achievement",
     "AchievementStatus",
+    "Coupon",
     "Level",
     "PunchCard",
     "Reward",
@@ -25,5 +27,7 @@ __all__ = [
     "Voucher",
     "VoucherOffer",
     "VoucherStatus",
+    "coupon_codes",
+    "coupons",
     "voucher_code",
 ]

@@ -40,6 +40,7 @@ from custbond.commands import (
     ReleaseHold,
     SaveCustomer,
     Settle,
+    UseCoupon,
     UseVoucher,
 )
 from custbond.customers import Birthday, Customer
@@ -52,6 +53,7 @@ from custbond.program import (
     AddToCounter,
     AdjustPoints,
     CapturePoints,
+    CountCoupon,
     CountUse,
     CustomerState,
     EarnPoints,
@@ -210,13 +212,13 @@ def extras_row(state: CustomerState) -> Row | None:
     """What a customer's state holds besides the profile and the ledger, flat: the
     activity's six counters and times, the tier and its three times, then, each after its
     count, the days of activity, the stamps, when each card started, the vouchers, the
-    tier changes and the achievements' progress; last the rules' firings. None when there
-    is nothing yet."""
+    tier changes, the achievements' progress and the coupons used; last the rules'
+    firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
     started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
-    progress = state.progress
+    progress, coupon_uses = state.progress, state.coupon_uses
     head = (*_activity_head(activity), *_tier_head(state))
-    if not (activity.daily or stamps or uses or vouchers or changes or progress):
+    if not (activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -228,6 +230,7 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(map(_voucher_fields, vouchers.values()))),
         tuple(chain.from_iterable(map(_change_fields, changes))),
         tuple(chain.from_iterable((name, *entry) for name, entry in progress.items())),
+        tuple(chain.from_iterable(coupon_uses.items())),
     )
     flat: list[Any] = list(head)
     for section in sections:
@@ -275,11 +278,13 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         return activity, empty_map(), tier, empty_map(), empty_map(), empty_map(), *times
     at = 10
     sections = []
-    for _ in range(6):
+    for _ in range(7):
         count = row[at]
         sections.append(row[at + 1 : at + 1 + count])
         at += 1 + count
-    daily, flat_stamps, flat_started, flat_vouchers, flat_changes, flat_progress = sections
+    daily, flat_stamps, flat_started, flat_vouchers, flat_changes, flat_progress, flat_coupons = (
+        sections
+    )
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
         rule, count = row[at], row[at + 1]
@@ -308,6 +313,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         *times,
         changes,
         _frozen(progress),
+        _frozen(_pairs(flat_coupons)),
     )
 
 
@@ -359,6 +365,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         KeepTier,
         AddToCounter,
         SetProgress,
+        CountCoupon,
     )
 }
 
@@ -520,6 +527,7 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         UseVoucher,
         CancelVoucher,
         RedeemReward,
+        UseCoupon,
     )
 }
 _VALUE_FIELDS = {
