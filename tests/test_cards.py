@@ -16,6 +16,7 @@ from custbond import (
     LineItem,
     MemoryStore,
     NotFound,
+    PointsPolicy,
     Program,
     Purchase,
     RetentionService,
@@ -225,7 +226,7 @@ class TestValidation:
             (lambda: PunchCard("c", stamps=5, reward="coffee"), "reward"),
             (lambda: PunchCard("c", stamps=5, reward=FREE_COFFEE, on="Signup"), "on"),
             (lambda: PunchCard("c", stamps=5, reward=FREE_COFFEE, on="Visit", sku="x"), "on"),
-            (lambda: VoucherOffer("nothing"), "reward"),
+            (lambda: VoucherOffer("nothing"), "offer"),
             (lambda: VoucherOffer("x", value=5.0), "value"),
             (lambda: Program(cards=[COFFEE_CARD, COFFEE_CARD]), "cards"),
         ],
@@ -310,3 +311,34 @@ class TestUsingVouchers:
         again.replay(shop.service.log())
 
         assert shop.service.vouchers("ada") == again.vouchers("ada")
+
+
+class TestTimePassingKeepsTheRest:
+    def test_points_clearing_before_a_command_keep_stamps_vouchers_and_activity(self) -> None:
+        # Regression: settling what fell due rebuilt the state from the ledger alone.
+        program = Program(
+            cards=[COFFEE_CARD], points=PointsPolicy(pending_for=relativedelta(days=14))
+        )
+        clock = FixedClock(T0)
+        service = RetentionService(program, MemoryStore(), clock)
+        order = Purchase(
+            id="o-1",
+            customer_id="ada",
+            at=T0,
+            amount=Decimal("44.00"),
+            currency="USD",
+            items=(_lattes(11),),
+        )
+        service.record(order)
+        clock.advance(timedelta(days=15))  # the points clear on the next call
+
+        service.redeem("ada", 10, key="r-1")
+
+        with service.store.unit_of_work() as uow:
+            state = uow.load("ada")
+        assert state is not None
+        assert (1, 1, 1) == (
+            state.stamps["coffee"],
+            len(state.vouchers),
+            state.activity.purchases,
+        )

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import attrs
 import pytest
@@ -15,10 +15,27 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 
-from custbond import CustbondError, InvalidInput, PointsPolicy, Program
+from custbond import (
+    CustbondError,
+    Customer,
+    CustomerState,
+    InvalidInput,
+    PointsPolicy,
+    Program,
+    Purchase,
+)
+from custbond.bonds import Level, PunchCard, Reward, Standing, TierLadder, VoucherOffer
+from custbond.bonds.achievements import Achievement
+from custbond.bonds.coupons import Coupon
+from custbond.bonds.referrals import ReferralPolicy
 from custbond.errors import RuleFileError
+from custbond.program import EarnPoints
 from custbond.rules import (
+    Budget,
+    Discount,
+    FirstCustomers,
     FixedPoints,
+    Gift,
     Group,
     Limit,
     Message,
@@ -33,18 +50,37 @@ from custbond.rules import (
     customer,
     event,
     local,
-    state,
 )
 from custbond.rules.effects import RULE_EFFECTS
-from custbond.rules.files import _EFFECT_TYPES, dump_program, load_program
+from custbond.rules.files import (
+    _ACHIEVEMENT,
+    _CARD,
+    _COUPON,
+    _EFFECT_TYPES,
+    _GROUP,
+    _LADDER,
+    _LEVEL,
+    _LIMIT_TYPES,
+    _OFFER,
+    _PROGRAM_WRITTEN,
+    _REWARD,
+    _RULE_WRITTEN,
+    _Shape,
+    dump_program,
+    load_program,
+)
+from custbond.rules.rule import AnyLimit
 from custbond.testing.strategies import programs
 
-DOC = Path(__file__).parent.parent / "docs" / "rule-files.md"
+ROOT = Path(__file__).parent.parent
+DOC = ROOT / "docs" / "rule-files.md"
+EXAMPLES_DIR = ROOT / "examples" / "rules"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.toml"))
 EDT = timezone(timedelta(hours=-4))
 FIXED = '[{ type = "fixed_points", points = 1 }]'
-# Effects added to the engine that the file format does not describe yet: dump_program
-# refuses them rather than drop them (see TestDump).
-NOT_IN_FILES_YET = {"Gift"}
+CARD = 'name = "coffee"\nstamps = 10\nreward = { name = "free coffee", sku = "latte" }'
+LEVEL = '[[tiers.levels]]\nname = "gold"'
+REWARD = 'name = "mug"\npoints = 500\noffer = { name = "mug", sku = "mug" }'
 
 
 def reference_example() -> str:
@@ -101,10 +137,11 @@ class TestTheReferenceExample:
                     ),
                 ),
                 Rule(
-                    "coffee card",
+                    "stamp mondays",
                     on="Purchase",
-                    when=event.count(tag="coffee") >= 1,
+                    when=local.weekday == "MO",
                     then=[Stamps("coffee", tag="coffee")],
+                    description="A second stamp for every coffee on Mondays.",
                 ),
                 Rule(
                     "welcome",
@@ -113,11 +150,14 @@ class TestTheReferenceExample:
                     exclusive=True,
                 ),
                 Rule(
-                    "gold tier",
+                    "opening week",
                     on="Purchase",
-                    when=state.spent_within(months=12) >= 500,
-                    then=[Tier("gold")],
-                    priority=-1,
+                    then=[FixedPoints(50)],
+                    limits=[Limit(1, per="day"), Budget(5000), FirstCustomers(100)],
+                    window=Window(
+                        starts=datetime(2026, 5, 4, tzinfo=EDT),
+                        ends=datetime(2026, 5, 11, tzinfo=EDT),
+                    ),
                 ),
                 Rule(
                     "summer weekends",
@@ -137,9 +177,95 @@ class TestTheReferenceExample:
                     then=[FixedPoints(50)],
                     limits=[Limit(1, per=timedelta(days=1))],
                 ),
+                Rule(
+                    "birthday",
+                    on="CustomEvent",
+                    when=event.name == "birthday",
+                    then=[
+                        Gift(
+                            VoucherOffer(
+                                "birthday dessert", sku="cake", valid_for=relativedelta(days=30)
+                            )
+                        )
+                    ],
+                    limits=[Limit(1, per="year")],
+                ),
+                Rule(
+                    "gold pastries",
+                    on="Purchase",
+                    when=customer.tier == "gold",
+                    then=[Discount(percent=10, tag="pastry")],
+                ),
             ],
+            cards=[
+                PunchCard(
+                    "coffee",
+                    stamps=10,
+                    tag="coffee",
+                    expire_after=relativedelta(years=1),
+                    reward=VoucherOffer(
+                        "free coffee",
+                        sku="latte",
+                        value=Decimal("6.00"),
+                        valid_for=relativedelta(months=3),
+                    ),
+                )
+            ],
+            tiers=TierLadder(
+                levels=[
+                    Level("silver", spend=Decimal(300), multiplier=Decimal("1.25")),
+                    Level(
+                        "gold",
+                        spend=Decimal(500),
+                        visits=60,
+                        multiplier=Decimal("1.5"),
+                        perks=["free refills", "oat milk"],
+                    ),
+                ],
+                window=relativedelta(months=12),
+                grace=relativedelta(days=30),
+                notice=relativedelta(days=14),
+            ),
+            catalog=[
+                Reward(
+                    "free pastry", points=100, offer=VoucherOffer("free pastry", sku="croissant")
+                ),
+                Reward(
+                    "harbour mug",
+                    points=500,
+                    offer=VoucherOffer("harbour mug", sku="mug"),
+                    stock=50,
+                    per_customer=1,
+                ),
+            ],
+            achievements=[
+                Achievement("regular", target=8, counts="visits", per="month", points=40)
+            ],
+            coupons=[
+                Coupon(
+                    "SPRING",
+                    discount=Discount(percent=15, tag="pastry"),
+                    starts=datetime(2026, 3, 20, tzinfo=EDT),
+                    ends=datetime(2026, 6, 21, tzinfo=EDT),
+                    uses=500,
+                )
+            ],
+            referrals=ReferralPolicy(
+                referrer_points=300,
+                referee_points=100,
+                referee_gift=VoucherOffer("welcome pastry", sku="croissant"),
+                when=event.amount >= 15,
+            ),
         )
         assert expected == load_program(reference_example())
+
+    def test_it_holds_every_part_of_a_program(self) -> None:
+        program = load_program(reference_example())
+        for field in attrs.fields(Program):
+            if field.init and field.name not in ("multipliers", "currency", "time_zone"):
+                assert getattr(program, field.name), field.name
+        kinds = {type(item) for rule in program.rules for item in (*rule.then, *rule.limits)}
+        assert {Gift, Discount, Budget, FirstCustomers} <= kinds
 
     def test_it_reads_back_from_its_dump(self) -> None:
         program = load_program(reference_example())
@@ -275,21 +401,243 @@ then = [{ type = "fixed_points", points = 1 }]
                 Message("hi", channel="sms", kind="marketing"),
                 id="message",
             ),
+            pytest.param(
+                '{ type = "gift", offer = { name = "cake", sku = "cake", valid_for = "P30D" } }',
+                Gift(VoucherOffer("cake", sku="cake", valid_for=relativedelta(days=30))),
+                id="gift",
+            ),
+            pytest.param(
+                '{ type = "discount", percent = "12.5", sku = "latte" }',
+                Discount(percent=Decimal("12.5"), sku="latte"),
+                id="discount-percent",
+            ),
+            pytest.param(
+                '{ type = "discount", amount = "2.00", tag = "pastry" }',
+                Discount(amount=Decimal("2.00"), tag="pastry"),
+                id="discount-amount",
+            ),
         ],
     )
     def test_every_type_of_effect_can_be_written(self, written: str, expected: Any) -> None:
         (rule,) = load_program(rule_text(then=f"[{written}]") + "\n").rules
         assert (expected,) == rule.then
 
+    def test_an_effect_can_be_a_table_of_its_own_with_its_offer_below_it(self) -> None:
+        text = """
+[[rules]]
+name = "birthday"
+on = "Signup"
+
+[[rules.then]]
+type = "gift"
+
+[rules.then.offer]
+name = "welcome"
+value = "5.00"
+"""
+        (rule,) = load_program(text).rules
+        assert (Gift(VoucherOffer("welcome", value=Decimal("5.00"))),) == rule.then
+
+
+class TestLimits:
+    def test_a_limit_per_customer_a_budget_and_first_customers_mix_in_any_order(self) -> None:
+        text = rule_text(
+            'limits = [{ first_customers = 100 }, { times = 4, per = "month" }, '
+            '{ budget = 10000 }, { times = 1, per = "day" }]'
+        )
+        (rule,) = load_program(text + "\n").rules
+        expected = (FirstCustomers(100), Limit(4, per="month"), Budget(10000), Limit(1, per="day"))
+        assert expected == rule.limits
+
+    def test_limits_can_be_tables_of_their_own(self) -> None:
+        text = rule_text("", "[[rules.limits]]", "budget = 500", "", "[[rules.limits]]")
+        text += "\nfirst_customers = 3\n"
+        (rule,) = load_program(text).rules
+        assert (Budget(500), FirstCustomers(3)) == rule.limits
+
     @pytest.mark.parametrize(
-        "cls",
-        [cls for cls in RULE_EFFECTS if cls.__name__ not in NOT_IN_FILES_YET],
-        ids=lambda cls: cls.__name__,
+        "limits",
+        [
+            pytest.param([Budget(1)], id="budget"),
+            pytest.param([FirstCustomers(7), Limit(2, per=timedelta(hours=3))], id="mixed"),
+        ],
     )
+    def test_every_kind_of_limit_is_written_and_read_back(self, limits: list[Any]) -> None:
+        program = Program(rules=[Rule("x", on="Purchase", then=[FixedPoints(1)], limits=limits)])
+        assert program == load_program(dump_program(program))
+
+
+class TestCardsTiersRewardsAndAchievements:
+    def test_a_card_is_read_with_its_defaults(self) -> None:
+        (card,) = load_program(f"[[cards]]\n{CARD}\n").cards
+        expected = PunchCard("coffee", stamps=10, reward=VoucherOffer("free coffee", sku="latte"))
+        assert expected == card
+        assert ("Purchase", None) == (card.on, card.expire_after)
+
+    def test_a_card_on_visits_with_its_reward_as_a_table_of_its_own(self) -> None:
+        text = """
+[[cards]]
+name = "visits"
+stamps = 5
+on = "Visit"
+expire_after = { seconds = 86400 }
+
+[cards.reward]
+name = "free tea"
+sku = "tea"
+value = "3"
+valid_for = "2 weeks"
+"""
+        expected = PunchCard(
+            "visits",
+            stamps=5,
+            on="Visit",
+            expire_after=timedelta(days=1),
+            reward=VoucherOffer(
+                "free tea", sku="tea", value=Decimal(3), valid_for=relativedelta(days=14)
+            ),
+        )
+        assert (expected,) == load_program(text).cards
+
+    def test_tier_levels_are_tables_of_their_own_or_an_array(self) -> None:
+        tables = """
+[tiers]
+keep_for = "P6M"
+
+[[tiers.levels]]
+name = "member"
+
+[[tiers.levels]]
+name = "silver"
+spend = "300.00"
+points = 2000
+visits = 24
+multiplier = "1.25"
+"""
+        inline = """
+[tiers]
+keep_for = "P6M"
+levels = [
+    { name = "member" },
+    { name = "silver", spend = "300.00", points = 2000, visits = 24, multiplier = "1.25" },
+]
+"""
+        expected = TierLadder(
+            levels=[
+                Level("member"),
+                Level(
+                    "silver",
+                    spend=Decimal("300.00"),
+                    points=2000,
+                    visits=24,
+                    multiplier=Decimal("1.25"),
+                ),
+            ],
+            keep_for=relativedelta(months=6),
+        )
+        assert expected == load_program(tables).tiers == load_program(inline).tiers
+
+    def test_a_ladder_keeps_its_default_durations_and_their_types(self) -> None:
+        ladder = load_program(f"{LEVEL}\n").tiers
+        assert ladder is not None
+        assert TierLadder(levels=[Level("gold")]) == ladder
+        assert (relativedelta, timedelta) == (type(ladder.window), type(ladder.grace))
+
+    def test_a_reward_of_the_catalog_is_read(self) -> None:
+        text = "[[rewards]]\n" + REWARD + "\nstock = 50\nper_customer = 1\n"
+        (reward,) = load_program(text).catalog
+        offer = VoucherOffer("mug", sku="mug")
+        assert Reward("mug", points=500, offer=offer, stock=50, per_customer=1) == reward
+
+    def test_an_achievement_target_is_a_count_or_an_amount(self) -> None:
+        text = """
+[[achievements]]
+name = "regular"
+target = 5
+tag = "regular"
+
+[[achievements]]
+name = "big spender"
+target = "250.50"
+counts = "spend"
+per = "year"
+gift = { name = "tote", sku = "tote" }
+"""
+        regular, spender = load_program(text).achievements
+        assert Achievement("regular", target=5, tag="regular") == regular
+        assert int is type(regular.target)
+        gift = VoucherOffer("tote", sku="tote")
+        assert (
+            Achievement(
+                "big spender", target=Decimal("250.50"), counts="spend", per="year", gift=gift
+            )
+            == spender
+        )
+
+    def test_a_coupon_is_used_once_per_customer_unless_it_says_false(self) -> None:
+        text = """
+[[coupons]]
+code = "SPRING"
+discount = { amount = "5.00", sku = "latte" }
+
+[[coupons]]
+code = "WELCOME"
+points = 50
+per_customer = false
+"""
+        spring, welcome = load_program(text).coupons
+        discount = Discount(amount=Decimal("5.00"), sku="latte")
+        assert Coupon("SPRING", discount=discount, per_customer=1) == spring
+        assert Coupon("WELCOME", points=50, per_customer=None) == welcome
+        written = dump_program(Program(coupons=[spring, welcome]))
+        assert 'code = "WELCOME"\npoints = 50\nper_customer = false\n' in written
+        assert (spring, welcome) == load_program(written).coupons
+
+    def test_a_rule_may_take_a_card_or_tier_rule_name_when_there_is_no_such_card_or_tier(
+        self,
+    ) -> None:
+        text = rule_text(name="card coffee") + "\n" + rule_text(name="tier gold") + "\n"
+        program = load_program(text + f"{LEVEL}\n")  # a level without a multiplier
+        assert ["card coffee", "tier gold"] == [rule.name for rule in program.rules]
+
+
+class TestTheFormatHoldsEverything:
+    def test_every_field_of_a_program_is_in_the_format(self) -> None:
+        fields = {field.name for field in attrs.fields(Program) if field.init}
+        missing = sorted(fields - _PROGRAM_WRITTEN)
+        assert not missing, f"add {missing} to rule files: dump_program refuses them until then"
+        assert fields == _PROGRAM_WRITTEN
+
+    def test_every_field_of_a_rule_is_in_the_format(self) -> None:
+        assert {field.name for field in attrs.fields(Rule) if field.init} == _RULE_WRITTEN
+
+    @pytest.mark.parametrize("cls", RULE_EFFECTS, ids=lambda cls: cls.__name__)
     def test_the_effect_registry_covers_every_effect_and_every_field(self, cls: type) -> None:
         (kind,) = [kind for kind in _EFFECT_TYPES.values() if kind.cls is cls]
         fields = [field.name for field in attrs.fields(cls) if field.init]
         assert fields == list(kind.keys)
+
+    @pytest.mark.parametrize(
+        "shape",
+        [
+            *_LIMIT_TYPES.values(),
+            _OFFER,
+            _GROUP,
+            _CARD,
+            _LEVEL,
+            _LADDER,
+            _REWARD,
+            _ACHIEVEMENT,
+            _COUPON,
+        ],
+        ids=lambda shape: shape.cls.__name__,
+    )
+    def test_every_table_holds_every_field_of_its_class(self, shape: _Shape) -> None:
+        fields = [field.name for field in attrs.fields(shape.cls) if field.init]
+        assert fields == [shape.field(key) for key in shape.keys]
+
+    def test_every_kind_of_limit_is_in_the_format(self) -> None:
+        assert set(get_args(AnyLimit)) == {shape.cls for shape in _LIMIT_TYPES.values()}
 
 
 class TestEarnAndDefaults:
@@ -456,14 +804,14 @@ BROKEN = [
         rule_text(then='[{ type = "multiplyer", factor = "2" }]'),
         "rules[0].then[0].type, line 4, column 18: must be an effect type, one of "
         "points_per_spend, points_per_item, fixed_points, multiplier, stamps, tier, tag, "
-        'message; got "multiplyer" (hint: did you mean "multiplier"?)',
+        'message, gift, discount; got "multiplyer" (hint: did you mean "multiplier"?)',
         id="unknown-effect-type",
     ),
     pytest.param(
         rule_text(then='[{ factor = "2" }]'),
         "rules[0].then[0].type, line 4, column 9: missing: an effect needs a type, one of "
         "points_per_spend, points_per_item, fixed_points, multiplier, stamps, tier, tag, "
-        "message",
+        "message, gift, discount",
         id="effect-without-type",
     ),
     pytest.param(
@@ -620,7 +968,7 @@ BROKEN = [
     pytest.param(
         rule_text("limits = { times = 1 }"),
         "rules[0].limits, line 5, column 10: must be an array of tables ({ times = N, per = "
-        "... }); got a table",
+        "... }, { budget = N } or { first_customers = N }); got a table",
         id="limits-not-an-array",
     ),
     pytest.param(
@@ -637,8 +985,8 @@ BROKEN = [
     ),
     pytest.param(
         rule_text(on='"Visit"', then='[{ type = "points_per_spend" }]'),
-        "rules[0].then, line 4, column 8: must be points per spend or per item only "
-        "on='Purchase'; got PointsPerSpend(points=1, per=Decimal('1'), sku=None, tag=None)",
+        "rules[0].then, line 4, column 8: must be points per spend or per item, and discounts, "
+        "only on='Purchase'; got PointsPerSpend(points=1, per=Decimal('1'), sku=None, tag=None)",
         id="spend-effect-on-a-visit",
     ),
     pytest.param(
@@ -667,6 +1015,222 @@ BROKEN = [
         "rules = 3",
         "rules, line 1, column 9: must be an array of tables ([[rules]]); got 3",
         id="rules-not-tables",
+    ),
+    pytest.param(
+        rule_text('limits = [{ times = 4, per = "month", budget = 10 }]'),
+        "rules[0].limits[0].budget, line 5, column 39: budget cannot go with times in one "
+        "limit (hint: a limit is { times = N, per = ... }, { budget = N } or { "
+        "first_customers = N }: write each as a table of its own)",
+        id="limit-mixing-kinds",
+    ),
+    pytest.param(
+        rule_text("limits = [{}]"),
+        "rules[0].limits[0], line 5, column 11: missing: a limit is { times = N, per = ... "
+        "}, { budget = N } or { first_customers = N }",
+        id="limit-of-no-kind",
+    ),
+    pytest.param(
+        rule_text("limits = [{ first_customer = 100 }]"),
+        "rules[0].limits[0].first_customer, line 5, column 13: unknown key "
+        '"first_customer" in a limit (hint: did you mean "first_customers"?)',
+        id="limit-misspelt",
+    ),
+    pytest.param(
+        rule_text("limits = [{ budget = 0 }]"),
+        "rules[0].limits[0].budget, line 5, column 22: must be a positive int; got 0",
+        id="budget-of-zero-points",
+    ),
+    pytest.param(
+        rule_text('limits = [{ budget = 100 }, { times = 1, per = "day" }, { budget = 200 }]'),
+        "rules[0].limits[2].budget, line 5, column 68: a rule has at most one budget, and "
+        "rules[0].limits[0] is one already",
+        id="two-budgets",
+    ),
+    pytest.param(
+        rule_text("limits = [{ first_customers = 10 }, { first_customers = 20 }]"),
+        "rules[0].limits[1].first_customers, line 5, column 57: a rule has at most one "
+        "first_customers limit, and rules[0].limits[0] is one already",
+        id="two-first-customers",
+    ),
+    pytest.param(
+        rule_text("limits = [{ budget = 100 }]", then='[{ type = "tag", tag = "vip" }]'),
+        "rules[0].limits[0].budget, line 5, column 22: a budget counts the points the rule "
+        "gives, and this rule gives none (hint: give points in then, with "
+        "points_per_spend, points_per_item or fixed_points, or leave the budget out)",
+        id="budget-on-a-rule-without-points",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "gift" }]'),
+        "rules[0].then[0].offer, line 4, column 9: missing: a gift effect needs offer",
+        id="gift-without-offer",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "gift", name = "cake", sku = "cake" }]'),
+        'rules[0].then[0].name, line 4, column 26: unknown key "name" in a gift effect '
+        "(hint: a gift effect has the keys offer)",
+        id="gift-flattened",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "gift", offer = { name = "cake" } }]'),
+        "rules[0].then[0].offer, line 4, column 34: missing: an offer needs sku, value or "
+        "both (a free item, money off, or a free item worth at most value), such as { name "
+        '= "free coffee", sku = "latte" }',
+        id="offer-without-sku-or-value",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "gift", offer = "cake" }]'),
+        "rules[0].then[0].offer, line 4, column 34: must be an offer, such as { name = "
+        '"free coffee", sku = "latte" }; got "cake"',
+        id="offer-not-a-table",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "gift", offer = { name = "off", value = 2.5 } }]'),
+        "rules[0].then[0].offer.value, line 4, column 58: must be a decimal number, "
+        "written as a string or an int; got 2.5 (hint: TOML floats are inexact: write it "
+        'as a string, "2.5")',
+        id="offer-value-float",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "discount", percent = "10", amount = "1" }]'),
+        "rules[0].then[0].amount, line 4, column 46: amount cannot go with percent in a "
+        "discount effect (hint: give one of them)",
+        id="discount-percent-and-amount",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "discount", percent = "150" }]'),
+        "rules[0].then[0].percent, line 4, column 40: must be at most 100; got Decimal('150')",
+        id="discount-above-100-percent",
+    ),
+    pytest.param(
+        '[[cards]]\nname = "coffee"\nstamps = 10',
+        "cards[0].reward, line 1, column 1: missing: a card needs name, stamps and reward",
+        id="card-without-reward",
+    ),
+    pytest.param(
+        f'[[cards]]\n{CARD}\non = "Signup"',
+        'cards[0].on, line 5, column 6: must be one of "Purchase", "Visit"; got "Signup"',
+        id="card-on-signups",
+    ),
+    pytest.param(
+        f'[[cards]]\n{CARD}\non = "Visit"\ntag = "coffee"',
+        "cards[0].on, line 5, column 6: must be 'Purchase' when a sku or tag counts; got 'Visit'",
+        id="card-on-visits-with-a-tag",
+    ),
+    pytest.param(
+        f"[[cards]]\n{CARD}\n[[cards]]\n{CARD}",
+        'cards[1].name, line 6, column 8: cards[0] has the name "coffee" already (names '
+        "are unique)",
+        id="duplicate-card-names",
+    ),
+    pytest.param(
+        '[[cards]]\nname = "coffee"\nstamps = 10\n[cards.reward]\nname = "off"\nvalue = "-1"',
+        "cards[0].reward.value, line 6, column 9: must be a Decimal of at least 0; got "
+        "Decimal('-1')",
+        id="card-reward-value-negative",
+    ),
+    pytest.param(
+        f"[[cards]]\n{CARD}\n" + rule_text(name="card coffee"),
+        'rules[0].name, line 6, column 8: "card coffee" is the name of the rule that '
+        "stamps the card cards[0]: name this rule otherwise",
+        id="rule-named-as-a-cards-rule",
+    ),
+    pytest.param(
+        '[tiers]\nwindow = "12 months"',
+        "tiers.levels, line 1, column 1: missing: [tiers] needs levels",
+        id="tiers-without-levels",
+    ),
+    pytest.param(
+        "[tiers]\nlevels = []",
+        "tiers.levels, line 2, column 10: must be at least one level: [[tiers.levels]] "
+        "tables, from the lowest up; got an empty array",
+        id="tiers-with-no-levels",
+    ),
+    pytest.param(
+        f'{LEVEL}\n{LEVEL}\nspend = "10"',
+        'tiers.levels[1].name, line 4, column 8: tiers.levels[0] has the name "gold" '
+        "already (names are unique)",
+        id="duplicate-level-names",
+    ),
+    pytest.param(
+        f'{LEVEL}\nmultiplier = "0"',
+        "tiers.levels[0].multiplier, line 3, column 14: must be a Decimal above 0 and at "
+        'most 100; got "0"',
+        id="level-multiplier-zero",
+    ),
+    pytest.param(
+        f'{LEVEL}\nperks = "lounge"',
+        "tiers.levels[0].perks, line 3, column 9: must be an array of perk names, such as "
+        '["free refills"]; got "lounge"',
+        id="level-perks-a-string",
+    ),
+    pytest.param(
+        f'{LEVEL}\nperks = ["lounge", " spa"]',
+        "tiers.levels[0].perks[1], line 3, column 20: must be a non-empty string of at "
+        'most 200 characters, not padded with spaces; got " spa"',
+        id="level-perk-padded",
+    ),
+    pytest.param(
+        f'{LEVEL}\nmultiplier = "2"\n' + rule_text(name="tier gold"),
+        'rules[0].name, line 5, column 8: "tier gold" is the name of the rule that gives '
+        "the level tiers.levels[0] its multiplier: name this rule otherwise",
+        id="rule-named-as-a-tiers-rule",
+    ),
+    pytest.param(
+        '[[rewards]]\nname = "mug"\npoints = 500',
+        "rewards[0].offer, line 1, column 1: missing: a reward needs name, points and offer",
+        id="reward-without-offer",
+    ),
+    pytest.param(
+        f"[[rewards]]\n{REWARD}\nstock = 0",
+        "rewards[0].stock, line 5, column 9: must be a positive int; got 0",
+        id="reward-stock-zero",
+    ),
+    pytest.param(
+        '[[catalog]]\nname = "mug"',
+        'catalog, line 1, column 1: unknown key "catalog" in a rule file (hint: the '
+        "rewards of the catalog are written as [[rewards]] tables)",
+        id="catalog-for-rewards",
+    ),
+    pytest.param(
+        '[[achievements]]\nname = "regular"\ntarget = 5',
+        "achievements[0].points, line 1, column 1: missing: an achievement needs points, "
+        "gift or tag (what it gives)",
+        id="achievement-giving-nothing",
+    ),
+    pytest.param(
+        '[[coupons]]\ncode = "SPRING"',
+        "coupons[0].discount, line 1, column 1: missing: a coupon needs discount or points "
+        "(what it gives)",
+        id="coupon-giving-nothing",
+    ),
+    pytest.param(
+        '[[coupons]]\ncode = "spring"\npoints = 5',
+        "coupons[0].code, line 2, column 8: must be upper case, without spaces; got 'spring'",
+        id="coupon-code-in-lower-case",
+    ),
+    pytest.param(
+        '[[coupons]]\ncode = "X"\npoints = 5\nper_customer = true',
+        "coupons[0].per_customer, line 4, column 16: must be an int, or false for no limit; "
+        "got true",
+        id="coupon-per-customer-true",
+    ),
+    pytest.param(
+        '[[coupons]]\ncode = "X"\ndiscount = { percent = "10", amount = "2" }',
+        "coupons[0].discount.amount, line 3, column 30: amount cannot go with percent in a "
+        "discount (hint: give one of them)",
+        id="coupon-discount-of-both-kinds",
+    ),
+    pytest.param(
+        '[[coupons]]\ncode = "X"\npoints = 1\n[[coupons]]\ncode = "X"\npoints = 2',
+        'coupons[1].code, line 5, column 8: coupons[0] has the code "X" already (codes are '
+        "unique)",
+        id="duplicate-coupon-codes",
+    ),
+    pytest.param(
+        '[[achievements]]\nname = "regular"\ntarget = 2.5\npoints = 10',
+        "achievements[0].target, line 3, column 10: must be an int, or an amount written "
+        'as a string; got 2.5 (hint: TOML floats are inexact: write it as a string, "2.5")',
+        id="achievement-target-float",
     ),
 ]
 
@@ -791,6 +1355,116 @@ recurrence = "FREQ=DAILY;BYHOUR=9", lasting = "PT1H1.000005S" }
         assert expected == text
         assert program == load_program(text)
 
+    def test_cards_tiers_rewards_and_achievements_are_written_after_the_rules(self) -> None:
+        program = Program(
+            earn=None,
+            rules=[
+                Rule(
+                    "launch",
+                    on="Purchase",
+                    then=[
+                        FixedPoints(50),
+                        Gift(VoucherOffer("tote", sku="tote", valid_for=timedelta(days=7))),
+                        Discount(amount=Decimal("1.50"), sku="latte"),
+                    ],
+                    limits=[FirstCustomers(100), Limit(1, per="week"), Budget(5000)],
+                )
+            ],
+            cards=[
+                PunchCard(
+                    "visits",
+                    stamps=5,
+                    on="Visit",
+                    expire_after=timedelta(days=90),
+                    reward=VoucherOffer("5 off", value=Decimal("5.00")),
+                )
+            ],
+            tiers=TierLadder(
+                levels=[
+                    Level("member"),
+                    Level("gold", points=2000, multiplier=2, perks=["lounge"]),
+                ],
+                grace=timedelta(days=45),
+                notice=relativedelta(days=30),
+            ),
+            catalog=[
+                Reward(
+                    "mug",
+                    points=500,
+                    offer=VoucherOffer("mug", sku="mug", value=Decimal("12.00")),
+                    per_customer=1,
+                )
+            ],
+            achievements=[
+                Achievement(
+                    "explorer", target=Decimal("99.50"), counts="spend", per="ever", tag="explorer"
+                )
+            ],
+        )
+        expected = """earn = false
+
+[program]
+currency = "USD"
+time_zone = "UTC"
+multipliers = "multiply"
+
+[points]
+allow_negative = false
+
+[[rules]]
+name = "launch"
+on = ["Purchase"]
+then = [
+    { type = "fixed_points", points = 50 },
+    { type = "gift", offer = { name = "tote", sku = "tote", valid_for = { seconds = 604800 } } },
+    { type = "discount", amount = "1.50", sku = "latte" },
+]
+limits = [{ first_customers = 100 }, { times = 1, per = "week" }, { budget = 5000 }]
+
+[[cards]]
+name = "visits"
+stamps = 5
+reward = { name = "5 off", value = "5.00" }
+on = "Visit"
+expire_after = { seconds = 7776000 }
+
+[tiers]
+grace = { seconds = 3888000 }
+notice = "P30D"
+
+[[tiers.levels]]
+name = "member"
+
+[[tiers.levels]]
+name = "gold"
+points = 2000
+multiplier = "2"
+perks = ["lounge"]
+
+[[rewards]]
+name = "mug"
+points = 500
+offer = { name = "mug", sku = "mug", value = "12.00" }
+per_customer = 1
+
+[[achievements]]
+name = "explorer"
+target = "99.50"
+counts = "spend"
+per = "ever"
+tag = "explorer"
+"""
+        text = dump_program(program)
+        assert expected == text
+        assert program == load_program(text)
+
+    def test_the_defaults_of_cards_and_tiers_are_left_out(self) -> None:
+        card = PunchCard("c", stamps=3, reward=VoucherOffer("free", sku="x"))
+        ladder = TierLadder(levels=[Level("gold", visits=10)], window=relativedelta(months=12))
+        text = dump_program(Program(cards=[card], tiers=ladder))
+        assert "on =" not in text
+        assert '[tiers]\n\n[[tiers.levels]]\nname = "gold"\nvisits = 10\n' in text
+
     def test_an_offset_of_seconds_is_written_in_utc(self) -> None:
         lmt = timezone(timedelta(minutes=-17, seconds=-30))
         starts = datetime(2026, 1, 1, 12, tzinfo=lmt)
@@ -840,12 +1514,66 @@ recurrence = "FREQ=DAILY;BYHOUR=9", lasting = "PT1H1.000005S" }
 
         rule = Rule("x", on="Purchase", then=[FixedPoints(1)])
         object.__setattr__(rule, "limits", (Cap(5),))  # past the validator: a future limit
-        with pytest.raises(InvalidInput, match="limits must be a Limit"):
+        with pytest.raises(InvalidInput, match="limits must be a limit a rule file can hold"):
             dump_program(Program(rules=[rule]))
 
     def test_something_other_than_a_program_is_refused(self) -> None:
         with pytest.raises(InvalidInput, match="program must be a Program"):
             dump_program("program")  # type: ignore[arg-type]
+
+
+class TestExampleFiles:
+    def test_there_are_example_files(self) -> None:
+        names = {path.name for path in EXAMPLES}
+        assert {"coffee_bar.toml", "hair_salon.toml", "air_horizon.toml", "levels.toml"} <= names
+
+    @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
+    def test_an_example_file_loads_and_reads_back_from_its_dump(self, path: Path) -> None:
+        program = load_program(path)
+        assert program == load_program(dump_program(program))
+
+    def test_the_coffee_bars_11th_coffee_is_free(self) -> None:
+        (card,) = load_program(EXAMPLES_DIR / "coffee_bar.toml").cards
+        assert (10, "coffee") == (card.stamps, card.tag)
+        assert card.reward.sku is not None
+
+    def test_the_hair_salons_10th_haircut_is_free(self) -> None:
+        (card,) = load_program(EXAMPLES_DIR / "hair_salon.toml").cards
+        assert (9, "haircut", "haircut") == (card.stamps, card.sku, card.reward.sku)
+
+    @pytest.mark.parametrize(
+        ("payment", "miles"),
+        [
+            pytest.param("air-horizon-visa", 200, id="the-card"),
+            pytest.param("cash", 100, id="anything-else"),
+            pytest.param(None, 100, id="not-said"),
+        ],
+    )
+    def test_air_horizon_gives_2_miles_per_dollar_on_its_card_and_1_otherwise(
+        self, payment: str | None, miles: int
+    ) -> None:
+        program = load_program(EXAMPLES_DIR / "air_horizon.toml")
+        at = datetime(2026, 5, 5, 16, tzinfo=UTC)
+        order = Purchase(
+            id="o-1",
+            customer_id="ada",
+            at=at,
+            amount=Decimal("100.00"),
+            currency=program.currency,
+            payment=payment,
+        )
+        decision = program.decide(CustomerState(Customer("ada")), order, at)
+        earned = [effect for effect in decision.effects if isinstance(effect, EarnPoints)]
+        assert [miles] == [effect.points for effect in earned]
+
+    def test_levels_has_rewards_at_100_250_and_500_points_and_two_tiers(self) -> None:
+        program = load_program(EXAMPLES_DIR / "levels.toml")
+        assert [100, 250, 500] == [reward.points for reward in program.catalog]
+        assert program.tiers is not None
+        assert relativedelta(months=12) == program.tiers.window
+        levels = program.tiers.levels
+        assert ["silver", "gold"] == [level.name for level in levels]
+        assert all(level.spend is not None and level.multiplier for level in levels)
 
 
 class TestRoundTrip:
@@ -894,10 +1622,17 @@ class TestProgramsStrategy:
                 seen.add("groups")
             for rule in program.rules:
                 for limit in rule.limits:
-                    if isinstance(limit.per, str):
+                    if not isinstance(limit, Limit):
+                        seen.add(type(limit).__name__)
+                    elif isinstance(limit.per, str):
                         seen.add("calendar limit")
                     else:
                         durations.append(limit.per)
+                seen.update(
+                    type(effect).__name__
+                    for effect in rule.then
+                    if type(effect) in (Gift, Discount)
+                )
                 if rule.window is not None:
                     seen.add("window")
                     durations.append(rule.window.lasting)
@@ -905,6 +1640,25 @@ class TestProgramsStrategy:
                     seen.add("rule in a group")
                 if len(rule.on) > 1:
                     seen.add("several events")
+            for card in program.cards:
+                seen.add(f"card on {card.on}")
+                durations.append(card.expire_after)
+            if program.tiers is not None:
+                seen.add("tiers")
+                ladder = program.tiers
+                durations += [ladder.window, ladder.keep_for, ladder.grace, ladder.notice]
+                if any(level.multiplier is not None for level in ladder.levels):
+                    seen.add("tier multiplier")
+                if ladder.levels[0].qualifies(Standing(Decimal(0), 0, 0)):
+                    seen.add("base level")
+            if program.catalog:
+                seen.add("rewards")
+            if program.achievements:
+                seen.add("achievements")
+            if program.coupons:
+                seen.add("coupons")
+            if any(coupon.per_customer is None for coupon in program.coupons):
+                seen.add("coupon for any number of uses per customer")
             seen.update(type(duration).__name__ for duration in durations if duration)
 
         look()
@@ -918,5 +1672,18 @@ class TestProgramsStrategy:
             "calendar limit",
             "relativedelta",
             "timedelta",
+            "Budget",
+            "FirstCustomers",
+            "Gift",
+            "Discount",
+            "card on Purchase",
+            "card on Visit",
+            "tiers",
+            "tier multiplier",
+            "base level",
+            "rewards",
+            "achievements",
+            "coupons",
+            "coupon for any number of uses per customer",
         }
         assert expected == seen

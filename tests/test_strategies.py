@@ -17,6 +17,7 @@ from hypothesis.errors import InvalidArgument
 from custbond import (
     Birthday,
     Customer,
+    CustomerState,
     CustomEvent,
     FixedClock,
     LineItem,
@@ -24,17 +25,20 @@ from custbond import (
     PointsPolicy,
     Program,
     Purchase,
+    Referral,
     RetentionService,
     Return,
     Signup,
     Visit,
 )
 from custbond.events import Event
+from custbond.rules import Budget, FixedPoints, PointsPerItem, PointsPerSpend
 from custbond.testing import strategies
 from custbond.testing.strategies import (
     customers,
     histories,
     line_items,
+    programs,
     purchases,
     register_type_strategies,
 )
@@ -266,7 +270,7 @@ class TestFromType:
 
     @given(st.from_type(Event))  # type: ignore[arg-type]
     def test_from_type_draws_any_event(self, event: Event) -> None:
-        assert isinstance(event, Purchase | Return | Visit | Signup | CustomEvent)
+        assert isinstance(event, Purchase | Return | Visit | Signup | CustomEvent | Referral)
 
     def test_registering_twice_is_harmless(self) -> None:
         register_type_strategies()
@@ -307,6 +311,92 @@ class TestFromType:
             check=False,
         )
         assert ("ok\n", 0) == (done.stdout, done.returncode), done.stderr
+
+
+POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
+
+
+class TestPrograms:
+    @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+    @given(programs(max_cards=0, max_levels=0, max_rewards=0, max_achievements=0, max_coupons=0))
+    def test_zero_of_a_part_leaves_it_out(self, program: Program) -> None:
+        parts = (program.cards, program.tiers, program.catalog, program.achievements)
+        assert ((), None, (), ()) == parts
+        assert () == program.coupons
+
+    @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+    @given(programs(max_cards=1, max_levels=1, max_rewards=1, max_achievements=1, max_coupons=1))
+    def test_the_number_of_each_part_keeps_to_its_bound(self, program: Program) -> None:
+        ladder = program.tiers
+        sizes = (program.cards, program.catalog, program.achievements, program.coupons)
+        assert all(len(part) <= 1 for part in sizes)
+        assert ladder is None or len(ladder.levels) == 1
+
+    @given(programs())
+    def test_levels_have_different_names_and_only_the_lowest_may_be_a_base(
+        self, program: Program
+    ) -> None:
+        if program.tiers is not None:
+            levels = program.tiers.levels
+            assert len({level.name for level in levels}) == len(levels)
+            thresholds = [(level.spend, level.points, level.visits) for level in levels[1:]]
+            assert (None, None, None) not in thresholds
+
+    @given(programs())
+    def test_budgets_are_only_on_rules_that_give_points(self, program: Program) -> None:
+        for rule in program.rules:
+            if any(isinstance(limit, Budget) for limit in rule.limits):
+                assert any(isinstance(effect, POINTS_EFFECTS) for effect in rule.then)
+
+    @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+    @given(programs())
+    def test_a_program_decides_a_purchase_and_a_visit(self, program: Program) -> None:
+        state = CustomerState(Customer("c-1"))
+        for event in (
+            Purchase(
+                id="o-1",
+                customer_id="c-1",
+                at=START,
+                amount=Decimal(12),
+                currency=program.currency,
+                items=[LineItem(sku="flat-white", quantity=2, unit_price=Decimal(6))],
+            ),
+            Visit(id="v-1", customer_id="c-1", at=START),
+        ):
+            counters = dict.fromkeys(program.counters_for(event), 0)
+            decision = program.decide(state, event, START, counters=counters)
+            state, _ = program.apply(state, decision, START)
+
+    def test_every_new_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(programs())
+        def look(program: Program) -> None:
+            for rule in program.rules:
+                seen.update(type(limit).__name__ for limit in rule.limits)
+                seen.update(type(effect).__name__ for effect in rule.then)
+            seen.update(f"card on {card.on}" for card in program.cards)
+            if program.tiers is not None:
+                seen.add(f"{len(program.tiers.levels)} levels")
+            seen.update(
+                "offer for an item and a value" if reward.offer.sku and reward.offer.value else ""
+                for reward in program.catalog
+            )
+
+        look()
+        expected = {
+            "Budget",
+            "FirstCustomers",
+            "Gift",
+            "Discount",
+            "card on Purchase",
+            "card on Visit",
+            "1 levels",
+            "3 levels",
+            "offer for an item and a value",
+        }
+        assert expected <= seen
 
 
 def _call_id(factory: Any, kwargs: dict[str, Any]) -> str:
@@ -352,6 +442,11 @@ class TestArguments:
                 (histories, {"customer_ids": ["c-1"]}, "customer_ids"),
                 (histories, {"currency": "EURO"}, "currency"),
                 (histories, {"max_amount": -1}, "max_amount"),
+                (programs, {"max_cards": -1}, "max_cards"),
+                (programs, {"max_levels": 1.5}, "max_levels"),
+                (programs, {"max_rewards": True}, "max_rewards"),
+                (programs, {"max_achievements": "2"}, "max_achievements"),
+                (programs, {"max_coupons": -2}, "max_coupons"),
             ]
         ],
     )

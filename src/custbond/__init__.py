@@ -23,6 +23,7 @@ from custbond.bonds import (
 from custbond.bonds.catalog import Reward
 from custbond.bonds.coupons import Coupon
 from custbond.bonds.quotes import Quote, QuotedDiscount
+from custbond.bonds.referrals import ReferralPolicy
 from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.clock import Clock, FixedClock, SystemClock
 from custbond.commands import (
@@ -61,7 +62,16 @@ from custbond.errors import (
     VoucherError,
     VoucherExpired,
 )
-from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
+from custbond.events import (
+    CustomEvent,
+    Event,
+    LineItem,
+    Purchase,
+    Referral,
+    Return,
+    Signup,
+    Visit,
+)
 from custbond.ledger import (
     Balance,
     Draw,
@@ -98,8 +108,10 @@ from custbond.program import (
     RequestMessage,
     RestorePoints,
     ReversePoints,
+    RewardReferral,
     SetCard,
     SetProgress,
+    SetReferrer,
     SetTier,
     UpdateProfile,
 )
@@ -178,6 +190,8 @@ __all__ = [
     "Redeem",
     "RedeemPoints",
     "RedeemReward",
+    "Referral",
+    "ReferralPolicy",
     "ReleaseHold",
     "ReleasePoints",
     "RequestMessage",
@@ -188,12 +202,14 @@ __all__ = [
     "Reward",
     "RewardError",
     "RewardLimitReached",
+    "RewardReferral",
     "Rule",
     "RuleFileError",
     "RuleSyntaxError",
     "SaveCustomer",
     "SetCard",
     "SetProgress",
+    "SetReferrer",
     "SetTier",
     "Settle",
     "Signup",

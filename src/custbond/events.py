@@ -34,6 +34,7 @@ __all__ = [
     "Event",
     "LineItem",
     "Purchase",
+    "Referral",
     "Return",
     "Signup",
     "Visit",
@@ -187,7 +188,27 @@ class CustomEvent:
         return self.attributes[name]
 
 
-Event = Purchase | Return | Visit | Signup | CustomEvent
+@attrs.frozen(kw_only=True)
+class Referral:
+    """``referrer_id`` brought the customer ``customer_id`` (the referee) to the business.
+
+    Under a program's referral policy, both are rewarded once, when the referee's first
+    qualifying purchase arrives; a customer cannot refer themself.
+    """
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_aware)
+    referrer_id: str = attrs.field(validator=v.is_identifier)
+
+    def __attrs_post_init__(self) -> None:
+        if self.referrer_id == self.customer_id:
+            raise InvalidInput(
+                "referrer_id", self.referrer_id, "another customer than the one referred"
+            )
+
+
+Event = Purchase | Return | Visit | Signup | CustomEvent | Referral
 """Any event a host can record."""
 
-EVENT_TYPES: tuple[type[Any], ...] = (Purchase, Return, Visit, Signup, CustomEvent)
+EVENT_TYPES: tuple[type[Any], ...] = (Purchase, Return, Visit, Signup, CustomEvent, Referral)

@@ -43,6 +43,7 @@ from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.coupons import Coupon, CouponUses
 from custbond.bonds.quotes import Quote, allocate
+from custbond.bonds.referrals import ReferralPolicy
 from custbond.bonds.tiers import (
     ChangeTier,
     KeepTier,
@@ -81,13 +82,13 @@ from custbond.errors import (
     VoucherCancelled,
     VoucherExpired,
 )
-from custbond.events import CustomEvent, LineItem, Purchase, Return, Signup, Visit
+from custbond.events import CustomEvent, LineItem, Purchase, Referral, Return, Signup, Visit
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import PointsPerSpend
 from custbond.rules.engine import RuleBook
-from custbond.rules.facts import zone_of
+from custbond.rules.facts import Facts, zone_of
 from custbond.rules.rule import Group, Rule
 from custbond.rules.trace import Step, Trace, as_trace, note
 
@@ -107,8 +108,10 @@ __all__ = [
     "ReleasePoints",
     "RestorePoints",
     "ReversePoints",
+    "RewardReferral",
     "SetCard",
     "SetProgress",
+    "SetReferrer",
     "UpdateProfile",
 ]
 
@@ -140,6 +143,8 @@ class CustomerState:
     # achievement -> (period, progress, reached)
     progress: FrozenMap[str, tuple[str, Any, bool]] = attrs.field(factory=empty_map)
     coupon_uses: FrozenMap[str, int] = attrs.field(factory=empty_map)  # code -> times used
+    referred_by: str | None = None
+    referral_rewarded_at: datetime | None = None
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -295,6 +300,26 @@ class CountCoupon:
 
 
 @attrs.frozen
+class SetReferrer:
+    """The customer was referred by ``referrer_id``."""
+
+    referrer_id: str
+
+
+@attrs.frozen
+class RewardReferral:
+    """The referral of this customer is rewarded (at ``at``); ``referrer_id`` gets
+    ``points`` (earned from ``source``) and ``gift``, which the service gives them in the
+    same transaction."""
+
+    referrer_id: str
+    points: int
+    gift: Voucher | None
+    source: str
+    at: datetime
+
+
+@attrs.frozen
 class SetTier:
     """Put the customer in ``tier`` at ``at`` (``rule`` said so); not reviewed later."""
 
@@ -385,6 +410,8 @@ Effect = (
     | AddToCounter
     | SetProgress
     | CountCoupon
+    | SetReferrer
+    | RewardReferral
 )
 
 
@@ -430,6 +457,7 @@ class Program:
         default=(), kw_only=True, converter=_as_tuple
     )
     coupons: tuple[Coupon, ...] = attrs.field(default=(), kw_only=True, converter=_as_tuple)
+    referrals: ReferralPolicy | None = attrs.field(default=None, kw_only=True)
     tiers: TierLadder | None = attrs.field(default=None, kw_only=True)
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
@@ -440,6 +468,7 @@ class Program:
     _keep_days: int | None = attrs.field(init=False, eq=False, repr=False)
     _policy_note: Step | None = attrs.field(init=False, eq=False, repr=False)
     _coupons: dict[str, Coupon] = attrs.field(init=False, eq=False, repr=False)
+    _qualifies: Any = attrs.field(init=False, eq=False, repr=False)  # for referrals
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -452,6 +481,8 @@ class Program:
         policy = _describe_policy(self.points)
         object.__setattr__(self, "_policy_note", None if policy is None else note(policy))
         object.__setattr__(self, "_coupons", {coupon.code: coupon for coupon in self.coupons})
+        qualifies = None if self.referrals is None else self.referrals.when.compile()
+        object.__setattr__(self, "_qualifies", qualifies)
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -483,6 +514,11 @@ class Program:
     def _check_tiers(self, attribute: object, value: object) -> None:
         if value is not None and not isinstance(value, TierLadder):
             raise InvalidInput("tiers", value, "a TierLadder or None")
+
+    @referrals.validator
+    def _check_referrals(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, ReferralPolicy):
+            raise InvalidInput("referrals", value, "a ReferralPolicy or None")
 
     @coupons.validator
     def _check_coupons(self, attribute: object, value: tuple[object, ...]) -> None:
@@ -573,6 +609,8 @@ class Program:
         """
         if isinstance(item, Purchase | Visit | Signup | CustomEvent):
             return self._decide_event(state, item, counters)
+        if isinstance(item, Referral):
+            return _decide_referral(state, item)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
@@ -642,6 +680,8 @@ class Program:
         points = award.points
         if self.achievements and isinstance(event, Purchase | Visit):
             points += self._achieve(state, event, zone, effects, steps)
+        if isinstance(event, Purchase) and state.referred_by and not state.referral_rewarded_at:
+            points += self._reward_referral(state, event, zone, effects, steps)
         if points > 0:
             policy = self.points
             effects.append(
@@ -840,6 +880,60 @@ class Program:
                 AchievementStatus(achievement.name, period, progress, achievement.target, reached)
             )
         return tuple(statuses)
+
+    def _reward_referral(
+        self,
+        state: CustomerState,
+        event: Purchase,
+        zone: tzinfo,
+        effects: list[Effect],
+        steps: list[Step],
+    ) -> int:
+        """The rewards of a referral, if ``event`` is the referee's first purchase that
+        qualifies; returns the referee's points (added to the purchase's)."""
+        policy = self.referrals
+        if policy is None or state.referred_by is None:
+            return 0
+        if self._qualifies(Facts(event, state, event.at, zone)) is not None:
+            steps.append(note(f"referral: this purchase does not meet {policy.when}"))
+            return 0
+        referrer = state.referred_by
+        if policy.referee_gift is not None:
+            code = voucher_code(state.id, "referral", event.id, 1)
+            effects.append(IssueVoucher(policy.referee_gift.issue(code, "referral", event.at)))
+        gift = None
+        if policy.referrer_gift is not None:
+            code = voucher_code(referrer, f"referral {state.id}", event.id, 1)
+            gift = policy.referrer_gift.issue(code, f"referral {state.id}", event.at)
+        source = f"{event.id} referral"
+        effects.append(RewardReferral(referrer, policy.referrer_points, gift, source, event.at))
+        steps.append(
+            note(
+                f"referral by {referrer!r} rewarded: {policy.referee_points} points here, "
+                f"{policy.referrer_points} points to {referrer!r}"
+            )
+        )
+        return policy.referee_points
+
+    def referrer_reward(self, effect: RewardReferral) -> Decision:
+        """What the referrer of a :class:`RewardReferral` gets: a decision to apply to
+        their state."""
+        effects: list[Effect] = []
+        if effect.points:
+            policy = self.points
+            effects.append(
+                EarnPoints(
+                    effect.points,
+                    effect.source,
+                    effect.at,
+                    policy.available_at(effect.at),
+                    policy.expires_at(effect.at, self.time_zone),
+                    "referral",
+                )
+            )
+        if effect.gift is not None:
+            effects.append(IssueVoucher(effect.gift))
+        return Decision(tuple(effects), (f"a referral rewarded: {effect.points} points",))
 
     def _decide_coupon(
         self, state: CustomerState, command: UseCoupon, now: datetime, ref: Reference
@@ -1181,6 +1275,7 @@ def _apply_to_the_rest(
     changes = state.tier_changes
     progress = state.progress
     coupon_uses = state.coupon_uses
+    referred_by, rewarded_at = state.referred_by, state.referral_rewarded_at
     for effect in effects:
         if isinstance(effect, NotePurchase):
             activity = activity.after_purchase(
@@ -1219,6 +1314,10 @@ def _apply_to_the_rest(
             used_at = effect.at if effect.status is VoucherStatus.USED else None
             marked = attrs.evolve(vouchers[effect.code], status=effect.status, used_at=used_at)
             vouchers = _with(vouchers, effect.code, marked)
+        elif isinstance(effect, SetReferrer):
+            referred_by = effect.referrer_id
+        elif isinstance(effect, RewardReferral):
+            rewarded_at = effect.at
         elif isinstance(effect, CountCoupon):
             coupon_uses = _with(coupon_uses, effect.code, coupon_uses.get(effect.code, 0) + 1)
         elif isinstance(effect, SetProgress):
@@ -1242,4 +1341,16 @@ def _apply_to_the_rest(
         changes,
         progress,
         coupon_uses,
+        referred_by,
+        rewarded_at,
+    )
+
+
+def _decide_referral(state: CustomerState, referral: Referral) -> Decision:
+    if state.referred_by is not None:
+        why = f"already referred by {state.referred_by!r}: a second referral changes nothing"
+        return Decision((), (why,))
+    return Decision(
+        (SetReferrer(referral.referrer_id),),
+        (f"referred by {referral.referrer_id!r}",),
     )

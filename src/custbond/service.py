@@ -60,7 +60,14 @@ from custbond.errors import (
 from custbond.events import EVENT_TYPES, Event, LineItem, Purchase, Return
 from custbond.ledger import Balance, Entry, EntryKind, Lot
 from custbond.outcome import Outcome
-from custbond.program import AddToCounter, CustomerState, Decision, Program, Reference
+from custbond.program import (
+    AddToCounter,
+    CustomerState,
+    Decision,
+    Program,
+    Reference,
+    RewardReferral,
+)
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
@@ -90,7 +97,9 @@ class RetentionService:
         content raises :class:`~custbond.IdempotencyConflict`.
         """
         if not isinstance(event, EVENT_TYPES):
-            raise InvalidInput("event", event, "a Purchase, Return, Visit, Signup or CustomEvent")
+            raise InvalidInput(
+                "event", event, "a Purchase, Return, Visit, Signup, CustomEvent or Referral"
+            )
         return self._process(event, self.clock.now())
 
     def preview(self, event: Event) -> Decision:
@@ -100,7 +109,9 @@ class RetentionService:
         The event is decided as if it were new, even if its id was recorded before.
         """
         if not isinstance(event, EVENT_TYPES):
-            raise InvalidInput("event", event, "a Purchase, Return, Visit, Signup or CustomEvent")
+            raise InvalidInput(
+                "event", event, "a Purchase, Return, Visit, Signup, CustomEvent or Referral"
+            )
         now = self.clock.now()
         with self.store.unit_of_work() as uow:  # reads only: nothing to commit
             customer_id, ref = self._target(uow, event)
@@ -378,9 +389,11 @@ class RetentionService:
             state, entries = self.program.apply(state, decision, now)
             for record in _records_after(item, ref, state, entries, now):
                 uow.keep(record)
-            for effect in decision.effects:  # what the decision takes from shared counters
+            for effect in decision.effects:  # what reaches beyond this customer
                 if isinstance(effect, AddToCounter):
                     uow.add_to_counter(effect.counter, effect.amount)
+                elif isinstance(effect, RewardReferral):
+                    self._reward_referrer(uow, effect, now)
             _note_time_passing(uow, state.id, entries)
             entries = settled + entries
             uow.save(state, entries)
@@ -423,6 +436,17 @@ class RetentionService:
             return item.customer_id, CouponUses(coupon.code, uow.counter(coupon.counter))
         return item.customer_id, None
 
+    def _reward_referrer(self, uow: UnitOfWork, effect: RewardReferral, now: datetime) -> None:
+        """Give the referrer of a rewarded referral their part, in the same unit of work
+        as the referee's purchase (a replay of that purchase gives it again, identically)."""
+        state = uow.load(effect.referrer_id)
+        if state is None:  # referred by someone the service has not seen yet
+            state = CustomerState(Customer(effect.referrer_id))
+        state, settled = self._settle(uow, state, now)
+        state, entries = self.program.apply(state, self.program.referrer_reward(effect), now)
+        _note_time_passing(uow, state.id, entries)
+        uow.save(state, settled + entries)
+
     def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
         state = uow.load(customer_id)
         if state is None:
@@ -436,7 +460,7 @@ class RetentionService:
         if not settled:
             return state, ()
         _note_time_passing(uow, state.id, settled)
-        return CustomerState(state.customer, ledger), settled
+        return attrs.evolve(state, ledger=ledger), settled
 
 
 def _note_time_passing(uow: UnitOfWork, customer_id: str, entries: Sequence[Entry]) -> None:

@@ -49,7 +49,7 @@ class VoucherOffer:
 
     def __attrs_post_init__(self) -> None:
         if self.sku is None and self.value is None:
-            raise InvalidInput("reward", self.name, "a voucher for an item (sku) or a value")
+            raise InvalidInput("offer", self.name, "a voucher for an item (sku) or a value")
 
     def issue(self, code: str, source: str, at: datetime) -> Voucher:
         """The voucher this offer gives, issued at ``at``."""

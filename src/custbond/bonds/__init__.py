@@ -10,6 +10,7 @@ from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.coupons import Coupon, coupon_codes, coupons
+from custbond.bonds.referrals import ReferralPolicy
 from custbond.bonds.tiers import Level, Standing, TierChange, TierLadder, TierStatus
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Coupon",
     "Level",
     "PunchCard",
+    "ReferralPolicy",
     "Reward",
     "RewardStock",
     "Standing",

@@ -29,6 +29,7 @@ from custbond import _validate as v
 from custbond._durations import describe_duration
 from custbond.activity import Activity
 from custbond.errors import InvalidInput
+from custbond.rules.conditions import Compare
 from custbond.rules.effects import Multiplier
 from custbond.rules.rule import Rule
 
@@ -126,6 +127,14 @@ def _duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
         raise InvalidInput(attribute.name, value, "a duration")
 
 
+def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Windows and periods count whole local days: at least one."""
+    _duration(instance, attribute, value)
+    probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
+    if probe + value < probe + _DAY:
+        raise InvalidInput(attribute.name, value, "a duration of at least a day")
+
+
 _DAY = timedelta(days=1)
 
 
@@ -173,10 +182,10 @@ class TierLadder:
 
     levels: tuple[Level, ...] = attrs.field(converter=_levels)
     window: relativedelta | timedelta = attrs.field(
-        default=relativedelta(months=12), kw_only=True, validator=_duration
+        default=relativedelta(months=12), kw_only=True, validator=_days
     )
     keep_for: relativedelta | timedelta = attrs.field(
-        default=relativedelta(months=12), kw_only=True, validator=_duration
+        default=relativedelta(months=12), kw_only=True, validator=_days
     )
     grace: relativedelta | timedelta = attrs.field(
         default=timedelta(days=30), kw_only=True, validator=_duration
@@ -225,7 +234,7 @@ class TierLadder:
             Rule(
                 f"tier {level.name}",
                 on="Purchase",
-                when=f"customer.tier == {_quoted(level.name)}",
+                when=Compare("customer.tier", "==", level.name),
                 then=[Multiplier(level.multiplier)],
             )
             for level in self.levels
@@ -234,10 +243,6 @@ class TierLadder:
 
     def describe_window(self) -> str:
         return describe_duration(self.window)
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 # -- decisions -----------------------------------------------------------------------------

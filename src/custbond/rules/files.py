@@ -3,9 +3,13 @@
 
 The format is described in full in ``docs/rule-files.md``. In short: a ``[program]``
 table (currency, time zone, how multipliers combine), a ``[points]`` table (the points
-policy), an ``[earn]`` table (the base rule; ``earn = false`` leaves it out), and arrays of
-tables ``[[groups]]`` and ``[[rules]]``. Conditions are written as text (see
-:func:`custbond.rules.parse_condition`) and are never run as Python.
+policy), an ``[earn]`` table (the base rule; ``earn = false`` leaves it out), arrays of
+tables ``[[groups]]``, ``[[rules]]``, ``[[cards]]``, ``[[rewards]]`` (the catalog),
+``[[achievements]]`` and ``[[coupons]]``, and a ``[tiers]`` table with its
+``[[tiers.levels]]``. Conditions are written as text (see
+:func:`custbond.rules.parse_condition`) and are never run as Python. What a voucher is for
+(a gift's or a reward's ``offer``, a card's ``reward``) is an inline table
+``{ name = ..., sku = ..., value = "5.00", valid_for = "P3M" }``.
 
 >>> program = load_program('''
 ... [program]
@@ -57,12 +61,21 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
+from custbond.bonds import achievements
+from custbond.bonds.achievements import Achievement
+from custbond.bonds.cards import PunchCard
+from custbond.bonds.catalog import Reward
+from custbond.bonds.coupons import Coupon
+from custbond.bonds.referrals import ReferralPolicy
+from custbond.bonds.tiers import Level, TierLadder
 from custbond.errors import InvalidInput, RuleFileError, RuleSyntaxError
 from custbond.ledger import PointsPolicy
 from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import Always, Condition
 from custbond.rules.effects import (
+    Discount,
     FixedPoints,
+    Gift,
     Message,
     Multiplier,
     PointsPerItem,
@@ -73,8 +86,19 @@ from custbond.rules.effects import (
     Tier,
 )
 from custbond.rules.engine import MULTIPLIER_MODES
-from custbond.rules.rule import EVENT_NAMES, PERIODS, TAKES, Group, Limit, Rule, Window
+from custbond.rules.rule import (
+    EVENT_NAMES,
+    PERIODS,
+    TAKES,
+    Budget,
+    FirstCustomers,
+    Group,
+    Limit,
+    Rule,
+    Window,
+)
 from custbond.rules.text import parse_condition
+from custbond.vouchers import VoucherOffer
 
 __all__ = ["dump_program", "load_program"]
 
@@ -348,6 +372,36 @@ def _events(value: Any) -> list[str]:
     return names
 
 
+def _target(value: Any) -> int | Decimal:
+    """An achievement's target: a count (an int), or an amount of money (a decimal)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return _decimal(value)
+    except _Wrong as error:
+        raise _Wrong("an int, or an amount written as a string", error.hint) from None
+
+
+def _count_or_false(value: Any) -> int | None:
+    """A count, or ``false`` for none (no limit): ``None`` where the default is a count."""
+    if value is False:
+        return None
+    try:
+        return _int(value)
+    except _Wrong:
+        raise _Wrong("an int, or false for no limit") from None
+
+
+def _factor(value: Any) -> Decimal:
+    """A multiplier's factor: a decimal within the bounds of a :class:`Multiplier`."""
+    number = _decimal(value)
+    try:
+        Multiplier(number)
+    except InvalidInput as error:
+        raise _Wrong(error.expected) from None
+    return number
+
+
 _TEXT = _plain(_text)
 _INT = _plain(_int)
 _BOOL = _plain(_bool)
@@ -357,33 +411,44 @@ _DATETIME = _plain(_datetime)
 
 
 @attrs.frozen
-class _EffectType:
-    """How one kind of effect is written: its class, and the reader of each of its keys
-    (named as the class's fields)."""
+class _Shape:
+    """How one kind of value is written as a table: its class, and the reader of each of
+    its keys. A key is named as the field it stands for, unless ``renamed`` says otherwise
+    (``{"budget": "points"}``: the key ``budget`` is the field ``points``). Of the keys in
+    ``one_of``, a table has exactly one. The keys in ``false_for_none`` are written
+    ``false`` for ``None``, where leaving them out means their default."""
 
-    cls: type[RuleEffect]
+    cls: type[Any]
     keys: Mapping[str, Kind]
+    renamed: Mapping[str, str] = attrs.field(factory=dict)
+    one_of: tuple[str, ...] = ()
+    false_for_none: frozenset[str] = frozenset()
+
+    def field(self, key: str) -> str:
+        return self.renamed.get(key, key)
+
+    def fields(self) -> frozenset[str]:
+        return frozenset(map(self.field, self.keys))
 
     def required(self) -> tuple[str, ...]:
         fields = attrs.fields_dict(self.cls)
-        return tuple(key for key in self.keys if fields[key].default is attrs.NOTHING)
+        return tuple(key for key in self.keys if fields[self.field(key)].default is attrs.NOTHING)
+
+    def written(self, value: Any, *, defaults: bool = True) -> dict[str, Any]:
+        """``value``'s fields by key, to be written (``None`` ones are left out when
+        written); without ``defaults``, those that have their default are left out too."""
+        _check_written(value, self.fields())
+        fields = attrs.fields_dict(self.cls)
+        written = {}
+        for key in self.keys:
+            item = getattr(value, self.field(key))
+            default = _default(fields[self.field(key)])
+            if defaults or type(item) is not type(default) or item != default:
+                written[key] = False if item is None and key in self.false_for_none else item
+        return written
 
 
-# Every effect a rule file can name, by its `type`. A new kind of effect is added here, and
-# nowhere else: reading and writing both go by this table.
-_EFFECT_TYPES: dict[str, _EffectType] = {
-    "points_per_spend": _EffectType(
-        PointsPerSpend, {"points": _INT, "per": _DECIMAL, "sku": _TEXT, "tag": _TEXT}
-    ),
-    "points_per_item": _EffectType(PointsPerItem, {"points": _INT, "sku": _TEXT, "tag": _TEXT}),
-    "fixed_points": _EffectType(FixedPoints, {"points": _INT}),
-    "multiplier": _EffectType(Multiplier, {"factor": _DECIMAL}),
-    "stamps": _EffectType(Stamps, {"card": _TEXT, "count": _INT, "sku": _TEXT, "tag": _TEXT}),
-    "tier": _EffectType(Tier, {"tier": _TEXT}),
-    "tag": _EffectType(Tag, {"tag": _TEXT}),
-    "message": _EffectType(Message, {"template": _TEXT, "channel": _TEXT, "kind": _TEXT}),
-}
-_TYPE_OF = {kind.cls: name for name, kind in _EFFECT_TYPES.items()}
+# -- the reader ----------------------------------------------------------------------------
 
 
 class _Reader:
@@ -413,13 +478,32 @@ class _Reader:
             problem += f" (hint: {error.hint})"
         return self.error(path, problem)
 
-    def invalid(self, path: KeyPath, error: InvalidInput, keys: Iterable[str]) -> RuleFileError:
-        """A value class refused a value: name the key it came from, if it is one."""
+    def invalid(
+        self,
+        path: KeyPath,
+        error: InvalidInput,
+        keys: Iterable[str],
+        renamed: Mapping[str, str] | None = None,
+    ) -> RuleFileError:
+        """A value class refused a value: name the key it came from, if it is one (the key
+        of a field is its name, unless ``renamed`` maps the key to another field)."""
+        key_of = {(renamed or {}).get(key, key): key for key in keys}
         problem = str(error)
-        if error.field in keys:
-            path = (*path, error.field)
+        if error.field in key_of:
+            path = (*path, key_of[error.field])
             problem = problem.removeprefix(f"{error.field} ")
         return self.error(path, problem)
+
+    def missing(
+        self, path: KeyPath, key: str, required: Sequence[str], what: str
+    ) -> RuleFileError:
+        return self.error((*path, key), f"missing: {what} needs {_and(required)}")
+
+    def duplicate(
+        self, first: KeyPath, path: KeyPath, name: str, key: str = "name"
+    ) -> RuleFileError:
+        problem = f"{_key_text(first)} has the {key} {_quote(name)} already ({key}s are unique)"
+        return self.error((*path, key), problem)
 
     # -- tables ----------------------------------------------------------------------------
 
@@ -438,15 +522,18 @@ class _Reader:
             raise self.wrong(path, value, _Wrong("a table"))
         for key in value:
             if key not in keys:
-                hint = _did_you_mean(key, keys) or f"{what} has the keys {', '.join(keys)}"
-                if path and key in _TOP_KEYS:  # "earn = false" below a table header
+                hint = (
+                    _did_you_mean(key, keys)
+                    or _HINTS.get(key)
+                    or f"{what} has the keys {', '.join(keys)}"
+                )
+                if path and key == "earn":  # "earn = false" below a table header
                     hint = f"{key} goes at the top of the file, before the first table"
                 problem = f"unknown key {_quote(key)} in {what} (hint: {hint})"
                 raise self.error((*path, key), problem, at_key=True)
         for key in required:
             if key not in value:
-                needs = _and(required)
-                raise self.error((*path, key), f"missing: {what} needs {needs}")
+                raise self.missing(path, key, required, what)
         return {key: self.read(keys[key], item, (*path, key)) for key, item in value.items()}
 
     def read(self, kind: Kind, value: Any, path: KeyPath) -> Any:
@@ -457,16 +544,51 @@ class _Reader:
         except InvalidInput as error:
             raise self.invalid(path[:-1], error, [str(path[-1])]) from None
 
-    def build(self, cls: Callable[..., Any], path: KeyPath, fields: Mapping[str, Any]) -> Any:
+    def build(
+        self,
+        cls: Callable[..., Any],
+        path: KeyPath,
+        fields: Mapping[str, Any],
+        renamed: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``cls`` made of ``fields``, read by key (``renamed`` maps keys to fields)."""
+        named = {(renamed or {}).get(key, key): item for key, item in fields.items()}
         try:
-            return cls(**fields)
+            return cls(**named)
         except InvalidInput as error:
-            raise self.invalid(path, error, fields) from None
+            raise self.invalid(path, error, fields, renamed) from None
+
+    def make(self, shape: _Shape, value: Any, path: KeyPath, *, what: str) -> Any:
+        """The value of ``shape`` written as the table ``value``."""
+        fields = self.table(value, path, shape.keys, what=what, required=shape.required())
+        given = [key for key in shape.one_of if key in fields]
+        if shape.one_of and not given:
+            either = " or ".join(shape.one_of)
+            raise self.error((*path, shape.one_of[0]), f"missing: {what} needs {either}")
+        if len(given) > 1:
+            problem = f"{given[1]} cannot go with {given[0]} in {what} (hint: give one of them)"
+            raise self.error((*path, given[1]), problem, at_key=True)
+        return self.build(shape.cls, path, fields, shape.renamed)
 
     def array(self, value: Any, path: KeyPath, *, what: str) -> list[tuple[KeyPath, Any]]:
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise self.wrong(path, value, _Wrong(f"an array of tables ({what})"))
         return [((*path, index), item) for index, item in enumerate(value)]
+
+    def named(
+        self, value: Any, path: KeyPath, shape: _Shape, *, what: str, each: str, key: str = "name"
+    ) -> list[Any]:
+        """An array of tables of ``shape`` (``what``, each ``each``), with unique names (or
+        other ``key``)."""
+        made: list[Any] = []
+        for where, item in self.array(value, path, what=what):
+            thing = self.make(shape, item, where, what=each)
+            names = [getattr(other, key) for other in made]
+            name = getattr(thing, key)
+            if name in names:
+                raise self.duplicate((*path, names.index(name)), where, name, key)
+            made.append(thing)
+        return made
 
     # -- the parts of a program ------------------------------------------------------------
 
@@ -480,18 +602,15 @@ class _Reader:
         groups: list[Group] = top.get("groups", [])
         names = {group.name for group in groups}
         rules: list[tuple[KeyPath, Rule]] = top.get("rules", [])
+        cards: list[PunchCard] = top.get("cards", [])
+        tiers: TierLadder | None = top.get("tiers")
+        taken = _names_taken(earn, cards, tiers)
         seen: dict[str, KeyPath] = {}
         for path, rule in rules:
             if rule.name in seen:
-                first = _key_text(seen[rule.name])
-                problem = f"{first} has the name {_quote(rule.name)} already (names are unique)"
-                raise self.error((*path, "name"), problem)
-            if earn is not None and rule.name == BASE_RULE:
-                problem = (
-                    f"{_quote(BASE_RULE)} is the name of the base rule, [earn]: name this rule "
-                    "otherwise, or write earn = false to leave the base rule out"
-                )
-                raise self.error((*path, "name"), problem)
+                raise self.duplicate(seen[rule.name], path, rule.name)
+            if rule.name in taken:
+                raise self.error((*path, "name"), taken[rule.name])
             seen[rule.name] = path
             if rule.group is not None and rule.group not in names:
                 hint = _did_you_mean(rule.group, sorted(names)) or "add it under [[groups]]"
@@ -503,6 +622,12 @@ class _Reader:
             "earn": earn,
             "groups": groups,
             "rules": [rule for _, rule in rules],
+            "cards": cards,
+            "tiers": tiers,
+            "catalog": top.get("rewards", []),
+            "achievements": top.get("achievements", []),
+            "coupons": top.get("coupons", []),
+            "referrals": top.get("referrals"),
         }
         try:
             return Program(**fields)
@@ -523,23 +648,13 @@ class _Reader:
             return None
         if not isinstance(value, dict):
             raise _Wrong("a table (points, per, sku, tag), or false to leave the base rule out")
-        earn: PointsPerSpend = self.effect_of(
+        earn: PointsPerSpend = self.make(
             _EFFECT_TYPES["points_per_spend"], value, path, what="[earn]"
         )
         return earn
 
     def groups(self, value: Any, path: KeyPath) -> list[Group]:
-        groups: list[Group] = []
-        for where, item in self.array(value, path, what="[[groups]]"):
-            fields = self.table(item, where, _GROUP_KEYS, what="a group", required=("name",))
-            group: Group = self.build(Group, where, fields)
-            names = [other.name for other in groups]
-            if group.name in names:
-                first = _key_text((*path, names.index(group.name)))
-                problem = f"{first} has the name {_quote(group.name)} already (names are unique)"
-                raise self.error((*where, "name"), problem)
-            groups.append(group)
-        return groups
+        return self.named(value, path, _GROUP, what="[[groups]]", each="a group")
 
     def rules(self, value: Any, path: KeyPath) -> list[tuple[KeyPath, Rule]]:
         return [
@@ -549,8 +664,29 @@ class _Reader:
 
     def rule(self, value: Any, path: KeyPath) -> Rule:
         fields = self.table(value, path, _RULE_KEYS, what="a rule", required=_RULE_REQUIRED)
-        rule: Rule = self.build(Rule, path, fields)
-        return rule
+        try:
+            return Rule(**fields)
+        except InvalidInput as error:
+            raise self.refused_rule(path, error, fields) from None
+
+    def refused_rule(
+        self, path: KeyPath, error: InvalidInput, fields: Mapping[str, Any]
+    ) -> RuleFileError:
+        """The error for a rule the Rule class refused: a budget on a rule that gives no
+        points is placed at the budget, with a hint; anything else at its key."""
+        budgets = [
+            index
+            for index, limit in enumerate(fields.get("limits", ()))
+            if isinstance(limit, Budget)
+        ]
+        if error.field != "limits" or error.value != "Budget" or not budgets:
+            return self.invalid(path, error, fields)
+        problem = (
+            "a budget counts the points the rule gives, and this rule gives none (hint: give "
+            "points in then, with points_per_spend, points_per_item or fixed_points, or leave "
+            "the budget out)"
+        )
+        return self.error((*path, "limits", budgets[0], "budget"), problem)
 
     def on(self, value: Any, path: KeyPath) -> list[str]:
         names = _events(value)
@@ -595,22 +731,37 @@ class _Reader:
             expected = f"an effect type, one of {', '.join(_EFFECT_TYPES)}"
             raise self.wrong((*path, "type"), name, _Wrong(expected, hint))
         rest = {key: item for key, item in value.items() if key != "type"}
-        effect: RuleEffect = self.effect_of(kind, rest, path, what=f"a {name} effect")
+        effect: RuleEffect = self.make(kind, rest, path, what=f"a {name} effect")
         return effect
 
-    def effect_of(
-        self, kind: _EffectType, value: dict[str, Any], path: KeyPath, *, what: str
-    ) -> Any:
-        fields = self.table(value, path, kind.keys, what=what, required=kind.required())
-        return self.build(kind.cls, path, fields)
-
-    def limits(self, value: Any, path: KeyPath) -> list[Limit]:
-        limits = []
-        for where, item in self.array(value, path, what="{ times = N, per = ... }"):
-            fields = self.table(
-                item, where, _LIMIT_KEYS, what="a limit", required=("times", "per")
-            )
-            limits.append(self.build(Limit, where, fields))
+    def limits(self, value: Any, path: KeyPath) -> list[Limit | Budget | FirstCustomers]:
+        limits: list[Limit | Budget | FirstCustomers] = []
+        once: dict[str, KeyPath] = {}  # budget and first_customers: where the first one is
+        for where, item in self.array(value, path, what=_LIMITS):
+            fields = self.table(item, where, _LIMIT_KEYS, what="a limit")
+            kinds = list(dict.fromkeys(_LIMIT_KIND_OF_KEY[key] for key in fields))
+            if not kinds:
+                raise self.error(where, f"missing: a limit is {_LIMITS}")
+            name = kinds[0]
+            if len(kinds) > 1:
+                other = next(key for key in fields if _LIMIT_KIND_OF_KEY[key] == kinds[1])
+                problem = (
+                    f"{other} cannot go with {name} in one limit (hint: a limit is {_LIMITS}: "
+                    "write each as a table of its own)"
+                )
+                raise self.error((*where, other), problem, at_key=True)
+            shape = _LIMIT_TYPES[name]
+            required = shape.required()
+            for key in required:
+                if key not in fields:
+                    raise self.missing(where, key, required, "a limit")
+            if name in once:
+                first = _key_text(once[name])
+                problem = f"a rule has at most one {_ONCE[name]}, and {first} is one already"
+                raise self.error((*where, name), problem)
+            if name != "times":
+                once[name] = where
+            limits.append(self.build(shape.cls, where, fields, shape.renamed))
         return limits
 
     def window(self, value: Any, path: KeyPath) -> Window:
@@ -620,6 +771,119 @@ class _Reader:
         window: Window = self.build(Window, path, fields)
         return window
 
+    def offer(self, value: Any, path: KeyPath) -> VoucherOffer:
+        if not isinstance(value, dict):
+            raise _Wrong(f"an offer, such as {_AN_OFFER}")
+        fields = self.table(value, path, _OFFER.keys, what="an offer", required=("name",))
+        if "sku" not in fields and "value" not in fields:
+            problem = (
+                "missing: an offer needs sku, value or both (a free item, money off, or a "
+                f"free item worth at most value), such as {_AN_OFFER}"
+            )
+            raise self.error(path, problem)
+        offer: VoucherOffer = self.build(VoucherOffer, path, fields)
+        return offer
+
+    def cards(self, value: Any, path: KeyPath) -> list[PunchCard]:
+        return self.named(value, path, _CARD, what="[[cards]]", each="a card")
+
+    def tiers(self, value: Any, path: KeyPath) -> TierLadder:
+        ladder: TierLadder = self.make(_LADDER, value, path, what="[tiers]")
+        # The ladder makes a rule for each level with a multiplier, whose condition is the
+        # level's name quoted as text: a name that the quoting gets wrong (a line break)
+        # would fail when the program is made, and so not as a RuleFileError.
+        for index, level in enumerate(ladder.levels):
+            if level.multiplier is not None:
+                try:
+                    TierLadder(levels=[level]).multiplier_rules()
+                except RuleSyntaxError as error:
+                    problem = (
+                        "the rule that gives this level its multiplier cannot be made of "
+                        f"its name ({error.problem}): name the level otherwise"
+                    )
+                    raise self.error((*path, "levels", index, "name"), problem) from None
+        return ladder
+
+    def levels(self, value: Any, path: KeyPath) -> list[Level]:
+        levels = self.named(value, path, _LEVEL, what="[[tiers.levels]]", each="a level")
+        if not levels:
+            raise _Wrong("at least one level: [[tiers.levels]] tables, from the lowest up")
+        return levels
+
+    def perks(self, value: Any, path: KeyPath) -> list[str]:
+        if not isinstance(value, list):
+            raise _Wrong('an array of perk names, such as ["free refills"]')
+        for index, perk in enumerate(value):
+            try:
+                v.identifier("perks", _text(perk))
+            except _Wrong as error:
+                raise self.wrong((*path, index), perk, error) from None
+            except InvalidInput as error:
+                raise self.wrong((*path, index), perk, _Wrong(error.expected)) from None
+        return value
+
+    def rewards(self, value: Any, path: KeyPath) -> list[Reward]:
+        return self.named(value, path, _REWARD, what="[[rewards]]", each="a reward")
+
+    def coupons(self, value: Any, path: KeyPath) -> list[Coupon]:
+        for where, item in self.array(value, path, what="[[coupons]]"):
+            if not (item.get("points") or "discount" in item):
+                problem = "missing: a coupon needs discount or points (what it gives)"
+                raise self.error((*where, "discount"), problem)
+        return self.named(value, path, _COUPON, what="[[coupons]]", each="a coupon", key="code")
+
+    def discount(self, value: Any, path: KeyPath) -> Discount:
+        if not isinstance(value, dict):
+            raise _Wrong('a discount, such as { percent = "10" } or { amount = "5.00" }')
+        discount: Discount = self.make(_EFFECT_TYPES["discount"], value, path, what="a discount")
+        return discount
+
+    def referrals(self, value: Any, path: KeyPath) -> ReferralPolicy:
+        policy: ReferralPolicy = self.make(_REFERRALS, value, path, what="[referrals]")
+        return policy
+
+    def achievements(self, value: Any, path: KeyPath) -> list[Achievement]:
+        for where, item in self.array(value, path, what="[[achievements]]"):
+            if isinstance(item, dict) and not (
+                item.get("points") or item.keys() & {"gift", "tag"}
+            ):
+                problem = "missing: an achievement needs points, gift or tag (what it gives)"
+                raise self.error((*where, "points"), problem)
+        return self.named(
+            value, path, _ACHIEVEMENT, what="[[achievements]]", each="an achievement"
+        )
+
+
+def _names_taken(
+    earn: PointsPerSpend | None, cards: Sequence[PunchCard], tiers: TierLadder | None
+) -> dict[str, str]:
+    """The names of the rules a program makes of its other parts, and why a rule of the
+    file cannot have them."""
+    taken: dict[str, str] = {}
+    if earn is not None:
+        taken[BASE_RULE] = (
+            f"{_quote(BASE_RULE)} is the name of the base rule, [earn]: name this rule "
+            "otherwise, or write earn = false to leave the base rule out"
+        )
+    for index, card in enumerate(cards):
+        name = card.rule().name
+        taken[name] = (
+            f"{_quote(name)} is the name of the rule that stamps the card cards[{index}]: "
+            "name this rule otherwise"
+        )
+    if tiers is not None:
+        multiplied = [
+            index for index, level in enumerate(tiers.levels) if level.multiplier is not None
+        ]
+        for index, rule in zip(multiplied, tiers.multiplier_rules(), strict=True):
+            taken[rule.name] = (
+                f"{_quote(rule.name)} is the name of the rule that gives the level "
+                f"tiers.levels[{index}] its multiplier: name this rule otherwise"
+            )
+    return taken
+
+
+# -- what each table holds -----------------------------------------------------------------
 
 _TOP_KEYS: dict[str, Kind] = {
     "program": _Reader.settings,
@@ -627,7 +891,15 @@ _TOP_KEYS: dict[str, Kind] = {
     "earn": _Reader.earn,
     "groups": _Reader.groups,
     "rules": _Reader.rules,
+    "cards": _Reader.cards,
+    "tiers": _Reader.tiers,
+    "rewards": _Reader.rewards,
+    "achievements": _Reader.achievements,
+    "coupons": _Reader.coupons,
+    "referrals": _Reader.referrals,
 }
+# Hints for unknown keys that are names from Python, not from the file.
+_HINTS = {"catalog": "the rewards of the catalog are written as [[rewards]] tables"}
 _PROGRAM_KEYS: dict[str, Kind] = {
     "currency": _plain(_currency),
     "time_zone": _plain(_time_zone),
@@ -639,7 +911,7 @@ _POINTS_KEYS: dict[str, Kind] = {
     "expire_at_end_of": _plain(_choice(("day", "month", "year"))),
     "allow_negative": _BOOL,
 }
-_GROUP_KEYS: dict[str, Kind] = {"name": _TEXT, "take": _plain(_choice(TAKES))}
+_GROUP = _Shape(Group, {"name": _TEXT, "take": _plain(_choice(TAKES))})
 _RULE_KEYS: dict[str, Kind] = {
     "name": _TEXT,
     "on": _Reader.on,
@@ -653,13 +925,136 @@ _RULE_KEYS: dict[str, Kind] = {
     "window": _Reader.window,
 }
 _RULE_REQUIRED = ("name", "on", "then")
-_LIMIT_KEYS: dict[str, Kind] = {"times": _INT, "per": _plain(_period)}
 _WINDOW_KEYS: dict[str, Kind] = {
     "starts": _DATETIME,
     "ends": _DATETIME,
     "recurrence": _TEXT,
     "lasting": _DURATION,
 }
+
+# Every effect a rule file can name, by its `type`. A new kind of effect is added here, and
+# nowhere else: reading and writing both go by this table.
+_EFFECT_TYPES: dict[str, _Shape] = {
+    "points_per_spend": _Shape(
+        PointsPerSpend, {"points": _INT, "per": _DECIMAL, "sku": _TEXT, "tag": _TEXT}
+    ),
+    "points_per_item": _Shape(PointsPerItem, {"points": _INT, "sku": _TEXT, "tag": _TEXT}),
+    "fixed_points": _Shape(FixedPoints, {"points": _INT}),
+    "multiplier": _Shape(Multiplier, {"factor": _DECIMAL}),
+    "stamps": _Shape(Stamps, {"card": _TEXT, "count": _INT, "sku": _TEXT, "tag": _TEXT}),
+    "tier": _Shape(Tier, {"tier": _TEXT}),
+    "tag": _Shape(Tag, {"tag": _TEXT}),
+    "message": _Shape(Message, {"template": _TEXT, "channel": _TEXT, "kind": _TEXT}),
+    "gift": _Shape(Gift, {"offer": _Reader.offer}),
+    "discount": _Shape(
+        Discount,
+        {"percent": _DECIMAL, "amount": _DECIMAL, "sku": _TEXT, "tag": _TEXT},
+        one_of=("percent", "amount"),
+    ),
+}
+_TYPE_OF = {kind.cls: name for name, kind in _EFFECT_TYPES.items()}
+
+# Every kind of limit, by the key that says which kind a limit table is: a limit is
+# { times = N, per = ... }, { budget = N } or { first_customers = N }.
+_LIMIT_TYPES: dict[str, _Shape] = {
+    "times": _Shape(Limit, {"times": _INT, "per": _plain(_period)}),
+    "budget": _Shape(Budget, {"budget": _INT}, {"budget": "points"}),
+    "first_customers": _Shape(
+        FirstCustomers, {"first_customers": _INT}, {"first_customers": "count"}
+    ),
+}
+_LIMIT_KIND_OF_KEY = {key: name for name, shape in _LIMIT_TYPES.items() for key in shape.keys}
+_LIMIT_KEYS: dict[str, Kind] = {
+    key: kind for shape in _LIMIT_TYPES.values() for key, kind in shape.keys.items()
+}
+_LIMIT_OF = {shape.cls: shape for shape in _LIMIT_TYPES.values()}
+_LIMITS = "{ times = N, per = ... }, { budget = N } or { first_customers = N }"
+_ONCE = {"budget": "budget", "first_customers": "first_customers limit"}
+
+_AN_OFFER = '{ name = "free coffee", sku = "latte" }'
+_OFFER = _Shape(
+    VoucherOffer, {"name": _TEXT, "sku": _TEXT, "value": _DECIMAL, "valid_for": _DURATION}
+)
+_CARD = _Shape(
+    PunchCard,
+    {
+        "name": _TEXT,
+        "stamps": _INT,
+        "reward": _Reader.offer,
+        "sku": _TEXT,
+        "tag": _TEXT,
+        "on": _plain(_choice(("Purchase", "Visit"))),
+        "expire_after": _DURATION,
+    },
+)
+_LEVEL = _Shape(
+    Level,
+    {
+        "name": _TEXT,
+        "spend": _DECIMAL,
+        "points": _INT,
+        "visits": _INT,
+        "multiplier": _plain(_factor),
+        "perks": _Reader.perks,
+    },
+)
+_LADDER = _Shape(
+    TierLadder,
+    {
+        "levels": _Reader.levels,
+        "window": _DURATION,
+        "keep_for": _DURATION,
+        "grace": _DURATION,
+        "notice": _DURATION,
+    },
+)
+_REWARD = _Shape(
+    Reward,
+    {
+        "name": _TEXT,
+        "points": _INT,
+        "offer": _Reader.offer,
+        "stock": _INT,
+        "per_customer": _INT,
+    },
+)
+_ACHIEVEMENT = _Shape(
+    Achievement,
+    {
+        "name": _TEXT,
+        "target": _plain(_target),
+        "counts": _plain(_choice(achievements.COUNTS)),
+        "per": _plain(_choice(achievements.PERIODS)),
+        "points": _INT,
+        "gift": _Reader.offer,
+        "tag": _TEXT,
+    },
+)
+_COUPON = _Shape(
+    Coupon,
+    {
+        "code": _TEXT,
+        "discount": _Reader.discount,
+        "points": _INT,
+        "starts": _DATETIME,
+        "ends": _DATETIME,
+        "uses": _INT,
+        "per_customer": _plain(_count_or_false),
+    },
+    false_for_none=frozenset({"per_customer"}),
+)
+_REFERRALS = _Shape(
+    ReferralPolicy,
+    {
+        "referrer_points": _INT,
+        "referee_points": _INT,
+        "referrer_gift": _Reader.offer,
+        "referee_gift": _Reader.offer,
+        "when": _Reader.when,
+    },
+)
+# The values written as inline tables wherever they are.
+_INLINE: dict[type[Any], _Shape] = {VoucherOffer: _OFFER, Discount: _EFFECT_TYPES["discount"]}
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -676,12 +1071,15 @@ def dump_program(program: Program) -> str:
 
     >>> from decimal import Decimal
     >>> from dateutil.relativedelta import relativedelta
+    >>> from custbond.bonds import PunchCard, VoucherOffer
     >>> from custbond.ledger import PointsPolicy
     >>> from custbond.rules import FixedPoints, Rule, event
     >>> program = Program(
     ...     points=PointsPolicy(expire_after=relativedelta(months=18)),
     ...     rules=[Rule("big spender", on="Purchase", when=event.amount >= 100,
     ...                 then=[FixedPoints(50)])],
+    ...     cards=[PunchCard("coffee", stamps=10, tag="coffee",
+    ...                      reward=VoucherOffer("free coffee", sku="latte"))],
     ... )
     >>> print(dump_program(program))
     [program]
@@ -705,10 +1103,16 @@ def dump_program(program: Program) -> str:
         { type = "fixed_points", points = 50 },
     ]
     <BLANKLINE>
+    [[cards]]
+    name = "coffee"
+    stamps = 10
+    reward = { name = "free coffee", sku = "latte" }
+    tag = "coffee"
+    <BLANKLINE>
     """
     if not isinstance(program, Program):
         raise InvalidInput("program", program, "a Program")
-    _check_written(program, _PROGRAM_WRITTEN, Program())
+    _check_written(program, _PROGRAM_WRITTEN)
     lines: list[str] = []
     if program.earn is None:
         lines += ["earn = false", ""]
@@ -719,6 +1123,7 @@ def dump_program(program: Program) -> str:
     }
     lines += _table("[program]", settings)
     policy = program.points
+    _check_written(policy, frozenset(_POINTS_KEYS))
     expiry = policy.expire_at_end_of
     points = {
         "pending_for": policy.pending_for,
@@ -730,33 +1135,76 @@ def dump_program(program: Program) -> str:
     if program.earn is not None:
         lines += _table("[earn]", _effect_fields(program.earn, typed=False))
     for group in program.groups:
-        lines += _table("[[groups]]", {"name": group.name, "take": group.take})
+        lines += _table("[[groups]]", _GROUP.written(group))
     for rule in program.rules:
         lines += _rule_lines(rule)
+    for card in program.cards:
+        lines += _table("[[cards]]", _CARD.written(card, defaults=False))
+    if program.tiers is not None:
+        ladder = _LADDER.written(program.tiers, defaults=False)
+        levels = ladder.pop("levels")
+        lines += _table("[tiers]", ladder)
+        for level in levels:
+            lines += _table("[[tiers.levels]]", _LEVEL.written(level, defaults=False))
+    for reward in program.catalog:
+        lines += _table("[[rewards]]", _REWARD.written(reward, defaults=False))
+    for achievement in program.achievements:
+        lines += _table("[[achievements]]", _ACHIEVEMENT.written(achievement, defaults=False))
+    for coupon in program.coupons:
+        lines += _table("[[coupons]]", _COUPON.written(coupon, defaults=False))
+    if program.referrals is not None:
+        referrals = _REFERRALS.written(program.referrals, defaults=False)
+        if "when" in referrals:
+            referrals["when"] = str(referrals["when"])
+        lines += _table("[referrals]", referrals)
     return "\n".join(lines)
 
 
 # The fields of a Program and a Rule that rule files hold: any other field (added to the
 # class later) must keep its default, or dump_program refuses rather than drop it.
 _PROGRAM_WRITTEN = frozenset(
-    {"points", "earn", "rules", "groups", "multipliers", "currency", "time_zone"}
+    {
+        "points",
+        "earn",
+        "rules",
+        "groups",
+        "cards",
+        "tiers",
+        "catalog",
+        "achievements",
+        "coupons",
+        "referrals",
+        "multipliers",
+        "currency",
+        "time_zone",
+    }
 )
 _RULE_WRITTEN = frozenset(_RULE_KEYS)
 
 
-def _check_written(value: Any, written: frozenset[str], default: Any) -> None:
+def _check_written(value: Any, written: frozenset[str]) -> None:
+    """Refuse ``value`` if a field that rule files do not hold has another value than its
+    default: dump_program refuses rather than drop it."""
     for field in attrs.fields(type(value)):
         if field.init and field.name not in written:
             given = getattr(value, field.name)
-            kept = getattr(default, field.name, _MISSING)
-            if given != kept:
+            kept = _default(field)
+            if kept is _MISSING or given != kept:
                 expected = "left at its default (rule files cannot hold it yet)"
                 if kept is not _MISSING:
                     expected = f"left at its default, {kept!r} (rule files cannot hold it yet)"
                 raise InvalidInput(field.name, given, expected)
 
 
-_MISSING = object()
+_MISSING: Any = object()
+
+
+def _default(field: attrs.Attribute[Any]) -> Any:
+    """The default of an attrs field (made by its factory), or ``_MISSING``."""
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type] # a class, typed as a function
+        return _MISSING if default.takes_self else default.factory()
+    return _MISSING if default is attrs.NOTHING else default
 
 
 def _table(header: str, fields: Mapping[str, Any]) -> list[str]:
@@ -766,7 +1214,7 @@ def _table(header: str, fields: Mapping[str, Any]) -> list[str]:
 
 
 def _rule_lines(rule: Rule) -> list[str]:
-    _check_written(rule, _RULE_WRITTEN, _SAMPLE_RULE)
+    _check_written(rule, _RULE_WRITTEN)
     window = rule.window
     head = {
         "name": rule.name,
@@ -787,13 +1235,13 @@ def _rule_lines(rule: Rule) -> list[str]:
 
 
 def _limit_fields(limit: object) -> dict[str, Any]:
-    if not isinstance(limit, Limit):  # kinds of limit added to rules since
-        expected = "a Limit (rule files cannot hold other kinds of limit yet)"
+    shape = _LIMIT_OF.get(type(limit))
+    if shape is None:  # a kind of limit added to rules since
+        expected = "a limit a rule file can hold: a Limit, a Budget or FirstCustomers"
         raise InvalidInput("limits", limit, expected)
-    return {"times": limit.times, "per": limit.per}
+    return shape.written(limit)
 
 
-_SAMPLE_RULE = Rule("sample", on="Purchase", then=[FixedPoints(1)])
 _ONE_DAY = timedelta(days=1)
 
 
@@ -813,7 +1261,7 @@ def _effect_fields(effect: RuleEffect, *, typed: bool = True) -> dict[str, Any]:
     if name is None:
         expected = f"an effect a rule file can hold: one of {', '.join(_EFFECT_TYPES)}"
         raise InvalidInput("then", effect, expected)
-    fields = {key: getattr(effect, key) for key in _EFFECT_TYPES[name].keys}
+    fields = _EFFECT_TYPES[name].written(effect)
     return {"type": name, **fields} if typed else fields
 
 
@@ -829,8 +1277,11 @@ def _toml(value: Any) -> str:
         return _quote(_iso_duration(value))
     if isinstance(value, timedelta):
         return f"{{ seconds = {_seconds_text(value)} }}"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(map(_toml, value)) + "]"
+    inline = _INLINE.get(type(value))
+    if inline is not None:
+        return _toml(inline.written(value))
     if isinstance(value, dict):
         pairs = [f"{key} = {_toml(item)}" for key, item in value.items() if item is not None]
         return "{ " + ", ".join(pairs) + " }" if pairs else "{}"

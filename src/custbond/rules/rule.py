@@ -30,6 +30,7 @@ from custbond.errors import InvalidInput
 from custbond.rules.conditions import Always, Condition, Fact, as_condition
 from custbond.rules.effects import (
     RULE_EFFECTS,
+    Discount,
     FixedPoints,
     PointsPerItem,
     PointsPerSpend,
@@ -317,7 +318,7 @@ def _window(instance: Any, attribute: Any, value: Any) -> None:
         raise InvalidInput("window", value, "a Window or None")
 
 
-_SPEND_EFFECTS = (PointsPerSpend, PointsPerItem)
+_SPEND_EFFECTS = (PointsPerSpend, PointsPerItem, Discount)
 _POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
 
 
@@ -363,12 +364,16 @@ class Rule:
         for effect in self.then:
             if isinstance(effect, _SPEND_EFFECTS) and self.on != {"Purchase"}:
                 raise InvalidInput(
-                    "then", effect, "points per spend or per item only on='Purchase'"
+                    "then",
+                    effect,
+                    "points per spend or per item, and discounts, only on='Purchase'",
                 )
         if any(isinstance(limit, Budget) for limit in self.limits) and not any(
             isinstance(effect, _POINTS_EFFECTS) for effect in self.then
         ):
-            raise InvalidInput("limits", "Budget", "a rule that gives points")
+            raise InvalidInput(
+                "limits", "Budget", "a budget only on a rule that gives points (it counts them)"
+            )
 
     def counter(self, kind: str) -> str:
         """The name of the store's shared counter of this rule's ``kind`` ("budget",

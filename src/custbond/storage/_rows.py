@@ -44,7 +44,7 @@ from custbond.commands import (
     UseVoucher,
 )
 from custbond.customers import Birthday, Customer
-from custbond.events import CustomEvent, LineItem, Purchase, Return, Signup, Visit
+from custbond.events import CustomEvent, LineItem, Purchase, Referral, Return, Signup, Visit
 from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
 from custbond.outcome import Outcome
 from custbond.program import (
@@ -68,8 +68,10 @@ from custbond.program import (
     RequestMessage,
     RestorePoints,
     ReversePoints,
+    RewardReferral,
     SetCard,
     SetProgress,
+    SetReferrer,
     SetTier,
     UpdateProfile,
 )
@@ -210,7 +212,8 @@ def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
 
 def extras_row(state: CustomerState) -> Row | None:
     """What a customer's state holds besides the profile and the ledger, flat: the
-    activity's six counters and times, the tier and its three times, then, each after its
+    activity's six counters and times, the tier and its three times, who referred the
+    customer and when that was rewarded, then, each after its
     count, the days of activity, the stamps, when each card started, the vouchers, the
     tier changes, the achievements' progress and the coupons used; last the rules'
     firings. None when there is nothing yet."""
@@ -239,14 +242,16 @@ def extras_row(state: CustomerState) -> Row | None:
     return (*flat, *flat_uses)
 
 
-_tier_head = attrgetter("tier", "tier_since", "tier_until", "tier_review_at")
+_tier_head = attrgetter(
+    "tier", "tier_since", "tier_until", "tier_review_at", "referred_by", "referral_rewarded_at"
+)
 _change_fields = attrgetter("at", "old", "new", "reason")
 
 
 _activity_head = attrgetter(
     "purchases", "spent", "visits", "first_purchase_at", "last_purchase_at", "last_visit_at"
 )
-_NOTHING = (*_activity_head(Activity()), None, None, None, None)
+_NOTHING = (*_activity_head(Activity()), None, None, None, None, None, None)
 _VOUCHER_WIDTH = len(attrs.fields(Voucher))
 
 
@@ -272,11 +277,16 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     if row is None:
         return (Activity(), empty_map(), None, empty_map(), empty_map(), empty_map())
     purchases, spent, visits, first, last, last_visit, tier, since, until, review = row[:10]
+    referred_by, rewarded_at = row[10:12]
     times = (since, until, review)
-    if len(row) == 10:  # nothing but the counters and the tier
+    if len(row) == 12:  # nothing but the counters, the tier and the referral
         activity = Activity(purchases, spent, visits, first, last, last_visit)
-        return activity, empty_map(), tier, empty_map(), empty_map(), empty_map(), *times
-    at = 10
+        empty = empty_map()
+        return (
+            activity, empty, tier, empty, empty, empty, *times, (), empty, empty,
+            referred_by, rewarded_at,
+        )  # fmt: skip
+    at = 12
     sections = []
     for _ in range(7):
         count = row[at]
@@ -314,6 +324,8 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         changes,
         _frozen(progress),
         _frozen(_pairs(flat_coupons)),
+        referred_by,
+        rewarded_at,
     )
 
 
@@ -366,6 +378,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         AddToCounter,
         SetProgress,
         CountCoupon,
+        SetReferrer,
     )
 }
 
@@ -395,6 +408,16 @@ def effect_row(effect: Effect) -> Row:
         return ("IssueVoucher", *_voucher_fields(effect.voucher))
     if isinstance(effect, MarkVoucher):
         return ("MarkVoucher", effect.code, effect.status.value, effect.at)
+    if isinstance(effect, RewardReferral):
+        gift = () if effect.gift is None else _voucher_fields(effect.gift)
+        return (
+            "RewardReferral",
+            effect.referrer_id,
+            effect.points,
+            effect.source,
+            effect.at,
+            gift,
+        )
     assert isinstance(effect, UpdateProfile)
     return ("UpdateProfile", value_row(effect.customer))
 
@@ -412,6 +435,9 @@ def effect_from_row(row: Row) -> Effect:
         return IssueVoucher(_voucher_from(row[1:]))
     if name == "MarkVoucher":
         return MarkVoucher(row[1], VoucherStatus(row[2]), row[3])
+    if name == "RewardReferral":
+        _, referrer, points, source, at, gift = row
+        return RewardReferral(referrer, points, _voucher_from(gift) if gift else None, source, at)
     effect: Effect = _PLAIN_EFFECTS[name](*row[1:])
     return effect
 
@@ -423,6 +449,7 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
     "UpdateProfile": 1,
     "IssueVoucher": len(attrs.fields(Voucher)),
     "MarkVoucher": 3,
+    "RewardReferral": 5,
 }
 
 
@@ -514,6 +541,7 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         Visit,
         Signup,
         CustomEvent,
+        Referral,
         Customer,
         Birthday,
         Redeem,

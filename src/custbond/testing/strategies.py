@@ -41,14 +41,31 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
+from custbond.bonds import achievements
+from custbond.bonds.achievements import Achievement
+from custbond.bonds.cards import PunchCard
+from custbond.bonds.catalog import Reward
+from custbond.bonds.coupons import Coupon
+from custbond.bonds.tiers import Level, TierLadder
 from custbond.customers import Birthday, Customer
 from custbond.errors import InvalidInput
-from custbond.events import CustomEvent, Event, LineItem, Purchase, Return, Signup, Visit
+from custbond.events import (
+    CustomEvent,
+    Event,
+    LineItem,
+    Purchase,
+    Referral,
+    Return,
+    Signup,
+    Visit,
+)
 from custbond.ledger import PointsPolicy
 from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import MAX_INT, AllOf, Always, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import (
+    Discount,
     FixedPoints,
+    Gift,
     Message,
     Multiplier,
     PointsPerItem,
@@ -59,7 +76,18 @@ from custbond.rules.effects import (
     Tier,
 )
 from custbond.rules.facts import FACTS, WEEKDAYS, FactSpec, Kind
-from custbond.rules.rule import EVENT_NAMES, PERIODS, TAKES, Group, Limit, Rule, Window
+from custbond.rules.rule import (
+    EVENT_NAMES,
+    PERIODS,
+    TAKES,
+    Budget,
+    FirstCustomers,
+    Group,
+    Limit,
+    Rule,
+    Window,
+)
+from custbond.vouchers import VoucherOffer
 
 __all__ = [
     "comparisons",
@@ -106,6 +134,7 @@ def register_type_strategies() -> None:
         CustomEvent: "_custom_events",
         LineItem: "line_items",
         Purchase: "purchases",
+        Referral: "_referrals",
         Return: "_returns",
         Signup: "_signups",
         Visit: "_visits",
@@ -437,6 +466,17 @@ def _custom_events() -> SearchStrategy[CustomEvent]:
         _aware_datetimes(),
         st.sampled_from(_EVENT_NAMES),
         _attributes(),
+    )
+
+
+def _referrals() -> SearchStrategy[Referral]:
+    def referral(id_: str, customer_id: str, at: datetime, referrer_id: str) -> Referral:
+        if referrer_id == customer_id:  # nobody refers themself
+            referrer_id += "-r"
+        return Referral(id=id_, customer_id=customer_id, at=at, referrer_id=referrer_id)
+
+    return st.builds(
+        referral, _default_ids("ref-"), _default_ids("c-"), _aware_datetimes(), _default_ids("c-")
     )
 
 
@@ -881,6 +921,11 @@ _CURRENCIES = ("USD", "EUR", "JPY", "KWD")
 _RULE_NAMES = ("double tuesdays", "birthday bonus", "coffee card", "gold tier", "welcome")
 _GROUP_NAMES = ("promos", "seasonal", "tiers")
 _TIERS = ("bronze", "silver", "gold")
+_CARD_NAMES = ("coffee", "haircuts", "car wash")
+_OFFER_NAMES = ("free coffee", "free haircut", "birthday dessert", "5 off")
+_REWARD_NAMES = ("free drink", "tote bag", "mug", "25 off")
+_PERKS = ("free refills", "lounge", "early access", "free delivery")
+_ACHIEVEMENT_NAMES = ("regular", "big spender", "explorer")
 _TEMPLATES = ("thank-you", "welcome", "birthday", "win-back")
 # Recurrences a Window accepts: each pins down its occurrences (see custbond.rules.Window).
 _RECURRENCES = (
@@ -955,8 +1000,8 @@ def _pers() -> SearchStrategy[Decimal]:
 
 @cache
 def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
-    """Effects a rule can give; with ``spend``, also points per spend and per item (only
-    for rules on purchases alone)."""
+    """Effects a rule can give; with ``spend``, also points per spend and per item, and
+    discounts (only for rules on purchases alone)."""
     sku = st.none() | st.sampled_from(_SKUS)
     tag = st.none() | st.sampled_from(_TAGS)
     factors = st.sampled_from([Decimal(2), Decimal("1.5"), Decimal("0.5"), Decimal(100)])
@@ -975,14 +1020,48 @@ def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
             channel=st.sampled_from(["email", "sms", "push"]),
             kind=st.sampled_from(["transactional", "marketing"]),
         ),
+        st.builds(Gift, _offers()),
     ]
     if not spend:
         return st.one_of(others)
     spending: list[SearchStrategy[RuleEffect]] = [
         st.builds(PointsPerSpend, points=st.integers(1, 50), per=_pers(), sku=sku, tag=tag),
         st.builds(PointsPerItem, st.integers(1, 50), sku=sku, tag=tag),
+        # Discounts read the event's items: a rule with one on other events fails when it
+        # fires (a Visit has no items), though Rule accepts it.
+        _discounts(),
     ]
     return st.one_of(*spending, *others)
+
+
+@cache
+def _money() -> SearchStrategy[Decimal]:
+    """Positive amounts of money, as rule files and offers hold them."""
+    common = st.sampled_from([Decimal("5.00"), Decimal("2.50"), Decimal(10)])
+    return common | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(500), places=2)
+
+
+@cache
+def _percents() -> SearchStrategy[Decimal]:
+    common = st.sampled_from([Decimal(10), Decimal("12.5"), Decimal(100)])
+    return common | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2)
+
+
+@cache
+def _offers() -> SearchStrategy[VoucherOffer]:
+    """Voucher offers: for an item, for money off, or for an item worth at most a value."""
+
+    @st.composite
+    def offer(draw: st.DrawFn) -> VoucherOffer:
+        kind = draw(st.sampled_from(["item", "money", "both"]))
+        return VoucherOffer(
+            draw(st.sampled_from(_OFFER_NAMES) | _names()),
+            sku=None if kind == "money" else draw(st.sampled_from(_SKUS) | _names()),
+            value=None if kind == "item" else draw(_money()),
+            valid_for=draw(st.none() | _durations()),
+        )
+
+    return offer()
 
 
 @cache
@@ -990,17 +1069,187 @@ def _limits() -> SearchStrategy[Limit]:
     return st.builds(Limit, st.integers(1, 10), per=st.sampled_from(PERIODS) | _durations())
 
 
+_POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
+
+
+def _all_limits(draw: st.DrawFn, then: list[RuleEffect]) -> list[Limit | Budget | FirstCustomers]:
+    """Up to two limits per customer, and now and then a budget (on rules that give
+    points) and a cap on the first customers, in any order."""
+    limits: list[Limit | Budget | FirstCustomers] = list(draw(st.lists(_limits(), max_size=2)))
+    shared: list[Budget | FirstCustomers] = []
+    if any(isinstance(effect, _POINTS_EFFECTS) for effect in then) and draw(st.booleans()):
+        shared.append(Budget(draw(st.integers(1, 100_000))))
+    if draw(st.booleans()):
+        shared.append(FirstCustomers(draw(st.integers(1, 1000))))
+    for limit in shared:
+        limits.insert(draw(st.integers(0, len(limits))), limit)
+    return limits
+
+
 @cache
-def _windows() -> SearchStrategy[Window]:
-    bounds = st.none() | st.datetimes(
+def _cards() -> SearchStrategy[PunchCard]:
+    """Punch cards: on purchases (of an item by sku and/or tag, or any) or on visits."""
+
+    @st.composite
+    def card(draw: st.DrawFn) -> PunchCard:
+        on = draw(st.sampled_from(["Purchase", "Purchase", "Visit"]))
+        counted = on == "Purchase"
+        return PunchCard(
+            draw(st.sampled_from(_CARD_NAMES) | _names()),
+            stamps=draw(st.integers(1, 12)),
+            reward=draw(_offers()),
+            sku=draw(st.none() | st.sampled_from(_SKUS)) if counted else None,
+            tag=draw(st.none() | st.sampled_from(_TAGS)) if counted else None,
+            on=on,
+            expire_after=draw(st.none() | _durations()),
+        )
+
+    return card()
+
+
+_THRESHOLDS = ("spend", "points", "visits")
+
+
+def _level(draw: st.DrawFn, name: str, *, base: bool) -> Level:
+    """A level: with one to three thresholds, or none for the ladder's ``base``."""
+    kept = () if base else draw(st.sets(st.sampled_from(_THRESHOLDS), min_size=1))
+    factors = st.sampled_from([Decimal("1.25"), Decimal("1.5"), Decimal(2)])
+    return Level(
+        name,
+        spend=draw(st.decimals(0, 10_000, places=2)) if "spend" in kept else None,
+        points=draw(st.integers(1, 100_000)) if "points" in kept else None,
+        visits=draw(st.integers(1, 200)) if "visits" in kept else None,
+        # A multiplier makes a rule whose condition quotes the name as text, and that
+        # quoting does not escape line breaks (custbond.bonds.tiers._quoted).
+        multiplier=None if "\n" in name else draw(st.none() | factors),
+        perks=draw(st.lists(st.sampled_from(_PERKS) | _names(), max_size=2)),
+    )
+
+
+@cache
+def _whole_days() -> SearchStrategy[relativedelta | timedelta]:
+    """Positive durations of whole days, months and years."""
+    calendar = st.builds(
+        relativedelta, years=st.integers(0, 2), months=st.integers(0, 14), days=st.integers(0, 40)
+    ).filter(lambda duration: duration != relativedelta())
+    exact = st.integers(1, 800).map(lambda days: timedelta(days=days))
+    return st.one_of(st.just(relativedelta(months=6)), calendar, exact)
+
+
+@cache
+def _ladders(max_levels: int) -> SearchStrategy[TierLadder]:
+    """Tier ladders of one to ``max_levels`` levels with different names (the lowest now
+    and then a base level, without thresholds), and sometimes their own durations."""
+    names = st.lists(
+        st.sampled_from(_TIERS) | _names(), min_size=1, max_size=max_levels, unique=True
+    )
+
+    @st.composite
+    def ladder(draw: st.DrawFn) -> TierLadder:
+        base = draw(st.booleans())
+        levels = [
+            _level(draw, name, base=base and index == 0) for index, name in enumerate(draw(names))
+        ]
+        # The window and the time a tier is kept are reckoned in local days: a day at least.
+        durations = {
+            "window": draw(st.none() | _whole_days()),
+            "keep_for": draw(st.none() | _whole_days()),
+            **{key: draw(st.none() | _durations()) for key in ("grace", "notice")},
+        }
+        given = {key: duration for key, duration in durations.items() if duration is not None}
+        return TierLadder(levels=levels, **given)
+
+    return ladder()
+
+
+@cache
+def _achievements() -> SearchStrategy[Achievement]:
+    """Achievements on visits, purchases (a count) or spend (an int or a decimal amount),
+    that give points, a gift, a tag, or several of them."""
+
+    @st.composite
+    def achievement(draw: st.DrawFn) -> Achievement:
+        counts = draw(st.sampled_from(achievements.COUNTS))
+        counted: SearchStrategy[int | Decimal] = st.integers(1, 50)
+        target = st.one_of(counted, _money()) if counts == "spend" else counted
+        gives = draw(st.sets(st.sampled_from(["points", "gift", "tag"]), min_size=1))
+        return Achievement(
+            draw(st.sampled_from(_ACHIEVEMENT_NAMES) | _names()),
+            target=draw(target),
+            counts=counts,
+            per=draw(st.sampled_from(achievements.PERIODS)),
+            points=draw(st.integers(1, 500)) if "points" in gives else 0,
+            gift=draw(_offers()) if "gift" in gives else None,
+            tag=draw(st.sampled_from(_TAGS) | _names()) if "tag" in gives else None,
+        )
+
+    return achievement()
+
+
+@cache
+def _discounts() -> SearchStrategy[Discount]:
+    sku = st.none() | st.sampled_from(_SKUS)
+    tag = st.none() | st.sampled_from(_TAGS)
+    return st.one_of(
+        st.builds(Discount, percent=_percents(), sku=sku, tag=tag),
+        st.builds(Discount, amount=_money(), sku=sku, tag=tag),
+    )
+
+
+@cache
+def _coupons() -> SearchStrategy[Coupon]:
+    """Coupons with codes in upper case: money off, points or both, sometimes valid only
+    between two times, with limits across customers and per customer (or none)."""
+    codes = st.sampled_from(["SPRING", "WELCOME10", "VIP-2026"]) | st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_É", min_size=1, max_size=16
+    )
+
+    @st.composite
+    def coupon(draw: st.DrawFn) -> Coupon:
+        gives = draw(st.sets(st.sampled_from(["discount", "points"]), min_size=1))
+        starts, ends = draw(_bounds()), draw(_bounds())
+        if starts is not None and ends is not None and ends <= starts:
+            starts, ends = ends - timedelta(days=1), starts
+        return Coupon(
+            draw(codes),
+            discount=draw(_discounts()) if "discount" in gives else None,
+            points=draw(st.integers(1, 500)) if "points" in gives else 0,
+            starts=starts,
+            ends=ends,
+            uses=draw(st.none() | st.integers(1, 10_000)),
+            per_customer=draw(st.sampled_from([1, None]) | st.integers(1, 5)),
+        )
+
+    return coupon()
+
+
+@cache
+def _rewards() -> SearchStrategy[Reward]:
+    return st.builds(
+        Reward,
+        st.sampled_from(_REWARD_NAMES) | _names(),
+        points=st.sampled_from([100, 250, 500]) | st.integers(1, 10_000),
+        offer=_offers(),
+        stock=st.none() | st.integers(1, 1000),
+        per_customer=st.none() | st.integers(1, 5),
+    )
+
+
+@cache
+def _bounds() -> SearchStrategy[datetime | None]:
+    """The bounds of a window or a coupon's validity, or none."""
+    return st.none() | st.datetimes(
         min_value=datetime(2024, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
         max_value=datetime(2030, 12, 31),  # noqa: DTZ001
         timezones=st.sampled_from(_OFFSETS),
     )
 
+
+@cache
+def _windows() -> SearchStrategy[Window]:
     @st.composite
     def window(draw: st.DrawFn) -> Window:
-        starts, ends = draw(bounds), draw(bounds)
+        starts, ends = draw(_bounds()), draw(_bounds())
         if starts is not None and ends is not None and ends <= starts:
             starts, ends = ends - timedelta(days=1), starts
         recurrence = draw(st.none() | st.sampled_from(_RECURRENCES))
@@ -1051,30 +1300,48 @@ def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...]) -> Rule:
         priority=draw(st.sampled_from([0, 0, 10]) | st.integers(-5, 20)),
         exclusive=draw(st.booleans()),
         group=draw(st.none() | st.sampled_from(groups)) if groups else None,
-        limits=draw(st.lists(_limits(), max_size=2)),
+        limits=_all_limits(draw, then),
         window=draw(st.none() | _windows()),
         description=draw(st.just("") | st.text(max_size=40)),
     )
 
 
-def programs(*, min_rules: int = 0, max_rules: int = 6) -> SearchStrategy[Program]:
+def programs(
+    *,
+    min_rules: int = 0,
+    max_rules: int = 6,
+    max_cards: int = 2,
+    max_levels: int = 3,
+    max_rewards: int = 3,
+    max_achievements: int = 2,
+    max_coupons: int = 2,
+) -> SearchStrategy[Program]:
     """Valid programs: a random currency, time zone, way of combining multipliers and
     points policy (calendar and exact durations, expiry rounding), the base earning rule
-    or none, up to three evaluation groups, and ``min_rules`` to ``max_rules`` rules with
-    unique names.
+    or none, up to three evaluation groups, ``min_rules`` to ``max_rules`` rules with
+    unique names, up to ``max_cards`` punch cards, sometimes a tier ladder of up to
+    ``max_levels`` levels (never, with ``max_levels=0``), a catalog of up to
+    ``max_rewards`` rewards, up to ``max_achievements`` achievements and up to
+    ``max_coupons`` coupons.
 
     Each rule is on one or more event types, with a condition from :func:`conditions`
-    that reads only facts those events have, one to three effects (points per spend or
-    per item only on rules for purchases alone), a priority, and sometimes a group (one of
-    the program's), limits and a window with a recurrence. Names and texts are now and then
-    full of quotes, backslashes and line breaks.
+    that reads only facts those events have, one to three effects (points per spend, per
+    item and discounts only on rules for purchases alone; gifts on any), a priority, and
+    sometimes a group (one of the program's), limits per customer, a budget (on rules that
+    give points), a cap on the first customers, and a window with a recurrence. No rule
+    takes the name of a rule the program makes of its cards and tiers. Cards count
+    purchases (of an item, by sku or tag) or visits; the ladder's levels have different
+    names and one to three thresholds (the lowest, now and then, none: a base level);
+    cards, levels, rewards, achievements and coupons have their own names (or codes), and
+    offers are for an item, money off or both. Names and texts are now and then full of
+    quotes, backslashes and line breaks.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=10, database=None)
-    ... @given(programs(max_rules=3))
+    ... @given(programs(max_rules=3, max_cards=1, max_levels=0))
     ... def test_rule_names_are_unique(program):
     ...     names = [rule.name for rule in program.all_rules()]
-    ...     assert len(names) == len(set(names)) <= 4
+    ...     assert len(names) == len(set(names)) <= 5
     >>> test_rule_names_are_unique()
     """
     min_rules = _check_size("min_rules", min_rules)
@@ -1083,6 +1350,11 @@ def programs(*, min_rules: int = 0, max_rules: int = 6) -> SearchStrategy[Progra
         raise InvalidArgument(
             f"min_rules={min_rules!r} must not be greater than max_rules={max_rules!r}"
         )
+    max_cards = _check_size("max_cards", max_cards)
+    max_levels = _check_size("max_levels", max_levels)
+    max_rewards = _check_size("max_rewards", max_rewards)
+    max_achievements = _check_size("max_achievements", max_achievements)
+    max_coupons = _check_size("max_coupons", max_coupons)
     groups = st.lists(
         st.builds(Group, st.sampled_from(_GROUP_NAMES) | _names(), take=st.sampled_from(TAKES)),
         max_size=3,
@@ -1093,24 +1365,43 @@ def programs(*, min_rules: int = 0, max_rules: int = 6) -> SearchStrategy[Progra
         min_size=min_rules,
         max_size=max_rules,
         unique=True,
-    ).filter(lambda names: BASE_RULE not in names)
+    )
     earn = (
         st.none()
         | st.just(PointsPerSpend())
         | st.builds(PointsPerSpend, points=st.integers(1, 20), per=_pers())
+    )
+    cards = st.lists(_cards(), max_size=max_cards, unique_by=lambda card: card.name)
+    ladders = st.none() if max_levels == 0 else st.none() | _ladders(max_levels)
+    rewards = st.lists(_rewards(), max_size=max_rewards, unique_by=lambda reward: reward.name)
+    coupons = st.lists(_coupons(), max_size=max_coupons, unique_by=lambda coupon: coupon.code)
+    drawn_achievements = st.lists(
+        _achievements(), max_size=max_achievements, unique_by=lambda achievement: achievement.name
     )
 
     @st.composite
     def program(draw: st.DrawFn) -> Program:
         drawn_groups = draw(groups)
         group_names = tuple(group.name for group in drawn_groups)
+        drawn_cards = draw(cards)
+        ladder = draw(ladders)
+        # The names of the rules the program makes of its base rule, cards and tiers.
+        taken = {BASE_RULE, *(card.rule().name for card in drawn_cards)}
+        if ladder is not None:
+            taken.update(rule.name for rule in ladder.multiplier_rules())
+        rule_names = draw(names.filter(taken.isdisjoint))
         # Passed through a dict: mypy's attrs plugin types a field with converter=tuple as
         # Iterable[_T_co], which no list satisfies.
         fields: dict[str, Any] = {
             "points": draw(_points_policies()),
             "earn": draw(earn),
-            "rules": [_rule(draw, name, group_names) for name in draw(names)],
+            "rules": [_rule(draw, name, group_names) for name in rule_names],
             "groups": drawn_groups,
+            "cards": drawn_cards,
+            "tiers": ladder,
+            "catalog": draw(rewards),
+            "achievements": draw(drawn_achievements),
+            "coupons": draw(coupons),
             "multipliers": draw(st.sampled_from(["multiply", "add"])),
             "currency": draw(st.sampled_from(_CURRENCIES)),
             "time_zone": draw(st.sampled_from(_TIME_ZONES)),

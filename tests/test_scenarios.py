@@ -1,0 +1,134 @@
+"""The seed scenarios, end to end: the programs in examples/rules/ doing what they say."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from custbond import (
+    FixedClock,
+    LineItem,
+    MemoryStore,
+    Program,
+    Purchase,
+    RetentionService,
+    load_program,
+)
+from custbond.rules import Discount, Group, Rule, state
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "rules"
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+class Till:
+    """A till recording purchases for one customer, a day apart."""
+
+    def __init__(self, program: Program) -> None:
+        self.clock = FixedClock(T0)
+        self.service = RetentionService(program, MemoryStore(), self.clock)
+        self.orders = 0
+
+    def sell(self, *items: LineItem, payment: str | None = None, days: int = 1) -> int:
+        self.clock.advance(timedelta(days=days))
+        self.orders += 1
+        amount = sum((item.unit_price * item.quantity for item in items), Decimal(0))
+        outcome = self.service.record(
+            Purchase(
+                id=f"o-{self.orders}",
+                customer_id="maya",
+                at=self.clock.now(),
+                amount=amount,
+                currency=self.service.program.currency,
+                items=items,
+                payment=payment,
+            )
+        )
+        return outcome.points
+
+
+class TestTheCoffeeCard:
+    def test_ten_coffees_bought_and_the_eleventh_is_free(self) -> None:
+        till = Till(load_program(EXAMPLES / "coffee_bar.toml"))
+        coffee = LineItem("coffee", 1, Decimal("4.50"), tags={"coffee"})
+
+        for _ in range(10):
+            till.sell(coffee)
+        [voucher] = till.service.vouchers("maya")
+        till.service.use_voucher("maya", voucher.code, key="checkout-11")
+
+        assert ("free coffee", "coffee", "used") == (
+            voucher.name,
+            voucher.sku,
+            till.service.vouchers("maya")[0].status.value,
+        )
+
+
+class TestTheHairSalonCard:
+    def test_nine_haircuts_bought_and_the_tenth_is_free(self) -> None:
+        till = Till(load_program(EXAMPLES / "hair_salon.toml"))
+        cut = LineItem("haircut", 1, Decimal("28.00"), tags={"haircut"})
+
+        issued = []
+        for _ in range(9):
+            till.sell(cut, days=28)
+            issued.append(len(till.service.vouchers("maya")))
+
+        assert [0] * 8 + [1] == issued
+
+
+class TestAirHorizonMiles:
+    def test_the_co_branded_card_earns_double_miles(self) -> None:
+        till = Till(load_program(EXAMPLES / "air_horizon.toml"))
+        flight = LineItem("ticket", 1, Decimal("420.00"))
+
+        assert [840, 420] == [
+            till.sell(flight, payment="air-horizon-visa"),
+            till.sell(flight, payment="cash"),
+        ]
+
+
+class TestDiscountsForRegularBuyers:
+    def test_the_more_a_customer_buys_the_more_they_save(self) -> None:
+        program = Program(
+            earn=None,
+            rules=[
+                Rule(f"{percent}% off after {count} purchases", on="Purchase",
+                     when=state.purchases >= count, then=[Discount(percent=percent)],
+                     group="volume")
+                for count, percent in ((3, 5), (6, 10), (12, 15))
+            ],
+            groups=[Group("volume", take="best")],
+        )  # fmt: skip
+        till = Till(program)
+        beans = LineItem("beans", 1, Decimal("20.00"))
+
+        discounts = []
+        for _ in range(13):
+            discounts.append(till.service.quote("maya", [beans]).discount)
+            till.sell(beans, days=7)
+
+        assert [Decimal(0)] * 3 + [Decimal("1.00")] * 3 + [Decimal("2.00")] * 6 + [
+            Decimal("3.00")
+        ] == discounts
+
+
+class TestPointsTowardProductsAtLevels:
+    def test_points_buy_rewards_at_levels_and_silver_earns_faster(self) -> None:
+        till = Till(load_program(EXAMPLES / "levels.toml"))
+        shopping = LineItem("groceries", 1, Decimal("300.00"))
+        earned = [till.sell(shopping) for _ in range(3)]
+        till.clock.advance(timedelta(days=15))  # past the return window: points available
+
+        service = till.service
+        service.redeem_reward("maya", "tote bag", key="r-1")
+
+        # The second purchase makes her silver (500 spent in 12 months); from the next one
+        # on, silver earns 1.25 a dollar.
+        assert [300, 300, 375] == earned
+        assert ("silver", 725) == (
+            service.tier_status("maya").tier,
+            service.balance("maya").available,
+        )
+        [voucher] = service.vouchers("maya")
+        assert ("tote bag", "reward tote bag") == (voucher.name, voucher.source)
