@@ -214,8 +214,16 @@ def _lasting(value: Any) -> relativedelta | timedelta:
 
 
 _ONE_DAY = timedelta(days=1)
-# How far back a recurrence is started from: more than one period of the longest FREQ.
-_LOOKBACK = relativedelta(years=1, days=1)
+# One period of each frequency: a recurrence is started that far (and a day) before the
+# occurrence that could still be open, so that finding it walks one or two occurrences.
+_PERIODS = {
+    "YEARLY": relativedelta(years=1),
+    "MONTHLY": relativedelta(months=1),
+    "WEEKLY": relativedelta(weeks=1),
+    "DAILY": relativedelta(days=1),
+    "HOURLY": relativedelta(hours=1),
+}
+_KEEP_RULES = 64  # recurrences started on different days kept ready, per window
 
 
 @attrs.frozen
@@ -235,6 +243,11 @@ class Window:
         default=_ONE_DAY, kw_only=True, converter=_lasting
     )
     _rule: Any = attrs.field(init=False, eq=False, repr=False, hash=False)
+    _lookback: Any = attrs.field(init=False, eq=False, repr=False, hash=False)
+    _started: dict[datetime, Any] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
+    _text: str = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     @starts.validator
     @ends.validator
@@ -247,10 +260,15 @@ class Window:
             raise InvalidInput("ends", self.ends, f"a time after starts ({self.starts})")
         if self.starts is None and self.ends is None and self.recurrence is None:
             raise InvalidInput("window", None, "starts, ends or a recurrence")
-        parsed = None
+        parsed = lookback = None
         if self.recurrence is not None:
             parsed = rrules.rrulestr(self.recurrence, dtstart=_RRULE_ANCHOR)
+            frequency = self.recurrence.upper().removeprefix("RRULE:").split("FREQ=")[1]
+            period = _PERIODS[frequency.split(";")[0]]
+            lookback = period + relativedelta(days=1)
         object.__setattr__(self, "_rule", parsed)
+        object.__setattr__(self, "_lookback", lookback)
+        object.__setattr__(self, "_text", self._describe())
 
     def contains(self, at: datetime, zone: tzinfo) -> bool:
         """Whether ``at`` falls inside the window, reckoned in ``zone``."""
@@ -261,11 +279,20 @@ class Window:
         if self._rule is None:
             return True
         local = at.astimezone(zone).replace(tzinfo=None)  # wall-clock time, as RRULE means
-        anchor = datetime.combine((local - _LOOKBACK - self.lasting).date(), time(0))
-        latest = self._rule.replace(dtstart=anchor).before(local, inc=True)
+        anchor = datetime.combine((local - self._lookback - self.lasting).date(), time(0))
+        started = self._started.get(anchor)
+        if started is None:  # one per day at most: events on one day share it
+            if len(self._started) >= _KEEP_RULES:
+                self._started.clear()
+            started = self._started[anchor] = self._rule.replace(dtstart=anchor, cache=True)
+        latest = started.before(local, inc=True)
         return latest is not None and local < latest + self.lasting
 
     def describe(self) -> str:
+        """The window in words, for traces (made once)."""
+        return self._text
+
+    def _describe(self) -> str:
         parts = []
         if self.starts is not None:
             parts.append(f"from {self.starts.isoformat()}")
