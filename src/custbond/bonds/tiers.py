@@ -193,6 +193,9 @@ class TierLadder:
     notice: relativedelta | timedelta = attrs.field(
         default=timedelta(days=30), kw_only=True, validator=_duration
     )
+    _first_days: dict[date, date] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
 
     def rank(self, tier: str | None) -> int:
         """The level's place on the ladder, from 0; -1 for no tier or a tier not on it."""
@@ -207,8 +210,13 @@ class TierLadder:
 
     def first_day(self, last_day: date) -> date:
         """The first local day of the window whose last day is ``last_day``."""
-        start: date = last_day - self.window
-        return start + _DAY
+        first = self._first_days.get(last_day)
+        if first is None:  # relativedelta arithmetic is slow, and days repeat: keep it
+            if len(self._first_days) > 4096:
+                self._first_days.clear()
+            start: date = last_day - self.window
+            first = self._first_days[last_day] = start + _DAY
+        return first
 
     def days_needed(self) -> int:
         """How many days of activity a window can reach back (an upper bound)."""

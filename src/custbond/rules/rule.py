@@ -94,14 +94,31 @@ def _period(value: Any) -> str | relativedelta | timedelta:
 
 
 def _start_of(period: str, local: datetime) -> datetime:
-    day = local.date()
+    # Days repeat and the time-zone arithmetic is slow: keep the answers. dateutil's zones
+    # cannot be hashed, so they are told apart by identity (and kept alive in the cache).
+    zone = local.tzinfo
+    key = (period, local.date(), id(zone))
+    found = _STARTS.get(key)
+    if found is not None and found[0] is zone:
+        return found[1]
+    if len(_STARTS) > 4096:
+        _STARTS.clear()
+    start = _start_of_day(period, local.date(), zone)
+    _STARTS[key] = (zone, start)
+    return start
+
+
+_STARTS: dict[tuple[str, date, int], tuple[tzinfo | None, datetime]] = {}
+
+
+def _start_of_day(period: str, day: date, zone: tzinfo | None) -> datetime:
     if period == "week":
         day -= timedelta(days=day.weekday())
     elif period == "month":
         day = day.replace(day=1)
     elif period == "year":
         day = day.replace(month=1, day=1)
-    return _local_midnight(day, local.tzinfo)
+    return _local_midnight(day, zone)
 
 
 def _local_midnight(day: date, zone: tzinfo | None) -> datetime:
