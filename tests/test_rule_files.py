@@ -822,7 +822,7 @@ BROKEN = [
     pytest.param(
         rule_text(then='[{ type = "tier", tier = "gold", factor = "2" }]'),
         'rules[0].then[0].factor, line 4, column 41: unknown key "factor" in a tier effect '
-        "(hint: a tier effect has the keys tier)",
+        "(hint: a tier effect has the keys tier, only_up)",
         id="effect-with-a-key-of-another",
     ),
     pytest.param(

@@ -23,6 +23,7 @@ from custbond import (
     Signup,
     Visit,
 )
+from custbond.bonds import Level, TierLadder
 from custbond.clock import FixedClock
 from custbond.program import (
     AddStamps,
@@ -800,3 +801,32 @@ class TestLimitsAreNeverExceeded:
         assert all(count <= times for count in per_month.values())
         assert 7 * len(fired) <= budget
         assert len({customer_id for customer_id, _ in fired}) <= first
+
+
+LEVELS = ("bronze", "silver", "gold")
+
+
+class TestRaisingATier:
+    def _decide(self, tier: str | None, given: str) -> Decision:
+        levels = [Level(name, spend=Decimal(10**n)) for n, name in enumerate(LEVELS, start=6)]
+        program = _program(
+            Rule("promote", on="Purchase", then=[Tier(given, only_up=True)]),
+            earn=None,
+            tiers=TierLadder(levels=levels),
+        )
+        return program.decide(_state(tier=tier), _purchase(), TUESDAY)
+
+    @pytest.mark.parametrize(
+        ("tier", "given", "raised"),
+        [(None, "silver", True), ("bronze", "silver", True), ("gold", "silver", False)],
+        ids=["no-tier", "lower", "higher"],
+    )
+    def test_only_up_raises_but_never_lowers(
+        self, tier: str | None, given: str, raised: bool
+    ) -> None:
+        decision = self._decide(tier, given)
+
+        changed = [effect for effect in decision.effects if isinstance(effect, SetTier)]
+        assert raised == bool(changed)
+        if not raised:
+            assert f"tier {given!r} not given: {tier!r} is higher" in str(decision.trace)

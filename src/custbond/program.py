@@ -87,7 +87,7 @@ from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import PointsPerSpend
-from custbond.rules.engine import RuleBook
+from custbond.rules.engine import Award, RuleBook
 from custbond.rules.facts import Facts, zone_of
 from custbond.rules.rule import Group, Rule
 from custbond.rules.trace import Step, Trace, as_trace, note
@@ -697,24 +697,7 @@ class Program:
                 steps.append(self._policy_note)
         elif not steps:
             steps.append(note(f"nothing to do: no rule applies to {type(event).__name__}"))
-        if award.stamps:
-            effects.extend(self._punch(state, event, award.stamps, steps))
-        if award.tier is not None and award.tier != state.tier:
-            effects.append(SetTier(award.tier, award.tier_rule or "", event.at))
-        if award.tags:
-            tags = state.customer.tags
-            effects.extend(AddTag(tag) for tag in award.tags if tag not in tags)
-        if award.messages:
-            effects.extend(
-                RequestMessage(message.template, message.channel, message.kind, rule)
-                for rule, message in award.messages
-            )
-        if award.uses:
-            effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
-        effects.extend(AddToCounter(counter, amount) for counter, amount in award.shared)
-        for number, (rule, offer) in enumerate(award.gifts, start=1):
-            code = voucher_code(state.id, f"rule {rule}", event.id, number)
-            effects.append(IssueVoucher(offer.issue(code, f"rule {rule}", event.at)))
+        self._beyond_points(state, event, award, effects, steps)
         # Last, so that what the rules read is the activity before this event.
         if isinstance(event, Purchase | Visit):
             day = keep_since = None
@@ -733,6 +716,47 @@ class Program:
                     effects.append(change)
                     steps.append(note(line))
         return Decision(tuple(effects), Trace(steps))
+
+    def _beyond_points(
+        self,
+        state: CustomerState,
+        event: Purchase | Visit | Signup | CustomEvent,
+        award: Award,
+        effects: list[Effect],
+        steps: list[Step],
+    ) -> None:
+        """The effects of what the rules gave besides points: stamps, a tier, tags,
+        messages, counted firings and shared counters, gifts."""
+        if award.stamps:
+            effects.extend(self._punch(state, event, award.stamps, steps))
+        if award.tier is not None and award.tier != state.tier:
+            if award.tier_only_up and not self._raises(state.tier, award.tier):
+                steps.append(note(f"tier {award.tier!r} not given: {state.tier!r} is higher"))
+            else:
+                effects.append(SetTier(award.tier, award.tier_rule or "", event.at))
+        if award.tags:
+            tags = state.customer.tags
+            effects.extend(AddTag(tag) for tag in award.tags if tag not in tags)
+        if award.messages:
+            effects.extend(
+                RequestMessage(message.template, message.channel, message.kind, rule)
+                for rule, message in award.messages
+            )
+        if award.uses:
+            effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
+        effects.extend(AddToCounter(counter, amount) for counter, amount in award.shared)
+        for number, (rule, offer) in enumerate(award.gifts, start=1):
+            code = voucher_code(state.id, f"rule {rule}", event.id, number)
+            effects.append(IssueVoucher(offer.issue(code, f"rule {rule}", event.at)))
+
+    def _raises(self, current: str | None, tier: str) -> bool:
+        """Whether moving from ``current`` to ``tier`` is a move up: always from no tier;
+        else by the ladder's order (not at all for tiers not on it)."""
+        if current is None:
+            return True
+        if self.tiers is None:
+            return False
+        return self.tiers.rank(tier) > self.tiers.rank(current)
 
     def _climb(
         self, state: CustomerState, at: datetime, *, day: date, this: tuple[Decimal, int]

@@ -180,9 +180,16 @@ class Stamps:
 
 @attrs.frozen
 class Tier:
-    """Put the customer in ``tier``."""
+    """Put the customer in ``tier``; with ``only_up``, only if that raises them on the
+    program's tier ladder (a customer without a tier is always raised)."""
 
     tier: str = attrs.field(validator=v.is_identifier)
+    only_up: bool = attrs.field(default=False, kw_only=True)
+
+    @only_up.validator
+    def _check_only_up(self, attribute: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidInput("only_up", value, "True or False")
 
 
 @attrs.frozen

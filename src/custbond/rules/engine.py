@@ -57,6 +57,7 @@ class Award(NamedTuple):
     stamps: tuple[tuple[str, int], ...] = ()
     tier: str | None = None
     tier_rule: str | None = None
+    tier_only_up: bool = False
     tags: tuple[str, ...] = ()
     messages: tuple[tuple[str, Message], ...] = ()  # (rule, message)
     uses: tuple[tuple[str, datetime], ...] = ()  # (rule, count firings from)
@@ -82,6 +83,7 @@ class _Gain:
         "tags",
         "text",
         "tier",
+        "tier_only_up",
     )
 
     def __init__(self) -> None:
@@ -91,6 +93,7 @@ class _Gain:
         self.factors: tuple[Ratio, ...] = ()
         self.stamps: dict[str, int] = {}
         self.tier: str | None = None
+        self.tier_only_up = False
         self.tags: tuple[str, ...] = ()
         self.messages: tuple[Message, ...] = ()
         self.gifts: tuple[VoucherOffer, ...] = ()
@@ -159,6 +162,7 @@ class _Compiled:
         "stamps",
         "tags",
         "tier",
+        "tier_only_up",
         "window",
     )
 
@@ -183,8 +187,9 @@ class _Compiled:
         self.fixed = sum(effect.points for effect in then if isinstance(effect, FixedPoints))
         self.factors = tuple(effect.factor for effect in then if isinstance(effect, Multiplier))
         self.stamps = tuple(effect for effect in then if isinstance(effect, Stamps))
-        tiers = [effect.tier for effect in then if isinstance(effect, Tier)]
-        self.tier = tiers[0] if tiers else None
+        tiers = [effect for effect in then if isinstance(effect, Tier)]
+        self.tier = tiers[0].tier if tiers else None
+        self.tier_only_up = bool(tiers) and tiers[0].only_up
         self.tags = tuple(effect.tag for effect in then if isinstance(effect, Tag))
         self.messages = tuple(effect for effect in then if isinstance(effect, Message))
         self.gifts = tuple(effect.offer for effect in then if isinstance(effect, Gift))
@@ -219,7 +224,8 @@ class _Compiled:
                 said.append(f"{count} stamp{'s' if count != 1 else ''} on card {stamp.card!r}")
         if self.tier is not None:
             gain.tier = self.tier
-            said.append(f"tier {self.tier!r}")
+            gain.tier_only_up = self.tier_only_up
+            said.append(f"tier {self.tier!r}" + (" if higher" if self.tier_only_up else ""))
         if self.tags:
             gain.tags = self.tags
             said.extend(f"tag {tag!r}" for tag in self.tags)
@@ -408,6 +414,7 @@ class RuleBook:
         stamps: dict[str, int] = {}
         tier: str | None = None
         tier_rule: str | None = None
+        only_up = False
         tags: list[str] = []
         messages: list[tuple[str, Message]] = []
         gifts: list[tuple[str, VoucherOffer]] = []
@@ -431,7 +438,7 @@ class RuleBook:
                     stamps[card] = stamps.get(card, 0) + count
             if result.tier is not None:
                 if tier is None:
-                    tier, tier_rule = result.tier, name
+                    tier, tier_rule, only_up = result.tier, name, result.tier_only_up
                 elif result.tier != tier:
                     text = f"tier {result.tier!r} not given: {tier!r} came first"
                     steps.append(Step(Verdict.NOTE, text, name))
@@ -452,6 +459,7 @@ class RuleBook:
             tuple(sorted(stamps.items())) if stamps else (),
             tier,
             tier_rule,
+            only_up,
             tuple(tags),
             tuple(messages),
             uses,

@@ -942,7 +942,7 @@ _EFFECT_TYPES: dict[str, _Shape] = {
     "fixed_points": _Shape(FixedPoints, {"points": _INT}),
     "multiplier": _Shape(Multiplier, {"factor": _DECIMAL}),
     "stamps": _Shape(Stamps, {"card": _TEXT, "count": _INT, "sku": _TEXT, "tag": _TEXT}),
-    "tier": _Shape(Tier, {"tier": _TEXT}),
+    "tier": _Shape(Tier, {"tier": _TEXT, "only_up": _BOOL}),
     "tag": _Shape(Tag, {"tag": _TEXT}),
     "message": _Shape(Message, {"template": _TEXT, "channel": _TEXT, "kind": _TEXT}),
     "gift": _Shape(Gift, {"offer": _Reader.offer}),
