@@ -356,8 +356,11 @@ class Compare(Condition):
         """The fact as written: ``event.count(tag='coffee')``."""
         if not self.args:
             return self.fact
-        args = ", ".join(f"{name}={format_literal(value)}" for name, value in self.args)
-        return f"{self.fact}({args})"
+        text: str | None = self._cache.get("fact")
+        if text is None:
+            args = ", ".join(f"{name}={format_literal(value)}" for name, value in self.args)
+            text = self._cache["fact"] = f"{self.fact}({args})"
+        return text
 
     def __str__(self) -> str:
         text: str | None = self._cache.get("text")

@@ -520,6 +520,14 @@ def _leaves(condition: Condition) -> list[Compare]:
 
 
 def _failure(rule: str, failed: Condition, facts: Facts) -> Step:
+    if type(failed) is Compare:  # the usual case, made short: one comparison failed
+        text, label = str(failed), failed.fact_text()
+        if text == label:  # a bare true/false fact: its value goes unsaid
+            return Step(Verdict.FAILED, text, rule)
+        found = failed.getter()(facts)
+        if isinstance(found, frozenset):
+            found = tuple(sorted(found))
+        return Step(Verdict.FAILED, text, rule, ((label, found),))
     values = []
     for leaf in _leaves(failed):
         if str(leaf) == leaf.fact_text():  # a bare true/false fact: its value goes unsaid
