@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 import attrs
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
+from ledger import GcTimer  # benchmarks/ledger.py, beside this file
 
 from custbond import (
     Customer,
@@ -337,29 +338,6 @@ def make_purchases(count: int, customers: int) -> list[Purchase]:
 
 
 # -- timing --------------------------------------------------------------------------------
-
-
-@attrs.define
-class GcTimer:
-    """Time spent in the cyclic garbage collector while ``measure()`` is active."""
-
-    seconds: float = 0.0
-    _started: float = 0.0
-
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = cpu_time()
-        else:
-            self.seconds += cpu_time() - self._started
-
-    @contextmanager
-    def measure(self) -> Iterator[GcTimer]:
-        gc.collect()
-        gc.callbacks.append(self._callback)
-        try:
-            yield self
-        finally:
-            gc.callbacks.remove(self._callback)
 
 
 @contextmanager

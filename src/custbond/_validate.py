@@ -233,6 +233,7 @@ def _optional(check: Callable[[str, Any], object]) -> Callable[[str, Any], objec
 
 is_identifier = _validator(identifier)
 is_aware = _validator(aware)
+is_optional_aware = _validator(_optional(aware))
 is_optional_text = _validator(optional_text)
 is_positive_int = _validator(positive_int)
 is_optional_positive_int = _validator(_optional(positive_int))

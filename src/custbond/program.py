@@ -85,7 +85,6 @@ from custbond.errors import (
 from custbond.events import CustomEvent, LineItem, Purchase, Referral, Return, Signup, Visit
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
-from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import PointsPerSpend
 from custbond.rules.engine import Award, RuleBook
 from custbond.rules.facts import Facts, zone_of
@@ -683,16 +682,7 @@ class Program:
         if isinstance(event, Purchase) and state.referred_by and not state.referral_rewarded_at:
             points += self._reward_referral(state, event, zone, effects, steps)
         if points > 0:
-            policy = self.points
-            effects.append(
-                EarnPoints(
-                    points,
-                    event.id,
-                    event.at,
-                    policy.available_at(event.at),
-                    policy.expires_at(event.at, self.time_zone),
-                )
-            )
+            effects.append(self._earn(points, event.id, event.at))
             if self._policy_note is not None:  # the dates are in the effect (and the lot)
                 steps.append(self._policy_note)
         elif not steps:
@@ -716,6 +706,18 @@ class Program:
                     effects.append(change)
                     steps.append(note(line))
         return Decision(tuple(effects), Trace(steps))
+
+    def _earn(self, points: int, source: str, at: datetime, reason: str = "earned") -> EarnPoints:
+        """A lot of ``points`` earned from ``source`` at ``at``, with the policy's dates."""
+        policy = self.points
+        return EarnPoints(
+            points,
+            source,
+            at,
+            policy.available_at(at),
+            policy.expires_at(at, self.time_zone),
+            reason,
+        )
 
     def _beyond_points(
         self,
@@ -944,17 +946,7 @@ class Program:
         their state."""
         effects: list[Effect] = []
         if effect.points:
-            policy = self.points
-            effects.append(
-                EarnPoints(
-                    effect.points,
-                    effect.source,
-                    effect.at,
-                    policy.available_at(effect.at),
-                    policy.expires_at(effect.at, self.time_zone),
-                    "referral",
-                )
-            )
+            effects.append(self._earn(effect.points, effect.source, effect.at, "referral"))
         if effect.gift is not None:
             effects.append(IssueVoucher(effect.gift))
         return Decision(tuple(effects), (f"a referral rewarded: {effect.points} points",))
@@ -970,17 +962,7 @@ class Program:
         effects: list[Effect] = [CountCoupon(coupon.code), AddToCounter(coupon.counter, 1)]
         said = [f"coupon {coupon.code} used"]
         if coupon.points:
-            policy = self.points
-            effects.append(
-                EarnPoints(
-                    coupon.points,
-                    command.key,
-                    now,
-                    policy.available_at(now),
-                    policy.expires_at(now, self.time_zone),
-                    f"coupon {coupon.code}",
-                )
-            )
+            effects.append(self._earn(coupon.points, command.key, now, f"coupon {coupon.code}"))
             said.append(f"{coupon.points} points")
         if coupon.discount is not None:
             said.append(f"{coupon.discount.describe()} at this checkout")
@@ -1224,22 +1206,12 @@ def _days_of_spend_needed(rules: Sequence[Rule]) -> int | None:
     """How many days of spend per day the rules read (``state.spent_within``), if any."""
     days: int | None = None
     for rule in rules:
-        for leaf in _comparisons(rule.when):
+        for leaf in rule.when.comparisons():
             if leaf.fact == "state.spent_within":
                 args = dict(leaf.args)
                 needed = args.get("days") or 31 * args.get("months", 0) + 1
                 days = needed if days is None else max(days, needed)
     return days
-
-
-def _comparisons(condition: Condition) -> list[Compare]:
-    if isinstance(condition, Compare):
-        return [condition]
-    if isinstance(condition, AllOf | AnyOf):
-        return [leaf for part in condition.parts for leaf in _comparisons(part)]
-    if isinstance(condition, Not):
-        return _comparisons(condition.part)
-    return []
 
 
 K = TypeVar("K")

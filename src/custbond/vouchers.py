@@ -16,7 +16,6 @@ import enum
 import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -25,11 +24,6 @@ from custbond import _validate as v
 from custbond.errors import InvalidInput
 
 __all__ = ["Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
-
-
-def _optional_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and v.duration(attribute.name, value) is None:
-        raise InvalidInput(attribute.name, value, "a duration or None")
 
 
 @attrs.frozen
@@ -44,7 +38,7 @@ class VoucherOffer:
         default=None, kw_only=True, converter=v.to_decimal, validator=v.is_optional_decimal
     )
     valid_for: relativedelta | timedelta | None = attrs.field(
-        default=None, kw_only=True, validator=_optional_duration
+        default=None, kw_only=True, validator=v.is_duration
     )
 
     def __attrs_post_init__(self) -> None:

@@ -33,11 +33,6 @@ from custbond.vouchers import Voucher, VoucherOffer, VoucherStatus, voucher_code
 __all__ = ["PunchCard", "Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
 
 
-def _optional_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and v.duration(attribute.name, value) is None:
-        raise InvalidInput(attribute.name, value, "a duration or None")
-
-
 def _counts_on(value: Any) -> str:
     if value not in ("Purchase", "Visit"):
         raise InvalidInput("on", value, "'Purchase' or 'Visit'")
@@ -64,7 +59,7 @@ class PunchCard:
     tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
     on: str = attrs.field(default="Purchase", kw_only=True, converter=_counts_on)
     expire_after: relativedelta | timedelta | None = attrs.field(
-        default=None, kw_only=True, validator=_optional_duration
+        default=None, kw_only=True, validator=v.is_duration
     )
 
     @reward.validator

@@ -13,8 +13,6 @@ per customer.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from custbond import _validate as v
@@ -22,11 +20,6 @@ from custbond.errors import InvalidInput
 from custbond.vouchers import VoucherOffer
 
 __all__ = ["Reward", "RewardStock"]
-
-
-def _optional_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        v.positive_int(attribute.name, value)
 
 
 @attrs.frozen
@@ -38,8 +31,12 @@ class Reward:
     name: str = attrs.field(validator=v.is_identifier)
     points: int = attrs.field(kw_only=True, validator=v.is_positive_int)
     offer: VoucherOffer = attrs.field(kw_only=True)
-    stock: int | None = attrs.field(default=None, kw_only=True, validator=_optional_count)
-    per_customer: int | None = attrs.field(default=None, kw_only=True, validator=_optional_count)
+    stock: int | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_positive_int
+    )
+    per_customer: int | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_positive_int
+    )
 
     @offer.validator
     def _check_offer(self, attribute: object, value: object) -> None:

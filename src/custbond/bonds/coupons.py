@@ -27,16 +27,6 @@ from custbond.rules.effects import Discount
 __all__ = ["Coupon", "CouponUses", "coupon_codes", "coupons"]
 
 
-def _optional_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        v.positive_int(attribute.name, value)
-
-
-def _optional_aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        v.aware(attribute.name, value)
-
-
 def _code(instance: Any, attribute: Any, value: Any) -> None:
     v.identifier("code", value)
     if value != value.upper() or " " in value:
@@ -52,10 +42,16 @@ class Coupon:
     code: str = attrs.field(validator=_code)
     discount: Discount | None = attrs.field(default=None, kw_only=True)
     points: int = attrs.field(default=0, kw_only=True)
-    starts: datetime | None = attrs.field(default=None, kw_only=True, validator=_optional_aware)
-    ends: datetime | None = attrs.field(default=None, kw_only=True, validator=_optional_aware)
-    uses: int | None = attrs.field(default=None, kw_only=True, validator=_optional_count)
-    per_customer: int | None = attrs.field(default=1, kw_only=True, validator=_optional_count)
+    starts: datetime | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_aware
+    )
+    ends: datetime | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_aware)
+    uses: int | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_positive_int
+    )
+    per_customer: int | None = attrs.field(
+        default=1, kw_only=True, validator=v.is_optional_positive_int
+    )
 
     @discount.validator
     def _check_discount(self, attribute: object, value: object) -> None:

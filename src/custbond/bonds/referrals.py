@@ -19,21 +19,12 @@ import attrs
 
 from custbond import _validate as v
 from custbond.errors import InvalidInput
-from custbond.rules.conditions import Always, Condition, Fact, as_condition
+from custbond.rules.conditions import Always, Condition
 from custbond.rules.facts import FACTS
+from custbond.rules.rule import condition_of
 from custbond.vouchers import VoucherOffer
 
 __all__ = ["ReferralPolicy"]
-
-
-def _condition(value: Any) -> Condition:
-    if isinstance(value, str):
-        from custbond.rules.text import parse_condition  # noqa: PLC0415
-
-        return parse_condition(value)
-    if isinstance(value, Condition | Fact):
-        return as_condition(value)
-    raise InvalidInput("when", value, "a condition, or a condition written as text")
 
 
 def _gift(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -55,7 +46,7 @@ class ReferralPolicy:
     referee_points: int = attrs.field(default=0, kw_only=True, validator=_points)
     referrer_gift: VoucherOffer | None = attrs.field(default=None, kw_only=True, validator=_gift)
     referee_gift: VoucherOffer | None = attrs.field(default=None, kw_only=True, validator=_gift)
-    when: Condition = attrs.field(factory=Always, kw_only=True, converter=_condition)
+    when: Condition = attrs.field(factory=Always, kw_only=True, converter=condition_of)
 
     def __attrs_post_init__(self) -> None:
         if not (self.referrer_points or self.referee_points) and not (

@@ -45,11 +45,6 @@ def _perks(value: Any) -> tuple[str, ...]:
     return tuple(v.identifier("perks", perk) for perk in value)
 
 
-def _optional_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        v.positive_int(attribute.name, value)
-
-
 @attrs.frozen
 class Standing:
     """What a customer did in a tier window: ``spend``, ``points`` earned, ``visits``
@@ -73,8 +68,12 @@ class Level:
     spend: Decimal | None = attrs.field(
         default=None, kw_only=True, converter=v.to_decimal, validator=v.is_optional_decimal
     )
-    points: int | None = attrs.field(default=None, kw_only=True, validator=_optional_count)
-    visits: int | None = attrs.field(default=None, kw_only=True, validator=_optional_count)
+    points: int | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_positive_int
+    )
+    visits: int | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_positive_int
+    )
     multiplier: Decimal | None = attrs.field(
         default=None, kw_only=True, converter=v.to_decimal, validator=v.is_optional_decimal
     )

@@ -97,6 +97,10 @@ class Condition:
 
     def facts(self) -> frozenset[str]:
         """The names of the facts this condition reads."""
+        return frozenset(leaf.fact for leaf in self.comparisons())
+
+    def comparisons(self) -> tuple[Compare, ...]:
+        """The comparisons this condition is made of, in order."""
         raise NotImplementedError
 
     def __and__(self, other: Condition | Fact) -> AllOf:
@@ -349,8 +353,8 @@ class Compare(Condition):
 
         return check
 
-    def facts(self) -> frozenset[str]:
-        return frozenset([self.fact])
+    def comparisons(self) -> tuple[Compare, ...]:
+        return (self,)
 
     def fact_text(self) -> str:
         """The fact as written: ``event.count(tag='coffee')``."""
@@ -427,8 +431,8 @@ class AllOf(Condition):
             combined = _both(check, combined)
         return combined
 
-    def facts(self) -> frozenset[str]:
-        return frozenset().union(*(part.facts() for part in self.parts))
+    def comparisons(self) -> tuple[Compare, ...]:
+        return tuple(leaf for part in self.parts for leaf in part.comparisons())
 
     def __str__(self) -> str:
         return " and ".join(
@@ -466,8 +470,8 @@ class AnyOf(Condition):
 
         return check
 
-    def facts(self) -> frozenset[str]:
-        return frozenset().union(*(part.facts() for part in self.parts))
+    def comparisons(self) -> tuple[Compare, ...]:
+        return tuple(leaf for part in self.parts for leaf in part.comparisons())
 
     def __str__(self) -> str:
         return " or ".join(map(str, self.parts))
@@ -487,8 +491,8 @@ class Not(Condition):
         whole = self
         return lambda facts: whole if inner(facts) is None else None
 
-    def facts(self) -> frozenset[str]:
-        return self.part.facts()
+    def comparisons(self) -> tuple[Compare, ...]:
+        return self.part.comparisons()
 
     def __str__(self) -> str:
         if isinstance(self.part, AllOf | AnyOf):
@@ -506,8 +510,8 @@ class Always(Condition):
     def compile(self) -> Check:
         return lambda facts: None
 
-    def facts(self) -> frozenset[str]:
-        return frozenset()
+    def comparisons(self) -> tuple[Compare, ...]:
+        return ()
 
     def __str__(self) -> str:
         return "true"

@@ -17,7 +17,7 @@ from math import gcd
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from custbond.errors import InvalidInput
-from custbond.rules.conditions import AllOf, AnyOf, Compare, Condition, Not
+from custbond.rules.conditions import Compare, Condition
 from custbond.rules.effects import (
     Discount,
     FixedPoints,
@@ -509,16 +509,6 @@ def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:
     return text
 
 
-def _leaves(condition: Condition) -> list[Compare]:
-    if isinstance(condition, Compare):
-        return [condition]
-    if isinstance(condition, AllOf | AnyOf):
-        return [leaf for part in condition.parts for leaf in _leaves(part)]
-    if isinstance(condition, Not):
-        return _leaves(condition.part)
-    return []
-
-
 def _failure(rule: str, failed: Condition, facts: Facts) -> Step:
     if type(failed) is Compare:  # the usual case, made short: one comparison failed
         text, label = str(failed), failed.fact_text()
@@ -529,7 +519,7 @@ def _failure(rule: str, failed: Condition, facts: Facts) -> Step:
             found = tuple(sorted(found))
         return Step(Verdict.FAILED, text, rule, ((label, found),))
     values = []
-    for leaf in _leaves(failed):
+    for leaf in failed.comparisons():
         if str(leaf) == leaf.fact_text():  # a bare true/false fact: its value goes unsaid
             continue
         found = leaf.getter()(facts)

@@ -60,7 +60,9 @@ def _event_names(value: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def _condition(value: Any) -> Condition:
+def condition_of(value: Any) -> Condition:
+    """``value`` as a condition: a condition as it is, text parsed, a true/false fact
+    standing alone."""
     if isinstance(value, str):
         return parse_condition(value)
     if isinstance(value, Condition | Fact):
@@ -253,8 +255,10 @@ class Window:
     Sunday of each month. ``ends`` is exclusive.
     """
 
-    starts: datetime | None = attrs.field(default=None, kw_only=True)
-    ends: datetime | None = attrs.field(default=None, kw_only=True)
+    starts: datetime | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_optional_aware
+    )
+    ends: datetime | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_aware)
     recurrence: str | None = attrs.field(default=None, kw_only=True, converter=_recurrence)
     lasting: relativedelta | timedelta = attrs.field(
         default=_ONE_DAY, kw_only=True, converter=_lasting
@@ -265,12 +269,6 @@ class Window:
         init=False, factory=dict, eq=False, repr=False, hash=False
     )
     _text: str = attrs.field(init=False, eq=False, repr=False, hash=False)
-
-    @starts.validator
-    @ends.validator
-    def _check_bound(self, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is not None:
-            v.aware(attribute.name, value)
 
     def __attrs_post_init__(self) -> None:
         if self.starts and self.ends and self.ends <= self.starts:
@@ -382,7 +380,7 @@ class Rule:
     name: str = attrs.field(validator=v.is_identifier)
     on: frozenset[str] = attrs.field(kw_only=True, converter=_event_names)
     then: tuple[RuleEffect, ...] = attrs.field(kw_only=True, converter=_effects)
-    when: Condition = attrs.field(factory=Always, kw_only=True, converter=_condition)
+    when: Condition = attrs.field(factory=Always, kw_only=True, converter=condition_of)
     priority: int = attrs.field(default=0, kw_only=True, validator=v.is_int)
     exclusive: bool = attrs.field(default=False, kw_only=True)
     group: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
