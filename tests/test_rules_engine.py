@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from dateutil import rrule, tz
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -554,6 +555,55 @@ class TestWindows:
         decision = _program(rule).decide(_state(), _purchase(), TUESDAY)
 
         assert Verdict.OUTSIDE == _verdicts(decision)["launch"]
+
+    @given(
+        recurrence=st.sampled_from(
+            [
+                "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16",
+                "FREQ=WEEKLY;BYDAY=TU,SA;BYHOUR=7;BYMINUTE=30",
+                "FREQ=MONTHLY;BYDAY=-1SA,-1SU",
+                "FREQ=MONTHLY;BYMONTHDAY=31,1",
+                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+                "FREQ=DAILY;BYHOUR=23",
+                "FREQ=HOURLY;BYMINUTE=15",
+            ]
+        ),
+        lasting=st.sampled_from(
+            [
+                timedelta(minutes=20),
+                timedelta(hours=2),
+                timedelta(hours=30),
+                timedelta(days=9),
+                relativedelta(months=1),
+                relativedelta(months=1, days=3),
+            ]
+        ),
+        at=st.datetimes(
+            min_value=datetime(2026, 1, 1),  # noqa: DTZ001
+            max_value=datetime(2029, 12, 31),  # noqa: DTZ001
+            timezones=st.sampled_from([UTC, tz.gettz("Europe/Paris"), tz.gettz("Asia/Tokyo")]),
+        ),
+    )
+    @settings(max_examples=300, deadline=None)
+    def test_a_recurrence_agrees_with_every_occurrence_counted_from_long_ago(
+        self, recurrence: str, lasting: timedelta | relativedelta, at: datetime
+    ) -> None:
+        window = Window(recurrence=recurrence, lasting=lasting)
+        zone = at.tzinfo
+        assert zone is not None
+        wall = at.replace(tzinfo=None)
+        # The naive reading: every occurrence from a start years before, one by one.
+        occurrences = rrule.rrulestr(recurrence, dtstart=datetime(2025, 11, 1))  # noqa: DTZ001
+        expected = any(
+            start <= wall < start + lasting
+            for start in occurrences.between(
+                datetime(2025, 11, 1),
+                wall,
+                inc=True,  # noqa: DTZ001
+            )
+        )
+
+        assert expected == window.contains(at.astimezone(UTC), zone)
 
     @pytest.mark.parametrize(
         "recurrence",

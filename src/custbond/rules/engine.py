@@ -17,7 +17,7 @@ from math import gcd
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from custbond.errors import InvalidInput
-from custbond.rules.conditions import Compare, Condition
+from custbond.rules.conditions import Condition
 from custbond.rules.effects import (
     Discount,
     FixedPoints,
@@ -31,7 +31,7 @@ from custbond.rules.effects import (
     Tag,
     Tier,
 )
-from custbond.rules.facts import Facts
+from custbond.rules.facts import Facts, Getter
 from custbond.rules.rule import Budget, FirstCustomers, Group, Limit, Rule
 from custbond.rules.trace import Step, Verdict, show
 from custbond.vouchers import VoucherOffer
@@ -146,6 +146,7 @@ class _Compiled:
         "discounts",
         "exclusive",
         "factors",
+        "failures",
         "first",
         "first_counter",
         "fixed",
@@ -197,6 +198,32 @@ class _Compiled:
         self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
         # How each spend effect reads in a trace, but for the amount: made once.
         self.said = tuple(effect.describe(currency) for effect in self.spend)
+        # How each part of the condition that can fail reads in a trace, and the facts
+        # it shows the values of: made on the part's first failure.
+        self.failures: dict[int, tuple[str, tuple[tuple[str, Getter], ...]]] = {}
+
+    def failure(self, failed: Condition, facts: Facts) -> Step:
+        """The step saying ``failed`` (a part of the condition) did not hold, with the
+        values of the facts it reads (but for true/false facts standing alone)."""
+        said = self.failures.get(id(failed))
+        if said is None:
+            getters = {
+                leaf.fact_text(): leaf.getter()
+                for leaf in failed.comparisons()
+                if str(leaf) != leaf.fact_text()
+            }
+            # Parts of the rule's own condition live as long as the rule: ids stay theirs.
+            said = self.failures[id(failed)] = (str(failed), tuple(getters.items()))
+        text, reads = said
+        if not reads:
+            return Step(Verdict.FAILED, text, self.name)
+        values = []
+        for label, read in reads:
+            found = read(facts)
+            if isinstance(found, frozenset):
+                found = tuple(sorted(found))
+            values.append((label, found))
+        return Step(Verdict.FAILED, text, self.name, tuple(values))
 
     def gain(self, event: Any) -> _Gain:
         gain = _Gain()
@@ -302,14 +329,16 @@ class RuleBook:
         state: CustomerState,
         zone: tzinfo,
         counters: Mapping[str, int] | None = None,
+        local: datetime | None = None,
     ) -> Award:
         """Consider every rule for ``event``'s type, for the customer in ``state``.
-        ``counters`` are the shared counters of :meth:`counters_for` (0 when missing)."""
+        ``counters`` are the shared counters of :meth:`counters_for` (0 when missing);
+        ``local`` is the event's time in ``zone``, when the caller has it already."""
         rules = self._by_type.get(type(event).__name__)
         if not rules:
             return Award()
         at: datetime = event.at
-        facts = Facts(event, state, at, zone)
+        facts = Facts(event, state, at, zone, local)
         considered: list[tuple[_Compiled, _Gain | Step]] = []
         stop_below: int | None = None
         stopper = ""
@@ -321,16 +350,14 @@ class RuleBook:
                 text = f"the exclusive rule {stopper!r} fired above it"
                 considered.append((rule, Step(Verdict.STOPPED, text, rule.name)))
                 continue
-            if rule.window is not None and not rule.window.contains(at, zone):
+            if rule.window is not None and not rule.window.contains(at, zone, local=facts.local):
                 considered.append((rule, Step(Verdict.OUTSIDE, rule.window.describe(), rule.name)))
                 continue
             failed = rule.check(facts)
             if failed is not None:
-                considered.append((rule, _failure(rule.name, failed, facts)))
+                considered.append((rule, rule.failure(failed, facts)))
                 continue
-            stopped, gain, since = self._held_back(
-                rule, event, state, zone=zone, counts=counts, shared=shared
-            )
+            stopped, gain, since = self._held_back(rule, facts, counts=counts, shared=shared)
             if stopped is not None:
                 considered.append((rule, stopped))
                 continue
@@ -345,20 +372,18 @@ class RuleBook:
     def _held_back(
         self,
         rule: _Compiled,
-        event: Any,
-        state: CustomerState,
+        facts: Facts,
         *,
-        zone: tzinfo,
         counts: Mapping[str, int],
         shared: list[tuple[str, str, int]],
     ) -> tuple[Step | None, _Gain | None, datetime]:
         """For a rule whose condition holds: the step saying which limit holds it back,
         or what it gives; and from when its firings count. Takes what it would use of the
         shared counters into ``shared``."""
-        at: datetime = event.at
-        since = at
+        event, state = facts.event, facts.state
+        since = facts.at
         if rule.limits:
-            stopped, since = _limited(rule, state, at, zone)
+            stopped, since = _limited(rule, facts)
             if stopped is not None:
                 return stopped, None, since
         taken: list[tuple[str, str, int]] = []
@@ -509,34 +534,12 @@ def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:
     return text
 
 
-def _failure(rule: str, failed: Condition, facts: Facts) -> Step:
-    if type(failed) is Compare:  # the usual case, made short: one comparison failed
-        text, label = str(failed), failed.fact_text()
-        if text == label:  # a bare true/false fact: its value goes unsaid
-            return Step(Verdict.FAILED, text, rule)
-        found = failed.getter()(facts)
-        if isinstance(found, frozenset):
-            found = tuple(sorted(found))
-        return Step(Verdict.FAILED, text, rule, ((label, found),))
-    values = []
-    for leaf in failed.comparisons():
-        if str(leaf) == leaf.fact_text():  # a bare true/false fact: its value goes unsaid
-            continue
-        found = leaf.getter()(facts)
-        if isinstance(found, frozenset):
-            found = tuple(sorted(found))
-        values.append((leaf.fact_text(), found))
-    return Step(Verdict.FAILED, str(failed), rule, tuple(dict(values).items()))
-
-
-def _limited(
-    rule: _Compiled, state: CustomerState, at: datetime, zone: tzinfo
-) -> tuple[Step | None, datetime]:
+def _limited(rule: _Compiled, facts: Facts) -> tuple[Step | None, datetime]:
     """The step saying a limit stopped the rule, or None; and from when firings count."""
-    fired = state.rule_uses.get(rule.name, ())
-    keep_from = at
+    fired = facts.state.rule_uses.get(rule.name, ())
+    at = keep_from = facts.at
     for limit in rule.limits:
-        since = limit.since(at, zone)
+        since = limit.since(at, facts.zone, local=facts.local)
         keep_from = min(keep_from, since)
         used = sum(1 for when in fired if when >= since)
         if used >= limit.times:

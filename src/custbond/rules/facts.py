@@ -54,12 +54,19 @@ class Facts:
 
     __slots__ = ("_local", "at", "event", "state", "zone")
 
-    def __init__(self, event: Any, state: CustomerState, at: datetime, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        event: Any,
+        state: CustomerState,
+        at: datetime,
+        zone: tzinfo,
+        local: datetime | None = None,
+    ) -> None:
         self.event = event
         self.state = state
         self.at = at
         self.zone = zone
-        self._local: datetime | None = None
+        self._local = local  # ``at`` in ``zone``, when the caller has it already
 
     @property
     def local(self) -> datetime:

@@ -139,10 +139,11 @@ class Limit:
     times: int = attrs.field(validator=v.is_positive_int)
     per: str | relativedelta | timedelta = attrs.field(kw_only=True, converter=_period)
 
-    def since(self, at: datetime, zone: tzinfo) -> datetime:
-        """The start of the period ``at`` falls in: firings at or after it count."""
+    def since(self, at: datetime, zone: tzinfo, *, local: datetime | None = None) -> datetime:
+        """The start of the period ``at`` falls in: firings at or after it count.
+        ``local`` is ``at`` in ``zone``, when the caller has it already."""
         if isinstance(self.per, str):
-            return _start_of(self.per, at.astimezone(zone))
+            return _start_of(self.per, at.astimezone(zone) if local is None else local)
         start: datetime = at - self.per
         return start + timedelta(microseconds=1)  # rolling: strictly after ``at - per``
 
@@ -233,16 +234,7 @@ def _lasting(value: Any) -> relativedelta | timedelta:
 
 
 _ONE_DAY = timedelta(days=1)
-# One period of each frequency: a recurrence is started that far (and a day) before the
-# occurrence that could still be open, so that finding it walks one or two occurrences.
-_PERIODS = {
-    "YEARLY": relativedelta(years=1),
-    "MONTHLY": relativedelta(months=1),
-    "WEEKLY": relativedelta(weeks=1),
-    "DAILY": relativedelta(days=1),
-    "HOURLY": relativedelta(hours=1),
-}
-_KEEP_RULES = 64  # recurrences started on different days kept ready, per window
+_KEEP_DAYS = 1024  # days whose open occurrences are kept, per window
 
 
 @attrs.frozen
@@ -264,8 +256,9 @@ class Window:
         default=_ONE_DAY, kw_only=True, converter=_lasting
     )
     _rule: Any = attrs.field(init=False, eq=False, repr=False, hash=False)
-    _lookback: Any = attrs.field(init=False, eq=False, repr=False, hash=False)
-    _started: dict[datetime, Any] = attrs.field(
+    # Per local day, the wall-clock spans of the occurrences open on it: a window is
+    # checked on every event, and working out a recurrence is slow while days repeat.
+    _spans: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False, hash=False
     )
     _text: str = attrs.field(init=False, eq=False, repr=False, hash=False)
@@ -275,33 +268,49 @@ class Window:
             raise InvalidInput("ends", self.ends, f"a time after starts ({self.starts})")
         if self.starts is None and self.ends is None and self.recurrence is None:
             raise InvalidInput("window", None, "starts, ends or a recurrence")
-        parsed = lookback = None
+        parsed = None
         if self.recurrence is not None:
             parsed = rrules.rrulestr(self.recurrence, dtstart=_RRULE_ANCHOR)
-            frequency = self.recurrence.upper().removeprefix("RRULE:").split("FREQ=")[1]
-            period = _PERIODS[frequency.split(";")[0]]
-            lookback = period + relativedelta(days=1)
         object.__setattr__(self, "_rule", parsed)
-        object.__setattr__(self, "_lookback", lookback)
         object.__setattr__(self, "_text", self._describe())
 
-    def contains(self, at: datetime, zone: tzinfo) -> bool:
-        """Whether ``at`` falls inside the window, reckoned in ``zone``."""
+    def contains(self, at: datetime, zone: tzinfo, *, local: datetime | None = None) -> bool:
+        """Whether ``at`` falls inside the window, reckoned in ``zone``. ``local`` is
+        ``at`` in ``zone``, when the caller has it already."""
         if self.starts is not None and at < self.starts:
             return False
         if self.ends is not None and at >= self.ends:
             return False
         if self._rule is None:
             return True
-        local = at.astimezone(zone).replace(tzinfo=None)  # wall-clock time, as RRULE means
-        anchor = datetime.combine((local - self._lookback - self.lasting).date(), time(0))
-        started = self._started.get(anchor)
-        if started is None:  # one per day at most: events on one day share it
-            if len(self._started) >= _KEEP_RULES:
-                self._started.clear()
-            started = self._started[anchor] = self._rule.replace(dtstart=anchor, cache=True)
-        latest = started.before(local, inc=True)
-        return latest is not None and local < latest + self.lasting
+        if local is None:
+            local = at.astimezone(zone)
+        wall = local.replace(tzinfo=None)  # wall-clock time, as RRULE means it
+        spans = self._spans.get(wall.date())
+        if spans is None:
+            spans = self._spans_on(wall.date())
+        for start, end in spans:  # noqa: SIM110 (a loop makes no generator per event)
+            if start <= wall < end:
+                return True
+        return False
+
+    def _spans_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The occurrences open at some time on ``day`` (wall clock), as (start, end)."""
+        midnight = datetime.combine(day, time(0))
+        # Only an occurrence that starts less than ``lasting`` before midnight can still
+        # be open on the day (a day more, for month-end arithmetic); the rule's parts pin
+        # its occurrences down, so starting it a period before that finds them all.
+        earliest = midnight - self.lasting - _ONE_DAY
+        started = self._rule.replace(dtstart=datetime.combine(earliest.date(), time(0)))
+        spans = tuple(
+            (start, end)
+            for start in started.between(earliest, midnight + _ONE_DAY, inc=False)
+            if (end := start + self.lasting) > midnight
+        )
+        if len(self._spans) >= _KEEP_DAYS:
+            self._spans.clear()
+        self._spans[day] = spans
+        return spans
 
     def describe(self) -> str:
         """The window in words, for traces (made once)."""

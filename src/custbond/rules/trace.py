@@ -18,9 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 __all__ = ["Step", "Trace", "Verdict"]
 
@@ -50,13 +48,13 @@ def show(value: Any) -> str:
     return repr(value)
 
 
-@attrs.frozen
-class Step:
+class Step(NamedTuple):
     """One line of a trace.
 
     ``text`` says what happened: for ``FIRED`` what the rule gave, for ``FAILED`` the part
     of the condition that did not hold (and ``values`` the facts it read, with their
     values), for ``LIMITED``, ``OUTSIDE``, ``STOPPED`` and ``OUTDONE`` what stopped it.
+    A named tuple: a decision makes one for every rule it considers.
     """
 
     verdict: Verdict
