@@ -38,6 +38,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
+from custbond._durations import shift
 from custbond._frozen import FrozenMap, empty_map
 from custbond.errors import InsufficientPoints, InvalidInput
 
@@ -152,7 +153,7 @@ class PointsPolicy:
 
     def available_at(self, earned_at: datetime) -> datetime:
         """When points earned at ``earned_at`` stop being pending."""
-        return earned_at if self.pending_for is None else earned_at + self.pending_for
+        return earned_at if self.pending_for is None else shift(earned_at, self.pending_for)
 
     def expires_at(self, earned_at: datetime, time_zone: str = "UTC") -> datetime | None:
         """The first instant at which points earned at ``earned_at`` are no longer valid.
@@ -161,7 +162,7 @@ class PointsPolicy:
         """
         if self.expire_after is None:
             return None
-        expires: datetime = earned_at + self.expire_after
+        expires: datetime = shift(earned_at, self.expire_after)
         rounding = self.expire_at_end_of
         if rounding is None:
             return expires

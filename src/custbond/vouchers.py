@@ -21,6 +21,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
+from custbond._durations import shift
 from custbond.errors import InvalidInput
 
 __all__ = ["Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
@@ -47,7 +48,7 @@ class VoucherOffer:
 
     def issue(self, code: str, source: str, at: datetime) -> Voucher:
         """The voucher this offer gives, issued at ``at``."""
-        expires_at = None if self.valid_for is None else at + self.valid_for
+        expires_at = None if self.valid_for is None else shift(at, self.valid_for)
         return Voucher(code, self.name, self.sku, self.value, source, at, expires_at)
 
 

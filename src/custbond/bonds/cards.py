@@ -25,6 +25,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
+from custbond._durations import shift
 from custbond.errors import InvalidInput
 from custbond.rules.effects import Stamps
 from custbond.rules.rule import Rule
@@ -83,5 +84,5 @@ class PunchCard:
         """Whether stamps collected since ``started_at`` have lapsed by ``at``."""
         if started_at is None or self.expire_after is None:
             return False
-        ends: datetime = started_at + self.expire_after
+        ends: datetime = shift(started_at, self.expire_after)
         return at >= ends

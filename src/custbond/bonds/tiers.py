@@ -26,7 +26,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import describe_duration
+from custbond._durations import describe_duration, shift
 from custbond.activity import Activity
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import Compare
@@ -213,7 +213,7 @@ class TierLadder:
         if first is None:  # relativedelta arithmetic is slow, and days repeat: keep it
             if len(self._first_days) > 4096:
                 self._first_days.clear()
-            start: date = last_day - self.window
+            start: date = shift(last_day, self.window, back=True)
             first = self._first_days[last_day] = start + _DAY
         return first
 
@@ -291,8 +291,8 @@ def upgrade(
     if level is None:
         return None, None
     rank, current = ladder.rank(level.name), ladder.rank(tier)
-    until = at + ladder.keep_for
-    review = until + ladder.grace
+    until = shift(at, ladder.keep_for)
+    review = shift(until, ladder.grace)
     window = ladder.describe_window()
     if rank > current:
         reason = f"qualified for {level.name!r}: {standing.describe(currency)} in {window}"
@@ -310,19 +310,19 @@ def review(
     level = ladder.qualified(standing)
     window = ladder.describe_window()
     if level is not None and ladder.rank(level.name) >= ladder.rank(tier):
-        until = review_at + ladder.keep_for
-        keep = KeepTier(until, until + ladder.grace)
+        until = shift(review_at, ladder.keep_for)
+        keep = KeepTier(until, shift(until, ladder.grace))
         return keep, f"tier {tier!r} reviewed and kept: {standing.describe(currency)} in {window}"
     if level is None:
         reason = f"did not requalify for {tier!r}: {standing.describe(currency)} in {window}"
         return ChangeTier(None, review_at, None, None, reason), f"tier: {reason}"
-    until = review_at + ladder.keep_for
+    until = shift(review_at, ladder.keep_for)
     reason = (
         f"did not requalify for {tier!r}, moved to {level.name!r}: "
         f"{standing.describe(currency)} in {window}"
     )
     return ChangeTier(
-        level.name, review_at, until, until + ladder.grace, reason
+        level.name, review_at, until, shift(until, ladder.grace), reason
     ), f"tier: {reason}"
 
 
@@ -340,7 +340,7 @@ def status(
     warn = False
     down_to = None
     if review_at is not None and to_keep is not None:
-        warn = at >= review_at - ladder.notice
+        warn = at >= shift(review_at, ladder.notice, back=True)
         lower = ladder.qualified(standing)
         down_to = None if lower is None else lower.name
     return TierStatus(

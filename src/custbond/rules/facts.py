@@ -24,6 +24,8 @@ import attrs
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
+from custbond._durations import shift
+
 if TYPE_CHECKING:
     from custbond.program import CustomerState
 
@@ -168,15 +170,18 @@ def _days_since_last_purchase(facts: Facts) -> int | None:
     return (facts.local.date() - last.astimezone(facts.zone).date()).days
 
 
+_ONE_DAY = timedelta(days=1)
+
+
 def _spent_within(days: int | None = None, months: int | None = None) -> Getter:
     # "In the last 30 days" is today and the 29 local days before it; "in the last 12
     # months" starts the day after the same date a year ago.
+    back = relativedelta(months=months or 0)
+    before = timedelta(days=(days or 1) - 1)
+
     def spent(facts: Facts) -> Decimal:
         today = facts.local.date()
-        if months:
-            since = today - relativedelta(months=months) + timedelta(days=1)
-        else:
-            since = today - timedelta(days=(days or 1) - 1)
+        since = shift(today, back, back=True) + _ONE_DAY if months else today - before
         return facts.state.activity.spent_since(since)
 
     return spent

@@ -25,7 +25,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import describe_duration
+from custbond._durations import describe_duration, shift
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import Always, Condition, Fact, as_condition
 from custbond.rules.effects import (
@@ -144,7 +144,7 @@ class Limit:
         ``local`` is ``at`` in ``zone``, when the caller has it already."""
         if isinstance(self.per, str):
             return _start_of(self.per, at.astimezone(zone) if local is None else local)
-        start: datetime = at - self.per
+        start = shift(at, self.per, back=True)
         return start + timedelta(microseconds=1)  # rolling: strictly after ``at - per``
 
     def describe(self) -> str:
