@@ -7,6 +7,7 @@ program's longest rolling window reaches.
 
 >>> from datetime import date, datetime, timezone
 >>> from decimal import Decimal
+from operator import itemgetter
 >>> at = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)
 >>> keep = date(2026, 1, 1)  # spend per day is kept from then on
 >>> activity = Activity().after_purchase(Decimal("12.50"), at, date(2026, 3, 2), keep_since=keep)
@@ -17,14 +18,17 @@ program's longest rolling window reaches.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 
 import attrs
 
 __all__ = ["Activity", "Day"]
 
 _ZERO = Decimal(0)
+_date_of = itemgetter(0)
 
 
 # One local calendar day of a customer's activity: (day, spend, points earned, visits).
@@ -92,15 +96,15 @@ class Activity:
     def within(self, since: date, until: date | None = None) -> tuple[Decimal, int, int]:
         """(spend, points earned, visits) from ``since`` to ``until`` (both included; no
         end by default), as far as ``daily`` reaches."""
+        days = self.daily
+        first = bisect_left(days, since, key=_date_of)
+        end = len(days) if until is None else bisect_right(days, until, key=_date_of)
         spend, points, visits = _ZERO, 0, 0
-        for day in reversed(self.daily):
-            if day[0] < since:
-                break
-            if until is not None and day[0] > until:
-                continue
-            spend += day[1]
-            points += day[2]
-            visits += day[3]
+        for index in range(first, end):
+            _, day_spend, day_points, day_visits = days[index]
+            spend += day_spend
+            points += day_points
+            visits += day_visits
         return spend, points, visits
 
     def spent_since(self, day: date) -> Decimal:

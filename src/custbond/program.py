@@ -673,7 +673,10 @@ class Program:
         if isinstance(event, Purchase) and event.currency != self.currency:
             raise InvalidInput("currency", event.currency, f"the program's {self.currency}")
         zone = zone_of(state, self.time_zone)
-        award = self._book.evaluate(event, state, zone, counters)
+        # The local time, worked out once when activity is kept per day (the rules may
+        # need it too); else only if a rule asks.
+        local = None if self._keep_days is None else event.at.astimezone(zone)
+        award = self._book.evaluate(event, state, zone, counters, local)
         effects: list[Effect] = []
         steps = list(award.steps)
         points = award.points
@@ -691,8 +694,8 @@ class Program:
         # Last, so that what the rules read is the activity before this event.
         if isinstance(event, Purchase | Visit):
             day = keep_since = None
-            if self._keep_days is not None:  # else nothing reads activity per day
-                day = event.at.astimezone(zone).date()
+            if local is not None and self._keep_days is not None:
+                day = local.date()
                 keep_since = day - timedelta(days=self._keep_days)
             if isinstance(event, Purchase):
                 note_ = NotePurchase(event.amount, event.at, day, keep_since, award.points)

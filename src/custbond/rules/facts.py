@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -167,7 +167,25 @@ def _days_since_last_purchase(facts: Facts) -> int | None:
     last = facts.state.activity.last_purchase_at
     if last is None:
         return None
-    return (facts.local.date() - last.astimezone(facts.zone).date()).days
+    return (facts.local.date() - local_day(last, facts.zone)).days
+
+
+def local_day(at: datetime, zone: tzinfo) -> date:
+    """The calendar day ``at`` falls on in ``zone``. Kept: the same moments (a customer's
+    last purchase) are asked about on every event, and converting one is slow."""
+    key = (at, id(zone))  # zones cannot be hashed: told apart by identity, kept alive
+    found = _DAYS.get(key)
+    if found is not None and found[0] is zone:
+        return found[1]
+    if len(_DAYS) >= _KEEP_DAYS:
+        _DAYS.clear()
+    day = at.astimezone(zone).date()
+    _DAYS[key] = (zone, day)
+    return day
+
+
+_DAYS: dict[tuple[datetime, int], tuple[tzinfo, date]] = {}
+_KEEP_DAYS = 1 << 16
 
 
 _ONE_DAY = timedelta(days=1)
