@@ -84,13 +84,14 @@ class Level:
             Multiplier(self.multiplier)  # the same bounds as any multiplier
 
     def qualifies(self, standing: Standing) -> bool:
-        thresholds = (
-            (self.spend, standing.spend),
-            (self.points, standing.points),
-            (self.visits, standing.visits),
+        spend, points, visits = self.spend, self.points, self.visits
+        if spend is None and points is None and visits is None:
+            return True  # the ladder's base
+        return (
+            (spend is not None and standing.spend >= spend)
+            or (points is not None and standing.points >= points)
+            or (visits is not None and standing.visits >= visits)
         )
-        given = [(needed, done) for needed, done in thresholds if needed is not None]
-        return not given or any(done >= needed for needed, done in given)
 
     def shortfall(self, standing: Standing, currency: str) -> str | None:
         """What is missing to qualify, in words ("120.00 USD more spend, or 2 more
@@ -293,8 +294,8 @@ def upgrade(
     rank, current = ladder.rank(level.name), ladder.rank(tier)
     until = shift(at, ladder.keep_for)
     review = shift(until, ladder.grace)
-    window = ladder.describe_window()
     if rank > current:
+        window = ladder.describe_window()
         reason = f"qualified for {level.name!r}: {standing.describe(currency)} in {window}"
         return ChangeTier(level.name, at, until, review, reason), f"tier: {reason}"
     if rank == current and (review_at is None or review > review_at):
