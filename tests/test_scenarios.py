@@ -15,7 +15,6 @@ from custbond import (
     RetentionService,
     load_program,
 )
-from custbond.rules import Discount, Group, Rule, state
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "rules"
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -90,27 +89,27 @@ class TestAirHorizonMiles:
 
 class TestDiscountsForRegularBuyers:
     def test_the_more_a_customer_buys_the_more_they_save(self) -> None:
-        program = Program(
-            earn=None,
-            rules=[
-                Rule(f"{percent}% off after {count} purchases", on="Purchase",
-                     when=state.purchases >= count, then=[Discount(percent=percent)],
-                     group="volume")
-                for count, percent in ((3, 5), (6, 10), (12, 15))
-            ],
-            groups=[Group("volume", take="best")],
-        )  # fmt: skip
-        till = Till(program)
-        beans = LineItem("beans", 1, Decimal("20.00"))
+        till = Till(load_program(EXAMPLES / "regular_buyers.toml"))
+        bag = LineItem("beans", 1, Decimal("60.00"))
+        big_order = LineItem("beans", 1, Decimal("200.00"))
 
+        # Every 14 days she buys a 60.00 bag (once a 200.00 order); before each purchase
+        # the checkout asks what to take off. The last 90 days hold at most 7 purchases.
         discounts = []
-        for _ in range(13):
-            discounts.append(till.service.quote("maya", [beans]).discount)
-            till.sell(beans, days=7)
+        for cart in [bag] * 8 + [big_order, bag]:
+            discounts.append(till.service.quote("maya", [cart]).discount)
+            till.sell(cart, days=14)
+        till.clock.advance(timedelta(days=90))  # then nothing for 90 days
+        discounts.append(till.service.quote("maya", [bag]).discount)
 
-        assert [Decimal(0)] * 3 + [Decimal("1.00")] * 3 + [Decimal("2.00")] * 6 + [
-            Decimal("3.00")
-        ] == discounts
+        assert [
+            *["0", "0"],  # 0 and 60 spent in the last 90 days
+            *["3.00"] * 3,  # 120, 180, 240: 5%
+            *["6.00"] * 3,  # 300, 360, 420: 10%
+            "20.00",  # 420 spent: 10% of the 200.00 order
+            "9.00",  # 5 bags and the big order, 560: 15%
+            "0",  # nothing in the last 90 days
+        ] == [str(discount) for discount in discounts]
 
 
 class TestPointsTowardProductsAtLevels:
