@@ -7,7 +7,6 @@ program's longest rolling window reaches.
 
 >>> from datetime import date, datetime, timezone
 >>> from decimal import Decimal
-from operator import itemgetter
 >>> at = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)
 >>> keep = date(2026, 1, 1)  # spend per day is kept from then on
 >>> activity = Activity().after_purchase(Decimal("12.50"), at, date(2026, 3, 2), keep_since=keep)
