@@ -32,6 +32,7 @@ from custbond.errors import RuleFileError
 from custbond.program import EarnPoints
 from custbond.rules import (
     Budget,
+    Cashback,
     Discount,
     FirstCustomers,
     FixedPoints,
@@ -78,6 +79,7 @@ EXAMPLES_DIR = ROOT / "examples" / "rules"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.toml"))
 EDT = timezone(timedelta(hours=-4))
 FIXED = '[{ type = "fixed_points", points = 1 }]'
+CASHBACK = '[{ type = "cashback", percent = "2" }]'
 CARD = 'name = "coffee"\nstamps = 10\nreward = { name = "free coffee", sku = "latte" }'
 LEVEL = '[[tiers.levels]]\nname = "gold"'
 REWARD = 'name = "mug"\npoints = 500\noffer = { name = "mug", sku = "mug" }'
@@ -196,6 +198,13 @@ class TestTheReferenceExample:
                     when=customer.tier == "gold",
                     then=[Discount(percent=10, tag="pastry")],
                 ),
+                Rule(
+                    "harbour card",
+                    on="Purchase",
+                    when=event.payment == "harbour-visa",
+                    then=[Cashback(5, valid_for=relativedelta(months=3))],
+                    limits=[Budget(money=Decimal("500.00"))],
+                ),
             ],
             cards=[
                 PunchCard(
@@ -265,7 +274,7 @@ class TestTheReferenceExample:
             if field.init and field.name not in ("multipliers", "currency", "time_zone"):
                 assert getattr(program, field.name), field.name
         kinds = {type(item) for rule in program.rules for item in (*rule.then, *rule.limits)}
-        assert {Gift, Discount, Budget, FirstCustomers} <= kinds
+        assert {Gift, Discount, Cashback, Budget, FirstCustomers} <= kinds
 
     def test_it_reads_back_from_its_dump(self) -> None:
         program = load_program(reference_example())
@@ -416,6 +425,16 @@ then = [{ type = "fixed_points", points = 1 }]
                 Discount(amount=Decimal("2.00"), tag="pastry"),
                 id="discount-amount",
             ),
+            pytest.param(
+                '{ type = "cashback", percent = "2" }',
+                Cashback(Decimal(2)),
+                id="cashback",
+            ),
+            pytest.param(
+                '{ type = "cashback", percent = "1.5", tag = "fuel", valid_for = "P3M" }',
+                Cashback(Decimal("1.5"), tag="fuel", valid_for=relativedelta(months=3)),
+                id="cashback-on-items-for-a-while",
+            ),
         ],
     )
     def test_every_type_of_effect_can_be_written(self, written: str, expected: Any) -> None:
@@ -465,6 +484,36 @@ class TestLimits:
     def test_every_kind_of_limit_is_written_and_read_back(self, limits: list[Any]) -> None:
         program = Program(rules=[Rule("x", on="Purchase", then=[FixedPoints(1)], limits=limits)])
         assert program == load_program(dump_program(program))
+
+    def test_a_budget_in_money_is_read_as_a_decimal_in_the_programs_currency(self) -> None:
+        text = '[program]\ncurrency = "EUR"\n' + rule_text(
+            'limits = [{ money_budget = "500.00" }, { first_customers = 10 }]',
+            then='[{ type = "cashback", percent = "2" }]',
+        )
+        program = load_program(text + "\n")
+        (rule,) = program.rules
+        assert (Budget(money=Decimal("500.00")), FirstCustomers(10)) == rule.limits
+        assert ("rule x budget EUR", "rule x customers") == program.counters_for("Purchase")
+
+    def test_cashback_and_a_budget_in_money_are_written_as_they_are_read(self) -> None:
+        rule = Rule(
+            "fuel card",
+            on="Purchase",
+            when=event.payment == "horizon-visa",
+            then=[Cashback(3, tag="fuel", valid_for=relativedelta(months=3))],
+            limits=[Budget(money=Decimal("500.00"))],
+        )
+        program = Program(earn=None, rules=[rule])
+
+        text = dump_program(program)
+
+        assert (
+            "then = [\n"
+            '    { type = "cashback", percent = "3", tag = "fuel", valid_for = "P3M" },\n'
+            "]\n"
+            'limits = [{ money_budget = "500.00" }]\n'
+        ) in text
+        assert program == load_program(text)
 
 
 class TestCardsTiersRewardsAndAchievements:
@@ -634,7 +683,11 @@ class TestTheFormatHoldsEverything:
     )
     def test_every_table_holds_every_field_of_its_class(self, shape: _Shape) -> None:
         fields = [field.name for field in attrs.fields(shape.cls) if field.init]
-        assert fields == [shape.field(key) for key in shape.keys]
+        # A class written as several kinds of table (a budget in points or in money) has
+        # its fields spread over them, in order.
+        shapes = [other for other in _LIMIT_TYPES.values() if other.cls is shape.cls]
+        shapes = shapes or [shape]
+        assert fields == [other.field(key) for other in shapes for key in other.keys]
 
     def test_every_kind_of_limit_is_in_the_format(self) -> None:
         assert set(get_args(AnyLimit)) == {shape.cls for shape in _LIMIT_TYPES.values()}
@@ -804,7 +857,8 @@ BROKEN = [
         rule_text(then='[{ type = "multiplyer", factor = "2" }]'),
         "rules[0].then[0].type, line 4, column 18: must be an effect type, one of "
         "points_per_spend, points_per_item, fixed_points, multiplier, stamps, tier, tag, "
-        'message, gift, discount; got "multiplyer" (hint: did you mean "multiplier"?)',
+        'message, gift, discount, cashback; got "multiplyer" (hint: did you mean '
+        '"multiplier"?)',
         id="unknown-effect-type",
     ),
     pytest.param(
@@ -968,7 +1022,8 @@ BROKEN = [
     pytest.param(
         rule_text("limits = { times = 1 }"),
         "rules[0].limits, line 5, column 10: must be an array of tables ({ times = N, per = "
-        "... }, { budget = N } or { first_customers = N }); got a table",
+        '... }, { budget = N }, { money_budget = "500.00" } or { first_customers = N }); got '
+        "a table",
         id="limits-not-an-array",
     ),
     pytest.param(
@@ -985,8 +1040,9 @@ BROKEN = [
     ),
     pytest.param(
         rule_text(on='"Visit"', then='[{ type = "points_per_spend" }]'),
-        "rules[0].then, line 4, column 8: must be points per spend or per item, and discounts, "
-        "only on='Purchase'; got PointsPerSpend(points=1, per=Decimal('1'), sku=None, tag=None)",
+        "rules[0].then, line 4, column 8: must be points per spend or per item, discounts and "
+        "cashback, only on='Purchase'; got PointsPerSpend(points=1, per=Decimal('1'), "
+        "sku=None, tag=None)",
         id="spend-effect-on-a-visit",
     ),
     pytest.param(
@@ -1019,14 +1075,14 @@ BROKEN = [
     pytest.param(
         rule_text('limits = [{ times = 4, per = "month", budget = 10 }]'),
         "rules[0].limits[0].budget, line 5, column 39: budget cannot go with times in one "
-        "limit (hint: a limit is { times = N, per = ... }, { budget = N } or { "
-        "first_customers = N }: write each as a table of its own)",
+        "limit (hint: a limit is { times = N, per = ... }, { budget = N }, { money_budget = "
+        '"500.00" } or { first_customers = N }: write each as a table of its own)',
         id="limit-mixing-kinds",
     ),
     pytest.param(
         rule_text("limits = [{}]"),
         "rules[0].limits[0], line 5, column 11: missing: a limit is { times = N, per = ... "
-        "}, { budget = N } or { first_customers = N }",
+        '}, { budget = N }, { money_budget = "500.00" } or { first_customers = N }',
         id="limit-of-no-kind",
     ),
     pytest.param(
@@ -1058,6 +1114,108 @@ BROKEN = [
         "gives, and this rule gives none (hint: give points in then, with "
         "points_per_spend, points_per_item or fixed_points, or leave the budget out)",
         id="budget-on-a-rule-without-points",
+    ),
+    pytest.param(
+        rule_text("limits = [{ budget = 100 }]", then=CASHBACK),
+        "rules[0].limits[0].budget, line 5, column 22: a budget counts the points the rule "
+        "gives, and this rule gives none (hint: it gives money: a budget of money is written "
+        '{ money_budget = "500.00" })',
+        id="points-budget-on-a-rule-that-gives-money",
+    ),
+    pytest.param(
+        rule_text('limits = [{ money_budget = "500.00" }]'),
+        "rules[0].limits[0].money_budget, line 5, column 28: a money budget counts the money "
+        "the rule gives, and this rule gives none (hint: give money in then, with cashback "
+        "or a gift whose offer has a value, or leave the budget out)",
+        id="money-budget-on-a-rule-without-money",
+    ),
+    pytest.param(
+        rule_text(
+            'limits = [{ money_budget = "500.00" }]',
+            then='[{ type = "gift", offer = { name = "cake", sku = "cake" } }]',
+        ),
+        "rules[0].limits[0].money_budget, line 5, column 28: a money budget counts the money "
+        "the rule gives, and this rule gives none (hint: give money in then, with cashback "
+        "or a gift whose offer has a value, or leave the budget out)",
+        id="money-budget-on-a-gift-without-a-value",
+    ),
+    pytest.param(
+        rule_text("limits = [{ money_budget = 500.0 }]", then=CASHBACK),
+        "rules[0].limits[0].money_budget, line 5, column 28: must be a decimal number, "
+        "written as a string or an int; got 500.0 (hint: TOML floats are inexact: write it "
+        'as a string, "500.0")',
+        id="money-budget-float",
+    ),
+    pytest.param(
+        rule_text('limits = [{ money_budget = "0" }]', then=CASHBACK),
+        "rules[0].limits[0].money_budget, line 5, column 28: must be a positive Decimal; got "
+        "Decimal('0')",
+        id="money-budget-of-nothing",
+    ),
+    pytest.param(
+        rule_text('limits = [{ budget = 100, money_budget = "5.00" }]', then=CASHBACK),
+        "rules[0].limits[0].money_budget, line 5, column 27: money_budget cannot go with "
+        "budget in one limit (hint: a budget is in points or in money, not both: keep one "
+        "of them)",
+        id="points-and-money-in-one-budget",
+    ),
+    pytest.param(
+        rule_text('limits = [{ budget = 100 }, { money_budget = "5.00" }]', then=CASHBACK),
+        "rules[0].limits[1].money_budget, line 5, column 46: a rule has at most one budget, "
+        "and rules[0].limits[0] is one already",
+        id="a-points-budget-and-a-money-budget",
+    ),
+    pytest.param(
+        '[program]\ncurrency = "JPY"\n'
+        + rule_text('limits = [{ money_budget = "10.50" }]', then=CASHBACK),
+        "rules[0].limits[0].money_budget, line 7, column 28: must be an amount with at most 0 "
+        'decimal places in JPY; got "10.50"',
+        id="money-budget-finer-than-the-currency",
+    ),
+    pytest.param(
+        rule_text(
+            'limits = [{ money_budget = "5.00" }]',
+            then='[{ type = "gift", offer = { name = "off", value = "1.005" } }]',
+        ),
+        "rules[0].then[0].offer.value, line 4, column 58: must be an amount with at most 2 "
+        'decimal places in USD; got "1.005" (hint: a money budget counts the gift\'s value '
+        "exactly, in minor units of the currency)",
+        id="budgeted-gift-finer-than-the-currency",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "cashback", percent = "0" }]'),
+        "rules[0].then[0].percent, line 4, column 40: must be a positive Decimal; got "
+        "Decimal('0')",
+        id="cashback-of-nothing",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "cashback", percent = "100.5" }]'),
+        "rules[0].then[0].percent, line 4, column 40: must be at most 100; got Decimal('100.5')",
+        id="cashback-above-100-percent",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "cashback", percent = 2.5 }]'),
+        "rules[0].then[0].percent, line 4, column 40: must be a decimal number, written as a "
+        'string or an int; got 2.5 (hint: TOML floats are inexact: write it as a string, "2.5")',
+        id="cashback-percent-float",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "cashback", tag = "fuel" }]'),
+        "rules[0].then[0].percent, line 4, column 9: missing: a cashback effect needs percent",
+        id="cashback-without-percent",
+    ),
+    pytest.param(
+        rule_text(then='[{ type = "cashback", percent = "2", valid = "P3M" }]'),
+        'rules[0].then[0].valid, line 4, column 45: unknown key "valid" in a cashback effect '
+        '(hint: did you mean "valid_for"?)',
+        id="cashback-misspelt",
+    ),
+    pytest.param(
+        rule_text(on='"Visit"', then=CASHBACK),
+        "rules[0].then, line 4, column 8: must be points per spend or per item, discounts and "
+        "cashback, only on='Purchase'; got Cashback(percent=Decimal('2'), sku=None, tag=None, "
+        "valid_for=None)",
+        id="cashback-on-a-visit",
     ),
     pytest.param(
         rule_text(then='[{ type = "gift" }]'),
@@ -1622,6 +1780,8 @@ class TestProgramsStrategy:
                 seen.add("groups")
             for rule in program.rules:
                 for limit in rule.limits:
+                    if isinstance(limit, Budget) and limit.money is not None:
+                        seen.add("money budget")
                     if not isinstance(limit, Limit):
                         seen.add(type(limit).__name__)
                     elif isinstance(limit.per, str):
@@ -1631,7 +1791,7 @@ class TestProgramsStrategy:
                 seen.update(
                     type(effect).__name__
                     for effect in rule.then
-                    if type(effect) in (Gift, Discount)
+                    if type(effect) in (Gift, Discount, Cashback)
                 )
                 if rule.window is not None:
                     seen.add("window")
@@ -1673,9 +1833,11 @@ class TestProgramsStrategy:
             "relativedelta",
             "timedelta",
             "Budget",
+            "money budget",
             "FirstCustomers",
             "Gift",
             "Discount",
+            "Cashback",
             "card on Purchase",
             "card on Visit",
             "tiers",

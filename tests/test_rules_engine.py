@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from dateutil import rrule, tz
@@ -24,22 +25,27 @@ from custbond import (
     Signup,
     Visit,
 )
-from custbond.bonds import Level, TierLadder
+from custbond.bonds import Level, TierLadder, Voucher, VoucherOffer, voucher_code
 from custbond.clock import FixedClock
 from custbond.program import (
     AddStamps,
     AddTag,
+    AddToCounter,
     CountUse,
     Decision,
     EarnPoints,
+    IssueVoucher,
     NotePurchase,
     RequestMessage,
     SetTier,
 )
 from custbond.rules import (
     Budget,
+    Cashback,
+    Discount,
     FirstCustomers,
     FixedPoints,
+    Gift,
     Group,
     Limit,
     Message,
@@ -597,9 +603,9 @@ class TestWindows:
         expected = any(
             start <= wall < start + lasting
             for start in occurrences.between(
-                datetime(2025, 11, 1),
+                datetime(2025, 11, 1),  # noqa: DTZ001
                 wall,
-                inc=True,  # noqa: DTZ001
+                inc=True,
             )
         )
 
@@ -809,6 +815,464 @@ class TestSharedLimits:
         assert outcomes == replayed == [45, 40, 0]
 
 
+def _vouchers(decision: Decision) -> list[Voucher]:
+    return [effect.voucher for effect in decision.effects if isinstance(effect, IssueVoucher)]
+
+
+def _taken(decision: Decision) -> list[AddToCounter]:
+    return [effect for effect in decision.effects if isinstance(effect, AddToCounter)]
+
+
+CARD_PAID = "event.payment == 'horizon-visa'"
+
+
+class TestCashback:
+    def test_it_gives_a_percent_of_the_purchase_as_a_money_voucher(self) -> None:
+        program = _program(Rule("card", on="Purchase", then=[Cashback(2)]), earn=None)
+
+        decision = program.decide(_state(), _purchase("12.40"), TUESDAY)
+
+        code = voucher_code("c-1", "rule card", "o-1", 1)
+        expected = Voucher(code, "cashback", None, Decimal("0.24"), "rule card", TUESDAY, None)
+        assert [expected] == _vouchers(decision)
+        assert "card: fired: cashback 2% on 12.40 USD: 0.24 USD" in str(decision.trace)
+
+    @pytest.mark.parametrize(
+        ("amount", "back"),
+        [("12.45", "0.24"), ("12.50", "0.25"), ("12.55", "0.25")],
+        ids=["just-under-a-cent-more", "exact", "just-over"],
+    )
+    def test_the_amount_is_rounded_down_to_the_cent(self, amount: str, back: str) -> None:
+        program = _program(Rule("card", on="Purchase", then=[Cashback(2)]), earn=None)
+
+        decision = program.decide(_state(), _purchase(amount), TUESDAY)
+
+        assert [Decimal(back)] == [voucher.value for voucher in _vouchers(decision)]
+
+    def test_the_amount_is_rounded_down_to_the_currencys_own_minor_unit(self) -> None:
+        rule = Rule("card", on="Purchase", then=[Cashback(Decimal("1.5"))])
+        program = _program(rule, earn=None, currency="JPY")
+        order = Purchase(id="o-1", customer_id="c-1", at=TUESDAY, amount=999, currency="JPY")
+
+        decision = program.decide(_state(), order, TUESDAY)
+
+        assert [Decimal(14)] == [voucher.value for voucher in _vouchers(decision)]  # 14.985
+        assert "cashback 1.5% on 999 JPY: 14 JPY" in str(decision.trace)
+
+    def test_an_amount_that_rounds_down_to_nothing_gives_no_voucher_and_says_so(self) -> None:
+        program = _program(Rule("card", on="Purchase", then=[Cashback(2)]), earn=None)
+
+        decision = program.decide(_state(), _purchase("0.49"), TUESDAY)
+
+        assert [] == _vouchers(decision)
+        assert "card: fired: cashback 2% on 0.49 USD: nothing, less than 0.01 USD" in str(
+            decision.trace
+        )
+
+    @pytest.mark.parametrize(
+        ("effect", "back"),
+        [
+            (Cashback(5, tag="coffee"), "0.40"),  # 2 lattes, 8.00
+            (Cashback(5, sku="cake"), "0.22"),  # 4.40
+            (Cashback(5, sku="cake", tag="coffee"), None),  # no such item
+            (Cashback(5), "0.62"),  # the whole 12.40
+        ],
+        ids=["tag", "sku", "sku-and-tag", "whole-amount"],
+    )
+    def test_with_a_sku_or_tag_only_what_the_matching_items_cost_counts(
+        self, effect: Cashback, back: str | None
+    ) -> None:
+        program = _program(Rule("items", on="Purchase", then=[effect]), earn=None)
+
+        decision = program.decide(_state(), _purchase(items=(LATTE, CAKE)), TUESDAY)
+
+        assert ([] if back is None else [Decimal(back)]) == [
+            voucher.value for voucher in _vouchers(decision)
+        ]
+
+    @pytest.mark.parametrize(
+        ("payment", "vouchers"),
+        [("horizon-visa", 1), ("cash", 0), (None, 0)],
+        ids=["the-card", "another-way", "not-said"],
+    )
+    def test_a_co_branded_card_gives_cashback_when_the_purchase_is_paid_with_it(
+        self, payment: str | None, vouchers: int
+    ) -> None:
+        rule = Rule("horizon card", on="Purchase", when=CARD_PAID, then=[Cashback(3)])
+        program = _program(rule, earn=None)
+
+        decision = program.decide(_state(), _purchase("100.00", payment=payment), TUESDAY)
+
+        assert vouchers == len(_vouchers(decision))
+
+    @pytest.mark.parametrize(
+        ("valid_for", "expires_at"),
+        [
+            (relativedelta(months=3), datetime(2026, 8, 5, 9, tzinfo=UTC)),
+            (timedelta(days=30), datetime(2026, 6, 4, 9, tzinfo=UTC)),
+            (None, None),
+        ],
+        ids=["months", "days", "forever"],
+    )
+    def test_valid_for_sets_when_the_voucher_expires(
+        self, valid_for: relativedelta | timedelta | None, expires_at: datetime | None
+    ) -> None:
+        rule = Rule("card", on="Purchase", then=[Cashback(2, valid_for=valid_for)])
+
+        decision = _program(rule, earn=None).decide(_state(), _purchase(), TUESDAY)
+
+        [voucher] = _vouchers(decision)
+        assert expires_at == voucher.expires_at
+
+    def test_each_cashback_effect_gives_its_own_voucher(self) -> None:
+        program = _program(
+            Rule("card", on="Purchase", then=[Cashback(1), Cashback(5, tag="coffee")]),
+            Rule("promo", on="Purchase", then=[Cashback(2)]),
+            earn=None,
+        )
+
+        decision = program.decide(_state(), _purchase(items=(LATTE, CAKE)), TUESDAY)
+
+        vouchers = _vouchers(decision)
+        assert [("rule card", "0.12"), ("rule card", "0.40"), ("rule promo", "0.24")] == [
+            (voucher.source, str(voucher.value)) for voucher in vouchers
+        ]
+        assert 3 == len({voucher.code for voucher in vouchers})
+        assert "card: fired: cashback 1% on 12.40 USD: 0.12 USD; cashback 5% on items tagged " in (
+            str(decision.trace)
+        )
+
+    def test_a_rule_with_a_gift_and_cashback_gives_both(self) -> None:
+        gift = Gift(VoucherOffer("free cake", sku="cake"))
+        program = _program(Rule("card", on="Purchase", then=[gift, Cashback(2)]), earn=None)
+
+        decision = program.decide(_state(), _purchase(), TUESDAY)
+
+        assert [("free cake", None), ("cashback", Decimal("0.24"))] == [
+            (voucher.name, voucher.value) for voucher in _vouchers(decision)
+        ]
+
+    def test_cashback_is_only_for_purchases(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Rule("visits", on="Visit", then=[Cashback(2)])
+
+        assert "then" == raised.value.field
+        assert "cashback, only on='Purchase'" in str(raised.value)
+
+    @pytest.mark.parametrize(
+        ("percent", "expected"),
+        [
+            (Decimal(0), "a positive Decimal"),
+            (Decimal("-1"), "a positive Decimal"),
+            (Decimal("100.01"), "at most 100"),
+            (2.5, "floats are rejected"),
+            ("two", "a decimal number"),
+        ],
+        ids=["zero", "negative", "above-100", "float", "text"],
+    )
+    def test_a_percent_that_is_not_above_0_and_at_most_100_is_rejected(
+        self, percent: object, expected: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Cashback(percent)  # type: ignore[arg-type]
+
+        assert "percent" == raised.value.field
+        assert expected in str(raised.value)
+
+    def test_100_percent_gives_it_all_back(self) -> None:
+        rule = Rule("free", on="Purchase", then=[Cashback(100)])
+
+        decision = _program(rule, earn=None).decide(_state(), _purchase(), TUESDAY)
+
+        assert [Decimal("12.40")] == [voucher.value for voucher in _vouchers(decision)]
+
+    @pytest.mark.parametrize(
+        ("take", "taken", "outdone"),
+        [("best", "coffee 5%", "all 2%"), ("lowest", "all 2%", "coffee 5%")],
+        ids=["best", "lowest"],
+    )
+    def test_a_group_compares_cashback_rules_on_the_money_they_give_back(
+        self, take: str, taken: str, outdone: str
+    ) -> None:
+        program = _program(
+            Rule("all 2%", on="Purchase", then=[Cashback(2)], group="back"),
+            Rule("coffee 5%", on="Purchase", then=[Cashback(5, tag="coffee")], group="back"),
+            earn=None,
+            groups=[Group("back", take=take)],
+        )
+
+        decision = program.decide(_state(), _purchase(items=(LATTE, CAKE)), TUESDAY)
+
+        assert [f"rule {taken}"] == [voucher.source for voucher in _vouchers(decision)]
+        high, low = ("0.40", "0.24") if take == "best" else ("0.24", "0.40")
+        assert (
+            f"{outdone}: not applied: group 'back' takes the {take} rule: {taken!r} "
+            f"({high} back against {low})"
+        ) in str(decision.trace)
+
+    def test_a_group_compares_a_discount_and_cashback_on_the_money_given(self) -> None:
+        program = _program(
+            Rule(
+                "cake 10% off", on="Purchase", then=[Discount(percent=10, sku="cake")], group="g"
+            ),
+            Rule("2% back", on="Purchase", then=[Cashback(2)], group="g"),
+            earn=None,
+            groups=[Group("g", take="best")],
+        )
+
+        decision = program.decide(_state(), _purchase(items=(LATTE, CAKE)), TUESDAY)
+
+        assert [] == _vouchers(decision)
+        assert (
+            "2% back: not applied: group 'g' takes the best rule: 'cake 10% off' "
+            "(0.44 given against 0.24)"
+        ) in str(decision.trace)
+
+    def test_an_outdone_cashback_rule_takes_nothing_from_its_budget(self) -> None:
+        budget = Budget(money=Decimal("100.00"))
+        program = _program(
+            Rule("small", on="Purchase", then=[Cashback(1)], group="g", limits=[budget]),
+            Rule("big", on="Purchase", then=[Cashback(3)], group="g", limits=[budget]),
+            earn=None,
+            groups=[Group("g", take="best")],
+        )
+
+        decision = program.decide(_state(), _purchase(), TUESDAY)
+
+        assert [AddToCounter("rule big budget USD", 37)] == _taken(decision)
+
+
+class TestMoneyBudgets:
+    def _service(self, *rules: Rule) -> RetentionService:
+        return RetentionService(_program(*rules, earn=None), MemoryStore(), FixedClock(TUESDAY))
+
+    def _buy(self, service: RetentionService, customer_id: str, n: int, amount: str) -> None:
+        service.record(
+            Purchase(
+                id=f"{customer_id}-{n}",
+                customer_id=customer_id,
+                at=service.clock.now(),
+                amount=Decimal(amount),
+                currency="USD",
+                payment="horizon-visa",
+            )
+        )
+
+    def _given(self, service: RetentionService, *customers: str) -> list[str]:
+        return [
+            str(voucher.value) for customer in customers for voucher in service.vouchers(customer)
+        ]
+
+    def test_a_money_budget_lets_the_rule_give_up_to_it_exactly_and_no_more(self) -> None:
+        rule = Rule(
+            "card", on="Purchase", then=[Cashback(2)], limits=[Budget(money=Decimal("1.00"))]
+        )
+        service = self._service(rule)
+
+        for n, name in enumerate(["ada", "bea", "ada", "cy", "bea", "dan"]):
+            self._buy(service, name, n, "10.00")  # 0.20 back each
+
+        assert ["0.20"] * 5 == self._given(service, "ada", "bea", "cy", "dan")
+        with service.store.unit_of_work() as uow:
+            assert 100 == uow.counter("rule card budget USD")  # in cents, shared by all
+
+    def test_a_purchase_that_would_pass_the_budget_gets_nothing_but_a_smaller_one_fits(
+        self,
+    ) -> None:
+        rule = Rule(
+            "card", on="Purchase", then=[Cashback(10)], limits=[Budget(money=Decimal("5.00"))]
+        )
+        service = self._service(rule)
+
+        self._buy(service, "ada", 1, "40.00")  # 4.00
+        self._buy(service, "bea", 2, "20.00")  # 2.00 would make 6.00: nothing
+        self._buy(service, "cy", 3, "10.00")  # 1.00 makes exactly 5.00
+
+        assert (["4.00"], [], ["1.00"]) == (
+            self._given(service, "ada"),
+            self._given(service, "bea"),
+            self._given(service, "cy"),
+        )
+
+    def test_the_trace_says_the_money_budget_is_spent(self) -> None:
+        rule = Rule(
+            "card", on="Purchase", then=[Cashback(2)], limits=[Budget(money=Decimal("500"))]
+        )
+        program = _program(rule, earn=None)
+
+        decision = program.decide(
+            _state(), _purchase("60.00"), TUESDAY, counters={"rule card budget USD": 49910}
+        )
+
+        assert [] == _vouchers(decision)
+        assert (
+            "card: not applied: a budget of 500.00 USD is spent (499.10 given, 1.20 more asked)"
+        ) in str(decision.trace)
+        assert Verdict.LIMITED == _verdicts(decision)["card"]
+
+    def test_the_budget_is_taken_from_only_when_the_rule_fires(self) -> None:
+        rule = Rule(
+            "card",
+            on="Purchase",
+            when=CARD_PAID,
+            then=[Cashback(2)],
+            limits=[Budget(money=Decimal("10.00"))],
+        )
+        program = _program(rule, earn=None)
+
+        paid_with_card = program.decide(_state(), _purchase(payment="horizon-visa"), TUESDAY)
+        paid_in_cash = program.decide(_state(), _purchase(payment="cash"), TUESDAY)
+        too_little = program.decide(_state(), _purchase("0.40", payment="horizon-visa"), TUESDAY)
+
+        assert [AddToCounter("rule card budget USD", 24)] == _taken(paid_with_card)
+        assert [] == _taken(paid_in_cash)
+        assert [] == _taken(too_little)
+
+    def test_the_values_of_the_rules_gifts_count_against_it(self) -> None:
+        five_off = Gift(VoucherOffer("5 off", value=Decimal("5.00")))
+        free_cake = Gift(VoucherOffer("free cake", sku="cake"))  # no value: counts nothing
+        rule = Rule(
+            "thanks",
+            on="Purchase",
+            then=[five_off, free_cake, Cashback(1)],
+            limits=[Budget(money=Decimal("11.00"))],
+        )
+        service = self._service(rule)
+
+        for n, name in enumerate(["ada", "bea", "cy"]):
+            self._buy(service, name, n, "10.00")  # 5.00 + 0.10 each
+
+        assert [3, 3, 0] == [len(service.vouchers(name)) for name in ("ada", "bea", "cy")]
+        with service.store.unit_of_work() as uow:
+            assert 1020 == uow.counter("rule thanks budget USD")
+
+    def test_first_customers_hold_alongside_a_money_budget(self) -> None:
+        rule = Rule(
+            "founders",
+            on="Purchase",
+            then=[Cashback(10)],
+            limits=[FirstCustomers(2), Budget(money=Decimal("3.00"))],
+        )
+        service = self._service(rule)
+
+        for n, name in enumerate(["ada", "bea", "cy", "ada", "bea"]):
+            self._buy(service, name, n, "10.00")  # 1.00 back each
+
+        assert (["1.00", "1.00"], ["1.00"], []) == (
+            self._given(service, "ada"),
+            self._given(service, "bea"),
+            self._given(service, "cy"),
+        )
+        with service.store.unit_of_work() as uow:
+            assert (2, 300) == (
+                uow.counter("rule founders customers"),
+                uow.counter("rule founders budget USD"),
+            )
+
+    def test_the_customer_can_use_the_cashback_voucher_at_checkout(self) -> None:
+        rule = Rule("card", on="Purchase", when=CARD_PAID, then=[Cashback(3)])
+        service = self._service(rule)
+
+        outcome = service.record(_purchase("50.00", customer_id="ada", payment="horizon-visa"))
+        [voucher] = service.vouchers("ada")
+        service.use_voucher("ada", voucher.code, key="checkout-2")
+
+        assert (Decimal("1.50"), "rule card", "used") == (
+            voucher.value,
+            voucher.source,
+            service.vouchers("ada")[0].status.value,
+        )
+        assert 0 == outcome.points
+
+    def test_a_replay_gives_the_same_cashback_within_the_same_budget(self) -> None:
+        rule = Rule(
+            "card", on="Purchase", then=[Cashback(5)], limits=[Budget(money=Decimal("1.00"))]
+        )
+        service = self._service(rule)
+        for n, name in enumerate(["ada", "bea", "cy"]):
+            self._buy(service, name, n, "8.00")  # 0.40 back each: the third does not fit
+
+        again = self._service(rule)
+        again.replay(service.log())
+
+        given = self._given(service, "ada", "bea", "cy")
+        assert ["0.40", "0.40"] == given == self._given(again, "ada", "bea", "cy")
+
+    @pytest.mark.parametrize(
+        ("fields", "field", "expected"),
+        [
+            ({}, "budget", "points or money, exactly one of them"),
+            ({"points": 10, "money": Decimal(5)}, "budget", "exactly one of them"),
+            ({"money": Decimal(0)}, "money", "a positive Decimal"),
+            ({"money": Decimal("-5")}, "money", "a positive Decimal"),
+            ({"money": 5.0}, "money", "floats are rejected"),
+        ],
+        ids=["neither", "both", "zero", "negative", "float"],
+    )
+    def test_a_budget_is_in_points_or_in_positive_money(
+        self, fields: dict[str, object], field: str, expected: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Budget(**fields)  # type: ignore[arg-type]
+
+        assert field == raised.value.field
+        assert expected in str(raised.value)
+
+    @pytest.mark.parametrize(
+        "then",
+        [[FixedPoints(5)], [Gift(VoucherOffer("cake", sku="cake"))], [Discount(percent=5)]],
+        ids=["points", "gift-without-value", "discount"],
+    )
+    def test_a_money_budget_needs_a_rule_that_gives_money(self, then: list[object]) -> None:
+        with pytest.raises(InvalidInput, match="a rule that gives money"):
+            Rule("r", on="Purchase", then=then, limits=[Budget(money=Decimal(5))])  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("currency", "rule", "field", "value"),
+        [
+            (
+                "JPY",
+                Rule("r", on="Purchase", then=[Cashback(2)], limits=[Budget(money="10.5")]),
+                "rules['r'].limits",
+                Decimal("10.5"),
+            ),
+            (
+                "USD",
+                Rule(
+                    "r",
+                    on="Purchase",
+                    then=[Gift(VoucherOffer("off", value=Decimal("1.005")))],
+                    limits=[Budget(money=5)],
+                ),
+                "rules['r'].then",
+                Decimal("1.005"),
+            ),
+        ],
+        ids=["budget", "gift-value"],
+    )
+    def test_money_a_budget_cannot_count_in_the_currencys_minor_unit_is_rejected(
+        self, currency: str, rule: Rule, field: str, value: Decimal
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            _program(rule, earn=None, currency=currency)
+
+        assert (field, value) == (raised.value.field, raised.value.value)
+        assert "minor units" in str(raised.value)
+
+    def test_a_budget_reads_in_points_or_in_the_programs_currency(self) -> None:
+        assert [
+            "a budget of 100 points",
+            "a budget of 500 in money",
+            "a budget of 500.00 USD",
+            "a budget of 500 JPY",
+        ] == [
+            Budget(100).describe(),
+            Budget(money=500).describe(),
+            Budget(money=500).describe("USD"),
+            Budget(money=500).describe("JPY"),
+        ]
+
+
 _CUSTOMERS = st.sampled_from(["ada", "bea", "cy", "dan"])
 
 
@@ -851,6 +1315,59 @@ class TestLimitsAreNeverExceeded:
         assert all(count <= times for count in per_month.values())
         assert 7 * len(fired) <= budget
         assert len({customer_id for customer_id, _ in fired}) <= first
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(_CUSTOMERS, st.integers(0, 20_000), st.integers(0, 10)),
+            min_size=1,
+            max_size=40,
+        ),
+        st.sampled_from([Decimal("0.5"), Decimal(2), Decimal("3.3"), Decimal(10), Decimal(100)]),
+        st.integers(1, 5_000),
+        st.none() | st.integers(0, 500),
+        st.none() | st.integers(1, 3),
+    )
+    def test_the_money_a_budgeted_rule_gives_never_passes_its_budget(
+        self,
+        purchases: list[tuple[str, int, int]],
+        percent: Decimal,
+        budget: int,
+        gift: int | None,
+        first: int | None,
+    ) -> None:
+        then: list[Any] = [Cashback(percent, valid_for=relativedelta(months=1))]
+        if gift is not None and gift:
+            then.append(Gift(VoucherOffer("thanks", value=Decimal(gift).scaleb(-2))))
+        limits: list[Any] = [Budget(money=Decimal(budget).scaleb(-2))]
+        if first is not None:
+            limits.append(FirstCustomers(first))
+        rule = Rule("promo", on="Purchase", then=then, limits=limits)
+        clock = FixedClock(TUESDAY)
+        service = RetentionService(_program(rule, earn=None), MemoryStore(), clock)
+        for n, (customer_id, cents, days) in enumerate(purchases):
+            clock.advance(timedelta(days=days))
+            order = Purchase(
+                id=f"o-{n}",
+                customer_id=customer_id,
+                at=clock.now(),
+                amount=Decimal(cents).scaleb(-2),
+                currency="USD",
+            )
+            service.record(order)
+
+        given = sum(
+            (
+                voucher.value or Decimal(0)
+                for customer_id in {customer for customer, _, _ in purchases}
+                for voucher in service.vouchers(customer_id)
+            ),
+            Decimal(0),
+        )
+        with service.store.unit_of_work() as uow:
+            counted = uow.counter("rule promo budget USD")
+        assert given <= Decimal(budget).scaleb(-2)
+        assert given == Decimal(counted).scaleb(-2)
 
 
 LEVELS = ("bronze", "silver", "gold")

@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from dateutil.relativedelta import relativedelta
+
 from custbond import (
     FixedClock,
     LineItem,
@@ -13,6 +16,7 @@ from custbond import (
     Program,
     Purchase,
     RetentionService,
+    VoucherExpired,
     load_program,
 )
 
@@ -85,6 +89,48 @@ class TestAirHorizonMiles:
             till.sell(flight, payment="air-horizon-visa"),
             till.sell(flight, payment="cash"),
         ]
+
+
+# "Many other cards like this": a grocer's co-branded card gives 2% back on groceries, as a
+# voucher for the next visit, with a launch budget for the whole scheme.
+GROCER_CARD = """
+earn = false
+
+[program]
+currency = "USD"
+time_zone = "America/Denver"
+
+[[rules]]
+name = "grocer card"
+on = "Purchase"
+when = "event.payment == 'grocer-mastercard'"
+then = [{ type = "cashback", percent = "2", tag = "groceries", valid_for = "P3M" }]
+limits = [{ money_budget = "5.00" }]
+"""
+
+
+class TestCoBrandedCashback:
+    def test_the_card_gives_money_back_on_groceries_until_the_budget_is_spent(self) -> None:
+        till = Till(load_program(GROCER_CARD))
+        weekly = LineItem("weekly shop", 1, Decimal("90.00"), tags={"groceries"})
+        small = LineItem("top-up shop", 1, Decimal("35.00"), tags={"groceries"})
+        lottery = LineItem("lottery ticket", 1, Decimal("10.00"))  # not groceries
+
+        till.sell(weekly, lottery, payment="grocer-mastercard")  # 1.80 back
+        till.sell(weekly, payment="cash")  # not paid with the card: nothing
+        till.sell(weekly, payment="grocer-mastercard")  # 1.80 back: 3.60 given
+        till.sell(weekly, payment="grocer-mastercard")  # 1.80 would make 5.40: nothing
+        till.sell(small, payment="grocer-mastercard")  # 0.70 back: 4.30 given
+
+        vouchers = till.service.vouchers("maya")
+        assert ["1.80", "1.80", "0.70"] == [str(voucher.value) for voucher in vouchers]
+        first, _, last = vouchers
+        assert first.issued_at + relativedelta(months=3) == first.expires_at
+        till.service.use_voucher("maya", first.code, key="checkout-6")
+        assert "used" == till.service.vouchers("maya")[0].status.value
+        till.clock.advance(relativedelta(months=4))
+        with pytest.raises(VoucherExpired):
+            till.service.use_voucher("maya", last.code, key="checkout-7")
 
 
 class TestDiscountsForRegularBuyers:

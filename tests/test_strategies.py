@@ -31,8 +31,10 @@ from custbond import (
     Signup,
     Visit,
 )
+from custbond._validate import minor_units
 from custbond.events import Event
-from custbond.rules import Budget, FixedPoints, PointsPerItem, PointsPerSpend
+from custbond.rules import Budget, FixedPoints, Gift, PointsPerItem, PointsPerSpend
+from custbond.rules.rule import gives_money
 from custbond.testing import strategies
 from custbond.testing.strategies import (
     customers,
@@ -343,10 +345,18 @@ class TestPrograms:
             assert (None, None, None) not in thresholds
 
     @given(programs())
-    def test_budgets_are_only_on_rules_that_give_points(self, program: Program) -> None:
+    def test_budgets_are_only_on_rules_that_give_what_they_count(self, program: Program) -> None:
+        unit = Decimal(1).scaleb(-minor_units(program.currency))
         for rule in program.rules:
-            if any(isinstance(limit, Budget) for limit in rule.limits):
-                assert any(isinstance(effect, POINTS_EFFECTS) for effect in rule.then)
+            for budget in (limit for limit in rule.limits if isinstance(limit, Budget)):
+                if budget.money is None:
+                    assert any(isinstance(effect, POINTS_EFFECTS) for effect in rule.then)
+                    continue
+                assert any(gives_money(effect) for effect in rule.then)
+                values = [
+                    e.offer.value for e in rule.then if isinstance(e, Gift) and e.offer.value
+                ]
+                assert not any(amount % unit for amount in [budget.money, *values])
 
     @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
     @given(programs())
@@ -376,6 +386,11 @@ class TestPrograms:
             for rule in program.rules:
                 seen.update(type(limit).__name__ for limit in rule.limits)
                 seen.update(type(effect).__name__ for effect in rule.then)
+                seen.update(
+                    f"budget in {'points' if limit.money is None else 'money'}"
+                    for limit in rule.limits
+                    if isinstance(limit, Budget)
+                )
             seen.update(f"card on {card.on}" for card in program.cards)
             if program.tiers is not None:
                 seen.add(f"{len(program.tiers.levels)} levels")
@@ -387,9 +402,12 @@ class TestPrograms:
         look()
         expected = {
             "Budget",
+            "budget in points",
+            "budget in money",
             "FirstCustomers",
             "Gift",
             "Discount",
+            "Cashback",
             "card on Purchase",
             "card on Visit",
             "1 levels",

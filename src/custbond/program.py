@@ -731,7 +731,7 @@ class Program:
         steps: list[Step],
     ) -> None:
         """The effects of what the rules gave besides points: stamps, a tier, tags,
-        messages, counted firings and shared counters, gifts."""
+        messages, counted firings and shared counters, vouchers (gifts and cashback)."""
         if award.stamps:
             effects.extend(self._punch(state, event, award.stamps, steps))
         if award.tier is not None and award.tier != state.tier:

@@ -19,6 +19,7 @@ from custbond.rules.conditions import (
     state,
 )
 from custbond.rules.effects import (
+    Cashback,
     Discount,
     FixedPoints,
     Gift,
@@ -43,6 +44,7 @@ __all__ = [
     "AnyOf",
     "Award",
     "Budget",
+    "Cashback",
     "Compare",
     "Condition",
     "Discount",

@@ -1,5 +1,5 @@
 """What a rule gives when it fires: points, multipliers, stamps, a tier, a tag, a message,
-a gift.
+a gift, a discount, cashback.
 
 These are the ``then`` of a :class:`~custbond.rules.Rule`. The engine turns the effects of
 every rule that fired for an event into the concrete effects of one
@@ -22,16 +22,19 @@ How points add up for one event, in this order:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
 from custbond.errors import InvalidInput
 from custbond.vouchers import VoucherOffer
 
 __all__ = [
+    "Cashback",
     "Discount",
     "FixedPoints",
     "Gift",
@@ -66,6 +69,16 @@ def _matching(event: Any, sku: str | None, tag: str | None) -> list[Any]:
         for item in getattr(event, "items", ())
         if (sku is None or item.sku == sku) and (tag is None or tag in item.tags)
     ]
+
+
+def _spent(event: Any, sku: str | None, tag: str | None) -> Decimal:
+    """What ``event`` spent on items with this sku and/or tag (quantity x unit price); its
+    whole amount when neither is given."""
+    if sku is None and tag is None:
+        amount: Decimal = event.amount
+        return amount
+    items = _matching(event, sku, tag)
+    return sum((item.unit_price * item.quantity for item in items), Decimal(0))
 
 
 @attrs.frozen
@@ -110,11 +123,7 @@ class PointsPerSpend:
 
     def spend(self, event: Any) -> Decimal:
         """The part of ``event``'s amount this earns on."""
-        if self.sku is None and self.tag is None:
-            amount: Decimal = event.amount
-            return amount
-        items = _matching(event, self.sku, self.tag)
-        return sum((item.unit_price * item.quantity for item in items), Decimal(0))
+        return _spent(event, self.sku, self.tag)
 
     def describe(self, currency: str) -> str:
         return f"{self.points} per {self.per} {currency}{_selector(self.sku, self.tag)}"
@@ -282,6 +291,68 @@ class Gift:
             raise InvalidInput("offer", value, "a VoucherOffer")
 
 
+def _percent(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    v.decimal(attribute.name, value, minimum=None)
+    if value <= 0:
+        raise InvalidInput(attribute.name, value, "a positive Decimal")
+    if value > 100:
+        raise InvalidInput(attribute.name, value, "at most 100")
+
+
+@attrs.frozen
+class Cashback:
+    """Money back on a purchase: ``percent`` of what the matching items cost, given to the
+    customer as a money voucher named ``"cashback"`` (valid for ``valid_for`` after it is
+    issued; ``None``: it does not expire). Cashback on a co-branded card is this effect in
+    a rule whose condition reads ``event.payment``.
+
+    Like :class:`PointsPerSpend`, without ``sku`` or ``tag`` the purchase's whole amount
+    counts; with them, only what the matching items cost (quantity x unit price).
+
+    Rounding: the amount is rounded **down** to the currency's minor unit (the cent), so
+    cashback never gives more than ``percent``; an amount that rounds down to nothing
+    gives no voucher (the trace says so). Each cashback effect that fires gives its own
+    voucher.
+
+    >>> back = Cashback(Decimal("2"))
+    >>> back.amount_for(Decimal("12.40"), "USD")  # 0.248, rounded down
+    Decimal('0.24')
+    >>> back.amount_for(Decimal("0.40"), "USD")  # 0.008: nothing
+    Decimal('0.00')
+    """
+
+    percent: Decimal = attrs.field(converter=v.to_decimal, validator=_percent)
+    sku: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
+    valid_for: relativedelta | timedelta | None = attrs.field(
+        default=None, kw_only=True, validator=v.is_duration
+    )
+    _percent_ratio: Ratio = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_percent_ratio", self.percent.as_integer_ratio())
+
+    def spend(self, event: Any) -> Decimal:
+        """The part of ``event``'s amount this gives money back on."""
+        return _spent(event, self.sku, self.tag)
+
+    def back(self, spend: Decimal, places: int) -> int:
+        """The money back on ``spend``, in minor units of a currency with ``places``
+        decimal places (cents, for 2), rounded down. Computed exactly, in integers."""
+        spend_top, spend_bottom = spend.as_integer_ratio()
+        top, bottom = self._percent_ratio
+        scale: int = 10**places
+        return (spend_top * top * scale) // (spend_bottom * bottom * 100)
+
+    def amount_for(self, spend: Decimal, currency: str) -> Decimal:
+        """The money back on ``spend`` in ``currency``, rounded down to its minor unit."""
+        places = v.minor_units(currency)
+        return Decimal(self.back(spend, places)).scaleb(-places)
+
+    def describe(self) -> str:
+        return f"cashback {self.percent}%{_selector(self.sku, self.tag)}"
+
+
 RuleEffect: TypeAlias = (
     PointsPerSpend
     | PointsPerItem
@@ -293,6 +364,7 @@ RuleEffect: TypeAlias = (
     | Message
     | Gift
     | Discount
+    | Cashback
 )
 RULE_EFFECTS = (
     PointsPerSpend,
@@ -305,4 +377,5 @@ RULE_EFFECTS = (
     Message,
     Gift,
     Discount,
+    Cashback,
 )

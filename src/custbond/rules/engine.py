@@ -16,9 +16,11 @@ from decimal import Decimal
 from math import gcd
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from custbond import _validate as v
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import Condition
 from custbond.rules.effects import (
+    Cashback,
     Discount,
     FixedPoints,
     Gift,
@@ -32,7 +34,7 @@ from custbond.rules.effects import (
     Tier,
 )
 from custbond.rules.facts import Facts, Getter
-from custbond.rules.rule import Budget, FirstCustomers, Group, Limit, Rule
+from custbond.rules.rule import Budget, FirstCustomers, Group, Limit, Rule, uncounted_money
 from custbond.rules.trace import Step, Verdict, show
 from custbond.vouchers import VoucherOffer
 
@@ -62,7 +64,9 @@ class Award(NamedTuple):
     messages: tuple[tuple[str, Message], ...] = ()  # (rule, message)
     uses: tuple[tuple[str, datetime], ...] = ()  # (rule, count firings from)
     steps: tuple[Step, ...] = ()
-    gifts: tuple[tuple[str, VoucherOffer], ...] = ()  # (rule, offer)
+    # (rule, offer): the vouchers rules give, their gifts' offers and their cashback (money
+    # vouchers named "cashback", for the amount the event earned)
+    gifts: tuple[tuple[str, VoucherOffer], ...] = ()
     shared: tuple[tuple[str, int], ...] = ()  # (counter, amount) to add to store counters
     discounts: tuple[tuple[str, Discount], ...] = ()  # (rule, discount), for quotes
 
@@ -71,6 +75,8 @@ class _Gain:
     """What one fired rule gives, before groups and multipliers are resolved."""
 
     __slots__ = (
+        "back",
+        "back_units",
         "discount",
         "discounts",
         "factors",
@@ -99,6 +105,8 @@ class _Gain:
         self.gifts: tuple[VoucherOffer, ...] = ()
         self.discounts: tuple[Discount, ...] = ()
         self.discount = Decimal(0)  # what its discounts take off, for groups to compare
+        self.back: Decimal | None = None  # its cashback (None: it has none), for groups
+        self.back_units = 0  # its cashback in minor units of the currency, for budgets
         self.text = ""
 
 
@@ -141,7 +149,12 @@ class _Compiled:
     __slots__ = (
         "budget",
         "budget_counter",
+        "budget_limit",
+        "budget_money",
+        "budget_text",
+        "cashback",
         "check",
+        "counters",
         "currency",
         "discounts",
         "exclusive",
@@ -150,20 +163,24 @@ class _Compiled:
         "first",
         "first_counter",
         "fixed",
+        "gift_money",
         "gifts",
         "group",
         "items",
         "limits",
         "messages",
         "name",
+        "places",
         "pointed",
         "priority",
         "said",
+        "said_back",
         "spend",
         "stamps",
         "tags",
         "tier",
         "tier_only_up",
+        "too_little",
         "window",
     )
 
@@ -180,8 +197,15 @@ class _Compiled:
         firsts = [limit for limit in rule.limits if isinstance(limit, FirstCustomers)]
         self.budget = budgets[0] if budgets else None
         self.first = firsts[0] if firsts else None
-        self.budget_counter = rule.counter("budget")
         self.first_counter = rule.counter("customers")
+        self.places = v.minor_units(currency)
+        self._count_budget(rule, currency)
+        # The store's shared counters the rule reads, in the order of its limits.
+        self.counters = tuple(
+            self.budget_counter if isinstance(limit, Budget) else self.first_counter
+            for limit in rule.limits
+            if isinstance(limit, Budget | FirstCustomers)
+        )
         then = rule.then
         self.spend = tuple(effect for effect in then if isinstance(effect, PointsPerSpend))
         self.items = tuple(effect for effect in then if isinstance(effect, PointsPerItem))
@@ -195,12 +219,48 @@ class _Compiled:
         self.messages = tuple(effect for effect in then if isinstance(effect, Message))
         self.gifts = tuple(effect.offer for effect in then if isinstance(effect, Gift))
         self.discounts = tuple(effect for effect in then if isinstance(effect, Discount))
+        self.cashback = tuple(effect for effect in then if isinstance(effect, Cashback))
         self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
-        # How each spend effect reads in a trace, but for the amount: made once.
+        # How each spend effect and cashback reads in a trace, but for the amount: made once.
         self.said = tuple(effect.describe(currency) for effect in self.spend)
+        self.said_back = tuple(effect.describe() for effect in self.cashback)
+        unit = format(Decimal(1).scaleb(-self.places), "f")
+        self.too_little = f"nothing, less than {unit} {currency}"
         # How each part of the condition that can fail reads in a trace, and the facts
         # it shows the values of: made on the part's first failure.
         self.failures: dict[int, tuple[str, tuple[tuple[str, Getter], ...]]] = {}
+
+    def _count_budget(self, rule: Rule, currency: str) -> None:
+        """The rule's budget as a count in the store's units (points, or minor units of
+        the currency), its counter, its words, and what the rule's gifts count."""
+        budget = self.budget
+        self.budget_money = budget is not None and budget.money is not None
+        self.budget_limit = 0
+        self.gift_money = 0
+        self.budget_counter = rule.counter("budget")
+        self.budget_text = "" if budget is None else budget.describe(currency)
+        if budget is None:
+            return
+        if budget.money is None:
+            assert budget.points is not None
+            self.budget_limit = budget.points
+            return
+        uncounted = uncounted_money(rule, currency)
+        if uncounted is not None:
+            where, _, amount = uncounted
+            what = "a money budget" if where == "limits" else "the value of a gift"
+            expected = (
+                f"{what} with at most {self.places} decimal places in {currency} (a money "
+                "budget is counted exactly, in minor units of the currency)"
+            )
+            raise InvalidInput(f"rules[{rule.name!r}].{where}", amount, expected)
+        self.budget_counter = rule.counter(f"budget {currency}")
+        self.budget_limit = int(budget.money.scaleb(self.places))
+        self.gift_money = sum(
+            int(effect.offer.value.scaleb(self.places))
+            for effect in rule.then
+            if isinstance(effect, Gift) and effect.offer.value is not None
+        )
 
     def failure(self, failed: Condition, facts: Facts) -> Step:
         """The step saying ``failed`` (a part of the condition) did not hold, with the
@@ -266,8 +326,30 @@ class _Compiled:
             gain.discounts = self.discounts
             gain.discount = sum((d.value(event.items) for d in self.discounts), Decimal(0))
             said.extend(discount.describe() for discount in self.discounts)
+        if self.cashback:
+            self._cash_back(event, gain, said)
         gain.text = "; ".join(said) or "nothing to give"
         return gain
+
+    def _cash_back(self, event: Any, gain: _Gain, said: list[str]) -> None:
+        """The cashback ``event`` earns: a money voucher for each effect whose amount,
+        rounded down to the minor unit, is not nothing."""
+        currency, places = self.currency, self.places
+        offers: list[VoucherOffer] = []
+        total = 0
+        for effect, words in zip(self.cashback, self.said_back, strict=True):
+            spend = effect.spend(event)
+            units = effect.back(spend, places)
+            if not units:
+                said.append(f"{words} on {spend} {currency}: {self.too_little}")
+                continue
+            amount = Decimal(units).scaleb(-places)
+            offers.append(VoucherOffer("cashback", value=amount, valid_for=effect.valid_for))
+            said.append(f"{words} on {spend} {currency}: {format(amount, 'f')} {currency}")
+            total += units
+        gain.gifts = (*gain.gifts, *offers)
+        gain.back = Decimal(total).scaleb(-places)
+        gain.back_units = total
 
 
 class RuleBook:
@@ -304,15 +386,11 @@ class RuleBook:
         self._picky = [group for group in self._picky if group.take != "all"]
         self._counters: dict[str, tuple[str, ...]] = {}
         for rule in ordered:
-            names = [
-                rule.counter("budget") if isinstance(limit, Budget) else rule.counter("customers")
-                for limit in rule.limits
-                if isinstance(limit, Budget | FirstCustomers)
-            ]
+            counters = compiled[rule.name].counters
             for name in sorted(rule.on):
                 self._by_type[name] = (*self._by_type.get(name, ()), compiled[rule.name])
-                if names:
-                    self._counters[name] = (*self._counters.get(name, ()), *names)
+                if counters:
+                    self._counters[name] = (*self._counters.get(name, ()), *counters)
 
     def rules_for(self, event_type: str) -> tuple[str, ...]:
         """The names of the rules considered for ``event_type``, in the order considered."""
@@ -395,10 +473,18 @@ class RuleBook:
             taken.append((rule.name, rule.first_counter, 1))
         gain = rule.gain(event)
         if rule.budget is not None:
-            own = gain.spend[0] // gain.spend[1] + gain.fixed
+            # Counted as the store counts it: points, or money in minor units.
+            if rule.budget_money:
+                own = gain.back_units + rule.gift_money
+            else:
+                own = gain.spend[0] // gain.spend[1] + gain.fixed
             spent = counts.get(rule.budget_counter, 0)
-            if spent + own > rule.budget.points:
-                text = f"{rule.budget.describe()} is spent ({spent} given, {own} more asked)"
+            if spent + own > rule.budget_limit:
+                if rule.budget_money:
+                    given, asked = _money(spent, rule.places), _money(own, rule.places)
+                else:
+                    given, asked = str(spent), str(own)
+                text = f"{rule.budget_text} is spent ({given} given, {asked} more asked)"
                 return Step(Verdict.LIMITED, text, rule.name), None, since
             if own:
                 taken.append((rule.name, rule.budget_counter, own))
@@ -505,10 +591,13 @@ class RuleBook:
             others = [
                 gain for rule, gain in fired if rule.group != name and rule.name not in outdone
             ]
-            # Rules that take money off compete on what they take off; others on points.
-            if any(gain.discounts for _, gain in members):
-                totals: list[Any] = [gain.discount for _, gain in members]
-                unit = "off"
+            # Rules that give money (discounts, cashback) compete on the money they give
+            # (what they take off and give back, together); others on points.
+            off = any(gain.discounts for _, gain in members)
+            back = any(gain.back is not None for _, gain in members)
+            if off or back:
+                totals: list[Any] = [gain.discount + (gain.back or 0) for _, gain in members]
+                unit = "given" if off and back else "off" if off else "back"
             else:
                 totals = [self._points([*others, gain])[0] for _, gain in members]
                 unit = "points"
@@ -521,6 +610,11 @@ class RuleBook:
                         f"({show(chosen)} {unit} against {show(total)})"
                     )
         return outdone
+
+
+def _money(units: int, places: int) -> str:
+    """An amount counted in minor units, as money: 49910 cents is "499.10"."""
+    return format(Decimal(units).scaleb(-places), "f")
 
 
 def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:

@@ -73,6 +73,7 @@ from custbond.ledger import PointsPolicy
 from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import Always, Condition
 from custbond.rules.effects import (
+    Cashback,
     Discount,
     FixedPoints,
     Gift,
@@ -96,6 +97,8 @@ from custbond.rules.rule import (
     Limit,
     Rule,
     Window,
+    gives_money,
+    uncounted_money,
 )
 from custbond.rules.text import parse_condition
 from custbond.vouchers import VoucherOffer
@@ -616,6 +619,7 @@ class _Reader:
                 hint = _did_you_mean(rule.group, sorted(names)) or "add it under [[groups]]"
                 problem = f"there is no group {_quote(rule.group)} (hint: {hint})"
                 raise self.error((*path, "group"), problem)
+            self.counted_money(path, rule, settings.get("currency", _CURRENCY))
         fields = {
             **settings,
             "points": top.get("points", PointsPolicy()),
@@ -672,21 +676,48 @@ class _Reader:
     def refused_rule(
         self, path: KeyPath, error: InvalidInput, fields: Mapping[str, Any]
     ) -> RuleFileError:
-        """The error for a rule the Rule class refused: a budget on a rule that gives no
-        points is placed at the budget, with a hint; anything else at its key."""
-        budgets = [
-            index
-            for index, limit in enumerate(fields.get("limits", ()))
-            if isinstance(limit, Budget)
-        ]
+        """The error for a rule the Rule class refused: a budget on a rule that gives none
+        of what it counts (points, or money) is placed at the budget, with a hint; anything
+        else at its key."""
+        limits = fields.get("limits", ())
+        budgets = [index for index, limit in enumerate(limits) if isinstance(limit, Budget)]
         if error.field != "limits" or error.value != "Budget" or not budgets:
             return self.invalid(path, error, fields)
+        if limits[budgets[0]].money is not None:
+            problem = (
+                "a money budget counts the money the rule gives, and this rule gives none "
+                "(hint: give money in then, with cashback or a gift whose offer has a value, "
+                "or leave the budget out)"
+            )
+            return self.error((*path, "limits", budgets[0], "money_budget"), problem)
+        hint = (
+            "give points in then, with points_per_spend, points_per_item or fixed_points, or "
+            "leave the budget out"
+        )
+        if any(gives_money(effect) for effect in fields.get("then", ())):
+            hint = 'it gives money: a budget of money is written { money_budget = "500.00" }'
         problem = (
-            "a budget counts the points the rule gives, and this rule gives none (hint: give "
-            "points in then, with points_per_spend, points_per_item or fixed_points, or leave "
-            "the budget out)"
+            f"a budget counts the points the rule gives, and this rule gives none (hint: {hint})"
         )
         return self.error((*path, "limits", budgets[0], "budget"), problem)
+
+    def counted_money(self, path: KeyPath, rule: Rule, currency: str) -> None:
+        """Refuse a rule with a money budget whose budget, or the value of one of whose
+        gifts, has more decimal places than ``currency``: the budget counts in its minor
+        units, exactly."""
+        uncounted = uncounted_money(rule, currency)
+        if uncounted is None:
+            return
+        where, index, amount = uncounted
+        places = v.minor_units(currency)
+        problem = (
+            f"must be an amount with at most {places} decimal places in {currency}; got "
+            f"{_show(str(amount))}"
+        )
+        if where == "limits":
+            raise self.error((*path, "limits", index, "money_budget"), problem)
+        hint = "a money budget counts the gift's value exactly, in minor units of the currency"
+        raise self.error((*path, "then", index, "offer", "value"), f"{problem} (hint: {hint})")
 
     def on(self, value: Any, path: KeyPath) -> list[str]:
         names = _events(value)
@@ -745,22 +776,23 @@ class _Reader:
             name = kinds[0]
             if len(kinds) > 1:
                 other = next(key for key in fields if _LIMIT_KIND_OF_KEY[key] == kinds[1])
-                problem = (
-                    f"{other} cannot go with {name} in one limit (hint: a limit is {_LIMITS}: "
-                    "write each as a table of its own)"
-                )
+                hint = f"a limit is {_LIMITS}: write each as a table of its own"
+                if {name, other} == {"budget", "money_budget"}:
+                    hint = "a budget is in points or in money, not both: keep one of them"
+                problem = f"{other} cannot go with {name} in one limit (hint: {hint})"
                 raise self.error((*where, other), problem, at_key=True)
             shape = _LIMIT_TYPES[name]
             required = shape.required()
             for key in required:
                 if key not in fields:
                     raise self.missing(where, key, required, "a limit")
-            if name in once:
-                first = _key_text(once[name])
-                problem = f"a rule has at most one {_ONCE[name]}, and {first} is one already"
+            kind = _ONCE_KIND.get(name)
+            if kind is not None and kind in once:
+                first = _key_text(once[kind])
+                problem = f"a rule has at most one {_ONCE[kind]}, and {first} is one already"
                 raise self.error((*where, name), problem)
-            if name != "times":
-                once[name] = where
+            if kind is not None:
+                once[kind] = where
             limits.append(self.build(shape.cls, where, fields, shape.renamed))
         return limits
 
@@ -900,6 +932,8 @@ _TOP_KEYS: dict[str, Kind] = {
 }
 # Hints for unknown keys that are names from Python, not from the file.
 _HINTS = {"catalog": "the rewards of the catalog are written as [[rewards]] tables"}
+# The currency of a file without one: the Program's own default.
+_CURRENCY = str(attrs.fields(Program).currency.default)
 _PROGRAM_KEYS: dict[str, Kind] = {
     "currency": _plain(_currency),
     "time_zone": _plain(_time_zone),
@@ -951,14 +985,20 @@ _EFFECT_TYPES: dict[str, _Shape] = {
         {"percent": _DECIMAL, "amount": _DECIMAL, "sku": _TEXT, "tag": _TEXT},
         one_of=("percent", "amount"),
     ),
+    "cashback": _Shape(
+        Cashback, {"percent": _DECIMAL, "sku": _TEXT, "tag": _TEXT, "valid_for": _DURATION}
+    ),
 }
 _TYPE_OF = {kind.cls: name for name, kind in _EFFECT_TYPES.items()}
 
 # Every kind of limit, by the key that says which kind a limit table is: a limit is
-# { times = N, per = ... }, { budget = N } or { first_customers = N }.
+# { times = N, per = ... }, { budget = N } (points), { money_budget = "500.00" } or
+# { first_customers = N }. Both budgets are a Budget: dump_program picks the shape by the
+# field the budget has.
 _LIMIT_TYPES: dict[str, _Shape] = {
     "times": _Shape(Limit, {"times": _INT, "per": _plain(_period)}),
     "budget": _Shape(Budget, {"budget": _INT}, {"budget": "points"}),
+    "money_budget": _Shape(Budget, {"money_budget": _DECIMAL}, {"money_budget": "money"}),
     "first_customers": _Shape(
         FirstCustomers, {"first_customers": _INT}, {"first_customers": "count"}
     ),
@@ -967,8 +1007,12 @@ _LIMIT_KIND_OF_KEY = {key: name for name, shape in _LIMIT_TYPES.items() for key 
 _LIMIT_KEYS: dict[str, Kind] = {
     key: kind for shape in _LIMIT_TYPES.values() for key, kind in shape.keys.items()
 }
-_LIMIT_OF = {shape.cls: shape for shape in _LIMIT_TYPES.values()}
-_LIMITS = "{ times = N, per = ... }, { budget = N } or { first_customers = N }"
+_LIMITS = (
+    '{ times = N, per = ... }, { budget = N }, { money_budget = "500.00" } or '
+    "{ first_customers = N }"
+)
+# The kinds of limit a rule has at most one of, by the key of each; and their names.
+_ONCE_KIND = {"budget": "budget", "money_budget": "budget", "first_customers": "first_customers"}
 _ONCE = {"budget": "budget", "first_customers": "first_customers limit"}
 
 _AN_OFFER = '{ name = "free coffee", sku = "latte" }'
@@ -1235,8 +1279,13 @@ def _rule_lines(rule: Rule) -> list[str]:
 
 
 def _limit_fields(limit: object) -> dict[str, Any]:
-    shape = _LIMIT_OF.get(type(limit))
-    if shape is None:  # a kind of limit added to rules since
+    if isinstance(limit, Budget):
+        shape = _LIMIT_TYPES["budget" if limit.money is None else "money_budget"]
+    elif isinstance(limit, Limit):
+        shape = _LIMIT_TYPES["times"]
+    elif isinstance(limit, FirstCustomers):
+        shape = _LIMIT_TYPES["first_customers"]
+    else:  # a kind of limit added to rules since
         expected = "a limit a rule file can hold: a Limit, a Budget or FirstCustomers"
         raise InvalidInput("limits", limit, expected)
     return shape.written(limit)

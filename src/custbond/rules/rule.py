@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -30,8 +31,10 @@ from custbond.errors import InvalidInput
 from custbond.rules.conditions import Always, Condition, Fact, as_condition
 from custbond.rules.effects import (
     RULE_EFFECTS,
+    Cashback,
     Discount,
     FixedPoints,
+    Gift,
     PointsPerItem,
     PointsPerSpend,
     RuleEffect,
@@ -39,7 +42,17 @@ from custbond.rules.effects import (
 from custbond.rules.facts import FACTS
 from custbond.rules.text import parse_condition
 
-__all__ = ["EVENT_NAMES", "Budget", "FirstCustomers", "Group", "Limit", "Rule", "Window"]
+__all__ = [
+    "EVENT_NAMES",
+    "Budget",
+    "FirstCustomers",
+    "Group",
+    "Limit",
+    "Rule",
+    "Window",
+    "gives_money",
+    "uncounted_money",
+]
 
 EVENT_NAMES = ("Purchase", "Return", "Visit", "Signup", "CustomEvent")
 PERIODS = ("day", "week", "month", "year")
@@ -154,17 +167,78 @@ class Limit:
         return f"{times} in any {describe_duration(self.per)}"
 
 
+def _optional_money(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        v.decimal(attribute.name, value, minimum=None)
+        if value <= 0:
+            raise InvalidInput(attribute.name, value, "a positive Decimal")
+
+
 @attrs.frozen
 class Budget:
-    """A budget of ``points`` for the rule across all customers together: the rule
-    stops firing once the points it gave would pass it. It counts the points the rule's
-    own points effects give (per spend, per item, fixed), so it is for rules that give
-    points; the count is kept in the store, shared by all customers."""
+    """A budget for the rule across all customers together, in ``points`` or in
+    ``money`` (exactly one of them): the rule stops firing once what it gave would pass
+    it. What it gave is counted in the store, shared by all customers.
 
-    points: int = attrs.field(validator=v.is_positive_int)
+    ``Budget(points=N)`` (or ``Budget(N)``) counts the points the rule's own points
+    effects give (per spend, per item, fixed), so it is for rules that give points.
 
-    def describe(self) -> str:
-        return f"a budget of {self.points} points"
+    ``Budget(money=Decimal("500.00"))``, in the program's currency, counts the money the
+    rule gives: its :class:`~custbond.rules.Cashback` and the value of its gifts'
+    vouchers (those that have one), so it is for rules that give money. The store's
+    counters are ints: money is counted there in minor units of the currency (cents for
+    USD), exactly, so the budget and the values of the rule's gifts may have no more
+    decimal places than the currency has.
+    """
+
+    points: int | None = attrs.field(default=None, validator=v.is_optional_positive_int)
+    money: Decimal | None = attrs.field(
+        default=None, kw_only=True, converter=v.to_decimal, validator=_optional_money
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if (self.points is None) == (self.money is None):
+            raise InvalidInput(
+                "budget", (self.points, self.money), "points or money, exactly one of them"
+            )
+
+    def describe(self, currency: str | None = None) -> str:
+        """The budget in words: in ``currency`` (to its minor unit) when given."""
+        if self.money is None:
+            return f"a budget of {self.points} points"
+        if currency is None:
+            return f"a budget of {self.money} in money"
+        places = v.minor_units(currency)
+        money = self.money
+        exponent = money.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -places:
+            money = money.quantize(Decimal(1).scaleb(-places))
+        return f"a budget of {money} {currency}"
+
+
+def uncounted_money(rule: Rule, currency: str) -> tuple[str, int, Decimal] | None:
+    """For a rule with a money budget: the first amount that cannot be counted exactly in
+    minor units of ``currency``, as ``("limits", index, budget)`` or ``("then", index,
+    gift value)``; ``None`` when every amount can (or the rule has no money budget)."""
+    budgets = [
+        (index, limit.money)
+        for index, limit in enumerate(rule.limits)
+        if isinstance(limit, Budget) and limit.money is not None
+    ]
+    if not budgets:
+        return None
+    unit = Decimal(1).scaleb(-v.minor_units(currency))
+    index, money = budgets[0]
+    if money % unit:
+        return ("limits", index, money)
+    for index, effect in enumerate(rule.then):
+        if (
+            isinstance(effect, Gift)
+            and effect.offer.value is not None
+            and effect.offer.value % unit
+        ):
+            return ("then", index, effect.offer.value)
+    return None
 
 
 @attrs.frozen
@@ -369,8 +443,16 @@ def _window(instance: Any, attribute: Any, value: Any) -> None:
         raise InvalidInput("window", value, "a Window or None")
 
 
-_SPEND_EFFECTS = (PointsPerSpend, PointsPerItem, Discount)
+_SPEND_EFFECTS = (PointsPerSpend, PointsPerItem, Discount, Cashback)
 _POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
+
+
+def gives_money(effect: RuleEffect) -> bool:
+    """Whether ``effect`` gives money that a money budget counts: cashback, or a gift
+    whose voucher has a value."""
+    return isinstance(effect, Cashback) or (
+        isinstance(effect, Gift) and effect.offer.value is not None
+    )
 
 
 @attrs.frozen
@@ -381,7 +463,7 @@ class Rule:
     name. An ``exclusive`` rule that fires stops every rule of lower priority. Rules in the
     same ``group`` combine as the program's :class:`Group` of that name says (they stack
     by default). ``limits`` cap how often the rule fires: per customer (:class:`Limit`),
-    in points across all customers (:class:`Budget`), or to the first customers
+    in points or money across all customers (:class:`Budget`), or to the first customers
     (:class:`FirstCustomers`); ``window`` says when it is open. ``when`` is a condition,
     or the same written as text.
     """
@@ -417,16 +499,27 @@ class Rule:
                 raise InvalidInput(
                     "then",
                     effect,
-                    "points per spend or per item, and discounts, only on='Purchase'",
+                    "points per spend or per item, discounts and cashback, only on='Purchase'",
                 )
-        if any(isinstance(limit, Budget) for limit in self.limits) and not any(
+        budget = next((limit for limit in self.limits if isinstance(limit, Budget)), None)
+        if budget is None:
+            return
+        if budget.money is None and not any(
             isinstance(effect, _POINTS_EFFECTS) for effect in self.then
         ):
             raise InvalidInput(
                 "limits", "Budget", "a budget only on a rule that gives points (it counts them)"
             )
+        if budget.money is not None and not any(gives_money(effect) for effect in self.then):
+            raise InvalidInput(
+                "limits",
+                "Budget",
+                "a money budget only on a rule that gives money: cashback, or a gift with a "
+                "value (it counts them)",
+            )
 
     def counter(self, kind: str) -> str:
-        """The name of the store's shared counter of this rule's ``kind`` ("budget",
-        "customers")."""
+        """The name of the store's shared counter of this rule's ``kind``: ``"budget"`` (a
+        budget in points), ``"budget USD"`` (a budget in money, counted in minor units of
+        the currency), ``"customers"``."""
         return f"rule {self.name} {kind}"

@@ -63,6 +63,7 @@ from custbond.ledger import PointsPolicy
 from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import MAX_INT, AllOf, Always, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import (
+    Cashback,
     Discount,
     FixedPoints,
     Gift,
@@ -86,6 +87,7 @@ from custbond.rules.rule import (
     Limit,
     Rule,
     Window,
+    gives_money,
 )
 from custbond.vouchers import VoucherOffer
 
@@ -1000,8 +1002,8 @@ def _pers() -> SearchStrategy[Decimal]:
 
 @cache
 def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
-    """Effects a rule can give; with ``spend``, also points per spend and per item, and
-    discounts (only for rules on purchases alone)."""
+    """Effects a rule can give; with ``spend``, also points per spend and per item,
+    discounts and cashback (only for rules on purchases alone)."""
     sku = st.none() | st.sampled_from(_SKUS)
     tag = st.none() | st.sampled_from(_TAGS)
     factors = st.sampled_from([Decimal(2), Decimal("1.5"), Decimal("0.5"), Decimal(100)])
@@ -1030,6 +1032,13 @@ def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
         # Discounts read the event's items: a rule with one on other events fails when it
         # fires (a Visit has no items), though Rule accepts it.
         _discounts(),
+        st.builds(
+            Cashback,
+            _percents(),
+            sku=sku,
+            tag=tag,
+            valid_for=st.none() | _durations(),
+        ),
     ]
     return st.one_of(*spending, *others)
 
@@ -1072,13 +1081,30 @@ def _limits() -> SearchStrategy[Limit]:
 _POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
 
 
-def _all_limits(draw: st.DrawFn, then: list[RuleEffect]) -> list[Limit | Budget | FirstCustomers]:
-    """Up to two limits per customer, and now and then a budget (on rules that give
-    points) and a cap on the first customers, in any order."""
+def _all_limits(
+    draw: st.DrawFn, then: list[RuleEffect], places: int
+) -> list[Limit | Budget | FirstCustomers]:
+    """Up to two limits per customer, and now and then a budget and a cap on the first
+    customers, in any order. A budget is in points on rules that give points, in money
+    (with ``places`` decimal places, those of the program's currency) on rules that give
+    money whose gifts' values have no more places than that."""
     limits: list[Limit | Budget | FirstCustomers] = list(draw(st.lists(_limits(), max_size=2)))
     shared: list[Budget | FirstCustomers] = []
-    if any(isinstance(effect, _POINTS_EFFECTS) for effect in then) and draw(st.booleans()):
-        shared.append(Budget(draw(st.integers(1, 100_000))))
+    unit = Decimal(1).scaleb(-places)
+    budgets: list[str] = []
+    if any(isinstance(effect, _POINTS_EFFECTS) for effect in then):
+        budgets.append("points")
+    if any(gives_money(effect) for effect in then) and not any(
+        isinstance(effect, Gift) and effect.offer.value is not None and effect.offer.value % unit
+        for effect in then
+    ):
+        budgets.append("money")
+    if len(budgets) > 0 and draw(st.booleans()):
+        if draw(st.sampled_from(budgets)) == "points":
+            shared.append(Budget(draw(st.integers(1, 100_000))))
+        else:
+            money = st.decimals(min_value=unit, max_value=Decimal(100_000), places=places)
+            shared.append(Budget(money=draw(money)))
     if draw(st.booleans()):
         shared.append(FirstCustomers(draw(st.integers(1, 1000))))
     for limit in shared:
@@ -1286,7 +1312,7 @@ def _ons() -> SearchStrategy[frozenset[str]]:
     return st.just(frozenset({"Purchase"})) | several
 
 
-def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...]) -> Rule:
+def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...], places: int) -> Rule:
     on = draw(_ons())
     # Facts must exist for every event the rule is on: one event type has its own facts;
     # several share those of a sign-up, which every event has.
@@ -1300,7 +1326,7 @@ def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...]) -> Rule:
         priority=draw(st.sampled_from([0, 0, 10]) | st.integers(-5, 20)),
         exclusive=draw(st.booleans()),
         group=draw(st.none() | st.sampled_from(groups)) if groups else None,
-        limits=_all_limits(draw, then),
+        limits=_all_limits(draw, then, places),
         window=draw(st.none() | _windows()),
         description=draw(st.just("") | st.text(max_size=40)),
     )
@@ -1326,9 +1352,10 @@ def programs(
 
     Each rule is on one or more event types, with a condition from :func:`conditions`
     that reads only facts those events have, one to three effects (points per spend, per
-    item and discounts only on rules for purchases alone; gifts on any), a priority, and
-    sometimes a group (one of the program's), limits per customer, a budget (on rules that
-    give points), a cap on the first customers, and a window with a recurrence. No rule
+    item, discounts and cashback only on rules for purchases alone; gifts on any), a
+    priority, and sometimes a group (one of the program's), limits per customer, a budget
+    (in points on rules that give points, in money on rules that give money), a cap on
+    the first customers, and a window with a recurrence. No rule
     takes the name of a rule the program makes of its cards and tiers. Cards count
     purchases (of an item, by sku or tag) or visits; the ladder's levels have different
     names and one to three thresholds (the lowest, now and then, none: a base level);
@@ -1390,12 +1417,15 @@ def programs(
         if ladder is not None:
             taken.update(rule.name for rule in ladder.multiplier_rules())
         rule_names = draw(names.filter(taken.isdisjoint))
+        # Drawn before the rules: a budget in money has the currency's decimal places.
+        currency = draw(st.sampled_from(_CURRENCIES))
+        places = v.minor_units(currency)
         # Passed through a dict: mypy's attrs plugin types a field with converter=tuple as
         # Iterable[_T_co], which no list satisfies.
         fields: dict[str, Any] = {
             "points": draw(_points_policies()),
             "earn": draw(earn),
-            "rules": [_rule(draw, name, group_names) for name in rule_names],
+            "rules": [_rule(draw, name, group_names, places) for name in rule_names],
             "groups": drawn_groups,
             "cards": drawn_cards,
             "tiers": ladder,
@@ -1403,7 +1433,7 @@ def programs(
             "achievements": draw(drawn_achievements),
             "coupons": draw(coupons),
             "multipliers": draw(st.sampled_from(["multiply", "add"])),
-            "currency": draw(st.sampled_from(_CURRENCIES)),
+            "currency": currency,
             "time_zone": draw(st.sampled_from(_TIME_ZONES)),
         }
         return Program(**fields)
