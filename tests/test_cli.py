@@ -307,6 +307,25 @@ Referrals: on the referee's first purchase where event.amount >= 15, the referre
             in out
         )
 
+    def test_tells_cashback_and_a_money_budget(self, capsys: pytest.CaptureFixture[str]) -> None:
+        write(
+            "card.toml",
+            '[[rules]]\nname = "harbour card"\non = "Purchase"\n'
+            "when = \"event.payment == 'harbour'\"\n"
+            'then = [{ type = "cashback", percent = "2", valid_for = "P3M" }]\n'
+            'limits = [{ money_budget = "500.00" }]\n',
+        )
+
+        status, out, _ = run(capsys, "explain", "card.toml")
+
+        assert 0 == status
+        assert (
+            "  1. harbour card\n"
+            "     when: event.payment == 'harbour'\n"
+            "     gives: cashback 2%, as a money voucher (rounded down, valid for 3 months)\n"
+            "     limits: a budget of 500.00 USD\n"
+        ) in out
+
     def test_a_bad_rule_file_is_an_error_on_stderr(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -40,6 +40,7 @@ from custbond.ledger import PointsPolicy
 from custbond.program import Program
 from custbond.rules.conditions import Always
 from custbond.rules.effects import (
+    Cashback,
     Discount,
     FixedPoints,
     Gift,
@@ -52,10 +53,10 @@ from custbond.rules.effects import (
     Tag,
     Tier,
 )
-from custbond.rules.rule import EVENT_NAMES, Group, Rule
+from custbond.rules.rule import EVENT_NAMES, Budget, Group, Rule
 from custbond.vouchers import VoucherOffer
 
-__all__ = ["describe_effect", "describe_offer", "explain", "rules_considered", "summary"]
+__all__ = ["describe_effect", "describe_offer", "explain", "summary"]
 
 _TAKES = {
     "all": "the rules that fire all apply (they stack)",
@@ -90,13 +91,6 @@ def summary(program: Program) -> str:
     return ", ".join(parts)
 
 
-def rules_considered(program: Program, event_type: str) -> tuple[Rule, ...]:
-    """The program's rules for ``event_type``, in the order the engine considers them:
-    descending priority, then name (as ``RuleBook`` orders them)."""
-    rules = [rule for rule in program.all_rules() if event_type in rule.on]
-    return tuple(sorted(rules, key=lambda rule: (-rule.priority, rule.name)))
-
-
 def explain(program: Program) -> list[str]:
     """The program in words, as lines: its settings, then its rules for each event type in
     the order the engine considers them, then its other parts, where it has them."""
@@ -108,7 +102,7 @@ def explain(program: Program) -> list[str]:
     if any(isinstance(effect, Multiplier) for rule in program.all_rules() for effect in rule.then):
         lines.append(f"Multipliers: {_MULTIPLIERS[program.multipliers]}")
     for event_type in EVENT_NAMES:
-        rules = rules_considered(program, event_type)
+        rules = program.rules_for(event_type)
         if rules:
             lines += ["", f"Rules for {event_type}, in the order they are considered:"]
             for number, rule in enumerate(rules, start=1):
@@ -169,7 +163,11 @@ def _rule(number: int, rule: Rule, currency: str) -> list[str]:
         details.append(f"open: {rule.window.describe()}")
     details.append(f"gives: {'; '.join(describe_effect(e, currency) for e in rule.then)}")
     if rule.limits:
-        details.append(f"limits: {'; '.join(limit.describe() for limit in rule.limits)}")
+        limits = (
+            limit.describe(currency) if isinstance(limit, Budget) else limit.describe()
+            for limit in rule.limits
+        )
+        details.append(f"limits: {'; '.join(limits)}")
     if rule.description:
         details.append(f"about: {rule.description}")
     indent = " " * (len(str(number)) + 4)
@@ -206,6 +204,13 @@ def describe_effect(effect: RuleEffect, currency: str) -> str:
         return f"message {effect.template!r} by {effect.channel}{kind}"
     if isinstance(effect, Gift):
         return f"a gift: {describe_offer(effect.offer, currency)}"
+    if isinstance(effect, Cashback):
+        valid = (
+            ""
+            if effect.valid_for is None
+            else f", valid for {describe_duration(effect.valid_for)}"
+        )
+        return f"{effect.describe()}, as a money voucher (rounded down{valid})"
     assert isinstance(effect, Discount)
     return f"{effect.describe()} at checkout"
 

@@ -33,7 +33,6 @@ from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
-from custbond._explain import rules_considered
 from custbond._validate import minor_units
 from custbond.clock import FixedClock
 from custbond.events import Purchase
@@ -201,7 +200,7 @@ def simulate(
     store = MemoryStore()
     clock = FixedClock(history[0].at if history else _NO_TIME)
     service = RetentionService(program, store, clock)
-    considered = rules_considered(program, "Purchase")
+    considered = program.rules_for("Purchase")
     rules = {rule.name: rule for rule in considered}
     without = _services_without(program, considered, store, clock)
     totals = _Totals()

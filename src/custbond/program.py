@@ -658,6 +658,18 @@ class Program:
                 steps.append(note(f"coupon {code}: {coupon.discount.describe()}"))
         return allocate(cart, discounts, self.currency, Trace(steps))
 
+    def rules_for(self, event_type: str) -> tuple[Rule, ...]:
+        """The rules the engine considers for an event of ``event_type`` (``"Purchase"``,
+        ...), in the order it considers them: descending priority, then name.
+
+        >>> from custbond.rules import FixedPoints, Rule
+        >>> program = Program(rules=[Rule("visit", on="Visit", then=[FixedPoints(5)])])
+        >>> [rule.name for rule in program.rules_for("Visit")]
+        ['visit']
+        """
+        by_name = {rule.name: rule for rule in self.all_rules()}
+        return tuple(by_name[name] for name in self._book.rules_for(event_type))
+
     def counters_for(self, item: Input | str) -> tuple[str, ...]:
         """The store's shared counters deciding ``item`` (or an event of that type name)
         reads: rule budgets, first customers. The service reads them from the store and
