@@ -1683,7 +1683,13 @@ tag = "explorer"
 class TestExampleFiles:
     def test_there_are_example_files(self) -> None:
         names = {path.name for path in EXAMPLES}
-        assert {"coffee_bar.toml", "hair_salon.toml", "air_horizon.toml", "levels.toml"} <= names
+        assert {
+            "coffee_bar.toml",
+            "hair_salon.toml",
+            "air_horizon.toml",
+            "regular_buyers.toml",
+            "levels.toml",
+        } <= names
 
     @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
     def test_an_example_file_loads_and_reads_back_from_its_dump(self, path: Path) -> None:
