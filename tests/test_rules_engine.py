@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -63,6 +64,7 @@ from custbond.rules import (
     local,
     state,
 )
+from custbond.rules.engine import _show_ratio
 
 # A Tuesday, 09:00 UTC.
 TUESDAY = datetime(2026, 5, 5, 9, 0, tzinfo=UTC)
@@ -1397,3 +1399,22 @@ class TestRaisingATier:
         assert raised == bool(changed)
         if not raised:
             assert f"tier {given!r} not given: {tier!r} is higher" in str(decision.trace)
+
+
+@given(
+    top=st.integers(-(10**9), 10**9),
+    twos=st.integers(0, 6),
+    fives=st.integers(0, 6),
+    other=st.sampled_from([1, 1, 3, 7]),
+)
+def test_a_ratio_reads_as_its_exact_decimal_or_about_when_it_has_no_end(
+    top: int, twos: int, fives: int, other: int
+) -> None:
+    exact = Fraction(top, 2**twos * 5**fives * other)
+    shown = _show_ratio((exact.numerator, exact.denominator))
+
+    if exact.denominator % 3 and exact.denominator % 7:
+        value = Decimal(exact.numerator) / Decimal(exact.denominator)
+        assert value == Decimal(shown)
+    else:
+        assert shown.startswith("about ")

@@ -121,11 +121,9 @@ def _add(first: Ratio, second: Ratio) -> Ratio:
     return (top // common, bottom // common)
 
 
-def _show_ratio(ratio: Ratio) -> str:
-    """An exact ratio as a decimal ("12.4"), or "about 3.33" when it has no end."""
-    top, bottom = ratio
-    if bottom == 1:
-        return str(top)
+def _places(bottom: int) -> int | None:
+    """The decimal places of a fraction over ``bottom`` (in lowest terms), or None when
+    its decimal does not end (``bottom`` has a prime factor other than 2 and 5)."""
     places, rest = 0, bottom
     while rest % 10 == 0:
         rest //= 10
@@ -134,7 +132,25 @@ def _show_ratio(ratio: Ratio) -> str:
         while rest % prime == 0:
             rest //= prime
             places += 1
-    if rest == 1:  # a power of 2 and 5 only: the decimal ends
+    return places if rest == 1 else None
+
+
+# Denominators repeat (prices in cents make a few): their places are kept.
+_PLACES: dict[int, int | None] = {}
+_KEEP_PLACES = 4096
+
+
+def _show_ratio(ratio: Ratio) -> str:
+    """An exact ratio as a decimal ("12.4"), or "about 3.33" when it has no end."""
+    top, bottom = ratio
+    if bottom == 1:
+        return str(top)
+    places = _PLACES.get(bottom, -1)
+    if places == -1:
+        places = _places(bottom)
+        if len(_PLACES) < _KEEP_PLACES:
+            _PLACES[bottom] = places
+    if places is not None:  # a power of 2 and 5 only: the decimal ends
         digits = str(abs(top) * 10**places // bottom).rjust(places + 1, "0")
         whole, fraction = digits[:-places] or "0", digits[-places:].rstrip("0")
         sign = "-" if top < 0 else ""
