@@ -281,6 +281,23 @@ class TestIsolation:
             )
             assert _records() == (uow.purchase("o-1"), uow.hold("h-1"), uow.redemption("r-1"))
 
+    def test_the_ledger_alone_reads_as_the_states_before_and_after_commit(self) -> None:
+        store = MemoryStore()
+
+        with store.unit_of_work() as uow:
+            uow.save(_state(), _entries())
+            unsaved = uow.load_ledger("c-1")
+        with store.unit_of_work() as uow:
+            kept = uow.load_ledger("c-1")
+            state = uow.load("c-1")
+
+        assert state is not None
+        assert (_state().ledger, state.ledger, None) == (
+            unsaved,
+            kept,
+            MemoryStore().unit_of_work().load_ledger("c-1"),
+        )
+
     def test_a_later_write_in_the_same_unit_of_work_wins(self) -> None:
         store = MemoryStore()
 

@@ -58,7 +58,7 @@ from custbond.errors import (
     NotFound,
 )
 from custbond.events import EVENT_TYPES, Event, LineItem, Purchase, Return
-from custbond.ledger import Balance, Entry, EntryKind, Lot
+from custbond.ledger import Balance, Entry, EntryKind, Ledger, Lot
 from custbond.outcome import Outcome
 from custbond.program import (
     AddToCounter,
@@ -282,15 +282,14 @@ class RetentionService:
         :class:`~custbond.InvalidInput`: read the past from :meth:`statement`."""
         when = self._read_time(at)
         with self.store.unit_of_work() as uow:
-            return ledgers.balance(self._load(uow, customer_id).ledger, when)
+            return ledgers.balance(self._load_ledger(uow, customer_id), when)
 
     def statement(self, customer_id: str, at: datetime | None = None) -> tuple[Entry, ...]:
         """Every ledger entry of the customer, oldest first, including what has become
         due by ``at`` (default: now) but is not yet materialised."""
         when = self._read_time(at)
         with self.store.unit_of_work() as uow:
-            state = self._load(uow, customer_id)
-            _, due = ledgers.settle(state.ledger, when)
+            _, due = ledgers.settle(self._load_ledger(uow, customer_id), when)
             return (*uow.entries(customer_id), *due)
 
     def tier_status(self, customer_id: str, at: datetime | None = None) -> TierStatus:
@@ -452,6 +451,12 @@ class RetentionService:
         if state is None:
             raise NotFound("customer", customer_id)
         return state
+
+    def _load_ledger(self, uow: UnitOfWork, customer_id: str) -> Ledger:
+        ledger = uow.load_ledger(customer_id)
+        if ledger is None:
+            raise NotFound("customer", customer_id)
+        return ledger
 
     def _settle(
         self, uow: UnitOfWork, state: CustomerState, now: datetime

@@ -32,7 +32,7 @@ from typing import overload
 
 from custbond.commands import Input, LogKey
 from custbond.customers import Customer
-from custbond.ledger import Entry
+from custbond.ledger import Entry, Ledger
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -164,6 +164,19 @@ class _MemoryUnitOfWork:
             store._ledgers[customer_id],
         )
         return CustomerState(customer, ledger, *rows.extras_from_row(store._extras[customer_id]))
+
+    def load_ledger(self, customer_id: str) -> Ledger | None:
+        state = self._states.get(customer_id)
+        if state is not None:
+            return state.ledger
+        store = self._store
+        if customer_id not in store._customers:
+            return None
+        return rows.ledger_from_rows(
+            store._pending_lots[customer_id],
+            store._available_lots[customer_id],
+            store._ledgers[customer_id],
+        )
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
         self._states[state.id] = state

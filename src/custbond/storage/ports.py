@@ -15,7 +15,7 @@ from typing import Protocol
 import attrs
 
 from custbond.commands import Input, LogKey
-from custbond.ledger import Entry
+from custbond.ledger import Entry, Ledger
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -45,6 +45,11 @@ class UnitOfWork(Protocol):
 
     def load(self, customer_id: str) -> CustomerState | None:
         """The customer's state, or None for a customer never seen."""
+
+    def load_ledger(self, customer_id: str) -> Ledger | None:
+        """The customer's points ledger alone (what :meth:`load` would give as
+        ``state.ledger``), or None for a customer never seen: for reads of the points,
+        which need nothing else of the state."""
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
         """Keep ``state`` and append ``entries`` to the customer's statement."""
