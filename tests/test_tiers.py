@@ -139,6 +139,21 @@ class TestKeepingAndLosing:
         [change] = [effect for effect in outcomes[-1].effects if isinstance(effect, ChangeTier)]
         assert change.reason.startswith("did not requalify for 'gold', moved to 'silver'")
 
+    def test_a_preview_after_a_due_review_decides_as_record_would(self) -> None:
+        club = Club()
+        club.buy("1000.00")
+        club.clock.set(T0 + relativedelta(months=12) + timedelta(days=31))  # review due
+        purchase = Purchase(
+            id="o-x", customer_id="ada", at=club.clock.now(), amount=Decimal(10), currency="USD"
+        )
+
+        preview = club.service.preview(purchase)
+        outcome = club.service.record(purchase)
+
+        # Gold (x2) is gone at the review, before the purchase is decided: 10 points.
+        assert (preview.effects, preview.trace) == (outcome.effects, outcome.trace)
+        assert 10 == outcome.points
+
     def test_a_customer_who_meets_nothing_leaves_the_ladder(self) -> None:
         club = Club()
         club.buy("400.00")

@@ -106,7 +106,9 @@ class RetentionService:
         """What recording ``event`` now would decide, with the trace of every rule
         considered. A dry run: nothing is kept, and the event may be recorded later.
 
-        The event is decided as if it were new, even if its id was recorded before.
+        The event is decided as if it were new, even if its id was recorded before. A
+        tier review that has fallen due comes first, as in :meth:`record`: its effects
+        and trace lead the decision's.
         """
         if not isinstance(event, EVENT_TYPES):
             raise InvalidInput(
@@ -122,7 +124,15 @@ class RetentionService:
         if not isinstance(event, Purchase):  # as _process does: settle what is due first
             ledger, _ = ledgers.settle(state.ledger, now)
             state = attrs.evolve(state, ledger=ledger)
-        return self.program.decide(state, event, now, ref, counters=counters)
+        review = self.program.review(state, now)  # and a tier review that fell due
+        if review.effects:
+            state, _ = self.program.apply(state, review, now)
+        decision = self.program.decide(state, event, now, ref, counters=counters)
+        if not review.effects:
+            return decision
+        return Decision(
+            (*review.effects, *decision.effects), Trace((*review.trace, *decision.trace))
+        )
 
     # -- commands --------------------------------------------------------------------------
 
