@@ -107,6 +107,11 @@ EFFECTS = [
     SetCard("coffee", 0, None),
     SetProgress("five visits", "2026-03", 5, True),
     IssueVoucher(Voucher("AB12", "free latte", "latte", None, "card coffee", T0, None)),
+    IssueVoucher(
+        Voucher("CD34", "cashback", None, Decimal("0.74"), "rule card", T0, None),
+        cashback=True,
+        replaces="AB12",
+    ),
 ]
 INPUTS = [
     ORDER,
@@ -275,6 +280,7 @@ class TestRoundTrips:
             20,
             18,
             2,
+            (("AB12", Decimal("1.24")), ("CD34", Decimal("0.05"))),
         )
         hold = HoldRecord("h-1", "ada", 5, T0, T0 + timedelta(minutes=5), HoldStatus.EXPIRED)
         redemption = RedemptionRecord("r-1", "ada", 17, DRAWS, T0, cancelled=True)

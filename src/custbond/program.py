@@ -258,9 +258,13 @@ class SetCard:
 
 @attrs.frozen
 class IssueVoucher:
-    """Give the customer ``voucher``."""
+    """Give the customer ``voucher``: ``cashback`` when it is money back on a purchase
+    (which a return of the purchase takes back), issued in place of the voucher
+    ``replaces`` when a partial return leaves less of the cashback."""
 
     voucher: Voucher
+    cashback: bool = attrs.field(default=False, kw_only=True)
+    replaces: str | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -613,7 +617,7 @@ class Program:
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
-            return self._decide_return(item, ref)
+            return self._decide_return(state, item, ref, now)
         return self._decide_command(state, item, now, ref)
 
     def quote(
@@ -762,9 +766,11 @@ class Program:
         if award.uses:
             effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
         effects.extend(AddToCounter(counter, amount) for counter, amount in award.shared)
+        cashback = award.cashback
         for number, (rule, offer) in enumerate(award.gifts, start=1):
             code = voucher_code(state.id, f"rule {rule}", event.id, number)
-            effects.append(IssueVoucher(offer.issue(code, f"rule {rule}", event.at)))
+            voucher = offer.issue(code, f"rule {rule}", event.at)
+            effects.append(IssueVoucher(voucher, cashback=number - 1 in cashback))
 
     def _raises(self, current: str | None, tier: str) -> bool:
         """Whether moving from ``current`` to ``tier`` is a move up: always from no tier;
@@ -1022,8 +1028,20 @@ class Program:
                 steps.append(note(f"card {name!r}: {total} of {card.stamps} stamps"))
         return effects
 
-    def _decide_return(self, event: Return, record: PurchaseRecord) -> Decision:
+    def _decide_return(
+        self, state: CustomerState, event: Return, record: PurchaseRecord, now: datetime
+    ) -> Decision:
         updated = record.after_return(event)
+        if record.cashback:
+            back: list[Effect] = []
+            lines = _take_back_cashback(state, event, updated, now, back)
+            decision = self._reverse_points(event, record, updated)
+            return Decision((*decision.effects, *back), (*decision.trace, *lines))
+        return self._reverse_points(event, record, updated)
+
+    def _reverse_points(
+        self, event: Return, record: PurchaseRecord, updated: PurchaseRecord
+    ) -> Decision:
         called_for = updated.reversed - record.reversed
         points = min(called_for, record.reclaimable)
         purchase = record.purchase
@@ -1262,6 +1280,56 @@ def _decide_voucher(
         raise VoucherExpired(voucher.code, voucher.expires_at)
     mark = MarkVoucher(voucher.code, VoucherStatus.USED, now)
     return Decision((mark,), (f"voucher {voucher.code} ({voucher.name}) used",))
+
+
+def _take_back_cashback(
+    state: CustomerState,
+    event: Return,
+    record: PurchaseRecord,
+    now: datetime,
+    effects: list[Effect],
+) -> list[str]:
+    """Take back the cashback of the returned purchase that is still unused: what the
+    customer keeps of each voucher is its first value times the share of the purchase not
+    returned so far (``record`` is the purchase's record after ``event``), rounded down.
+    A voucher worth more is cancelled and, if anything is left, replaced by one worth
+    that (same name, source and expiry; its code comes from the return's id). Appends
+    the effects to ``effects``; returns the trace's lines. A voucher used, cancelled or
+    expired already is left as it is, and the trace says so."""
+    currency = record.purchase.currency
+    lines: list[str] = []
+    for number, (code, given) in enumerate(record.cashback, start=1):
+        voucher = state.vouchers.get(code)
+        if voucher is None or voucher.value is None:  # pragma: no cover - kept with the record
+            lines.append(f"cashback voucher {code}: not found; nothing taken back")
+            continue
+        if voucher.status is VoucherStatus.CANCELLED:
+            lines.append(f"cashback voucher {code} was cancelled already: nothing to take back")
+            continue
+        value, left = voucher.value, record.cashback_left(given)
+        worth = f"{format(value, 'f')} {currency}"
+        if left >= value:
+            lines.append(f"cashback voucher {code} ({worth}): nothing more to take back")
+            continue
+        taken = f"{format(value - left, 'f')} {currency}"
+        if voucher.status is VoucherStatus.USED:
+            lines.append(f"cashback voucher {code} ({worth}) was used: {taken} not reclaimed")
+            continue
+        if voucher.expires_at is not None and now >= voucher.expires_at:
+            lines.append(f"cashback voucher {code} ({worth}) expired: {taken} not reclaimed")
+            continue
+        effects.append(MarkVoucher(code, VoucherStatus.CANCELLED, now))
+        if not left:
+            lines.append(f"cashback voucher {code} ({worth}) cancelled: {taken} taken back")
+            continue
+        new_code = voucher_code(state.id, voucher.source, event.id, number)
+        replacement = attrs.evolve(voucher, code=new_code, value=left, issued_at=event.at)
+        effects.append(IssueVoucher(replacement, cashback=True, replaces=code))
+        lines.append(
+            f"cashback voucher {code} ({worth}) replaced by {new_code} "
+            f"({format(left, 'f')} {currency}): {taken} taken back"
+        )
+    return lines
 
 
 _LEDGER_EFFECTS = (

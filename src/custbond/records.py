@@ -27,7 +27,12 @@ ItemKey = tuple[str, Decimal]  # (sku, unit price): how a returned line finds it
 @attrs.frozen
 class PurchaseRecord:
     """A purchase, the lots it earned, and what has been returned, taken back and has
-    expired of it so far."""
+    expired of it so far.
+
+    ``cashback`` holds, for each cashback voucher the purchase gave, in the order they
+    were given, the code of the voucher the customer holds for it now (a partial return
+    replaces a voucher by a smaller one) and the value first given.
+    """
 
     purchase: Purchase
     lots: tuple[Lot, ...]
@@ -37,6 +42,7 @@ class PurchaseRecord:
     reversed: int = 0  # points the returns so far call for reversing (rounded down)
     collected: int = 0  # points taken back for those returns, or owed by the purchase's lot
     expired: int = 0  # points of this purchase's lots that expired unspent
+    cashback: tuple[tuple[str, Decimal], ...] = ()  # (code held now, value first given)
 
     @property
     def reclaimable(self) -> int:
@@ -47,6 +53,25 @@ class PurchaseRecord:
     @property
     def customer_id(self) -> str:
         return self.purchase.customer_id
+
+    def cashback_left(self, given: Decimal) -> Decimal:
+        """What the customer keeps of ``given`` cashback after the returns so far: ``given``
+        times the share of the amount not returned, rounded down to the minor unit of the
+        currency. Worked out from what was first given, never from what is left, so
+        returns in parts never take back more than a whole return would, and a whole
+        return takes back everything.
+        """
+        purchase = self.purchase
+        if not purchase.amount:
+            return given
+        places = v.minor_units(purchase.currency)
+        given_top, given_bottom = given.as_integer_ratio()
+        kept_top, kept_bottom = (purchase.amount - self.returned).as_integer_ratio()
+        amount_top, amount_bottom = purchase.amount.as_integer_ratio()
+        units = (given_top * 10**places * kept_top * amount_bottom) // (
+            given_bottom * kept_bottom * amount_top
+        )
+        return Decimal(units).scaleb(-places)
 
     def after_return(self, event: Return) -> PurchaseRecord:
         """This record once ``event`` is accepted, or InvalidInput if it cannot be.

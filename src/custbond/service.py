@@ -64,6 +64,8 @@ from custbond.program import (
     AddToCounter,
     CustomerState,
     Decision,
+    Effect,
+    IssueVoucher,
     Program,
     Reference,
     RewardReferral,
@@ -396,7 +398,9 @@ class RetentionService:
             counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
             decision = self.program.decide(state, item, now, ref, counters=counters)
             state, entries = self.program.apply(state, decision, now)
-            for record in _records_after(item, ref, state, entries, now):
+            for record in _records_after(
+                item, ref, state, entries, effects=decision.effects, now=now
+            ):
                 uow.keep(record)
             for effect in decision.effects:  # what reaches beyond this customer
                 if isinstance(effect, AddToCounter):
@@ -530,9 +534,16 @@ def _unchanged(state: CustomerState, now: datetime, why: str) -> Outcome:
 
 
 def _records_after(
-    item: Input, ref: Reference, state: CustomerState, entries: tuple[Entry, ...], now: datetime
+    item: Input,
+    ref: Reference,
+    state: CustomerState,
+    entries: tuple[Entry, ...],
+    *,
+    effects: tuple[Effect, ...],
+    now: datetime,
 ) -> list[Record]:
-    """The purchase, hold and redemption records to keep after ``item`` was applied."""
+    """The purchase, hold and redemption records to keep after ``item`` was applied
+    (``entries`` written, ``effects`` carried out)."""
     if isinstance(item, Purchase):
         lots = tuple(
             [
@@ -541,7 +552,17 @@ def _records_after(
                 if entry.kind is EntryKind.EARNED and entry.lot and entry.source == item.id
             ]
         )
-        return [PurchaseRecord(item, lots, sum([lot.points for lot in lots]))]
+        # The cashback vouchers it gave, which a return of it takes back.
+        cashback = tuple(
+            [
+                (effect.voucher.code, effect.voucher.value)
+                for effect in effects
+                if isinstance(effect, IssueVoucher)
+                and effect.cashback
+                and effect.voucher.value is not None
+            ]
+        )
+        return [PurchaseRecord(item, lots, sum([lot.points for lot in lots]), cashback=cashback)]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
         # What the return took, and what it could not take: that is owed by the purchase's
@@ -551,7 +572,15 @@ def _records_after(
         owed = sum(entry.uncollected for entry in entries if entry.kind is EntryKind.SHORTFALL)
         taken += owed if ref.lots else 0
         returned = ref.after_return(item)
-        return [attrs.evolve(returned, collected=returned.collected + taken)]
+        cashback = ref.cashback
+        if cashback:  # the vouchers the return replaced by smaller ones
+            replaced = {
+                effect.replaces: effect.voucher.code
+                for effect in effects
+                if isinstance(effect, IssueVoucher) and effect.replaces is not None
+            }
+            cashback = tuple([(replaced.get(code, code), given) for code, given in cashback])
+        return [attrs.evolve(returned, collected=returned.collected + taken, cashback=cashback)]
     if isinstance(item, PlaceHold):
         ends = state.ledger.holds[item.key].expires_at  # may be sooner than asked
         return [HoldRecord(item.key, item.customer_id, item.points, now, ends)]

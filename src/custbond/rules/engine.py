@@ -69,6 +69,7 @@ class Award(NamedTuple):
     gifts: tuple[tuple[str, VoucherOffer], ...] = ()
     shared: tuple[tuple[str, int], ...] = ()  # (counter, amount) to add to store counters
     discounts: tuple[tuple[str, Discount], ...] = ()  # (rule, discount), for quotes
+    cashback: tuple[int, ...] = ()  # the places in ``gifts`` that are cashback
 
 
 class _Gain:
@@ -76,6 +77,7 @@ class _Gain:
 
     __slots__ = (
         "back",
+        "back_offers",
         "back_units",
         "discount",
         "discounts",
@@ -107,6 +109,7 @@ class _Gain:
         self.discount = Decimal(0)  # what its discounts take off, for groups to compare
         self.back: Decimal | None = None  # its cashback (None: it has none), for groups
         self.back_units = 0  # its cashback in minor units of the currency, for budgets
+        self.back_offers: tuple[VoucherOffer, ...] = ()  # a money voucher per cashback
         self.text = ""
 
 
@@ -363,7 +366,7 @@ class _Compiled:
             offers.append(VoucherOffer("cashback", value=amount, valid_for=effect.valid_for))
             said.append(f"{words} on {spend} {currency}: {format(amount, 'f')} {currency}")
             total += units
-        gain.gifts = (*gain.gifts, *offers)
+        gain.back_offers = tuple(offers)
         gain.back = Decimal(total).scaleb(-places)
         gain.back_units = total
 
@@ -545,6 +548,7 @@ class RuleBook:
         tags: list[str] = []
         messages: list[tuple[str, Message]] = []
         gifts: list[tuple[str, VoucherOffer]] = []
+        cashback: list[int] = []
         discounts: list[tuple[str, Discount]] = []
         for rule, result in considered:
             if type(result) is Step:
@@ -573,8 +577,8 @@ class RuleBook:
                 tags.extend(tag for tag in result.tags if tag not in tags)
             if result.messages:
                 messages.extend((name, message) for message in result.messages)
-            if result.gifts:
-                gifts.extend((name, offer) for offer in result.gifts)
+            if result.gifts or result.back_offers:
+                _vouchers(name, result, gifts, cashback)
             if result.discounts:
                 discounts.extend((name, discount) for discount in result.discounts)
         points = 0
@@ -594,6 +598,7 @@ class RuleBook:
             tuple(gifts),
             tuple((counter, amount) for _, counter, amount in shared),
             tuple(discounts),
+            tuple(cashback),
         )
 
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:
@@ -631,6 +636,17 @@ class RuleBook:
 def _money(units: int, places: int) -> str:
     """An amount counted in minor units, as money: 49910 cents is "499.10"."""
     return format(Decimal(units).scaleb(-places), "f")
+
+
+def _vouchers(
+    rule: str, gain: _Gain, gifts: list[tuple[str, VoucherOffer]], cashback: list[int]
+) -> None:
+    """Add what ``rule`` gives as vouchers to ``gifts``: its gifts, then its cashback,
+    whose places go to ``cashback``."""
+    gifts.extend((rule, offer) for offer in gain.gifts)
+    for offer in gain.back_offers:
+        cashback.append(len(gifts))
+        gifts.append((rule, offer))
 
 
 def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:

@@ -405,7 +405,7 @@ def effect_row(effect: Effect) -> Row:
     if isinstance(effect, RestorePoints):
         return ("RestorePoints", effect.key, draws_row(effect.draws))
     if isinstance(effect, IssueVoucher):
-        return ("IssueVoucher", *_voucher_fields(effect.voucher))
+        return ("IssueVoucher", *_voucher_fields(effect.voucher), effect.cashback, effect.replaces)
     if isinstance(effect, MarkVoucher):
         return ("MarkVoucher", effect.code, effect.status.value, effect.at)
     if isinstance(effect, RewardReferral):
@@ -432,7 +432,7 @@ def effect_from_row(row: Row) -> Effect:
     if name == "UpdateProfile":
         return UpdateProfile(value_from_row(row[1]))
     if name == "IssueVoucher":
-        return IssueVoucher(_voucher_from(row[1:]))
+        return IssueVoucher(_voucher_from(row[1:-2]), cashback=row[-2], replaces=row[-1])
     if name == "MarkVoucher":
         return MarkVoucher(row[1], VoucherStatus(row[2]), row[3])
     if name == "RewardReferral":
@@ -447,7 +447,7 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
     "ReversePoints": 5,
     "RestorePoints": 2,
     "UpdateProfile": 1,
-    "IssueVoucher": len(attrs.fields(Voucher)),
+    "IssueVoucher": len(attrs.fields(Voucher)) + 2,
     "MarkVoucher": 3,
     "RewardReferral": 5,
 }
@@ -684,11 +684,12 @@ def purchase_row(record: PurchaseRecord, purchase: Row | None = None) -> Row:
         record.reversed,
         record.collected,
         record.expired,
+        tuple(value for pair in record.cashback for value in pair),  # code, value, code, ...
     )
 
 
 def purchase_from_row(row: Row) -> PurchaseRecord:
-    purchase, lots, points, returned, items, reversed_, collected, expired = row
+    purchase, lots, points, returned, items, reversed_, collected, expired, back = row
     return PurchaseRecord(
         value_from_row(purchase),
         lots_from_row(lots),
@@ -698,6 +699,7 @@ def purchase_from_row(row: Row) -> PurchaseRecord:
         reversed_,
         collected,
         expired,
+        tuple((back[at], back[at + 1]) for at in range(0, len(back), 2)),
     )
 
 
