@@ -42,16 +42,12 @@ from custbond.rules.conditions import Always
 from custbond.rules.effects import (
     Cashback,
     Discount,
-    FixedPoints,
     Gift,
-    Message,
     Multiplier,
     PointsPerItem,
     PointsPerSpend,
     RuleEffect,
     Stamps,
-    Tag,
-    Tier,
 )
 from custbond.rules.rule import EVENT_NAMES, Budget, Group, Rule
 from custbond.vouchers import VoucherOffer
@@ -183,25 +179,16 @@ def _selector(sku: str | None, tag: str | None) -> str:
 
 
 def describe_effect(effect: RuleEffect, currency: str) -> str:
-    """What a rule's effect gives, in the words the engine's traces use."""
+    """What a rule's effect gives, in the words the engine's traces use (their
+    ``describe()``), with what a trace says per event instead: per-item stamps, a gift's
+    offer in full, how cashback and discounts are given."""
     if isinstance(effect, PointsPerSpend | PointsPerItem):
         return f"points, {effect.describe(currency)}"
-    if isinstance(effect, FixedPoints):
-        return _count(effect.points, "point")
-    if isinstance(effect, Multiplier):
-        return f"spend points x{format(effect.factor, 'f')}"
     if isinstance(effect, Stamps):
         stamps = f"{_count(effect.count, 'stamp')} on card {effect.card!r}"
         if effect.sku is None and effect.tag is None:
             return stamps
         return f"{stamps} per {_selector(effect.sku, effect.tag)} bought"
-    if isinstance(effect, Tier):
-        return f"tier {effect.tier!r}" + (" if higher" if effect.only_up else "")
-    if isinstance(effect, Tag):
-        return f"tag {effect.tag!r}"
-    if isinstance(effect, Message):
-        kind = " (marketing)" if effect.kind == "marketing" else ""
-        return f"message {effect.template!r} by {effect.channel}{kind}"
     if isinstance(effect, Gift):
         return f"a gift: {describe_offer(effect.offer, currency)}"
     if isinstance(effect, Cashback):
@@ -211,8 +198,9 @@ def describe_effect(effect: RuleEffect, currency: str) -> str:
             else f", valid for {describe_duration(effect.valid_for)}"
         )
         return f"{effect.describe()}, as a money voucher (rounded down{valid})"
-    assert isinstance(effect, Discount)
-    return f"{effect.describe()} at checkout"
+    if isinstance(effect, Discount):
+        return f"{effect.describe()} at checkout"
+    return effect.describe()  # FixedPoints, Multiplier, Tier, Tag, Message
 
 
 def describe_offer(offer: VoucherOffer, currency: str) -> str:

@@ -152,6 +152,15 @@ class FixedPoints:
 
     points: int = attrs.field(validator=v.is_positive_int)
 
+    def describe(self) -> str:
+        """``FixedPoints(5).describe()`` is ``"5 points"``."""
+        return points_text(self.points)
+
+
+def points_text(points: int) -> str:
+    """``"1 point"``, ``"5 points"``: how traces and descriptions count points."""
+    return f"{points} point" if points == 1 else f"{points} points"
+
 
 def _factor(value: Any) -> Any:
     return v.to_decimal(value)
@@ -168,6 +177,10 @@ class Multiplier:
     def _check_factor(self, attribute: object, value: Decimal) -> None:
         if value <= 0 or value > 100:
             raise InvalidInput("factor", value, "a Decimal above 0 and at most 100")
+
+    def describe(self) -> str:
+        """``Multiplier(2).describe()`` is ``"spend points x2"``."""
+        return f"spend points x{format(self.factor, 'f')}"
 
 
 @attrs.frozen
@@ -200,12 +213,20 @@ class Tier:
         if not isinstance(value, bool):
             raise InvalidInput("only_up", value, "True or False")
 
+    def describe(self) -> str:
+        """``Tier("gold", only_up=True).describe()`` is ``"tier 'gold' if higher"``."""
+        return f"tier {self.tier!r}" + (" if higher" if self.only_up else "")
+
 
 @attrs.frozen
 class Tag:
     """Add ``tag`` to the customer's tags."""
 
     tag: str = attrs.field(validator=v.is_identifier)
+
+    def describe(self) -> str:
+        """``Tag("regular").describe()`` is ``"tag 'regular'"``."""
+        return f"tag {self.tag!r}"
 
 
 @attrs.frozen
@@ -224,6 +245,12 @@ class Message:
     def _check_kind(self, attribute: object, value: object) -> None:
         if value not in ("transactional", "marketing"):
             raise InvalidInput("kind", value, "'transactional' or 'marketing'")
+
+    def describe(self) -> str:
+        """``Message("welcome").describe()`` is ``"message 'welcome' by email"``; a
+        marketing message says so."""
+        kind = " (marketing)" if self.kind == "marketing" else ""
+        return f"message {self.template!r} by {self.channel}{kind}"
 
 
 def _optional_money(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -289,6 +316,10 @@ class Gift:
     def _check_offer(self, attribute: object, value: object) -> None:
         if not isinstance(value, VoucherOffer):
             raise InvalidInput("offer", value, "a VoucherOffer")
+
+    def describe(self) -> str:
+        """``"a gift: 'birthday dessert'"``."""
+        return f"a gift: {self.offer.name!r}"
 
 
 def _percent(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -32,6 +32,7 @@ from custbond.rules.effects import (
     Stamps,
     Tag,
     Tier,
+    points_text,
 )
 from custbond.rules.facts import Facts, Getter
 from custbond.rules.rule import Budget, FirstCustomers, Group, Limit, Rule, uncounted_money
@@ -193,7 +194,10 @@ class _Compiled:
         "pointed",
         "priority",
         "said",
+        "said_after",
         "said_back",
+        "said_factors",
+        "said_fixed",
         "spend",
         "stamps",
         "tags",
@@ -243,6 +247,13 @@ class _Compiled:
         # How each spend effect and cashback reads in a trace, but for the amount: made once.
         self.said = tuple(effect.describe(currency) for effect in self.spend)
         self.said_back = tuple(effect.describe() for effect in self.cashback)
+        # What the rest reads as does not depend on the event: made once.
+        self.said_fixed = points_text(self.fixed) if self.fixed else ""
+        self.said_factors = tuple(e.describe() for e in then if isinstance(e, Multiplier))
+        after = [tiers[0].describe()] if tiers else []  # the first tier is the one given
+        for kind in (Tag, Message, Gift, Discount):
+            after.extend(effect.describe() for effect in then if isinstance(effect, kind))
+        self.said_after = tuple(after)
         unit = format(Decimal(1).scaleb(-self.places), "f")
         self.too_little = f"nothing, less than {unit} {currency}"
         # How each part of the condition that can fail reads in a trace, and the facts
@@ -319,10 +330,10 @@ class _Compiled:
             said.append(f"{item_effect.describe(currency)}, {count} bought")
         if self.fixed:
             gain.fixed = self.fixed
-            said.append(f"{self.fixed} points")
+            said.append(self.said_fixed)
         if self.factors:
             gain.factors = tuple(factor.as_integer_ratio() for factor in self.factors)
-            said.extend(f"spend points x{show(factor)}" for factor in self.factors)
+            said.extend(self.said_factors)
         for stamp in self.stamps:
             count = stamp.stamps_for(event)
             if count:
@@ -331,20 +342,16 @@ class _Compiled:
         if self.tier is not None:
             gain.tier = self.tier
             gain.tier_only_up = self.tier_only_up
-            said.append(f"tier {self.tier!r}" + (" if higher" if self.tier_only_up else ""))
         if self.tags:
             gain.tags = self.tags
-            said.extend(f"tag {tag!r}" for tag in self.tags)
         if self.messages:
             gain.messages = self.messages
-            said.extend(f"message {m.template!r} by {m.channel}" for m in self.messages)
         if self.gifts:
             gain.gifts = self.gifts
-            said.extend(f"a gift: {offer.name!r}" for offer in self.gifts)
         if self.discounts:
             gain.discounts = self.discounts
             gain.discount = sum((d.value(event.items) for d in self.discounts), Decimal(0))
-            said.extend(discount.describe() for discount in self.discounts)
+        said.extend(self.said_after)  # tier, tags, messages, gifts, discounts
         if self.cashback:
             self._cash_back(event, gain, said)
         gain.text = "; ".join(said) or "nothing to give"
