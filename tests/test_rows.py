@@ -31,7 +31,7 @@ from custbond import (
 )
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
-from custbond.bonds import Voucher, VoucherStatus
+from custbond.bonds import Voucher, VoucherOffer, VoucherStatus
 from custbond.commands import Settle
 from custbond.ledger import Draw, Hold, Ledger, Lot
 from custbond.outcome import Outcome
@@ -247,6 +247,23 @@ class TestRoundTrips:
     ) -> None:
         extras = rows.extras_from_row(rows.extras_row(state))
         assert state == CustomerState(state.customer, state.ledger, *extras)
+
+    def test_vouchers_read_back_are_written_back_as_they_were_whether_read_or_not(
+        self,
+    ) -> None:
+        offer = VoucherOffer("free coffee", sku="latte")
+        vouchers = {
+            code: offer.issue(code, "card coffee", T0 + timedelta(days=n))
+            for n, code in enumerate(("AB12", "CD34", "EF56"))
+        }
+        row = rows.extras_row(CustomerState(ADA, vouchers=FrozenMap(vouchers)))
+        untouched = CustomerState(ADA, Ledger(), *rows.extras_from_row(row))
+        looked_at = CustomerState(ADA, Ledger(), *rows.extras_from_row(row))
+
+        assert 3 == len(untouched.vouchers)
+        assert vouchers["CD34"] == looked_at.vouchers["CD34"]
+        assert (row, row) == (rows.extras_row(untouched), rows.extras_row(looked_at))
+        assert vouchers == untouched.vouchers == looked_at.vouchers
 
     def test_a_trace_comes_back_equal(self) -> None:
         trace = Trace(

@@ -230,7 +230,7 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(activity.daily)),
         tuple(chain.from_iterable(stamps.items())),
         tuple(chain.from_iterable(started.items())),
-        tuple(chain.from_iterable(map(_voucher_fields, vouchers.values()))),
+        _vouchers_row(vouchers),
         tuple(chain.from_iterable(map(_change_fields, changes))),
         tuple(chain.from_iterable((name, *entry) for name, entry in progress.items())),
         tuple(chain.from_iterable(coupon_uses.items())),
@@ -265,6 +265,39 @@ def _voucher_from(fields: Row) -> Voucher:
     return Voucher(
         code, name, sku, value, source, issued_at, expires_at, VoucherStatus(status), used_at
     )
+
+
+class _StoredVouchers(FrozenMap[str, Voucher]):
+    """A customer's vouchers as the store keeps them (flat rows), made into Voucher values
+    only when something reads them. Most events leave the vouchers alone, and a customer
+    collects them for years: reading and writing the state then costs the same however
+    many they hold. Written back as it was read while nobody changed it."""
+
+    __slots__ = ("_flat",)
+
+    def __init__(self, flat: Row) -> None:  # no super().__init__: ``_data`` waits
+        self._flat = flat
+        self._hash = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "_data":
+            raise AttributeError(name)
+        flat = self._flat
+        vouchers = {}
+        for start in range(0, len(flat), _VOUCHER_WIDTH):
+            voucher = _voucher_from(flat[start : start + _VOUCHER_WIDTH])
+            vouchers[voucher.code] = voucher
+        self._data = vouchers  # found by attribute lookup from now on
+        return vouchers
+
+    def __len__(self) -> int:
+        return len(self._flat) // _VOUCHER_WIDTH
+
+
+def _vouchers_row(vouchers: FrozenMap[str, Voucher]) -> Row:
+    if type(vouchers) is _StoredVouchers:  # as read, and values never change
+        return vouchers._flat
+    return tuple(chain.from_iterable(map(_voucher_fields, vouchers.values())))
 
 
 def _pairs(flat: Row) -> dict[Any, Any]:
@@ -302,10 +335,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         at += 2 + count
     days = tuple(zip(daily[::4], daily[1::4], daily[2::4], daily[3::4], strict=True))
     activity = Activity(purchases, spent, visits, first, last, last_visit, days)
-    vouchers = {}
-    for start in range(0, len(flat_vouchers), _VOUCHER_WIDTH):
-        voucher = _voucher_from(flat_vouchers[start : start + _VOUCHER_WIDTH])
-        vouchers[voucher.code] = voucher
+    vouchers = _StoredVouchers(flat_vouchers) if flat_vouchers else empty_map()
     changes = tuple(
         TierChange(*flat_changes[start : start + 4]) for start in range(0, len(flat_changes), 4)
     )
@@ -319,7 +349,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         tier,
         _frozen(uses),
         _frozen(_pairs(flat_started)),
-        _frozen(vouchers),
+        vouchers,
         *times,
         changes,
         _frozen(progress),
