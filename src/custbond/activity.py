@@ -21,6 +21,7 @@ from bisect import bisect_left, bisect_right
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 import attrs
 
@@ -30,8 +31,30 @@ _ZERO = Decimal(0)
 _date_of = itemgetter(0)
 
 
-# One local calendar day of a customer's activity: (day, spend, points earned, visits).
-Day = tuple[date, Decimal, int, int]
+# One local calendar day of a customer's activity: (day, spend, points earned, visits,
+# then the same three added up over every day until this one, this one included). The
+# running totals make the spend of any stretch of days two look-ups and a subtraction.
+Day = tuple[date, Decimal, int, int, Decimal, int, int]
+
+
+def _days(value: Any) -> tuple[Day, ...]:
+    """``daily`` as given: days of (day, spend, points, visits) get their running totals."""
+    days = tuple(value)
+    if days and len(days[-1]) != 7:  # written by hand: count the totals once
+        return _running([(item[0], item[1], item[2], item[3]) for item in days])
+    return days
+
+
+def _running(
+    days: list[tuple[date, Decimal, int, int]], before: tuple[Decimal, int, int] = (_ZERO, 0, 0)
+) -> tuple[Day, ...]:
+    """``days`` (oldest first) with running totals, starting from ``before``."""
+    spend, points, visits = before
+    counted = []
+    for day, day_spend, day_points, day_visits in days:
+        spend, points, visits = spend + day_spend, points + day_points, visits + day_visits
+        counted.append((day, day_spend, day_points, day_visits, spend, points, visits))
+    return tuple(counted)
 
 
 @attrs.frozen
@@ -41,8 +64,9 @@ class Activity:
     ``spent`` is the lifetime total of purchase amounts (in the program's currency).
     ``daily`` holds, per local calendar day and oldest first, the spend, the points the
     purchases earned and the visits (purchases and recorded visits), as far back as
-    rolling windows (of rules and tiers) need them. Only the program builds these; they
-    hold no personal data.
+    rolling windows (of rules and tiers) need them, each followed by its running totals
+    (see :data:`Day`; days given as ``(day, spend, points, visits)`` get them). Only the
+    program builds these; they hold no personal data.
     """
 
     purchases: int = 0
@@ -51,7 +75,7 @@ class Activity:
     first_purchase_at: datetime | None = None
     last_purchase_at: datetime | None = None
     last_visit_at: datetime | None = None
-    daily: tuple[Day, ...] = ()
+    daily: tuple[Day, ...] = attrs.field(default=(), converter=_days)
 
     def after_purchase(
         self,
@@ -98,13 +122,15 @@ class Activity:
         days = self.daily
         first = bisect_left(days, since, key=_date_of)
         end = len(days) if until is None else bisect_right(days, until, key=_date_of)
-        spend, points, visits = _ZERO, 0, 0
-        for index in range(first, end):
-            _, day_spend, day_points, day_visits = days[index]
-            spend += day_spend
-            points += day_points
-            visits += day_visits
-        return spend, points, visits
+        if first >= end:
+            return _ZERO, 0, 0
+        start, last = days[first], days[end - 1]
+        # The totals up to the last day, less those before the first.
+        return (
+            last[4] - start[4] + start[1],
+            last[5] - start[5] + start[2],
+            last[6] - start[6] + start[3],
+        )
 
     def spent_since(self, day: date) -> Decimal:
         """Spend on ``day`` and after (as far back as ``daily`` reaches)."""
@@ -121,16 +147,31 @@ def _record(
     if keep_since is None or day is None:
         return ()
     spend, points, visits = add
-    if daily and daily[-1][0] == day:
-        _, old_spend, old_points, old_visits = daily[-1]
-        daily = (*daily[:-1], (day, old_spend + spend, old_points + points, old_visits + visits))
-    elif daily and daily[-1][0] > day:  # a late event: keep the days in order
-        days = {item[0]: item for item in daily}
+    last = daily[-1] if daily else None
+    if last is None:
+        daily = ((day, spend, points, visits, spend, points, visits),)
+    elif last[0] == day:
+        _, old_spend, old_points, old_visits, total_spend, total_points, total_visits = last
+        today = (
+            day,
+            old_spend + spend,
+            old_points + points,
+            old_visits + visits,
+            total_spend + spend,
+            total_points + points,
+            total_visits + visits,
+        )
+        daily = (*daily[:-1], today)
+    elif last[0] > day:  # a late event: keep the days in order, count the totals again
+        first = daily[0]
+        before = (first[4] - first[1], first[5] - first[2], first[6] - first[3])
+        days = {item[0]: (item[0], item[1], item[2], item[3]) for item in daily}
         old = days.get(day, (day, _ZERO, 0, 0))
         days[day] = (day, old[1] + spend, old[2] + points, old[3] + visits)
-        daily = tuple(days[when] for when in sorted(days))
+        daily = _running([days[when] for when in sorted(days)], before)
     else:
-        daily = (*daily, (day, spend, points, visits))
+        totals = (last[4] + spend, last[5] + points, last[6] + visits)
+        daily = (*daily, (day, spend, points, visits, *totals))
     if daily[0][0] < keep_since:
         daily = tuple(item for item in daily if item[0] >= keep_since)
     return daily

@@ -333,7 +333,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         rule, count = row[at], row[at + 1]
         uses[rule] = row[at + 2 : at + 2 + count]
         at += 2 + count
-    days = tuple(zip(daily[::4], daily[1::4], daily[2::4], daily[3::4], strict=True))
+    days = tuple(zip(*(daily[n::7] for n in range(7)), strict=True))
     activity = Activity(purchases, spent, visits, first, last, last_visit, days)
     vouchers = _StoredVouchers(flat_vouchers) if flat_vouchers else empty_map()
     changes = tuple(
