@@ -185,7 +185,7 @@ def local_day(at: datetime, zone: tzinfo) -> date:
 
 
 _DAYS: dict[tuple[datetime, int], tuple[tzinfo, date]] = {}
-_KEEP_DAYS = 1 << 16
+_KEEP_DAYS = 1024  # enough for an event to ask again (its trace does); each is tracked by the gc
 
 
 _ONE_DAY = timedelta(days=1)
