@@ -472,6 +472,7 @@ class Program:
     _policy_note: Step | None = attrs.field(init=False, eq=False, repr=False)
     _coupons: dict[str, Coupon] = attrs.field(init=False, eq=False, repr=False)
     _qualifies: Any = attrs.field(init=False, eq=False, repr=False)  # for referrals
+    _cards: dict[str, PunchCard] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -486,6 +487,7 @@ class Program:
         object.__setattr__(self, "_coupons", {coupon.code: coupon for coupon in self.coupons})
         qualifies = None if self.referrals is None else self.referrals.when.compile()
         object.__setattr__(self, "_qualifies", qualifies)
+        object.__setattr__(self, "_cards", {card.name: card for card in self.cards})
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -999,7 +1001,7 @@ class Program:
         """The stamps an event earned, on the program's punch cards (which fill, issue
         their vouchers and start again) and on cards the program does not describe."""
         effects: list[Effect] = []
-        cards = {card.name: card for card in self.cards}
+        cards = self._cards
         for name, count in stamps:
             card = cards.get(name)
             if card is None:  # stamps a rule gives on a card of the host's own

@@ -100,7 +100,7 @@ class _Gain:
         self.spend: Ratio = (0, 1)
         self.fixed = 0
         self.factors: tuple[Ratio, ...] = ()
-        self.stamps: dict[str, int] = {}
+        self.stamps: dict[str, int] | None = None  # made when it gives stamps
         self.tier: str | None = None
         self.tier_only_up = False
         self.tags: tuple[str, ...] = ()
@@ -337,6 +337,8 @@ class _Compiled:
         for stamp in self.stamps:
             count = stamp.stamps_for(event)
             if count:
+                if gain.stamps is None:
+                    gain.stamps = {}
                 gain.stamps[stamp.card] = gain.stamps.get(stamp.card, 0) + count
                 said.append(f"{count} stamp{'s' if count != 1 else ''} on card {stamp.card!r}")
         if self.tier is not None:
