@@ -588,8 +588,18 @@ BAD_HISTORIES = {
     ),
     "no quantity": (
         HEADER + "o-1,ada,2026-05-04T09:00:00Z,9.00,,latte,0,4.50,\n",
-        "h.csv, row 2, column 'quantity' must be a whole number of at least 1 (1 when "
-        "empty); got '0'",
+        "h.csv, row 2, column 'quantity' must be a whole number from 1 to 999999999 (1 "
+        "when empty); got '0'",
+    ),
+    "a quantity too large": (
+        HEADER + "o-1,ada,2026-05-04T09:00:00Z,9.00,,latte," + "9" * 5000 + ",4.50,\n",
+        "h.csv, row 2, column 'quantity' must be a whole number from 1 to 999999999 (1 "
+        f"when empty); got '{'9' * 5000}'",
+    ),
+    "a time at the end of the calendar": (
+        HEADER + "o-1,ada,9999-12-31T23:30:00-01:00,9.00,,,,,\n",
+        f"h.csv, row 2, column 'at' must be {AT}, in the years 1900 to 8999; "
+        "got '9999-12-31T23:30:00-01:00'",
     ),
     "no unit price": (
         HEADER + "o-1,ada,2026-05-04T09:00:00Z,9.00,,latte,2,,\n",

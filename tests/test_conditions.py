@@ -3,7 +3,7 @@ interpreter on any condition and any facts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from custbond._frozen import FrozenMap
 from custbond.activity import Activity
 from custbond.rules import AllOf, Always, AnyOf, Compare, Condition, Not, customer, event, local
 from custbond.rules import state as before
-from custbond.rules.facts import Facts
+from custbond.rules.facts import Facts, local_day
 from custbond.testing.strategies import conditions, customers, purchases
 
 T0 = datetime(2026, 5, 5, 9, tzinfo=UTC)  # a Tuesday
@@ -221,3 +221,15 @@ class TestCompiledAgreesWithTheInterpreter:
         assert condition.evaluate(facts) == (failed is None)
         if failed is not None:  # what it names as failed is a part that does not hold
             assert not failed.evaluate(facts)
+
+
+def test_the_local_day_of_a_repeated_hour_depends_on_which_pass_it_is() -> None:
+    new_york = tz.gettz("America/New_York")
+    six_behind = tz.tzoffset(None, -6 * 3600)
+    first = datetime(2024, 11, 3, 1, 30, tzinfo=new_york)  # 05:30 UTC, then 06:30 UTC
+    second = first.replace(fold=1)
+
+    assert [date(2024, 11, 2), date(2024, 11, 3)] == [
+        local_day(first, six_behind),
+        local_day(second, six_behind),
+    ]

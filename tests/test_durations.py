@@ -62,3 +62,10 @@ def test_a_month_from_the_31st_is_the_last_day_of_the_next_month() -> None:
 def test_a_shift_out_of_the_calendar_raises_as_the_operator_does() -> None:
     with pytest.raises(ValueError, match="year"):
         shift(date(9999, 6, 1), relativedelta(years=1))
+
+
+def test_a_timedelta_of_a_subclass_is_added_as_a_timedelta() -> None:
+    class Days(timedelta):
+        pass
+
+    assert date(2026, 2, 1) == shift(date(2026, 1, 1), Days(days=31))

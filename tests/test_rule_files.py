@@ -999,7 +999,7 @@ BROKEN = [
         rule_text('window = { recurrence = "FREQ=WEEKLY" }'),
         "rules[0].window.recurrence, line 5, column 25: must be a DAILY or HOURLY rule, a "
         "WEEKLY one with BYDAY, a MONTHLY one with BYDAY or BYMONTHDAY, or a YEARLY one with "
-        "BYMONTH; got 'FREQ=WEEKLY'",
+        "BYMONTHDAY, BYDAY or BYYEARDAY; got 'FREQ=WEEKLY'",
         id="bad-recurrence",
     ),
     pytest.param(

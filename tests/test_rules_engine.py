@@ -520,6 +520,21 @@ class TestLimits:
         assert "per" == raised.value.field
 
 
+_WINDOWS = {
+    f"{recurrence} / {lasting}": Window(recurrence=recurrence, lasting=lasting)
+    for recurrence, lastings in {
+        "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16": [timedelta(hours=2), timedelta(days=7)],
+        "FREQ=WEEKLY;BYDAY=TU,SA;BYHOUR=7;BYMINUTE=30": [timedelta(hours=30)],
+        "FREQ=MONTHLY;BYDAY=-1SA,-1SU": [timedelta(days=1), relativedelta(months=1)],
+        "FREQ=MONTHLY;BYMONTHDAY=31,1": [timedelta(hours=20), relativedelta(days=9)],
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29": [relativedelta(months=1, days=3)],
+        "FREQ=DAILY;BYHOUR=23": [timedelta(minutes=20), timedelta(hours=2)],
+        "FREQ=HOURLY;BYMINUTE=15": [timedelta(minutes=20), timedelta(hours=20)],
+    }.items()
+    for lasting in lastings
+}
+
+
 class TestWindows:
     def test_a_weekly_recurrence_opens_the_rule_for_its_duration_in_local_time(self) -> None:
         window = Window(recurrence="FREQ=WEEKLY;BYDAY=TU;BYHOUR=7", lasting=timedelta(hours=3))
@@ -565,58 +580,70 @@ class TestWindows:
         assert Verdict.OUTSIDE == _verdicts(decision)["launch"]
 
     @given(
-        recurrence=st.sampled_from(
-            [
-                "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16",
-                "FREQ=WEEKLY;BYDAY=TU,SA;BYHOUR=7;BYMINUTE=30",
-                "FREQ=MONTHLY;BYDAY=-1SA,-1SU",
-                "FREQ=MONTHLY;BYMONTHDAY=31,1",
-                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
-                "FREQ=DAILY;BYHOUR=23",
-                "FREQ=HOURLY;BYMINUTE=15",
-            ]
-        ),
-        lasting=st.sampled_from(
-            [
-                timedelta(minutes=20),
-                timedelta(hours=2),
-                timedelta(hours=30),
-                timedelta(days=9),
-                relativedelta(months=1),
-                relativedelta(months=1, days=3),
-            ]
-        ),
-        at=st.datetimes(
-            min_value=datetime(2026, 1, 1),  # noqa: DTZ001
-            max_value=datetime(2029, 12, 31),  # noqa: DTZ001
-            timezones=st.sampled_from([UTC, tz.gettz("Europe/Paris"), tz.gettz("Asia/Tokyo")]),
+        window=st.sampled_from(sorted(_WINDOWS)).map(_WINDOWS.__getitem__),
+        moments=st.lists(
+            st.datetimes(
+                min_value=datetime(2026, 1, 1),  # noqa: DTZ001
+                max_value=datetime(2029, 12, 31),  # noqa: DTZ001
+                timezones=st.sampled_from([UTC, tz.gettz("Europe/Paris"), tz.gettz("Asia/Tokyo")]),
+            ),
+            min_size=1,
+            max_size=4,
         ),
     )
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=150, deadline=None)
     def test_a_recurrence_agrees_with_every_occurrence_counted_from_long_ago(
-        self, recurrence: str, lasting: timedelta | relativedelta, at: datetime
+        self, window: Window, moments: list[datetime]
     ) -> None:
-        window = Window(recurrence=recurrence, lasting=lasting)
-        zone = at.tzinfo
-        assert zone is not None
-        wall = at.replace(tzinfo=None)
-        # The naive reading: every occurrence from a start years before, one by one.
-        occurrences = rrule.rrulestr(recurrence, dtstart=datetime(2025, 11, 1))  # noqa: DTZ001
-        expected = any(
-            start <= wall < start + lasting
-            for start in occurrences.between(
-                datetime(2025, 11, 1),  # noqa: DTZ001
-                wall,
-                inc=True,
+        # The windows are kept across examples, so that days already worked out are
+        # asked about again.
+        assert window.recurrence is not None
+        occurrences = rrule.rrulestr(window.recurrence, dtstart=datetime(2025, 11, 1))  # noqa: DTZ001
+        for at in moments:
+            zone = at.tzinfo
+            assert zone is not None
+            wall = at.replace(tzinfo=None)
+            # The naive reading: every occurrence from a start months before, one by one.
+            expected = any(
+                start <= wall < start + window.lasting
+                for start in occurrences.between(
+                    datetime(2025, 11, 1),  # noqa: DTZ001
+                    wall,
+                    inc=True,
+                )
             )
-        )
 
-        assert expected == window.contains(at.astimezone(UTC), zone)
+            assert expected == window.contains(at.astimezone(UTC), zone)
+
+    @pytest.mark.parametrize(
+        ("recurrence", "lasting"),
+        [
+            ("FREQ=WEEKLY;BYDAY=FR", timedelta(days=8)),
+            ("FREQ=DAILY;BYHOUR=9", timedelta(hours=25)),
+            ("FREQ=HOURLY", timedelta(days=2)),
+            ("FREQ=MONTHLY;BYMONTHDAY=1", relativedelta(months=1, days=1)),
+        ],
+        ids=["week", "day", "hour", "month"],
+    )
+    def test_an_occurrence_may_not_outlast_the_gap_to_the_next(
+        self, recurrence: str, lasting: timedelta | relativedelta
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Window(recurrence=recurrence, lasting=lasting)
+
+        assert "lasting" == raised.value.field
 
     @pytest.mark.parametrize(
         "recurrence",
-        ["FREQ=YEARLY", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "not a rule"],
-        ids=["yearly-unpinned", "weekly-unpinned", "interval", "garbage"],
+        [
+            "FREQ=YEARLY",
+            "FREQ=YEARLY;BYMONTH=12",
+            "FREQ=WEEKLY",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+            "FREQ=WEEKLY;INTERVAL=1;COUNT=1;BYDAY=TU",
+            "not a rule",
+        ],
+        ids=["yearly-unpinned", "month-only", "weekly-unpinned", "interval", "count", "garbage"],
     )
     def test_a_recurrence_that_does_not_say_its_days_is_rejected(self, recurrence: str) -> None:
         with pytest.raises(InvalidInput) as raised:

@@ -63,8 +63,11 @@ COLUMNS = (*PURCHASE_COLUMNS, *ITEM_COLUMNS)
 """Every column a history may have."""
 
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_COUNT = re.compile(r"[0-9]+")
+_COUNT = re.compile(r"[0-9]{1,9}")  # up to 999,999,999 of an item
 _AT = "an ISO 8601 date-time with a UTC offset, such as 2026-05-05T09:30:00-04:00"
+# Past transactions, with room around them for what programs add to a time (expiry, tier
+# holds, windows) without leaving the calendar.
+_FIRST_YEAR, _LAST_YEAR = 1900, 8999
 
 
 @attrs.frozen
@@ -232,6 +235,9 @@ def _at(row: _Row, file: str) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         expected = f"{_AT} (a time without one is ambiguous)"
         raise InvalidInput(_where(file, row, "at"), text, expected)
+    if not _FIRST_YEAR <= at.year <= _LAST_YEAR:  # room for the program's durations
+        expected = f"{_AT}, in the years {_FIRST_YEAR} to {_LAST_YEAR}"
+        raise InvalidInput(_where(file, row, "at"), text, expected)
     return at
 
 
@@ -260,7 +266,7 @@ def _item(row: _Row, file: str, *, several: bool) -> LineItem | None:
         return None
     quantity_text = row.get("quantity") or "1"
     if not _COUNT.fullmatch(quantity_text) or int(quantity_text) == 0:
-        expected = "a whole number of at least 1 (1 when empty)"
+        expected = "a whole number from 1 to 999999999 (1 when empty)"
         raise InvalidInput(_where(file, row, "quantity"), quantity_text, expected)
     unit_price = _decimal(row, "unit_price", file, "4.50 (the price of one item)")
     tags = row.get("tags")

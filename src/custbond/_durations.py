@@ -47,9 +47,8 @@ def shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = F
     >>> shift(date(2028, 2, 29), relativedelta(years=1), back=True)
     datetime.date(2027, 2, 28)
     """
-    if type(duration) is timedelta:
+    if not isinstance(duration, relativedelta):  # a timedelta (or a subclass of it)
         return moment - duration if back else moment + duration
-    assert isinstance(duration, relativedelta)
     seen = _PLAIN.get(id(duration))
     if seen is None or seen[0] is not duration:
         if len(_PLAIN) >= _KEEP_PLAIN:

@@ -160,7 +160,11 @@ def _simulate(args: argparse.Namespace) -> int:
     on_outcome: Callable[[Purchase, Outcome], None] | None = None
     if args.trace:
         on_outcome = keep if args.json else _print_trace
-    result = simulate(program, purchases, on_outcome=on_outcome)
+    try:
+        result = simulate(program, purchases, on_outcome=on_outcome)
+    except CustbondError as error:  # a purchase the program refuses: say which, stop
+        _error(str(error))
+        return 1
     if args.json:
         report = _simulation_json(result, args, events if args.trace else None)
         print(json.dumps(report, indent=2))

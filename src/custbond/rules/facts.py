@@ -173,7 +173,10 @@ def _days_since_last_purchase(facts: Facts) -> int | None:
 def local_day(at: datetime, zone: tzinfo) -> date:
     """The calendar day ``at`` falls on in ``zone``. Kept: the same moments (a customer's
     last purchase) are asked about on every event, and converting one is slow."""
-    key = (at, id(zone))  # zones cannot be hashed: told apart by identity, kept alive
+    # Zones cannot be hashed: told apart by identity (and kept alive). Two times in one
+    # zone compare equal whatever their fold, so the fold is part of the key: the hour a
+    # zone repeats when clocks go back is two hours.
+    key = (at, at.fold, id(zone))
     found = _DAYS.get(key)
     if found is not None and found[0] is zone:
         return found[1]
@@ -184,7 +187,7 @@ def local_day(at: datetime, zone: tzinfo) -> date:
     return day
 
 
-_DAYS: dict[tuple[datetime, int], tuple[tzinfo, date]] = {}
+_DAYS: dict[tuple[datetime, int, int], tuple[tzinfo, date]] = {}
 _KEEP_DAYS = 1024  # enough for an event to ask again (its trace does); each is tracked by the gc
 
 

@@ -262,7 +262,7 @@ _RRULE_ANCHOR = datetime(2000, 1, 3)  # noqa: DTZ001
 # parts pin down its occurrences (which weekday, which day of the month, ...): dateutil
 # would otherwise take them from the start.
 _PINNED_BY: dict[str, frozenset[str]] = {
-    "YEARLY": frozenset({"BYMONTH", "BYYEARDAY", "BYWEEKNO"}),
+    "YEARLY": frozenset({"BYMONTHDAY", "BYDAY", "BYYEARDAY"}),
     "MONTHLY": frozenset({"BYMONTHDAY", "BYDAY", "BYYEARDAY"}),
     "WEEKLY": frozenset({"BYDAY"}),
     "DAILY": frozenset(),
@@ -285,7 +285,7 @@ def _recurrence(value: Any) -> str | None:
     parts = dict(
         part.split("=", 1) for part in text.upper().removeprefix("RRULE:").split(";") if part
     )
-    if {"INTERVAL", "COUNT", "UNTIL", "DTSTART"} & parts.keys() and parts.get("INTERVAL") != "1":
+    if {"COUNT", "UNTIL", "DTSTART"} & parts.keys() or parts.get("INTERVAL", "1") != "1":
         raise InvalidInput(
             "recurrence", value, "a rule without INTERVAL, COUNT or UNTIL (use starts/ends)"
         )
@@ -295,7 +295,7 @@ def _recurrence(value: Any) -> str | None:
             "recurrence",
             value,
             "a DAILY or HOURLY rule, a WEEKLY one with BYDAY, a MONTHLY one with BYDAY or "
-            "BYMONTHDAY, or a YEARLY one with BYMONTH",
+            "BYMONTHDAY, or a YEARLY one with BYMONTHDAY, BYDAY or BYYEARDAY",
         )
     return text
 
@@ -309,6 +309,14 @@ def _lasting(value: Any) -> relativedelta | timedelta:
 
 _ONE_DAY = timedelta(days=1)
 _KEEP_DAYS = 1024  # days whose open occurrences are kept, per window
+# One period of each frequency: how long an occurrence may last.
+_PERIODS: dict[str, relativedelta | timedelta] = {
+    "YEARLY": relativedelta(years=1),
+    "MONTHLY": relativedelta(months=1),
+    "WEEKLY": timedelta(weeks=1),
+    "DAILY": _ONE_DAY,
+    "HOURLY": timedelta(hours=1),
+}
 
 
 @attrs.frozen
@@ -345,6 +353,19 @@ class Window:
         parsed = None
         if self.recurrence is not None:
             parsed = rrules.rrulestr(self.recurrence, dtstart=_RRULE_ANCHOR)
+            frequency = self.recurrence.upper().split("FREQ=")[1].split(";")[0]
+            period = _PERIODS[frequency]
+            # An occurrence lasting longer than the gap to the next one never lets the
+            # window close, and would make each day's spans many: one period at most (a
+            # day at most for hourly ones, the default).
+            longest = _ONE_DAY if frequency == "HOURLY" else period
+            if _RRULE_ANCHOR + self.lasting > _RRULE_ANCHOR + longest:
+                raise InvalidInput(
+                    "lasting",
+                    self.lasting,
+                    f"a duration of at most {describe_duration(longest)} for a {frequency} "
+                    "recurrence",
+                )
         object.__setattr__(self, "_rule", parsed)
         object.__setattr__(self, "_text", self._describe())
 

@@ -1284,7 +1284,10 @@ def _windows() -> SearchStrategy[Window]:
         if recurrence is None or draw(st.booleans()):
             return Window(starts=starts, ends=ends, recurrence=recurrence)
         lasting = draw(_durations())
-        return Window(starts=starts, ends=ends, recurrence=recurrence, lasting=lasting)
+        try:
+            return Window(starts=starts, ends=ends, recurrence=recurrence, lasting=lasting)
+        except InvalidInput:  # longer than the gap between occurrences: the default then
+            return Window(starts=starts, ends=ends, recurrence=recurrence)
 
     return window()
 
