@@ -155,6 +155,12 @@ BAD_INPUTS = [
     # -- events: values that cannot be constructed ------------------------------------------
     row("naive datetime", lambda w: w.service.record(new_purchase(at=NAIVE)), InvalidInput, "at"),
     row(
+        "a time at the end of the calendar",
+        lambda w: w.service.record(new_purchase(at=datetime(9999, 12, 31, 23, tzinfo=UTC))),
+        InvalidInput,
+        "at",
+    ),
+    row(
         "float amount",
         lambda w: w.service.record(new_purchase(amount=9.99)),
         InvalidInput,
@@ -591,6 +597,18 @@ BAD_INPUTS = [
         "delta",
     ),
     row("clock set to a naive time", lambda w: w.clock.set(NAIVE), InvalidInput, "at"),
+    row(
+        "clock set past the years times may take",
+        lambda w: w.clock.set(datetime(9000, 1, 1, tzinfo=UTC)),
+        InvalidInput,
+        "at",
+    ),
+    row(
+        "clock moved out of the calendar",
+        lambda w: w.clock.advance(relativedelta(years=9000)),
+        InvalidInput,
+        "delta",
+    ),
 ]
 
 

@@ -64,6 +64,22 @@ def aware(field: str, value: Any) -> datetime:
     return value
 
 
+# When things happen: far enough from the calendar's ends (years 1 and 9999) that what
+# programs add to a time (expiry, tier holds, windows, years of them) stays inside it.
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+
+
+def moment(field: str, value: Any) -> datetime:
+    """A timezone-aware datetime in the years FIRST_YEAR to LAST_YEAR: when an event
+    happened, or what a clock says."""
+    at = aware(field, value)
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise InvalidInput(
+            field, value, f"a timezone-aware datetime in the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return at
+
+
 def identifier(field: str, value: Any) -> str:
     """A non-empty string without surrounding whitespace, at most 200 characters."""
     if not isinstance(value, str) or not value or value != value.strip() or len(value) > 200:
@@ -233,6 +249,7 @@ def _optional(check: Callable[[str, Any], object]) -> Callable[[str, Any], objec
 
 is_identifier = _validator(identifier)
 is_aware = _validator(aware)
+is_moment = _validator(moment)
 is_optional_aware = _validator(_optional(aware))
 is_optional_text = _validator(optional_text)
 is_positive_int = _validator(positive_int)

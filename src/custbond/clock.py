@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from custbond._validate import aware, is_aware
+from custbond._validate import FIRST_YEAR, LAST_YEAR, is_moment, moment
 from custbond.errors import InvalidInput
 
 __all__ = ["Clock", "FixedClock", "SystemClock"]
@@ -54,11 +54,12 @@ class SystemClock:
 class FixedClock:
     """A clock that stands still until it is moved: for tests, demos and simulations.
 
-    ``at`` must be timezone-aware. The clock never moves backwards.
+    ``at`` must be timezone-aware, in the years 1900 to 8999. The clock never moves
+    backwards.
     """
 
     # Validated on construction; set() and advance() check what they are given themselves.
-    _at: datetime = attrs.field(alias="at", validator=is_aware, on_setattr=attrs.setters.NO_OP)
+    _at: datetime = attrs.field(alias="at", validator=is_moment, on_setattr=attrs.setters.NO_OP)
 
     def now(self) -> datetime:
         """Return the time the clock stands at."""
@@ -68,14 +69,21 @@ class FixedClock:
         """Move the clock forward by ``delta`` (a ``timedelta`` or a ``relativedelta``)."""
         if not isinstance(delta, timedelta | relativedelta):
             raise InvalidInput("delta", delta, "a timedelta or a relativedelta")
-        moved: datetime = self._at + delta
+        try:
+            moved: datetime = moment("delta", self._at + delta)
+        except (OverflowError, ValueError, InvalidInput):
+            raise InvalidInput(
+                "delta",
+                delta,
+                f"a duration that keeps the clock in the years {FIRST_YEAR} to {LAST_YEAR}",
+            ) from None
         if moved < self._at:
             raise InvalidInput("delta", delta, "a duration that moves the clock forward")
         self._at = moved
 
     def set(self, at: datetime) -> None:
         """Move the clock to ``at``, which may not be earlier than where it stands."""
-        at = aware("at", at)
+        at = moment("at", at)
         if at < self._at:
             raise InvalidInput("at", at, f"a time not earlier than {self._at.isoformat()}")
         self._at = at

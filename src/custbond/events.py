@@ -99,7 +99,7 @@ class Purchase:
 
     id: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    at: datetime = attrs.field(validator=v.is_aware)
+    at: datetime = attrs.field(validator=v.is_moment)
     amount: Decimal = attrs.field(converter=v.to_decimal, validator=v.is_decimal)
     currency: str = attrs.field(validator=v.is_currency)
     items: tuple[LineItem, ...] = attrs.field(default=(), converter=_items)
@@ -122,7 +122,7 @@ class Return:
 
     id: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    at: datetime = attrs.field(validator=v.is_aware)
+    at: datetime = attrs.field(validator=v.is_moment)
     purchase_id: str = attrs.field(validator=v.is_identifier)
     amount: Decimal | None = attrs.field(
         default=None,
@@ -151,7 +151,7 @@ class Visit:
 
     id: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    at: datetime = attrs.field(validator=v.is_aware)
+    at: datetime = attrs.field(validator=v.is_moment)
     location: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
 
@@ -161,7 +161,7 @@ class Signup:
 
     id: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    at: datetime = attrs.field(validator=v.is_aware)
+    at: datetime = attrs.field(validator=v.is_moment)
     channel: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
 
@@ -178,7 +178,7 @@ class CustomEvent:
 
     id: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    at: datetime = attrs.field(validator=v.is_aware)
+    at: datetime = attrs.field(validator=v.is_moment)
     name: str = attrs.field(validator=v.is_identifier)
     attributes: Mapping[str, Any] = attrs.field(
         factory=empty_map, converter=v.to_frozen_map, validator=v.is_scalar_map
@@ -198,7 +198,7 @@ class Referral:
 
     id: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    at: datetime = attrs.field(validator=v.is_aware)
+    at: datetime = attrs.field(validator=v.is_moment)
     referrer_id: str = attrs.field(validator=v.is_identifier)
 
     def __attrs_post_init__(self) -> None:
