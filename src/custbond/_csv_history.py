@@ -48,6 +48,7 @@ from decimal import Decimal
 
 import attrs
 
+from custbond._validate import FIRST_YEAR, LAST_YEAR
 from custbond.errors import InvalidInput
 from custbond.events import LineItem, Purchase
 
@@ -65,9 +66,6 @@ COLUMNS = (*PURCHASE_COLUMNS, *ITEM_COLUMNS)
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 _COUNT = re.compile(r"[0-9]{1,9}")  # up to 999,999,999 of an item
 _AT = "an ISO 8601 date-time with a UTC offset, such as 2026-05-05T09:30:00-04:00"
-# Past transactions, with room around them for what programs add to a time (expiry, tier
-# holds, windows) without leaving the calendar.
-_FIRST_YEAR, _LAST_YEAR = 1900, 8999
 
 
 @attrs.frozen
@@ -235,8 +233,8 @@ def _at(row: _Row, file: str) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         expected = f"{_AT} (a time without one is ambiguous)"
         raise InvalidInput(_where(file, row, "at"), text, expected)
-    if not _FIRST_YEAR <= at.year <= _LAST_YEAR:  # room for the program's durations
-        expected = f"{_AT}, in the years {_FIRST_YEAR} to {_LAST_YEAR}"
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:  # as events must be (custbond._validate)
+        expected = f"{_AT}, in the years {FIRST_YEAR} to {LAST_YEAR}"
         raise InvalidInput(_where(file, row, "at"), text, expected)
     return at
 

@@ -89,6 +89,22 @@ def identifier(field: str, value: Any) -> str:
     return value
 
 
+def distinct(
+    field: str, items: Iterable[Any], kind: type, a_kind: str, *, key: str = "name", plural: str
+) -> None:
+    """Every one of ``items`` a ``kind`` (``a_kind``: "a Level"), no two with the same
+    ``key``: ``plural`` says what they are in the message ("levels with different
+    names")."""
+    seen: set[Any] = set()
+    for item in items:
+        if not isinstance(item, kind):
+            raise InvalidInput(field, item, a_kind)
+        value = getattr(item, key)
+        if value in seen:
+            raise InvalidInput(field, value, f"{plural} with different {key}s")
+        seen.add(value)
+
+
 def optional_text(field: str, value: Any) -> str | None:
     if value is None:
         return None

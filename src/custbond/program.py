@@ -507,13 +507,7 @@ class Program:
 
     @groups.validator
     def _check_groups(self, attribute: object, value: tuple[object, ...]) -> None:
-        names = []
-        for group in value:
-            if not isinstance(group, Group):
-                raise InvalidInput("groups", group, "a Group")
-            if group.name in names:
-                raise InvalidInput("groups", group.name, "groups with different names")
-            names.append(group.name)
+        v.distinct("groups", value, Group, "a Group", plural="groups")
 
     @tiers.validator
     def _check_tiers(self, attribute: object, value: object) -> None:
@@ -527,13 +521,7 @@ class Program:
 
     @coupons.validator
     def _check_coupons(self, attribute: object, value: tuple[object, ...]) -> None:
-        codes: set[str] = set()
-        for coupon in value:
-            if not isinstance(coupon, Coupon):
-                raise InvalidInput("coupons", coupon, "a Coupon")
-            if coupon.code in codes:
-                raise InvalidInput("coupons", coupon.code, "coupons with different codes")
-            codes.add(coupon.code)
+        v.distinct("coupons", value, Coupon, "a Coupon", key="code", plural="coupons")
 
     def has_coupon(self, code: str) -> bool:
         """Whether ``code`` is one of the program's coupons."""
@@ -548,25 +536,11 @@ class Program:
 
     @achievements.validator
     def _check_achievements(self, attribute: object, value: tuple[object, ...]) -> None:
-        names = []
-        for achievement in value:
-            if not isinstance(achievement, Achievement):
-                raise InvalidInput("achievements", achievement, "an Achievement")
-            if achievement.name in names:
-                raise InvalidInput(
-                    "achievements", achievement.name, "achievements with different names"
-                )
-            names.append(achievement.name)
+        v.distinct("achievements", value, Achievement, "an Achievement", plural="achievements")
 
     @catalog.validator
     def _check_catalog(self, attribute: object, value: tuple[object, ...]) -> None:
-        names = []
-        for reward in value:
-            if not isinstance(reward, Reward):
-                raise InvalidInput("catalog", reward, "a Reward")
-            if reward.name in names:
-                raise InvalidInput("catalog", reward.name, "rewards with different names")
-            names.append(reward.name)
+        v.distinct("catalog", value, Reward, "a Reward", plural="rewards")
 
     def reward(self, name: str) -> Reward:
         """The catalog's reward ``name``; :class:`~custbond.NotFound` if there is none."""
@@ -577,13 +551,7 @@ class Program:
 
     @cards.validator
     def _check_cards(self, attribute: object, value: tuple[object, ...]) -> None:
-        names = []
-        for card in value:
-            if not isinstance(card, PunchCard):
-                raise InvalidInput("cards", card, "a PunchCard")
-            if card.name in names:
-                raise InvalidInput("cards", card.name, "cards with different names")
-            names.append(card.name)
+        v.distinct("cards", value, PunchCard, "a PunchCard", plural="cards")
 
     def all_rules(self) -> tuple[Rule, ...]:
         """Every rule the engine runs: the base earning rule (``earn``) if there is one,

@@ -126,9 +126,7 @@ class RetentionService:
         if not isinstance(event, Purchase):  # as _process does: settle what is due first
             ledger, _ = ledgers.settle(state.ledger, now)
             state = attrs.evolve(state, ledger=ledger)
-        review = self.program.review(state, now)  # and a tier review that fell due
-        if review.effects:
-            state, _ = self.program.apply(state, review, now)
+        state, review = self._review_due(state, now)
         decision = self.program.decide(state, event, now, ref, counters=counters)
         if not review.effects:
             return decision
@@ -390,10 +388,8 @@ class RetentionService:
                 state, settled = self._settle(uow, state, now)
                 if settled and ref is not None:
                     _, ref = self._target(uow, item)  # settling may have expired a hold or lots
-            review = self.program.review(state, now)  # a tier review that fell due
-            if review.effects:
-                state, _ = self.program.apply(state, review, now)
-            elif isinstance(item, Settle) and not settled:
+            state, review = self._review_due(state, now)
+            if not review.effects and isinstance(item, Settle) and not settled:
                 return _unchanged(state, now, "nothing was due")
             counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
             decision = self.program.decide(state, item, now, ref, counters=counters)
@@ -465,6 +461,14 @@ class RetentionService:
         if state is None:
             raise NotFound("customer", customer_id)
         return state
+
+    def _review_due(self, state: CustomerState, now: datetime) -> tuple[CustomerState, Decision]:
+        """The state after a tier review that has fallen due by ``now``, and the review
+        (no effects when none is due): it comes before the event being decided."""
+        review = self.program.review(state, now)
+        if review.effects:
+            state, _ = self.program.apply(state, review, now)
+        return state, review
 
     def _load_ledger(self, uow: UnitOfWork, customer_id: str) -> Ledger:
         ledger = uow.load_ledger(customer_id)

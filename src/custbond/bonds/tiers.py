@@ -112,13 +112,7 @@ def _levels(value: Any) -> tuple[Level, ...]:
     levels = tuple(value)
     if not levels:
         raise InvalidInput("levels", value, "at least one Level")
-    names = []
-    for level in levels:
-        if not isinstance(level, Level):
-            raise InvalidInput("levels", level, "a Level")
-        if level.name in names:
-            raise InvalidInput("levels", level.name, "levels with different names")
-        names.append(level.name)
+    v.distinct("levels", levels, Level, "a Level", plural="levels")
     return levels
 
 

@@ -282,9 +282,7 @@ def _recurrence(value: Any) -> str | None:
         raise InvalidInput("recurrence", value, f"a valid RRULE ({error})") from None
     if not isinstance(parsed, rrules.rrule):
         raise InvalidInput("recurrence", value, "a single RRULE (no RDATE or EXDATE sets)")
-    parts = dict(
-        part.split("=", 1) for part in text.upper().removeprefix("RRULE:").split(";") if part
-    )
+    parts = _rrule_parts(text)
     if {"COUNT", "UNTIL", "DTSTART"} & parts.keys() or parts.get("INTERVAL", "1") != "1":
         raise InvalidInput(
             "recurrence", value, "a rule without INTERVAL, COUNT or UNTIL (use starts/ends)"
@@ -298,6 +296,13 @@ def _recurrence(value: Any) -> str | None:
             "BYMONTHDAY, or a YEARLY one with BYMONTHDAY, BYDAY or BYYEARDAY",
         )
     return text
+
+
+def _rrule_parts(text: str) -> dict[str, str]:
+    """An RRULE's parts by name: ``{"FREQ": "WEEKLY", "BYDAY": "TU"}``."""
+    return dict(
+        part.split("=", 1) for part in text.upper().removeprefix("RRULE:").split(";") if part
+    )
 
 
 def _lasting(value: Any) -> relativedelta | timedelta:
@@ -353,7 +358,7 @@ class Window:
         parsed = None
         if self.recurrence is not None:
             parsed = rrules.rrulestr(self.recurrence, dtstart=_RRULE_ANCHOR)
-            frequency = self.recurrence.upper().split("FREQ=")[1].split(";")[0]
+            frequency = _rrule_parts(self.recurrence)["FREQ"]
             period = _PERIODS[frequency]
             # An occurrence lasting longer than the gap to the next one never lets the
             # window close, and would make each day's spans many: one period at most (a
