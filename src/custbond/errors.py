@@ -36,6 +36,9 @@ __all__ = [
     "RewardLimitReached",
     "RuleFileError",
     "RuleSyntaxError",
+    "SchemaVersionError",
+    "StorageError",
+    "TransactionConflict",
     "VoucherAlreadyUsed",
     "VoucherCancelled",
     "VoucherError",
@@ -298,3 +301,54 @@ class RuleFileError(CustbondError, ValueError):
             if self.column is not None:
                 where.append(f"column {self.column}")
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
+
+
+class StorageError(CustbondError):
+    """A store could not be opened or used: a bad connection string, a database that
+    cannot be reached, a schema this version of custbond does not know.
+
+    >>> print(StorageError("path", "/no/such/dir/x.db", "a file in a directory that exists"))
+    path must be a file in a directory that exists; got '/no/such/dir/x.db'
+    """
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field} must be {expected}; got {value!r}")
+
+
+class SchemaVersionError(StorageError):
+    """The database holds a schema newer than this version of custbond knows: it was
+    written by a later release. Nothing was read or changed; upgrade custbond.
+
+    >>> SchemaVersionError(3, 2).found
+    3
+    """
+
+    def __init__(self, found: int, known: int) -> None:
+        self.field, self.value = "schema version", found
+        self.expected = f"at most {known} (this release of custbond)"
+        self.found = found
+        self.known = known
+        Exception.__init__(
+            self,
+            f"schema version must be at most {known} (this release of custbond); got {found}: "
+            "the database was written by a newer release, upgrade custbond to use it",
+        )
+
+
+class TransactionConflict(StorageError):
+    """A unit of work lost a race with another one and was rolled back: the same event
+    was committed first by another process, or the database broke a deadlock. Nothing of
+    it was kept. :class:`~custbond.RetentionService` retries it by itself; a host sees
+    this error only when the race was lost several times in a row.
+
+    >>> print(TransactionConflict("the event log already holds ('event', 'o-1')"))
+    the unit of work lost a race and was rolled back: the event log already holds ('event', 'o-1')
+    """
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        self.field, self.value, self.expected = "unit of work", why, "not to lose a race"
+        Exception.__init__(self, f"the unit of work lost a race and was rolled back: {why}")

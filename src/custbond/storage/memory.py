@@ -77,8 +77,9 @@ class MemoryStore:
         self._due_heap: list[tuple[datetime, str]] = []
         self._counters: dict[str, int] = {}  # shared by all customers: stock, budgets
 
-    def unit_of_work(self) -> _MemoryUnitOfWork:
-        """A transaction over this store: use it in a ``with`` block."""
+    def unit_of_work(self, *, write: bool = True) -> _MemoryUnitOfWork:
+        """A transaction over this store: use it in a ``with`` block. Units of work run
+        one at a time (a lock), so ``write`` changes nothing here."""
         return _MemoryUnitOfWork(self)
 
     def _statement(self, customer_id: str) -> _Statement:

@@ -92,5 +92,15 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """Where custbond keeps its data."""
 
-    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
-        """A transaction: committed when the block ends normally, undone if it raises."""
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
+        """A transaction: committed when the block ends normally, undone if it raises.
+
+        A writing unit of work (the default) may change anything, and no other writing
+        unit of work can change what it has read before it ends: a database store locks
+        a customer's row when it is loaded and a counter when it is read (or, like
+        SQLite, takes the database's write lock at the start). ``write=False`` promises
+        reads only, which a database store may serve from a snapshot without locks.
+        A store may raise :class:`~custbond.TransactionConflict` when the unit of work
+        lost a race (a duplicate event committed first elsewhere); nothing is kept then,
+        and doing the same work again is safe.
+        """
