@@ -121,7 +121,7 @@ from custbond.program import (
 from custbond.rules import Rule, Trace
 from custbond.rules.files import dump_program, load_program
 from custbond.service import RetentionService
-from custbond.storage import LogRecord, MemoryStore, Store, UnitOfWork
+from custbond.storage import LogRecord, MemoryStore, SQLiteStore, Store, UnitOfWork
 
 __version__ = "0.1.0.dev0"
 
@@ -209,6 +209,7 @@ __all__ = [
     "Rule",
     "RuleFileError",
     "RuleSyntaxError",
+    "SQLiteStore",
     "SaveCustomer",
     "SchemaVersionError",
     "SetCard",

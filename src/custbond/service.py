@@ -51,11 +51,13 @@ from custbond.commands import (
 )
 from custbond.customers import Customer
 from custbond.errors import (
+    CustbondError,
     HoldAlreadyCaptured,
     HoldAlreadyReleased,
     IdempotencyConflict,
     InvalidInput,
     NotFound,
+    TransactionConflict,
 )
 from custbond.events import EVENT_TYPES, Event, LineItem, Purchase, Return
 from custbond.ledger import Balance, Entry, EntryKind, Ledger, Lot
@@ -75,6 +77,9 @@ from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 
 __all__ = ["RetentionService"]
+
+# How many times a unit of work that lost a race (TransactionConflict) is tried in all.
+_ATTEMPTS = 5
 
 
 @attrs.define
@@ -104,6 +109,71 @@ class RetentionService:
             )
         return self._process(event, self.clock.now())
 
+    def record_many(self, events: Iterable[Event], *, batch_size: int = 500) -> list[Outcome]:
+        """Record ``events`` in order, ``batch_size`` of them per unit of work: for bulk
+        loads (an import, a day's till rolls), with the same outcomes and the same state
+        as recording them one by one, and much faster on a database store (one
+        transaction, and one write of each customer's row, per batch).
+
+        Every event is checked to be an event before any is recorded. When one is
+        refused (its error is raised, as :meth:`record` would raise it, with a note
+        naming its position), the events before it are recorded and the ones after it
+        are not: its batch is rolled back and recorded again one by one up to it.
+
+        >>> from datetime import datetime, timezone
+        >>> from decimal import Decimal
+        >>> from custbond import FixedClock, MemoryStore, Program, Purchase
+        >>> clock = FixedClock(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
+        >>> service = RetentionService(Program(), MemoryStore(), clock=clock)
+        >>> outcomes = service.record_many(
+        ...     Purchase(id=f"o-{n}", customer_id="c-1", at=clock.now(),
+        ...              amount=Decimal("10.00"), currency="USD") for n in range(3))
+        >>> [outcome.balance.available for outcome in outcomes]
+        [10, 20, 30]
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput("batch_size", batch_size, "a positive int")
+        items = list(events)
+        for index, event in enumerate(items):
+            if not isinstance(event, EVENT_TYPES):
+                raise InvalidInput(
+                    f"events[{index}]",
+                    event,
+                    "a Purchase, Return, Visit, Signup, CustomEvent or Referral",
+                )
+        outcomes: list[Outcome] = []
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            try:
+                outcomes.extend(self._process_batch(batch))
+            except TransactionConflict:
+                raise
+            except CustbondError:
+                # One event of the batch was refused and the batch rolled back: record
+                # its events one at a time, so those before the refused one are kept.
+                for offset, event in enumerate(batch):
+                    try:
+                        outcomes.append(self._process(event, self.clock.now()))
+                    except CustbondError as error:
+                        at = start + offset
+                        error.add_note(
+                            f"record_many(): events[{at}] (id {event.id!r}) was refused;"
+                            f" the {at} before it were recorded, none after it"
+                        )
+                        raise
+        return outcomes
+
+    def _process_batch(self, batch: Sequence[Event]) -> list[Outcome]:
+        """Handle ``batch`` in one unit of work, again if it lost a race."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self.store.unit_of_work() as uow:
+                    return [self._handle(uow, event, self.clock.now()) for event in batch]
+            except TransactionConflict:
+                if attempt == _ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def preview(self, event: Event) -> Decision:
         """What recording ``event`` now would decide, with the trace of every rule
         considered. A dry run: nothing is kept, and the event may be recorded later.
@@ -117,9 +187,10 @@ class RetentionService:
                 "event", event, "a Purchase, Return, Visit, Signup, CustomEvent or Referral"
             )
         now = self.clock.now()
-        with self.store.unit_of_work() as uow:  # reads only: nothing to commit
-            customer_id, ref = self._target(uow, event)
+        with self.store.unit_of_work(write=False) as uow:  # reads only: nothing to commit
+            customer_id = self._customer_of(uow, event)
             state = uow.load(customer_id)
+            ref = self._reference(uow, event)
             counters = {name: uow.counter(name) for name in self.program.counters_for(event)}
         if state is None:
             state = CustomerState(Customer(customer_id))
@@ -213,7 +284,7 @@ class RetentionService:
         names = list(self.program.counters_for("Purchase"))
         known = [code for code in coupons if self.program.has_coupon(code)]
         names.extend(self.program.coupon(code).counter for code in known)
-        with self.store.unit_of_work() as uow:  # reads only
+        with self.store.unit_of_work(write=False) as uow:
             state = uow.load(customer_id)
             counters = {name: uow.counter(name) for name in names}
         if state is None:
@@ -262,7 +333,7 @@ class RetentionService:
 
     def vouchers(self, customer_id: str) -> tuple[Voucher, ...]:
         """Every voucher the customer was given, in the order they were issued."""
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
         return tuple(sorted(state.vouchers.values(), key=lambda voucher: voucher.issued_at))
 
@@ -281,7 +352,7 @@ class RetentionService:
 
     def customer(self, customer_id: str) -> Customer:
         """The customer's profile; :class:`~custbond.NotFound` if never seen."""
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             return self._load(uow, customer_id).customer
 
     # -- reads -----------------------------------------------------------------------------
@@ -291,14 +362,14 @@ class RetentionService:
         applied as of then (no job has to have run). A past ``at`` is an
         :class:`~custbond.InvalidInput`: read the past from :meth:`statement`."""
         when = self._read_time(at)
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             return ledgers.balance(self._load_ledger(uow, customer_id), when)
 
     def statement(self, customer_id: str, at: datetime | None = None) -> tuple[Entry, ...]:
         """Every ledger entry of the customer, oldest first, including what has become
         due by ``at`` (default: now) but is not yet materialised."""
         when = self._read_time(at)
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             _, due = ledgers.settle(self._load_ledger(uow, customer_id), when)
             return (*uow.entries(customer_id), *due)
 
@@ -307,7 +378,7 @@ class RetentionService:
         tier, since and until when, perks, standing in the window, what it takes to keep
         the tier and to reach the next, and whether a downgrade is coming."""
         when = self._read_time(at)
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
         review = self.program.review(state, when)  # a review due by then, projected
         if review.effects:
@@ -320,7 +391,7 @@ class RetentionService:
         """Where the customer stands on each of the program's achievements, now or at a
         later ``at``: progress in the current period, and whether it was reached."""
         when = self._read_time(at)
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
         return self.program.achievement_status(state, when)
 
@@ -338,7 +409,7 @@ class RetentionService:
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         """The event log: every accepted event and command, in order."""
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             records = list(uow.log(after))
         return iter(records)
 
@@ -352,7 +423,7 @@ class RetentionService:
         statements current. Each customer is settled in a unit of work of its own.
         """
         now = self.clock.now()
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             customer_ids = list(uow.due(now))
         outcomes = [self._process(Settle(customer_id=cid), now) for cid in customer_ids]
         return [outcome for outcome in outcomes if outcome.entries or outcome.effects]
@@ -365,85 +436,110 @@ class RetentionService:
     # -- the one path every change takes ---------------------------------------------------
 
     def _process(self, item: Input, now: datetime) -> Outcome:
-        key = log_key(item)
-        with self.store.unit_of_work() as uow:
-            if key is not None:
-                prior = uow.logged(key)
-                if prior is not None:
-                    return _first_outcome(prior, item)
-            customer_id, ref = self._target(uow, item)
-            state = uow.load(customer_id)
-            if state is None:
-                if not isinstance(item, (*EVENT_TYPES, SaveCustomer, UseCoupon)):
-                    raise NotFound("customer", customer_id)
-                state = CustomerState(Customer(customer_id))
-            elif (
-                isinstance(item, SaveCustomer)
-                and item.key is None
-                and state.customer == item.customer
-            ):
-                return _unchanged(state, now, "nothing to do: the profile is unchanged")
-            settled: tuple[Entry, ...] = ()
-            if not isinstance(item, Purchase):  # a purchase's earn() settles in its own pass
-                state, settled = self._settle(uow, state, now)
-                if settled and ref is not None:
-                    _, ref = self._target(uow, item)  # settling may have expired a hold or lots
-            state, review = self._review_due(state, now)
-            if not review.effects and isinstance(item, Settle) and not settled:
-                return _unchanged(state, now, "nothing was due")
-            counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
-            decision = self.program.decide(state, item, now, ref, counters=counters)
-            state, entries = self.program.apply(state, decision, now)
-            for record in _records_after(
-                item, ref, state, entries, effects=decision.effects, now=now
-            ):
-                uow.keep(record)
-            for effect in decision.effects:  # what reaches beyond this customer
-                if isinstance(effect, AddToCounter):
-                    uow.add_to_counter(effect.counter, effect.amount)
-                elif isinstance(effect, RewardReferral):
-                    self._reward_referrer(uow, effect, now)
-            _note_time_passing(uow, state.id, entries)
-            entries = settled + entries
-            uow.save(state, entries)
-            outcome = Outcome(
-                customer_id,
-                None if key is None else key[1],
-                now,
-                review.effects + decision.effects,
-                Trace((*review.trace, *decision.trace)),
-                entries,
-                ledgers.balance(state.ledger, now),
-            )
-            uow.append(key, item, now, outcome)
-            return outcome
+        """Handle ``item`` in a unit of work of its own, again if it lost a race."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self.store.unit_of_work() as uow:
+                    return self._handle(uow, item, now)
+            except TransactionConflict:
+                if attempt == _ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _target(self, uow: UnitOfWork, item: Input) -> tuple[str, Reference]:
-        """The customer ``item`` is about, and the record it refers to."""
-        if isinstance(item, Return):
-            purchase = uow.purchase(item.purchase_id)
-            if purchase is None:
-                raise NotFound("purchase", item.purchase_id)
-            return item.customer_id, purchase
+    def _handle(self, uow: UnitOfWork, item: Input, now: datetime) -> Outcome:
+        """Decide and apply ``item`` in ``uow``: the work of one record() or command."""
+        customer_id = self._customer_of(uow, item)
+        # A database store locks the customer's row here: everything read from now on
+        # (the log, records, counters) cannot change under this unit of work.
+        state = uow.load(customer_id)
+        key = log_key(item)
+        if key is not None:
+            prior = uow.logged(key)
+            if prior is not None:
+                return _first_outcome(prior, item)
+        if state is None:
+            if not isinstance(item, (*EVENT_TYPES, SaveCustomer, UseCoupon)):
+                raise NotFound("customer", customer_id)
+            state = CustomerState(Customer(customer_id))
+        elif (
+            isinstance(item, SaveCustomer) and item.key is None and state.customer == item.customer
+        ):
+            return _unchanged(state, now, "nothing to do: the profile is unchanged")
+        ref = self._reference(uow, item)
+        settled: tuple[Entry, ...] = ()
+        if not isinstance(item, Purchase):  # a purchase's earn() settles in its own pass
+            state, settled = self._settle(uow, state, now)
+            if settled and ref is not None:
+                ref = self._reference(uow, item)  # settling may have expired a hold or lots
+        state, review = self._review_due(state, now)
+        if not review.effects and isinstance(item, Settle) and not settled:
+            return _unchanged(state, now, "nothing was due")
+        counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
+        decision = self.program.decide(state, item, now, ref, counters=counters)
+        state, entries = self.program.apply(state, decision, now)
+        for record in _records_after(item, ref, state, entries, effects=decision.effects, now=now):
+            uow.keep(record)
+        for effect in decision.effects:  # what reaches beyond this customer
+            if isinstance(effect, AddToCounter):
+                uow.add_to_counter(effect.counter, effect.amount)
+            elif isinstance(effect, RewardReferral):
+                self._reward_referrer(uow, effect, now)
+        _note_time_passing(uow, state.id, entries)
+        entries = settled + entries
+        uow.save(state, entries)
+        outcome = Outcome(
+            customer_id,
+            None if key is None else key[1],
+            now,
+            review.effects + decision.effects,
+            Trace((*review.trace, *decision.trace)),
+            entries,
+            ledgers.balance(state.ledger, now),
+        )
+        uow.append(key, item, now, outcome)
+        return outcome
+
+    def _customer_of(self, uow: UnitOfWork, item: Input) -> str:
+        """The customer ``item`` is about: a hold's or a redemption's is on its record."""
         if isinstance(item, CaptureHold | ReleaseHold):
             hold = uow.hold(item.hold_key)
             if hold is None:
                 raise NotFound("hold", item.hold_key)
-            return hold.customer_id, hold
+            return hold.customer_id
         if isinstance(item, CancelRedemption):
             redemption = uow.redemption(item.redemption_key)
             if redemption is None:
                 raise NotFound("redemption", item.redemption_key)
-            return redemption.customer_id, redemption
+            return redemption.customer_id
         if isinstance(item, SaveCustomer):
-            return item.customer.id, None
+            return item.customer.id
+        return item.customer_id
+
+    def _reference(self, uow: UnitOfWork, item: Input) -> Reference:
+        """The record ``item`` refers to, or the stock or uses it draws on: read after the
+        customer's state, so a database store reads it under the customer's lock."""
+        if isinstance(item, Return):
+            purchase = uow.purchase(item.purchase_id)
+            if purchase is None:
+                raise NotFound("purchase", item.purchase_id)
+            return purchase
+        if isinstance(item, CaptureHold | ReleaseHold):
+            hold = uow.hold(item.hold_key)
+            if hold is None:
+                raise NotFound("hold", item.hold_key)
+            return hold
+        if isinstance(item, CancelRedemption):
+            redemption = uow.redemption(item.redemption_key)
+            if redemption is None:
+                raise NotFound("redemption", item.redemption_key)
+            return redemption
         if isinstance(item, RedeemReward):
             reward = self.program.reward(item.reward)
-            return item.customer_id, RewardStock(reward.name, uow.counter(reward.counter))
+            return RewardStock(reward.name, uow.counter(reward.counter))
         if isinstance(item, UseCoupon):
             coupon = self.program.coupon(item.code)
-            return item.customer_id, CouponUses(coupon.code, uow.counter(coupon.counter))
-        return item.customer_id, None
+            return CouponUses(coupon.code, uow.counter(coupon.counter))
+        return None
 
     def _reward_referrer(self, uow: UnitOfWork, effect: RewardReferral, now: datetime) -> None:
         """Give the referrer of a rewarded referral their part, in the same unit of work

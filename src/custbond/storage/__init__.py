@@ -8,6 +8,7 @@
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.storage.memory import MemoryStore
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
+from custbond.storage.sqlite import SQLiteStore
 
 __all__ = [
     "HoldRecord",
@@ -17,6 +18,7 @@ __all__ = [
     "PurchaseRecord",
     "Record",
     "RedemptionRecord",
+    "SQLiteStore",
     "Store",
     "UnitOfWork",
 ]

@@ -1,0 +1,116 @@
+"""The database schema of the SQL stores, as plain SQL, and its forward migrations.
+
+One schema serves SQLite and PostgreSQL; the few words that differ are filled in per
+dialect (``{bigint}``). Every table but the version table carries the tenant (the
+program a store was opened for) as the first column of its primary key, so the same
+customer and event ids in two tenants never meet.
+
+Domain values are not mapped to columns one by one: each is kept as a row of plain
+values (:mod:`custbond.storage._rows`) in JSON text (:mod:`custbond.storage._codec`), and
+read back through the value's own constructor. The columns beside it are what the
+database must see to do its job: keys, the idempotency key's uniqueness, the customer a
+row belongs to (for locking and erasure), and when a customer is next due.
+
+``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``; a new release appends
+to it and never edits what is there. A database at a later version than
+``len(MIGRATIONS)`` was written by a newer release and is refused.
+
+>>> len(MIGRATIONS) == SCHEMA_VERSION
+True
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "statements"]
+
+# The version table: one row, the version the database is at.
+VERSION_TABLE = "CREATE TABLE IF NOT EXISTS custbond_schema (version INTEGER NOT NULL)"
+
+_VERSION_1 = (
+    # One row per tenant: the last sequence number of its event log.
+    """CREATE TABLE custbond_tenants (
+        tenant TEXT NOT NULL PRIMARY KEY,
+        log_seq {bigint} NOT NULL DEFAULT 0
+    )""",
+    # Live state: one row per customer. profile: the Customer; ledger: the ledger's three
+    # rows; extras: the rest of the state (NULL when there is none yet). next_due_at: when
+    # something falls due, in microseconds since 1970-01-01 UTC (NULL: nothing ahead).
+    """CREATE TABLE custbond_customers (
+        tenant TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        ledger TEXT NOT NULL,
+        extras TEXT,
+        next_due_at {bigint},
+        PRIMARY KEY (tenant, customer_id)
+    )""",
+    "CREATE INDEX custbond_customers_due ON custbond_customers (tenant, next_due_at)",
+    # Each customer's statement: one row per ledger entry, numbered from 1.
+    """CREATE TABLE custbond_entries (
+        tenant TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        seq {bigint} NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (tenant, customer_id, seq),
+        FOREIGN KEY (tenant, customer_id) REFERENCES custbond_customers (tenant, customer_id)
+            ON UPDATE CASCADE
+    )""",
+    # Purchase, hold and redemption records (kind: 'purchase', 'hold', 'redemption').
+    """CREATE TABLE custbond_records (
+        tenant TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        record_key TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (tenant, kind, record_key),
+        FOREIGN KEY (tenant, customer_id) REFERENCES custbond_customers (tenant, customer_id)
+            ON UPDATE CASCADE
+    )""",
+    "CREATE INDEX custbond_records_customer ON custbond_records (tenant, customer_id)",
+    # Counters shared by all customers of a tenant: stock taken, budgets spent.
+    """CREATE TABLE custbond_counters (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value {bigint} NOT NULL,
+        PRIMARY KEY (tenant, name)
+    )""",
+    # The event log. (namespace, name) is the idempotency key, NULL for a command that
+    # has none; unique per tenant, so a duplicate that two servers accept at once is
+    # kept once and the loser's transaction fails. customer_id: whose outcome it holds.
+    """CREATE TABLE custbond_log (
+        tenant TEXT NOT NULL,
+        seq {bigint} NOT NULL,
+        namespace TEXT,
+        name TEXT,
+        customer_id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (tenant, seq),
+        UNIQUE (tenant, namespace, name)
+    )""",
+    "CREATE INDEX custbond_log_customer ON custbond_log (tenant, customer_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Every table custbond writes, for erasure checks and tests.
+TABLES = (
+    "custbond_schema",
+    "custbond_tenants",
+    "custbond_customers",
+    "custbond_entries",
+    "custbond_records",
+    "custbond_counters",
+    "custbond_log",
+)
+
+_WORDS = {
+    "sqlite": {"bigint": "INTEGER"},
+    "postgresql": {"bigint": "BIGINT"},
+}
+
+
+def statements(migration: tuple[str, ...], dialect: str) -> list[str]:
+    """The statements of ``migration`` in ``dialect`` ("sqlite" or "postgresql")."""
+    words = _WORDS[dialect]
+    return [statement.format(**words) for statement in migration]

@@ -1,0 +1,432 @@
+"""The unit of work the SQL stores share: reads through SQL, writes kept until commit.
+
+A unit of work reads what it needs as it goes (a customer's row when it is loaded, a
+record when it is asked for) and keeps what it writes in memory, like the in-memory
+store's overlay; at commit it writes all of it with a handful of statements, most of
+them ``executemany``. So a unit of work that records a batch of events writes each
+customer's row once, however many of the batch's events were theirs.
+
+Each store gives it a :class:`Connection` (its driver's way to run SQL text with
+``:name`` parameters, which sqlite3 and SQLAlchemy both understand) and says how a
+writing unit of work locks what it reads (:attr:`SQLUnitOfWork.lock`): SQLite needs
+nothing, its write lock is taken at ``BEGIN IMMEDIATE``; PostgreSQL adds ``FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from custbond.commands import Input, LogKey
+from custbond.customers import Customer
+from custbond.ledger import Entry, Ledger
+from custbond.outcome import Outcome
+from custbond.program import CustomerState
+from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+from custbond.storage import _rows as rows
+from custbond.storage._codec import dumps, loads
+from custbond.storage.ports import LogRecord, Record
+
+__all__ = ["Connection", "SQLUnitOfWork", "micros"]
+
+Params = dict[str, Any]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """``moment`` as microseconds since 1970-01-01 UTC: a sortable integer column."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+class Connection(Protocol):
+    """What a SQL store's driver does for the shared unit of work."""
+
+    def one(self, sql: str, params: Params) -> tuple[Any, ...] | None:
+        """The first row ``sql`` gives, or None."""
+
+    def all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        """Every row ``sql`` gives."""
+
+    def run(self, sql: str, params: Params) -> None:
+        """Run ``sql`` once."""
+
+    def many(self, sql: str, params: list[Params]) -> None:
+        """Run ``sql`` once for each of ``params``."""
+
+
+_RECORD_KINDS: dict[type[Any], str] = {
+    PurchaseRecord: "purchase",
+    HoldRecord: "hold",
+    RedemptionRecord: "redemption",
+}
+
+
+class _Span(Sequence[rows.Row]):
+    """Entry rows ``first``, ``first + 1``, ... of a statement, indexed as the whole
+    statement would be (from 0): what ``rows.outcome_from_row`` slices."""
+
+    def __init__(self, first: int, found: list[rows.Row]) -> None:
+        self._first = first
+        self._rows = found
+
+    def __len__(self) -> int:
+        return self._first - 1 + len(self._rows)
+
+    def __getitem__(self, at: Any) -> Any:
+        if isinstance(at, slice):
+            start = (at.start or 0) - (self._first - 1)
+            stop = None if at.stop is None else at.stop - (self._first - 1)
+            return self._rows[start:stop]
+        return self._rows[at - (self._first - 1)]
+
+
+class SQLUnitOfWork:
+    """One transaction over the custbond tables of one tenant (see the module docstring).
+
+    The store begins the transaction before handing it out, calls :meth:`flush` before it
+    commits, and rolls back if anything raised.
+    """
+
+    # Appended to the SELECTs of a writing unit of work that read a customer's row or a
+    # counter: " FOR UPDATE" where the database locks rows that way.
+    lock = ""
+
+    def __init__(self, db: Connection, tenant: str, *, write: bool) -> None:
+        self._db = db
+        self._tenant = tenant
+        self._write = write
+        self._loaded: dict[str, CustomerState | None] = {}  # as read from the database
+        self._profiles: dict[str, tuple[Customer, str]] = {}  # and the profile's text
+        self._states: dict[str, CustomerState] = {}  # saved in this unit of work
+        self._entries: dict[str, list[Entry]] = {}
+        self._log: list[LogRecord] = []
+        self._logged: dict[LogKey, LogRecord] = {}
+        self._records: dict[tuple[str, str], Record | None] = {}
+        self._kept: dict[tuple[str, str], Record] = {}  # written in this unit of work
+        self._counters: dict[str, int] = {}  # as read from the database
+        self._added: dict[str, int] = {}
+        self._next_seq: int | None = None
+
+    # -- customers -------------------------------------------------------------------------
+
+    def load(self, customer_id: str) -> CustomerState | None:
+        state = self._states.get(customer_id)
+        if state is not None:
+            return state
+        if customer_id in self._loaded:
+            return self._loaded[customer_id]
+        lock = self.lock if self._write else ""
+        found = self._db.one(
+            "SELECT profile, ledger, extras FROM custbond_customers"
+            " WHERE tenant = :tenant AND customer_id = :customer_id" + lock,
+            {"tenant": self._tenant, "customer_id": customer_id},
+        )
+        if lock:  # records read before the lock may have changed since: read them again
+            self._records = {**self._kept}
+        if found is None:
+            self._loaded[customer_id] = None
+            return None
+        profile, ledger, extras = found
+        customer = rows.value_from_row(loads(profile))
+        self._profiles[customer_id] = (customer, profile)
+        state = CustomerState(
+            customer, rows.ledger_from_rows(*loads(ledger)), *rows.extras_from_row(loads(extras))
+        )
+        self._loaded[customer_id] = state
+        return state
+
+    def load_ledger(self, customer_id: str) -> Ledger | None:
+        state = self._states.get(customer_id) or self._loaded.get(customer_id)
+        if state is not None:
+            return state.ledger
+        found = self._db.one(
+            "SELECT ledger FROM custbond_customers"
+            " WHERE tenant = :tenant AND customer_id = :customer_id",
+            {"tenant": self._tenant, "customer_id": customer_id},
+        )
+        return None if found is None else rows.ledger_from_rows(*loads(found[0]))
+
+    def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
+        if state.id not in self._loaded:
+            self.load(state.id)  # to know whether the row is there (and to lock it)
+        self._states[state.id] = state
+        if entries:
+            self._entries.setdefault(state.id, []).extend(entries)
+
+    def entries(self, customer_id: str) -> Sequence[Entry]:
+        found = self._db.all(
+            "SELECT entry FROM custbond_entries"
+            " WHERE tenant = :tenant AND customer_id = :customer_id ORDER BY seq",
+            {"tenant": self._tenant, "customer_id": customer_id},
+        )
+        kept = [rows.entry_from_row(loads(text)) for (text,) in found]
+        return (*kept, *self._entries.get(customer_id, ()))
+
+    # -- the event log ---------------------------------------------------------------------
+
+    def logged(self, key: LogKey) -> LogRecord | None:
+        record = self._logged.get(key)
+        if record is not None:
+            return record
+        found = self._db.one(
+            "SELECT customer_id, record FROM custbond_log"
+            " WHERE tenant = :tenant AND namespace = :namespace AND name = :name",
+            {"tenant": self._tenant, "namespace": key[0], "name": key[1]},
+        )
+        return None if found is None else self._log_record(*found)
+
+    def append(
+        self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
+    ) -> LogRecord:
+        if self._next_seq is None:
+            found = self._db.one(
+                "SELECT log_seq FROM custbond_tenants WHERE tenant = :tenant",
+                {"tenant": self._tenant},
+            )
+            self._next_seq = (0 if found is None else found[0]) + 1
+        # The number is final at commit, where the tenant's counter is taken under a lock.
+        record = LogRecord(self._next_seq + len(self._log), key, item, recorded_at, outcome)
+        self._log.append(record)
+        if key is not None:
+            self._logged[key] = record
+        return record
+
+    def log(self, after: int = 0) -> Iterator[LogRecord]:
+        found = self._db.all(
+            "SELECT customer_id, record FROM custbond_log"
+            " WHERE tenant = :tenant AND seq > :after ORDER BY seq",
+            {"tenant": self._tenant, "after": after},
+        )
+        for customer_id, text in found:
+            yield self._log_record(customer_id, text)
+        for record in self._log:
+            if record.seq > after:
+                yield record
+
+    def _log_record(self, customer_id: str, text: str) -> LogRecord:
+        row = loads(text)
+        first, count, own = row[10:13]  # the outcome's span of the statement
+        span: list[rows.Row] = []
+        if own is None and count:
+            found = self._db.all(
+                "SELECT entry FROM custbond_entries WHERE tenant = :tenant"
+                " AND customer_id = :customer_id AND seq >= :first AND seq < :end"
+                " ORDER BY seq",
+                {
+                    "tenant": self._tenant,
+                    "customer_id": customer_id,
+                    "first": first,
+                    "end": first + count,
+                },
+            )
+            span = [loads(entry) for (entry,) in found]
+        return LogRecord(*rows.log_from_row(row, _Span(first, span)))
+
+    # -- records ---------------------------------------------------------------------------
+
+    def purchase(self, purchase_id: str) -> PurchaseRecord | None:
+        found = self._record("purchase", purchase_id)
+        assert found is None or isinstance(found, PurchaseRecord)
+        return found
+
+    def hold(self, key: str) -> HoldRecord | None:
+        found = self._record("hold", key)
+        assert found is None or isinstance(found, HoldRecord)
+        return found
+
+    def redemption(self, key: str) -> RedemptionRecord | None:
+        found = self._record("redemption", key)
+        assert found is None or isinstance(found, RedemptionRecord)
+        return found
+
+    def _record(self, kind: str, key: str) -> Record | None:
+        if (kind, key) in self._records:
+            return self._records[kind, key]
+        found = self._db.one(
+            "SELECT record FROM custbond_records"
+            " WHERE tenant = :tenant AND kind = :kind AND record_key = :key",
+            {"tenant": self._tenant, "kind": kind, "key": key},
+        )
+        record: Record | None = None
+        if found is not None:
+            row = loads(found[0])
+            if kind == "purchase":
+                record = rows.purchase_from_row(row)
+            elif kind == "hold":
+                record = rows.hold_from_row(row)
+            else:
+                record = rows.redemption_from_row(row)
+        self._records[kind, key] = record
+        return record
+
+    def keep(self, record: Record) -> None:
+        kind = _RECORD_KINDS[type(record)]
+        key = record.purchase.id if isinstance(record, PurchaseRecord) else record.key
+        self._records[kind, key] = self._kept[kind, key] = record
+
+    # -- what is due, counters -------------------------------------------------------------
+
+    def due(self, now: datetime) -> Sequence[str]:
+        found = self._db.all(
+            "SELECT customer_id FROM custbond_customers"
+            " WHERE tenant = :tenant AND next_due_at <= :now",
+            {"tenant": self._tenant, "now": micros(now)},
+        )
+        due = {customer_id for (customer_id,) in found if customer_id not in self._states}
+        for state in self._states.values():  # this unit of work's own writes win
+            if state.next_due_at is not None and state.next_due_at <= now:
+                due.add(state.id)
+        return sorted(due)
+
+    def counter(self, name: str) -> int:
+        value = self._counters.get(name)
+        if value is None:
+            value = self._counters[name] = self._read_counter(name)
+        return value + self._added.get(name, 0)
+
+    def _read_counter(self, name: str) -> int:
+        lock = self.lock if self._write else ""
+        found = self._db.one(
+            "SELECT value FROM custbond_counters WHERE tenant = :tenant AND name = :name" + lock,
+            {"tenant": self._tenant, "name": name},
+        )
+        return 0 if found is None else int(found[0])
+
+    def add_to_counter(self, name: str, amount: int) -> None:
+        self._added[name] = self._added.get(name, 0) + amount
+
+    # -- commit ----------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write everything this unit of work kept; the store commits after it."""
+        tenant, db = self._tenant, self._db
+        inserts: list[Params] = []
+        updates: list[Params] = []
+        for customer_id, state in self._states.items():
+            kept = self._profiles.get(customer_id)
+            profile = (
+                kept[1]
+                if kept is not None and kept[0] is state.customer
+                else dumps(rows.value_row(state.customer))
+            )
+            due = state.next_due_at
+            params = {
+                "tenant": tenant,
+                "customer_id": customer_id,
+                "profile": profile,
+                "ledger": dumps(rows.ledger_rows(state.ledger)),
+                "extras": dumps(rows.extras_row(state)),
+                "due": None if due is None else micros(due),
+            }
+            (updates if self._loaded.get(customer_id) is not None else inserts).append(params)
+        if inserts:
+            # A plain INSERT: if another transaction created the customer meanwhile, this
+            # one fails (and is retried) rather than overwrite what that one wrote.
+            db.many(
+                "INSERT INTO custbond_customers"
+                " (tenant, customer_id, profile, ledger, extras, next_due_at)"
+                " VALUES (:tenant, :customer_id, :profile, :ledger, :extras, :due)",
+                inserts,
+            )
+        if updates:
+            db.many(
+                "UPDATE custbond_customers SET profile = :profile, ledger = :ledger,"
+                " extras = :extras, next_due_at = :due"
+                " WHERE tenant = :tenant AND customer_id = :customer_id",
+                updates,
+            )
+        entries = [
+            {
+                "tenant": tenant,
+                "customer_id": customer_id,
+                "seq": entry.seq,
+                "entry": dumps(rows.entry_row(entry)),
+            }
+            for customer_id, kept_entries in self._entries.items()
+            for entry in kept_entries
+        ]
+        if entries:
+            db.many(
+                "INSERT INTO custbond_entries (tenant, customer_id, seq, entry)"
+                " VALUES (:tenant, :customer_id, :seq, :entry)",
+                entries,
+            )
+        if self._kept:
+            db.many(
+                "INSERT INTO custbond_records (tenant, kind, record_key, customer_id, record)"
+                " VALUES (:tenant, :kind, :key, :customer_id, :record)"
+                " ON CONFLICT (tenant, kind, record_key)"
+                " DO UPDATE SET customer_id = excluded.customer_id, record = excluded.record",
+                [
+                    {
+                        "tenant": tenant,
+                        "kind": kind,
+                        "key": key,
+                        "customer_id": record.customer_id,
+                        "record": dumps(_record_row(record)),
+                    }
+                    for (kind, key), record in self._kept.items()
+                ],
+            )
+        added = [
+            {"tenant": tenant, "name": name, "amount": amount}
+            for name, amount in sorted(self._added.items())  # rows locked in name order
+            if amount
+        ]
+        if added:
+            db.many(
+                "INSERT INTO custbond_counters (tenant, name, value)"
+                " VALUES (:tenant, :name, :amount)"
+                " ON CONFLICT (tenant, name)"
+                " DO UPDATE SET value = custbond_counters.value + excluded.value",
+                added,
+            )
+        if self._log:
+            self._flush_log()
+
+    def _flush_log(self) -> None:
+        tenant, db = self._tenant, self._db
+        # Numbered under the tenant row's lock, the last thing a transaction locks: log
+        # order is commit order, without gaps.
+        found = db.one(
+            "UPDATE custbond_tenants SET log_seq = log_seq + :count WHERE tenant = :tenant"
+            " RETURNING log_seq",
+            {"tenant": tenant, "count": len(self._log)},
+        )
+        assert found is not None, "the store made the tenant's row when it opened"
+        first = int(found[0]) - len(self._log) + 1
+        encoded: dict[int, rows.Row] = {}
+        params = []
+        for seq, record in enumerate(self._log, start=first):
+            item = encoded.get(id(record.input))
+            if item is None:
+                item = encoded[id(record.input)] = rows.value_row(record.input)
+            key = record.key
+            params.append(
+                {
+                    "tenant": tenant,
+                    "seq": seq,
+                    "namespace": None if key is None else key[0],
+                    "name": None if key is None else key[1],
+                    "customer_id": record.outcome.customer_id,
+                    "record": dumps(
+                        rows.log_row(seq, key, item, record.recorded_at, record.outcome)
+                    ),
+                }
+            )
+        db.many(
+            "INSERT INTO custbond_log (tenant, seq, namespace, name, customer_id, record)"
+            " VALUES (:tenant, :seq, :namespace, :name, :customer_id, :record)",
+            params,
+        )
+
+
+def _record_row(record: Record) -> rows.Row:
+    if isinstance(record, PurchaseRecord):
+        return rows.purchase_row(record)
+    if isinstance(record, HoldRecord):
+        return rows.hold_row(record)
+    return rows.redemption_row(record)
