@@ -19,6 +19,7 @@ state, the ledger entries, the records and the log entry in one unit of work.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
@@ -50,6 +51,7 @@ from custbond.commands import (
     log_key,
 )
 from custbond.customers import Customer
+from custbond.erasure import PSEUDONYM_PREFIX, Erasure
 from custbond.errors import (
     CustbondError,
     HoldAlreadyCaptured,
@@ -355,6 +357,50 @@ class RetentionService:
         with self.store.unit_of_work(write=False) as uow:
             return self._load(uow, customer_id).customer
 
+    def forget(self, customer_id: str, *, pseudonym: str | None = None) -> bool:
+        """Erase the customer's personal data from everything the store keeps, and keep
+        their amounts under a pseudonymous id, so totals and liabilities still add up.
+
+        Gone: the profile (name, email, phone, time zone, birthday, tags, preferences),
+        the customer id wherever it appears (other customers' referrals included), free
+        text in their events and commands, the facts their decisions' traces showed.
+        Kept, under the pseudonym: the ledger, statement, records and log, with every
+        amount, point and date (see :mod:`custbond.erasure`). ``pseudonym`` is a random
+        ``erased-...`` id unless the host gives one (an id starting with ``erased-`` that
+        no customer has: the prefix is how a later delivery of an old event is known).
+
+        Returns True when something was erased; a second call (or a call for an id never
+        seen) changes nothing and returns False. An event for the old id recorded later
+        starts a new customer; one delivered again returns its (erased) first outcome.
+
+        >>> from custbond import Customer, MemoryStore, Program
+        >>> service = RetentionService(Program(), MemoryStore())
+        >>> _ = service.save_customer(Customer("c-1", name="Ada Lovelace"))
+        >>> service.forget("c-1", pseudonym="erased-1"), service.forget("c-1")
+        (True, False)
+        >>> service.customer("erased-1").name is None
+        True
+        """
+        v.identifier("customer_id", customer_id)
+        if pseudonym is None:
+            pseudonym = f"{PSEUDONYM_PREFIX}{uuid.uuid4().hex}"
+        elif not v.identifier("pseudonym", pseudonym).startswith(PSEUDONYM_PREFIX):
+            raise InvalidInput("pseudonym", pseudonym, f"an id starting with {PSEUDONYM_PREFIX!r}")
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self.store.unit_of_work() as uow:
+                    state = uow.load(customer_id)
+                    if state is None:
+                        return False
+                    if uow.load(pseudonym) is not None:
+                        raise InvalidInput("pseudonym", pseudonym, "an id no customer has")
+                    uow.forget(Erasure.of(state.customer, pseudonym))
+                    return True
+            except TransactionConflict:
+                if attempt == _ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     # -- reads -----------------------------------------------------------------------------
 
     def balance(self, customer_id: str, at: datetime | None = None) -> Balance:
@@ -606,6 +652,15 @@ def _note_expiry(uow: UnitOfWork, customer_id: str, lot: Lot, points: int) -> No
 def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     """The outcome ``item`` got the first time, or the error a different repeat deserves."""
     if prior.input == item:
+        return prior.outcome
+    customer_id = getattr(item, "customer_id", None)
+    pseudonym = prior.outcome.customer_id
+    if (  # delivered again after its customer was forgotten: the erased first outcome
+        customer_id is not None
+        and pseudonym.startswith(PSEUDONYM_PREFIX)
+        and customer_id != pseudonym
+        and Erasure(customer_id, pseudonym).input(item) == prior.input
+    ):
         return prior.outcome
     first = prior.input
     if isinstance(first, CaptureHold | ReleaseHold):  # a hold resolves once

@@ -49,6 +49,17 @@ class RowLog:
             return self._sealed[chunk][at]
         return self._open[at]
 
+    def replace(self, index: int, row: Row) -> None:
+        """Put ``row`` in the place of the row at ``index``: only for erasing personal
+        data (rows are otherwise never changed)."""
+        chunk, at = divmod(index, CHUNK)
+        if chunk < len(self._sealed):
+            rows = list(self._sealed[chunk])
+            rows[at] = row
+            self._sealed[chunk] = tuple(rows)
+        else:
+            self._open[at] = row
+
     def __len__(self) -> int:
         return self._count
 

@@ -766,3 +766,12 @@ def redemption_row(record: RedemptionRecord) -> Row:
 def redemption_from_row(row: Row) -> RedemptionRecord:
     key, customer_id, points, draws, at, cancelled = row
     return RedemptionRecord(key, customer_id, points, draws_from_row(draws), at, cancelled)
+
+
+def record_row(record: PurchaseRecord | HoldRecord | RedemptionRecord) -> Row:
+    """A purchase, hold or redemption record as its row."""
+    if isinstance(record, PurchaseRecord):
+        return purchase_row(record)
+    if isinstance(record, HoldRecord):
+        return hold_row(record)
+    return redemption_row(record)

@@ -14,12 +14,14 @@ nothing, its write lock is taken at ``BEGIN IMMEDIATE``; PostgreSQL adds ``FOR U
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from custbond.commands import Input, LogKey
 from custbond.customers import Customer
+from custbond.erasure import Erasure
 from custbond.ledger import Entry, Ledger
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
@@ -56,6 +58,12 @@ class Connection(Protocol):
     def many(self, sql: str, params: list[Params]) -> None:
         """Run ``sql`` once for each of ``params``."""
 
+
+_RECORD_READERS: dict[str, Callable[[rows.Row], Record]] = {
+    "purchase": rows.purchase_from_row,
+    "hold": rows.hold_from_row,
+    "redemption": rows.redemption_from_row,
+}
 
 _RECORD_KINDS: dict[type[Any], str] = {
     PurchaseRecord: "purchase",
@@ -252,13 +260,7 @@ class SQLUnitOfWork:
         )
         record: Record | None = None
         if found is not None:
-            row = loads(found[0])
-            if kind == "purchase":
-                record = rows.purchase_from_row(row)
-            elif kind == "hold":
-                record = rows.hold_from_row(row)
-            else:
-                record = rows.redemption_from_row(row)
+            record = _RECORD_READERS[kind](loads(found[0]))
         self._records[kind, key] = record
         return record
 
@@ -297,6 +299,117 @@ class SQLUnitOfWork:
 
     def add_to_counter(self, name: str, amount: int) -> None:
         self._added[name] = self._added.get(name, 0) + amount
+
+    # -- erasure ---------------------------------------------------------------------------
+
+    def forget(self, erasure: Erasure) -> None:
+        """Rewrite, now, every row that holds or names ``erasure.customer_id``."""
+        db, tenant = self._db, self._tenant
+        old, new = erasure.customer_id, erasure.pseudonym
+        state = self.load(old)
+        if state is None:
+            return
+        # The id as it appears in JSON text, for LIKE (its %, _ and \ escaped).
+        quoted = json.dumps(old, ensure_ascii=False)
+        pattern = "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # The log first: its outcomes are read with the statement still under the old id.
+        found = db.all(
+            "SELECT customer_id, record FROM custbond_log WHERE tenant = :tenant"
+            " AND (customer_id = :old OR record LIKE :pattern ESCAPE '\\')",
+            {"tenant": tenant, "old": old, "pattern": pattern},
+        )
+        log = []
+        for customer_id, text in found:
+            logged = erasure.log_record(self._log_record(customer_id, text))
+            row = rows.log_row(
+                logged.seq, logged.key, logged.input, logged.recorded_at, logged.outcome
+            )
+            log.append(
+                {
+                    "tenant": tenant,
+                    "seq": logged.seq,
+                    "customer_id": logged.outcome.customer_id,
+                    "record": dumps(row),
+                }
+            )
+        if log:
+            db.many(
+                "UPDATE custbond_log SET customer_id = :customer_id, record = :record"
+                " WHERE tenant = :tenant AND seq = :seq",
+                log,
+            )
+        # The customer's row, renamed: the statement and the records follow it (their
+        # foreign keys cascade on update).
+        erased = erasure.state(state)
+        db.run(
+            "UPDATE custbond_customers SET customer_id = :new, profile = :profile,"
+            " extras = :extras WHERE tenant = :tenant AND customer_id = :old",
+            {
+                "tenant": tenant,
+                "old": old,
+                "new": new,
+                "profile": dumps(rows.value_row(erased.customer)),
+                "extras": dumps(rows.extras_row(erased)),
+            },
+        )
+        key = {"tenant": tenant, "customer_id": new}
+        entries = []
+        for seq, text in db.all(
+            "SELECT seq, entry FROM custbond_entries"
+            " WHERE tenant = :tenant AND customer_id = :customer_id",
+            key,
+        ):
+            entry = rows.entry_from_row(loads(text))
+            if erasure.entry(entry) != entry:
+                entries.append(
+                    {**key, "seq": seq, "entry": dumps(rows.entry_row(erasure.entry(entry)))}
+                )
+        if entries:
+            db.many(
+                "UPDATE custbond_entries SET entry = :entry"
+                " WHERE tenant = :tenant AND customer_id = :customer_id AND seq = :seq",
+                entries,
+            )
+        records = []
+        for kind, record_key, text in db.all(
+            "SELECT kind, record_key, record FROM custbond_records"
+            " WHERE tenant = :tenant AND customer_id = :customer_id",
+            key,
+        ):
+            record = _RECORD_READERS[kind](loads(text))
+            row = rows.record_row(erasure.record(record))
+            records.append({**key, "kind": kind, "key": record_key, "record": dumps(row)})
+        if records:
+            db.many(
+                "UPDATE custbond_records SET record = :record"
+                " WHERE tenant = :tenant AND kind = :kind AND record_key = :key",
+                records,
+            )
+        others = []  # the customers they referred
+        for customer_id, profile, ledger, extras in db.all(
+            "SELECT customer_id, profile, ledger, extras FROM custbond_customers"
+            " WHERE tenant = :tenant AND extras LIKE :pattern ESCAPE '\\'",
+            {"tenant": tenant, "pattern": pattern},
+        ):
+            other = CustomerState(
+                rows.value_from_row(loads(profile)),
+                rows.ledger_from_rows(*loads(ledger)),
+                *rows.extras_from_row(loads(extras)),
+            )
+            extras_row = rows.extras_row(erasure.state(other))
+            others.append(
+                {"tenant": tenant, "customer_id": customer_id, "extras": dumps(extras_row)}
+            )
+        if others:
+            db.many(
+                "UPDATE custbond_customers SET extras = :extras"
+                " WHERE tenant = :tenant AND customer_id = :customer_id",
+                others,
+            )
+        # What this unit of work read before is stale now.
+        self._loaded.clear()
+        self._profiles.clear()
+        self._records = {**self._kept}
 
     # -- commit ----------------------------------------------------------------------------
 
@@ -366,7 +479,7 @@ class SQLUnitOfWork:
                         "kind": kind,
                         "key": key,
                         "customer_id": record.customer_id,
-                        "record": dumps(_record_row(record)),
+                        "record": dumps(rows.record_row(record)),
                     }
                     for (kind, key), record in self._kept.items()
                 ],
@@ -422,11 +535,3 @@ class SQLUnitOfWork:
             " VALUES (:tenant, :seq, :namespace, :name, :customer_id, :record)",
             params,
         )
-
-
-def _record_row(record: Record) -> rows.Row:
-    if isinstance(record, PurchaseRecord):
-        return rows.purchase_row(record)
-    if isinstance(record, HoldRecord):
-        return rows.hold_row(record)
-    return rows.redemption_row(record)

@@ -32,6 +32,7 @@ from typing import overload
 
 from custbond.commands import Input, LogKey
 from custbond.customers import Customer
+from custbond.erasure import Erasure
 from custbond.ledger import Entry, Ledger
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
@@ -90,6 +91,49 @@ class MemoryStore:
         statement = self._statement(rows.log_customer_id(row))
         return LogRecord(*rows.log_from_row(row, statement))
 
+    def _forget(self, erasure: Erasure) -> None:
+        """Rewrite every row that holds or names ``erasure.customer_id`` (see
+        :meth:`UnitOfWork.forget`): in place, so nothing of the original stays."""
+        old, new = erasure.customer_id, erasure.pseudonym
+        # The log first: its outcomes are read with the statement still under the old id.
+        for index, row in enumerate(self._log):
+            if _names(row, old):
+                statement = self._statement(rows.log_customer_id(row))
+                record = erasure.log_record(LogRecord(*rows.log_from_row(row, statement)))
+                erased = rows.log_row(
+                    record.seq, record.key, record.input, record.recorded_at, record.outcome
+                )
+                self._log.replace(index, erased)
+        indexes = self._statements.pop(old, None)
+        if indexes is not None:
+            for index in indexes:
+                entry = rows.entry_from_row(self._entry_rows[index])
+                if erasure.entry(entry) != entry:
+                    self._entry_rows.replace(index, rows.entry_row(erasure.entry(entry)))
+            self._statements[new] = indexes
+        # Every version of every record, not only the latest.
+        for index, row in enumerate(self._record_rows):
+            if _names(row, old):
+                self._record_rows.replace(index, _erase_record_row(row, erasure))
+        customer = self._customers.pop(old)
+        self._customers[new] = erasure.customer(customer)
+        for kept in (self._pending_lots, self._available_lots, self._ledgers):
+            kept[new] = kept.pop(old)
+        self._extras[new] = self._extras.pop(old)
+        self._due_heap = [(at, who) for at, who in self._due_heap if who != old]
+        heapq.heapify(self._due_heap)
+        due = self._next_due.pop(old, None)
+        if due is not None:
+            self._next_due[new] = due
+            self._push_due(new, due)
+        for customer_id, extras in self._extras.items():  # who the customer referred
+            if extras is not None and extras[_REFERRED_BY] == old:
+                self._extras[customer_id] = (
+                    *extras[:_REFERRED_BY],
+                    new,
+                    *extras[_REFERRED_BY + 1 :],
+                )
+
     def _push_due(self, customer_id: str, due: datetime) -> None:
         heap = self._due_heap
         heapq.heappush(heap, (due, customer_id))
@@ -99,6 +143,30 @@ class MemoryStore:
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._customers)} customers, {len(self._log)} log records>"
+
+
+# Where an extras row keeps who referred the customer (see rows.extras_row).
+_REFERRED_BY = 10
+
+
+def _names(row: _Row, customer_id: str) -> bool:
+    """Whether ``customer_id`` appears anywhere in ``row``, nested rows included."""
+    return any(
+        value == customer_id or (type(value) is tuple and _names(value, customer_id))
+        for value in row
+    )
+
+
+def _erase_record_row(row: _Row, erasure: Erasure) -> _Row:
+    """A purchase, hold or redemption row (told apart by their shapes) erased."""
+    record: Record
+    if type(row[0]) is tuple:  # a purchase row starts with its purchase's row
+        record = rows.purchase_from_row(row)
+    elif len(row) == 7:
+        record = rows.hold_from_row(row)
+    else:
+        record = rows.redemption_from_row(row)
+    return rows.record_row(erasure.record(record))
 
 
 class _Statement(Sequence[_Row]):
@@ -139,6 +207,7 @@ class _MemoryUnitOfWork:
         self._holds: dict[str, HoldRecord] = {}
         self._redemptions: dict[str, RedemptionRecord] = {}
         self._counters: dict[str, int] = {}  # what this unit of work added
+        self._erasures: list[Erasure] = []
 
     def __enter__(self) -> _MemoryUnitOfWork:
         self._store._lock.acquire()
@@ -266,6 +335,10 @@ class _MemoryUnitOfWork:
             if record.seq > after:
                 yield record
 
+    def forget(self, erasure: Erasure) -> None:
+        # Carried out at commit, after this unit of work's other writes.
+        self._erasures.append(erasure)
+
     def commit(self) -> None:
         store = self._store
         for customer_id, state in self._states.items():
@@ -309,3 +382,5 @@ class _MemoryUnitOfWork:
                 store._redemptions[key] = kept.append(rows.redemption_row(redemption))
         for name, amount in self._counters.items():
             store._counters[name] = store._counters.get(name, 0) + amount
+        for erasure in self._erasures:
+            store._forget(erasure)

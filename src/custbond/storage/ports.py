@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -19,6 +19,9 @@ from custbond.ledger import Entry, Ledger
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+
+if TYPE_CHECKING:  # erasure.py reads LogRecord from here
+    from custbond.erasure import Erasure
 
 __all__ = ["LogRecord", "Record", "Store", "UnitOfWork"]
 
@@ -87,6 +90,14 @@ class UnitOfWork(Protocol):
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         """Log records with ``seq > after``, in order."""
+
+    def forget(self, erasure: Erasure) -> None:
+        """Erase ``erasure.customer_id``'s personal data from everything the store keeps:
+        pass their state (moved to ``erasure.pseudonym``), statement, records and log
+        records, and every other customer's state and log record that names them,
+        through ``erasure``, and keep what it returns in place of the original. Nothing
+        of the original may remain readable in the store (rows rewritten, not appended
+        beside). The service calls it alone in its unit of work."""
 
 
 class Store(Protocol):

@@ -1,0 +1,283 @@
+"""Erasure: service.forget() takes a customer's personal data out of every store, and
+keeps their amounts under a pseudonym."""
+
+from __future__ import annotations
+
+import sqlite3
+from array import array
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from custbond import (
+    Birthday,
+    Customer,
+    CustomEvent,
+    FixedClock,
+    InvalidInput,
+    LineItem,
+    MemoryStore,
+    PointsPerSpend,
+    Program,
+    Purchase,
+    Referral,
+    RetentionService,
+    Return,
+    SQLiteStore,
+    Store,
+)
+from custbond._frozen import FrozenMap
+from custbond.bonds.referrals import ReferralPolicy
+from custbond.erasure import ERASED, Erasure
+from custbond.storage._rowlog import RowLog
+from custbond.storage._schema import TABLES
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ADA = Customer(
+    "ada@example.com",  # hosts do use emails as ids
+    name="Ada Lovelace",
+    email="ada@example.com",
+    phone="+44 20 7946 0958",
+    time_zone="Europe/London",
+    birthday=Birthday(12, 10),
+    tags=frozenset({"vip"}),
+    preferences={"milk": "oat"},
+)
+PERSONAL = ("Ada Lovelace", "ada@example.com", "+44 20 7946 0958", "Lovelace")
+PROGRAM = Program(
+    earn=PointsPerSpend(points=10),
+    currency="GBP",
+    referrals=ReferralPolicy(referrer_points=500, referee_points=200),
+)
+
+
+def _memory(tmp_path: Path) -> Store:
+    return MemoryStore()
+
+
+def _sqlite(tmp_path: Path) -> Store:
+    return SQLiteStore(tmp_path / "erasure.db")
+
+
+STORES = [pytest.param(_memory, id="memory"), pytest.param(_sqlite, id="sqlite")]
+
+
+class Shop:
+    """Ada's history: a profile, purchases, a return, free text, a referral of Bea."""
+
+    def __init__(self, store: Store) -> None:
+        self.clock = FixedClock(T0)
+        self.service = RetentionService(PROGRAM, store, self.clock)
+        self.n = 0
+
+    def at(self) -> datetime:
+        self.clock.advance(timedelta(days=1))
+        return self.clock.now()
+
+    def buy(self, customer_id: str, amount: str, purchase_id: str | None = None) -> Purchase:
+        self.n += 1
+        purchase = Purchase(
+            id=purchase_id or f"o-{self.n}",
+            customer_id=customer_id,
+            at=self.at(),
+            amount=Decimal(amount),
+            currency="GBP",
+            items=(LineItem("scone", 1, Decimal(amount)),),
+        )
+        self.service.record(purchase)
+        return purchase
+
+    def ada_history(self) -> None:
+        service = self.service
+        service.save_customer(ADA)
+        self.buy(ADA.id, "30.00", "o-ada-1")
+        self.buy(ADA.id, "12.00", "o-ada-2")
+        service.record(
+            Return(
+                id="ret-1",
+                customer_id=ADA.id,
+                at=self.at(),
+                purchase_id="o-ada-2",
+                amount=Decimal("12.00"),
+            )
+        )
+        service.record(
+            CustomEvent(
+                id="ev-1",
+                customer_id=ADA.id,
+                at=self.at(),
+                name="note",
+                attributes={"said": "call Ada Lovelace on +44 20 7946 0958"},
+            )
+        )
+        service.adjust(ADA.id, 5, reason="goodwill-for-Ada-Lovelace", key="adj-1")
+        service.redeem(ADA.id, 50, key="red-1", reason="Lovelace-birthday-cake")
+        service.hold(ADA.id, 20, key="hold-1", expires_at=self.at() + timedelta(days=1))
+        service.capture("hold-1")
+        service.record(Referral(id="ref-1", customer_id="bea", at=self.at(), referrer_id=ADA.id))
+        self.buy("bea", "25.00")
+
+
+def _strings(value: Any, seen: set[int] | None = None) -> Iterator[str]:
+    """Every string held anywhere inside ``value`` (a store's insides)."""
+    seen = set() if seen is None else seen
+    if isinstance(value, str):
+        yield value
+        return
+    if id(value) in seen or isinstance(value, int | float | Decimal | datetime | array):
+        return
+    seen.add(id(value))
+    if isinstance(value, dict | FrozenMap):
+        for key, item in value.items():
+            yield from _strings(key, seen)
+            yield from _strings(item, seen)
+    elif isinstance(value, list | tuple | set | frozenset | RowLog):
+        for item in value:
+            yield from _strings(item, seen)
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from _strings(getattr(value, field.name), seen)
+    elif hasattr(value, "__dict__"):
+        yield from _strings(vars(value), seen)
+    elif hasattr(value, "__slots__"):
+        for name in value.__slots__:
+            yield from _strings(getattr(value, name, None), seen)
+
+
+def _everything(store: Store) -> list[str]:
+    """Every text a store keeps: each table's every value, or the memory store's insides."""
+    if isinstance(store, SQLiteStore):
+        with sqlite3.connect(store.path) as connection:
+            return [
+                str(value)
+                for table in TABLES
+                for row in connection.execute(f"SELECT * FROM {table}")
+                for value in row
+            ]
+    return list(_strings(vars(store)))
+
+
+def _found(store: Store, needle: str) -> list[str]:
+    return [text for text in _everything(store) if needle in text]
+
+
+@pytest.fixture(params=STORES)
+def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Shop:
+    make: Callable[[Path], Store] = request.param
+    return Shop(make(tmp_path))
+
+
+class TestForget:
+    def test_nothing_personal_is_left_in_any_table(self, shop: Shop) -> None:
+        shop.ada_history()
+        for needle in PERSONAL:
+            assert _found(shop.service.store, needle), f"{needle!r} was there to begin with"
+
+        assert shop.service.forget(ADA.id) is True
+
+        for needle in PERSONAL:
+            assert [] == _found(shop.service.store, needle)
+
+    def test_the_amounts_stay_under_the_pseudonym(self, shop: Shop) -> None:
+        shop.ada_history()
+        before = shop.service.balance(ADA.id)
+        statement = shop.service.statement(ADA.id)
+
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+
+        assert before == shop.service.balance("erased-1")
+        kept = shop.service.statement("erased-1")
+        assert [(e.kind, e.points, e.at) for e in statement] == [
+            (e.kind, e.points, e.at) for e in kept
+        ]
+        assert {ERASED} == {e.reason for e in kept if e.kind.value in ("adjusted", "redeemed")}
+        assert Customer("erased-1") == shop.service.customer("erased-1")
+
+    def test_the_old_id_is_gone_and_a_second_call_changes_nothing(self, shop: Shop) -> None:
+        shop.ada_history()
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+        everything = _everything(shop.service.store)
+
+        assert shop.service.forget(ADA.id) is False
+        assert everything == _everything(shop.service.store)
+        assert shop.service.forget("never-seen") is False
+
+    def test_who_the_customer_referred_names_the_pseudonym(self, shop: Shop) -> None:
+        shop.ada_history()
+
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+
+        referral = next(r.input for r in shop.service.log() if isinstance(r.input, Referral))
+        assert "erased-1" == referral.referrer_id
+        with shop.service.store.unit_of_work(write=False) as uow:
+            bea = uow.load("bea")
+        assert bea is not None
+        assert "erased-1" == bea.referred_by
+
+    def test_the_log_is_erased_too(self, shop: Shop) -> None:
+        shop.ada_history()
+
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+
+        records = list(shop.service.log())
+        mine = [r for r in records if r.outcome.customer_id == "erased-1"]
+        assert len(mine) == 9  # profile, 2 purchases, return, note, adjust, redeem, hold, capture
+        note = next(r.input for r in mine if isinstance(r.input, CustomEvent))
+        assert {} == note.attributes
+        assert all(not step.values for r in mine for step in r.outcome.trace)
+
+    def test_an_event_delivered_again_returns_its_erased_outcome(self, shop: Shop) -> None:
+        shop.ada_history()
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+        first = next(r for r in shop.service.log() if r.key == ("event", "o-ada-1"))
+        assert isinstance(first.input, Purchase)
+        again = attrs.evolve(first.input, customer_id=ADA.id)
+
+        assert first.outcome == shop.service.record(again)
+        assert [] == _found(shop.service.store, ADA.id)
+
+    def test_a_new_event_for_the_old_id_starts_a_new_customer(self, shop: Shop) -> None:
+        shop.ada_history()
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+
+        shop.buy(ADA.id, "10.00")
+
+        assert 100 == shop.service.balance(ADA.id).available
+
+    def test_a_pseudonym_must_be_new(self, shop: Shop) -> None:
+        shop.ada_history()
+
+        shop.service.forget("bea", pseudonym="erased-bea")
+        with pytest.raises(InvalidInput) as unmarked:
+            shop.service.forget(ADA.id, pseudonym="ada-2")
+        with pytest.raises(InvalidInput) as taken:
+            shop.service.forget(ADA.id, pseudonym="erased-bea")
+
+        assert ("pseudonym", "pseudonym") == (unmarked.value.field, taken.value.field)
+        assert "Ada Lovelace" == shop.service.customer(ADA.id).name
+
+    def test_the_erased_log_replays_to_the_same_state(self, shop: Shop) -> None:
+        shop.ada_history()
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+        fresh = RetentionService(PROGRAM, MemoryStore(), FixedClock(T0))
+
+        fresh.replay(shop.service.log())
+
+        with shop.service.store.unit_of_work() as mine, fresh.store.unit_of_work() as theirs:
+            for customer_id in ("erased-1", "bea"):
+                assert mine.load(customer_id) == theirs.load(customer_id)
+
+
+class TestErasureValues:
+    def test_another_customers_values_are_left_alone(self) -> None:
+        erasure = Erasure("ada", "erased-1")
+        bea = Customer("bea", name="Bea")
+
+        assert bea is erasure.customer(bea)
+        purchase = Purchase(id="o-1", customer_id="bea", at=T0, amount=Decimal(1), currency="GBP")
+        assert purchase is erasure.input(purchase)
