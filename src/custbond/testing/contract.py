@@ -1,0 +1,1362 @@
+"""The store contract: what every :class:`~custbond.Store` must do, as tests to reuse.
+
+custbond runs these on its own stores, and a host that keeps custbond's data in its own
+database runs them on its adapter. They come in two forms:
+
+- :class:`StoreContract`, a base class of ordinary example tests for pytest (commit,
+  rollback, reads inside a unit of work, what is due, the log's numbering, shared
+  counters): subclass it and say how to make a store;
+- :func:`store_machine`, a Hypothesis state machine that drives a fresh store through
+  random units of work of realistic values (customers' states made by a real
+  :class:`~custbond.Program` with a punch card, a tier ladder, an achievement, a coupon
+  and referrals; ledgers with pending, available and held points; purchase, hold and
+  redemption records; the event log; shared counters), some of which end with an
+  exception, and compares the store after every step with a plain dict model.
+
+``make_store`` must return a new, empty store each time it is called; a store with a
+``close()`` method is closed at the end of each test or example. Needs the ``testing``
+extra (``pip install 'custbond[testing]'``); pytest is not imported.
+
+>>> from custbond import MemoryStore
+>>> class TestMemoryStore(StoreContract):
+...     def make_store(self):
+...         return MemoryStore()
+>>> TestMemoryStoreMachine = store_machine(MemoryStore).TestCase
+>>> TestMemoryStore().test_a_counter_never_counted_is_zero()
+>>> TestMemoryStoreMachine.settings.max_examples, TestMemoryStoreMachine.settings.derandomize
+(50, True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Any, cast
+
+import attrs
+from dateutil.relativedelta import relativedelta
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from custbond import ledger as ledgers
+from custbond.bonds.achievements import Achievement
+from custbond.bonds.cards import PunchCard
+from custbond.bonds.coupons import Coupon, CouponUses
+from custbond.bonds.referrals import ReferralPolicy
+from custbond.bonds.tiers import Level, TierLadder
+from custbond.commands import (
+    Adjust,
+    CancelRedemption,
+    CaptureHold,
+    Input,
+    LogKey,
+    PlaceHold,
+    Redeem,
+    ReleaseHold,
+    SaveCustomer,
+    Settle,
+    UseCoupon,
+    log_key,
+)
+from custbond.customers import Birthday, Customer
+from custbond.errors import CustbondError
+from custbond.events import LineItem, Purchase, Referral, Return, Visit
+from custbond.ledger import Entry, EntryKind, Ledger, PointsPolicy
+from custbond.outcome import Outcome
+from custbond.program import (
+    AddToCounter,
+    CustomerState,
+    Decision,
+    IssueVoucher,
+    Program,
+    Reference,
+    RewardReferral,
+)
+from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.rules import Budget, Limit, Rule
+from custbond.rules.effects import FixedPoints
+from custbond.rules.trace import Trace
+from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
+from custbond.testing.strategies import customers, purchases
+from custbond.vouchers import VoucherOffer
+
+__all__ = ["StoreContract", "store_machine"]
+
+_T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_DUE = _T0 + timedelta(days=14)
+_US = timedelta(microseconds=1)
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+# Ids that Python sorts "C-3" < "Zoë" < "c-1" < "c-10" < "c-2": neither in numeric order
+# nor in the order of a database's locale collation (which ignores case first).
+_CUSTOMER_IDS = ("c-1", "c-2", "c-10", "Zoë", "C-3")
+_UNKNOWN = "c-unknown"  # never saved
+_COUNTERS = ("reward mug", "coupon SPRING", "rule visit bonus budget", "budget EUR")
+
+
+# -- the program that makes the states -----------------------------------------------------
+
+
+_COUPON = Coupon("SPRING", points=25, uses=1000, per_customer=3)
+_REFERRALS = ReferralPolicy(
+    referrer_points=50,
+    referee_points=25,
+    referrer_gift=VoucherOffer("thank-you cake", value=Decimal("5.00")),
+)
+# The customers of the machine on the plain program (the others are on the full one).
+_PLAIN = frozenset({"c-2", "Zoë"})
+
+
+@cache
+def _program() -> Program:
+    """A program whose customers' states fill every field of :class:`CustomerState` soon:
+    points pending for three days and expiring after a month, a punch card on visits and
+    one on purchases, a tier ladder, a rule with limits and a budget, an achievement, a
+    coupon and referrals, in a time zone away from UTC."""
+    return Program(
+        points=PointsPolicy(
+            pending_for=timedelta(days=3),
+            expire_after=relativedelta(months=1),
+            expire_at_end_of="day",
+        ),
+        rules=[
+            Rule(
+                "visit bonus",
+                on="Visit",
+                then=[FixedPoints(5)],
+                limits=[Limit(2, per="week"), Budget(400)],
+            )
+        ],
+        cards=[
+            PunchCard(
+                "coffee",
+                stamps=3,
+                on="Visit",
+                reward=VoucherOffer("free coffee", sku="flat-white", valid_for=timedelta(days=30)),
+            ),
+            PunchCard(
+                "bakery",
+                stamps=2,
+                reward=VoucherOffer("pastry", value=Decimal("3.50")),
+                expire_after=relativedelta(months=1),
+            ),
+        ],
+        tiers=TierLadder(
+            levels=[
+                Level("silver", spend=Decimal(60), perks=["free refills"]),
+                Level("gold", spend=Decimal(300), visits=5, multiplier=2),
+            ],
+            window=relativedelta(months=2),
+            keep_for=relativedelta(months=1),
+            grace=timedelta(days=10),
+            notice=timedelta(days=5),
+        ),
+        achievements=[Achievement("regular", target=3, counts="visits", per="month", points=20)],
+        coupons=[_COUPON],
+        referrals=_REFERRALS,
+        currency="EUR",
+        time_zone="Europe/Paris",
+    )
+
+
+@cache
+def _plain_program() -> Program:
+    """A program whose points are available at once and never expire, so that its
+    customers have nothing due but the end of a hold, and nothing once it is resolved."""
+    return Program(coupons=[_COUPON], referrals=_REFERRALS, currency="EUR")
+
+
+def _target(item: Input, ref: Reference) -> str:
+    """The customer ``item`` is about."""
+    if isinstance(ref, HoldRecord | RedemptionRecord):
+        return ref.customer_id
+    if isinstance(item, SaveCustomer):
+        return item.customer.id
+    customer_id: str = getattr(item, "customer_id")  # noqa: B009 - every other input has one
+    return customer_id
+
+
+def _records_after(
+    item: Input,
+    ref: Reference,
+    *,
+    state: CustomerState,
+    entries: Sequence[Entry],
+    effects: Sequence[object],
+    now: datetime,
+) -> list[Record]:
+    """The purchase, hold and redemption records a service keeps after ``item``."""
+    if isinstance(item, Purchase):
+        lots = tuple(
+            entry.lot
+            for entry in entries
+            if entry.kind is EntryKind.EARNED and entry.lot and entry.source == item.id
+        )
+        cashback = tuple(
+            (effect.voucher.code, effect.voucher.value)
+            for effect in effects
+            if isinstance(effect, IssueVoucher) and effect.cashback and effect.voucher.value
+        )
+        return [PurchaseRecord(item, lots, sum(lot.points for lot in lots), cashback=cashback)]
+    if isinstance(item, Return) and isinstance(ref, PurchaseRecord):
+        taken = -sum(entry.points for entry in entries if entry.kind is EntryKind.REVERSED)
+        returned = ref.after_return(item)
+        return [attrs.evolve(returned, collected=returned.collected + taken)]
+    if isinstance(item, PlaceHold):
+        ends = state.ledger.holds[item.key].expires_at
+        return [HoldRecord(item.key, item.customer_id, item.points, now, ends)]
+    if isinstance(item, CaptureHold) and isinstance(ref, HoldRecord):
+        captured = next(entry for entry in entries if entry.kind is EntryKind.CAPTURED)
+        return [
+            attrs.evolve(ref, status=HoldStatus.CAPTURED, captured=-captured.points),
+            RedemptionRecord(ref.key, ref.customer_id, -captured.points, captured.draws, now),
+        ]
+    if isinstance(item, ReleaseHold) and isinstance(ref, HoldRecord):
+        return [attrs.evolve(ref, status=HoldStatus.RELEASED)]
+    if isinstance(item, Redeem):
+        redeemed = next(entry for entry in entries if entry.kind is EntryKind.REDEEMED)
+        return [
+            RedemptionRecord(item.key, item.customer_id, -redeemed.points, redeemed.draws, now)
+        ]
+    if isinstance(item, CancelRedemption) and isinstance(ref, RedemptionRecord):
+        return [attrs.evolve(ref, cancelled=True)]
+    return []
+
+
+# -- the dict model ------------------------------------------------------------------------
+
+
+class _Model:
+    """What the store should hold, in plain dicts and lists."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, CustomerState] = {}
+        self.statements: dict[str, list[Entry]] = {}
+        self.log: list[LogRecord] = []
+        self.logged: dict[LogKey, LogRecord] = {}
+        self.purchases: dict[str, PurchaseRecord] = {}
+        self.holds: dict[str, HoldRecord] = {}
+        self.redemptions: dict[str, RedemptionRecord] = {}
+        self.counters: dict[str, int] = {}
+
+    def copy(self) -> _Model:
+        copy = _Model()
+        copy.states = dict(self.states)
+        copy.statements = {key: list(value) for key, value in self.statements.items()}
+        copy.log = list(self.log)
+        copy.logged = dict(self.logged)
+        copy.purchases = dict(self.purchases)
+        copy.holds = dict(self.holds)
+        copy.redemptions = dict(self.redemptions)
+        copy.counters = dict(self.counters)
+        return copy
+
+    def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
+        self.states[state.id] = state
+        self.statements.setdefault(state.id, []).extend(entries)
+
+    def append(
+        self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
+    ) -> LogRecord:
+        record = LogRecord(len(self.log) + 1, key, item, recorded_at, outcome)
+        self.log.append(record)
+        if key is not None:
+            self.logged[key] = record
+        return record
+
+    def keep(self, record: Record) -> None:
+        if isinstance(record, PurchaseRecord):
+            self.purchases[record.purchase.id] = record
+        elif isinstance(record, HoldRecord):
+            self.holds[record.key] = record
+        else:
+            self.redemptions[record.key] = record
+
+    def add_to_counter(self, name: str, amount: int) -> None:
+        self.counters[name] = self.counters.get(name, 0) + amount
+
+    def due(self, now: datetime) -> list[str]:
+        return sorted(
+            customer_id
+            for customer_id, state in self.states.items()
+            if state.next_due_at is not None and state.next_due_at <= now
+        )
+
+
+# -- comparing a store with the model ------------------------------------------------------
+
+
+def _expect(expected: object, actual: object, what: str) -> None:
+    """Fail unless ``actual == expected``, saying what was read, where in it the two
+    first differ (``.tier``, ``[2].points``) and how."""
+    if expected == actual:
+        return
+    path, got, wanted = _first_difference(expected, actual)
+    message = f"{what}: differs at {path or 'the top'}: got {got!r}, expected {wanted!r}"
+    whole = f"\n  got      {actual!r}\n  expected {expected!r}"
+    raise AssertionError(message + (whole if path and len(whole) < 2000 else ""))
+
+
+def _first_difference(expected: object, actual: object, path: str = "") -> tuple[str, Any, Any]:
+    """Where ``actual`` first differs from ``expected``: the path to the difference, and
+    the two values there."""
+    if type(expected) is not type(actual):
+        return path, actual, expected
+    names: Sequence[str] = ()
+    if attrs.has(type(expected)):
+        names = [field.name for field in attrs.fields(cast("Any", type(expected)))]
+    elif isinstance(expected, tuple) and hasattr(expected, "_fields"):  # a NamedTuple
+        names = expected._fields
+    for name in names:
+        mine, theirs = getattr(expected, name), getattr(actual, name)
+        if mine != theirs:
+            return _first_difference(mine, theirs, f"{path}.{name}")
+    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple) and not names:
+        for index, (mine, theirs) in enumerate(zip(expected, actual, strict=False)):
+            if mine != theirs:
+                return _first_difference(mine, theirs, f"{path}[{index}]")
+        return f"{path or 'the top'}, in length", len(actual), len(expected)
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        if expected.keys() != actual.keys():
+            return (
+                f"{path or 'the top'}, in keys",
+                sorted(map(repr, actual)),
+                sorted(map(repr, expected)),
+            )
+        for key, mine in expected.items():
+            if mine != actual[key]:
+                return _first_difference(mine, actual[key], f"{path}[{key!r}]")
+    return path, actual, expected
+
+
+def _check_customer(uow: UnitOfWork, model: _Model, customer_id: str) -> None:
+    state = model.states.get(customer_id)
+    _expect(state, uow.load(customer_id), f"load({customer_id!r})")
+    ledger = None if state is None else state.ledger
+    _expect(ledger, uow.load_ledger(customer_id), f"load_ledger({customer_id!r})")
+    entries = tuple(model.statements.get(customer_id, ()))
+    _expect(entries, tuple(uow.entries(customer_id)), f"entries({customer_id!r})")
+
+
+def _check_record(uow: UnitOfWork, record: Record) -> None:
+    if isinstance(record, PurchaseRecord):
+        _expect(record, uow.purchase(record.purchase.id), f"purchase({record.purchase.id!r})")
+    elif isinstance(record, HoldRecord):
+        _expect(record, uow.hold(record.key), f"hold({record.key!r})")
+    else:
+        _expect(record, uow.redemption(record.key), f"redemption({record.key!r})")
+
+
+def _check_due(uow: UnitOfWork, model: _Model, now: datetime) -> None:
+    times = {now, _NEVER, _T0 - timedelta(days=1)}
+    for state in model.states.values():
+        due = state.next_due_at
+        if due is not None:
+            times.update((due - _US, due))
+    for at in sorted(times):
+        _expect(model.due(at), list(uow.due(at)), f"due({at.isoformat()})")
+
+
+def _check_everything(uow: UnitOfWork, model: _Model, now: datetime) -> None:
+    """Every read of the port agrees with the model."""
+    for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
+        _check_customer(uow, model, customer_id)
+    log = model.log
+    _expect(log, list(uow.log()), "log()")
+    for after in sorted({len(log) // 2, len(log) - 1, len(log), len(log) + 1} - {-1}):
+        _expect(log[after:], list(uow.log(after)), f"log({after})")
+    for key, logged in model.logged.items():
+        _expect(logged, uow.logged(key), f"logged({key!r})")
+        for kind in ("event", "command"):  # the same id under another kind is another key
+            if (kind, key[1]) not in model.logged:
+                _expect(None, uow.logged((kind, key[1])), f"logged({(kind, key[1])!r})")
+    _expect(None, uow.logged(("event", _UNKNOWN)), f"logged({('event', _UNKNOWN)!r})")
+    # Every record, and no record of one kind under the keys of the others (a captured
+    # hold's redemption has the hold's key).
+    keys = {_UNKNOWN, *model.purchases, *model.holds, *model.redemptions}
+    for name in sorted(keys):
+        _expect(model.purchases.get(name), uow.purchase(name), f"purchase({name!r})")
+        _expect(model.holds.get(name), uow.hold(name), f"hold({name!r})")
+        _expect(model.redemptions.get(name), uow.redemption(name), f"redemption({name!r})")
+    for name in sorted({*_COUNTERS, *model.counters, _UNKNOWN}):
+        _expect(model.counters.get(name, 0), uow.counter(name), f"counter({name!r})")
+    _check_due(uow, model, now)
+
+
+# -- the state machine ---------------------------------------------------------------------
+
+_GAPS = st.one_of(
+    st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(hours=12)),
+    st.timedeltas(min_value=timedelta(hours=12), max_value=timedelta(days=40)),
+)
+# What a unit of work can always write, purchases and visits twice as often; a return,
+# a redemption and so on join them when there is something to return or spend.
+_ALWAYS = ("purchase", "visit", "purchase", "visit", "profile", "coupon", "referral", "counter")
+# Customers, the first two half the time, so that customers come back.
+_CUSTOMERS = st.sampled_from(_CUSTOMER_IDS[:2]) | st.sampled_from(_CUSTOMER_IDS)
+
+
+class _Aborted(Exception):
+    """Raised inside a unit of work to end it with an exception."""
+
+
+class _Interrupted(BaseException):
+    """Like KeyboardInterrupt: not an Exception, and the unit of work must still be undone."""
+
+
+class _StoreMachine(RuleBasedStateMachine):
+    """Drives a store through units of work and checks it against a :class:`_Model`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = self.new_store()
+        self.model = _Model()
+        self.now = _T0 + timedelta(hours=8, minutes=17, seconds=23)
+        self.serial = 0
+
+    def new_store(self) -> Store:
+        raise NotImplementedError  # store_machine() makes a subclass that makes one
+
+    def teardown(self) -> None:
+        close = getattr(self.store, "close", None)
+        if callable(close):
+            close()
+
+    # -- rules -----------------------------------------------------------------------------
+
+    @rule(data=st.data(), count=st.integers(min_value=1, max_value=4))
+    def commit_a_unit_of_work(self, data: st.DataObject, count: int) -> None:
+        """A unit of work that ends normally: all it wrote is kept."""
+        with self.store.unit_of_work() as uow:
+            pending = self.model.copy()
+            for _ in range(count):
+                self._write(data, uow, pending)
+            _check_everything(uow, pending, self.now)
+        self.model = pending
+
+    @rule(
+        data=st.data(),
+        count=st.integers(min_value=0, max_value=3),
+        error=st.sampled_from([_Aborted, _Interrupted]),
+    )
+    def abort_a_unit_of_work(
+        self, data: st.DataObject, count: int, error: type[BaseException]
+    ) -> None:
+        """The same writes in a unit of work that raises: nothing is kept, and the
+        exception comes out of the ``with`` block unchanged."""
+        raised = error("end the unit of work")
+        try:
+            with self.store.unit_of_work() as uow:
+                pending = self.model.copy()
+                for _ in range(count):
+                    self._write(data, uow, pending)
+                raise raised
+        except BaseException as caught:
+            if caught is not raised:
+                raise
+        else:
+            raise AssertionError(f"the unit of work swallowed {raised!r}")
+
+    @rule(gap=_GAPS)
+    def let_time_pass(self, gap: timedelta) -> None:
+        self.now += gap
+
+    @precondition(lambda self: any(state.next_due_at for state in self.model.states.values()))
+    @rule()
+    def go_to_the_next_due_time(self) -> None:
+        """To the moment something next falls due, or a day on if all of it has."""
+        ahead = [
+            state.next_due_at
+            for state in self.model.states.values()
+            if state.next_due_at is not None and state.next_due_at > self.now
+        ]
+        self.now = min(ahead) if ahead else self.now + timedelta(days=1)
+
+    @rule(data=st.data())
+    def read_the_log_after_a_sequence_number(self, data: st.DataObject) -> None:
+        after = data.draw(st.integers(min_value=0, max_value=len(self.model.log) + 2), "after")
+        with self.store.unit_of_work(write=False) as uow:
+            _expect(self.model.log[after:], list(uow.log(after)), f"log({after})")
+
+    @invariant()
+    def the_store_agrees_with_the_model(self) -> None:
+        with self.store.unit_of_work(write=False) as uow:
+            _check_everything(uow, self.model, self.now)
+
+    # -- one write, through the port and into the model ------------------------------------
+
+    def _id(self, prefix: str) -> str:
+        self.serial += 1
+        return f"{prefix}-{self.serial}"
+
+    def _write(self, data: st.DataObject, uow: UnitOfWork, pending: _Model) -> None:
+        """One thing a service does inside a unit of work, through ``uow`` and into
+        ``pending``; reads of what it wrote see it at once. What it does is drawn from
+        what can be done now: a return needs a purchase not wholly returned, a
+        redemption a customer with points available, and so on."""
+        now = self.now
+        available = {
+            known: ledgers.balance(ledgers.settle(state.ledger, now)[0], now).available
+            for known, state in pending.states.items()
+        }
+        spenders = sorted(known for known, points in available.items() if points > 0)
+        returnable = [
+            record
+            for record in pending.purchases.values()
+            if record.returned < record.purchase.amount
+        ]
+        held = [hold for hold in pending.holds.values() if hold.status is HoldStatus.OPEN]
+        spent = [record for record in pending.redemptions.values() if not record.cancelled]
+        known = sorted(pending.states)
+        possible = {
+            "return": returnable,
+            "redeem": spenders,
+            "hold": spenders,
+            "resolve hold": held,
+            "cancel redemption": spent,
+            "adjust": known,
+            "settle": known,
+        }
+        kinds = [*_ALWAYS, *(kind for kind, found in possible.items() if found)]
+        kind = data.draw(st.sampled_from(kinds), "write")
+        item: Input
+        ref: Reference = None
+        if kind == "counter":
+            name = data.draw(st.sampled_from(_COUNTERS), "counter")
+            amount = data.draw(st.integers(min_value=-3, max_value=100), "amount")
+            uow.add_to_counter(name, amount)
+            pending.add_to_counter(name, amount)
+            _expect(pending.counters[name], uow.counter(name), f"counter({name!r})")
+            return
+        if kind == "return":
+            ref = data.draw(st.sampled_from(returnable), "returned purchase")
+            item = self._return(data, ref)
+        elif kind == "resolve hold":
+            ref = data.draw(st.sampled_from(held), "hold")
+            points = data.draw(st.none() | st.integers(1, ref.points), "points captured")
+            release = data.draw(st.booleans(), "release")
+            item = (
+                ReleaseHold(hold_key=ref.key)
+                if release
+                else CaptureHold(hold_key=ref.key, points=points)
+            )
+        elif kind == "cancel redemption":
+            ref = data.draw(st.sampled_from(spent), "redemption")
+            item = CancelRedemption(redemption_key=ref.key)
+        elif kind in {"redeem", "hold"}:
+            customer_id = data.draw(st.sampled_from(spenders), "customer")
+            points = data.draw(st.integers(1, available[customer_id]), "points")
+            if kind == "redeem":
+                item = Redeem(key=self._id("r"), customer_id=customer_id, points=points)
+            else:
+                ends = now + data.draw(st.timedeltas(timedelta(hours=1), timedelta(days=20)))
+                key = self._id("h")
+                item = PlaceHold(key=key, customer_id=customer_id, points=points, expires_at=ends)
+        elif kind in {"adjust", "settle"}:
+            customer_id = data.draw(st.sampled_from(known), "customer")
+            if kind == "settle":
+                item = Settle(customer_id=customer_id)
+            else:
+                points = data.draw(st.integers(-50, 300).filter(bool), "points")
+                key = self._id("a")
+                item = Adjust(key=key, customer_id=customer_id, points=points, reason="goodwill")
+        else:
+            item = self._event(data, kind, data.draw(_CUSTOMERS, "customer"))
+        self._record(data, uow, pending, item, ref)
+
+    def _event(self, data: st.DataObject, kind: str, customer_id: str) -> Input:
+        """A purchase, visit, profile, coupon or referral of ``customer_id``, now."""
+        now = self.now
+        if kind == "purchase":
+            order = purchases(
+                customer_ids=st.just(customer_id),
+                currency="EUR",
+                max_amount=Decimal(250),
+                at=st.just(now),
+            )
+            return attrs.evolve(data.draw(order, "purchase"), id=self._id("o"))
+        if kind == "visit":
+            return Visit(id=self._id("v"), customer_id=customer_id, at=now)
+        if kind == "profile":
+            customer = data.draw(customers(ids=st.just(customer_id)), "profile")
+            key = data.draw(st.sampled_from([None, self._id("p")]), "key")
+            return SaveCustomer(customer=customer, key=key)
+        if kind == "coupon":
+            return UseCoupon(key=self._id("u"), customer_id=customer_id, code="SPRING")
+        others = [other for other in _CUSTOMER_IDS if other != customer_id]
+        referrer = data.draw(st.sampled_from(others), "referrer")
+        return Referral(id=self._id("f"), customer_id=customer_id, at=now, referrer_id=referrer)
+
+    def _return(self, data: st.DataObject, record: PurchaseRecord) -> Return:
+        """A return of some or all of what is left of ``record``'s purchase, now."""
+        order = record.purchase
+        left = int((order.amount - record.returned).scaleb(2))
+        cents = data.draw(st.integers(min_value=1, max_value=left), "cents returned")
+        return Return(
+            id=self._id("x"),
+            customer_id=order.customer_id,
+            at=self.now,
+            purchase_id=order.id,
+            amount=Decimal(cents).scaleb(-2),
+        )
+
+    def _record(
+        self, data: st.DataObject, uow: UnitOfWork, pending: _Model, item: Input, ref: Reference
+    ) -> None:
+        """What the service does for ``item``: decide, apply, keep records, count, save
+        the state and log the input."""
+        now = self.now
+        customer_id = _target(item, ref)
+        program = _plain_program() if customer_id in _PLAIN else _program()
+        state = pending.states.get(customer_id)
+        _check_customer(uow, pending, customer_id)
+        if isinstance(ref, PurchaseRecord | HoldRecord | RedemptionRecord):
+            _check_record(uow, ref)
+        if state is None:
+            state = CustomerState(data.draw(customers(ids=st.just(customer_id)), "profile"))
+        settled: tuple[Entry, ...] = ()
+        if not isinstance(item, Purchase):
+            ledger, settled = ledgers.settle(state.ledger, now)
+            state = attrs.evolve(state, ledger=ledger)
+        review = program.review(state, now)
+        if review.effects:
+            state, _ = program.apply(state, review, now)
+        counters = {name: pending.counters.get(name, 0) for name in program.counters_for(item)}
+        for name, value in counters.items():
+            _expect(value, uow.counter(name), f"counter({name!r})")
+        if isinstance(item, UseCoupon):
+            coupon = program.coupon(item.code)
+            ref = CouponUses(coupon.code, pending.counters.get(coupon.counter, 0))
+        try:
+            decision = program.decide(state, item, now, ref, counters=counters)
+            state, entries = program.apply(state, decision, now)
+        except CustbondError:  # the program refuses (a hold expired): nothing to keep
+            return
+        kept = _records_after(
+            item, ref, state=state, entries=entries, effects=decision.effects, now=now
+        )
+        for record in kept:
+            uow.keep(record)
+            pending.keep(record)
+            _check_record(uow, record)
+        for effect in decision.effects:
+            if isinstance(effect, AddToCounter):
+                uow.add_to_counter(effect.counter, effect.amount)
+                pending.add_to_counter(effect.counter, effect.amount)
+            elif isinstance(effect, RewardReferral):
+                reward = program.referrer_reward(effect)
+                self._reward_referrer(data, uow, pending, effect.referrer_id, reward)
+        entries = settled + entries
+        uow.save(state, entries)
+        pending.save(state, entries)
+        _check_customer(uow, pending, customer_id)
+        key = log_key(item)
+        outcome = Outcome(
+            customer_id,
+            None if key is None else key[1],
+            now,
+            review.effects + decision.effects,
+            Trace((*review.trace, *decision.trace)),
+            entries,
+            ledgers.balance(state.ledger, now),
+        )
+        expected = pending.append(key, item, now, outcome)
+        _expect(expected, uow.append(key, item, now, outcome), "append()")
+        if key is not None:
+            _expect(expected, uow.logged(key), f"logged({key!r})")
+
+    def _reward_referrer(
+        self,
+        data: st.DataObject,
+        uow: UnitOfWork,
+        pending: _Model,
+        referrer_id: str,
+        reward: Decision,
+    ) -> None:
+        """The referrer's part of a referral (``reward``), in the referee's unit of work."""
+        _check_customer(uow, pending, referrer_id)
+        state = pending.states.get(referrer_id)
+        if state is None:
+            state = CustomerState(data.draw(customers(ids=st.just(referrer_id)), "referrer"))
+        program = _plain_program() if referrer_id in _PLAIN else _program()
+        ledger, settled = ledgers.settle(state.ledger, self.now)
+        state, entries = program.apply(attrs.evolve(state, ledger=ledger), reward, self.now)
+        uow.save(state, settled + entries)
+        pending.save(state, settled + entries)
+
+
+def store_machine(make_store: Callable[[], Store]) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine that checks the stores ``make_store()`` makes against
+    a plain dict model.
+
+    Each example makes a fresh store and runs up to 20 steps: units of work that save
+    customers' states (made by a real :class:`~custbond.Program` from purchases, returns,
+    visits, redemptions, holds, coupons, referrals and profile changes) with their ledger
+    entries, append to the event log (under keys, and without), keep and replace
+    purchase, hold and redemption records and add to shared counters, and either end
+    normally or raise; reads inside each unit of work must see its own writes. Time
+    passes between steps. After every step, every read of the port (``load``,
+    ``load_ledger``, ``entries``, ``log``, ``logged``, the records, ``counter`` and
+    ``due``, at the due times and a microsecond before them) must agree with the model.
+
+    The machine's ``TestCase`` runs 50 examples, deterministically (``derandomize``); give
+    it other settings as usual, e.g. ``TestCase.settings = settings(TestCase.settings,
+    max_examples=500)``, or ``run_state_machine_as_test(machine, settings=...)``.
+
+    >>> from hypothesis import settings
+    >>> from hypothesis.stateful import run_state_machine_as_test
+    >>> from custbond import MemoryStore
+    >>> machine = store_machine(MemoryStore)
+    >>> run_state_machine_as_test(machine, settings=settings(machine.TestCase.settings,
+    ...                           max_examples=3, stateful_step_count=5))
+    """
+
+    class StoreMachine(_StoreMachine):
+        def new_store(self) -> Store:
+            return make_store()
+
+    StoreMachine.__doc__ = f"The store contract, as a state machine, on {make_store!r}."
+    defaults = settings(
+        max_examples=50,
+        stateful_step_count=20,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    return defaults(StoreMachine)
+
+
+# -- the example tests ---------------------------------------------------------------------
+
+
+class _Boom(Exception):
+    """Raised inside a unit of work to abort it."""
+
+
+def _state(customer_id: str = "c-1", *, due: datetime | None = _DUE) -> CustomerState:
+    """A customer with 100 points, pending until ``due`` (or available at once)."""
+    ledger, _ = ledgers.earn(
+        Ledger(),
+        points=100,
+        source=f"o-{customer_id}",
+        earned_at=_T0,
+        available_at=_T0 if due is None else due,
+        expires_at=None,
+        now=_T0,
+    )
+    return CustomerState(Customer(customer_id), ledger)
+
+
+def _entries() -> tuple[Entry, ...]:
+    _, entries = ledgers.earn(
+        Ledger(), points=1, source="x", earned_at=_T0, available_at=_T0, expires_at=None, now=_T0
+    )
+    return entries
+
+
+def _outcome(customer_id: str = "c-1", key: str = "o-1") -> Outcome:
+    return Outcome(customer_id, key, _T0, (), ("test",), (), ledgers.balance(Ledger(), _T0))
+
+
+def _purchase(purchase_id: str = "o-1") -> Purchase:
+    return Purchase(
+        id=purchase_id, customer_id="c-1", at=_T0, amount=Decimal("10.00"), currency="USD"
+    )
+
+
+def _records() -> tuple[PurchaseRecord, HoldRecord, RedemptionRecord]:
+    return (
+        PurchaseRecord(_purchase(), (), 10),
+        HoldRecord("h-1", "c-1", 30, _T0, _T0 + timedelta(hours=1)),
+        RedemptionRecord("r-1", "c-1", 10, (), _T0),
+    )
+
+
+def _write_everything(store: Store) -> None:
+    """Inside one unit of work: a state, entries, a log record and one of each record."""
+    with store.unit_of_work() as uow:
+        _write_new_customer(uow)
+
+
+def _write_new_customer(uow: UnitOfWork) -> None:
+    uow.save(_state(), _entries())
+    uow.append(("event", "o-1"), _purchase(), _T0, _outcome())
+    for record in _records():
+        uow.keep(record)
+
+
+def _overwrite_everything(uow: UnitOfWork) -> None:
+    settled, entries = ledgers.settle(_state().ledger, _DUE)
+    uow.save(CustomerState(Customer("c-1", name="Ada"), settled), entries)
+    uow.append(("event", "o-2"), _purchase("o-2"), _T0, _outcome(key="o-2"))
+    uow.keep(HoldRecord("h-1", "c-1", 30, _T0, _T0 + timedelta(hours=1), HoldStatus.RELEASED))
+    uow.keep(RedemptionRecord("r-1", "c-1", 10, (), _T0, cancelled=True))
+    uow.keep(PurchaseRecord(_purchase(), (), 10, returned=Decimal("5.00")))
+    uow.add_to_counter("reward mug", 1)
+
+
+def _move_due_times(uow: UnitOfWork) -> None:
+    uow.save(_state("c-1", due=None), ())  # nothing due any more
+    uow.save(_state("c-2", due=_T0 + _US), ())  # due sooner
+
+
+def _snapshot(store: Store, customer_id: str = "c-1") -> tuple[object, ...]:
+    with store.unit_of_work(write=False) as uow:
+        return (
+            uow.load(customer_id),
+            tuple(uow.entries(customer_id)),
+            tuple(uow.log()),
+            uow.logged(("event", "o-1")),
+            uow.purchase("o-1"),
+            uow.hold("h-1"),
+            uow.redemption("r-1"),
+            tuple(uow.due(_NEVER)),
+            uow.counter("reward mug"),
+        )
+
+
+_EMPTY = (None, (), (), None, None, None, None, (), 0)
+
+
+def _aborted(store: Store, write: Callable[[UnitOfWork], object]) -> None:
+    """Run ``write`` in a unit of work that then raises; check the exception comes out."""
+    raised = _Boom("kept")
+    try:
+        with store.unit_of_work() as uow:
+            write(uow)
+            raise raised
+    except _Boom as caught:
+        _expect(raised, caught, "the exception out of the unit of work")
+    else:
+        raise AssertionError("the unit of work swallowed the exception raised inside it")
+
+
+def _rich_state() -> tuple[CustomerState, tuple[Entry, ...]]:
+    """A customer whose state has every field set (checked by the test that uses it), made
+    by the contract's program: a full profile, lots pending and available, stamps and a
+    voucher, a tier and its history, rule uses, an achievement's progress, a coupon used,
+    and a referrer rewarded."""
+    program = _program()
+    customer = Customer(
+        "Zoë",
+        name="Zoë Kowalczyk",
+        email="zoe@café.example",
+        phone="+48601234567",
+        time_zone="Asia/Kathmandu",
+        birthday=Birthday(month=2, day=29, year=2000),
+        tags={"vegan", "regular"},
+        preferences={"milk": "oat", "size": Decimal("1.50"), "visits": 3, "newsletter": True},
+    )
+    state = CustomerState(customer)
+    written: list[Entry] = []
+    coffee = LineItem("croissant", 2, Decimal("40.00"), tags={"vegan"})
+    items: list[Input] = [
+        Referral(id="f-1", customer_id="Zoë", at=_T0, referrer_id="c-1"),
+        *[Visit(id=f"v-{n}", customer_id="Zoë", at=_T0 + timedelta(hours=n)) for n in range(4)],
+        Purchase(
+            id="o-1",
+            customer_id="Zoë",
+            at=_T0 + timedelta(days=1),
+            amount=Decimal("80.00"),
+            currency="EUR",
+            items=(coffee,),
+        ),
+        Purchase(
+            id="o-2",
+            customer_id="Zoë",
+            at=_T0 + timedelta(days=9),
+            amount=Decimal("120.00"),
+            currency="EUR",
+        ),
+        UseCoupon(key="u-1", customer_id="Zoë", code="SPRING"),
+    ]
+    for item in items:
+        at = getattr(item, "at", _T0 + timedelta(days=9))
+        ref = CouponUses("SPRING", 0) if isinstance(item, UseCoupon) else None
+        decision = program.decide(state, item, at, ref)
+        state, entries = program.apply(state, decision, at)
+        written.extend(entries)
+    return state, tuple(written)
+
+
+class StoreContract:
+    """Example tests every store must pass; a subclass provides :meth:`make_store`.
+
+    >>> from custbond import MemoryStore
+    >>> class TestMemoryStore(StoreContract):
+    ...     def make_store(self):
+    ...         return MemoryStore()
+    >>> TestMemoryStore().test_log_records_are_numbered_one_two_three_in_commit_order()
+
+    Each test calls :meth:`make_store` once; a store with a ``close()`` method is closed
+    after the test (pytest calls :meth:`teardown_method`).
+    """
+
+    _stores: list[Store]
+
+    def make_store(self) -> Store:
+        """A new, empty store."""
+        raise NotImplementedError(f"{type(self).__name__} must define make_store()")
+
+    def fresh_store(self) -> Store:
+        """A store from :meth:`make_store`, closed after the test."""
+        store = self.make_store()
+        if not hasattr(self, "_stores"):
+            self._stores = []
+        self._stores.append(store)
+        return store
+
+    def teardown_method(self, method: object = None) -> None:
+        """Close the stores the test made (those with a ``close()`` method)."""
+        for store in getattr(self, "_stores", ()):
+            close = getattr(store, "close", None)
+            if callable(close):
+                close()
+        self._stores = []
+
+    # -- an empty store ----------------------------------------------------------------
+
+    def test_an_empty_store_has_nothing(self) -> None:
+        _expect(_EMPTY, _snapshot(self.fresh_store()), "an empty store")
+
+    def test_a_customer_never_seen_loads_as_none(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.load("nobody"), uow.load_ledger("nobody"), tuple(uow.entries("nobody")))
+
+        _expect((None, None, ()), found, "load, load_ledger and entries of an unknown id")
+
+    # -- commit ------------------------------------------------------------------------
+
+    def test_what_a_unit_of_work_wrote_is_kept_when_it_ends(self) -> None:
+        store = self.fresh_store()
+
+        _write_everything(store)
+
+        state, entries, log, logged, purchase, hold, redemption, due, _ = _snapshot(store)
+        assert isinstance(log, tuple)
+        _expect((_state(), _entries(), 1, ("c-1",)), (state, entries, len(log), due), "kept")
+        _expect((log[0], _records()), (logged, (purchase, hold, redemption)), "records")
+
+    def test_what_was_saved_loads_back_equal_field_by_field(self) -> None:
+        store = self.fresh_store()
+        state, entries = _rich_state()
+        unset = [
+            field.name
+            for field in attrs.fields(CustomerState)[1:]  # after the customer
+            if getattr(state, field.name) == getattr(CustomerState(state.customer), field.name)
+        ]
+        _expect([], unset, "fields the contract's rich state leaves unset")  # the test's own
+
+        with store.unit_of_work() as uow:
+            uow.save(state, entries)
+        with store.unit_of_work(write=False) as uow:
+            loaded = (uow.load(state.id), uow.load_ledger(state.id), tuple(uow.entries(state.id)))
+
+        _expect((state, state.ledger, entries), loaded, "a saved state, its ledger and entries")
+
+    def test_entries_are_appended_in_order_across_units_of_work(self) -> None:
+        store = self.fresh_store()
+        first = _entries()
+        second = tuple(
+            Entry(2, entry.kind, entry.at, entry.points, "y", entry.reason) for entry in first
+        )
+
+        for entries in (first, second):
+            with store.unit_of_work() as uow:
+                uow.save(_state(), entries)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect((*first, *second), tuple(uow.entries("c-1")), "entries('c-1')")
+
+    def test_entries_saved_twice_in_one_unit_of_work_are_appended_in_order(self) -> None:
+        store = self.fresh_store()
+        first = _entries()
+        second = tuple(entry._replace(seq=2, source="y") for entry in first)
+
+        with store.unit_of_work() as uow:
+            uow.save(_state(), first)
+            uow.save(_state(), second)
+
+            _expect((*first, *second), tuple(uow.entries("c-1")), "entries('c-1') inside")
+        with store.unit_of_work(write=False) as uow:
+            _expect((*first, *second), tuple(uow.entries("c-1")), "entries('c-1') after")
+
+    def test_a_record_kept_again_replaces_the_first(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+        captured = HoldRecord(
+            "h-1", "c-1", 30, _T0, _T0 + timedelta(hours=1), HoldStatus.CAPTURED, 30
+        )
+
+        with store.unit_of_work() as uow:
+            uow.keep(captured)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(captured, uow.hold("h-1"), "hold('h-1')")
+
+    def test_records_of_different_kinds_with_the_same_key_are_kept_apart(self) -> None:
+        store = self.fresh_store()
+        purchase = PurchaseRecord(_purchase("k-1"), (), 10)
+        hold = HoldRecord("k-1", "c-1", 30, _T0, _T0 + timedelta(hours=1), HoldStatus.CAPTURED, 30)
+        redemption = RedemptionRecord("k-1", "c-1", 30, (), _T0)
+
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())  # records are of a customer the store has
+            for record in (purchase, hold, redemption):
+                uow.keep(record)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.purchase("k-1"), uow.hold("k-1"), uow.redemption("k-1"))
+        _expect((purchase, hold, redemption), found, "records under the key 'k-1'")
+
+    def test_log_records_are_numbered_one_two_three_in_commit_order(self) -> None:
+        store = self.fresh_store()
+        for n in range(1, 4):
+            with store.unit_of_work() as uow:
+                uow.append(("event", f"o-{n}"), _purchase(f"o-{n}"), _T0, _outcome(key=f"o-{n}"))
+
+        with store.unit_of_work(write=False) as uow:
+            seqs = ([record.seq for record in uow.log()], [r.seq for r in uow.log(after=2)])
+            keys = [record.key for record in uow.log()]
+        _expect(([1, 2, 3], [3]), seqs, "the sequence numbers of log() and log(after=2)")
+        _expect([("event", "o-1"), ("event", "o-2"), ("event", "o-3")], keys, "their keys")
+
+    def test_reading_the_log_after_its_end_gives_nothing(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(([], []), (list(uow.log(after=1)), list(uow.log(after=5))), "log(after)")
+
+    def test_a_command_without_a_key_is_logged_but_not_found_by_key(self) -> None:
+        store = self.fresh_store()
+        command = Redeem(key="r-1", customer_id="c-1", points=1)
+
+        with store.unit_of_work() as uow:
+            record = uow.append(None, command, _T0, _outcome())
+
+        with store.unit_of_work(write=False) as uow:
+            found = (list(uow.log()), uow.logged(("command", "r-1")))
+        _expect(([LogRecord(1, None, command, _T0, _outcome())], None), found, "log, logged")
+        _expect(record, found[0][0], "the record append() returned")
+
+    def test_the_same_id_under_another_kind_of_key_is_another_key(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work() as uow:
+            event = uow.append(("event", "k-1"), _purchase("k-1"), _T0, _outcome(key="k-1"))
+            redeem = Redeem(key="k-1", customer_id="c-1", points=1)
+            command = uow.append(("command", "k-1"), redeem, _T0, _outcome(key="k-1"))
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.logged(("event", "k-1")), uow.logged(("command", "k-1")))
+            _expect((event, command), found, "logged() under each kind")
+            _expect(None, uow.logged(("resolve", "k-1")), "logged(('resolve', 'k-1'))")
+
+    # -- rollback ----------------------------------------------------------------------
+
+    def test_an_exception_inside_a_unit_of_work_leaves_nothing_changed(self) -> None:
+        store = self.fresh_store()
+
+        _aborted(store, _write_new_customer)
+
+        _expect(_EMPTY, _snapshot(store), "a store after an aborted unit of work")
+
+    def test_an_exception_leaves_existing_data_as_it_was(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+        before = _snapshot(store)
+
+        _aborted(store, _overwrite_everything)
+
+        _expect(before, _snapshot(store), "the store after an aborted unit of work")
+
+    def test_an_exception_leaves_the_due_customers_as_they_were(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state("c-1", due=_DUE), ())
+
+        _aborted(store, _move_due_times)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (list(uow.due(_T0 + _US)), list(uow.due(_DUE)))
+        _expect(([], ["c-1"]), found, "due just after T0 and at DUE")
+
+    def test_an_exception_that_is_not_an_exception_also_leaves_nothing(self) -> None:
+        store = self.fresh_store()
+        raised = KeyboardInterrupt()
+
+        try:
+            with store.unit_of_work() as uow:
+                _write_new_customer(uow)
+                raise raised
+        except KeyboardInterrupt as caught:
+            _expect(raised, caught, "the KeyboardInterrupt out of the unit of work")
+
+        _expect(_EMPTY, _snapshot(store), "a store after an interrupted unit of work")
+
+    def test_the_store_can_be_used_again_after_an_exception_from_another_thread(self) -> None:
+        store = self.fresh_store()
+        _aborted(store, _write_new_customer)
+        loaded: list[object] = []
+
+        def other_thread() -> None:
+            try:
+                with store.unit_of_work() as uow:
+                    uow.save(_state(), ())
+                    loaded.append(uow.load("c-1"))
+            except Exception as error:
+                loaded.append(error)
+
+        thread = threading.Thread(target=other_thread, daemon=True)
+        thread.start()
+        thread.join(timeout=30)  # only a store still locked by the aborted one waits long
+
+        _expect([_state()], loaded, "what another thread's unit of work read")
+
+    def test_the_exception_is_not_swallowed(self) -> None:
+        store = self.fresh_store()
+
+        _aborted(store, lambda uow: None)
+
+    # -- reads inside a unit of work ---------------------------------------------------
+
+    def test_reads_see_their_own_writes(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work() as uow:
+            state = _state()
+            uow.save(state, _entries())
+            record = uow.append(("event", "o-1"), _purchase(), _T0, _outcome())
+            for kept in _records():
+                uow.keep(kept)
+            uow.add_to_counter("reward mug", 2)
+
+            _expect(
+                (state, state.ledger, _entries(), [record], record, 2),
+                (
+                    uow.load("c-1"),
+                    uow.load_ledger("c-1"),
+                    tuple(uow.entries("c-1")),
+                    list(uow.log()),
+                    uow.logged(("event", "o-1")),
+                    uow.counter("reward mug"),
+                ),
+                "reads inside the unit of work",
+            )
+            found = (uow.purchase("o-1"), uow.hold("h-1"), uow.redemption("r-1"))
+            _expect(_records(), found, "records inside the unit of work")
+
+    def test_the_ledger_alone_reads_as_the_states_before_and_after_commit(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work() as uow:
+            unknown = uow.load_ledger("c-1")
+            uow.save(_state(), _entries())
+            unsaved = uow.load_ledger("c-1")
+        with store.unit_of_work(write=False) as uow:
+            kept = uow.load_ledger("c-1")
+            state = uow.load("c-1")
+
+        assert state is not None, "load('c-1') after commit"
+        _expect(
+            (None, _state().ledger, state.ledger), (unknown, unsaved, kept), "load_ledger('c-1')"
+        )
+
+    def test_a_later_write_in_the_same_unit_of_work_wins(self) -> None:
+        store = self.fresh_store()
+        renamed = CustomerState(Customer("c-1", name="Ada"), _state().ledger)
+
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+            uow.save(renamed, ())
+
+            _expect(renamed, uow.load("c-1"), "load('c-1') inside the unit of work")
+        with store.unit_of_work(write=False) as uow:
+            _expect(renamed, uow.load("c-1"), "load('c-1') after commit")
+
+    def test_log_sequence_numbers_continue_from_the_kept_log(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+
+        with store.unit_of_work() as uow:
+            first = uow.append(("event", "o-2"), _purchase("o-2"), _T0, _outcome(key="o-2"))
+            second = uow.append(("event", "o-3"), _purchase("o-3"), _T0, _outcome(key="o-3"))
+
+            _expect(
+                ([2, 3], [1, 2, 3], [3]),
+                (
+                    [first.seq, second.seq],
+                    [record.seq for record in uow.log()],
+                    [record.seq for record in uow.log(after=2)],
+                ),
+                "sequence numbers inside the unit of work",
+            )
+
+    def test_an_aborted_unit_of_work_takes_no_sequence_numbers(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+        _aborted(
+            store, lambda uow: uow.append(("event", "o-2"), _purchase("o-2"), _T0, _outcome())
+        )
+
+        with store.unit_of_work() as uow:
+            record = uow.append(("event", "o-3"), _purchase("o-3"), _T0, _outcome(key="o-3"))
+
+        _expect(2, record.seq, "the sequence number after an aborted unit of work")
+
+    # -- due ---------------------------------------------------------------------------
+
+    def test_a_customer_is_due_from_their_next_due_time(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+
+        with store.unit_of_work(write=False) as uow:
+            found = [list(uow.due(now)) for now in (_DUE - _US, _DUE, _DUE + _US)]
+        _expect([[], ["c-1"], ["c-1"]], found, "due just before, at and just after DUE")
+
+    def test_a_customer_with_nothing_ahead_is_never_due(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(due=None), ())
+
+        with store.unit_of_work(write=False) as uow:
+            _expect([], list(uow.due(_NEVER)), "due(NEVER)")
+
+    def test_due_customers_are_listed_once_in_id_order(self) -> None:
+        store = self.fresh_store()
+        for customer_id, due in [("c-3", _DUE), ("c-1", _DUE + _US), ("c-2", _DUE - _US)]:
+            with store.unit_of_work() as uow:
+                uow.save(_state(customer_id, due=due), ())
+        with store.unit_of_work() as uow:  # saved again, unchanged
+            uow.save(_state("c-3", due=_DUE), ())
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(["c-1", "c-2", "c-3"], list(uow.due(_DUE + _US)), "due(DUE + 1 µs)")
+
+    def test_due_customers_are_sorted_as_python_sorts_strings(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            for customer_id in _CUSTOMER_IDS:
+                uow.save(_state(customer_id), ())
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(sorted(_CUSTOMER_IDS), list(uow.due(_DUE)), "due(DUE)")
+
+    def test_reading_what_is_due_changes_nothing(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state("c-1"), ())
+            uow.save(_state("c-2", due=_DUE + timedelta(days=1)), ())
+
+        with store.unit_of_work(write=False) as uow:
+            first = list(uow.due(_DUE))
+            second = list(uow.due(_DUE))
+        with store.unit_of_work(write=False) as uow:
+            later = list(uow.due(_DUE + timedelta(days=1)))
+
+        _expect((["c-1"], ["c-1"], ["c-1", "c-2"]), (first, second, later), "due, read thrice")
+
+    def test_a_customer_whose_due_changes_were_materialised_is_no_longer_due(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+        settled, entries = ledgers.settle(_state().ledger, _DUE)
+
+        with store.unit_of_work() as uow:
+            uow.save(CustomerState(Customer("c-1"), settled), entries)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect([], list(uow.due(_NEVER)), "due(NEVER)")
+
+    def test_a_customer_whose_next_due_time_moved_is_due_at_the_new_time(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(due=_DUE), ())
+        with store.unit_of_work() as uow:
+            uow.save(_state(due=_DUE + timedelta(days=7)), ())
+        with store.unit_of_work() as uow:
+            uow.save(_state(due=_DUE - timedelta(days=7)), ())
+
+        with store.unit_of_work(write=False) as uow:
+            found = (
+                list(uow.due(_DUE - timedelta(days=7) - _US)),
+                list(uow.due(_DUE - timedelta(days=7))),
+                list(uow.due(_DUE + timedelta(days=7))),
+            )
+        _expect(([], ["c-1"], ["c-1"]), found, "due around the new time")
+
+    def test_a_state_saved_in_the_unit_of_work_counts_before_commit(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+
+            _expect(["c-1"], list(uow.due(_DUE)), "due(DUE) inside the unit of work")
+
+    def test_a_state_settled_in_the_unit_of_work_is_not_due_before_commit(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+        settled, entries = ledgers.settle(_state().ledger, _DUE)
+
+        with store.unit_of_work() as uow:
+            uow.save(CustomerState(Customer("c-1"), settled), entries)
+
+            _expect([], list(uow.due(_DUE)), "due(DUE) inside the unit of work")
+
+    # -- counters ----------------------------------------------------------------------
+
+    def test_a_counter_never_counted_is_zero(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(0, uow.counter("reward mug"), "counter('reward mug')")
+
+    def test_counters_add_up_across_units_of_work(self) -> None:
+        store = self.fresh_store()
+        for amount in (3, 4, -2):
+            with store.unit_of_work() as uow:
+                uow.add_to_counter("reward mug", amount)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(5, uow.counter("reward mug"), "counter('reward mug')")
+
+    def test_a_unit_of_work_reads_its_own_additions_to_a_counter(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.add_to_counter("reward mug", 3)
+
+        with store.unit_of_work() as uow:
+            uow.add_to_counter("reward mug", 4)
+            uow.add_to_counter("reward mug", 1)
+
+            _expect(8, uow.counter("reward mug"), "counter('reward mug') inside")
+
+    def test_counters_are_kept_apart_by_name(self) -> None:
+        store = self.fresh_store()
+
+        with store.unit_of_work() as uow:
+            uow.add_to_counter("reward mug", 1)
+            uow.add_to_counter("coupon SPRING", 7)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.counter("reward mug"), uow.counter("coupon SPRING"), uow.counter("x"))
+        _expect((1, 7, 0), found, "three counters")
+
+    def test_an_exception_leaves_counters_as_they_were(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.add_to_counter("reward mug", 3)
+
+        _aborted(store, lambda uow: uow.add_to_counter("reward mug", 4))
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(3, uow.counter("reward mug"), "counter('reward mug')")
