@@ -329,7 +329,7 @@ class _MemoryUnitOfWork:
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         store = self._store
-        for index in range(after, len(store._log)):
+        for index in range(max(after, 0), len(store._log)):
             yield store._log_record(index)
         for record in self._log:
             if record.seq > after:

@@ -75,7 +75,9 @@ class UnitOfWork(Protocol):
     def redemption(self, key: str) -> RedemptionRecord | None: ...
 
     def keep(self, record: Record) -> None:
-        """Insert or replace a purchase, hold or redemption record."""
+        """Insert or replace a purchase, hold or redemption record. Its customer must be
+        saved in this or an earlier unit of work (a database store's rows refer to the
+        customer's)."""
 
     def due(self, now: datetime) -> Sequence[str]:
         """Ids of customers with something due (``state.next_due_at <= now``)."""
@@ -110,7 +112,9 @@ class Store(Protocol):
         unit of work can change what it has read before it ends: a database store locks
         a customer's row when it is loaded and a counter when it is read (or, like
         SQLite, takes the database's write lock at the start). ``write=False`` promises
-        reads only, which a database store may serve from a snapshot without locks.
+        reads only, which a database store may serve from a snapshot without locks
+        (stores need not refuse writes there: do not make them). Units of work do not
+        nest: one at a time per store and thread.
         A store may raise :class:`~custbond.TransactionConflict` when the unit of work
         lost a race (a duplicate event committed first elsewhere); nothing is kept then,
         and doing the same work again is safe.

@@ -220,6 +220,14 @@ class _SQLiteUnitOfWork(SQLUnitOfWork):
                 except sqlite3.OperationalError as failed:
                     connection.execute("ROLLBACK")
                     raise TransactionConflict(f"SQLite could not commit: {failed}") from None
+                except sqlite3.IntegrityError as failed:  # a misuse of the port, not a race
+                    connection.execute("ROLLBACK")
+                    raise StorageError(
+                        "unit of work",
+                        str(failed),
+                        "writes the schema accepts (a record or entries only for a customer"
+                        " saved in this or an earlier unit of work)",
+                    ) from None
                 except BaseException:
                     connection.execute("ROLLBACK")
                     raise
