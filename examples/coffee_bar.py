@@ -7,15 +7,27 @@ returns a bag of beans (the points of that order are clawed back), and moves awa
 later the points she never spent expire, and the nightly ``run_due()`` job writes that
 into her statement.
 
+The points live in a SQLite file (``SQLiteStore``, the embedded default). Halfway through
+the story the till's process ends, and a new process opens the same file and goes on
+from where the first left off: the state survives the restart.
+
 Only custbond's public API is used. The clock is a ``FixedClock`` moved by hand, so the
 story prints the same lines every time.
+
+    python examples/coffee_bar.py                  # a fresh file in a temporary folder
+    python examples/coffee_bar.py --db beans.db    # keep the file (started afresh)
 """
 
 from __future__ import annotations
 
+import argparse
+import subprocess
+import sys
+import tempfile
 import textwrap
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
@@ -27,13 +39,13 @@ from custbond import (
     Entry,
     FixedClock,
     LineItem,
-    MemoryStore,
     PointsPerSpend,
     PointsPolicy,
     Program,
     Purchase,
     RetentionService,
     Return,
+    SQLiteStore,
 )
 
 BERLIN = tz.gettz("Europe/Berlin")
@@ -200,33 +212,72 @@ def print_statement(entries: tuple[Entry, ...], name: str) -> None:
         )
 
 
-def main() -> None:
+def before_the_restart(path: Path) -> None:
     clock = FixedClock(berlin("2026-03-02", "08:00"))
-    service = RetentionService(PROGRAM, MemoryStore(), clock)
-
-    print("Corner Bean coffee bar: 10 points per euro, pending for 14 days (the return")
-    print("window), valid for 12 months through the end of that month.")
-    print()
-    maya = service.save_customer(
-        Customer(
-            MAYA,
-            name="Maya Okafor",
-            email="maya@example.com",
-            time_zone="Europe/Berlin",
-            birthday=Birthday(month=9, day=14),
-            tags={"oat-milk"},
-            preferences={"usual": "flat white"},
+    with SQLiteStore(path) as store:
+        service = RetentionService(PROGRAM, store, clock)
+        print("Corner Bean coffee bar: 10 points per euro, pending for 14 days (the return")
+        print("window), valid for 12 months through the end of that month.")
+        print()
+        maya = service.save_customer(
+            Customer(
+                MAYA,
+                name="Maya Okafor",
+                email="maya@example.com",
+                time_zone="Europe/Berlin",
+                birthday=Birthday(month=9, day=14),
+                tags={"oat-milk"},
+                preferences={"usual": "flat white"},
+            )
         )
-    )
-    usual = maya.preferences["usual"]
-    print(f"{maya.name} ({maya.id}) joins the programme. Her usual: a {usual}.")
-    print()
+        usual = maya.preferences["usual"]
+        print(f"{maya.name} ({maya.id}) joins the programme. Her usual: a {usual}.")
+        print()
 
-    the_first_weeks(service, clock)
-    the_return(service, clock)
-    more_coffee_and_spending(service, clock)
-    a_year_later(service, clock)
-    print_statement(service.statement(MAYA), maya.name or maya.id)
+        the_first_weeks(service, clock)
+        the_return(service, clock)
+        more_coffee_and_spending(service, clock)
+        print(f"The till's process ends. Everything is in {path.name}:")
+        print(INDENT + points(service.balance(MAYA)))
+        print()
+
+
+def after_the_restart(path: Path) -> None:
+    clock = FixedClock(berlin("2026-04-10", "08:00"))
+    with SQLiteStore(path) as store:
+        service = RetentionService(PROGRAM, store, clock)
+        maya = service.customer(MAYA)
+        print(f"A new process opens {path.name} and finds {maya.name} as she was:")
+        print(INDENT + points(service.balance(MAYA)))
+        print()
+        a_year_later(service, clock)
+        print_statement(service.statement(MAYA), maya.name or maya.id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="the SQLite file (default: a temporary one)")
+    parser.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.resume:  # the second process: the same file, opened afresh
+        after_the_restart(args.db)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = args.db or Path(folder) / "corner_bean.db"
+        for stale in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+            stale.unlink(missing_ok=True)  # each run tells the story from its start
+        before_the_restart(path)
+        # A real restart: another Python process, which knows only the file's name.
+        resumed = subprocess.run(
+            [sys.executable, __file__, "--db", str(path), "--resume"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print(resumed.stdout, end="")
+        print(resumed.stderr, end="", file=sys.stderr)
+        if resumed.returncode:
+            raise SystemExit(resumed.returncode)
 
 
 if __name__ == "__main__":

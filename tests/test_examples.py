@@ -79,6 +79,12 @@ class TestCoffeeBar:
         assert len(expired) == 7
         assert expired[-1].startswith(" 28  2027-05-01 00:00  expired     -38")
 
+    def test_the_state_survives_a_restart_in_a_new_process(self, coffee_bar: list[str]) -> None:
+        before = line_after(coffee_bar, "The till's process ends. Everything is in corner_bean.db")
+        after = line_after(coffee_bar, "A new process opens corner_bean.db and finds Maya Okafor")
+        assert "available 248 | pending  76 | held  0" in before
+        assert before == after
+
     def test_the_statement_lists_every_entry(self, coffee_bar: list[str]) -> None:
         header = coffee_bar.index("The statement of Maya Okafor, every entry kept:")
         rows = coffee_bar[header + 2 :]
