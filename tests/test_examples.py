@@ -13,7 +13,13 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run_example(name: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+    path = str(EXAMPLES / name)
+    argv = sys.argv
+    sys.argv = [path]  # as if run from the command line, without arguments
+    try:
+        runpy.run_path(path, run_name="__main__")
+    finally:
+        sys.argv = argv
     return capsys.readouterr().out.splitlines()
 
 
