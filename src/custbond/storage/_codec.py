@@ -50,7 +50,7 @@ from custbond._frozen import FrozenMap
 from custbond.ledger import Hold
 from custbond.storage import _rows as rows
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "encode", "loads"]
 
 Row = tuple[Any, ...]
 
@@ -194,6 +194,11 @@ _encode = json.JSONEncoder(
     default=_default,
 ).encode
 _decode = json.JSONDecoder(object_hook=_object).decode
+
+
+def encode(row: Row) -> str:
+    """``row`` as JSON text."""
+    return _encode(row)
 
 
 def dumps(row: Row | None) -> str | None:

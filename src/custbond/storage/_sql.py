@@ -27,10 +27,10 @@ from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
 from custbond.storage import _rows as rows
-from custbond.storage._codec import dumps, loads
+from custbond.storage._codec import dumps, encode, loads
 from custbond.storage.ports import LogRecord, Record
 
-__all__ = ["Connection", "SQLUnitOfWork", "micros"]
+__all__ = ["Connection", "SQLUnitOfWork", "StateCache", "micros"]
 
 Params = dict[str, Any]
 
@@ -91,6 +91,56 @@ class _Span(Sequence[rows.Row]):
         return self._rows[at - (self._first - 1)]
 
 
+class StateCache:
+    """Customers' states a store has read or written, by id, with the version of the row
+    they came from: a unit of work whose read finds the same version uses the state
+    again instead of decoding the row. Values are immutable, so sharing them is safe.
+
+    Also the JSON text of lots the store has written, by the lot itself (lots are tuples
+    that a ledger carries over from one state to the next): a ledger's row is written
+    by joining its lots' texts, encoding only the lots that are new.
+
+    Both are bounded: a full cache is emptied and starts again.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.states: dict[str, tuple[int, CustomerState, str]] = {}
+        self._lots: dict[int, tuple[Any, str]] = {}
+
+    def get(self, customer_id: str, version: int) -> tuple[CustomerState, str] | None:
+        found = self.states.get(customer_id)
+        if found is None or found[0] != version:
+            return None
+        return found[1], found[2]
+
+    def put(self, customer_id: str, version: int, state: CustomerState, profile: str) -> None:
+        states = self.states
+        if len(states) >= self.size and customer_id not in states:
+            states.clear()
+        states[customer_id] = (version, state, profile)
+
+    def drop(self, customer_id: str) -> None:
+        self.states.pop(customer_id, None)
+
+    def ledger_text(self, ledger: Ledger) -> str:
+        """The ledger's three rows as JSON text, reusing what its lots read as."""
+        pending, available, rest = rows.ledger_rows(ledger)
+        lots = self._lots
+        if len(lots) >= 20 * self.size:
+            lots.clear()
+        texts = []
+        for group in (pending, available):
+            parts = []
+            for lot in group:
+                found = lots.get(id(lot))
+                if found is None or found[0] is not lot:
+                    found = lots[id(lot)] = (lot, encode(lot))  # keeps the lot alive
+                parts.append(found[1])
+            texts.append("[" + ",".join(parts) + "]")
+        return f"[{texts[0]},{texts[1]},{encode(rest)}]"
+
+
 class SQLUnitOfWork:
     """One transaction over the custbond tables of one tenant (see the module docstring).
 
@@ -102,10 +152,14 @@ class SQLUnitOfWork:
     # counter: " FOR UPDATE" where the database locks rows that way.
     lock = ""
 
-    def __init__(self, db: Connection, tenant: str, *, write: bool) -> None:
+    def __init__(
+        self, db: Connection, tenant: str, *, write: bool, cache: StateCache | None = None
+    ) -> None:
         self._db = db
         self._tenant = tenant
         self._write = write
+        self._cache = StateCache(0) if cache is None else cache
+        self._versions: dict[str, int] = {}  # of the rows this unit of work read
         self._loaded: dict[str, CustomerState | None] = {}  # as read from the database
         self._profiles: dict[str, tuple[Customer, str]] = {}  # and the profile's text
         self._states: dict[str, CustomerState] = {}  # saved in this unit of work
@@ -117,6 +171,7 @@ class SQLUnitOfWork:
         self._counters: dict[str, int] = {}  # as read from the database
         self._added: dict[str, int] = {}
         self._next_seq: int | None = None
+        self._written: list[tuple[str, int, CustomerState, str]] = []
 
     # -- customers -------------------------------------------------------------------------
 
@@ -128,7 +183,7 @@ class SQLUnitOfWork:
             return self._loaded[customer_id]
         lock = self.lock if self._write else ""
         found = self._db.one(
-            "SELECT profile, ledger, extras FROM custbond_customers"
+            "SELECT version, profile, ledger, extras FROM custbond_customers"
             " WHERE tenant = :tenant AND customer_id = :customer_id" + lock,
             {"tenant": self._tenant, "customer_id": customer_id},
         )
@@ -137,12 +192,20 @@ class SQLUnitOfWork:
         if found is None:
             self._loaded[customer_id] = None
             return None
-        profile, ledger, extras = found
-        customer = rows.value_from_row(loads(profile))
-        self._profiles[customer_id] = (customer, profile)
-        state = CustomerState(
-            customer, rows.ledger_from_rows(*loads(ledger)), *rows.extras_from_row(loads(extras))
-        )
+        version, profile, ledger, extras = found
+        self._versions[customer_id] = version
+        cached = self._cache.get(customer_id, version)
+        if cached is not None:
+            state, profile = cached
+        else:
+            customer = rows.value_from_row(loads(profile))
+            state = CustomerState(
+                customer,
+                rows.ledger_from_rows(*loads(ledger)),
+                *rows.extras_from_row(loads(extras)),
+            )
+            self._cache.put(customer_id, version, state, profile)
+        self._profiles[customer_id] = (state.customer, profile)
         self._loaded[customer_id] = state
         return state
 
@@ -151,11 +214,16 @@ class SQLUnitOfWork:
         if state is not None:
             return state.ledger
         found = self._db.one(
-            "SELECT ledger FROM custbond_customers"
+            "SELECT version, ledger FROM custbond_customers"
             " WHERE tenant = :tenant AND customer_id = :customer_id",
             {"tenant": self._tenant, "customer_id": customer_id},
         )
-        return None if found is None else rows.ledger_from_rows(*loads(found[0]))
+        if found is None:
+            return None
+        cached = self._cache.get(customer_id, found[0])
+        if cached is not None:
+            return cached[0].ledger
+        return rows.ledger_from_rows(*loads(found[1]))
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
         if state.id not in self._loaded:
@@ -341,9 +409,11 @@ class SQLUnitOfWork:
         # The customer's row, renamed: the statement and the records follow it (their
         # foreign keys cascade on update).
         erased = erasure.state(state)
+        self._cache.drop(old)
         db.run(
             "UPDATE custbond_customers SET customer_id = :new, profile = :profile,"
-            " extras = :extras WHERE tenant = :tenant AND customer_id = :old",
+            " extras = :extras, version = version + 1"
+            " WHERE tenant = :tenant AND customer_id = :old",
             {
                 "tenant": tenant,
                 "old": old,
@@ -402,7 +472,7 @@ class SQLUnitOfWork:
             )
         if others:
             db.many(
-                "UPDATE custbond_customers SET extras = :extras"
+                "UPDATE custbond_customers SET extras = :extras, version = version + 1"
                 " WHERE tenant = :tenant AND customer_id = :customer_id",
                 others,
             )
@@ -420,34 +490,36 @@ class SQLUnitOfWork:
         updates: list[Params] = []
         for customer_id, state in self._states.items():
             kept = self._profiles.get(customer_id)
-            profile = (
-                kept[1]
-                if kept is not None and kept[0] is state.customer
-                else dumps(rows.value_row(state.customer))
-            )
+            if kept is not None and kept[0] is state.customer:
+                profile = kept[1]
+            else:
+                profile = encode(rows.value_row(state.customer))
             due = state.next_due_at
+            version = self._versions.get(customer_id, 0) + 1
             params = {
                 "tenant": tenant,
                 "customer_id": customer_id,
+                "version": version,
                 "profile": profile,
-                "ledger": dumps(rows.ledger_rows(state.ledger)),
+                "ledger": self._cache.ledger_text(state.ledger),
                 "extras": dumps(rows.extras_row(state)),
                 "due": None if due is None else micros(due),
             }
             (updates if self._loaded.get(customer_id) is not None else inserts).append(params)
+            self._written.append((customer_id, version, state, profile))
         if inserts:
             # A plain INSERT: if another transaction created the customer meanwhile, this
             # one fails (and is retried) rather than overwrite what that one wrote.
             db.many(
                 "INSERT INTO custbond_customers"
-                " (tenant, customer_id, profile, ledger, extras, next_due_at)"
-                " VALUES (:tenant, :customer_id, :profile, :ledger, :extras, :due)",
+                " (tenant, customer_id, version, profile, ledger, extras, next_due_at)"
+                " VALUES (:tenant, :customer_id, :version, :profile, :ledger, :extras, :due)",
                 inserts,
             )
         if updates:
             db.many(
-                "UPDATE custbond_customers SET profile = :profile, ledger = :ledger,"
-                " extras = :extras, next_due_at = :due"
+                "UPDATE custbond_customers SET version = :version, profile = :profile,"
+                " ledger = :ledger, extras = :extras, next_due_at = :due"
                 " WHERE tenant = :tenant AND customer_id = :customer_id",
                 updates,
             )
@@ -499,6 +571,12 @@ class SQLUnitOfWork:
             )
         if self._log:
             self._flush_log()
+
+    def committed(self) -> None:
+        """The store committed: the states this unit of work wrote are what the database
+        holds now, at their new versions."""
+        for customer_id, version, state, profile in self._written:
+            self._cache.put(customer_id, version, state, profile)
 
     def _flush_log(self) -> None:
         tenant, db = self._tenant, self._db

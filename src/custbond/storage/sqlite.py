@@ -40,7 +40,7 @@ from typing import Any
 from custbond import _validate as v
 from custbond.errors import SchemaVersionError, StorageError, TransactionConflict
 from custbond.storage._schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE, statements
-from custbond.storage._sql import Params, SQLUnitOfWork
+from custbond.storage._sql import Params, SQLUnitOfWork, StateCache
 
 __all__ = ["SQLiteStore"]
 
@@ -111,6 +111,7 @@ class SQLiteStore:
         except sqlite3.Error as error:
             raise StorageError("path", self.path, f"a SQLite file that opens ({error})") from None
         self._db = _Connection(connection)
+        self._cache = StateCache()
         self._lock = threading.RLock()
         self._busy = False
         try:
@@ -185,7 +186,7 @@ class SQLiteStore:
 
 class _SQLiteUnitOfWork(SQLUnitOfWork):
     def __init__(self, store: SQLiteStore, *, write: bool) -> None:
-        super().__init__(store._db, store.tenant, write=write)
+        super().__init__(store._db, store.tenant, write=write, cache=store._cache)
         self._store = store
 
     def __enter__(self) -> _SQLiteUnitOfWork:
@@ -217,6 +218,7 @@ class _SQLiteUnitOfWork(SQLUnitOfWork):
                 try:
                     self.flush()
                     store._db.run("COMMIT", {})
+                    self.committed()
                 except sqlite3.OperationalError as failed:
                     connection.execute("ROLLBACK")
                     raise TransactionConflict(f"SQLite could not commit: {failed}") from None
