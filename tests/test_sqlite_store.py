@@ -1,0 +1,194 @@
+"""SQLiteStore's own promises: the file, its schema and versions, tenants, and errors.
+(What every store promises is tests/test_store_contract.py.)"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from custbond import (
+    FixedClock,
+    Program,
+    Purchase,
+    RetentionService,
+    SchemaVersionError,
+    SQLiteStore,
+    StorageError,
+    TransactionConflict,
+)
+from custbond.storage._schema import SCHEMA_VERSION, TABLES
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _purchase(n: int, customer_id: str = "c-1", amount: str = "10.00") -> Purchase:
+    return Purchase(
+        id=f"o-{n}", customer_id=customer_id, at=T0, amount=Decimal(amount), currency="USD"
+    )
+
+
+def _service(store: SQLiteStore) -> RetentionService:
+    return RetentionService(Program(), store, FixedClock(T0))
+
+
+class TestTheFile:
+    def test_the_schema_is_made_on_first_use_with_its_version(self, tmp_path: Path) -> None:
+        path = tmp_path / "new.db"
+
+        SQLiteStore(path).close()
+
+        with sqlite3.connect(path) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            (version,) = connection.execute("SELECT version FROM custbond_schema").fetchone()
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        assert set(TABLES) <= tables
+        assert SCHEMA_VERSION == version
+        assert "wal" == mode
+
+    def test_what_was_recorded_is_there_when_the_file_is_opened_again(
+        self, tmp_path: Path
+    ) -> None:
+        with SQLiteStore(tmp_path / "shop.db") as store:
+            _service(store).record(_purchase(1))
+
+        with SQLiteStore(tmp_path / "shop.db") as store:
+            assert 10 == _service(store).balance("c-1").available
+            assert ["o-1"] == [record.input.id for record in _service(store).log()]  # type: ignore[union-attr]
+
+    def test_a_database_from_a_newer_release_is_refused_and_left_alone(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "newer.db"
+        SQLiteStore(path).close()
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE custbond_schema SET version = ?", (SCHEMA_VERSION + 1,))
+
+        with pytest.raises(SchemaVersionError) as raised:
+            SQLiteStore(path)
+
+        assert (SCHEMA_VERSION + 1, SCHEMA_VERSION) == (raised.value.found, raised.value.known)
+        assert "upgrade custbond" in str(raised.value)
+        with sqlite3.connect(path) as connection:
+            (version,) = connection.execute("SELECT version FROM custbond_schema").fetchone()
+        assert SCHEMA_VERSION + 1 == version
+
+    def test_a_file_that_is_not_a_database_is_a_storage_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "notes.txt"
+        path.write_text("not a database, just some notes " * 100)
+
+        with pytest.raises(StorageError) as raised:
+            SQLiteStore(path)
+
+        assert "path" == raised.value.field
+
+    @pytest.mark.parametrize(
+        ("arguments", "field"),
+        [
+            ({"path": "/no/such/folder/x.db"}, "path"),
+            ({"path": 42}, "path"),
+            ({"path": ":memory:", "tenant": ""}, "tenant"),
+            ({"path": ":memory:", "synchronous": "SOMETIMES"}, "synchronous"),
+            ({"path": ":memory:", "timeout": -1}, "timeout"),
+        ],
+    )
+    def test_bad_arguments_name_what_was_expected(
+        self, arguments: dict[str, object], field: str
+    ) -> None:
+        with pytest.raises((StorageError, ValueError)) as raised:
+            SQLiteStore(**arguments)  # type: ignore[arg-type]
+
+        assert field == raised.value.field  # type: ignore[union-attr]
+
+
+class TestTenants:
+    def test_the_same_ids_in_two_tenants_do_not_collide(self, tmp_path: Path) -> None:
+        path = tmp_path / "shared.db"
+        with (
+            SQLiteStore(path, tenant="coffee") as coffee,
+            SQLiteStore(path, tenant="books") as books,
+        ):
+            _service(coffee).record(_purchase(1, amount="3.00"))
+            _service(books).record(_purchase(1, amount="24.00"))  # the same ids
+
+            assert 3 == _service(coffee).balance("c-1").available
+            assert 24 == _service(books).balance("c-1").available
+            assert [1] == [record.seq for record in _service(books).log()]
+
+    def test_a_store_never_reads_another_tenants_rows(self, tmp_path: Path) -> None:
+        path = tmp_path / "shared.db"
+        with SQLiteStore(path, tenant="coffee") as coffee:
+            _service(coffee).record(_purchase(1))
+            with coffee.unit_of_work() as uow:
+                uow.add_to_counter("stock", 5)
+
+        with SQLiteStore(path, tenant="books") as books, books.unit_of_work() as uow:
+            assert uow.load("c-1") is None
+            assert uow.logged(("event", "o-1")) is None
+            assert uow.purchase("o-1") is None
+            assert [] == list(uow.log())
+            assert 0 == uow.counter("stock")
+            assert [] == list(uow.due(datetime(2100, 1, 1, tzinfo=UTC)))
+
+
+class TestStatements:
+    def test_a_record_issues_a_small_constant_number_of_statements(self) -> None:
+        with SQLiteStore(":memory:") as store:
+            service = _service(store)
+            service.record(_purchase(0))
+            counts = []
+            for n in range(1, 6):
+                before = store.statements
+                service.record(_purchase(n))
+                counts.append(store.statements - before)
+
+        assert [10] * 5 == counts
+
+    def test_record_many_issues_about_two_per_event(self) -> None:
+        with SQLiteStore(":memory:") as store:
+            service = _service(store)
+            service.record_many(_purchase(n, f"c-{n % 50}") for n in range(500))
+
+            assert store.statements <= 2 * 500 + 20
+
+
+class TestUnitsOfWork:
+    def test_a_unit_of_work_inside_another_is_refused(self) -> None:
+        with (
+            SQLiteStore(":memory:") as store,
+            store.unit_of_work(),
+            pytest.raises(StorageError),
+            store.unit_of_work(),
+        ):
+            pass  # pragma: no cover
+
+    def test_a_writer_that_cannot_get_the_lock_in_time_lost_a_race(self, tmp_path: Path) -> None:
+        path = tmp_path / "busy.db"
+        holder = SQLiteStore(path)
+        waiter = SQLiteStore(path, timeout=0)
+        try:
+            with holder.unit_of_work(), pytest.raises(TransactionConflict):
+                waiter.unit_of_work().__enter__()
+        finally:
+            holder.close()
+            waiter.close()
+
+    def test_threads_may_share_a_store(self, tmp_path: Path) -> None:
+        with SQLiteStore(tmp_path / "threads.db") as store:
+            service = _service(store)
+            threads = [
+                threading.Thread(
+                    target=lambda k=k: [service.record(_purchase(k * 100 + n)) for n in range(20)]
+                )
+                for k in range(4)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+            assert 800 == service.balance("c-1").available
