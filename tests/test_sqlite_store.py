@@ -148,12 +148,24 @@ class TestStatements:
 
         assert [10] * 5 == counts
 
-    def test_record_many_issues_about_two_per_event(self) -> None:
+    def test_record_many_issues_a_statement_per_customer_and_a_few_per_batch(self) -> None:
         with SQLiteStore(":memory:") as store:
             service = _service(store)
             service.record_many(_purchase(n, f"c-{n % 50}") for n in range(500))
 
-            assert store.statements <= 2 * 500 + 20
+            # begin, the batch's ids, 50 customers, the writes, the log's number, commit
+            assert store.statements <= 50 + 10
+
+    def test_record_many_knows_events_recorded_before_and_earlier_in_the_batch(self) -> None:
+        with SQLiteStore(":memory:") as store:
+            service = _service(store)
+            first = service.record(_purchase(1))
+
+            again = service.record_many([_purchase(2), _purchase(1), _purchase(2)])
+
+            assert first == again[1]
+            assert again[0] == again[2]
+            assert 20 == service.balance("c-1").available
 
 
 class TestUnitsOfWork:

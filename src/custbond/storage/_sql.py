@@ -166,6 +166,7 @@ class SQLUnitOfWork:
         self._entries: dict[str, list[Entry]] = {}
         self._log: list[LogRecord] = []
         self._logged: dict[LogKey, LogRecord] = {}
+        self._prefetched: dict[LogKey, LogRecord | None] = {}  # read by prefetch_logged()
         self._records: dict[tuple[str, str], Record | None] = {}
         self._kept: dict[tuple[str, str], Record] = {}  # written in this unit of work
         self._counters: dict[str, int] = {}  # as read from the database
@@ -247,12 +248,36 @@ class SQLUnitOfWork:
         record = self._logged.get(key)
         if record is not None:
             return record
+        if key in self._prefetched:
+            return self._prefetched[key]
         found = self._db.one(
             "SELECT customer_id, record FROM custbond_log"
             " WHERE tenant = :tenant AND namespace = :namespace AND name = :name",
             {"tenant": self._tenant, "namespace": key[0], "name": key[1]},
         )
         return None if found is None else self._log_record(*found)
+
+    def prefetch_logged(self, keys: Sequence[LogKey]) -> None:
+        # One statement for a batch's ids, rather than one per event. Found or not, the
+        # answer stands for this unit of work: an event committed elsewhere meanwhile
+        # still fails this one at commit (the log's ids are unique) and it is retried.
+        names = sorted({name for _, name in keys})
+        if not names:
+            return
+        found: dict[LogKey, LogRecord | None] = dict.fromkeys(keys)
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            params: Params = {"tenant": self._tenant}
+            params.update({f"k{n}": name for n, name in enumerate(chunk)})
+            marks = ", ".join(f":k{n}" for n in range(len(chunk)))
+            for namespace, name, customer_id, text in self._db.all(
+                "SELECT namespace, name, customer_id, record FROM custbond_log"
+                f" WHERE tenant = :tenant AND name IN ({marks})",
+                params,
+            ):
+                if (namespace, name) in found:
+                    found[namespace, name] = self._log_record(customer_id, text)
+        self._prefetched.update(found)
 
     def append(
         self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome

@@ -63,6 +63,11 @@ class UnitOfWork(Protocol):
     def logged(self, key: LogKey) -> LogRecord | None:
         """The log record accepted under ``key``, if any."""
 
+    def prefetch_logged(self, keys: Sequence[LogKey]) -> None:
+        """A hint that :meth:`logged` is about to be asked about ``keys`` (a batch of
+        events): a database store may look them all up at once. A store may ignore it;
+        what :meth:`logged` answers must not depend on it."""
+
     def append(
         self, key: LogKey | None, item: Input, recorded_at: datetime, outcome: Outcome
     ) -> LogRecord:
