@@ -8,6 +8,8 @@ pure core that decides and a thin service that records. See the docs for a tour.
 True
 """
 
+from typing import TYPE_CHECKING, Any
+
 from custbond.activity import Activity
 from custbond.bonds import (
     Achievement,
@@ -122,6 +124,9 @@ from custbond.rules import Rule, Trace
 from custbond.rules.files import dump_program, load_program
 from custbond.service import RetentionService
 from custbond.storage import LogRecord, MemoryStore, SQLiteStore, Store, UnitOfWork
+
+if TYPE_CHECKING:
+    from custbond.storage.sqlalchemy import SQLAlchemyStore as SQLAlchemyStore
 
 __version__ = "0.1.0.dev0"
 
@@ -240,3 +245,13 @@ __all__ = [
     "dump_program",
     "load_program",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemyStore (PostgreSQL) is imported on first use, as in custbond.storage: it
+    # needs the `postgres` extra.
+    if name == "SQLAlchemyStore":
+        from custbond.storage.sqlalchemy import SQLAlchemyStore  # noqa: PLC0415
+
+        return SQLAlchemyStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
