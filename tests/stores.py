@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+import postgres
 from custbond import MemoryStore, SQLiteStore
 
 
@@ -19,4 +20,5 @@ def _sqlite() -> SQLiteStore:
 STORES = [
     pytest.param(MemoryStore, id="memory"),
     pytest.param(_sqlite, id="sqlite"),
+    pytest.param(postgres.make_store, id="postgres", marks=pytest.mark.postgres),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import pytest
 
+import postgres
 from custbond import (
     Birthday,
     Customer,
@@ -64,7 +65,15 @@ def _sqlite(tmp_path: Path) -> Store:
     return SQLiteStore(tmp_path / "erasure.db")
 
 
-STORES = [pytest.param(_memory, id="memory"), pytest.param(_sqlite, id="sqlite")]
+def _postgres(tmp_path: Path) -> Store:
+    return postgres.make_store()
+
+
+STORES = [
+    pytest.param(_memory, id="memory"),
+    pytest.param(_sqlite, id="sqlite"),
+    pytest.param(_postgres, id="postgres", marks=pytest.mark.postgres),
+]
 
 
 class Shop:
@@ -159,7 +168,20 @@ def _everything(store: Store) -> list[str]:
                 for row in connection.execute(f"SELECT * FROM {table}")
                 for value in row
             ]
-    return list(_strings(vars(store)))
+    if isinstance(store, MemoryStore):
+        return list(_strings(vars(store)))
+    import sqlalchemy  # noqa: PLC0415 - only with the postgres extra
+
+    found = []
+    with store.engine.connect() as connection:  # type: ignore[attr-defined]
+        for table in TABLES:  # this store's tenant's rows (other tests share the tables)
+            where = "" if table == "custbond_schema" else " WHERE tenant = :tenant"
+            rows = connection.execute(
+                sqlalchemy.text(f"SELECT * FROM {table}{where}"),
+                {"tenant": store.tenant},  # type: ignore[attr-defined]
+            )
+            found.extend(str(value) for row in rows for value in row)
+    return found
 
 
 def _found(store: Store, needle: str) -> list[str]:
@@ -281,3 +303,22 @@ class TestErasureValues:
         assert bea is erasure.customer(bea)
         purchase = Purchase(id="o-1", customer_id="bea", at=T0, amount=Decimal(1), currency="GBP")
         assert purchase is erasure.input(purchase)
+
+
+class TestAnotherConnection:
+    def test_a_store_that_read_the_customer_before_never_gives_back_the_erased_state(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "two.db"
+        with SQLiteStore(path) as first, SQLiteStore(path) as second:
+            one, two = Shop(first), Shop(second)
+            one.service.save_customer(ADA)
+            one.buy(ADA.id, "50.00")
+            assert "Ada Lovelace" == two.service.customer(ADA.id).name  # kept by the second
+
+            one.service.forget(ADA.id)
+            one.buy(ADA.id, "1.00")  # the id again, a new customer: its row starts anew
+            one.buy(ADA.id, "1.00")
+
+            assert two.service.customer(ADA.id).name is None
+            assert 20 == two.service.balance(ADA.id).available

@@ -521,7 +521,9 @@ class RetentionService:
         state, review = self._review_due(state, now)
         if not review.effects and isinstance(item, Settle) and not settled:
             return _unchanged(state, now, "nothing was due")
-        counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
+        # In name order: a database store locks each counter as it reads it.
+        names = sorted(self.program.counters_for(item))
+        counters = {name: uow.counter(name) for name in names}
         decision = self.program.decide(state, item, now, ref, counters=counters)
         state, entries = self.program.apply(state, decision, now)
         for record in _records_after(item, ref, state, entries, effects=decision.effects, now=now):

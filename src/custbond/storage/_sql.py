@@ -15,6 +15,7 @@ nothing, its write lock is taken at ``BEGIN IMMEDIATE``; PostgreSQL adds ``FOR U
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -520,7 +521,10 @@ class SQLUnitOfWork:
             else:
                 profile = encode(rows.value_row(state.customer))
             due = state.next_due_at
-            version = self._versions.get(customer_id, 0) + 1
+            known = self._versions.get(customer_id)
+            # A new row's first version is random: a row erased (renamed) and made again
+            # under the same id must not meet a version another store has kept a state of.
+            version = secrets.randbits(62) if known is None else known + 1
             params = {
                 "tenant": tenant,
                 "customer_id": customer_id,
