@@ -34,7 +34,7 @@ them from losing each other's updates, in PostgreSQL:
   finds the first one's log record and returns its outcome (or raises
   :class:`~custbond.IdempotencyConflict` when the content differs).
 - **Deadlocks.** Rows are locked in one order: the customer's row first, then the
-  counters the event reads (in the order the program lists them), then, at commit, the
+  counters the event reads (in the order of their names), then, at commit, the
   rows the unit of work inserts, and last the tenant's row (the ``UPDATE ... RETURNING``
   that numbers the event log), which every transaction that writes the log locks last,
   so none waits for another across it. The case left is a referral: a referee's first
@@ -43,8 +43,7 @@ them from losing each other's updates, in PostgreSQL:
   recording something at that moment that in turn locks the referee, the two wait for
   each other; PostgreSQL detects the deadlock within ``deadlock_timeout`` (1 second by
   default) and aborts one, which this store raises as
-  :class:`~custbond.TransactionConflict` and the service retries. (So would two
-  transactions that read the same two counters in opposite orders.) A deadlock, a
+  :class:`~custbond.TransactionConflict` and the service retries. A deadlock, a
   serialization failure and a lock not available (with a ``lock_timeout`` set) are all
   raised that way: nothing of the unit of work was kept, and it may be done again.
 
