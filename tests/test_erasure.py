@@ -3,9 +3,11 @@ keeps their amounts under a pseudonym."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from array import array
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +20,7 @@ import postgres
 from custbond import (
     Birthday,
     Customer,
+    CustomerState,
     CustomEvent,
     FixedClock,
     InvalidInput,
@@ -31,12 +34,14 @@ from custbond import (
     Return,
     SQLiteStore,
     Store,
+    Visit,
 )
 from custbond._frozen import FrozenMap
 from custbond.bonds.referrals import ReferralPolicy
 from custbond.erasure import ERASED, Erasure
 from custbond.storage._rowlog import RowLog
 from custbond.storage._schema import TABLES
+from custbond.vouchers import VoucherOffer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADA = Customer(
@@ -53,7 +58,11 @@ PERSONAL = ("Ada Lovelace", "ada@example.com", "+44 20 7946 0958", "Lovelace")
 PROGRAM = Program(
     earn=PointsPerSpend(points=10),
     currency="GBP",
-    referrals=ReferralPolicy(referrer_points=500, referee_points=200),
+    referrals=ReferralPolicy(
+        referrer_points=500,
+        referee_points=200,
+        referrer_gift=VoucherOffer("thank-you cake", sku="cake"),
+    ),
 )
 
 
@@ -124,6 +133,22 @@ class Shop:
                 attributes={"said": "call Ada Lovelace on +44 20 7946 0958"},
             )
         )
+        service.record(
+            Visit(id="v-1", customer_id=ADA.id, at=self.at(), location="Ada Lovelace's flat")
+        )
+        self.n += 1
+        service.record(
+            Purchase(
+                id="o-ada-3",
+                customer_id=ADA.id,
+                at=self.at(),
+                amount=Decimal("4.00"),
+                currency="GBP",
+                items=(LineItem("card", 1, Decimal("4.00"), tags={"for Ada Lovelace"}),),
+                channel="phone +44 20 7946 0958",
+                payment="card of Ada Lovelace",
+            )
+        )
         service.adjust(ADA.id, 5, reason="goodwill-for-Ada-Lovelace", key="adj-1")
         service.redeem(ADA.id, 50, key="red-1", reason="Lovelace-birthday-cake")
         service.hold(ADA.id, 20, key="hold-1", expires_at=self.at() + timedelta(days=1))
@@ -185,7 +210,27 @@ def _everything(store: Store) -> list[str]:
 
 
 def _found(store: Store, needle: str) -> list[str]:
-    return [text for text in _everything(store) if needle in text]
+    return [text for value in _everything(store) for text in _decoded(value) if needle in text]
+
+
+def _decoded(text: str) -> Iterator[str]:
+    """``text``, and if it is JSON (a database store's rows), every string inside it."""
+    yield text
+    if text[:1] in ("[", "{"):
+        with suppress(ValueError):
+            yield from _json_strings(json.loads(text))
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _json_strings(item)
 
 
 @pytest.fixture(params=STORES)
@@ -248,7 +293,8 @@ class TestForget:
 
         records = list(shop.service.log())
         mine = [r for r in records if r.outcome.customer_id == "erased-1"]
-        assert len(mine) == 9  # profile, 2 purchases, return, note, adjust, redeem, hold, capture
+        # profile, 3 purchases, return, note, visit, adjust, redeem, hold, capture
+        assert len(mine) == 11
         note = next(r.input for r in mine if isinstance(r.input, CustomEvent))
         assert {} == note.attributes
         assert all(not step.values for r in mine for step in r.outcome.trace)
@@ -283,7 +329,7 @@ class TestForget:
         assert ("pseudonym", "pseudonym") == (unmarked.value.field, taken.value.field)
         assert "Ada Lovelace" == shop.service.customer(ADA.id).name
 
-    def test_the_erased_log_replays_to_the_same_state(self, shop: Shop) -> None:
+    def test_the_erased_log_replays_to_the_same_state_but_voucher_codes(self, shop: Shop) -> None:
         shop.ada_history()
         shop.service.forget(ADA.id, pseudonym="erased-1")
         fresh = RetentionService(PROGRAM, MemoryStore(), FixedClock(T0))
@@ -292,7 +338,19 @@ class TestForget:
 
         with shop.service.store.unit_of_work() as mine, fresh.store.unit_of_work() as theirs:
             for customer_id in ("erased-1", "bea"):
-                assert mine.load(customer_id) == theirs.load(customer_id)
+                kept, replayed = mine.load(customer_id), theirs.load(customer_id)
+                assert kept is not None
+                assert replayed is not None
+                # A voucher's code is made from its customer's id, which is now another.
+                assert _without_codes(kept) == _without_codes(replayed)
+
+
+def _without_codes(state: CustomerState) -> tuple[Any, ...]:
+    vouchers = sorted(
+        attrs.astuple(attrs.evolve(voucher, code="-"), recurse=False)
+        for voucher in state.vouchers.values()
+    )
+    return (attrs.evolve(state, vouchers=FrozenMap()), vouchers)
 
 
 class TestErasureValues:
@@ -322,3 +380,53 @@ class TestAnotherConnection:
 
             assert two.service.customer(ADA.id).name is None
             assert 20 == two.service.balance(ADA.id).available
+
+
+ZOE = Customer("zoë@example.com", name="Zoë Brontë", email="zoë@example.com", phone="+33 1 23")
+
+
+class TestWhatEarlierStepsMissed:
+    def test_an_id_and_a_name_beyond_ascii_are_erased_everywhere(self, shop: Shop) -> None:
+        shop.service.save_customer(ZOE)
+        shop.buy(ZOE.id, "10.00")
+        shop.service.record(
+            Referral(id="ref-z", customer_id="bea", at=shop.at(), referrer_id=ZOE.id)
+        )
+        shop.buy("bea", "25.00")
+        assert _found(shop.service.store, "Zoë Brontë")
+
+        shop.service.forget(ZOE.id)
+
+        for needle in ("Zoë Brontë", ZOE.id, "+33 1 23"):
+            assert [] == _found(shop.service.store, needle)
+        with shop.service.store.unit_of_work(write=False) as uow:
+            bea = uow.load("bea")
+        assert bea is not None
+        assert bea.referred_by is not None
+        assert bea.referred_by.startswith("erased-")
+
+    def test_a_referrers_gift_does_not_name_the_referee(self, shop: Shop) -> None:
+        shop.buy("ada", "5.00")
+        referee = "bea@example.org"
+        shop.service.record(
+            Referral(id="ref-b", customer_id=referee, at=shop.at(), referrer_id="ada")
+        )
+        shop.buy(referee, "25.00")
+        assert [v.name for v in shop.service.vouchers("ada")] == ["thank-you cake"]
+
+        shop.service.forget(referee)
+
+        assert [] == _found(shop.service.store, referee)
+
+    def test_a_keyed_profile_and_a_referral_sent_again_after_an_erasure_are_repeats(
+        self, shop: Shop
+    ) -> None:
+        shop.service.save_customer(ADA, key="save-1")
+        referral = Referral(id="ref-1", customer_id="bea", at=shop.at(), referrer_id=ADA.id)
+        first = shop.service.record(referral)
+
+        shop.service.forget(ADA.id)
+
+        assert Customer(ADA.id) != shop.service.save_customer(ADA, key="save-1")  # no new one
+        assert first.customer_id == shop.service.record(referral).customer_id
+        assert shop.service.forget(ADA.id) is False

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from dateutil import tz
 
 from custbond import (
     FixedClock,
@@ -204,3 +205,57 @@ class TestUnitsOfWork:
                 thread.join()
 
             assert 800 == service.balance("c-1").available
+
+
+class TestWhatGoesWrong:
+    def test_a_read_only_file_is_a_storage_error_not_a_lost_race(self, tmp_path: Path) -> None:
+        path = tmp_path / "ro.db"
+        store = SQLiteStore(path)
+        store._db.connection.execute("PRAGMA query_only = ON")  # as a read-only file acts
+        try:
+            with pytest.raises(StorageError) as raised:
+                _service(store).record(_purchase(1))
+            assert not isinstance(raised.value, TransactionConflict)
+        finally:
+            store.close()
+
+    def test_a_closed_store_says_so_and_lets_other_threads_go_on(self, tmp_path: Path) -> None:
+        store = SQLiteStore(tmp_path / "closed.db")
+        store.close()
+        errors: list[BaseException] = []
+
+        def use() -> None:
+            try:
+                _service(store).balance("c-1")
+            except StorageError as error:
+                errors.append(error)
+
+        use()
+        other = threading.Thread(target=use)
+        other.start()
+        other.join(timeout=10)
+
+        assert not other.is_alive()
+        assert 2 == len(errors)
+        assert "closed" in str(errors[0])
+
+    @pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 10**12])
+    def test_a_timeout_that_sqlite_cannot_take_is_refused(self, timeout: float) -> None:
+        with pytest.raises(StorageError):
+            SQLiteStore(":memory:", timeout=timeout)
+
+    def test_an_event_in_an_unnamed_zone_sent_again_is_a_repeat(self, tmp_path: Path) -> None:
+        # A zone without a name is kept as its offset; in the repeated hour of the change
+        # back from summer time the time read back is not == the one sent, though it is
+        # the same instant.
+        zone = tz.tzstr("CET-1CEST,M3.5.0,M10.5.0/3")
+        at = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=zone)
+        purchase = Purchase(id="o-1", customer_id="c-1", at=at, amount=Decimal(10), currency="USD")
+        with SQLiteStore(tmp_path / "zones.db") as store:
+            service = RetentionService(Program(), store, FixedClock(at))
+            first = service.record(purchase)
+            again = service.record(purchase)  # not an IdempotencyConflict
+
+            assert (first.key, first.balance) == (again.key, again.balance)
+            assert first.at.astimezone(UTC) == again.at.astimezone(UTC)
+            assert 1 == len(list(service.log()))

@@ -25,7 +25,7 @@ import attrs
 
 from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer
 from custbond.customers import Customer
-from custbond.events import CustomEvent, Referral
+from custbond.events import CustomEvent, Purchase, Referral
 from custbond.ledger import Entry, EntryKind
 from custbond.outcome import Outcome
 from custbond.program import (
@@ -121,6 +121,17 @@ class Erasure:
             changes["attributes"] = {}
         elif isinstance(item, Redeem | PlaceHold | Adjust):
             changes["reason"] = ERASED
+        # Short texts a host fills in (a channel, a payment method, a place, an item's
+        # tags): kept, but with the customer's contact details taken out of them.
+        for name in ("channel", "payment", "location"):
+            value = getattr(item, name, None)
+            if value:
+                changes[name] = self.text(value)
+        items = getattr(item, "items", ())
+        if items and self.redact:
+            changes["items"] = tuple(
+                attrs.evolve(line, tags=frozenset(map(self.text, line.tags))) for line in items
+            )
         return attrs.evolve(item, **changes)
 
     def outcome(self, outcome: Outcome) -> Outcome:
@@ -175,9 +186,9 @@ class Erasure:
             purchase = record.purchase
             if purchase.customer_id != self.customer_id:
                 return record
-            return attrs.evolve(
-                record, purchase=attrs.evolve(purchase, customer_id=self.pseudonym)
-            )
+            erased = self.input(purchase)
+            assert isinstance(erased, Purchase)
+            return attrs.evolve(record, purchase=erased)
         if (
             isinstance(record, HoldRecord | RedemptionRecord)
             and record.customer_id == self.customer_id

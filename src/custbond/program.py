@@ -920,8 +920,10 @@ class Program:
             effects.append(IssueVoucher(policy.referee_gift.issue(code, "referral", event.at)))
         gift = None
         if policy.referrer_gift is not None:
-            code = voucher_code(referrer, f"referral {state.id}", event.id, 1)
-            gift = policy.referrer_gift.issue(code, f"referral {state.id}", event.at)
+            # The referee is named by the event, not by their id: a voucher outlives an
+            # erasure of the referee on the referrer's side.
+            code = voucher_code(referrer, "referral", event.id, 1)
+            gift = policy.referrer_gift.issue(code, f"referral ({event.id})", event.at)
         source = f"{event.id} referral"
         effects.append(RewardReferral(referrer, policy.referrer_points, gift, source, event.at))
         steps.append(

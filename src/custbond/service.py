@@ -4,7 +4,7 @@ It is thin on purpose. For each event or command it checks the idempotency key i
 event log, loads the customer's state, lets the program decide and apply, and saves the
 state, the ledger entries, the records and the log entry in one unit of work.
 
->>> from datetime import datetime, timezone
+>>> from datetime import UTC, datetime, timezone
 >>> from decimal import Decimal
 >>> from custbond import FixedClock, MemoryStore, Program, Purchase, RetentionService
 >>> clock = FixedClock(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 
@@ -654,16 +654,7 @@ def _note_expiry(uow: UnitOfWork, customer_id: str, lot: Lot, points: int) -> No
 
 def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     """The outcome ``item`` got the first time, or the error a different repeat deserves."""
-    if prior.input == item:
-        return prior.outcome
-    customer_id = getattr(item, "customer_id", None)
-    pseudonym = prior.outcome.customer_id
-    if (  # delivered again after its customer was forgotten: the erased first outcome
-        customer_id is not None
-        and pseudonym.startswith(PSEUDONYM_PREFIX)
-        and customer_id != pseudonym
-        and Erasure(customer_id, pseudonym).input(item) == prior.input
-    ):
+    if _same_input(prior.input, item) or _erased_repeat(prior.input, item):
         return prior.outcome
     first = prior.input
     if isinstance(first, CaptureHold | ReleaseHold):  # a hold resolves once
@@ -682,9 +673,51 @@ def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     differing = [
         field.name
         for field in attrs.fields(type(first))
-        if getattr(first, field.name) != getattr(item, field.name)
+        if not _same_value(getattr(first, field.name), getattr(item, field.name))
     ]
     raise IdempotencyConflict(key, differing)
+
+
+def _same_value(first: object, again: object) -> bool:
+    # Moments compare as instants: a store may give a time back in another tzinfo (an
+    # unnamed zone as its offset), and Python never finds a time in a repeated or skipped
+    # hour equal to one in another tzinfo, even at the same instant.
+    if isinstance(first, datetime) and isinstance(again, datetime):
+        return first.astimezone(UTC) == again.astimezone(UTC)
+    return first == again
+
+
+def _same_input(first: Input, again: Input) -> bool:
+    """Whether ``again`` is a repeat of ``first``, field by field."""
+    if first == again:
+        return True
+    return type(first) is type(again) and all(
+        _same_value(getattr(first, field.name), getattr(again, field.name))
+        for field in attrs.fields(type(first))
+    )
+
+
+def _erased_repeat(first: Input, again: Input) -> bool:
+    """Whether ``again`` is ``first`` delivered again after a customer it names was
+    forgotten: ``first`` names a pseudonym where ``again`` names someone, and erasing
+    that someone makes ``again`` into ``first``. (The erased id is gone: an event id that
+    a host reuses for another customer after an erasure passes for a repeat too.)"""
+    if type(first) is not type(again):
+        return False
+    named = [(getattr(first, name, None), getattr(again, name, None)) for name in _ID_FIELDS]
+    if isinstance(first, SaveCustomer) and isinstance(again, SaveCustomer):
+        named.append((first.customer.id, again.customer.id))
+    return any(
+        isinstance(pseudonym, str)
+        and isinstance(customer_id, str)
+        and pseudonym.startswith(PSEUDONYM_PREFIX)
+        and customer_id != pseudonym
+        and _same_input(Erasure(customer_id, pseudonym).input(again), first)
+        for pseudonym, customer_id in named
+    )
+
+
+_ID_FIELDS = ("customer_id", "referrer_id")
 
 
 def _unchanged(state: CustomerState, now: datetime, why: str) -> Outcome:

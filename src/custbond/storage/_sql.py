@@ -404,7 +404,7 @@ class SQLUnitOfWork:
         if state is None:
             return
         # The id as it appears in JSON text, for LIKE (its %, _ and \ escaped).
-        quoted = json.dumps(old, ensure_ascii=False)
+        quoted = json.dumps(old)  # as the codec writes it: ASCII, with \u escapes
         pattern = "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         # The log first: its outcomes are read with the statement still under the old id.
         found = db.all(
@@ -484,7 +484,8 @@ class SQLUnitOfWork:
         others = []  # the customers they referred
         for customer_id, profile, ledger, extras in db.all(
             "SELECT customer_id, profile, ledger, extras FROM custbond_customers"
-            " WHERE tenant = :tenant AND extras LIKE :pattern ESCAPE '\\'",
+            " WHERE tenant = :tenant AND extras LIKE :pattern ESCAPE '\\'"
+            " ORDER BY customer_id" + self.lock,  # locked: written back below
             {"tenant": tenant, "pattern": pattern},
         ):
             other = CustomerState(

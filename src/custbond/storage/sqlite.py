@@ -45,6 +45,25 @@ from custbond.storage._sql import Params, SQLUnitOfWork, StateCache
 __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_LONGEST_TIMEOUT = 2_000_000  # seconds: SQLite's busy timeout is an int of milliseconds
+
+# The errors that mean another connection holds a lock: a lost race, worth trying again.
+# Anything else (a read-only file, a full disk, a corrupt database) is not.
+_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
+
+
+def _failure(error: sqlite3.Error, doing: str) -> StorageError:
+    """``error`` as custbond's: a lost race when SQLite was busy, else a storage error."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name in _BUSY or (not name and "locked" in str(error)):
+        return TransactionConflict(f"SQLite could not {doing}: {error}")
+    return StorageError("SQLite", str(error), f"a database custbond can {doing} in")
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Roll back, unless SQLite has done so already (as it does after some errors)."""
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
 
 
 class _Connection:
@@ -97,8 +116,14 @@ class SQLiteStore:
         self.tenant = v.identifier("tenant", tenant)
         if synchronous not in _SYNCHRONOUS:
             raise StorageError("synchronous", synchronous, f"one of {', '.join(_SYNCHRONOUS)}")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
-            raise StorageError("timeout", timeout, "a number of seconds, 0 or more")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 <= timeout <= _LONGEST_TIMEOUT
+        ):
+            raise StorageError(
+                "timeout", timeout, f"a number of seconds from 0 to {_LONGEST_TIMEOUT:,}"
+            )
         if not isinstance(path, str | os.PathLike):
             raise StorageError("path", path, "a path to a SQLite file (str or os.PathLike)")
         self.path = os.fspath(path)
@@ -114,6 +139,7 @@ class SQLiteStore:
         self._cache = StateCache()
         self._lock = threading.RLock()
         self._busy = False
+        self._closed = False
         try:
             if sqlite3.sqlite_version_info < (3, 35):
                 raise StorageError(
@@ -172,7 +198,9 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close the connection; the store cannot be used afterwards."""
-        self._db.connection.close()
+        with self._lock:
+            self._closed = True
+            self._db.connection.close()
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -192,16 +220,20 @@ class _SQLiteUnitOfWork(SQLUnitOfWork):
     def __enter__(self) -> _SQLiteUnitOfWork:
         store = self._store
         store._lock.acquire()
-        if store._busy:
-            store._lock.release()
-            raise StorageError(
-                "unit of work", "inside another", "one unit of work at a time per store"
-            )
         try:
-            store._db.run("BEGIN IMMEDIATE" if self._write else "BEGIN", {})
-        except sqlite3.OperationalError as error:
+            if store._closed:
+                raise StorageError("store", store, "open (it was closed)")
+            if store._busy:
+                raise StorageError(
+                    "unit of work", "inside another", "one unit of work at a time per store"
+                )
+            try:
+                store._db.run("BEGIN IMMEDIATE" if self._write else "BEGIN", {})
+            except sqlite3.Error as error:
+                raise _failure(error, "begin") from None
+        except BaseException:
             store._lock.release()
-            raise TransactionConflict(f"SQLite could not begin: {error}") from None
+            raise
         store._busy = True
         return self
 
@@ -219,22 +251,22 @@ class _SQLiteUnitOfWork(SQLUnitOfWork):
                     self.flush()
                     store._db.run("COMMIT", {})
                     self.committed()
-                except sqlite3.OperationalError as failed:
-                    connection.execute("ROLLBACK")
-                    raise TransactionConflict(f"SQLite could not commit: {failed}") from None
                 except sqlite3.IntegrityError as failed:  # a misuse of the port, not a race
-                    connection.execute("ROLLBACK")
+                    _rollback(connection)
                     raise StorageError(
                         "unit of work",
                         str(failed),
                         "writes the schema accepts (a record or entries only for a customer"
                         " saved in this or an earlier unit of work)",
                     ) from None
+                except sqlite3.Error as failed:
+                    _rollback(connection)
+                    raise _failure(failed, "commit") from None
                 except BaseException:
-                    connection.execute("ROLLBACK")
+                    _rollback(connection)
                     raise
             else:
-                connection.execute("ROLLBACK")
+                _rollback(connection)
         finally:
             store._busy = False
             store._lock.release()
