@@ -170,6 +170,7 @@ class RetentionService:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with self.store.unit_of_work() as uow:
+                    uow.prefetch_customers([event.customer_id for event in batch])
                     uow.prefetch_logged([("event", event.id) for event in batch])
                     return [self._handle(uow, event, self.clock.now()) for event in batch]
             except TransactionConflict:

@@ -264,6 +264,9 @@ class _MemoryUnitOfWork:
         index = self._store._logged.get(_key(key))
         return None if index is None else self._store._log_record(index)
 
+    def prefetch_customers(self, customer_ids: Sequence[str]) -> None:
+        pass  # units of work run one at a time, and reading a row is quick
+
     def prefetch_logged(self, keys: Sequence[LogKey]) -> None:
         pass  # a dict lookup each is as quick as it gets
 

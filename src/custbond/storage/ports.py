@@ -63,6 +63,11 @@ class UnitOfWork(Protocol):
     def logged(self, key: LogKey) -> LogRecord | None:
         """The log record accepted under ``key``, if any."""
 
+    def prefetch_customers(self, customer_ids: Sequence[str]) -> None:
+        """A hint that :meth:`load` is about to be asked for ``customer_ids`` (a batch's
+        customers): a database store may read (and lock) them all at once, in id order.
+        A store may ignore it; what :meth:`load` answers must not depend on it."""
+
     def prefetch_logged(self, keys: Sequence[LogKey]) -> None:
         """A hint that :meth:`logged` is about to be asked about ``keys`` (a batch of
         events): a database store may look them all up at once. A store may ignore it;
