@@ -53,13 +53,20 @@ def _purchase(n: int, customer_id: str, amount: str = "10.00") -> Purchase:
 def _in_workers(target: Callable[..., None], *args: Any) -> list[Any]:
     """Run ``target(queue, worker, *args)`` in WORKERS processes at once; their results."""
     queue = FORK.Queue()
-    processes = [FORK.Process(target=target, args=(queue, n, *args)) for n in range(WORKERS)]
+    processes = [
+        FORK.Process(target=target, args=(queue, n, *args), daemon=True) for n in range(WORKERS)
+    ]
     for process in processes:
         process.start()
-    results = [queue.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0, f"a worker failed (exit code {process.exitcode})"
+    try:
+        results = [queue.get(timeout=120) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+            assert process.exitcode == 0, f"a worker failed (exit code {process.exitcode})"
+    finally:  # a failed test must not leave workers behind, waiting to be read
+        for process in processes:
+            if process.is_alive():
+                process.kill()
     return results
 
 

@@ -47,7 +47,35 @@ __all__ = [
 
 
 class CustbondError(Exception):
-    """The root of every error custbond raises."""
+    """The root of every error custbond raises.
+
+    Every error of the family can be pickled, with its fields and notes: a worker
+    process can hand one to its parent.
+
+    >>> import pickle
+    >>> error = pickle.loads(pickle.dumps(InvalidInput("points", 0, "a positive int")))
+    >>> error.field, str(error)
+    ('points', 'points must be a positive int; got 0')
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> CustbondError:
+        error = super().__new__(cls, *args)
+        error.__dict__["_made_with"] = (args, kwargs)  # what __init__ is given, for pickling
+        return error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args, kwargs = self.__dict__.get("_made_with", (self.args, {}))
+        state = {key: value for key, value in self.__dict__.items() if key != "_made_with"}
+        return (_rebuild, (type(self), args, kwargs, state))
+
+
+def _rebuild(
+    cls: type[CustbondError], args: tuple[Any, ...], kwargs: dict[str, Any], state: dict[str, Any]
+) -> CustbondError:
+    """An error of ``cls`` made again as it was first made, then given its state."""
+    error = cls(*args, **kwargs)
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(CustbondError, ValueError):

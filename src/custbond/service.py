@@ -159,8 +159,8 @@ class RetentionService:
                     except CustbondError as error:
                         at = start + offset
                         error.add_note(
-                            f"record_many(): events[{at}] (id {event.id!r}) was refused;"
-                            f" the {at} before it were recorded, none after it"
+                            f"record_many(): events[{at}] (id {event.id!r}) was not"
+                            f" recorded; the {at} before it were, none after it"
                         )
                         raise
         return outcomes

@@ -32,7 +32,7 @@ _VERSION_1 = (
         tenant TEXT NOT NULL PRIMARY KEY,
         log_seq {bigint} NOT NULL DEFAULT 0
     )""",
-    # Live state: one row per customer. version: how many times the row was written (a
+    # Live state: one row per customer. version: a random number drawn at every write (a
     # store that kept a state it read may use it again while the version is the same).
     # profile: the Customer; ledger: the ledger's three rows; extras: the rest of the
     # state (NULL when there is none yet). next_due_at: when something falls due, in

@@ -468,7 +468,7 @@ class SQLUnitOfWork:
         self._cache.drop(old)
         db.run(
             "UPDATE custbond_customers SET customer_id = :new, profile = :profile,"
-            " extras = :extras, version = version + 1"
+            " extras = :extras, version = :version"
             " WHERE tenant = :tenant AND customer_id = :old",
             {
                 "tenant": tenant,
@@ -476,6 +476,7 @@ class SQLUnitOfWork:
                 "new": new,
                 "profile": dumps(rows.value_row(erased.customer)),
                 "extras": dumps(rows.extras_row(erased)),
+                "version": secrets.randbits(62),
             },
         )
         key = {"tenant": tenant, "customer_id": new}
@@ -525,11 +526,16 @@ class SQLUnitOfWork:
             )
             extras_row = rows.extras_row(erasure.state(other))
             others.append(
-                {"tenant": tenant, "customer_id": customer_id, "extras": dumps(extras_row)}
+                {
+                    "tenant": tenant,
+                    "customer_id": customer_id,
+                    "extras": dumps(extras_row),
+                    "version": secrets.randbits(62),
+                }
             )
         if others:
             db.many(
-                "UPDATE custbond_customers SET extras = :extras, version = version + 1"
+                "UPDATE custbond_customers SET extras = :extras, version = :version"
                 " WHERE tenant = :tenant AND customer_id = :customer_id",
                 others,
             )
@@ -552,10 +558,10 @@ class SQLUnitOfWork:
             else:
                 profile = encode(rows.value_row(state.customer))
             due = state.next_due_at
-            known = self._versions.get(customer_id)
-            # A new row's first version is random: a row erased (renamed) and made again
-            # under the same id must not meet a version another store has kept a state of.
-            version = secrets.randbits(62) if known is None else known + 1
+            # Random, not a count: a row erased (renamed) and made again under the same id,
+            # or a write a database lost (a failover), must never bring back a version
+            # another store holds a state of.
+            version = secrets.randbits(62)
             params = {
                 "tenant": tenant,
                 "customer_id": customer_id,

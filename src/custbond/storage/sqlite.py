@@ -49,13 +49,13 @@ _LONGEST_TIMEOUT = 2_000_000  # seconds: SQLite's busy timeout is an int of mill
 
 # The errors that mean another connection holds a lock: a lost race, worth trying again.
 # Anything else (a read-only file, a full disk, a corrupt database) is not.
-_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")  # and their extended codes (SQLITE_BUSY_SNAPSHOT)
 
 
 def _failure(error: sqlite3.Error, doing: str) -> StorageError:
     """``error`` as custbond's: a lost race when SQLite was busy, else a storage error."""
     name = getattr(error, "sqlite_errorname", "")
-    if name in _BUSY or (not name and "locked" in str(error)):
+    if name.startswith(_BUSY) or (not name and "locked" in str(error)):
         return TransactionConflict(f"SQLite could not {doing}: {error}")
     return StorageError("SQLite", str(error), f"a database custbond can {doing} in")
 
