@@ -65,13 +65,12 @@ from custbond.commands import (
 from custbond.customers import Birthday, Customer
 from custbond.errors import CustbondError
 from custbond.events import LineItem, Purchase, Referral, Return, Visit
-from custbond.ledger import Entry, EntryKind, Ledger, PointsPolicy
+from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.outcome import Outcome
 from custbond.program import (
     AddToCounter,
     CustomerState,
     Decision,
-    IssueVoucher,
     Program,
     Reference,
     RewardReferral,
@@ -80,6 +79,7 @@ from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionR
 from custbond.rules import Budget, Limit, Rule
 from custbond.rules.effects import FixedPoints
 from custbond.rules.trace import Trace
+from custbond.service import _records_after
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 from custbond.testing.strategies import customers, purchases
 from custbond.vouchers import VoucherOffer
@@ -177,53 +177,6 @@ def _target(item: Input, ref: Reference) -> str:
         return item.customer.id
     customer_id: str = getattr(item, "customer_id")  # noqa: B009 - every other input has one
     return customer_id
-
-
-def _records_after(
-    item: Input,
-    ref: Reference,
-    *,
-    state: CustomerState,
-    entries: Sequence[Entry],
-    effects: Sequence[object],
-    now: datetime,
-) -> list[Record]:
-    """The purchase, hold and redemption records a service keeps after ``item``."""
-    if isinstance(item, Purchase):
-        lots = tuple(
-            entry.lot
-            for entry in entries
-            if entry.kind is EntryKind.EARNED and entry.lot and entry.source == item.id
-        )
-        cashback = tuple(
-            (effect.voucher.code, effect.voucher.value)
-            for effect in effects
-            if isinstance(effect, IssueVoucher) and effect.cashback and effect.voucher.value
-        )
-        return [PurchaseRecord(item, lots, sum(lot.points for lot in lots), cashback=cashback)]
-    if isinstance(item, Return) and isinstance(ref, PurchaseRecord):
-        taken = -sum(entry.points for entry in entries if entry.kind is EntryKind.REVERSED)
-        returned = ref.after_return(item)
-        return [attrs.evolve(returned, collected=returned.collected + taken)]
-    if isinstance(item, PlaceHold):
-        ends = state.ledger.holds[item.key].expires_at
-        return [HoldRecord(item.key, item.customer_id, item.points, now, ends)]
-    if isinstance(item, CaptureHold) and isinstance(ref, HoldRecord):
-        captured = next(entry for entry in entries if entry.kind is EntryKind.CAPTURED)
-        return [
-            attrs.evolve(ref, status=HoldStatus.CAPTURED, captured=-captured.points),
-            RedemptionRecord(ref.key, ref.customer_id, -captured.points, captured.draws, now),
-        ]
-    if isinstance(item, ReleaseHold) and isinstance(ref, HoldRecord):
-        return [attrs.evolve(ref, status=HoldStatus.RELEASED)]
-    if isinstance(item, Redeem):
-        redeemed = next(entry for entry in entries if entry.kind is EntryKind.REDEEMED)
-        return [
-            RedemptionRecord(item.key, item.customer_id, -redeemed.points, redeemed.draws, now)
-        ]
-    if isinstance(item, CancelRedemption) and isinstance(ref, RedemptionRecord):
-        return [attrs.evolve(ref, cancelled=True)]
-    return []
 
 
 # -- the dict model ------------------------------------------------------------------------
@@ -635,9 +588,8 @@ class _StoreMachine(RuleBasedStateMachine):
             state, entries = program.apply(state, decision, now)
         except CustbondError:  # the program refuses (a hold expired): nothing to keep
             return
-        kept = _records_after(
-            item, ref, state=state, entries=entries, effects=decision.effects, now=now
-        )
+        # The records the service itself keeps after such a decision.
+        kept = _records_after(item, ref, state, entries, effects=decision.effects, now=now)
         for record in kept:
             uow.keep(record)
             pending.keep(record)
