@@ -101,8 +101,9 @@ def _snapshot(store: Store) -> tuple[Any, ...]:
     return states, statements, sorted(log, key=lambda item: str(item[1]))
 
 
-def _count_statements(store: Store) -> list[int]:
-    """Count the statements the store sends: a list whose one item grows."""
+def _count_statements(store: Store, *, die_at: int | None = None) -> list[int]:
+    """Count the statements the store sends (a list whose one item grows); with
+    ``die_at``, kill this process without a word just before that one."""
     db = store._db  # type: ignore[attr-defined]
     seen = [0]
     for name in ("one", "all", "run", "many"):
@@ -110,6 +111,8 @@ def _count_statements(store: Store) -> list[int]:
 
         def counted(*args: Any, _method: Any = method) -> Any:
             seen[0] += 1
+            if seen[0] == die_at:
+                os.kill(os.getpid(), signal.SIGKILL)
             return _method(*args)
 
         setattr(db, name, counted)
@@ -117,20 +120,9 @@ def _count_statements(store: Store) -> list[int]:
 
 
 def _killed_at(spec: StoreSpec, statement: int, batched: bool) -> None:
-    """Record the stream, and die without a word at the ``statement``-th statement."""
+    """Record the stream, and die at its ``statement``-th statement."""
     with spec.open() as store:
-        db = store._db  # type: ignore[attr-defined]
-        seen = [0]
-        for name in ("one", "all", "run", "many"):
-            method = getattr(db, name)
-
-            def dying(*args: Any, _method: Any = method) -> Any:
-                seen[0] += 1
-                if seen[0] == statement:
-                    os.kill(os.getpid(), signal.SIGKILL)
-                return _method(*args)
-
-            setattr(db, name, dying)
+        _count_statements(store, die_at=statement)
         _record(store, STREAM, batched=batched)
     os._exit(0)  # the stream was shorter than the kill point
 
