@@ -260,3 +260,27 @@ class TestWhatGoesWrong:
             assert (first.key, first.balance) == (again.key, again.balance)
             assert first.at.astimezone(UTC) == again.at.astimezone(UTC)
             assert 1 == len(list(service.log()))
+
+
+class TestMigrations:
+    def test_an_older_database_is_migrated_forward_when_opened(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = tmp_path / "old.db"
+        with SQLiteStore(path) as store:
+            _service(store).record(_purchase(1))
+        import custbond.storage.sqlite as sqlite_module  # noqa: PLC0415
+
+        # A later release with one more migration.
+        later = (*sqlite_module.MIGRATIONS, ("CREATE TABLE custbond_later (x INTEGER)",))
+        monkeypatch.setattr(sqlite_module, "MIGRATIONS", later)
+        monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", len(later))
+
+        with SQLiteStore(path) as store:
+            assert 10 == _service(store).balance("c-1").available  # the data came along
+
+        with sqlite3.connect(path) as connection:
+            (version,) = connection.execute("SELECT version FROM custbond_schema").fetchone()
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        assert len(later) == version
+        assert "custbond_later" in tables
