@@ -6,23 +6,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from custbond import (
-    Customer,
-    CustomerState,
-    Entry,
-    Ledger,
     MemoryStore,
-    Outcome,
-    Purchase,
     Store,
     UnitOfWork,
 )
-from custbond.ledger import balance, earn
-from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+
+# The contract's own samples: a state, entries, an outcome, a purchase, the records.
+from custbond.testing.contract import _entries, _outcome, _purchase, _records, _state
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(days=14)
@@ -30,45 +24,6 @@ DUE = T0 + timedelta(days=14)
 
 class Boom(Exception):
     """Raised inside a unit of work to abort it."""
-
-
-def _state(customer_id: str = "c-1", *, due: datetime | None = DUE) -> CustomerState:
-    """A customer with 100 points, pending until ``due`` (or available at once)."""
-    ledger, _ = earn(
-        Ledger(),
-        points=100,
-        source=f"o-{customer_id}",
-        earned_at=T0,
-        available_at=T0 if due is None else due,
-        expires_at=None,
-        now=T0,
-    )
-    return CustomerState(Customer(customer_id), ledger)
-
-
-def _entries() -> tuple[Entry, ...]:
-    _, entries = earn(
-        Ledger(), points=1, source="x", earned_at=T0, available_at=T0, expires_at=None, now=T0
-    )
-    return entries
-
-
-def _outcome(customer_id: str = "c-1", key: str = "o-1") -> Outcome:
-    return Outcome(customer_id, key, T0, (), ("test",), (), balance(Ledger(), T0))
-
-
-def _purchase(purchase_id: str = "o-1") -> Purchase:
-    return Purchase(
-        id=purchase_id, customer_id="c-1", at=T0, amount=Decimal("10.00"), currency="USD"
-    )
-
-
-def _records() -> tuple[PurchaseRecord, HoldRecord, RedemptionRecord]:
-    return (
-        PurchaseRecord(_purchase(), (), 10),
-        HoldRecord("h-1", "c-1", 30, T0, T0 + timedelta(hours=1)),
-        RedemptionRecord("r-1", "c-1", 10, (), T0),
-    )
 
 
 def _write_everything(store: MemoryStore) -> None:
