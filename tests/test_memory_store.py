@@ -16,7 +16,11 @@ from custbond import (
 )
 
 # The contract's own samples: a state, entries, an outcome, a purchase, the records.
-from custbond.testing.contract import _entries, _outcome, _purchase, _records, _state
+from custbond.testing.contract import (
+    _state,
+    _write_everything,
+    _write_new_customer,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(days=14)
@@ -24,18 +28,6 @@ DUE = T0 + timedelta(days=14)
 
 class Boom(Exception):
     """Raised inside a unit of work to abort it."""
-
-
-def _write_everything(store: MemoryStore) -> None:
-    """Inside one unit of work: a state, entries, a log record and one of each record."""
-    with store.unit_of_work() as uow:
-        state = _state()
-        uow.save(state, _entries())
-        uow.append(("event", "o-1"), _purchase(), T0, _outcome())
-        purchase, hold, redemption = _records()
-        uow.keep(purchase)
-        uow.keep(hold)
-        uow.keep(redemption)
 
 
 def _snapshot(store: MemoryStore, customer_id: str = "c-1") -> tuple[object, ...]:
@@ -71,14 +63,6 @@ def _aborted(store: MemoryStore, write: Callable[[UnitOfWork], None]) -> None:
     with store.unit_of_work() as uow:
         write(uow)
         raise Boom
-
-
-def _write_new_customer(uow: UnitOfWork) -> None:
-    state = _state()
-    uow.save(state, _entries())
-    uow.append(("event", "o-1"), _purchase(), T0, _outcome())
-    for record in _records():
-        uow.keep(record)
 
 
 class TestRollback:

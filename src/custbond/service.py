@@ -522,9 +522,8 @@ class RetentionService:
         state, review = self._review_due(state, now)
         if not review.effects and isinstance(item, Settle) and not settled:
             return _unchanged(state, now, "nothing was due")
-        # In name order: a database store locks each counter as it reads it.
-        names = sorted(self.program.counters_for(item))
-        counters = {name: uow.counter(name) for name in names}
+        # In name order (counters_for() gives them so): a database store locks each one.
+        counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
         decision = self.program.decide(state, item, now, ref, counters=counters)
         state, entries = self.program.apply(state, decision, now)
         for record in _records_after(item, ref, state, entries, effects=decision.effects, now=now):

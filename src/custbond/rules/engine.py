@@ -419,6 +419,11 @@ class RuleBook:
                 self._by_type[name] = (*self._by_type.get(name, ()), compiled[rule.name])
                 if counters:
                     self._counters[name] = (*self._counters.get(name, ()), *counters)
+        # In name order, once: a database store locks each counter as the service reads it,
+        # and the same order in every transaction keeps two of them from deadlocking.
+        self._counters = {
+            name: tuple(sorted(set(found))) for name, found in self._counters.items()
+        }
 
     def rules_for(self, event_type: str) -> tuple[str, ...]:
         """The names of the rules considered for ``event_type``, in the order considered."""
@@ -426,7 +431,7 @@ class RuleBook:
 
     def counters_for(self, event_type: str) -> tuple[str, ...]:
         """The store's shared counters the rules for ``event_type`` read (budgets, first
-        customers): what the service reads before deciding such an event."""
+        customers), in name order: what the service reads before deciding such an event."""
         return self._counters.get(event_type, ())
 
     def evaluate(
