@@ -550,16 +550,10 @@ class RetentionService:
 
     def _customer_of(self, uow: UnitOfWork, item: Input) -> str:
         """The customer ``item`` is about: a hold's or a redemption's is on its record."""
-        if isinstance(item, CaptureHold | ReleaseHold):
-            hold = uow.hold(item.hold_key)
-            if hold is None:
-                raise NotFound("hold", item.hold_key)
-            return hold.customer_id
-        if isinstance(item, CancelRedemption):
-            redemption = uow.redemption(item.redemption_key)
-            if redemption is None:
-                raise NotFound("redemption", item.redemption_key)
-            return redemption.customer_id
+        if isinstance(item, CaptureHold | ReleaseHold | CancelRedemption):
+            record = self._reference(uow, item)  # read again under the customer's lock
+            assert isinstance(record, HoldRecord | RedemptionRecord)
+            return record.customer_id
         if isinstance(item, SaveCustomer):
             return item.customer.id
         return item.customer_id
