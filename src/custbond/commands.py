@@ -21,6 +21,7 @@ from custbond import _validate as v
 from custbond.customers import Customer
 from custbond.errors import InvalidInput
 from custbond.events import Event
+from custbond.messaging.message import MessageKind, _to_kind
 
 __all__ = [
     "Adjust",
@@ -34,6 +35,7 @@ __all__ = [
     "Redeem",
     "ReleaseHold",
     "SaveCustomer",
+    "SetConsent",
     "Settle",
     "UseVoucher",
     "log_key",
@@ -215,6 +217,28 @@ class UseCoupon:
         return ("command", self.key)
 
 
+@attrs.frozen(kw_only=True)
+class SetConsent:
+    """The customer agreed (``granted``) or refused to be sent ``kind`` messages on
+    ``channel``; ``source`` says where the answer came from (one answer per ``key``)."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    channel: str = attrs.field(validator=v.is_identifier)
+    kind: MessageKind = attrs.field(converter=_to_kind)
+    granted: bool = attrs.field()
+    source: str = attrs.field(validator=v.is_identifier)
+
+    @granted.validator
+    def _check_granted(self, attribute: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidInput("granted", value, "True or False")
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
 Command = (
     Redeem
     | PlaceHold
@@ -228,13 +252,14 @@ Command = (
     | CancelVoucher
     | RedeemReward
     | UseCoupon
+    | SetConsent
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
 
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
-    UseVoucher, CancelVoucher, RedeemReward, UseCoupon,
+    UseVoucher, CancelVoucher, RedeemReward, UseCoupon, SetConsent,
 )  # fmt: skip
 
 

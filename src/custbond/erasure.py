@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer
+from custbond._frozen import empty_map
+from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer, SetConsent
 from custbond.customers import Customer
 from custbond.events import CustomEvent, Purchase, Referral
 from custbond.ledger import Entry, EntryKind
+from custbond.messaging.message import MessageStatus, QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import (
     AdjustPoints,
@@ -93,7 +95,10 @@ class Erasure:
         """The erased customer's state under the pseudonym with an empty profile; another
         customer's state with the erased customer, if they referred them, renamed."""
         if state.id == self.customer_id:
-            state = attrs.evolve(state, customer=self.customer(state.customer))
+            # Consents go too: nothing is sent to an erased customer.
+            state = attrs.evolve(
+                state, customer=self.customer(state.customer), consents=empty_map()
+            )
         if state.referred_by == self.customer_id:
             state = attrs.evolve(state, referred_by=self.pseudonym)
         return state
@@ -119,11 +124,13 @@ class Erasure:
         changes: dict[str, Any] = {"customer_id": self.pseudonym}
         if isinstance(item, CustomEvent):
             changes["attributes"] = {}
+        elif isinstance(item, SetConsent):
+            changes["source"] = self.text(item.source)
         elif isinstance(item, Redeem | PlaceHold | Adjust):
             changes["reason"] = ERASED
         # Short texts a host fills in (a channel, a payment method, a place, an item's
         # tags): kept, but with the customer's contact details taken out of them.
-        for name in ("channel", "payment", "location"):
+        for name in ("channel", "payment", "location", "service"):
             value = getattr(item, name, None)
             if value:
                 changes[name] = self.text(value)
@@ -195,3 +202,29 @@ class Erasure:
         ):
             return attrs.evolve(record, customer_id=self.pseudonym)
         return record
+
+    def queued(self, item: QueuedMessage) -> QueuedMessage:
+        """A message of the erased customer in the outbox: renamed, its context's texts
+        cleared of contact details; one not yet sent is suppressed (and never will be)."""
+        message = item.message
+        if message.customer_id != self.customer_id:
+            return item
+        context = {
+            name: self.text(value) if isinstance(value, str) else value
+            for name, value in message.context.items()
+        }
+        erased = attrs.evolve(
+            item,
+            message=attrs.evolve(
+                message,
+                key=self.text(message.key),  # a key may be made of the customer's id
+                customer_id=self.pseudonym,
+                context=context,
+            ),
+            reason=None if item.reason is None else self.text(item.reason),
+        )
+        if not item.status.final:
+            erased = attrs.evolve(
+                erased, status=MessageStatus.SUPPRESSED, reason="the customer was erased"
+            )
+        return erased

@@ -38,6 +38,7 @@ __all__ = [
     "RuleSyntaxError",
     "SchemaVersionError",
     "StorageError",
+    "TemplateError",
     "TransactionConflict",
     "VoucherAlreadyUsed",
     "VoucherCancelled",
@@ -380,3 +381,20 @@ class TransactionConflict(StorageError):
         self.why = why
         self.field, self.value, self.expected = "unit of work", why, "not to lose a race"
         Exception.__init__(self, f"the unit of work lost a race and was rolled back: {why}")
+
+
+class TemplateError(CustbondError, ValueError):
+    """A message template cannot be made or rendered: ``template`` (on ``channel``, when
+    the problem is with one channel's text) and what is wrong (``problem``): a value it
+    needs is missing, a placeholder is malformed, no template has that name.
+
+    >>> print(TemplateError("welcome", "sms", "no value for $name (given: points)"))
+    template 'welcome' (sms): no value for $name (given: points)
+    """
+
+    def __init__(self, template: str, channel: str | None, problem: str) -> None:
+        self.template = template
+        self.channel = channel
+        self.problem = problem
+        where = f"template {template!r}" + (f" ({channel})" if channel else "")
+        super().__init__(f"{where}: {problem}")

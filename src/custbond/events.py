@@ -30,6 +30,8 @@ from custbond._frozen import empty_map
 from custbond.errors import InvalidInput
 
 __all__ = [
+    "Appointment",
+    "AppointmentCancelled",
     "CustomEvent",
     "Event",
     "LineItem",
@@ -208,7 +210,54 @@ class Referral:
             )
 
 
-Event = Purchase | Return | Visit | Signup | CustomEvent | Referral
+@attrs.frozen(kw_only=True)
+class Appointment:
+    """The customer booked an appointment (``at``: when they booked) that begins at
+    ``starts_at``; ``service`` says what for ("haircut"), for the reminder. A program
+    with an appointment reminder queues one for it. To move an appointment, cancel it
+    and book a new one.
+    """
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    starts_at: datetime = attrs.field(validator=v.is_moment)
+    service: str | None = attrs.field(default=None, validator=v.is_optional_text)
+
+
+@attrs.frozen(kw_only=True)
+class AppointmentCancelled:
+    """The appointment ``appointment_id`` (the id of its :class:`Appointment`) was
+    cancelled: its reminder, if not sent yet, never will be."""
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    appointment_id: str = attrs.field(validator=v.is_identifier)
+
+
+Event = (
+    Purchase
+    | Return
+    | Visit
+    | Signup
+    | CustomEvent
+    | Referral
+    | Appointment
+    | AppointmentCancelled
+)
 """Any event a host can record."""
 
-EVENT_TYPES: tuple[type[Any], ...] = (Purchase, Return, Visit, Signup, CustomEvent, Referral)
+EVENT_TYPES: tuple[type[Any], ...] = (
+    Purchase,
+    Return,
+    Visit,
+    Signup,
+    CustomEvent,
+    Referral,
+    Appointment,
+    AppointmentCancelled,
+)
+EVENT_TYPE_NAMES = ", ".join(cls.__name__ for cls in EVENT_TYPES[:-1]) + (
+    f" or {EVENT_TYPES[-1].__name__}"
+)

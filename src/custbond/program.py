@@ -26,7 +26,7 @@ earned 9 points: 9 spend points, rounded down
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -63,6 +63,7 @@ from custbond.commands import (
     RedeemReward,
     ReleaseHold,
     SaveCustomer,
+    SetConsent,
     Settle,
     UseCoupon,
     UseVoucher,
@@ -82,8 +83,22 @@ from custbond.errors import (
     VoucherCancelled,
     VoucherExpired,
 )
-from custbond.events import CustomEvent, LineItem, Purchase, Referral, Return, Signup, Visit
+from custbond.events import (
+    Appointment,
+    AppointmentCancelled,
+    CustomEvent,
+    LineItem,
+    Purchase,
+    Referral,
+    Return,
+    Signup,
+    Visit,
+)
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
+from custbond.messaging.consent import Consent, allows, consent_key
+from custbond.messaging.message import MessageKind
+from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
+from custbond.messaging.policy import MessagingPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.effects import PointsPerSpend
 from custbond.rules.engine import Award, RuleBook
@@ -93,6 +108,7 @@ from custbond.rules.trace import Step, Trace, as_trace, note
 
 __all__ = [
     "AdjustPoints",
+    "CancelMessage",
     "CapturePoints",
     "CustomerState",
     "Decision",
@@ -103,6 +119,8 @@ __all__ = [
     "MarkVoucher",
     "PointsPerSpend",
     "Program",
+    "QueueMessage",
+    "RecordConsent",
     "RedeemPoints",
     "ReleasePoints",
     "RestorePoints",
@@ -111,6 +129,7 @@ __all__ = [
     "SetCard",
     "SetProgress",
     "SetReferrer",
+    "SetSchedule",
     "UpdateProfile",
 ]
 
@@ -124,7 +143,10 @@ class CustomerState:
     came: ``card_started``), the tier, when rules with limits fired for them
     (``rule_uses``, kept only as far back as the limits look), their vouchers, and
     their place on the program's tier ladder (since when, until when, when it is
-    reviewed, and every change with its reason).
+    reviewed, and every change with its reason), what the customer consented to be
+    sent (``consents``, by :func:`~custbond.messaging.consent_key`), and when the
+    messages custbond sends on its own next fall due (``schedule``: ``"birthday"``, the
+    next greeting; ``"expiring"``, the next look at points about to expire).
     """
 
     customer: Customer
@@ -144,15 +166,21 @@ class CustomerState:
     coupon_uses: FrozenMap[str, int] = attrs.field(factory=empty_map)  # code -> times used
     referred_by: str | None = None
     referral_rewarded_at: datetime | None = None
+    consents: FrozenMap[str, Consent] = attrs.field(factory=empty_map)
+    schedule: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
 
     @property
     def next_due_at(self) -> datetime | None:
         """The soonest time at which something falls due: points clearing or expiring,
-        a hold ending, or a tier review."""
+        a hold ending, a tier review, or a message custbond sends on its own."""
         due, review = self.ledger.next_due_at, self.tier_review_at
-        if review is None or (due is not None and due <= review):
-            return due
-        return review
+        if review is not None and (due is None or review < due):
+            due = review
+        if self.schedule:
+            planned = min(self.schedule.values())
+            if due is None or planned < due:
+                due = planned
+        return due
 
     @property
     def id(self) -> str:
@@ -349,6 +377,57 @@ class RequestMessage:
 
 
 @attrs.frozen
+class RecordConsent:
+    """The customer agreed (``granted``) or refused to be sent ``kind`` messages on
+    ``channel`` at ``at``, as ``source`` says."""
+
+    channel: str
+    kind: str
+    granted: bool
+    at: datetime
+    source: str
+
+    def consent(self) -> Consent:
+        return Consent(
+            channel=self.channel,
+            kind=self.kind,
+            granted=self.granted,
+            at=self.at,
+            source=self.source,
+        )
+
+
+@attrs.frozen
+class QueueMessage:
+    """Queue a message to the customer under ``key`` (see
+    :class:`~custbond.messaging.Message`): one custbond sends on its own."""
+
+    key: str
+    template: str
+    channel: str
+    kind: str
+    context: FrozenMap[str, Any]
+    not_before: datetime | None = None
+
+
+@attrs.frozen
+class CancelMessage:
+    """The message queued under ``key``, if not sent yet, is never to be: ``reason``."""
+
+    key: str
+    reason: str
+
+
+@attrs.frozen
+class SetSchedule:
+    """The message ``name`` of the customer's schedule next falls due ``at`` (None: not
+    at all)."""
+
+    name: str
+    at: datetime | None
+
+
+@attrs.frozen
 class CountUse:
     """Remember that the rule ``rule`` fired at ``at``, for its limits; firings before
     ``keep_from`` no longer count and are forgotten."""
@@ -402,6 +481,10 @@ Effect = (
     | SetTier
     | AddTag
     | RequestMessage
+    | RecordConsent
+    | QueueMessage
+    | CancelMessage
+    | SetSchedule
     | CountUse
     | NotePurchase
     | NoteVisit
@@ -465,6 +548,7 @@ class Program:
     multipliers: str = attrs.field(default="multiply", kw_only=True)
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
+    messaging: MessagingPolicy = attrs.field(factory=MessagingPolicy, kw_only=True)
     # Worked out once: the compiled rules, how far back spend per day is needed, and what
     # every purchase's trace says about the points policy.
     _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
@@ -473,6 +557,7 @@ class Program:
     _coupons: dict[str, Coupon] = attrs.field(init=False, eq=False, repr=False)
     _qualifies: Any = attrs.field(init=False, eq=False, repr=False)  # for referrals
     _cards: dict[str, PunchCard] = attrs.field(init=False, eq=False, repr=False)
+    _sends_on_its_own: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -488,6 +573,19 @@ class Program:
         qualifies = None if self.referrals is None else self.referrals.when.compile()
         object.__setattr__(self, "_qualifies", qualifies)
         object.__setattr__(self, "_cards", {card.name: card for card in self.cards})
+        messaging = self.messaging
+        on_its_own = (
+            messaging.welcome,
+            messaging.thank_you,
+            messaging.birthday,
+            messaging.points_expiring,
+        )
+        object.__setattr__(self, "_sends_on_its_own", any(on_its_own))
+
+    @messaging.validator
+    def _check_messaging(self, attribute: object, value: object) -> None:
+        if not isinstance(value, MessagingPolicy):
+            raise InvalidInput("messaging", value, "a MessagingPolicy")
 
     @points.validator
     def _check_points(self, attribute: object, value: object) -> None:
@@ -584,6 +682,8 @@ class Program:
             return self._decide_event(state, item, counters)
         if isinstance(item, Referral):
             return _decide_referral(state, item)
+        if isinstance(item, Appointment | AppointmentCancelled):
+            return self._decide_appointment(state, item)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
@@ -694,7 +794,131 @@ class Program:
                 if change is not None and line is not None:
                     effects.append(change)
                     steps.append(note(line))
+        if self._sends_on_its_own:
+            self._on_its_own(state, event, points, zone, effects=effects, steps=steps)
         return Decision(tuple(effects), Trace(steps))
+
+    # -- the messages the program sends on its own -----------------------------------------
+
+    def _on_its_own(
+        self,
+        state: CustomerState,
+        event: Purchase | Visit | Signup | CustomEvent,
+        points: int,
+        zone: tzinfo,
+        *,
+        effects: list[Effect],
+        steps: list[Step],
+    ) -> None:
+        """The messages an event brings (welcome, thank-you), and the schedule kept."""
+        policy = self.messaging
+        if isinstance(event, Signup) and policy.welcome is not None:
+            effects.append(_queue(policy.welcome, f"{event.id}:welcome", {}))
+            steps.append(note(f"welcome message queued ({policy.welcome.template!r})"))
+        if isinstance(event, Purchase) and policy.thank_you is not None:
+            related = policy.suggestions(item.sku for item in event.items)
+            # $suggestions is a line the default template shows as it is; $related the
+            # bare list, for a host's own wording.
+            line = f"You might also like: {related}." if related else ""
+            context = {
+                "points": points,
+                "amount": event.amount,
+                "related": related,
+                "suggestions": line,
+            }
+            effects.append(_queue(policy.thank_you, f"{event.id}:thank_you", context))
+            steps.append(note(f"thank-you message queued ({policy.thank_you.template!r})"))
+        greeting, birthday = policy.birthday, state.customer.birthday
+        if greeting is not None and birthday is not None and "birthday" not in state.schedule:
+            effects.append(SetSchedule("birthday", greeting.next_at(birthday, zone, event.at)))
+        notice = policy.points_expiring
+        if notice is not None and "expiring" not in state.schedule:
+            expiries = [expires_at for expires_at, _ in _expiring(state.ledger)]
+            expiries.extend(
+                effect.expires_at
+                for effect in effects
+                if isinstance(effect, EarnPoints) and effect.expires_at is not None
+            )
+            if expiries:
+                effects.append(SetSchedule("expiring", notice.check_at(min(expiries))))
+
+    def _decide_appointment(
+        self, state: CustomerState, event: Appointment | AppointmentCancelled
+    ) -> Decision:
+        if isinstance(event, AppointmentCancelled):
+            why = f"appointment {event.appointment_id} cancelled"
+            return Decision((CancelMessage(f"{event.appointment_id}:reminder", why),), (why,))
+        reminder = self.messaging.appointment_reminder
+        if reminder is None:
+            return Decision((), ("appointment booked: the program sends no reminders",))
+        if event.starts_at <= event.at:
+            return Decision((), ("no reminder: the appointment began before it was booked",))
+        send_at = max(event.starts_at - reminder.before, event.at)
+        local = event.starts_at.astimezone(zone_of(state, self.time_zone))
+        context = {"when": local.strftime("%Y-%m-%d %H:%M"), "service": event.service or ""}
+        queued = _queue(reminder, f"{event.id}:reminder", context, not_before=send_at)
+        return Decision((queued,), (f"reminder queued for {send_at.isoformat()}",))
+
+    def due_messages(self, state: CustomerState, now: datetime) -> Decision:
+        """The messages of the customer's schedule due by ``now`` (a birthday greeting,
+        a notice of points about to expire), and the schedule moved on: what
+        :meth:`~custbond.RetentionService.run_due` does for each customer."""
+        effects: list[Effect] = []
+        lines: list[str] = []
+        policy, schedule = self.messaging, state.schedule
+        zone = zone_of(state, self.time_zone)
+        greeting, birthday, at = policy.birthday, state.customer.birthday, schedule.get("birthday")
+        if greeting is not None and birthday is not None:
+            if at is not None and at <= now:
+                year = at.astimezone(zone).year
+                if now - at <= greeting.late_by:
+                    effects.append(_queue(greeting, f"birthday:{state.id}:{year}", {}))
+                    lines.append(f"birthday greeting for {year} queued")
+                else:
+                    lines.append(f"birthday greeting for {year} skipped: due {at.isoformat()}")
+            if at is None or at <= now:
+                effects.append(SetSchedule("birthday", greeting.next_at(birthday, zone, now)))
+        elif at is not None:
+            effects.append(SetSchedule("birthday", None))
+        notice, check = policy.points_expiring, schedule.get("expiring")
+        if notice is not None and (check is None or check <= now):
+            self._expiry_notice(notice, state, now, zone, effects=effects, lines=lines)
+        elif notice is None and check is not None:
+            effects.append(SetSchedule("expiring", None))
+        return Decision(tuple(effects), tuple(lines))
+
+    def _expiry_notice(
+        self,
+        notice: ExpiryNotice,
+        state: CustomerState,
+        now: datetime,
+        zone: tzinfo,
+        *,
+        effects: list[Effect],
+        lines: list[str],
+    ) -> None:
+        """A notice of the points expiring within the notice's window from ``now``, if
+        any, and when to look next: once those have expired."""
+        lots = _expiring(state.ledger, after=now)
+        check: datetime | None = None
+        if lots:
+            end = notice.window_end(now)
+            inside = [(at, points) for at, points in lots if at <= end]
+            later = [at for at, _ in lots if at > end]
+            check = notice.check_at(later[0]) if later else None
+            if inside:
+                first, last = inside[0][0], inside[-1][0]
+                points = sum(points for _, points in inside)
+                context = {
+                    "points": points,
+                    "expires_on": first.astimezone(zone).date().isoformat(),
+                }
+                stamp = first.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+                effects.append(_queue(notice, f"expiring:{state.id}:{stamp}", context))
+                lines.append(f"notice queued: {points} points expire from {first.isoformat()}")
+                check = last if check is None else max(last, check)
+        if check != state.schedule.get("expiring"):
+            effects.append(SetSchedule("expiring", check))
 
     def _earn(self, points: int, source: str, at: datetime, reason: str = "earned") -> EarnPoints:
         """A lot of ``points`` earned from ``source`` at ``at``, with the policy's dates."""
@@ -728,11 +952,11 @@ class Program:
         if award.tags:
             tags = state.customer.tags
             effects.extend(AddTag(tag) for tag in award.tags if tag not in tags)
-        if award.messages:
-            effects.extend(
-                RequestMessage(message.template, message.channel, message.kind, rule)
-                for rule, message in award.messages
-            )
+        for rule, message in award.messages:
+            effects.append(RequestMessage(message.template, message.channel, message.kind, rule))
+            allowed, why = allows(state.consents, message.channel, MessageKind(message.kind))
+            if not allowed:  # queued as suppressed, so the outbox shows why
+                steps.append(note(f"message {message.template!r} will not be sent: {why}"))
         if award.uses:
             effects.extend(CountUse(rule, event.at, since) for rule, since in award.uses)
         effects.extend(AddToCounter(counter, amount) for counter, amount in award.shared)
@@ -1080,7 +1304,24 @@ class Program:
                 (f"restored {ref.points} points of {ref.key}",),
             )
         if isinstance(item, SaveCustomer):
-            return Decision((UpdateProfile(item.customer),), ("profile saved",))
+            effects: list[Effect] = [UpdateProfile(item.customer)]
+            greeting = self.messaging.birthday
+            old, new = state.customer, item.customer
+            if greeting is not None and (
+                old.birthday != new.birthday
+                or old.time_zone != new.time_zone
+                or "birthday" not in state.schedule
+            ):
+                at = None
+                if new.birthday is not None:
+                    zone = zone_of(attrs.evolve(state, customer=new), self.time_zone)
+                    at = greeting.next_at(new.birthday, zone, now)
+                if at != state.schedule.get("birthday"):
+                    effects.append(SetSchedule("birthday", at))
+            return Decision(tuple(effects), ("profile saved",))
+        if isinstance(item, SetConsent):
+            record = RecordConsent(item.channel, item.kind.value, item.granted, now, item.source)
+            return Decision((record,), (record.consent().describe(),))
         if isinstance(item, UseVoucher | CancelVoucher):
             return _decide_voucher(state, item, now)
         if isinstance(item, RedeemReward):
@@ -1088,7 +1329,8 @@ class Program:
         if isinstance(item, UseCoupon):
             return self._decide_coupon(state, item, now, ref)
         if isinstance(item, Settle):
-            return Decision((), ("due changes materialised",))
+            messages = self.due_messages(state, now)
+            return Decision(messages.effects, ("due changes materialised", *messages.trace))
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
 
     # -- apply -----------------------------------------------------------------------------
@@ -1394,6 +1636,44 @@ def _apply_to_the_rest(
         coupon_uses,
         referred_by,
         rewarded_at,
+        *_messaging_after(state, effects),
+    )
+
+
+def _messaging_after(
+    state: CustomerState, effects: list[Effect]
+) -> tuple[FrozenMap[str, Consent], FrozenMap[str, datetime]]:
+    """The customer's consents and schedule after ``effects``."""
+    consents, schedule = state.consents, state.schedule
+    for effect in effects:
+        if isinstance(effect, RecordConsent):
+            consents = _with(consents, consent_key(effect.channel, effect.kind), effect.consent())
+        elif isinstance(effect, SetSchedule):
+            schedule = _with(schedule, effect.name, effect.at)
+    return consents, schedule
+
+
+def _queue(
+    send: Send | Greeting | Reminder | ExpiryNotice,
+    key: str,
+    context: Mapping[str, Any],
+    *,
+    not_before: datetime | None = None,
+) -> QueueMessage:
+    return QueueMessage(
+        key, send.template, send.channel, send.kind.value, FrozenMap(context), not_before
+    )
+
+
+def _expiring(ledger: Ledger, *, after: datetime | None = None) -> list[tuple[datetime, int]]:
+    """When each lot with points left expires (after ``after``), and its points, soonest
+    first."""
+    return sorted(
+        (lot.expires_at, lot.remaining)
+        for lot in (*ledger.pending_lots, *ledger.available_lots)
+        if lot.expires_at is not None
+        and lot.remaining > 0
+        and (after is None or lot.expires_at > after)
     )
 
 

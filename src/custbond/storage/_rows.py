@@ -39,19 +39,33 @@ from custbond.commands import (
     RedeemReward,
     ReleaseHold,
     SaveCustomer,
+    SetConsent,
     Settle,
     UseCoupon,
     UseVoucher,
 )
 from custbond.customers import Birthday, Customer
-from custbond.events import CustomEvent, LineItem, Purchase, Referral, Return, Signup, Visit
+from custbond.events import (
+    Appointment,
+    AppointmentCancelled,
+    CustomEvent,
+    LineItem,
+    Purchase,
+    Referral,
+    Return,
+    Signup,
+    Visit,
+)
 from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
+from custbond.messaging.consent import Consent, consent_key
+from custbond.messaging.message import Message, QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import (
     AddStamps,
     AddTag,
     AddToCounter,
     AdjustPoints,
+    CancelMessage,
     CapturePoints,
     CountCoupon,
     CountUse,
@@ -63,6 +77,8 @@ from custbond.program import (
     MarkVoucher,
     NotePurchase,
     NoteVisit,
+    QueueMessage,
+    RecordConsent,
     RedeemPoints,
     ReleasePoints,
     RequestMessage,
@@ -72,6 +88,7 @@ from custbond.program import (
     SetCard,
     SetProgress,
     SetReferrer,
+    SetSchedule,
     SetTier,
     UpdateProfile,
 )
@@ -215,13 +232,16 @@ def extras_row(state: CustomerState) -> Row | None:
     activity's six counters and times, the tier and its three times, who referred the
     customer and when that was rewarded, then, each after its
     count, the days of activity, the stamps, when each card started, the vouchers, the
-    tier changes, the achievements' progress and the coupons used; last the rules'
-    firings. None when there is nothing yet."""
+    tier changes, the achievements' progress, the coupons used, the consents and the
+    schedule of messages; last the rules' firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
     started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
-    progress, coupon_uses = state.progress, state.coupon_uses
+    progress, coupon_uses, consents = state.progress, state.coupon_uses, state.consents
+    schedule = state.schedule
     head = (*_activity_head(activity), *_tier_head(state))
-    if not (activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses):
+    if not (
+        activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses
+    ) and not (consents or schedule):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -234,6 +254,8 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(map(_change_fields, changes))),
         tuple(chain.from_iterable((name, *entry) for name, entry in progress.items())),
         tuple(chain.from_iterable(coupon_uses.items())),
+        tuple(chain.from_iterable(map(_consent_fields, consents.values()))),
+        tuple(chain.from_iterable(schedule.items())),
     )
     flat: list[Any] = list(head)
     for section in sections:
@@ -246,6 +268,20 @@ _tier_head = attrgetter(
     "tier", "tier_since", "tier_until", "tier_review_at", "referred_by", "referral_rewarded_at"
 )
 _change_fields = attrgetter("at", "old", "new", "reason")
+
+
+def _consent_fields(consent: Consent) -> Row:
+    return (consent.channel, consent.kind.value, consent.granted, consent.at, consent.source)
+
+
+def _consents_from(flat: Row) -> FrozenMap[str, Consent]:
+    consents = {}
+    for start in range(0, len(flat), 5):
+        channel, kind, granted, at, source = flat[start : start + 5]
+        consents[consent_key(channel, kind)] = Consent(
+            channel=channel, kind=kind, granted=granted, at=at, source=source
+        )
+    return _frozen(consents)
 
 
 _activity_head = attrgetter(
@@ -317,7 +353,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         empty = empty_map()
         return (
             activity, empty, tier, empty, empty, empty, *times, (), empty, empty,
-            referred_by, rewarded_at,
+            referred_by, rewarded_at, empty, empty,
         )  # fmt: skip
     at = 12
     sections = []
@@ -328,6 +364,16 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     daily, flat_stamps, flat_started, flat_vouchers, flat_changes, flat_progress, flat_coupons = (
         sections
     )
+    # The consents' and the schedule's sections came later: a row written before them
+    # goes on with the rules' firings (a rule's name, a str) where a newer row has the
+    # next section's length (an int).
+    later: list[Row] = []
+    for _ in range(2):
+        if at < len(row) and type(row[at]) is int:
+            count = row[at]
+            later.append(row[at + 1 : at + 1 + count])
+            at += 1 + count
+    flat_consents, flat_schedule = (*later, (), ())[:2]
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
         rule, count = row[at], row[at + 1]
@@ -356,6 +402,8 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         _frozen(_pairs(flat_coupons)),
         referred_by,
         rewarded_at,
+        _consents_from(flat_consents),
+        _frozen(_pairs(flat_schedule)),
     )
 
 
@@ -399,6 +447,10 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         SetTier,
         AddTag,
         RequestMessage,
+        RecordConsent,
+        QueueMessage,
+        CancelMessage,
+        SetSchedule,
         CountUse,
         NotePurchase,
         NoteVisit,
@@ -572,6 +624,8 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         Signup,
         CustomEvent,
         Referral,
+        Appointment,
+        AppointmentCancelled,
         Customer,
         Birthday,
         Redeem,
@@ -586,6 +640,7 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         CancelVoucher,
         RedeemReward,
         UseCoupon,
+        SetConsent,
     )
 }
 _VALUE_FIELDS = {
@@ -775,3 +830,49 @@ def record_row(record: PurchaseRecord | HoldRecord | RedemptionRecord) -> Row:
     if isinstance(record, HoldRecord):
         return hold_row(record)
     return redemption_row(record)
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+def queued_row(item: QueuedMessage) -> Row:
+    """A queued message: the message, where it stands, then its context as pairs."""
+    message = item.message
+    return (
+        message.key,
+        message.customer_id,
+        message.template,
+        message.channel,
+        message.kind.value,
+        message.not_before,
+        item.status.value,
+        item.queued_at,
+        item.next_attempt_at,
+        item.attempts,
+        item.sent_at,
+        item.reason,
+        *chain.from_iterable(message.context.items()),
+    )
+
+
+def queued_from_row(row: Row) -> QueuedMessage:
+    key, customer_id, template, channel, kind, not_before = row[:6]
+    status, queued_at, next_attempt_at, attempts, sent_at, reason = row[6:12]
+    message = Message(
+        key=key,
+        customer_id=customer_id,
+        template=template,
+        channel=channel,
+        kind=kind,
+        context=_pairs(row[12:]),
+        not_before=not_before,
+    )
+    return QueuedMessage(
+        message=message,
+        status=status,
+        queued_at=queued_at,
+        next_attempt_at=next_attempt_at,
+        attempts=attempts,
+        sent_at=sent_at,
+        reason=reason,
+    )

@@ -91,7 +91,24 @@ _VERSION_1 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1,)
+# The outbox: messages queued in the same transaction as the change that caused them.
+# ``due_at`` (microseconds since 1970) is when a message not yet final is next due, NULL
+# once it is final; ``queued_at`` orders the outbox.
+_VERSION_2 = (
+    """CREATE TABLE custbond_outbox (
+        tenant TEXT NOT NULL,
+        message_key TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        queued_at {bigint} NOT NULL,
+        due_at {bigint},
+        message TEXT NOT NULL,
+        PRIMARY KEY (tenant, message_key)
+    )""",
+    "CREATE INDEX custbond_outbox_due ON custbond_outbox (tenant, due_at)",
+    "CREATE INDEX custbond_outbox_customer ON custbond_outbox (tenant, customer_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # No index on the customer columns of the records and the log: only erasure looks rows up
@@ -107,6 +124,7 @@ TABLES = (
     "custbond_records",
     "custbond_counters",
     "custbond_log",
+    "custbond_outbox",
 )
 
 _WORDS = {

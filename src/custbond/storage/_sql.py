@@ -24,6 +24,7 @@ from custbond.commands import Input, LogKey
 from custbond.customers import Customer
 from custbond.erasure import Erasure
 from custbond.ledger import Entry, Ledger
+from custbond.messaging.message import QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -174,6 +175,8 @@ class SQLUnitOfWork:
         self._added: dict[str, int] = {}
         self._next_seq: int | None = None
         self._written: list[tuple[str, int, CustomerState, str]] = []
+        # Messages queued (True) or changed (False) in this unit of work, by key.
+        self._queued: dict[str, tuple[QueuedMessage, bool]] = {}
 
     # -- customers -------------------------------------------------------------------------
 
@@ -407,6 +410,14 @@ class SQLUnitOfWork:
                 due.add(state.id)
         return sorted(due)
 
+    def customer_ids(self) -> Sequence[str]:
+        found = self._db.all(
+            "SELECT customer_id FROM custbond_customers WHERE tenant = :tenant",
+            {"tenant": self._tenant},
+        )
+        # Sorted here: a database's collation may order strings otherwise.
+        return sorted({customer_id for (customer_id,) in found} | set(self._states))
+
     def counter(self, name: str) -> int:
         value = self._counters.get(name)
         if value is None:
@@ -423,6 +434,133 @@ class SQLUnitOfWork:
 
     def add_to_counter(self, name: str, amount: int) -> None:
         self._added[name] = self._added.get(name, 0) + amount
+
+    # -- the outbox ------------------------------------------------------------------------
+
+    def enqueue(self, message: QueuedMessage) -> None:
+        found = self._queued.get(message.key)
+        if found is not None:
+            raise ValueError(f"the outbox already holds a message under {message.key!r}")
+        self._queued[message.key] = (message, True)
+
+    def queued(self, key: str) -> QueuedMessage | None:
+        found = self._queued.get(key)
+        if found is not None:
+            return found[0]
+        lock = self.lock if self._write else ""
+        row = self._db.one(
+            "SELECT message FROM custbond_outbox WHERE tenant = :tenant AND message_key = :key"
+            + lock,
+            {"tenant": self._tenant, "key": key},
+        )
+        return None if row is None else rows.queued_from_row(loads(row[0]))
+
+    def update_queued(self, message: QueuedMessage) -> None:
+        found = self._queued.get(message.key)
+        if found is not None:
+            self._queued[message.key] = (message, found[1])
+        else:
+            self._queued[message.key] = (message, False)
+
+    def due_messages(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
+        found = self._db.all(
+            "SELECT message FROM custbond_outbox WHERE tenant = :tenant AND due_at <= :now"
+            " ORDER BY due_at, message_key LIMIT :limit",
+            {"tenant": self._tenant, "now": micros(now), "limit": limit},
+        )
+        return self._with_own(found, lambda item: item.is_due(now), limit=limit, due=True)
+
+    def messages_of(self, customer_id: str) -> Sequence[QueuedMessage]:
+        found = self._db.all(
+            "SELECT message FROM custbond_outbox"
+            " WHERE tenant = :tenant AND customer_id = :customer_id",
+            {"tenant": self._tenant, "customer_id": customer_id},
+        )
+        return self._with_own(found, lambda item: item.customer_id == customer_id)
+
+    def outbox(self) -> Sequence[QueuedMessage]:
+        found = self._db.all(
+            "SELECT message FROM custbond_outbox WHERE tenant = :tenant",
+            {"tenant": self._tenant},
+        )
+        return self._with_own(found, lambda item: True)
+
+    def _with_own(
+        self,
+        found: list[tuple[Any, ...]],
+        wanted: Callable[[QueuedMessage], bool],
+        *,
+        limit: int | None = None,
+        due: bool = False,
+    ) -> list[QueuedMessage]:
+        """Messages read, with this unit of work's own writes in their place, those
+        ``wanted``: the soonest due first (``due``) or in queue order."""
+        items = {item.key: item for item in (rows.queued_from_row(loads(t)) for (t,) in found)}
+        for key, (item, _) in self._queued.items():
+            items[key] = item
+        kept = [item for item in items.values() if wanted(item)]
+        if due:
+            kept.sort(key=lambda item: (item.next_attempt_at, item.key))
+        else:
+            kept.sort(key=lambda item: (item.queued_at, item.key))
+        return kept if limit is None else kept[:limit]
+
+    def _flush_outbox(self) -> None:
+        inserts: list[Params] = []
+        updates: list[Params] = []
+        for item, new in self._queued.values():
+            params = {
+                "tenant": self._tenant,
+                "key": item.key,
+                "customer_id": item.customer_id,
+                "queued_at": micros(item.queued_at),
+                "due": None if item.status.final else micros(item.next_attempt_at),
+                "message": dumps(rows.queued_row(item)),
+            }
+            (inserts if new else updates).append(params)
+        if inserts:
+            # A message queued meanwhile by another transaction under the same key fails
+            # this one (and it is retried, and finds the message there).
+            self._db.many(
+                "INSERT INTO custbond_outbox"
+                " (tenant, message_key, customer_id, queued_at, due_at, message)"
+                " VALUES (:tenant, :key, :customer_id, :queued_at, :due, :message)",
+                inserts,
+            )
+        if updates:
+            self._db.many(
+                "UPDATE custbond_outbox SET due_at = :due, message = :message"
+                " WHERE tenant = :tenant AND message_key = :key",
+                updates,
+            )
+
+    def _forget_messages(self, erasure: Erasure) -> None:
+        """The erased customer's messages, through the erasure (their key may change)."""
+        found = self._db.all(
+            "SELECT message_key, message FROM custbond_outbox"
+            " WHERE tenant = :tenant AND customer_id = :customer_id" + self.lock,
+            {"tenant": self._tenant, "customer_id": erasure.customer_id},
+        )
+        erased = []
+        for key, text in found:
+            item = erasure.queued(rows.queued_from_row(loads(text)))
+            erased.append(
+                {
+                    "tenant": self._tenant,
+                    "old": key,
+                    "key": item.key,
+                    "customer_id": item.customer_id,
+                    "due": None if item.status.final else micros(item.next_attempt_at),
+                    "message": dumps(rows.queued_row(item)),
+                }
+            )
+        if erased:
+            self._db.many(
+                "UPDATE custbond_outbox SET message_key = :key, customer_id = :customer_id,"
+                " due_at = :due, message = :message"
+                " WHERE tenant = :tenant AND message_key = :old",
+                erased,
+            )
 
     # -- erasure ---------------------------------------------------------------------------
 
@@ -539,6 +677,7 @@ class SQLUnitOfWork:
                 " WHERE tenant = :tenant AND customer_id = :customer_id",
                 others,
             )
+        self._forget_messages(erasure)
         # What this unit of work read before is stale now.
         self._loaded.clear()
         self._profiles.clear()
@@ -635,6 +774,8 @@ class SQLUnitOfWork:
                 " DO UPDATE SET value = custbond_counters.value + excluded.value",
                 added,
             )
+        if self._queued:
+            self._flush_outbox()
         if self._log:
             self._flush_log()
 

@@ -34,6 +34,7 @@ from custbond.commands import Input, LogKey
 from custbond.customers import Customer
 from custbond.erasure import Erasure
 from custbond.ledger import Entry, Ledger
+from custbond.messaging.message import QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -77,6 +78,13 @@ class MemoryStore:
         self._next_due: dict[str, datetime] = {}
         self._due_heap: list[tuple[datetime, str]] = []
         self._counters: dict[str, int] = {}  # shared by all customers: stock, budgets
+        # The outbox, in the order messages were queued (values, not rows: messages are
+        # few beside the history); the messages not final by when they are due, with a
+        # heap over it as for customers; each customer's message keys.
+        self._outbox: dict[str, QueuedMessage] = {}
+        self._message_due: dict[str, datetime] = {}
+        self._message_heap: list[tuple[datetime, str]] = []
+        self._messages_of: dict[str, list[str]] = {}
 
     def unit_of_work(self, *, write: bool = True) -> _MemoryUnitOfWork:
         """A transaction over this store: use it in a ``with`` block. Units of work run
@@ -117,9 +125,13 @@ class MemoryStore:
                 self._record_rows.replace(index, _erase_record_row(row, erasure))
         customer = self._customers.pop(old)
         self._customers[new] = erasure.customer(customer)
+        self._forget_messages(erasure)
         for kept in (self._pending_lots, self._available_lots, self._ledgers):
             kept[new] = kept.pop(old)
-        self._extras[new] = self._extras.pop(old)
+        # Through the erasure, for what the extras hold of the customer (consents).
+        fields = rows.extras_from_row(self._extras.pop(old))
+        state = CustomerState(Customer(old), Ledger(), *fields)  # as it was: erased below
+        self._extras[new] = rows.extras_row(erasure.state(state))
         self._due_heap = [(at, who) for at, who in self._due_heap if who != old]
         heapq.heapify(self._due_heap)
         due = self._next_due.pop(old, None)
@@ -134,6 +146,36 @@ class MemoryStore:
                     *extras[_REFERRED_BY + 1 :],
                 )
 
+    def _keep_queued(self, item: QueuedMessage) -> None:
+        key = item.key
+        if key not in self._outbox:
+            self._messages_of.setdefault(item.customer_id, []).append(key)
+        self._outbox[key] = item
+        if item.status.final:
+            self._message_due.pop(key, None)
+        elif self._message_due.get(key) != item.next_attempt_at:
+            self._message_due[key] = item.next_attempt_at
+            heapq.heappush(self._message_heap, (item.next_attempt_at, key))
+
+    def _forget_messages(self, erasure: Erasure) -> None:
+        keys = self._messages_of.pop(erasure.customer_id, [])
+        if not keys:
+            return
+        renamed: dict[str, QueuedMessage] = {}
+        for key in keys:
+            renamed[key] = erasure.queued(self._outbox[key])
+            self._message_due.pop(key, None)
+        # Rebuilt in queue order: an erased message's key may have changed.
+        self._outbox = {
+            renamed[key].key if key in renamed else key: renamed.get(key, item)
+            for key, item in self._outbox.items()
+        }
+        self._messages_of[erasure.pseudonym] = [renamed[key].key for key in keys]
+        for item in renamed.values():
+            if not item.status.final:  # pragma: no cover - erasure suppresses them
+                self._message_due[item.key] = item.next_attempt_at
+                heapq.heappush(self._message_heap, (item.next_attempt_at, item.key))
+
     def _push_due(self, customer_id: str, due: datetime) -> None:
         heap = self._due_heap
         heapq.heappush(heap, (due, customer_id))
@@ -147,6 +189,10 @@ class MemoryStore:
 
 # Where an extras row keeps who referred the customer (see rows.extras_row).
 _REFERRED_BY = 10
+
+
+def _queue_order(item: QueuedMessage) -> tuple[datetime, str]:
+    return (item.queued_at, item.key)
 
 
 def _names(row: _Row, customer_id: str) -> bool:
@@ -208,6 +254,7 @@ class _MemoryUnitOfWork:
         self._redemptions: dict[str, RedemptionRecord] = {}
         self._counters: dict[str, int] = {}  # what this unit of work added
         self._erasures: list[Erasure] = []
+        self._queued: dict[str, QueuedMessage] = {}  # queued or changed here
 
     def __enter__(self) -> _MemoryUnitOfWork:
         self._store._lock.acquire()
@@ -327,6 +374,9 @@ class _MemoryUnitOfWork:
                 due.add(state.id)
         return sorted(due)
 
+    def customer_ids(self) -> Sequence[str]:
+        return sorted({*self._store._customers, *self._states})
+
     def counter(self, name: str) -> int:
         return self._store._counters.get(name, 0) + self._counters.get(name, 0)
 
@@ -340,6 +390,52 @@ class _MemoryUnitOfWork:
         for record in self._log:
             if record.seq > after:
                 yield record
+
+    def enqueue(self, message: QueuedMessage) -> None:
+        if message.key in self._queued or message.key in self._store._outbox:
+            raise ValueError(f"the outbox already holds a message under {message.key!r}")
+        self._queued[message.key] = message
+
+    def queued(self, key: str) -> QueuedMessage | None:
+        found = self._queued.get(key)
+        return found if found is not None else self._store._outbox.get(key)
+
+    def update_queued(self, message: QueuedMessage) -> None:
+        if self.queued(message.key) is None:
+            raise ValueError(f"the outbox holds no message under {message.key!r}")
+        self._queued[message.key] = message
+
+    def due_messages(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
+        store = self._store
+        heap, due_at = store._message_heap, store._message_due
+        popped: list[tuple[datetime, str]] = []
+        found: dict[str, QueuedMessage] = {}
+        while heap and heap[0][0] <= now and len(found) < limit:
+            at, key = heapq.heappop(heap)
+            if due_at.get(key) == at:  # else a stale item: dropped
+                popped.append((at, key))
+                found[key] = store._outbox[key]
+        for entry in popped:  # reading changes nothing: put the live items back
+            heapq.heappush(heap, entry)
+        found.update(self._queued)  # this unit of work's own writes win
+        due = [item for item in found.values() if item.is_due(now)]
+        due.sort(key=lambda item: (item.next_attempt_at, item.key))
+        return due[:limit]
+
+    def messages_of(self, customer_id: str) -> Sequence[QueuedMessage]:
+        keys = self._store._messages_of.get(customer_id, [])
+        found = [self.queued(key) for key in keys]
+        found.extend(
+            item
+            for key, item in self._queued.items()
+            if item.customer_id == customer_id and key not in self._store._outbox
+        )
+        return sorted([item for item in found if item is not None], key=_queue_order)
+
+    def outbox(self) -> Sequence[QueuedMessage]:
+        kept = [self._queued.get(key, item) for key, item in self._store._outbox.items()]
+        kept.extend(item for key, item in self._queued.items() if key not in self._store._outbox)
+        return sorted(kept, key=_queue_order)
 
     def forget(self, erasure: Erasure) -> None:
         # Carried out at commit, after this unit of work's other writes.
@@ -388,5 +484,7 @@ class _MemoryUnitOfWork:
                 store._redemptions[key] = kept.append(rows.redemption_row(redemption))
         for name, amount in self._counters.items():
             store._counters[name] = store._counters.get(name, 0) + amount
+        for message in self._queued.values():
+            store._keep_queued(message)
         for erasure in self._erasures:
             store._forget(erasure)

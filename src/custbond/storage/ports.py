@@ -16,6 +16,7 @@ import attrs
 
 from custbond.commands import Input, LogKey
 from custbond.ledger import Entry, Ledger
+from custbond.messaging.message import QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -92,6 +93,9 @@ class UnitOfWork(Protocol):
     def due(self, now: datetime) -> Sequence[str]:
         """Ids of customers with something due (``state.next_due_at <= now``)."""
 
+    def customer_ids(self) -> Sequence[str]:
+        """The ids of every customer, sorted as Python sorts strings (for a broadcast)."""
+
     def counter(self, name: str) -> int:
         """A counter shared by all customers (a reward's stock taken, a budget spent);
         0 when never counted."""
@@ -103,11 +107,39 @@ class UnitOfWork(Protocol):
     def log(self, after: int = 0) -> Iterator[LogRecord]:
         """Log records with ``seq > after``, in order."""
 
+    # -- the outbox: messages, written with the change that caused them -----------------
+
+    def enqueue(self, message: QueuedMessage) -> None:
+        """Add ``message`` to the outbox. Its key is not there yet (the service looks
+        first; a database store that finds it there after all raises
+        :class:`~custbond.TransactionConflict`, and the service tries again)."""
+
+    def queued(self, key: str) -> QueuedMessage | None:
+        """The outbox's message under ``key``, if any. In a writing unit of work, a
+        database store locks it (after the customer's row, when both are read)."""
+
+    def update_queued(self, message: QueuedMessage) -> None:
+        """Replace the outbox's message under ``message.key`` by ``message``."""
+
+    def due_messages(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
+        """At most ``limit`` messages that are not final and due at ``now``
+        (``next_attempt_at <= now``), soonest first, then by key."""
+
+    def messages_of(self, customer_id: str) -> Sequence[QueuedMessage]:
+        """Every message of the customer in the outbox, in the order they were queued
+        (by ``queued_at``, then key)."""
+
+    def outbox(self) -> Sequence[QueuedMessage]:
+        """Every message in the outbox, in the order they were queued (by ``queued_at``,
+        then key)."""
+
     def forget(self, erasure: Erasure) -> None:
         """Erase ``erasure.customer_id``'s personal data from everything the store keeps:
         pass their state (moved to ``erasure.pseudonym``), statement, records and log
         records, and every other customer's state and log record that names them,
-        through ``erasure``, and keep what it returns in place of the original. Nothing
+        through ``erasure``, and their messages in the outbox
+        (:meth:`~custbond.erasure.Erasure.queued`), and keep what it returns in place of
+        the original. Nothing
         of the original may remain readable in the store (rows rewritten, not appended
         beside). The service calls it alone in its unit of work."""
 

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
 import attrs
+from dateutil import tz
 from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -58,6 +59,7 @@ from custbond.commands import (
     Redeem,
     ReleaseHold,
     SaveCustomer,
+    SetConsent,
     Settle,
     UseCoupon,
     log_key,
@@ -66,6 +68,7 @@ from custbond.customers import Birthday, Customer
 from custbond.errors import CustbondError
 from custbond.events import LineItem, Purchase, Referral, Return, Visit
 from custbond.ledger import Entry, Ledger, PointsPolicy
+from custbond.messaging.message import Message, MessageKind, MessageStatus, QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import (
     AddToCounter,
@@ -74,6 +77,7 @@ from custbond.program import (
     Program,
     Reference,
     RewardReferral,
+    SetSchedule,
 )
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules import Budget, Limit, Rule
@@ -739,6 +743,43 @@ def _write_new_customer(uow: UnitOfWork) -> None:
     uow.append(("event", "o-1"), _purchase(), _T0, _outcome())
     for record in _records():
         uow.keep(record)
+    uow.enqueue(_queued())
+
+
+def _queued(
+    key: str = "m-1",
+    customer_id: str = "c-1",
+    *,
+    at: datetime = _T0,
+    status: MessageStatus = MessageStatus.PENDING,
+) -> QueuedMessage:
+    """A message queued at ``at`` (due then), in ``status``."""
+    message = Message(key=key, customer_id=customer_id, template="welcome")
+    return attrs.evolve(QueuedMessage.new(message, at), status=status)
+
+
+def _rich_message() -> QueuedMessage:
+    """A queued message with every field set, in a zone with a name and an unnamed one."""
+    kathmandu = tz.gettz("Asia/Kathmandu")
+    message = Message(
+        key="Zoë:offer:printemps",
+        customer_id="Zoë",
+        template="broadcast",
+        channel="sms",
+        kind=MessageKind.MARKETING,
+        context={"title": "Café €", "points": 120, "rate": Decimal("1.50"), "new": True,
+                 "note": None},
+        not_before=datetime(2026, 3, 3, 8, 30, tzinfo=kathmandu),
+    )  # fmt: skip
+    return QueuedMessage(
+        message=message,
+        status=MessageStatus.DEAD,
+        queued_at=_T0,
+        next_attempt_at=datetime(2026, 3, 3, 9, tzinfo=timezone(timedelta(hours=-3))),
+        attempts=3,
+        sent_at=_T0 + timedelta(minutes=1),
+        reason="failed 3 times (at most 3); last: 451 try later",
+    )
 
 
 def _overwrite_everything(uow: UnitOfWork) -> None:
@@ -768,10 +809,11 @@ def _snapshot(store: Store, customer_id: str = "c-1") -> tuple[object, ...]:
             uow.redemption("r-1"),
             tuple(uow.due(_NEVER)),
             uow.counter("reward mug"),
+            tuple(uow.outbox()),
         )
 
 
-_EMPTY = (None, (), (), None, None, None, None, (), 0)
+_EMPTY = (None, (), (), None, None, None, None, (), 0, ())
 
 
 def _aborted(store: Store, write: Callable[[UnitOfWork], object]) -> None:
@@ -825,6 +867,14 @@ def _rich_state() -> tuple[CustomerState, tuple[Entry, ...]]:
             currency="EUR",
         ),
         UseCoupon(key="u-1", customer_id="Zoë", code="SPRING"),
+        SetConsent(
+            key="k-1",
+            customer_id="Zoë",
+            channel="email",
+            kind="marketing",
+            granted=True,
+            source="signup form",
+        ),
     ]
     for item in items:
         at = getattr(item, "at", _T0 + timedelta(days=9))
@@ -832,6 +882,9 @@ def _rich_state() -> tuple[CustomerState, tuple[Entry, ...]]:
         decision = program.decide(state, item, at, ref)
         state, entries = program.apply(state, decision, at)
         written.extend(entries)
+    # A birthday greeting and a look at expiring points on the schedule.
+    planned = (SetSchedule("birthday", _T0 + timedelta(days=363)), SetSchedule("expiring", _DUE))
+    state, _ = program.apply(state, Decision(planned), _T0 + timedelta(days=9))
     return state, tuple(written)
 
 
@@ -890,10 +943,11 @@ class StoreContract:
 
         _write_everything(store)
 
-        state, entries, log, logged, purchase, hold, redemption, due, _ = _snapshot(store)
+        state, entries, log, logged, purchase, hold, redemption, due, _, outbox = _snapshot(store)
         assert isinstance(log, tuple)
         _expect((_state(), _entries(), 1, ("c-1",)), (state, entries, len(log), due), "kept")
         _expect((log[0], _records()), (logged, (purchase, hold, redemption)), "records")
+        _expect((_queued(),), outbox, "the outbox")
 
     def test_what_was_saved_loads_back_equal_field_by_field(self) -> None:
         store = self.fresh_store()
@@ -1312,3 +1366,144 @@ class StoreContract:
 
         with store.unit_of_work(write=False) as uow:
             _expect(3, uow.counter("reward mug"), "counter('reward mug')")
+
+    # -- the outbox --------------------------------------------------------------------
+
+    def test_a_queued_message_reads_back_equal_field_by_field(self) -> None:
+        store = self.fresh_store()
+        rich = _rich_message()
+        with store.unit_of_work() as uow:
+            uow.save(CustomerState(Customer("Zoë")), ())
+            uow.enqueue(rich)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.queued(rich.key), list(uow.outbox()), list(uow.messages_of("Zoë")))
+        _expect((rich, [rich], [rich]), found, "the queued message read back")
+
+    def test_a_message_never_queued_reads_as_none(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(None, uow.queued("m-unknown"), "queued('m-unknown')")
+
+    def test_a_message_updated_is_replaced(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+        sent = attrs.evolve(_queued(), status=MessageStatus.SENT, attempts=1, sent_at=_DUE)
+
+        with store.unit_of_work() as uow:
+            uow.update_queued(sent)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect((sent, [sent]), (uow.queued("m-1"), list(uow.outbox())), "after update")
+
+    def test_messages_are_due_from_their_next_attempt_soonest_first_then_by_key(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+            for key, at in [("m-3", _T0), ("m-1", _T0 + _US), ("m-2", _T0)]:
+                uow.enqueue(_queued(key, at=at))
+
+        with store.unit_of_work(write=False) as uow:
+            found = [
+                [item.key for item in uow.due_messages(now, 10)] for now in (_T0 - _US, _T0, _DUE)
+            ]
+            limited = [item.key for item in uow.due_messages(_DUE, 2)]
+        _expect(
+            ([[], ["m-2", "m-3"], ["m-2", "m-3", "m-1"]], ["m-2", "m-3"]),
+            (found, limited),
+            "due_messages before, at and after the first is due; and with a limit",
+        )
+
+    def test_a_message_that_is_final_is_never_due(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state(), ())
+            for status in MessageStatus:
+                uow.enqueue(_queued(f"m-{status.value}", status=status))
+
+        with store.unit_of_work(write=False) as uow:
+            found = sorted(item.key for item in uow.due_messages(_NEVER, 100))
+        _expect(["m-pending", "m-sending"], found, "due_messages(NEVER)")
+
+    def test_a_message_whose_next_attempt_moved_is_due_at_the_new_time(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+        later = attrs.evolve(_queued(), next_attempt_at=_DUE)
+
+        with store.unit_of_work() as uow:
+            uow.update_queued(later)
+
+            inside = [item.key for item in uow.due_messages(_T0, 10)]
+        with store.unit_of_work(write=False) as uow:
+            found = (
+                [item.key for item in uow.due_messages(_DUE - _US, 10)],
+                [item.key for item in uow.due_messages(_DUE, 10)],
+            )
+        _expect(([], ([], ["m-1"])), (inside, found), "due before and at the new time")
+
+    def test_reading_due_messages_changes_nothing(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+
+        with store.unit_of_work(write=False) as uow:
+            first = [item.key for item in uow.due_messages(_T0, 10)]
+            second = [item.key for item in uow.due_messages(_T0, 10)]
+        _expect((["m-1"], ["m-1"]), (first, second), "due_messages, read twice")
+
+    def test_a_customers_messages_are_theirs_in_queue_order(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.save(_state("c-1"), ())
+            uow.save(_state("c-2"), ())
+            uow.enqueue(_queued("m-b", "c-1", at=_T0 + _US))
+            uow.enqueue(_queued("m-c", "c-2", at=_T0))
+            uow.enqueue(_queued("m-a", "c-1", at=_T0 + _US))
+            uow.enqueue(_queued("m-d", "c-1", at=_T0))
+
+        with store.unit_of_work(write=False) as uow:
+            found = (
+                [item.key for item in uow.messages_of("c-1")],
+                [item.key for item in uow.messages_of("c-2")],
+                [item.key for item in uow.messages_of(_UNKNOWN)],
+                [item.key for item in uow.outbox()],
+            )
+        _expect(
+            (["m-d", "m-a", "m-b"], ["m-c"], [], ["m-c", "m-d", "m-a", "m-b"]),
+            found,
+            "messages_of c-1, c-2, an unknown customer; the whole outbox",
+        )
+
+    def test_reads_of_the_outbox_see_their_own_writes(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+        sent = attrs.evolve(_queued(), status=MessageStatus.SENT, sent_at=_T0)
+
+        with store.unit_of_work() as uow:
+            uow.enqueue(_queued("m-2"))
+            uow.update_queued(sent)
+
+            _expect(
+                (sent, ["m-1", "m-2"], ["m-2"], ["m-1", "m-2"]),
+                (
+                    uow.queued("m-1"),
+                    [item.key for item in uow.outbox()],
+                    [item.key for item in uow.due_messages(_DUE, 10)],
+                    [item.key for item in uow.messages_of("c-1")],
+                ),
+                "the outbox inside the unit of work",
+            )
+
+    def test_an_exception_leaves_the_outbox_as_it_was(self) -> None:
+        store = self.fresh_store()
+        _write_everything(store)
+
+        def write(uow: UnitOfWork) -> None:
+            uow.enqueue(_queued("m-2"))
+            uow.update_queued(attrs.evolve(_queued(), status=MessageStatus.SENT, sent_at=_T0))
+
+        _aborted(store, write)
+
+        with store.unit_of_work(write=False) as uow:
+            _expect([_queued()], list(uow.outbox()), "the outbox after an aborted unit of work")

@@ -1,0 +1,171 @@
+"""Messages: what custbond asks to be said to a customer, and their life in the outbox.
+
+A :class:`Message` is a request: which ``template`` to send to which customer, on which
+``channel``, of which ``kind``, with the values the template fills in (``context``), not
+before when. Its ``key`` is its identity: the outbox keeps one message per key, so a
+message asked for twice (an event delivered again, a job run twice) is queued once, and
+the notifier gets the key with every attempt to recognise a retry.
+
+A :class:`QueuedMessage` is a message in the outbox with where it stands: pending (due at
+``next_attempt_at``), being sent (claimed by a dispatcher until ``next_attempt_at``), sent,
+suppressed (never to be sent: no consent, a frequency cap, no address; ``reason`` says
+which) or dead (its attempts ran out, or it failed for good: ``reason`` holds the last
+error).
+
+>>> from datetime import datetime, timezone
+>>> now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+>>> message = Message(key="welcome:c-1", customer_id="c-1", template="welcome")
+>>> message.kind, message.channel
+(<MessageKind.TRANSACTIONAL: 'transactional'>, 'email')
+>>> queued = QueuedMessage.new(message, now)
+>>> queued.status, queued.next_attempt_at == now
+(<MessageStatus.PENDING: 'pending'>, True)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from custbond import _validate as v
+from custbond._frozen import empty_map
+from custbond.errors import InvalidInput
+
+__all__ = ["Message", "MessageKind", "MessageStatus", "QueuedMessage"]
+
+
+class MessageKind(enum.StrEnum):
+    """Transactional messages (a receipt, a reminder of an appointment, points about to
+    expire) go to every customer with an address unless they refused that channel;
+    marketing (greetings, news, offers) only to those who consented to it."""
+
+    TRANSACTIONAL = "transactional"
+    MARKETING = "marketing"
+
+
+def _to_kind(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, MessageKind):
+        try:
+            return MessageKind(value)
+        except ValueError:
+            pass
+    if not isinstance(value, MessageKind):
+        raise InvalidInput("kind", value, "'transactional' or 'marketing'")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class Message:
+    """A message to send to the customer ``customer_id``.
+
+    ``channel`` is how (``"email"``, ``"sms"``, ``"push"``, ``"letter"``,
+    ``"call-task"``, or a channel of the host's own); ``template`` names the template
+    that renders it; ``context`` holds the values it fills in (str, int, bool, Decimal or
+    None: personal details are read from the profile when it is sent, so that a queued
+    message holds none). ``not_before`` delays it.
+
+    >>> from decimal import Decimal
+    >>> Message(key="k-1", customer_id="c-1", template="points_expiring",
+    ...         context={"points": 120}).context["points"]
+    120
+    """
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    template: str = attrs.field(validator=v.is_identifier)
+    channel: str = attrs.field(default="email", validator=v.is_identifier)
+    kind: MessageKind = attrs.field(default=MessageKind.TRANSACTIONAL, converter=_to_kind)
+    context: Mapping[str, Any] = attrs.field(
+        factory=empty_map, converter=v.to_frozen_map, validator=v.is_scalar_map
+    )
+    not_before: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
+
+    @property
+    def marketing(self) -> bool:
+        return self.kind is MessageKind.MARKETING
+
+
+class MessageStatus(enum.StrEnum):
+    """Where a queued message stands."""
+
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a dispatcher, which has not said how it went
+    SENT = "sent"
+    SUPPRESSED = "suppressed"  # never to be sent; the reason says why
+    DEAD = "dead"  # attempts ran out, or a permanent failure
+
+    @property
+    def final(self) -> bool:
+        """Whether nothing more will happen to a message in this status."""
+        return self in (MessageStatus.SENT, MessageStatus.SUPPRESSED, MessageStatus.DEAD)
+
+
+def _to_status(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, MessageStatus):
+        try:
+            return MessageStatus(value)
+        except ValueError:
+            pass
+    if not isinstance(value, MessageStatus):
+        raise InvalidInput("status", value, f"one of {', '.join(MessageStatus)}")
+    return value
+
+
+def _is_message(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Message):
+        raise InvalidInput("message", value, "a Message")
+
+
+@attrs.frozen(kw_only=True)
+class QueuedMessage:
+    """A message in the outbox (see the module docstring).
+
+    ``attempts`` counts the sends begun; ``next_attempt_at`` is when a pending message is
+    next tried, or when the claim of a dispatcher that is sending it lapses (a dispatcher
+    that stopped half-way: the message is tried again, with the same key). ``sent_at`` is
+    when it was delivered; ``reason`` why it was suppressed, deferred or failed last.
+    """
+
+    message: Message = attrs.field(validator=_is_message)
+    status: MessageStatus = attrs.field(converter=_to_status)
+    queued_at: datetime = attrs.field(validator=v.is_aware)
+    next_attempt_at: datetime = attrs.field(validator=v.is_aware)
+    attempts: int = attrs.field(default=0, validator=v.is_int)
+    sent_at: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
+    reason: str | None = attrs.field(default=None, validator=v.is_optional_text)
+
+    @classmethod
+    def new(cls, message: Message, now: datetime) -> QueuedMessage:
+        """``message`` queued at ``now``: due at once, or at its ``not_before``."""
+        due = now if message.not_before is None else max(now, message.not_before)
+        return cls(
+            message=message, status=MessageStatus.PENDING, queued_at=now, next_attempt_at=due
+        )
+
+    @classmethod
+    def suppressed(cls, message: Message, now: datetime, reason: str) -> QueuedMessage:
+        """``message`` kept in the outbox as never to be sent, because of ``reason``."""
+        return cls(
+            message=message,
+            status=MessageStatus.SUPPRESSED,
+            queued_at=now,
+            next_attempt_at=now,
+            reason=reason,
+        )
+
+    @property
+    def key(self) -> str:
+        return self.message.key
+
+    @property
+    def customer_id(self) -> str:
+        return self.message.customer_id
+
+    def is_due(self, now: datetime) -> bool:
+        """Whether a dispatcher may take it at ``now``: pending and due, or being sent by
+        a dispatcher whose claim has lapsed."""
+        return not self.status.final and self.next_attempt_at <= now
