@@ -1,6 +1,7 @@
 """Crash safety: a writer killed with SIGKILL at any statement loses nothing that was
 committed and leaves nothing half-done; recording the whole stream again afterwards gives
-exactly the state of a run that was never interrupted."""
+exactly the state of a run that was never interrupted. A dispatcher killed while sending
+loses no message, and sends again only what it was sending, under the same key."""
 
 from __future__ import annotations
 
@@ -15,16 +16,22 @@ from typing import Any
 import pytest
 
 from custbond import (
+    Customer,
+    Delivery,
     Event,
     FixedClock,
+    MessageStatus,
+    Outgoing,
     PointsPolicy,
     Program,
     Purchase,
     RetentionService,
+    RetryPolicy,
     Return,
     Store,
     Visit,
 )
+from custbond.messaging import Message
 from store_specs import StoreSpec, spec, store_specs
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -165,3 +172,93 @@ def _another(spec: StoreSpec, tmp_path: Any, name: str) -> StoreSpec:
     if spec.kind == "sqlite":
         return StoreSpec("sqlite", str(tmp_path / f"{name}.db"))
     return StoreSpec(spec.kind, spec.where, tenant=f"{spec.tenant}-{name}")
+
+
+# -- a dispatcher killed between sending a message and marking it sent ---------------------
+
+MESSAGES = 30
+CLAIM = timedelta(minutes=5)
+
+
+class _ProviderLog:
+    """A notifier standing for an email provider: every message it is handed is written
+    to a file (flushed to disk) before it answers, so what was sent survives the sender.
+    With ``die_after``, the process dies without a word right after that many sends:
+    killed between the send and marking the message sent."""
+
+    def __init__(self, path: Any, die_after: int | None = None) -> None:
+        self.path = path
+        self.die_after = die_after
+        self.count = 0
+
+    def send(self, message: Outgoing) -> Delivery:
+        with open(self.path, "a", encoding="utf-8") as log:
+            log.write(f"{message.key} {message.attempt}\n")
+            log.flush()
+            os.fsync(log.fileno())
+        self.count += 1
+        if self.count == self.die_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Delivery.sent()
+
+
+def _messaging_service(store: Store, notifier: Any, at: datetime) -> RetentionService:
+    return RetentionService(
+        Program(), store, FixedClock(at), notifier=notifier, retry=RetryPolicy(claim_for=CLAIM)
+    )
+
+
+def _dispatch_and_die(spec: StoreSpec, log: Any, die_after: int | None, statement: int) -> None:
+    """Dispatch the outbox; die after ``die_after`` sends, or at the ``statement``-th SQL
+    statement (0: never)."""
+    with spec.open() as store:
+        if statement:
+            _count_statements(store, die_at=statement)
+        service = _messaging_service(store, _ProviderLog(log, die_after), T0)
+        while service.dispatch(limit=7):
+            pass
+    os._exit(0)
+
+
+@pytest.mark.parametrize("spec", store_specs(), indirect=True)
+def test_a_dispatcher_killed_mid_send_loses_no_message_and_resends_under_the_same_key(
+    spec: StoreSpec, tmp_path: Any
+) -> None:
+    rng = random.Random(5)
+    kills = [(after, 0) for after in rng.sample(range(1, MESSAGES), 5)]
+    kills += [(None, statement) for statement in rng.sample(range(2, 4 * MESSAGES), 5)]
+    for n, (die_after, statement) in enumerate(kills):
+        run = _another(spec, tmp_path, f"dispatch-{n}")
+        log = tmp_path / f"provider-{n}.log"
+        with run.open() as store:
+            service = _messaging_service(store, None, T0)
+            for customer in range(10):
+                service.save_customer(Customer(f"c-{customer}", email=f"c{customer}@example.com"))
+            keys = [f"m-{m}" for m in range(MESSAGES)]
+            for m, key in enumerate(keys):
+                service.queue(Message(key=key, customer_id=f"c-{m % 10}", template="welcome"))
+        child = FORK.Process(target=_dispatch_and_die, args=(run, log, die_after, statement))
+        child.start()
+        child.join(timeout=120)
+        where = f"killed after send {die_after} / at statement {statement}"
+        assert child.exitcode == -signal.SIGKILL, where
+
+        with run.open() as store:  # after the claim has lapsed: drain what is left
+            service = _messaging_service(store, _ProviderLog(log), T0 + CLAIM)
+            while service.dispatch(limit=7):
+                pass
+            outbox = {item.key: item for item in service.outbox()}
+        sends: dict[str, list[int]] = {}
+        if log.exists():
+            for line in log.read_text(encoding="utf-8").splitlines():
+                key, attempt = line.split()
+                sends.setdefault(key, []).append(int(attempt))
+
+        assert {MessageStatus.SENT} == {item.status for item in outbox.values()}, where
+        assert set(keys) == set(outbox) == set(sends), where
+        for key, attempts in sends.items():
+            # Under one key each time, numbered on; only a send the dispatcher died
+            # during (before it could mark it) is made again.
+            assert list(range(1, len(attempts) + 1)) == attempts, f"{where}: {key}"
+            assert outbox[key].attempts == len(attempts), f"{where}: {key}"
+        assert sum(len(attempts) - 1 for attempts in sends.values()) <= 1, where
