@@ -18,6 +18,7 @@ import pytest
 
 import postgres
 from custbond import (
+    Appointment,
     Birthday,
     Customer,
     CustomerState,
@@ -39,6 +40,7 @@ from custbond import (
 from custbond._frozen import FrozenMap
 from custbond.bonds.referrals import ReferralPolicy
 from custbond.erasure import ERASED, Erasure
+from custbond.messaging import Message
 from custbond.storage._rowlog import RowLog
 from custbond.storage._schema import TABLES
 from custbond.vouchers import VoucherOffer
@@ -155,6 +157,28 @@ class Shop:
         service.capture("hold-1")
         service.record(Referral(id="ref-1", customer_id="bea", at=self.at(), referrer_id=ADA.id))
         self.buy("bea", "25.00")
+        # Messaging: a consent, a queued message (its key made of the id, its context
+        # naming her), and an appointment.
+        service.set_consent(
+            ADA.id, "email", granted=True, source="form filled in by Ada Lovelace", key="k-1"
+        )
+        service.queue(
+            Message(
+                key=f"note:{ADA.id}",
+                customer_id=ADA.id,
+                template="broadcast",
+                context={"title": "For Ada Lovelace", "text": "call +44 20 7946 0958"},
+            )
+        )
+        service.record(
+            Appointment(
+                id="ap-1",
+                customer_id=ADA.id,
+                at=self.at(),
+                starts_at=self.at() + timedelta(days=2),
+                service="a cut for Ada Lovelace",
+            )
+        )
 
 
 def _strings(value: Any, seen: set[int] | None = None) -> Iterator[str]:
@@ -293,8 +317,9 @@ class TestForget:
 
         records = list(shop.service.log())
         mine = [r for r in records if r.outcome.customer_id == "erased-1"]
-        # profile, 3 purchases, return, note, visit, adjust, redeem, hold, capture
-        assert len(mine) == 11
+        # profile, 3 purchases, return, note, visit, adjust, redeem, hold, capture,
+        # consent, appointment
+        assert len(mine) == 13
         note = next(r.input for r in mine if isinstance(r.input, CustomEvent))
         assert {} == note.attributes
         assert all(not step.values for r in mine for step in r.outcome.trace)

@@ -1193,7 +1193,7 @@ class TestConsent:
 
         assert field == raised.value.field
 
-    def test_erasure_drops_consents_and_suppresses_what_was_not_sent(
+    def test_erasure_suppresses_what_was_not_sent_and_nothing_goes_to_the_pseudonym(
         self, make_store: MakeStore
     ) -> None:
         shop = Shop(make_store)
@@ -1213,10 +1213,25 @@ class TestConsent:
         shop.clock.advance(DAY)
         shop.dispatch()
 
-        assert () == shop.service.consents("erased-1")
-        statuses = {item.message.template: item.status for item in shop.service.outbox()}
-        assert {"welcome": MessageStatus.SENT, "broadcast": MessageStatus.SUPPRESSED} == statuses
-        [promo] = shop.service.outbox(status="suppressed")
+        # Kept under the pseudonym (a replay of the erased log gives them again), but a
+        # message to an erased customer is never sent, even where it needs no address.
+        assert ["email/marketing"] == [c.key for c in shop.service.consents("erased-1")]
+        later = shop.service.queue(
+            Message(
+                key="push:erased-1", customer_id="erased-1", template="welcome", channel="push"
+            )
+        )
+        assert (MessageStatus.SUPPRESSED, "the customer was erased") == (
+            later.status,
+            later.reason,
+        )
+        statuses = {item.key: item.status for item in shop.service.outbox()}
+        assert {
+            "s-1:welcome:welcome:email": MessageStatus.SENT,
+            "promo:erased-1": MessageStatus.SUPPRESSED,
+            "push:erased-1": MessageStatus.SUPPRESSED,
+        } == statuses
+        promo = shop.item("promo:erased-1")
         assert "the customer was erased" == promo.reason
         assert {"erased-1"} == {item.customer_id for item in shop.service.outbox()}
         shown = repr(shop.service.outbox())

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from custbond._frozen import empty_map
+from custbond._frozen import FrozenMap, empty_map
 from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer, SetConsent
 from custbond.customers import Customer
 from custbond.events import CustomEvent, Purchase, Referral
@@ -34,6 +34,7 @@ from custbond.program import (
     AdjustPoints,
     CustomerState,
     HoldPoints,
+    RecordConsent,
     RedeemPoints,
     RewardReferral,
     SetReferrer,
@@ -52,6 +53,8 @@ PSEUDONYM_PREFIX = "erased-"
 
 # What free text reads as once erased.
 ERASED = "erased"
+# Why a message to an erased customer is not sent.
+_ERASED_REASON = "the customer was erased"
 
 # Entries whose reason a host may have written (the others' reasons are the program's).
 _HOST_REASONS = frozenset({EntryKind.ADJUSTED, EntryKind.REDEEMED, EntryKind.HELD})
@@ -95,9 +98,16 @@ class Erasure:
         """The erased customer's state under the pseudonym with an empty profile; another
         customer's state with the erased customer, if they referred them, renamed."""
         if state.id == self.customer_id:
-            # Consents go too: nothing is sent to an erased customer.
+            # Consents stay (a replay of the erased log gives them again), their sources
+            # erased; nothing is sent to an erased customer anyway.
+            consents = {
+                key: attrs.evolve(consent, source=self.text(consent.source))
+                for key, consent in state.consents.items()
+            }
             state = attrs.evolve(
-                state, customer=self.customer(state.customer), consents=empty_map()
+                state,
+                customer=self.customer(state.customer),
+                consents=FrozenMap(consents) if consents else empty_map(),
             )
         if state.referred_by == self.customer_id:
             state = attrs.evolve(state, referred_by=self.pseudonym)
@@ -177,6 +187,8 @@ class Erasure:
     def _effect(self, effect: Any) -> Any:
         if isinstance(effect, UpdateProfile):
             return UpdateProfile(self.customer(effect.customer))
+        if isinstance(effect, RecordConsent):
+            return attrs.evolve(effect, source=self.text(effect.source))
         if isinstance(effect, RewardReferral | SetReferrer):
             return attrs.evolve(effect, referrer_id=self._id(effect.referrer_id))
         return effect
@@ -224,7 +236,5 @@ class Erasure:
             reason=None if item.reason is None else self.text(item.reason),
         )
         if not item.status.final:
-            erased = attrs.evolve(
-                erased, status=MessageStatus.SUPPRESSED, reason="the customer was erased"
-            )
+            erased = attrs.evolve(erased, status=MessageStatus.SUPPRESSED, reason=_ERASED_REASON)
         return erased

@@ -704,6 +704,8 @@ class RetentionService:
                 raise IdempotencyConflict(message.key, differing)
             return found
         allowed, why = allows(state.consents, message.channel, message.kind)
+        if state.id.startswith(PSEUDONYM_PREFIX):
+            allowed, why = False, dispatching.ERASED_REASON
         if allowed:
             item = QueuedMessage.new(message, now)
         else:

@@ -171,6 +171,9 @@ class MemoryStore:
             for key, item in self._outbox.items()
         }
         self._messages_of[erasure.pseudonym] = [renamed[key].key for key in keys]
+        gone = set(keys)
+        self._message_heap = [entry for entry in self._message_heap if entry[1] not in gone]
+        heapq.heapify(self._message_heap)
         for item in renamed.values():
             if not item.status.final:  # pragma: no cover - erasure suppresses them
                 self._message_due[item.key] = item.next_attempt_at
