@@ -5,7 +5,9 @@ points that stay pending through the 14-day return window, then become available
 spends some on a free coffee, pays for an app order with points (a hold, then a capture),
 returns a bag of beans (the points of that order are clawed back), and moves away. A year
 later the points she never spent expire, and the nightly ``run_due()`` job writes that
-into her statement.
+into her statement. On the way custbond writes to her: a welcome when she signs up, a
+greeting on her birthday, a word a month before her points expire (the coffee bar's
+notifier only prints them).
 
 The points live in a SQLite file (``SQLiteStore``, the embedded default). Halfway through
 the story the till's process ends, and a new process opens the same file and goes on
@@ -36,15 +38,22 @@ from custbond import (
     Balance,
     Birthday,
     Customer,
+    Delivery,
     Entry,
+    ExpiryNotice,
     FixedClock,
+    Greeting,
     LineItem,
+    MessagingPolicy,
+    Outgoing,
     PointsPerSpend,
     PointsPolicy,
     Program,
     Purchase,
     RetentionService,
     Return,
+    Send,
+    Signup,
     SQLiteStore,
 )
 
@@ -61,7 +70,21 @@ PROGRAM = Program(
         expire_after=relativedelta(months=12),
         expire_at_end_of="month",  # "valid through the end of the month"
     ),
+    messaging=MessagingPolicy(
+        welcome=Send(template="welcome"),
+        birthday=Greeting(),  # at 09:00 on the day, her time; marketing: needs consent
+        points_expiring=ExpiryNotice(within=timedelta(days=30)),
+    ),
 )
+
+
+class Postbox:
+    """The coffee bar's notifier (the host plugs in its own): here it only prints."""
+
+    def send(self, message: Outgoing) -> Delivery:
+        print(f"{INDENT}mail to {message.to}: {message.subject}")
+        return Delivery.sent()
+
 
 FLAT_WHITE = LineItem(sku="flat-white", quantity=1, unit_price=Decimal("3.80"))
 CROISSANT = LineItem(sku="croissant", quantity=1, unit_price=Decimal("2.90"))
@@ -179,9 +202,17 @@ def more_coffee_and_spending(service: RetentionService, clock: FixedClock) -> No
 def a_year_later(service: RetentionService, clock: FixedClock) -> None:
     print("Maya moves to another town and stops coming in.")
     print()
+    clock.set(berlin("2026-09-14", "09:00"))
+    service.run_due()  # the job queues what falls due: her birthday greeting
+    dated(clock.now(), "her birthday; the job's run_due() and dispatch() greet her:")
+    service.dispatch()
     clock.set(berlin("2027-03-01", "09:00"))
     dated(clock.now(), "her balance, read without any job having run:")
     print(INDENT + points(service.balance(MAYA)))
+    clock.set(berlin("2027-03-02", "03:00"))
+    service.run_due()
+    dated(clock.now(), "a month before points expire, the nightly job tells her:")
+    service.dispatch()
 
     clock.set(berlin("2027-05-02", "03:00"))
     outcomes = service.run_due()
@@ -215,7 +246,7 @@ def print_statement(entries: tuple[Entry, ...], name: str) -> None:
 def before_the_restart(path: Path) -> None:
     clock = FixedClock(berlin("2026-03-02", "08:00"))
     with SQLiteStore(path) as store:
-        service = RetentionService(PROGRAM, store, clock)
+        service = RetentionService(PROGRAM, store, clock, notifier=Postbox())
         print("Corner Bean coffee bar: 10 points per euro, pending for 14 days (the return")
         print("window), valid for 12 months through the end of that month.")
         print()
@@ -232,6 +263,10 @@ def before_the_restart(path: Path) -> None:
         )
         usual = maya.preferences["usual"]
         print(f"{maya.name} ({maya.id}) joins the programme. Her usual: a {usual}.")
+        service.set_consent(MAYA, "email", granted=True, source="card form", key="consent-1")
+        service.record(Signup(id="signup-001", customer_id=MAYA, at=clock.now()))
+        print("She says yes to news by email, and the welcome goes out:")
+        service.dispatch()  # a worker does this every minute
         print()
 
         the_first_weeks(service, clock)
@@ -245,7 +280,7 @@ def before_the_restart(path: Path) -> None:
 def after_the_restart(path: Path) -> None:
     clock = FixedClock(berlin("2026-04-10", "08:00"))
     with SQLiteStore(path) as store:
-        service = RetentionService(PROGRAM, store, clock)
+        service = RetentionService(PROGRAM, store, clock, notifier=Postbox())
         maya = service.customer(MAYA)
         print(f"A new process opens {path.name} and finds {maya.name} as she was:")
         print(INDENT + points(service.balance(MAYA)))

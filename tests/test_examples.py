@@ -96,6 +96,19 @@ class TestCoffeeBar:
         rows = coffee_bar[header + 2 :]
         assert [int(row.split()[0]) for row in rows] == list(range(1, 29))
 
+    def test_custbond_writes_to_her_welcome_birthday_and_expiring_points(
+        self, coffee_bar: list[str]
+    ) -> None:
+        mail = [line.strip() for line in coffee_bar if line.strip().startswith("mail to")]
+        assert [
+            "mail to maya@example.com: Welcome to our rewards program",
+            "mail to maya@example.com: Happy birthday!",
+            "mail to maya@example.com: Your points expire on 2027-04-01",
+        ] == mail
+        assert "mail to maya@example.com: Happy birthday!" in line_after(
+            coffee_bar, "Mon 14 Sep 2026 09:00  her birthday"
+        )
+
     def test_the_story_is_short_and_the_same_every_time(
         self, coffee_bar: list[str], capsys: pytest.CaptureFixture[str]
     ) -> None:
