@@ -116,6 +116,7 @@ from custbond.messaging import (
     Template,
     Templates,
 )
+from custbond.messaging.outbox import Broadcast
 from custbond.outcome import Outcome
 from custbond.program import (
     AddStamps,
@@ -154,7 +155,7 @@ from custbond.program import (
 )
 from custbond.rules import Rule, Trace
 from custbond.rules.files import dump_program, load_program
-from custbond.service import Broadcast, RetentionService
+from custbond.service import RetentionService
 from custbond.storage import LogRecord, MemoryStore, SQLiteStore, Store, UnitOfWork
 
 if TYPE_CHECKING:

@@ -19,15 +19,12 @@ state, the ledger entries, the records and the log entry in one unit of work.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, time
-from functools import partial
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import attrs
-from dateutil import tz
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
@@ -64,41 +61,25 @@ from custbond.errors import (
     IdempotencyConflict,
     InvalidInput,
     NotFound,
-    TemplateError,
     TransactionConflict,
 )
 from custbond.events import EVENT_TYPE_NAMES, EVENT_TYPES, Event, LineItem, Purchase, Return
 from custbond.ledger import Balance, Entry, EntryKind, Ledger, Lot
-from custbond.messaging import dispatching
-from custbond.messaging.consent import Consent, allows
-from custbond.messaging.message import (
-    Message,
-    MessageKind,
-    MessageStatus,
-    QueuedMessage,
-    _to_status,
-)
-from custbond.messaging.notifier import Delivery, Notifier, Outgoing
-from custbond.messaging.occasions import Send, local_moment
+from custbond.messaging.notifier import Notifier
+from custbond.messaging.outbox import OutboxVerbs
 from custbond.messaging.policy import RetryPolicy
 from custbond.outcome import Outcome
 from custbond.program import (
     AddToCounter,
-    CancelMessage,
     CustomerState,
     Decision,
     Effect,
     IssueVoucher,
     Program,
-    QueueMessage,
     Reference,
-    RequestMessage,
     RewardReferral,
 )
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
-from custbond.rules.conditions import Check, Condition
-from custbond.rules.facts import Facts, zone_of
-from custbond.rules.rule import condition_of
 from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 
@@ -111,7 +92,7 @@ T = TypeVar("T")
 
 
 @attrs.define
-class RetentionService:
+class RetentionService(OutboxVerbs):
     """Records what customers do and carries out the program's decisions.
 
     ``program`` is the policy, ``store`` where state is kept, ``clock`` where the time
@@ -429,363 +410,6 @@ class RetentionService:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    # -- messages --------------------------------------------------------------------------
-
-    def set_consent(
-        self,
-        customer_id: str,
-        channel: str,
-        *,
-        granted: bool,
-        source: str,
-        key: str,
-        kind: MessageKind | str = MessageKind.MARKETING,
-    ) -> Outcome:
-        """Record that the customer agreed (``granted=True``) or refused to be sent
-        ``kind`` messages (marketing by default) on ``channel``; ``source`` says where
-        the answer came from ("signup form", "unsubscribe link"). A customer not seen
-        before is created. The latest answer per channel and kind counts; messages
-        already queued are checked again when they are sent.
-        """
-        command = SetConsent(
-            key=key,
-            customer_id=customer_id,
-            channel=channel,
-            kind=kind,
-            granted=granted,
-            source=source,
-        )
-        return self._process(command, self.clock.now())
-
-    def consents(self, customer_id: str) -> tuple[Consent, ...]:
-        """The customer's consents (the latest answer per channel and kind)."""
-        with self.store.unit_of_work(write=False) as uow:
-            state = self._load(uow, customer_id)
-        return tuple(state.consents[key] for key in sorted(state.consents))
-
-    def queue(self, message: Message) -> QueuedMessage:
-        """Put ``message`` in the outbox, for :meth:`dispatch` to send: a message of the
-        host's own (an order confirmation, a note from the owner). Marketing to a
-        customer who has not consented is kept as suppressed, with the reason.
-
-        Queuing the same message again returns the one queued first; another message
-        under the same key raises :class:`~custbond.IdempotencyConflict`.
-        :class:`~custbond.NotFound` for a customer never seen.
-        """
-        if not isinstance(message, Message):
-            raise InvalidInput("message", message, "a Message")
-        now = self.clock.now()
-
-        def work(uow: UnitOfWork) -> QueuedMessage:
-            state = self._load(uow, message.customer_id)
-            return self._enqueue(uow, state, message, now)
-
-        return self._transaction(work)
-
-    def outbox(
-        self, *, customer_id: str | None = None, status: MessageStatus | str | None = None
-    ) -> tuple[QueuedMessage, ...]:
-        """The messages in the outbox, in the order they were queued: all, or one
-        customer's, or those in one ``status``."""
-        wanted = None if status is None else _to_status(status)
-        with self.store.unit_of_work(write=False) as uow:
-            found = uow.outbox() if customer_id is None else uow.messages_of(customer_id)
-        return tuple(item for item in found if wanted is None or item.status is wanted)
-
-    def dispatch(self, *, limit: int = 100) -> list[QueuedMessage]:
-        """Deliver up to ``limit`` messages that are due, through the ``notifier``, and
-        return each as it stands afterwards (sent, waiting for a retry, suppressed,
-        dead, or waiting for the end of quiet hours).
-
-        Each message is checked again when it is sent (consent, the address, quiet
-        hours, frequency caps) and claimed in a unit of work of its own before the
-        notifier sees it; how the send went is kept in another. A dispatcher that stops
-        between the two leaves the message claimed: after the claim lapses
-        (``retry.claim_for``) the next dispatch sends it again, with the same key.
-        Failures for now are retried with backoff, up to ``retry.max_attempts`` sends.
-        """
-        notifier = self.notifier
-        if notifier is None:
-            raise InvalidInput("notifier", None, "a Notifier given to the RetentionService")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", limit, "a positive int")
-        now = self.clock.now()
-        with self.store.unit_of_work(write=False) as uow:
-            due = [(item.key, item.customer_id) for item in uow.due_messages(now, limit)]
-        results: list[QueuedMessage] = []
-        for key, customer_id in due:
-            claimed = self._transaction(partial(self._claim, key=key, cid=customer_id, now=now))
-            if claimed is None:  # taken by another dispatcher, or no longer due
-                continue
-            item, outgoing = claimed
-            if outgoing is None:
-                results.append(item)
-                continue
-            answer: object
-            try:
-                answer = notifier.send(outgoing)
-            except Exception as error:  # a notifier's failure is one failed send
-                answer = Delivery.retry(f"{type(error).__name__}: {error}")
-            delivery = (
-                answer
-                if isinstance(answer, Delivery)
-                else Delivery.retry(f"the notifier answered {answer!r}, not a Delivery")
-            )
-            results.append(
-                self._transaction(partial(self._delivered, claimed=item, delivery=delivery))
-            )
-        return results
-
-    def broadcast(
-        self,
-        key: str,
-        template: str,
-        *,
-        channel: str = "email",
-        kind: MessageKind | str = MessageKind.MARKETING,
-        context: Mapping[str, Any] | None = None,
-        segment: Condition | str | None = None,
-        not_before: datetime | None = None,
-        on: date | None = None,
-        at: time = time(9),
-        batch_size: int = 500,
-    ) -> Broadcast:
-        """Queue the message ``template`` to every customer in ``segment`` (a condition
-        on ``customer.*`` and ``state.*`` facts, as in rules: ``'customer.tags has
-        "vegan"'``; everyone when None): news of a product or a service. Each
-        customer's message is keyed ``f"{key}:{customer_id}"``, so a broadcast run again
-        (after a crash half-way) queues nobody twice. Marketing (the default kind) to a
-        customer without consent is kept as suppressed; frequency caps and quiet hours
-        apply when it is sent. ``on`` sends it at ``at`` o'clock on that day in each
-        customer's time zone; ``not_before`` at one moment for all.
-
-        Customers are taken ``batch_size`` to a unit of work.
-        """
-        key = v.identifier("key", key)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidInput("batch_size", batch_size, "a positive int")
-        if on is not None and not_before is not None:
-            raise InvalidInput("not_before", not_before, "None when on is given")
-        if on is not None and not isinstance(on, date):
-            raise InvalidInput("on", on, "a date")
-        send = Send(template=template, channel=channel, kind=kind)
-        check = None if segment is None else _segment(segment)
-        # Made once, to check the context and not_before before anything is queued.
-        probe = Message(
-            key=key,
-            customer_id="probe",
-            template=send.template,
-            context=context or {},
-            not_before=not_before,
-        )
-        now = self.clock.now()
-        with self.store.unit_of_work(write=False) as uow:
-            customer_ids = list(uow.customer_ids())
-        report = Broadcast()
-        for start in range(0, len(customer_ids), batch_size):
-            batch = customer_ids[start : start + batch_size]
-            work = partial(
-                self._broadcast_batch,
-                batch=batch,
-                key=key,
-                send=send,
-                probe=probe,
-                check=check,
-                when=(on, at),
-                now=now,
-            )
-            report = report + self._transaction(work)
-        return report
-
-    def _broadcast_batch(
-        self,
-        uow: UnitOfWork,
-        *,
-        batch: Sequence[str],
-        key: str,
-        send: Send,
-        probe: Message,
-        check: Check | None,
-        when: tuple[date | None, time],
-        now: datetime,
-    ) -> Broadcast:
-        uow.prefetch_customers(batch)
-        queued = suppressed = outside = 0
-        for customer_id in batch:
-            state = uow.load(customer_id)
-            if state is None:  # pragma: no cover - erased since the ids were read
-                continue
-            zone = zone_of(state, self.program.time_zone)
-            if check is not None and check(Facts(None, state, now, zone)) is not None:
-                outside += 1
-                continue
-            day, at = when
-            not_before = probe.not_before if day is None else local_moment(day, at, zone)
-            message = Message(
-                key=_message_key(key, customer_id),
-                customer_id=customer_id,
-                template=send.template,
-                channel=send.channel,
-                kind=send.kind,
-                context=probe.context,
-                not_before=not_before,
-            )
-            item = self._enqueue(uow, state, message, now)
-            if item.status is MessageStatus.SUPPRESSED:
-                suppressed += 1
-            else:
-                queued += 1
-        return Broadcast(queued, suppressed, outside)
-
-    def _holiday_greetings(self, now: datetime) -> None:
-        """Queue the greetings of holidays that fall today or tomorrow (in the program's
-        time zone), once each: in time for 9 o'clock (or the holiday's hour) in every
-        customer's zone. A shared counter remembers each holiday greeted."""
-        zone = tz.gettz(self.program.time_zone)
-        today = now.astimezone(zone).date()
-        for holiday in self.program.messaging.holidays:
-            day = holiday.next_day(today)
-            if day is None or (day - today).days > 1:
-                continue
-            done = f"holiday {holiday.name} {day.isoformat()}"
-            with self.store.unit_of_work(write=False) as uow:
-                if uow.counter(done):
-                    continue
-            self.broadcast(
-                f"holiday:{holiday.name}:{day.isoformat()}",
-                holiday.template,
-                channel=holiday.channel,
-                kind=holiday.kind,
-                context={"holiday": holiday.name},
-                on=day,
-                at=holiday.at,
-            )
-            self._transaction(partial(_count_once, name=done))
-
-    def _requested_message(
-        self, effect: RequestMessage, item: Input, event_id: str, outcome: Outcome
-    ) -> Message:
-        """The message a rule asked for on the event ``event_id``: keyed by the event,
-        the rule, the template and the channel, so that one request is queued once. Its
-        context: the event's id, the points it earned, the balance after it; for a
-        purchase also its amount and the items suggested with it (as for thank-you)."""
-        earned = sum(e.points for e in outcome.entries if e.kind is EntryKind.EARNED)
-        context: dict[str, Any] = {
-            "event": event_id,
-            "points": earned,
-            "balance": outcome.balance.available,
-        }
-        if isinstance(item, Purchase):
-            related = self.program.messaging.suggestions(line.sku for line in item.items)
-            context["amount"] = item.amount
-            context["related"] = related
-            context["suggestions"] = f"You might also like: {related}." if related else ""
-        return Message(
-            key=_message_key(event_id, effect.rule, effect.template, effect.channel),
-            customer_id=outcome.customer_id,
-            template=effect.template,
-            channel=effect.channel,
-            kind=effect.kind,
-            context=context,
-        )
-
-    def _enqueue(
-        self, uow: UnitOfWork, state: CustomerState, message: Message, now: datetime
-    ) -> QueuedMessage:
-        """Queue ``message`` for the customer in ``state`` (once per key)."""
-        found = uow.queued(message.key)
-        if found is not None:
-            if found.message != message:
-                differing = [
-                    field.name
-                    for field in attrs.fields(Message)
-                    if getattr(found.message, field.name) != getattr(message, field.name)
-                ]
-                raise IdempotencyConflict(message.key, differing)
-            return found
-        allowed, why = allows(state.consents, message.channel, message.kind)
-        if state.id.startswith(PSEUDONYM_PREFIX):
-            allowed, why = False, dispatching.ERASED_REASON
-        if allowed:
-            item = QueuedMessage.new(message, now)
-        else:
-            item = QueuedMessage.suppressed(message, now, why)
-        uow.enqueue(item)
-        return item
-
-    def _claim(
-        self, uow: UnitOfWork, *, key: str, cid: str, now: datetime
-    ) -> tuple[QueuedMessage, Outgoing | None] | None:
-        """Take the message ``key`` for sending, or settle it without sending (suppress,
-        wait); None when it is not due any more. The customer's row is read first, so
-        a database store locks it before the message's (the order events take)."""
-        customer_id = cid
-        state = uow.load(customer_id)
-        item = uow.queued(key)
-        if item is None or item.customer_id != customer_id or not item.is_due(now):
-            return None
-        policy = self.program.messaging
-        others = uow.messages_of(customer_id) if policy.caps else ()
-        # No customer: the message is suppressed before the zone is needed.
-        zone = UTC if state is None else zone_of(state, self.program.time_zone)
-        screening = dispatching.screen(
-            item,
-            None if state is None else state.customer,
-            None if state is None else state.consents,
-            now,
-            policy=policy,
-            retry=self.retry,
-            zone=zone,
-            others=others,
-        )
-        if screening.action == "wait":
-            updated = dispatching.wait(item, screening)
-            uow.update_queued(updated)
-            return updated, None
-        if screening.action != "send":
-            updated = dispatching.give_up(item, screening)
-            uow.update_queued(updated)
-            return updated, None
-        assert state is not None
-        message = item.message
-        values = {**message.context, "name": state.customer.name or "there"}
-        try:
-            rendered = policy.templates.render(message.template, message.channel, values)
-        except TemplateError as error:  # no attempt can render it: a dead letter
-            updated = dispatching.give_up(item, dispatching.Screening("dead", str(error)))
-            uow.update_queued(updated)
-            return updated, None
-        updated = dispatching.claim(item, now, self.retry)
-        uow.update_queued(updated)
-        outgoing = Outgoing(
-            key=message.key,
-            customer_id=message.customer_id,
-            channel=message.channel,
-            kind=message.kind,
-            template=message.template,
-            to=dispatching.address_of(state.customer, message.channel),
-            subject=rendered.subject,
-            body=rendered.body,
-            attempt=updated.attempts,
-        )
-        return updated, outgoing
-
-    def _delivered(
-        self, uow: UnitOfWork, *, claimed: QueuedMessage, delivery: Delivery
-    ) -> QueuedMessage:
-        """Keep how the send of ``claimed`` went, unless its claim lapsed and another
-        dispatcher has taken the message since (that one's answer counts)."""
-        item = uow.queued(claimed.key)
-        if (
-            item is None
-            or item.status is not MessageStatus.SENDING
-            or item.attempts != claimed.attempts
-        ):
-            return claimed if item is None else item
-        updated = dispatching.settle(item, delivery, self.clock.now(), self.retry)
-        uow.update_queued(updated)
-        return updated
-
     def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         """``work`` in a writing unit of work of its own, again if it lost a race."""
         for attempt in range(1, _ATTEMPTS + 1):
@@ -946,14 +570,7 @@ class RetentionService:
             entries,
             ledgers.balance(state.ledger, now),
         )
-        for effect in decision.effects:
-            if isinstance(effect, RequestMessage) and key is not None:
-                message = self._requested_message(effect, item, key[1], outcome)
-                self._enqueue(uow, state, message, now)
-            elif isinstance(effect, QueueMessage):
-                self._enqueue(uow, state, _queued_message(effect, state.id), now)
-            elif isinstance(effect, CancelMessage):
-                _cancel(uow, effect, state.id)
+        self._carry_out_messages(uow, state, item, outcome, now)
         uow.append(key, item, now, outcome)
         return outcome
 
@@ -1198,67 +815,6 @@ def _records_after(
     return []
 
 
-@attrs.frozen
-class Broadcast:
-    """What :meth:`RetentionService.broadcast` did: messages ``queued``, kept as
-    ``suppressed`` (no consent), and customers ``outside`` the segment."""
-
-    queued: int = 0
-    suppressed: int = 0
-    outside: int = 0
-
-    def __add__(self, other: Broadcast) -> Broadcast:
-        return Broadcast(
-            self.queued + other.queued,
-            self.suppressed + other.suppressed,
-            self.outside + other.outside,
-        )
-
-
-def _segment(segment: Condition | str) -> Check:
-    """The check of a broadcast's segment: a condition on the customer, not an event."""
-    condition = condition_of(segment)
-    for leaf in condition.comparisons():
-        if leaf.fact.startswith("event."):
-            raise InvalidInput(
-                "segment", segment, "a condition on customer.* and state.* facts (no event)"
-            )
-    return condition.compile()
-
-
-def _count_once(uow: UnitOfWork, *, name: str) -> None:
-    uow.add_to_counter(name, 1)
-
-
 def _schedule_due(state: CustomerState, now: datetime) -> bool:
+    """Whether a message of the customer's schedule (a greeting, a notice) is due."""
     return any(at <= now for at in state.schedule.values())
-
-
-def _queued_message(effect: QueueMessage, customer_id: str) -> Message:
-    return Message(
-        key=effect.key,
-        customer_id=customer_id,
-        template=effect.template,
-        channel=effect.channel,
-        kind=effect.kind,
-        context=effect.context,
-        not_before=effect.not_before,
-    )
-
-
-def _cancel(uow: UnitOfWork, effect: CancelMessage, customer_id: str) -> None:
-    """Suppress the message ``effect.key`` of the customer, unless it is final already."""
-    found = uow.queued(effect.key)
-    if found is not None and found.customer_id == customer_id and not found.status.final:
-        uow.update_queued(
-            attrs.evolve(found, status=MessageStatus.SUPPRESSED, reason=effect.reason)
-        )
-
-
-def _message_key(*parts: str) -> str:
-    """``parts`` joined by ":"; a key that would be too long (over 200 characters)
-    keeps its start and a digest of the whole."""
-    key = ":".join(parts)
-    if len(key) <= 200:
-        return key
-    return f"{key[:130]}~{hashlib.sha256(key.encode()).hexdigest()}"
