@@ -198,6 +198,7 @@ class _Model:
         self.holds: dict[str, HoldRecord] = {}
         self.redemptions: dict[str, RedemptionRecord] = {}
         self.counters: dict[str, int] = {}
+        self.outbox: dict[str, QueuedMessage] = {}
 
     def copy(self) -> _Model:
         copy = _Model()
@@ -209,6 +210,7 @@ class _Model:
         copy.holds = dict(self.holds)
         copy.redemptions = dict(self.redemptions)
         copy.counters = dict(self.counters)
+        copy.outbox = dict(self.outbox)
         return copy
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
@@ -241,6 +243,14 @@ class _Model:
             for customer_id, state in self.states.items()
             if state.next_due_at is not None and state.next_due_at <= now
         )
+
+    def queue_order(self) -> list[QueuedMessage]:
+        return sorted(self.outbox.values(), key=lambda item: (item.queued_at, item.key))
+
+    def due_messages(self, now: datetime, limit: int) -> list[QueuedMessage]:
+        due = [item for item in self.outbox.values() if item.is_due(now)]
+        due.sort(key=lambda item: (item.next_attempt_at, item.key))
+        return due[:limit]
 
 
 # -- comparing a store with the model ------------------------------------------------------
@@ -341,6 +351,27 @@ def _check_everything(uow: UnitOfWork, model: _Model, now: datetime) -> None:
     for name in sorted({*_COUNTERS, *model.counters, _UNKNOWN}):
         _expect(model.counters.get(name, 0), uow.counter(name), f"counter({name!r})")
     _check_due(uow, model, now)
+    _check_outbox(uow, model, now)
+
+
+def _check_outbox(uow: UnitOfWork, model: _Model, now: datetime) -> None:
+    _expect(model.queue_order(), list(uow.outbox()), "outbox()")
+    for key in sorted({*model.outbox, _UNKNOWN}):
+        _expect(model.outbox.get(key), uow.queued(key), f"queued({key!r})")
+    for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
+        mine = [item for item in model.queue_order() if item.customer_id == customer_id]
+        _expect(mine, list(uow.messages_of(customer_id)), f"messages_of({customer_id!r})")
+    times = {now, _NEVER, _T0 - timedelta(days=1)}
+    for item in model.outbox.values():
+        times.update((item.next_attempt_at - _US, item.next_attempt_at))
+    for at in sorted(times):
+        for limit in (2, len(model.outbox) + 1):
+            _expect(
+                model.due_messages(at, limit),
+                list(uow.due_messages(at, limit)),
+                f"due_messages({at.isoformat()}, {limit})",
+            )
+    _expect(sorted(model.states), list(uow.customer_ids()), "customer_ids()")
 
 
 # -- the state machine ---------------------------------------------------------------------
@@ -476,17 +507,17 @@ class _StoreMachine(RuleBasedStateMachine):
             "cancel redemption": spent,
             "adjust": known,
             "settle": known,
+            "message": known,
         }
         kinds = [*_ALWAYS, *(kind for kind, found in possible.items() if found)]
         kind = data.draw(st.sampled_from(kinds), "write")
         item: Input
         ref: Reference = None
         if kind == "counter":
-            name = data.draw(st.sampled_from(_COUNTERS), "counter")
-            amount = data.draw(st.integers(min_value=-3, max_value=100), "amount")
-            uow.add_to_counter(name, amount)
-            pending.add_to_counter(name, amount)
-            _expect(pending.counters[name], uow.counter(name), f"counter({name!r})")
+            self._count(data, uow, pending)
+            return
+        if kind == "message":
+            self._message(data, uow, pending, known)
             return
         if kind == "return":
             ref = data.draw(st.sampled_from(returnable), "returned purchase")
@@ -523,6 +554,59 @@ class _StoreMachine(RuleBasedStateMachine):
         else:
             item = self._event(data, kind, data.draw(_CUSTOMERS, "customer"))
         self._record(data, uow, pending, item, ref)
+
+    def _count(self, data: st.DataObject, uow: UnitOfWork, pending: _Model) -> None:
+        """Add to a shared counter."""
+        name = data.draw(st.sampled_from(_COUNTERS), "counter")
+        amount = data.draw(st.integers(min_value=-3, max_value=100), "amount")
+        uow.add_to_counter(name, amount)
+        pending.add_to_counter(name, amount)
+        _expect(pending.counters[name], uow.counter(name), f"counter({name!r})")
+
+    def _message(
+        self, data: st.DataObject, uow: UnitOfWork, pending: _Model, known: list[str]
+    ) -> None:
+        """Queue a message for a customer the store knows, or move one on (claim it,
+        settle it, put it off)."""
+        queued = sorted(pending.outbox)
+        move: bool = bool(queued) and data.draw(st.booleans(), "move one on")
+        if move:
+            item = pending.outbox[data.draw(st.sampled_from(queued), "message")]
+            status = data.draw(st.sampled_from(list(MessageStatus)), "status")
+            moved = attrs.evolve(
+                item,
+                status=status,
+                attempts=item.attempts + data.draw(st.integers(0, 1), "attempt"),
+                next_attempt_at=self.now + data.draw(_GAPS | st.just(timedelta(0)), "next"),
+                sent_at=self.now if status is MessageStatus.SENT else item.sent_at,
+                reason=data.draw(st.none() | st.text(max_size=20), "reason"),
+            )
+            uow.update_queued(moved)
+            pending.outbox[moved.key] = moved
+            _expect(moved, uow.queued(moved.key), f"queued({moved.key!r}) after an update")
+            return
+        customer_id = data.draw(st.sampled_from(known), "customer")
+        message = Message(
+            key=self._id(data.draw(st.sampled_from(["m", "Zoë:m", "M"]), "key")),
+            customer_id=customer_id,
+            template=data.draw(st.sampled_from(["welcome", "broadcast"]), "template"),
+            channel=data.draw(st.sampled_from(["email", "sms", "push"]), "channel"),
+            kind=data.draw(st.sampled_from(list(MessageKind)), "kind"),
+            context=data.draw(
+                st.dictionaries(
+                    st.sampled_from(["points", "title", "rate", "flag"]),
+                    st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+                    | st.decimals(allow_nan=False, allow_infinity=False, places=2),
+                    max_size=3,
+                ),
+                "context",
+            ),
+            not_before=data.draw(st.none() | st.just(self.now + timedelta(hours=3)), "later"),
+        )  # fmt: skip
+        item = QueuedMessage.new(message, self.now)
+        uow.enqueue(item)
+        pending.outbox[item.key] = item
+        _expect(item, uow.queued(item.key), f"queued({item.key!r}) once queued")
 
     def _event(self, data: st.DataObject, kind: str, customer_id: str) -> Input:
         """A purchase, visit, profile, coupon or referral of ``customer_id``, now."""
