@@ -33,7 +33,7 @@ from custbond.messaging.message import (
     QueuedMessage,
     _to_status,
 )
-from custbond.messaging.notifier import Delivery, Notifier, Outgoing
+from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outgoing
 from custbond.messaging.occasions import Send, local_moment
 from custbond.messaging.policy import RetryPolicy
 from custbond.outcome import Outcome
@@ -410,15 +410,19 @@ class OutboxVerbs:
         self, uow: UnitOfWork, *, claimed: QueuedMessage, delivery: Delivery
     ) -> QueuedMessage:
         """Keep how the send of ``claimed`` went, unless its claim lapsed and another
-        dispatcher has taken the message since (that one's answer counts)."""
+        dispatcher has taken the message since (that one's answer counts). A message
+        suppressed while it was being sent (its appointment cancelled) that went out all
+        the same is kept as sent: the customer has it."""
         item = uow.queued(claimed.key)
-        if (
-            item is None
-            or item.status is not MessageStatus.SENDING
-            or item.attempts != claimed.attempts
-        ):
+        if item is None or item.attempts != claimed.attempts:
             return claimed if item is None else item
-        updated = dispatching.settle(item, delivery, self.clock.now(), self.retry)
+        now = self.clock.now()
+        if item.status is MessageStatus.SUPPRESSED and delivery.status is DeliveryStatus.SENT:
+            updated = attrs.evolve(item, status=MessageStatus.SENT, sent_at=now)
+        elif item.status is MessageStatus.SENDING:
+            updated = dispatching.settle(item, delivery, now, self.retry)
+        else:
+            return item
         uow.update_queued(updated)
         return updated
 
