@@ -4,7 +4,7 @@ problem in a file is a RuleFileError that names the file, the key, the line and 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
@@ -29,6 +29,10 @@ from custbond.bonds.achievements import Achievement
 from custbond.bonds.coupons import Coupon
 from custbond.bonds.referrals import ReferralPolicy
 from custbond.errors import RuleFileError
+from custbond.messaging.message import MessageKind
+from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Reminder, Send
+from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
+from custbond.messaging.templates import Template, Templates
 from custbond.program import EarnPoints
 from custbond.rules import (
     Budget,
@@ -55,17 +59,26 @@ from custbond.rules import (
 from custbond.rules.effects import RULE_EFFECTS
 from custbond.rules.files import (
     _ACHIEVEMENT,
+    _CAP,
     _CARD,
     _COUPON,
     _EFFECT_TYPES,
+    _EXPIRY_NOTICE,
+    _GREETING,
     _GROUP,
+    _HOLIDAY,
     _LADDER,
     _LEVEL,
     _LIMIT_TYPES,
+    _MESSAGING,
     _OFFER,
     _PROGRAM_WRITTEN,
+    _QUIET,
+    _REMINDER,
     _REWARD,
     _RULE_WRITTEN,
+    _SEND,
+    _TEMPLATE,
     _Shape,
     dump_program,
     load_program,
@@ -265,6 +278,27 @@ class TestTheReferenceExample:
                 referee_gift=VoucherOffer("welcome pastry", sku="croissant"),
                 when=event.amount >= 15,
             ),
+            messaging=MessagingPolicy(
+                quiet_hours=QuietHours(start=time(21), end=time(8), channels={"sms", "push"}),
+                caps=[FrequencyCap(limit=2, per=relativedelta(days=7))],
+                thank_you=Send(template="thank_you"),
+                related={"latte": "almond croissant", "espresso": "biscotti"},
+                birthday=Greeting(at=time(10)),
+                holidays=[Holiday("christmas", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25")],
+                points_expiring=ExpiryNotice(within=relativedelta(days=30)),
+                templates=Templates.defaults().override(
+                    {
+                        "welcome": {
+                            "email": Template(
+                                "Hi $name,\n\nWelcome to Harbour Coffee! Your 11th coffee is "
+                                "on us, and gold members earn double\non Tuesdays.\n\n"
+                                "See you soon!",
+                                subject="Welcome to Harbour Coffee",
+                            )
+                        }
+                    }
+                ),
+            ),
         )
         assert expected == load_program(reference_example())
 
@@ -273,6 +307,7 @@ class TestTheReferenceExample:
         for field in attrs.fields(Program):
             if field.init and field.name not in ("multipliers", "currency", "time_zone"):
                 assert getattr(program, field.name), field.name
+        assert MessagingPolicy() != program.messaging
         kinds = {type(item) for rule in program.rules for item in (*rule.then, *rule.limits)}
         assert {Gift, Discount, Cashback, Budget, FirstCustomers} <= kinds
 
@@ -406,8 +441,8 @@ then = [{ type = "fixed_points", points = 1 }]
             pytest.param('{ type = "tier", tier = "gold" }', Tier("gold"), id="tier"),
             pytest.param('{ type = "tag", tag = "vip" }', Tag("vip"), id="tag"),
             pytest.param(
-                '{ type = "message", template = "hi", channel = "sms", kind = "marketing" }',
-                Message("hi", channel="sms", kind="marketing"),
+                '{ type = "message", template = "birthday", channel = "sms", kind = "marketing" }',
+                Message("birthday", channel="sms", kind="marketing"),
                 id="message",
             ),
             pytest.param(
@@ -650,6 +685,393 @@ per_customer = false
         assert ["card coffee", "tier gold"] == [rule.name for rule in program.rules]
 
 
+def messaging(text: str) -> MessagingPolicy:
+    policy: MessagingPolicy = load_program(text.lstrip("\n")).messaging
+    return policy
+
+
+DEFAULTS = Templates.defaults()
+
+
+class TestMessaging:
+    def test_a_file_without_messaging_has_the_default_policy(self) -> None:
+        assert MessagingPolicy() == messaging("[points]\n")
+        assert MessagingPolicy() == messaging("[messaging]\n")
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param(
+                '{ start = "21:00", end = "08:00" }',
+                QuietHours(start=time(21), end=time(8)),
+                id="hh-mm",
+            ),
+            pytest.param(
+                '{ start = "9:30:15", end = "17:00:00.25" }',
+                QuietHours(start=time(9, 30, 15), end=time(17, 0, 0, 250_000)),
+                id="seconds-and-fractions",
+            ),
+            pytest.param(
+                "{ start = 22:00:00, end = 07:30:00 }",
+                QuietHours(start=time(22), end=time(7, 30)),
+                id="toml-local-times",
+            ),
+            pytest.param(
+                '{ start = "21:00", end = "08:00", channels = ["sms", "push", "sms"] }',
+                QuietHours(start=time(21), end=time(8), channels={"sms", "push"}),
+                id="channels",
+            ),
+            pytest.param(
+                '{ start = "21:00", end = "08:00", channels = [] }',
+                QuietHours(start=time(21), end=time(8)),
+                id="no-channels-is-every-channel",
+            ),
+        ],
+    )
+    def test_quiet_hours_are_read(self, written: str, expected: QuietHours) -> None:
+        assert expected == messaging(f"[messaging]\nquiet_hours = {written}\n").quiet_hours
+
+    def test_quiet_hours_can_be_a_table_of_their_own(self) -> None:
+        policy = messaging(
+            """
+[messaging.quiet_hours]
+start = "12:00"
+end = "14:00"
+channels = ["call-task"]
+"""
+        )
+        expected = QuietHours(start=time(12), end=time(14), channels={"call-task"})
+        assert MessagingPolicy(quiet_hours=expected) == policy
+
+    def test_frequency_caps_are_read_with_their_defaults(self) -> None:
+        policy = messaging(
+            """
+[[messaging.caps]]
+limit = 2
+per = "7 days"
+
+[[messaging.caps]]
+limit = 1
+per = { seconds = 3600 }
+kind = "transactional"
+channel = "sms"
+
+[[messaging.caps]]
+limit = 10
+per = "P1M"
+kind = "any"
+
+[[messaging.caps]]
+limit = 3
+per = "P1D"
+kind = "marketing"
+"""
+        )
+        assert (
+            FrequencyCap(limit=2, per=relativedelta(days=7)),
+            FrequencyCap(
+                limit=1,
+                per=timedelta(hours=1),
+                kind=MessageKind.TRANSACTIONAL,
+                channel="sms",
+            ),
+            FrequencyCap(limit=10, per=relativedelta(months=1), kind=None),
+            FrequencyCap(limit=3, per=relativedelta(days=1), kind=MessageKind.MARKETING),
+        ) == policy.caps
+
+    def test_caps_can_be_an_inline_array(self) -> None:
+        policy = messaging('[messaging]\ncaps = [{ limit = 1, per = "P1W", channel = "push" }]\n')
+        assert (FrequencyCap(limit=1, per=relativedelta(days=7), channel="push"),) == policy.caps
+
+    def test_templates_are_put_in_place_of_the_defaults_per_name_and_channel(self) -> None:
+        policy = messaging(
+            """
+[messaging.templates.welcome.email]
+subject = "Welcome, $name"
+body = \"\"\"
+Hi $name,
+
+Your first coffee is on us. Save $$5 on your next visit!\"\"\"
+
+[messaging.templates.welcome."*"]
+body = "Welcome, ${name}!"
+
+[messaging.templates.win_back.sms]
+body = "We miss you, $name"
+"""
+        )
+        expected = DEFAULTS.override(
+            {
+                "welcome": {
+                    "email": Template(
+                        "Hi $name,\n\nYour first coffee is on us. Save $$5 on your next visit!",
+                        subject="Welcome, $name",
+                    ),
+                    "*": Template("Welcome, ${name}!"),
+                },
+                "win_back": {"sms": Template("We miss you, $name")},
+            }
+        )
+        assert MessagingPolicy(templates=expected) == policy
+        templates = policy.templates
+        email = templates.render("welcome", "email", {"name": "Ada"})
+        assert ("Welcome, Ada", "Save $5 on your next visit!") == (
+            email.subject,
+            email.body.splitlines()[-1][-27:],
+        )
+        assert "Welcome, Ada!" == templates.render("welcome", "push", {"name": "Ada"}).body
+        # What the file does not name stays: the default text message, and other templates.
+        assert DEFAULTS.find("welcome", "sms") == templates.find("welcome", "sms")
+        assert DEFAULTS.templates["birthday"] == templates.templates["birthday"]
+
+    def test_every_part_together_round_trips(self) -> None:
+        text = """
+[messaging]
+quiet_hours = { start = "21:00", end = "08:00", channels = ["sms"] }
+
+[[messaging.caps]]
+limit = 2
+per = "P7D"
+
+[messaging.templates.thank_you.email]
+subject = "Thanks!"
+body = "Thanks, $name"
+"""
+        program = load_program(text)
+        assert program == load_program(dump_program(program))
+
+
+class TestMessagesSentOnTheirOwn:
+    def test_each_is_read_with_its_defaults(self) -> None:
+        policy = messaging(
+            """
+[messaging]
+welcome = { template = "welcome" }
+thank_you = { template = "thank_you", channel = "sms", kind = "marketing" }
+related = { latte = "almond croissant", "oat latte" = "scone" }
+appointment_reminder = { before = "PT24H" }
+birthday = {}
+points_expiring = { within = "30 days" }
+
+[[messaging.holidays]]
+name = "christmas"
+recurrence = "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"
+
+[[messaging.holidays]]
+name = "new year"
+recurrence = "RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1"
+at = "10:30"
+channel = "sms"
+kind = "transactional"
+"""
+        )
+        assert (
+            MessagingPolicy(
+                welcome=Send(template="welcome"),
+                thank_you=Send(template="thank_you", channel="sms", kind=MessageKind.MARKETING),
+                related={"latte": "almond croissant", "oat latte": "scone"},
+                appointment_reminder=Reminder(before=timedelta(hours=24)),
+                birthday=Greeting(),
+                holidays=[
+                    Holiday("christmas", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"),
+                    Holiday(
+                        "new year",
+                        "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1",
+                        at=time(10, 30),
+                        channel="sms",
+                        kind=MessageKind.TRANSACTIONAL,
+                    ),
+                ],
+                points_expiring=ExpiryNotice(within=relativedelta(days=30)),
+            )
+            == policy
+        )
+
+    def test_every_key_of_each_can_be_given(self) -> None:
+        policy = messaging(
+            """
+[messaging.templates.reminder.push]
+body = "See you at $when"
+
+[messaging.templates.cheers."*"]
+body = "Cheers, $name"
+
+[messaging.appointment_reminder]
+before = "1 day 2 hours"
+template = "reminder"
+channel = "push"
+kind = "marketing"
+
+[messaging.birthday]
+template = "cheers"
+channel = "letter"
+kind = "transactional"
+at = 07:15:00
+late_by = { seconds = 7200 }
+
+[messaging.points_expiring]
+within = { seconds = 86400 }
+template = "cheers"
+channel = "sms"
+kind = "marketing"
+"""
+        )
+        assert (
+            Reminder(
+                before=timedelta(days=1, hours=2),
+                template="reminder",
+                channel="push",
+                kind=MessageKind.MARKETING,
+            )
+            == policy.appointment_reminder
+        )
+        assert (
+            Greeting(
+                template="cheers",
+                channel="letter",
+                kind=MessageKind.TRANSACTIONAL,
+                at=time(7, 15),
+                late_by=timedelta(hours=2),
+            )
+            == policy.birthday
+        )
+        assert (
+            ExpiryNotice(
+                within=timedelta(days=1), template="cheers", channel="sms", kind="marketing"
+            )
+            == policy.points_expiring
+        )
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param('"PT24H"', timedelta(hours=24), id="iso-hours"),
+            pytest.param('"P2DT30M"', timedelta(days=2, minutes=30), id="iso-days"),
+            pytest.param('"2 weeks"', timedelta(days=14), id="words"),
+            pytest.param('"PT0.5S"', timedelta(milliseconds=500), id="fraction"),
+            pytest.param("{ seconds = 90 }", timedelta(seconds=90), id="seconds"),
+        ],
+    )
+    def test_a_reminder_is_an_exact_time_before(self, written: str, expected: timedelta) -> None:
+        reminder = messaging(f"[messaging]\nappointment_reminder = {{ before = {written} }}\n")
+        assert Reminder(before=expected) == reminder.appointment_reminder
+
+    def test_an_empty_greeting_is_the_default_one(self) -> None:
+        assert Greeting() == messaging("[messaging]\nbirthday = {}\n").birthday
+        assert Greeting() == messaging("[messaging.birthday]\n").birthday
+
+    @pytest.mark.parametrize(
+        ("where", "text"),
+        [
+            pytest.param("welcome", 'welcome = { template = "hello" }', id="welcome"),
+            pytest.param("thank_you", 'thank_you = { template = "hello" }', id="thank-you"),
+            pytest.param(
+                "appointment_reminder",
+                'appointment_reminder = { before = "P1D", template = "hello" }',
+                id="reminder",
+            ),
+            pytest.param("birthday", 'birthday = { template = "hello" }', id="birthday"),
+            pytest.param(
+                "points_expiring",
+                'points_expiring = { within = "P30D", template = "hello" }',
+                id="points-expiring",
+            ),
+            pytest.param(
+                "holidays[0]",
+                'holidays = [{ name = "x", recurrence = "FREQ=DAILY", template = "hello" }]',
+                id="holiday",
+            ),
+        ],
+    )
+    def test_each_names_a_template_the_file_has(self, where: str, text: str) -> None:
+        error = load_error(f"[messaging]\n{text}")
+        assert (f"messaging.{where}.template", 2) == (error.key, error.line)
+        assert error.problem == (
+            'there is no template "hello" for the channel "'
+            + ("sms" if where == "appointment_reminder" else "email")
+            + '" (hint: add it under [messaging.templates.hello.'
+            + ("sms" if where == "appointment_reminder" else "email")
+            + "])"
+        )
+        with_it = f'[messaging.templates.hello."*"]\nbody = "Hello $name"\n[messaging]\n{text}\n'
+        assert load_program(with_it) == load_program(dump_program(load_program(with_it)))
+
+
+class TestTheTemplatesAProgramAsksFor:
+    def test_a_program_refuses_a_message_of_a_rule_without_its_template(self) -> None:
+        rule = Rule("thanks", on="Purchase", then=[Message("hi", channel="sms")])
+        with pytest.raises(InvalidInput) as raised:
+            Program(rules=[rule])
+        assert ("rules['thanks'].then", "hi") == (raised.value.field, raised.value.value)
+        assert raised.value.expected.startswith(
+            "a template of messaging.templates for channel 'sms'; known: appointment_reminder, "
+            "birthday, broadcast"
+        )
+        templates = DEFAULTS.override({"hi": {"sms": Template("Hi $name")}})
+        assert Program(rules=[rule], messaging=MessagingPolicy(templates=templates))
+
+    @pytest.mark.parametrize(
+        ("policy", "field"),
+        [
+            pytest.param({"welcome": Send(template="hi")}, "messaging.welcome", id="welcome"),
+            pytest.param(
+                {"thank_you": Send(template="hi", channel="sms")},
+                "messaging.thank_you",
+                id="thank-you",
+            ),
+            pytest.param(
+                {"appointment_reminder": Reminder(before=timedelta(hours=2), template="hi")},
+                "messaging.appointment_reminder",
+                id="reminder",
+            ),
+            pytest.param(
+                {"birthday": Greeting(template="hi")}, "messaging.birthday", id="birthday"
+            ),
+            pytest.param(
+                {"holidays": [Holiday("xmas", "FREQ=YEARLY;BYYEARDAY=359", template="hi")]},
+                "messaging.holidays['xmas']",
+                id="holiday",
+            ),
+            pytest.param(
+                {"points_expiring": ExpiryNotice(within=timedelta(days=9), template="hi")},
+                "messaging.points_expiring",
+                id="points-expiring",
+            ),
+        ],
+    )
+    def test_a_program_refuses_a_message_it_sends_on_its_own_without_its_template(
+        self, policy: dict[str, Any], field: str
+    ) -> None:
+        with pytest.raises(InvalidInput, match=r"a template of messaging\.templates") as raised:
+            Program(messaging=MessagingPolicy(**policy))
+        assert (field, "hi") == (raised.value.field, raised.value.value)
+
+    def test_a_template_for_another_channel_is_not_enough_but_one_for_any_is(self) -> None:
+        rule = Rule("thanks", on="Purchase", then=[Message("hi", channel="sms")])
+        email = DEFAULTS.override({"hi": {"email": Template("Hi $name")}})
+        with pytest.raises(InvalidInput, match=r"\('hi' is only for 'email'\)"):
+            Program(rules=[rule], messaging=MessagingPolicy(templates=email))
+        anything = email.override({"hi": {"*": Template("Hi $name")}})
+        assert Program(rules=[rule], messaging=MessagingPolicy(templates=anything))
+
+    def test_a_rule_file_places_the_error_at_the_message(self) -> None:
+        error = load_error(
+            rule_text(
+                then='[{ type = "tag", tag = "t" }, { type = "message", template = "welcom" }]'
+            )
+        )
+        assert ("rules[0].then[1].template", 4, 69) == (error.key, error.line, error.column)
+        assert error.problem == (
+            'there is no template "welcom" for the channel "email" (hint: did you mean '
+            '"welcome"? or add it under [messaging.templates.welcom.email])'
+        )
+
+    def test_a_rule_file_may_add_the_template_after_the_rule(self) -> None:
+        text = rule_text(then='[{ type = "message", template = "hi", channel = "sms" }]')
+        program = load_program(text + '\n[messaging.templates.hi.sms]\nbody = "Hi $name"\n')
+        assert (Message("hi", channel="sms"),) == program.rules[0].then
+
+
 class TestTheFormatHoldsEverything:
     def test_every_field_of_a_program_is_in_the_format(self) -> None:
         fields = {field.name for field in attrs.fields(Program) if field.init}
@@ -678,6 +1100,15 @@ class TestTheFormatHoldsEverything:
             _REWARD,
             _ACHIEVEMENT,
             _COUPON,
+            _QUIET,
+            _CAP,
+            _TEMPLATE,
+            _MESSAGING,
+            _SEND,
+            _REMINDER,
+            _GREETING,
+            _HOLIDAY,
+            _EXPIRY_NOTICE,
         ],
         ids=lambda shape: shape.cls.__name__,
     )
@@ -1390,6 +1821,317 @@ BROKEN = [
         'as a string; got 2.5 (hint: TOML floats are inexact: write it as a string, "2.5")',
         id="achievement-target-float",
     ),
+    pytest.param(
+        '[messaging]\nquiet_hours = { start = "25:00", end = "08:00" }',
+        'messaging.quiet_hours.start, line 2, column 25: must be a time of day, "HH:MM" or '
+        '"HH:MM:SS", such as "21:00"; got "25:00" (hint: hours go from 00 to 23, minutes and '
+        "seconds from 00 to 59)",
+        id="quiet-hours-bad-time",
+    ),
+    pytest.param(
+        '[messaging]\nquiet_hours = { start = "9pm", end = "08:00" }',
+        'messaging.quiet_hours.start, line 2, column 25: must be a time of day, "HH:MM" or '
+        '"HH:MM:SS", such as "21:00"; got "9pm"',
+        id="quiet-hours-not-a-time",
+    ),
+    pytest.param(
+        "[messaging.quiet_hours]\nstart = 2026-01-01T21:00:00\nend = 08:00:00",
+        'messaging.quiet_hours.start, line 2, column 9: must be a time of day, "HH:MM" or '
+        '"HH:MM:SS", such as "21:00"; got 2026-01-01T21:00:00 (hint: a time of day has no '
+        "date: write the time alone)",
+        id="quiet-hours-date-time",
+    ),
+    pytest.param(
+        '[messaging]\nquiet_hours = { start = "21:00", end = 21:00:00 }',
+        "messaging.quiet_hours.end, line 2, column 40: must be a time other than start; got "
+        "21:00:00 (hint: quiet hours run from start to end, such as 21:00 to 08:00)",
+        id="quiet-hours-start-is-end",
+    ),
+    pytest.param(
+        '[messaging]\nquiet_hours = { start = "21:00" }',
+        "messaging.quiet_hours.end, line 2, column 15: missing: quiet hours needs start and end",
+        id="quiet-hours-without-end",
+    ),
+    pytest.param(
+        '[messaging]\nquiet_hours = "21:00-08:00"',
+        "messaging.quiet_hours, line 2, column 15: must be quiet hours, such as "
+        '{ start = "21:00", end = "08:00" }; got "21:00-08:00"',
+        id="quiet-hours-not-a-table",
+    ),
+    pytest.param(
+        '[messaging]\nquiet_hours = { start = "21:00", end = "08:00", '
+        'channels = ["sms", " push"] }',
+        "messaging.quiet_hours.channels[1], line 2, column 68: must be a non-empty string of "
+        'at most 200 characters, not padded with spaces; got " push"',
+        id="quiet-hours-padded-channel",
+    ),
+    pytest.param(
+        '[messaging]\nquiet_hours = { start = "21:00", end = "08:00", channels = "sms" }',
+        "messaging.quiet_hours.channels, line 2, column 60: must be an array of channels, such "
+        'as ["sms", "push"]; got "sms"',
+        id="quiet-hours-channels-not-an-array",
+    ),
+    pytest.param(
+        '[messaging]\nquiet = { start = "21:00", end = "08:00" }',
+        'messaging.quiet, line 2, column 1: unknown key "quiet" in [messaging] (hint: did you '
+        'mean "quiet_hours"?)',
+        id="messaging-misspelt-key",
+    ),
+    pytest.param(
+        'quiet_hours = { start = "21:00", end = "08:00" }',
+        'quiet_hours, line 1, column 1: unknown key "quiet_hours" in a rule file (hint: '
+        "quiet_hours goes in the [messaging] table)",
+        id="quiet-hours-at-the-top",
+    ),
+    pytest.param(
+        "[[messaging.caps]]\nlimit = 2",
+        "messaging.caps[0].per, line 1, column 1: missing: a frequency cap needs limit and per",
+        id="cap-without-per",
+    ),
+    pytest.param(
+        '[[messaging.caps]]\nlimit = 0\nper = "P7D"',
+        "messaging.caps[0].limit, line 2, column 9: must be a positive int; got 0",
+        id="cap-limit-zero",
+    ),
+    pytest.param(
+        '[[messaging.caps]]\nlimit = 2\nper = "week"',
+        'messaging.caps[0].per, line 3, column 7: must be a duration: ISO 8601 ("P14D", '
+        '"PT3H"), words ("14 days") or { seconds = N }; got "week"',
+        id="cap-per-a-calendar-period",
+    ),
+    pytest.param(
+        '[[messaging.caps]]\nlimit = 2\nper = "P7D"\nkind = "Marketing"',
+        'messaging.caps[0].kind, line 4, column 8: must be one of "marketing", '
+        '"transactional", "any"; got "Marketing" (hint: did you mean "marketing"?)',
+        id="cap-kind",
+    ),
+    pytest.param(
+        '[[messaging.caps]]\nlimit = 2\nper = "P7D"\nchanel = "sms"',
+        'messaging.caps[0].chanel, line 4, column 1: unknown key "chanel" in a frequency cap '
+        '(hint: did you mean "channel"?)',
+        id="cap-misspelt-key",
+    ),
+    pytest.param(
+        "[messaging]\ncaps = { limit = 2 }",
+        "messaging.caps, line 2, column 8: must be an array of tables ([[messaging.caps]]); "
+        "got a table",
+        id="caps-not-an-array",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome.email]\nsubject = "Hi"\nbody = """\nHello $name,\n'
+        'save $5 today"""',
+        "messaging.templates.welcome.email.body, line 5, column 6: malformed placeholder "
+        "'$5 today' at line 2, column 6 of the body",
+        id="template-malformed-placeholder-in-the-body",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome.email]\nsubject = "Save ${ 5 }"\nbody = "Hi $name"',
+        "messaging.templates.welcome.email.subject, line 2, column 17: malformed placeholder",
+        id="template-malformed-placeholder-in-the-subject",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome.email]\nsubject = "Hi"',
+        "messaging.templates.welcome.email.body, line 1, column 1: missing: a template needs body",
+        id="template-without-body",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome.email]\nbody = ""',
+        "messaging.templates.welcome.email.body, line 2, column 8: must be a non-empty string",
+        id="template-empty-body",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome.email]\nsubject = "Hi\\nthere"\nbody = "x"',
+        "messaging.templates.welcome.email.subject, line 2, column 11: must be a subject of "
+        'one line, not empty; got "Hi\\nthere"',
+        id="template-subject-of-two-lines",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome.email]\nbody = "x"\nsubjet = "y"',
+        'messaging.templates.welcome.email.subjet, line 3, column 1: unknown key "subjet" in '
+        'a template (hint: did you mean "subject"?)',
+        id="template-misspelt-key",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome]\nbody = "x"',
+        "messaging.templates.welcome.body, line 2, column 8: must be a template: a table with "
+        'body and subject; got "x" (hint: a template is a table below its name and channel, '
+        'such as [messaging.templates.welcome.email], or [messaging.templates.welcome."*"] '
+        "for any channel)",
+        id="template-without-channel",
+    ),
+    pytest.param(
+        "[messaging.templates.welcome]",
+        "messaging.templates.welcome, line 1, column 1: missing: a template for a channel",
+        id="template-name-without-templates",
+    ),
+    pytest.param(
+        '[messaging.templates]\nwelcome = "Hi $name"',
+        "messaging.templates.welcome, line 2, column 11: must be a table of templates by "
+        'channel; got "Hi $name"',
+        id="template-name-not-a-table",
+    ),
+    pytest.param(
+        '[messaging.templates." welcome".email]\nbody = "x"',
+        'messaging.templates." welcome", line 1, column 1: a template name must be a '
+        'non-empty string of at most 200 characters, not padded with spaces; got " welcome"',
+        id="template-name-padded",
+    ),
+    pytest.param(
+        '[messaging.templates.welcome]\n"" = { body = "x" }',
+        'messaging.templates.welcome."", line 2, column 1: a channel must be a non-empty '
+        'string of at most 200 characters, not padded with spaces; got ""',
+        id="template-channel-empty",
+    ),
+    pytest.param(
+        "templates = 1",
+        'templates, line 1, column 1: unknown key "templates" in a rule file (hint: templates '
+        "are written as [messaging.templates.<name>.<channel>] tables)",
+        id="templates-at-the-top",
+    ),
+    # -- messages sent on their own --
+    pytest.param(
+        '[messaging]\nappointment_reminder = { before = "P1M" }',
+        "messaging.appointment_reminder.before, line 2, column 35: must be an "
+        'exact duration: days, hours, minutes or seconds ("PT24H", "P1D", "90 '
+        'minutes") or { seconds = N }; got "P1M" (hint: months and years have '
+        'no fixed length: write it in days, such as "P30D")',
+        id="reminder-in-months",
+    ),
+    pytest.param(
+        '[messaging]\nappointment_reminder = { before = "soon" }',
+        "messaging.appointment_reminder.before, line 2, column 35: must be an "
+        'exact duration: days, hours, minutes or seconds ("PT24H", "P1D", "90 '
+        'minutes") or { seconds = N }; got "soon"',
+        id="reminder-not-a-duration",
+    ),
+    pytest.param(
+        '[messaging]\nappointment_reminder = { channel = "sms" }',
+        "messaging.appointment_reminder.before, line 2, column 24: missing: an "
+        "appointment reminder needs before",
+        id="reminder-without-before",
+    ),
+    pytest.param(
+        "[messaging]\nbirthday = true",
+        "messaging.birthday, line 2, column 12: must be a birthday greeting, "
+        'such as birthday = { at = "09:00" }; got true (hint: an empty table is '
+        "a birthday greeting with every default: birthday = {})",
+        id="birthday-true",
+    ),
+    pytest.param(
+        '[messaging.birthday]\nlate_by = "1 year"',
+        "messaging.birthday.late_by, line 2, column 11: must be an exact "
+        'duration: days, hours, minutes or seconds ("PT24H", "P1D", "90 '
+        'minutes") or { seconds = N }; got "1 year" (hint: months and years '
+        'have no fixed length: write it in days, such as "P30D")',
+        id="birthday-late-by-a-year",
+    ),
+    pytest.param(
+        '[messaging]\nbirthday = { at = "9am" }',
+        "messaging.birthday.at, line 2, column 19: must be a time of day, "
+        '"HH:MM" or "HH:MM:SS", such as "21:00"; got "9am"',
+        id="birthday-at-not-a-time",
+    ),
+    pytest.param(
+        "[messaging]\nwelcome = {}",
+        "messaging.welcome.template, line 2, column 11: missing: a welcome message needs template",
+        id="welcome-without-template",
+    ),
+    pytest.param(
+        '[messaging]\nwelcome = "welcome"',
+        "messaging.welcome, line 2, column 11: must be a welcome message, such "
+        'as welcome = { template = "welcome" }; got "welcome"',
+        id="welcome-a-string",
+    ),
+    pytest.param(
+        '[messaging]\nwelcome = { template = "welcome", kind = "promo" }',
+        "messaging.welcome.kind, line 2, column 42: must be one of "
+        '"transactional", "marketing"; got "promo"',
+        id="welcome-kind",
+    ),
+    pytest.param(
+        '[messaging]\nthank_you = { template = "thank_you", chanel = "sms" }',
+        'messaging.thank_you.chanel, line 2, column 39: unknown key "chanel" in '
+        'a thank-you message (hint: did you mean "channel"?)',
+        id="thank-you-misspelt-key",
+    ),
+    pytest.param(
+        '[messaging.templates.hello.email]\nbody = "Hi"\n\n[messaging]\nwelcome = { '
+        'template = "hello", channel = "sms" }',
+        'messaging.welcome.template, line 5, column 24: the template "hello" '
+        'has no text for the channel "sms", only for "email" (hint: add it '
+        "under [messaging.templates.hello.sms], or under "
+        '[messaging.templates.hello."*"] for any channel)',
+        id="welcome-template-for-another-channel",
+    ),
+    pytest.param(
+        '[messaging]\npoints_expiring = { within = "P0D" }',
+        "messaging.points_expiring.within, line 2, column 30: must be a "
+        'positive duration; got "P0D"',
+        id="points-expiring-zero",
+    ),
+    pytest.param(
+        '[[messaging.holidays]]\nname = "x"\nrecurrence = "FREQ=SOMETIMES"',
+        "messaging.holidays[0].recurrence, line 3, column 14: must be an RFC "
+        "5545 rule like \"FREQ=YEARLY;BYMONTH=1\" (invalid 'FREQ': SOMETIMES); "
+        "got 'FREQ=SOMETIMES'",
+        id="holiday-bad-recurrence",
+    ),
+    pytest.param(
+        '[[messaging.holidays]]\nname = "x"',
+        "messaging.holidays[0].recurrence, line 1, column 1: missing: a holiday "
+        "needs name and recurrence",
+        id="holiday-without-recurrence",
+    ),
+    pytest.param(
+        '[[messaging.holidays]]\nname = "x"\nrecurrence = '
+        '"FREQ=DAILY"\n[[messaging.holidays]]\nname = "x"\nrecurrence = '
+        '"FREQ=WEEKLY"',
+        "messaging.holidays[1].name, line 5, column 8: messaging.holidays[0] "
+        'has the name "x" already (names are unique)',
+        id="holiday-duplicate-names",
+    ),
+    pytest.param(
+        '[messaging.holidays]\nname = "x"',
+        "messaging.holidays, line 1, column 1: must be an array of tables "
+        "([[messaging.holidays]]); got a table",
+        id="holidays-not-an-array",
+    ),
+    pytest.param(
+        '[messaging]\nrelated = { " latte" = "scone" }',
+        'messaging.related." latte", line 2, column 13: a sku must be a '
+        "non-empty string of at most 200 characters, not padded with spaces; "
+        'got " latte"',
+        id="related-padded-sku",
+    ),
+    pytest.param(
+        "[messaging]\nrelated = { latte = 3 }",
+        "messaging.related.latte, line 2, column 21: must be a string; got 3",
+        id="related-not-text",
+    ),
+    pytest.param(
+        '[messaging.related]\nlatte = ""',
+        "messaging.related.latte, line 2, column 9: must be a non-empty string "
+        'of at most 200 characters, not padded with spaces; got ""',
+        id="related-empty-item",
+    ),
+    pytest.param(
+        '[messaging]\nrelated = "latte"',
+        "messaging.related, line 2, column 11: must be a table of the item "
+        'suggested by sku, such as { latte = "almond croissant" }; got "latte"',
+        id="related-a-string",
+    ),
+    pytest.param(
+        "birthday = {}",
+        'birthday, line 1, column 1: unknown key "birthday" in a rule file '
+        "(hint: birthday goes in the [messaging] table)",
+        id="birthday-at-the-top",
+    ),
+    pytest.param(
+        '[[holidays]]\nname = "x"',
+        'holidays, line 1, column 1: unknown key "holidays" in a rule file '
+        "(hint: holidays are written as [[messaging.holidays]] tables)",
+        id="holidays-at-the-top",
+    ),
 ]
 
 
@@ -1422,6 +2164,21 @@ class TestBrokenFiles:
         )
         error = load_error(text)
         assert ("rules[1].when", 3, 55) == (error.key, error.line, error.column)
+
+    def test_a_malformed_placeholder_is_placed_at_its_dollar_sign(self) -> None:
+        text = (
+            "[messaging.templates.welcome.email]\n"
+            'subject = "Welcome"\n'
+            'body = """\n'
+            "Hi $name,\n"
+            '\tsave \\"$$5\\" and \\u00e9 $9 today"""\n'
+        )
+        error = load_error(text)
+        assert ("messaging.templates.welcome.email.body", 5) == (error.key, error.line)
+        assert error.column is not None
+        line = text.splitlines()[4]
+        assert line[error.column - 1 :].startswith("$9 today")
+        assert error.problem.startswith("malformed placeholder '$9 today' at line 2")
 
     def test_line_numbers_count_windows_line_breaks_once(self) -> None:
         error = load_error(rule_text('when = "event.amont > 1"').replace("\n", "\r\n"))
@@ -1680,6 +2437,223 @@ tag = "explorer"
             dump_program("program")  # type: ignore[arg-type]
 
 
+class TestDumpMessaging:
+    def test_the_default_policy_is_not_written(self) -> None:
+        policy = MessagingPolicy(
+            templates=DEFAULTS.override({"welcome": {"sms": DEFAULTS.find("welcome", "sms")}})
+        )
+        assert "messaging" not in dump_program(Program(messaging=policy))
+
+    def test_messaging_is_written_last_with_only_the_templates_that_are_not_the_defaults(
+        self,
+    ) -> None:
+        policy = MessagingPolicy(
+            quiet_hours=QuietHours(start=time(21, 30, 15), end=time(8), channels={"sms", "push"}),
+            caps=[
+                FrequencyCap(limit=2, per=relativedelta(days=7)),
+                FrequencyCap(limit=1, per=timedelta(hours=12), kind=None, channel="sms"),
+                FrequencyCap(limit=5, per=relativedelta(months=1), kind=MessageKind.TRANSACTIONAL),
+            ],
+            templates=DEFAULTS.override(
+                {
+                    "welcome": {
+                        "email": Template('Hi $name,\n\nSay "hi" \\ to "$$5"', subject="Welcome"),
+                        "sms": DEFAULTS.find("welcome", "sms"),  # the default: not written
+                    },
+                    "birthday": {"*": Template("Happy birthday!")},
+                    "win back": {"push": Template("We miss you, $name", subject="Come back")},
+                }
+            ),
+        )
+        program = Program(earn=None, messaging=policy)
+        expected = '''earn = false
+
+[program]
+currency = "USD"
+time_zone = "UTC"
+multipliers = "multiply"
+
+[points]
+allow_negative = false
+
+[messaging]
+quiet_hours = { start = "21:30:15", end = "08:00", channels = ["push", "sms"] }
+
+[[messaging.caps]]
+limit = 2
+per = "P7D"
+
+[[messaging.caps]]
+limit = 1
+per = { seconds = 43200 }
+kind = "any"
+channel = "sms"
+
+[[messaging.caps]]
+limit = 5
+per = "P1M"
+kind = "transactional"
+
+[messaging.templates.welcome.email]
+subject = "Welcome"
+body = """
+Hi $name,
+
+Say "hi" \\\\ to "$$5\\""""
+
+[messaging.templates.birthday."*"]
+body = "Happy birthday!"
+
+[messaging.templates."win back".push]
+subject = "Come back"
+body = "We miss you, $name"
+'''
+        text = dump_program(program)
+        assert expected == text
+        assert program == load_program(text)
+
+    def test_only_messaging_is_written_without_quiet_hours(self) -> None:
+        policy = MessagingPolicy(caps=[FrequencyCap(limit=1, per=relativedelta(days=1))])
+        text = dump_program(Program(messaging=policy))
+        assert text.endswith('[messaging]\n\n[[messaging.caps]]\nlimit = 1\nper = "P1D"\n')
+        assert policy == load_program(text).messaging
+
+    @pytest.mark.parametrize(
+        ("at", "written"),
+        [
+            pytest.param(time(0), '"00:00"', id="minutes"),
+            pytest.param(time(23, 59, 59), '"23:59:59"', id="seconds"),
+            pytest.param(time(7, 0, 0, 5), '"07:00:00.000005"', id="microseconds"),
+        ],
+    )
+    def test_a_time_is_written_to_the_minute_or_as_finely_as_it_is(
+        self, at: time, written: str
+    ) -> None:
+        program = Program(
+            messaging=MessagingPolicy(quiet_hours=QuietHours(start=at, end=time(12)))
+        )
+        text = dump_program(program)
+        assert f"quiet_hours = {{ start = {written}, end = " in text
+        assert program == load_program(text)
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            'ends with a\nquote "',
+            'ends with a quote "\n"',
+            'three """ quotes\n""""',
+            "a backslash \\\nat the end of a line",
+            "windows\r\nline breaks\r\n",
+            "\nstarts with a line break",
+            "tabs\tand \x7f\x01 controls\n",
+            "\n",
+        ],
+    )
+    def test_any_body_of_several_lines_reads_back_as_it_was(self, body: str) -> None:
+        templates = DEFAULTS.override({"note": {"email": Template(body)}})
+        program = Program(messaging=MessagingPolicy(templates=templates))
+        text = dump_program(program)
+        assert 'body = """\n' in text
+        assert program == load_program(text)
+
+    def test_the_messages_sent_on_their_own_are_written_without_their_defaults(self) -> None:
+        policy = MessagingPolicy(
+            templates=DEFAULTS.override({"hello": {"push": Template("Hello $name")}}),
+            welcome=Send(template="welcome"),
+            thank_you=Send(template="hello", channel="push", kind=MessageKind.MARKETING),
+            related={"latte": "almond croissant", "oat latte": 'a "cookie"'},
+            appointment_reminder=Reminder(before=timedelta(days=1, minutes=30)),
+            birthday=Greeting(),
+            holidays=[
+                Holiday("christmas", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"),
+                Holiday(
+                    "new year",
+                    "FREQ=YEARLY;BYYEARDAY=1",
+                    template="hello",
+                    channel="push",
+                    kind=MessageKind.TRANSACTIONAL,
+                    at=time(10),
+                ),
+            ],
+            points_expiring=ExpiryNotice(within=timedelta(days=30)),
+        )
+        program = Program(earn=None, messaging=policy)
+        text = dump_program(program)
+        assert text.endswith(
+            """[messaging]
+welcome = { template = "welcome" }
+thank_you = { template = "hello", channel = "push", kind = "marketing" }
+related = { latte = "almond croissant", "oat latte" = "a \\"cookie\\"" }
+appointment_reminder = { before = "P1DT30M" }
+birthday = {}
+points_expiring = { within = { seconds = 2592000 } }
+
+[[messaging.holidays]]
+name = "christmas"
+recurrence = "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"
+
+[[messaging.holidays]]
+name = "new year"
+recurrence = "FREQ=YEARLY;BYYEARDAY=1"
+template = "hello"
+channel = "push"
+kind = "transactional"
+at = "10:00"
+
+[messaging.templates.hello.push]
+body = "Hello $name"
+"""
+        )
+        assert program == load_program(text)
+
+    @pytest.mark.parametrize(
+        "greeting",
+        [
+            pytest.param(
+                Greeting(at=time(7, 0, 30), late_by=timedelta(hours=3, microseconds=5)),
+                id="to-the-microsecond",
+            ),
+            pytest.param(Greeting(late_by=timedelta(days=800)), id="long"),
+        ],
+    )
+    def test_an_exact_duration_is_written_in_iso_8601_and_read_back_as_it_was(
+        self, greeting: Greeting
+    ) -> None:
+        program = Program(messaging=MessagingPolicy(birthday=greeting))
+        text = dump_program(program)
+        assert 'late_by = "P' in text
+        assert program == load_program(text)
+
+    @pytest.mark.parametrize(
+        "late_by",
+        [
+            pytest.param(relativedelta(days=1), id="calendar"),
+            pytest.param(timedelta(0), id="nothing"),
+        ],
+    )
+    def test_a_greeting_late_by_what_a_file_cannot_hold_is_refused(self, late_by: Any) -> None:
+        program = Program(messaging=MessagingPolicy(birthday=Greeting(late_by=late_by)))
+        with pytest.raises(InvalidInput, match="late_by must be a positive timedelta"):
+            dump_program(program)
+
+    def test_templates_that_leave_a_default_one_out_are_refused(self) -> None:
+        policy = MessagingPolicy(templates=Templates({"welcome": {"*": Template("Hi $name")}}))
+        with pytest.raises(
+            InvalidInput, match="cannot leave one out: 'welcome' for 'email' is missing"
+        ):
+            dump_program(Program(messaging=policy))
+
+    def test_a_messaging_field_rule_files_do_not_hold_is_refused_rather_than_dropped(
+        self,
+    ) -> None:
+        @attrs.frozen(kw_only=True)
+        class Extended(MessagingPolicy):
+            extra: int = 0
+
+        with pytest.raises(InvalidInput, match="rule files cannot hold it yet"):
+            dump_program(Program(messaging=Extended(extra=1)))
+
+
 class TestExampleFiles:
     def test_there_are_example_files(self) -> None:
         names = {path.name for path in EXAMPLES}
@@ -1825,6 +2799,40 @@ class TestProgramsStrategy:
                 seen.add("coupons")
             if any(coupon.per_customer is None for coupon in program.coupons):
                 seen.add("coupon for any number of uses per customer")
+            policy = program.messaging
+            if policy.quiet_hours is not None:
+                seen.add("quiet hours")
+            for cap in policy.caps:
+                seen.add("frequency cap" if cap.kind is not None else "cap on any kind")
+                durations.append(cap.per)
+            if policy.templates != DEFAULTS:
+                seen.add("templates")
+            occasions = {
+                "welcome": policy.welcome,
+                "thank-you": policy.thank_you,
+                "appointment reminder": policy.appointment_reminder,
+                "birthday greeting": policy.birthday,
+                "points expiring": policy.points_expiring,
+            }
+            seen.update(name for name, occasion in occasions.items() if occasion is not None)
+            if policy.related:
+                seen.add("related items")
+            if policy.holidays:
+                seen.add("holidays")
+            if policy.points_expiring is not None:
+                durations.append(policy.points_expiring.within)
+            sent = [*occasions.values(), *policy.holidays]
+            if any(
+                occasion is not None and occasion.template not in DEFAULTS.names
+                for occasion in sent
+            ):
+                seen.add("a message sent on its own with a template of its own")
+            if any(
+                isinstance(effect, Message) and effect.template not in DEFAULTS.names
+                for rule in program.rules
+                for effect in rule.then
+            ):
+                seen.add("a rule's message with a template of its own")
             seen.update(type(duration).__name__ for duration in durations if duration)
 
         look()
@@ -1853,5 +2861,18 @@ class TestProgramsStrategy:
             "achievements",
             "coupons",
             "coupon for any number of uses per customer",
+            "quiet hours",
+            "frequency cap",
+            "cap on any kind",
+            "templates",
+            "welcome",
+            "thank-you",
+            "related items",
+            "appointment reminder",
+            "birthday greeting",
+            "holidays",
+            "points expiring",
+            "a message sent on its own with a template of its own",
+            "a rule's message with a template of its own",
         }
         assert expected == seen

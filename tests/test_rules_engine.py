@@ -657,7 +657,7 @@ class TestOtherEffects:
         program = _program(
             Rule("coffee card", on="Purchase", then=[Stamps("coffee", tag="coffee")]),
             Rule("gold", on="Purchase", when=event.amount >= 10, then=[Tier("gold"), Tag("big")]),
-            Rule("thanks", on="Purchase", then=[Message("thank-you", channel="email")]),
+            Rule("thanks", on="Purchase", then=[Message("thank_you", channel="email")]),
             earn=None,
         )
 
@@ -667,7 +667,7 @@ class TestOtherEffects:
             AddStamps("coffee", 2),
             SetTier("gold", "gold", TUESDAY),
             AddTag("big"),
-            RequestMessage("thank-you", "email", "transactional", "thanks"),
+            RequestMessage("thank_you", "email", "transactional", "thanks"),
         ] == [e for e in decision.effects if not isinstance(e, NotePurchase)]
 
     def test_applying_them_changes_the_state(self) -> None:

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from custbond import (
+    Appointment,
+    AppointmentCancelled,
     Birthday,
     Customer,
     CustomerState,
@@ -33,6 +35,7 @@ from custbond import (
 )
 from custbond._validate import minor_units
 from custbond.events import Event
+from custbond.messaging import MessagingPolicy, Reminder
 from custbond.rules import Budget, FixedPoints, Gift, PointsPerItem, PointsPerSpend
 from custbond.rules.rule import gives_money
 from custbond.testing import strategies
@@ -255,12 +258,77 @@ class TestHistories:
 
         look()
         expected = {"Purchase", "Return by amount", "Return by items", "Visit", "Signup"}
+        expected |= {"Appointment", "AppointmentCancelled"}
         assert expected | {"Return", "CustomEvent"} == seen
+
+    @given(histories(max_size=40))
+    def test_cancellations_are_of_earlier_appointments_of_the_same_customer(
+        self, events: list[Event]
+    ) -> None:
+        booked: dict[str, Appointment] = {}
+        for event in events:
+            if isinstance(event, Appointment):
+                booked[event.id] = event
+            elif isinstance(event, AppointmentCancelled):
+                appointment = booked.pop(event.appointment_id)  # once only
+                assert appointment.customer_id == event.customer_id
+                assert appointment.at <= event.at
+
+    def test_appointments_mostly_begin_after_they_are_booked(self) -> None:
+        ahead: list[bool] = []
+
+        @settings(max_examples=100, database=None)
+        @given(histories())
+        def look(events: list[Event]) -> None:
+            ahead.extend(e.starts_at > e.at for e in events if isinstance(e, Appointment))
+
+        look()
+        # Three in four are drawn later; a third leaves room for Hypothesis' repeats.
+        assert len(ahead) / 3 < ahead.count(True) < len(ahead)
+
+    @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+    @given(histories(max_size=30))
+    def test_a_cancelled_appointment_is_never_reminded_of(self, events: list[Event]) -> None:
+        clock = FixedClock(START)
+        reminder = Reminder(before=timedelta(hours=24))
+        program = Program(messaging=MessagingPolicy(appointment_reminder=reminder))
+        service = RetentionService(program, MemoryStore(), clock=clock)
+        for event in events:
+            clock.set(event.at)
+            service.record(event)
+        cancelled = {
+            event.appointment_id for event in events if isinstance(event, AppointmentCancelled)
+        }
+        reminders = {
+            item.key.removesuffix(":reminder"): item.status.value
+            for item in service.outbox()
+            if item.key.endswith(":reminder")
+        }
+        booked = [event for event in events if isinstance(event, Appointment)]
+        for appointment in booked:
+            status = reminders.get(appointment.id)
+            if appointment.starts_at <= appointment.at:
+                assert status is None  # booked after it began: no reminder
+            else:
+                assert ("suppressed" if appointment.id in cancelled else "pending") == status
 
 
 class TestFromType:
     @pytest.mark.parametrize(
-        "type_", [Customer, Purchase, LineItem, Return, Visit, Signup, CustomEvent, Birthday]
+        "type_",
+        [
+            Customer,
+            Purchase,
+            LineItem,
+            Return,
+            Visit,
+            Signup,
+            CustomEvent,
+            Referral,
+            Appointment,
+            AppointmentCancelled,
+            Birthday,
+        ],
     )
     def test_from_type_draws_valid_values(self, type_: type[Any]) -> None:
         @settings(max_examples=20, database=None)
@@ -272,7 +340,29 @@ class TestFromType:
 
     @given(st.from_type(Event))  # type: ignore[arg-type]
     def test_from_type_draws_any_event(self, event: Event) -> None:
-        assert isinstance(event, Purchase | Return | Visit | Signup | CustomEvent | Referral)
+        assert isinstance(
+            event,
+            Purchase
+            | Return
+            | Visit
+            | Signup
+            | CustomEvent
+            | Referral
+            | Appointment
+            | AppointmentCancelled,
+        )
+
+    def test_appointments_drawn_alone_mostly_begin_after_they_are_booked(self) -> None:
+        ahead: list[bool] = []
+
+        @settings(max_examples=100, database=None)
+        @given(st.from_type(Appointment))
+        def look(appointment: Appointment) -> None:
+            ahead.append(appointment.starts_at > appointment.at)
+
+        look()
+        # Three in four are drawn later; a third leaves room for Hypothesis' repeats.
+        assert len(ahead) / 3 < ahead.count(True) < len(ahead)
 
     def test_registering_twice_is_harmless(self) -> None:
         register_type_strategies()

@@ -100,7 +100,7 @@ from custbond.messaging.message import MessageKind
 from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
 from custbond.messaging.policy import MessagingPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
-from custbond.rules.effects import PointsPerSpend
+from custbond.rules.effects import Message, PointsPerSpend
 from custbond.rules.engine import Award, RuleBook
 from custbond.rules.facts import Facts, zone_of
 from custbond.rules.rule import Group, Rule
@@ -561,6 +561,7 @@ class Program:
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
+        _check_templates(self.messaging, rules)
         book = RuleBook(rules, self.groups, currency=self.currency, multipliers=self.multipliers)
         object.__setattr__(self, "_book", book)
         days = _days_of_spend_needed(rules)
@@ -1417,6 +1418,47 @@ class Program:
             return ledgers.release(ledger, key=effect.key, now=now)
         assert isinstance(effect, RestorePoints)
         return ledgers.restore(ledger, draws=effect.draws, source=effect.key, now=now)
+
+
+def _check_templates(policy: MessagingPolicy, rules: Iterable[Rule]) -> None:
+    """Refuse a program that would ask for a template its policy does not have: the
+    ``Message`` effect of a rule, or a message the policy sends on its own (on the
+    template's channel, or ``"*"``)."""
+    asked = [
+        (f"rules[{rule.name!r}].then", effect.template, effect.channel)
+        for rule in rules
+        for effect in rule.then
+        if isinstance(effect, Message)
+    ]
+    occasions = {
+        "welcome": policy.welcome,
+        "thank_you": policy.thank_you,
+        "appointment_reminder": policy.appointment_reminder,
+        "birthday": policy.birthday,
+        "points_expiring": policy.points_expiring,
+    }
+    asked += [
+        (f"messaging.{field}", occasion.template, occasion.channel)
+        for field, occasion in occasions.items()
+        if occasion is not None
+    ]
+    asked += [
+        (f"messaging.holidays[{holiday.name!r}]", holiday.template, holiday.channel)
+        for holiday in policy.holidays
+    ]
+    templates = policy.templates
+    for field, name, channel in asked:
+        if templates.has(name, channel):
+            continue
+        known = sorted(other for other in templates.names if templates.has(other, channel))
+        expected = (
+            f"a template of messaging.templates for channel {channel!r}; known: "
+            f"{', '.join(known) or 'none'}"
+        )
+        channels = templates.templates.get(name)
+        if channels:
+            expected += f" ({name!r} is only for {', '.join(map(repr, sorted(channels)))})"
+        raise InvalidInput(field, name, expected)
 
 
 def _describe_policy(policy: PointsPolicy) -> str | None:

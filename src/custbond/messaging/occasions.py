@@ -135,7 +135,7 @@ def _recurrence(value: Any) -> str:
         raise InvalidInput("recurrence", value, 'an RFC 5545 rule like "FREQ=YEARLY;BYMONTH=1"')
     text = value.strip().removeprefix("RRULE:")
     if "\n" in text or "DTSTART" in text.upper():  # one rule, read from 2000-01-01
-        raise InvalidInput("recurrence", value, 'one RFC 5545 rule, without DTSTART')
+        raise InvalidInput("recurrence", value, "one RFC 5545 rule, without DTSTART")
     try:
         rule = rrule.rrulestr(text, dtstart=datetime(2000, 1, 1), forceset=False)  # noqa: DTZ001
     except (ValueError, TypeError) as error:

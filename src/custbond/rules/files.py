@@ -5,8 +5,11 @@ The format is described in full in ``docs/rule-files.md``. In short: a ``[progra
 table (currency, time zone, how multipliers combine), a ``[points]`` table (the points
 policy), an ``[earn]`` table (the base rule; ``earn = false`` leaves it out), arrays of
 tables ``[[groups]]``, ``[[rules]]``, ``[[cards]]``, ``[[rewards]]`` (the catalog),
-``[[achievements]]`` and ``[[coupons]]``, and a ``[tiers]`` table with its
-``[[tiers.levels]]``. Conditions are written as text (see
+``[[achievements]]`` and ``[[coupons]]``, a ``[tiers]`` table with its
+``[[tiers.levels]]``, a ``[referrals]`` table, and a ``[messaging]`` table (quiet hours,
+``[[messaging.caps]]``, the messages sent on their own such as ``birthday = {}`` and
+``[[messaging.holidays]]``, and templates as ``[messaging.templates.<name>.<channel>]``
+tables, over the defaults). Conditions are written as text (see
 :func:`custbond.rules.parse_condition`) and are never run as Python. What a voucher is for
 (a gift's or a reward's ``offer``, a card's ``reward``) is an inline table
 ``{ name = ..., sku = ..., value = "5.00", valid_for = "P3M" }``.
@@ -50,6 +53,7 @@ import contextlib
 import difflib
 import os
 import re
+import string
 import tomllib
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -68,8 +72,12 @@ from custbond.bonds.catalog import Reward
 from custbond.bonds.coupons import Coupon
 from custbond.bonds.referrals import ReferralPolicy
 from custbond.bonds.tiers import Level, TierLadder
-from custbond.errors import InvalidInput, RuleFileError, RuleSyntaxError
+from custbond.errors import InvalidInput, RuleFileError, RuleSyntaxError, TemplateError
 from custbond.ledger import PointsPolicy
+from custbond.messaging.message import MessageKind
+from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Reminder, Send
+from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
+from custbond.messaging.templates import ANY_CHANNEL, Template, Templates
 from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import Always, Condition
 from custbond.rules.effects import (
@@ -329,6 +337,34 @@ def _seconds(table: dict[str, Any]) -> timedelta:
         raise _Wrong("a duration of less than 1000 years") from None
 
 
+_AN_EXACT_DURATION = (
+    'an exact duration: days, hours, minutes or seconds ("PT24H", "P1D", "90 minutes") or '
+    "{ seconds = N }"
+)
+
+
+def _exact(value: Any) -> timedelta:
+    """A duration of a fixed length (a ``timedelta``): days and less, no months or years."""
+    try:
+        duration = _duration(value)
+    except _Wrong as error:
+        if error.expected == _A_DURATION:
+            raise _Wrong(_AN_EXACT_DURATION, error.hint) from None
+        raise
+    if isinstance(duration, timedelta):
+        return duration
+    if duration.years or duration.months:
+        hint = 'months and years have no fixed length: write it in days, such as "P30D"'
+        raise _Wrong(_AN_EXACT_DURATION, hint)
+    return timedelta(
+        days=duration.days,
+        hours=duration.hours,
+        minutes=duration.minutes,
+        seconds=duration.seconds,
+        microseconds=duration.microseconds,
+    )
+
+
 def _datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -405,12 +441,61 @@ def _factor(value: Any) -> Decimal:
     return number
 
 
+_A_TIME = 'a time of day, "HH:MM" or "HH:MM:SS", such as "21:00"'
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
+
+
+def _time(value: Any) -> time:
+    """A time of day: ``"21:00"``, ``"21:00:30"``, or a TOML local time, ``21:00:00``."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, datetime | date):
+        raise _Wrong(_A_TIME, "a time of day has no date: write the time alone")
+    found = _TIME_OF_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is None:
+        raise _Wrong(_A_TIME)
+    hour, minute, second = (int(found[group] or 0) for group in (1, 2, 3))
+    microsecond = int((found[4] or "").ljust(6, "0"))
+    try:
+        return time(hour, minute, second, microsecond)
+    except ValueError:
+        hint = "hours go from 00 to 23, minutes and seconds from 00 to 59"
+        raise _Wrong(_A_TIME, hint) from None
+
+
+# What a frequency cap counts: one kind of message, or any kind ("any", None in Python).
+_CAP_KINDS: dict[str, MessageKind | None] = {
+    MessageKind.MARKETING.value: MessageKind.MARKETING,
+    MessageKind.TRANSACTIONAL.value: MessageKind.TRANSACTIONAL,
+    "any": None,
+}
+
+
+def _cap_kind(value: Any) -> MessageKind | None:
+    return _CAP_KINDS[_choice(tuple(_CAP_KINDS))(value)]
+
+
+def _message_kind(value: Any) -> MessageKind:
+    return MessageKind(_choice(tuple(kind.value for kind in MessageKind))(value))
+
+
+def _subject(value: Any) -> str:
+    """A template's subject: one line of text (``Template`` checks its placeholders)."""
+    text = _text(value)
+    if not text or "\n" in text or "\r" in text:
+        raise _Wrong("a subject of one line, not empty")
+    return text
+
+
 _TEXT = _plain(_text)
 _INT = _plain(_int)
 _BOOL = _plain(_bool)
 _DECIMAL = _plain(_decimal)
 _DURATION = _plain(_duration)
+_EXACT = _plain(_exact)
 _DATETIME = _plain(_datetime)
+_MESSAGE_KIND = _plain(_message_kind)
+_TIME = _plain(_time)
 
 
 @attrs.frozen
@@ -507,6 +592,17 @@ class _Reader:
     ) -> RuleFileError:
         problem = f"{_key_text(first)} has the {key} {_quote(name)} already ({key}s are unique)"
         return self.error((*path, key), problem)
+
+    def in_string(self, path: KeyPath, index: int, problem: str) -> RuleFileError:
+        """An error at the character ``index`` of the string at ``path`` (at the string,
+        when that character cannot be placed)."""
+        place = self.locator.in_string(path, index)
+        if place is None:
+            return self.error(path, problem)
+        line, column = place
+        return RuleFileError(
+            problem, file=self.file, key=_key_text(path), line=line, column=column
+        )
 
     # -- tables ----------------------------------------------------------------------------
 
@@ -607,6 +703,7 @@ class _Reader:
         rules: list[tuple[KeyPath, Rule]] = top.get("rules", [])
         cards: list[PunchCard] = top.get("cards", [])
         tiers: TierLadder | None = top.get("tiers")
+        messaging: MessagingPolicy = top.get("messaging", MessagingPolicy())
         taken = _names_taken(earn, cards, tiers)
         seen: dict[str, KeyPath] = {}
         for path, rule in rules:
@@ -620,6 +717,12 @@ class _Reader:
                 problem = f"there is no group {_quote(rule.group)} (hint: {hint})"
                 raise self.error((*path, "group"), problem)
             self.counted_money(path, rule, settings.get("currency", _CURRENCY))
+            for index, effect in enumerate(rule.then):
+                if isinstance(effect, Message):
+                    where = (*path, "then", index, "template")
+                    self.template_exists(
+                        where, effect.template, effect.channel, messaging.templates
+                    )
         fields = {
             **settings,
             "points": top.get("points", PointsPolicy()),
@@ -632,6 +735,7 @@ class _Reader:
             "achievements": top.get("achievements", []),
             "coupons": top.get("coupons", []),
             "referrals": top.get("referrals"),
+            "messaging": messaging,
         }
         try:
             return Program(**fields)
@@ -736,14 +840,7 @@ class _Reader:
             return parse_condition(text)
         except RuleSyntaxError as error:
             problem = error.problem + (f" (hint: {error.hint})" if error.hint else "")
-            place = self.locator.in_string(path, error.offset)
-            if place is None:
-                raise self.error(path, problem) from None
-            key = _key_text(path)
-            line, column = place
-            raise RuleFileError(
-                problem, file=self.file, key=key, line=line, column=column
-            ) from None
+            raise self.in_string(path, error.offset, problem) from None
 
     def then(self, value: Any, path: KeyPath) -> list[RuleEffect]:
         items = self.array(value, path, what='effects such as { type = "multiplier", ... }')
@@ -843,15 +940,19 @@ class _Reader:
         return levels
 
     def perks(self, value: Any, path: KeyPath) -> list[str]:
+        return self.names(value, path, 'an array of perk names, such as ["free refills"]')
+
+    def names(self, value: Any, path: KeyPath, expected: str) -> list[str]:
+        """An array of names (perks, channels): non-empty strings, not padded."""
         if not isinstance(value, list):
-            raise _Wrong('an array of perk names, such as ["free refills"]')
-        for index, perk in enumerate(value):
+            raise _Wrong(expected)
+        for index, name in enumerate(value):
             try:
-                v.identifier("perks", _text(perk))
+                v.identifier(str(path[-1]), _text(name))
             except _Wrong as error:
-                raise self.wrong((*path, index), perk, error) from None
+                raise self.wrong((*path, index), name, error) from None
             except InvalidInput as error:
-                raise self.wrong((*path, index), perk, _Wrong(error.expected)) from None
+                raise self.wrong((*path, index), name, _Wrong(error.expected)) from None
         return value
 
     def rewards(self, value: Any, path: KeyPath) -> list[Reward]:
@@ -885,6 +986,123 @@ class _Reader:
             value, path, _ACHIEVEMENT, what="[[achievements]]", each="an achievement"
         )
 
+    def messaging(self, value: Any, path: KeyPath) -> MessagingPolicy:
+        policy: MessagingPolicy = self.make(_MESSAGING, value, path, what="[messaging]")
+        sent: list[tuple[KeyPath, Send | Reminder | Greeting | Holiday | ExpiryNotice]] = [
+            ((*path, key), getattr(policy, key))
+            for key in _OCCASIONS
+            if getattr(policy, key) is not None
+        ]
+        sent += [((*path, "holidays", index), day) for index, day in enumerate(policy.holidays)]
+        for where, occasion in sent:
+            self.template_exists(
+                (*where, "template"), occasion.template, occasion.channel, policy.templates
+            )
+        return policy
+
+    def template_exists(
+        self, path: KeyPath, name: str, channel: str, templates: Templates
+    ) -> None:
+        """Refuse the template ``name`` (at ``path``) if ``templates`` has none for
+        ``channel``."""
+        if not templates.has(name, channel):
+            raise self.error(path, _no_template(name, channel, templates))
+
+    def occasion(self, key: str, value: Any, path: KeyPath) -> Any:
+        """A message sent on its own (``welcome``, ``birthday``, ...), as a table."""
+        shape, what, example = _OCCASIONS[key]
+        if not isinstance(value, dict):
+            hint = None
+            if value is True and not shape.required():
+                hint = f"an empty table is {what} with every default: {key} = {{}}"
+            raise _Wrong(f"{what}, such as {key} = {example}", hint)
+        return self.make(shape, value, path, what=what)
+
+    def related(self, value: Any, path: KeyPath) -> dict[str, str]:
+        """What to suggest with each sku: a table of texts by sku."""
+        if not isinstance(value, dict):
+            raise _Wrong(f"a table of the item suggested by sku, such as {_RELATED}")
+        for sku, item in value.items():
+            self.template_key((*path, sku), sku, "sku")
+            try:
+                v.identifier("related item", _text(item))
+            except _Wrong as error:
+                raise self.wrong((*path, sku), item, error) from None
+            except InvalidInput as error:
+                raise self.wrong((*path, sku), item, _Wrong(error.expected)) from None
+        return value
+
+    def holidays(self, value: Any, path: KeyPath) -> list[Holiday]:
+        return self.named(value, path, _HOLIDAY, what="[[messaging.holidays]]", each="a holiday")
+
+    def quiet_hours(self, value: Any, path: KeyPath) -> QuietHours:
+        if not isinstance(value, dict):
+            raise _Wrong(f"quiet hours, such as {_QUIET_HOURS}")
+        fields = self.table(
+            value, path, _QUIET.keys, what="quiet hours", required=("start", "end")
+        )
+        if fields["start"] == fields["end"]:
+            problem = (
+                f"must be a time other than start; got {_show(value['end'])} (hint: quiet "
+                "hours run from start to end, such as 21:00 to 08:00)"
+            )
+            raise self.error((*path, "end"), problem)
+        quiet: QuietHours = self.build(QuietHours, path, fields)
+        return quiet
+
+    def channels(self, value: Any, path: KeyPath) -> list[str]:
+        return self.names(value, path, 'an array of channels, such as ["sms", "push"]')
+
+    def caps(self, value: Any, path: KeyPath) -> list[FrequencyCap]:
+        return [
+            self.make(_CAP, item, where, what="a frequency cap")
+            for where, item in self.array(value, path, what="[[messaging.caps]]")
+        ]
+
+    def templates(self, value: Any, path: KeyPath) -> Templates:
+        """The templates of the file, by name and channel, over the default ones."""
+        if not isinstance(value, dict):
+            raise _Wrong("a table of templates by name and channel", _template_hint(path))
+        given: dict[str, dict[str, Template]] = {}
+        for name, channels in value.items():
+            where = (*path, name)
+            self.template_key(where, name, "template name")
+            if not isinstance(channels, dict):
+                expected = _Wrong("a table of templates by channel", _template_hint(where))
+                raise self.wrong(where, channels, expected)
+            if not channels:
+                problem = f"missing: a template for a channel (hint: {_template_hint(where)})"
+                raise self.error(where, problem)
+            for channel, item in channels.items():
+                self.template_key((*where, channel), channel, "channel")
+                given.setdefault(name, {})[channel] = self.template(item, (*where, channel))
+        return Templates.defaults().override(given)
+
+    def template_key(self, path: KeyPath, name: str, what: str) -> None:
+        """Refuse ``name``, a template's name or channel, if it cannot be one."""
+        try:
+            v.identifier(what, name)
+        except InvalidInput as error:
+            problem = f"a {what} must be {error.expected}; got {_show(name)}"
+            raise self.error(path, problem, at_key=True) from None
+
+    def template(self, value: Any, path: KeyPath) -> Template:
+        if not isinstance(value, dict):
+            hint = _template_hint(path[:-1]) if path[-1] in _TEMPLATE.keys else None
+            raise self.wrong(
+                path, value, _Wrong("a template: a table with body and subject", hint)
+            )
+        try:
+            template: Template = self.make(_TEMPLATE, value, path, what="a template")
+        except TemplateError as error:
+            for part in _TEMPLATE.keys:  # checked in this order: the first part at fault
+                text = value.get(part)
+                malformed = None if text is None else _malformed_placeholder(text)
+                if malformed is not None:
+                    raise self.in_string((*path, part), malformed, error.problem) from None
+            raise self.error(path, error.problem) from None  # pragma: no cover - found above
+        return template
+
 
 def _names_taken(
     earn: PointsPerSpend | None, cards: Sequence[PunchCard], tiers: TierLadder | None
@@ -915,6 +1133,45 @@ def _names_taken(
     return taken
 
 
+def _template_hint(path: KeyPath) -> str:
+    """How a template is written, below the name (``path``) or the templates' table."""
+    if len(path) < 3:  # messaging.templates
+        path = (*path, "welcome")
+    email = _key_text((*path, "email"))
+    anything = _key_text((*path, ANY_CHANNEL))
+    return (
+        f"a template is a table below its name and channel, such as [{email}], or "
+        f"[{anything}] for any channel"
+    )
+
+
+def _no_template(name: str, channel: str, templates: Templates) -> str:
+    """Why ``templates`` cannot write the message ``name`` on ``channel``, and how to add
+    the template."""
+    add = f"add it under [{_key_text(('messaging', 'templates', name, channel))}]"
+    channels = templates.templates.get(name)
+    if channels:
+        others = ", ".join(map(_quote, sorted(channels)))
+        anything = _key_text(("messaging", "templates", name, ANY_CHANNEL))
+        return (
+            f"the template {_quote(name)} has no text for the channel {_quote(channel)}, only "
+            f"for {others} (hint: {add}, or under [{anything}] for any channel)"
+        )
+    known = sorted(other for other in templates.names if templates.has(other, channel))
+    close = _did_you_mean(name, known)
+    hint = f"{close} or {add}" if close else add
+    return f"there is no template {_quote(name)} for the channel {_quote(channel)} (hint: {hint})"
+
+
+def _malformed_placeholder(text: str) -> int | None:
+    """Where in ``text`` the first ``$`` that starts no placeholder is (the one a
+    :class:`Template` refuses), or None."""
+    for found in string.Template.pattern.finditer(text):
+        if found.group("invalid") is not None:
+            return found.start()
+    return None
+
+
 # -- what each table holds -----------------------------------------------------------------
 
 _TOP_KEYS: dict[str, Kind] = {
@@ -929,9 +1186,28 @@ _TOP_KEYS: dict[str, Kind] = {
     "achievements": _Reader.achievements,
     "coupons": _Reader.coupons,
     "referrals": _Reader.referrals,
+    "messaging": _Reader.messaging,
 }
-# Hints for unknown keys that are names from Python, not from the file.
-_HINTS = {"catalog": "the rewards of the catalog are written as [[rewards]] tables"}
+# Hints for unknown keys that are names from Python, or that belong in another table.
+_HINTS = {
+    "catalog": "the rewards of the catalog are written as [[rewards]] tables",
+    "quiet_hours": "quiet_hours goes in the [messaging] table",
+    "caps": "frequency caps are written as [[messaging.caps]] tables",
+    "templates": "templates are written as [messaging.templates.<name>.<channel>] tables",
+    "holidays": "holidays are written as [[messaging.holidays]] tables",
+    # The keys of [messaging], at the top of a file or in another table.
+    **{
+        key: f"{key} goes in the [messaging] table"
+        for key in (
+            "welcome",
+            "thank_you",
+            "related",
+            "appointment_reminder",
+            "birthday",
+            "points_expiring",
+        )
+    },
+}
 # The currency of a file without one: the Program's own default.
 _CURRENCY = str(attrs.fields(Program).currency.default)
 _PROGRAM_KEYS: dict[str, Kind] = {
@@ -1097,6 +1373,56 @@ _REFERRALS = _Shape(
         "when": _Reader.when,
     },
 )
+_QUIET_HOURS = '{ start = "21:00", end = "08:00" }'
+_QUIET = _Shape(
+    QuietHours, {"start": _plain(_time), "end": _plain(_time), "channels": _Reader.channels}
+)
+_CAP = _Shape(
+    FrequencyCap,
+    {"limit": _INT, "per": _DURATION, "kind": _plain(_cap_kind), "channel": _TEXT},
+)
+_TEMPLATE = _Shape(Template, {"body": _TEXT, "subject": _plain(_subject)})
+# What a message sent on its own is sent as: the keys every occasion has.
+_SENT_AS: dict[str, Kind] = {"template": _TEXT, "channel": _TEXT, "kind": _MESSAGE_KIND}
+_SEND = _Shape(Send, _SENT_AS)
+_REMINDER = _Shape(Reminder, {"before": _EXACT, **_SENT_AS})
+_GREETING = _Shape(Greeting, {**_SENT_AS, "at": _TIME, "late_by": _EXACT})
+_HOLIDAY = _Shape(Holiday, {"name": _TEXT, "recurrence": _TEXT, **_SENT_AS, "at": _TIME})
+_EXPIRY_NOTICE = _Shape(ExpiryNotice, {"within": _DURATION, **_SENT_AS})
+# The messages the policy sends on its own, one of each at most (holidays aside), by key:
+# how each is written, how errors name it, and an example of it.
+_OCCASIONS: dict[str, tuple[_Shape, str, str]] = {
+    "welcome": (_SEND, "a welcome message", '{ template = "welcome" }'),
+    "thank_you": (_SEND, "a thank-you message", '{ template = "thank_you" }'),
+    "appointment_reminder": (_REMINDER, "an appointment reminder", '{ before = "PT24H" }'),
+    "birthday": (_GREETING, "a birthday greeting", '{ at = "09:00" }'),
+    "points_expiring": (_EXPIRY_NOTICE, "a notice of expiring points", '{ within = "30 days" }'),
+}
+_RELATED = '{ latte = "almond croissant" }'
+
+
+def _occasion(key: str) -> Kind:
+    def read(reader: _Reader, value: Any, path: KeyPath) -> Any:
+        return reader.occasion(key, value, path)
+
+    return read
+
+
+_MESSAGING = _Shape(
+    MessagingPolicy,
+    {
+        "templates": _Reader.templates,
+        "quiet_hours": _Reader.quiet_hours,
+        "caps": _Reader.caps,
+        "welcome": _occasion("welcome"),
+        "thank_you": _occasion("thank_you"),
+        "related": _Reader.related,
+        "appointment_reminder": _occasion("appointment_reminder"),
+        "birthday": _occasion("birthday"),
+        "holidays": _Reader.holidays,
+        "points_expiring": _occasion("points_expiring"),
+    },
+)
 # The values written as inline tables wherever they are.
 _INLINE: dict[type[Any], _Shape] = {VoucherOffer: _OFFER, Discount: _EFFECT_TYPES["discount"]}
 
@@ -1201,6 +1527,7 @@ def dump_program(program: Program) -> str:
         if "when" in referrals:
             referrals["when"] = str(referrals["when"])
         lines += _table("[referrals]", referrals)
+    lines += _messaging_lines(program.messaging)
     return "\n".join(lines)
 
 
@@ -1218,6 +1545,7 @@ _PROGRAM_WRITTEN = frozenset(
         "achievements",
         "coupons",
         "referrals",
+        "messaging",
         "multipliers",
         "currency",
         "time_zone",
@@ -1278,6 +1606,84 @@ def _rule_lines(rule: Rule) -> list[str]:
     return lines + _table("", tail)[1:]
 
 
+def _messaging_lines(policy: MessagingPolicy) -> list[str]:
+    """``[messaging]`` with the messages sent on their own, its ``[[messaging.caps]]``,
+    ``[[messaging.holidays]]`` and the templates that are not the defaults; nothing for
+    the default policy."""
+    _check_written(policy, _MESSAGING.fields())
+    if policy == MessagingPolicy():
+        return []
+    quiet = policy.quiet_hours
+    fields: dict[str, Any] = {"quiet_hours": None if quiet is None else _quiet_fields(quiet)}
+    for key, (shape, _, _) in _OCCASIONS.items():
+        occasion = getattr(policy, key)
+        fields[key] = None if occasion is None else _occasion_fields(shape, occasion)
+        if key == "thank_you":
+            fields["related"] = dict(policy.related) or None
+    lines = _table("[messaging]", fields)
+    for cap in policy.caps:
+        fields = _CAP.written(cap, defaults=False)
+        if cap.kind is None:
+            fields["kind"] = "any"
+        lines += _table("[[messaging.caps]]", fields)
+    for holiday in policy.holidays:
+        lines += _table("[[messaging.holidays]]", _occasion_fields(_HOLIDAY, holiday))
+    for name, channel, template in _changed_templates(policy.templates):
+        _check_written(template, _TEMPLATE.fields())
+        lines.append(f"[{_key_text(('messaging', 'templates', name, channel))}]")
+        if template.subject is not None:
+            lines.append(f"subject = {_quote(template.subject)}")
+        lines += [f"body = {_text_block(template.body)}", ""]
+    return lines
+
+
+def _occasion_fields(shape: _Shape, occasion: Any) -> dict[str, Any]:
+    """The keys of a message sent on its own that are not the defaults; its exact
+    durations written in ISO 8601 (``"PT24H"``), which they are read back from."""
+    fields = shape.written(occasion, defaults=False)
+    for key, kind in shape.keys.items():
+        if kind is _EXACT and key in fields:
+            fields[key] = _exact_text(key, fields[key])
+    return fields
+
+
+def _exact_text(key: str, duration: Any) -> str:
+    if not isinstance(duration, timedelta) or duration <= timedelta(0):
+        raise InvalidInput(key, duration, "a positive timedelta")
+    parts = relativedelta(
+        days=duration.days, seconds=duration.seconds, microseconds=duration.microseconds
+    )
+    return _iso_duration(parts)
+
+
+def _quiet_fields(quiet: QuietHours) -> dict[str, Any]:
+    fields = _QUIET.written(quiet, defaults=False)
+    if "channels" in fields:
+        fields["channels"] = sorted(quiet.channels)
+    return fields
+
+
+def _changed_templates(templates: Templates) -> list[tuple[str, str, Template]]:
+    """The templates of ``templates`` that are not the default ones, as (name, channel,
+    template). A rule file holds the templates over the defaults: it cannot leave one of
+    the defaults out."""
+    defaults = Templates.defaults().templates
+    for name, channels in defaults.items():
+        for channel in channels:
+            if channel not in templates.templates.get(name, {}):
+                expected = (
+                    "the default templates with others added or put in their place (a rule "
+                    f"file cannot leave one out: {name!r} for {channel!r} is missing)"
+                )
+                raise InvalidInput("templates", templates, expected)
+    return [
+        (name, channel, template)
+        for name, channels in templates.templates.items()
+        for channel, template in channels.items()
+        if defaults.get(name, {}).get(channel) != template
+    ]
+
+
 def _limit_fields(limit: object) -> dict[str, Any]:
     if isinstance(limit, Budget):
         shape = _LIMIT_TYPES["budget" if limit.money is None else "money_budget"]
@@ -1322,6 +1728,8 @@ def _toml(value: Any) -> str:
         return str(value) if isinstance(value, int) else _quote(str(value))
     if isinstance(value, datetime):
         return _toml_datetime(value)
+    if isinstance(value, time):
+        return _quote(_time_text(value))
     if isinstance(value, relativedelta):
         return _quote(_iso_duration(value))
     if isinstance(value, timedelta):
@@ -1332,7 +1740,11 @@ def _toml(value: Any) -> str:
     if inline is not None:
         return _toml(inline.written(value))
     if isinstance(value, dict):
-        pairs = [f"{key} = {_toml(item)}" for key, item in value.items() if item is not None]
+        pairs = [
+            f"{_key_text((key,))} = {_toml(item)}"
+            for key, item in value.items()
+            if item is not None
+        ]
         return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
     raise InvalidInput("value", value, "something a rule file can hold")
 
@@ -1349,6 +1761,31 @@ def _toml_datetime(at: datetime) -> str:
     minutes = abs(offset) // timedelta(minutes=1)
     sign = "-" if offset < timedelta(0) else "+"
     return f"{wall}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _time_text(at: time) -> str:
+    """A time of day as ``"21:00"``, with its seconds (and microseconds) when it has any."""
+    if at.tzinfo is not None:
+        raise InvalidInput("time", at, "a time of day without a tzinfo (local)")
+    if at.microsecond:
+        return at.isoformat()
+    return f"{at:%H:%M:%S}" if at.second else f"{at:%H:%M}"
+
+
+def _text_block(text: str) -> str:
+    """``text`` as a TOML string: a multi-line basic string when it has line breaks, so
+    that it reads as it will be sent."""
+    if "\n" not in text:
+        return _quote(text)
+    chars = []
+    for index, char in enumerate(text):
+        if char == "\n":
+            chars.append(char)
+        elif char == '"':  # never three in a row, nor one just before the closing quotes
+            chars.append('\\"' if text[index + 1 : index + 2] in ('"', "") else char)
+        else:
+            chars.append(_escape(char))
+    return '"""\n' + "".join(chars) + '"""'
 
 
 _ABSOLUTE = ("year", "month", "day", "weekday", "hour", "minute", "second", "microsecond")
@@ -1529,17 +1966,24 @@ class _Locator:
                 index = self._arrays.get(array, 0)
                 self._arrays[array] = index + 1
                 table = (*array, index)
-                self.values.setdefault(array, start)
+                self._header(array, start)
                 self.values[table] = start
                 at = text.index("]]", at) + 2
             elif text[at] == "[":
                 names, _, at = self._key(at + 1)
                 table = self._resolve(names)
-                self.values.setdefault(table, start)
+                self._header(table, start)
                 at = text.index("]", at) + 1
             else:
                 at = self._pair(at, table)
             at = self._skip(at, lines=True)
+
+    def _header(self, table: KeyPath, start: int) -> None:
+        """A table header at ``start``: where ``table`` is, and the tables it names on the
+        way there, unless they were placed before (``[messaging.templates.welcome.sms]``
+        places ``messaging.templates.welcome``)."""
+        for end in range(1, len(table) + 1):
+            self.values.setdefault(table[:end], start)
 
     def _resolve(self, names: Sequence[str]) -> KeyPath:
         """A header's names as a key path: arrays of tables mean their latest table."""

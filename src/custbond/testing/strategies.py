@@ -31,7 +31,7 @@ A host checking a property of its program over every history:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
 from itertools import pairwise
@@ -50,6 +50,8 @@ from custbond.bonds.tiers import Level, TierLadder
 from custbond.customers import Birthday, Customer
 from custbond.errors import InvalidInput
 from custbond.events import (
+    Appointment,
+    AppointmentCancelled,
     CustomEvent,
     Event,
     LineItem,
@@ -60,6 +62,10 @@ from custbond.events import (
     Visit,
 )
 from custbond.ledger import PointsPolicy
+from custbond.messaging.message import MessageKind
+from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Reminder, Send
+from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
+from custbond.messaging.templates import ANY_CHANNEL, DEFAULT_TEMPLATES, Template
 from custbond.program import BASE_RULE, Program
 from custbond.rules.conditions import MAX_INT, AllOf, Always, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import (
@@ -108,9 +114,12 @@ def register_type_strategies() -> None:
 
     Afterwards ``st.from_type(Purchase)`` draws from :func:`purchases`, and likewise for
     :class:`~custbond.Customer`, :class:`~custbond.LineItem`, :class:`~custbond.Birthday`,
-    :class:`~custbond.Return`, :class:`~custbond.Visit`, :class:`~custbond.Signup` and
-    :class:`~custbond.CustomEvent` (a lone ``Return`` names a purchase no one has seen;
-    use :func:`histories` for returns of real purchases). Hypothesis calls this through
+    :class:`~custbond.Return`, :class:`~custbond.Visit`, :class:`~custbond.Signup`,
+    :class:`~custbond.CustomEvent`, :class:`~custbond.Referral`,
+    :class:`~custbond.Appointment` and :class:`~custbond.AppointmentCancelled` (a lone
+    ``Return`` names a purchase no one has seen, and a lone ``AppointmentCancelled`` an
+    appointment no one booked; use :func:`histories` for returns of real purchases and
+    cancellations of real appointments). Hypothesis calls this through
     the ``hypothesis`` entry point when it is imported; calling it again is harmless.
 
     >>> from hypothesis import strategies as st
@@ -131,6 +140,8 @@ def register_type_strategies() -> None:
     # Registered by name, resolved when first drawn from: by then this module has been
     # fully imported, whichever module imported Hypothesis first.
     factories = {
+        Appointment: "_appointments",
+        AppointmentCancelled: "_cancellations",
         Birthday: "_birthdays",
         Customer: "customers",
         CustomEvent: "_custom_events",
@@ -207,6 +218,7 @@ _SKUS = (
 _CHANNELS = ("store", "online", "app", "phone")
 _LOCATIONS = ("high-street", "station", "airport", "online")
 _EVENT_NAMES = ("review_posted", "survey_answered", "app_opened", "referral_sent")
+_SERVICES = ("haircut", "colour", "beard trim", "car wash", "massage")
 _DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 # The longest quiet spell between two events of a history.
 _MAX_GAP = timedelta(days=45)
@@ -471,6 +483,42 @@ def _custom_events() -> SearchStrategy[CustomEvent]:
     )
 
 
+def _aheads() -> SearchStrategy[timedelta]:
+    """How long after its booking an appointment begins: mostly an hour to two months;
+    now and then not at all, or before it (an appointment recorded late)."""
+    later = st.timedeltas(min_value=timedelta(hours=1), max_value=timedelta(days=60))
+    earlier = st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(0))
+    # Three in four later (one_of would take each about as often, whatever its weights).
+    return st.tuples(st.sampled_from((True, True, True, False)), later, earlier).map(
+        lambda drawn: drawn[1] if drawn[0] else drawn[2]
+    )
+
+
+def _appointments() -> SearchStrategy[Appointment]:
+    return st.builds(
+        lambda id_, customer_id, at, ahead, service: Appointment(
+            id=id_, customer_id=customer_id, at=at, starts_at=at + ahead, service=service
+        ),
+        _default_ids("a-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        _aheads(),
+        st.none() | st.sampled_from(_SERVICES),
+    )
+
+
+def _cancellations() -> SearchStrategy[AppointmentCancelled]:
+    return st.builds(
+        lambda id_, customer_id, at, appointment_id: AppointmentCancelled(
+            id=id_, customer_id=customer_id, at=at, appointment_id=appointment_id
+        ),
+        _default_ids("ac-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        _default_ids("a-"),
+    )
+
+
 def _referrals() -> SearchStrategy[Referral]:
     def referral(id_: str, customer_id: str, at: datetime, referrer_id: str) -> Referral:
         if referrer_id == customer_id:  # nobody refers themself
@@ -609,7 +657,8 @@ def histories(
     max_amount: Decimal | int = Decimal(500),
 ) -> SearchStrategy[list[Event]]:
     """Event streams as a host would record them: lists of ``min_size`` to ``max_size``
-    purchases, returns, visits, sign-ups and custom events.
+    purchases, returns, visits, sign-ups, custom events, and appointments booked and
+    now and then cancelled.
 
     - Events are in time order (equal times allowed), from ``start`` onwards (an aware
       datetime), minutes to weeks apart.
@@ -619,6 +668,10 @@ def histories(
     - Purchases are in ``currency`` and worth at most ``max_amount``.
     - Every :class:`~custbond.Return` refers to an earlier purchase of the same customer
       and never returns more than remains of it, by amount or by items.
+    - Appointments mostly begin an hour to two months after they are booked (now and then
+      when, or before, they are recorded), and every
+      :class:`~custbond.AppointmentCancelled` names an earlier appointment of the same
+      customer that was not cancelled before.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=10, database=None)
@@ -701,9 +754,20 @@ def _steps(customer_ids: SearchStrategy[str], currency: str, high: int) -> Searc
     custom = st.tuples(
         st.just("custom"), gaps, customer_ids, st.sampled_from(_EVENT_NAMES), _attributes()
     )
+    appointment = st.tuples(
+        st.just("appointment"),
+        gaps,
+        customer_ids,
+        _aheads(),
+        st.none() | st.sampled_from(_SERVICES),
+    )
+    # which appointment, and who visits instead when there is none left to cancel
+    cancel = st.tuples(st.just("cancel"), gaps, seeds, customer_ids)
     # Purchases first, so that histories shrink towards purchases; purchases and returns
     # twice, so that they make up most of a history.
-    return st.one_of(purchase, return_, visit, purchase, return_, signup, custom)
+    return st.one_of(
+        purchase, return_, visit, purchase, return_, signup, custom, appointment, cancel
+    )
 
 
 @st.composite
@@ -722,6 +786,7 @@ def _histories(
     )
     events: list[Event] = []
     bought: list[_Bought] = []
+    booked: list[Appointment] = []  # not cancelled
     at = start
     for number, (kind, gap, *rest) in enumerate(steps, start=1):
         at += gap
@@ -742,6 +807,28 @@ def _histories(
             event = Visit(id=f"v-{number}", customer_id=rest[0], at=at, location=rest[1])
         elif kind == "signup":
             event = Signup(id=f"s-{number}", customer_id=rest[0], at=at, channel=rest[1])
+        elif kind == "appointment":
+            customer_id, ahead, service = rest
+            event = Appointment(
+                id=f"a-{number}",
+                customer_id=customer_id,
+                at=at,
+                starts_at=at + ahead,
+                service=service,
+            )
+            booked.append(event)
+        elif kind == "cancel":
+            pick, visitor = rest
+            if booked:
+                cancelled = booked.pop(pick % len(booked))
+                event = AppointmentCancelled(
+                    id=f"ac-{number}",
+                    customer_id=cancelled.customer_id,
+                    at=at,
+                    appointment_id=cancelled.id,
+                )
+            else:
+                event = Visit(id=f"v-{number}", customer_id=visitor, at=at)
         else:
             event = CustomEvent(
                 id=f"e-{number}", customer_id=rest[0], at=at, name=rest[1], attributes=rest[2]
@@ -944,6 +1031,28 @@ _RECURRENCES = (
 # back) never compares equal to the same instant in another zone, which is Python's rule.
 _OFFSETS = (UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)))
 _ROUNDINGS = ("day", "month", "year")
+_MESSAGE_CHANNELS = ("email", "sms", "push")
+_HOLIDAYS = (
+    "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25",
+    "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1",
+    "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+)
+# Pieces of template text: placeholders, the dollar escape, line breaks, and what a TOML
+# string has to escape.
+_TEMPLATE_PIECES = (
+    "Hi ",
+    "$name",
+    "${points}",
+    "$$5",
+    " off",
+    "!",
+    "\n",
+    "\r\n",
+    '"""',
+    "\\",
+    "\t",
+)
 
 # The strategies below are made once and kept (``cache``): programs draw many rules, and
 # making a strategy again for every draw costs more than drawing from it.
@@ -992,6 +1101,132 @@ def _points_policies() -> SearchStrategy[PointsPolicy]:
         )
 
     return policy()
+
+
+@cache
+def _templates() -> SearchStrategy[Template]:
+    """Templates: bodies of several lines, with placeholders, dollars and what TOML
+    escapes, and sometimes a subject."""
+    texts = st.lists(st.sampled_from(_TEMPLATE_PIECES), min_size=1, max_size=8).map("".join)
+    texts |= st.text(min_size=1, max_size=20).filter(lambda text: "$" not in text)
+    subjects = texts.filter(lambda text: "\n" not in text and "\r" not in text)
+    return st.builds(Template, body=texts, subject=st.none() | subjects)
+
+
+@cache
+def _messaging_policies() -> SearchStrategy[MessagingPolicy]:
+    """Messaging policies: the default one, or quiet hours (on some channels, now and
+    then), up to two frequency caps (on one kind of message or any, on one channel or
+    all), templates over the defaults (in place of one, or new), and the messages sent
+    on their own: a welcome, a thank-you with related items, appointment reminders, a
+    birthday greeting, holidays and notices of expiring points. Their templates may be
+    missing: :func:`_with_templates` adds them."""
+    channels = st.sampled_from(_MESSAGE_CHANNELS) | _names()
+    times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 30])) | st.times()
+    spans = st.tuples(times, times).filter(lambda span: span[0] != span[1])
+    quiet_hours = st.builds(
+        lambda span, on: QuietHours(start=span[0], end=span[1], channels=on),
+        spans,
+        st.just(frozenset()) | st.frozensets(channels, min_size=1, max_size=2),
+    )
+    caps = st.lists(
+        st.builds(
+            FrequencyCap,
+            limit=st.integers(1, 10),
+            per=_durations(),
+            kind=st.sampled_from([MessageKind.MARKETING, MessageKind.TRANSACTIONAL, None]),
+            channel=st.none() | channels,
+        ),
+        max_size=2,
+    )
+    overrides = st.dictionaries(
+        st.sampled_from(sorted(DEFAULT_TEMPLATES.names)) | _names(),
+        st.dictionaries(
+            st.sampled_from((*_MESSAGE_CHANNELS, ANY_CHANNEL)) | _names(),
+            _templates(),
+            min_size=1,
+            max_size=2,
+        ),
+        max_size=2,
+    )
+    kinds = st.sampled_from(MessageKind)
+
+    def sent(cls: Any, default: str, **fields: Any) -> SearchStrategy[Any]:
+        """An occasion: with its defaults, or another template, channel and kind."""
+        named = st.just(default) | st.sampled_from(_TEMPLATES) | _names()
+        return st.builds(cls, template=st.just(default), **fields) | st.builds(
+            cls, template=named, channel=channels, kind=kinds, **fields
+        )
+
+    exact = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=30))
+    befores = st.just(timedelta(hours=24)) | exact
+    holidays = st.lists(
+        st.builds(
+            lambda holiday, name, at: attrs.evolve(holiday, name=name, at=at),
+            sent(Holiday, "holiday", name=st.just("day"), recurrence=st.sampled_from(_HOLIDAYS)),
+            st.sampled_from(["christmas", "new year", "thanksgiving"]) | _names(),
+            st.just(time(9)) | times,
+        ),
+        max_size=2,
+        unique_by=lambda holiday: holiday.name,
+    )
+    related = st.dictionaries(
+        st.sampled_from(_SKUS) | _names(),
+        st.sampled_from(["almond croissant", "scone", "shampoo"]) | _names(),
+        max_size=3,
+    )
+    greetings = st.just(Greeting()) | st.builds(
+        lambda greeting, at, late_by: attrs.evolve(greeting, at=at, late_by=late_by),
+        sent(Greeting, "birthday"),
+        times,
+        st.just(timedelta(days=1)) | exact,
+    )
+    policies = st.builds(
+        MessagingPolicy,
+        templates=overrides.map(DEFAULT_TEMPLATES.override),
+        quiet_hours=st.none() | quiet_hours,
+        caps=caps,
+        welcome=st.none() | sent(Send, "welcome"),
+        thank_you=st.none() | sent(Send, "thank_you"),
+        related=related,
+        appointment_reminder=st.none() | sent(Reminder, "appointment_reminder", before=befores),
+        birthday=st.none() | greetings,
+        holidays=holidays,
+        points_expiring=st.none() | sent(ExpiryNotice, "points_expiring", within=_durations()),
+    )
+    return st.just(MessagingPolicy()) | policies
+
+
+def _with_templates(
+    draw: st.DrawFn, policy: MessagingPolicy, rules: list[Rule]
+) -> MessagingPolicy:
+    """``policy`` with a template (for the channel, or for any) for every message its
+    program asks for, the rules' and those it sends on its own, that it has none for."""
+    occasions = (
+        policy.welcome,
+        policy.thank_you,
+        policy.appointment_reminder,
+        policy.birthday,
+        *policy.holidays,
+        policy.points_expiring,
+    )
+    asked = [(sent.template, sent.channel) for sent in occasions if sent is not None]
+    asked += [
+        (effect.template, effect.channel)
+        for rule in rules
+        for effect in rule.then
+        if isinstance(effect, Message)
+    ]
+    added: dict[str, dict[str, Template]] = {}
+    for name, channel in asked:
+        given = added.get(name, {})
+        if policy.templates.has(name, channel) or channel in given or ANY_CHANNEL in given:
+            continue
+        for_channel = draw(st.sampled_from([channel, ANY_CHANNEL]))
+        added.setdefault(name, {})[for_channel] = draw(_templates())
+    if not added:
+        return policy
+    return attrs.evolve(policy, templates=policy.templates.override(added))
 
 
 @cache
@@ -1351,7 +1586,12 @@ def programs(
     unique names, up to ``max_cards`` punch cards, sometimes a tier ladder of up to
     ``max_levels`` levels (never, with ``max_levels=0``), a catalog of up to
     ``max_rewards`` rewards, up to ``max_achievements`` achievements and up to
-    ``max_coupons`` coupons.
+    ``max_coupons`` coupons, and now and then a messaging policy other than the default
+    (quiet hours, frequency caps, templates in place of default ones or new, the messages
+    it sends on its own: a welcome, a thank-you with related items, appointment
+    reminders, a birthday greeting, holidays, notices of expiring points). The policy
+    has a template for every message the program asks for (by its rules, or on its
+    own): those it lacks are added, for the channel or for any.
 
     Each rule is on one or more event types, with a condition from :func:`conditions`
     that reads only facts those events have, one to three effects (points per spend, per
@@ -1423,12 +1663,13 @@ def programs(
         # Drawn before the rules: a budget in money has the currency's decimal places.
         currency = draw(st.sampled_from(_CURRENCIES))
         places = v.minor_units(currency)
+        rules = [_rule(draw, name, group_names, places) for name in rule_names]
         # Passed through a dict: mypy's attrs plugin types a field with converter=tuple as
         # Iterable[_T_co], which no list satisfies.
         fields: dict[str, Any] = {
             "points": draw(_points_policies()),
             "earn": draw(earn),
-            "rules": [_rule(draw, name, group_names, places) for name in rule_names],
+            "rules": rules,
             "groups": drawn_groups,
             "cards": drawn_cards,
             "tiers": ladder,
@@ -1438,6 +1679,7 @@ def programs(
             "multipliers": draw(st.sampled_from(["multiply", "add"])),
             "currency": currency,
             "time_zone": draw(st.sampled_from(_TIME_ZONES)),
+            "messaging": _with_templates(draw, draw(_messaging_policies()), rules),
         }
         return Program(**fields)
 
