@@ -796,14 +796,6 @@ class TestExpiringPoints:
         [notice] = shop.service.outbox()
         assert {"points": 7, "expires_on": "2026-03-01"} == dict(notice.message.context)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "BUG: points added by adjust() (which expire like earned points) never get a "
-            "notice: only an event (Program._on_its_own) puts 'expiring' in the "
-            "customer's schedule, and the Settle at their expiry comes too late"
-        ),
-    )
     def test_points_given_by_an_adjustment_get_a_notice_too(self, make_store: MakeStore) -> None:
         shop = Shop(make_store, program=EXPIRING, at=JAN_1)
         shop.customer("c-1")

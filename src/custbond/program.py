@@ -558,6 +558,7 @@ class Program:
     _qualifies: Any = attrs.field(init=False, eq=False, repr=False)  # for referrals
     _cards: dict[str, PunchCard] = attrs.field(init=False, eq=False, repr=False)
     _sends_on_its_own: bool = attrs.field(init=False, eq=False, repr=False)
+    _schedules: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -575,13 +576,10 @@ class Program:
         object.__setattr__(self, "_qualifies", qualifies)
         object.__setattr__(self, "_cards", {card.name: card for card in self.cards})
         messaging = self.messaging
-        on_its_own = (
-            messaging.welcome,
-            messaging.thank_you,
-            messaging.birthday,
-            messaging.points_expiring,
-        )
-        object.__setattr__(self, "_sends_on_its_own", any(on_its_own))
+        on_events = messaging.welcome is not None or messaging.thank_you is not None
+        object.__setattr__(self, "_sends_on_its_own", on_events)
+        scheduled = messaging.birthday is not None or messaging.points_expiring is not None
+        object.__setattr__(self, "_schedules", scheduled)
 
     @messaging.validator
     def _check_messaging(self, attribute: object, value: object) -> None:
@@ -679,6 +677,19 @@ class Program:
         (:meth:`counters_for`), as the store has them. Raises a typed error for anything
         that cannot be done; a decision is always safe to apply.
         """
+        decision = self._decide(state, item, now, ref, counters)
+        if self._schedules:
+            decision = self.keep_schedule(state, decision, now)
+        return decision
+
+    def _decide(
+        self,
+        state: CustomerState,
+        item: Input,
+        now: datetime,
+        ref: Reference,
+        counters: Mapping[str, int] | None,
+    ) -> Decision:
         if isinstance(item, Purchase | Visit | Signup | CustomEvent):
             return self._decide_event(state, item, counters)
         if isinstance(item, Referral):
@@ -690,6 +701,41 @@ class Program:
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
             return self._decide_return(state, item, ref, now)
         return self._decide_command(state, item, now, ref)
+
+    def keep_schedule(self, state: CustomerState, decision: Decision, now: datetime) -> Decision:
+        """``decision`` with what puts the customer on the schedule of the messages the
+        program sends when their time comes, where they are not on it yet: their next
+        birthday greeting, the first look at points about to expire (the customer's
+        own, and those the decision gives). :meth:`decide` does it for every decision;
+        a decision made otherwise (a referrer's reward) goes through it before it is
+        applied."""
+        policy, schedule = self.messaging, state.schedule
+        planned = {effect.name for effect in decision.effects if isinstance(effect, SetSchedule)}
+        added: list[Effect] = []
+        greeting, birthday = policy.birthday, state.customer.birthday
+        if (
+            greeting is not None
+            and birthday is not None
+            and "birthday" not in schedule
+            and "birthday" not in planned
+        ):
+            zone = zone_of(state, self.time_zone)
+            added.append(SetSchedule("birthday", greeting.next_at(birthday, zone, now)))
+        notice = policy.points_expiring
+        if notice is not None and "expiring" not in schedule and "expiring" not in planned:
+            expiries = [expires_at for expires_at, _ in _expiring(state.ledger)]
+            expiries.extend(
+                effect.expires_at
+                for effect in decision.effects
+                if isinstance(effect, EarnPoints | AdjustPoints)
+                and effect.expires_at is not None
+                and effect.points > 0
+            )
+            if expiries:
+                added.append(SetSchedule("expiring", notice.check_at(min(expiries))))
+        if not added:
+            return decision
+        return Decision((*decision.effects, *added), decision.trace)
 
     def quote(
         self,
@@ -811,7 +857,7 @@ class Program:
         effects: list[Effect],
         steps: list[Step],
     ) -> None:
-        """The messages an event brings (welcome, thank-you), and the schedule kept."""
+        """The messages an event brings (welcome, thank-you)."""
         policy = self.messaging
         if isinstance(event, Signup) and policy.welcome is not None:
             effects.append(_queue(policy.welcome, f"{event.id}:welcome", {}))
@@ -829,19 +875,6 @@ class Program:
             }
             effects.append(_queue(policy.thank_you, f"{event.id}:thank_you", context))
             steps.append(note(f"thank-you message queued ({policy.thank_you.template!r})"))
-        greeting, birthday = policy.birthday, state.customer.birthday
-        if greeting is not None and birthday is not None and "birthday" not in state.schedule:
-            effects.append(SetSchedule("birthday", greeting.next_at(birthday, zone, event.at)))
-        notice = policy.points_expiring
-        if notice is not None and "expiring" not in state.schedule:
-            expiries = [expires_at for expires_at, _ in _expiring(state.ledger)]
-            expiries.extend(
-                effect.expires_at
-                for effect in effects
-                if isinstance(effect, EarnPoints) and effect.expires_at is not None
-            )
-            if expiries:
-                effects.append(SetSchedule("expiring", notice.check_at(min(expiries))))
 
     def _decide_appointment(
         self, state: CustomerState, event: Appointment | AppointmentCancelled

@@ -617,7 +617,8 @@ class RetentionService(OutboxVerbs):
         if state is None:  # referred by someone the service has not seen yet
             state = CustomerState(Customer(effect.referrer_id))
         state, settled = self._settle(uow, state, now)
-        state, entries = self.program.apply(state, self.program.referrer_reward(effect), now)
+        reward = self.program.keep_schedule(state, self.program.referrer_reward(effect), now)
+        state, entries = self.program.apply(state, reward, now)
         _note_time_passing(uow, state.id, entries)
         uow.save(state, settled + entries)
 

@@ -12,7 +12,7 @@ suppressed (never to be sent: no consent, a frequency cap, no address; ``reason`
 which) or dead (its attempts ran out, or it failed for good: ``reason`` holds the last
 error).
 
->>> from datetime import datetime, timezone
+>>> from datetime import date, datetime, timezone
 >>> now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
 >>> message = Message(key="welcome:c-1", customer_id="c-1", template="welcome")
 >>> message.kind, message.channel
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -58,15 +58,33 @@ def _to_kind(value: Any) -> Any:
     return value
 
 
+def _is_context(instance: Any, attribute: Any, value: Any) -> None:
+    """str, int, bool, Decimal or None, as in a custom event's attributes; and dates and
+    timezone-aware datetimes, which templates write out."""
+    if not isinstance(value, Mapping):
+        v.scalar_map("context", value)  # says what is expected
+    plain = {}
+    for key, item in value.items():
+        if isinstance(item, datetime):
+            v.aware(f"context[{key!r}]", item)
+        elif not isinstance(item, date):
+            plain[key] = item
+    try:
+        v.scalar_map("context", plain)
+    except InvalidInput as error:
+        expected = "a str, int, bool, Decimal, None, date or timezone-aware datetime"
+        raise InvalidInput(error.field, error.value, expected) from None
+
+
 @attrs.frozen(kw_only=True)
 class Message:
     """A message to send to the customer ``customer_id``.
 
     ``channel`` is how (``"email"``, ``"sms"``, ``"push"``, ``"letter"``,
     ``"call-task"``, or a channel of the host's own); ``template`` names the template
-    that renders it; ``context`` holds the values it fills in (str, int, bool, Decimal or
-    None: personal details are read from the profile when it is sent, so that a queued
-    message holds none). ``not_before`` delays it.
+    that renders it; ``context`` holds the values it fills in (str, int, bool, Decimal,
+    None, a date, an aware datetime: personal details are read from the profile when it
+    is sent, so that a queued message holds none). ``not_before`` delays it.
 
     >>> from decimal import Decimal
     >>> Message(key="k-1", customer_id="c-1", template="points_expiring",
@@ -80,7 +98,7 @@ class Message:
     channel: str = attrs.field(default="email", validator=v.is_identifier)
     kind: MessageKind = attrs.field(default=MessageKind.TRANSACTIONAL, converter=_to_kind)
     context: Mapping[str, Any] = attrs.field(
-        factory=empty_map, converter=v.to_frozen_map, validator=v.is_scalar_map
+        factory=empty_map, converter=v.to_frozen_map, validator=_is_context
     )
     not_before: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
 

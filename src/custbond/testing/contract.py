@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
 from typing import Any, cast
@@ -852,7 +852,8 @@ def _rich_message() -> QueuedMessage:
         channel="sms",
         kind=MessageKind.MARKETING,
         context={"title": "Café €", "points": 120, "rate": Decimal("1.50"), "new": True,
-                 "note": None},
+                 "note": None, "until": date(2026, 4, 1),
+                 "at": datetime(2026, 3, 3, 8, 30, tzinfo=kathmandu)},
         not_before=datetime(2026, 3, 3, 8, 30, tzinfo=kathmandu),
     )  # fmt: skip
     return QueuedMessage(
