@@ -559,6 +559,7 @@ class Program:
     _cards: dict[str, PunchCard] = attrs.field(init=False, eq=False, repr=False)
     _sends_on_its_own: bool = attrs.field(init=False, eq=False, repr=False)
     _schedules: bool = attrs.field(init=False, eq=False, repr=False)
+    _asks_for_messages: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -577,6 +578,8 @@ class Program:
         object.__setattr__(self, "_cards", {card.name: card for card in self.cards})
         messaging = self.messaging
         on_events = messaging.welcome is not None or messaging.thank_you is not None
+        asks = any(isinstance(effect, Message) for rule in rules for effect in rule.then)
+        object.__setattr__(self, "_asks_for_messages", asks or on_events)
         object.__setattr__(self, "_sends_on_its_own", on_events)
         scheduled = messaging.birthday is not None or messaging.points_expiring is not None
         object.__setattr__(self, "_schedules", scheduled)
@@ -619,6 +622,12 @@ class Program:
     @coupons.validator
     def _check_coupons(self, attribute: object, value: tuple[object, ...]) -> None:
         v.distinct("coupons", value, Coupon, "a Coupon", key="code", plural="coupons")
+
+    @property
+    def may_message(self) -> bool:
+        """Whether a purchase's decision may ask for a message (a rule's ``Message``, a
+        thank-you): the service skips looking for them otherwise."""
+        return self._asks_for_messages
 
     def has_coupon(self, code: str) -> bool:
         """Whether ``code`` is one of the program's coupons."""

@@ -570,7 +570,8 @@ class RetentionService(OutboxVerbs):
             entries,
             ledgers.balance(state.ledger, now),
         )
-        self._carry_out_messages(uow, state, item, outcome, now)
+        if self.program.may_message or not isinstance(item, Purchase):
+            self._carry_out_messages(uow, state, item, outcome, now)
         uow.append(key, item, now, outcome)
         return outcome
 
