@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dateutil import tz
@@ -284,3 +286,28 @@ class TestMigrations:
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         assert len(later) == version
         assert "custbond_later" in tables
+
+
+def _open_and_report(path: str, queue: Any) -> None:
+    try:
+        SQLiteStore(path).close()
+        queue.put(None)
+    except BaseException as error:  # reported by the parent
+        queue.put(repr(error))
+
+
+def test_processes_opening_a_new_file_at_once_all_open_it(tmp_path: Path) -> None:
+    # They race to switch the new file to WAL; SQLite answers the losers "locked" at once,
+    # without waiting: the store tries again instead of failing to open.
+    fork = multiprocessing.get_context("fork")
+    for round_ in range(20):
+        path = str(tmp_path / f"new-{round_}.db")
+        queue = fork.Queue()
+        workers = [fork.Process(target=_open_and_report, args=(path, queue)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        failures = [found for found in (queue.get(timeout=60) for _ in workers) if found]
+        for worker in workers:
+            worker.join(timeout=60)
+
+        assert [] == failures, f"round {round_}"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -52,10 +53,15 @@ _LONGEST_TIMEOUT = 2_000_000  # seconds: SQLite's busy timeout is an int of mill
 _BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")  # and their extended codes (SQLITE_BUSY_SNAPSHOT)
 
 
+def _is_busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite said another connection holds a lock."""
+    name = getattr(error, "sqlite_errorname", "")
+    return bool(name.startswith(_BUSY) or (not name and "locked" in str(error)))
+
+
 def _failure(error: sqlite3.Error, doing: str) -> StorageError:
     """``error`` as custbond's: a lost race when SQLite was busy, else a storage error."""
-    name = getattr(error, "sqlite_errorname", "")
-    if name.startswith(_BUSY) or (not name and "locked" in str(error)):
+    if _is_busy(error):
         return TransactionConflict(f"SQLite could not {doing}: {error}")
     return StorageError("SQLite", str(error), f"a database custbond can {doing} in")
 
@@ -148,8 +154,7 @@ class SQLiteStore:
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             connection.execute(f"PRAGMA synchronous = {synchronous}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            self._open()
+            self._set_up(timeout)
         except sqlite3.DatabaseError as error:
             connection.close()
             raise StorageError(
@@ -158,6 +163,25 @@ class SQLiteStore:
         except BaseException:
             connection.close()
             raise
+
+    def _set_up(self, timeout: float) -> None:
+        """WAL, then the schema. Several processes opening a new file at once race to
+        switch it to WAL, and SQLite answers the losers "locked" at once, without
+        waiting out the busy timeout: they try again (for up to ``timeout`` seconds),
+        by when the winner has switched it."""
+        connection = self._db.connection
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                self._open()
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def _open(self) -> None:
         """Create or migrate the schema and the tenant's row, in one transaction."""
