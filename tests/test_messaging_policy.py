@@ -47,6 +47,7 @@ NEW_YORK = zone_named("America/New_York")
 PARIS = zone_named("Europe/Paris")
 NIGHT = QuietHours(start=time(21), end=time(8))
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 # When the clocks change in 2026 (UTC): New York, Paris, and Lord Howe Island (by half an
 # hour, at 02:00 local).
 CLOCK_CHANGES = [
@@ -90,7 +91,15 @@ def queued(key: str = "k-1", *, at: datetime = T0, **changes: Any) -> QueuedMess
     return attrs.evolve(item, **changes)
 
 
-_MESSAGE_FIELDS = {"customer_id", "template", "channel", "kind", "context", "not_before"}
+_MESSAGE_FIELDS = {
+    "customer_id",
+    "template",
+    "channel",
+    "kind",
+    "context",
+    "not_before",
+    "not_after",
+}
 
 
 def sent(key: str, at: datetime, **fields: Any) -> QueuedMessage:
@@ -627,6 +636,44 @@ class TestScreen:
         found = screening(queued(kind="marketing"), Customer("c-1"))
 
         assert "no consent to marketing on email" == found.reason
+
+
+class TestTooLate:
+    """A message with a ``not_after`` (a reminder of an appointment) is not sent after it."""
+
+    def test_a_message_due_at_its_deadline_is_suppressed_as_too_late(self) -> None:
+        found = screening(queued(not_after=T0), now=T0)
+
+        assert Screening("suppress", f"too late: it was to go before {T0.isoformat()}") == found
+        assert "send" == screening(queued(not_after=T0 + HOUR), now=T0).action
+
+    def test_quiet_hours_that_last_past_the_deadline_suppress_rather_than_wait(self) -> None:
+        evening = local(NEW_YORK, 2026, 3, 2, 22, 0)
+        starts = local(NEW_YORK, 2026, 3, 3, 7, 0)  # before the quiet hours end at 08:00
+        policy = MessagingPolicy(quiet_hours=NIGHT)
+
+        found = screening(queued(not_after=starts), now=evening, policy=policy, zone=NEW_YORK)
+        waits = screening(
+            queued(not_after=starts + 2 * HOUR), now=evening, policy=policy, zone=NEW_YORK
+        )
+
+        assert "suppress" == found.action
+        assert "last past the time it was to go before" in found.reason
+        assert ("wait", local(NEW_YORK, 2026, 3, 3, 8, 0)) == (waits.action, waits.until)
+
+    def test_a_failure_with_no_retry_before_the_deadline_is_dead(self) -> None:
+        soon = queued(not_after=T0 + timedelta(seconds=30))
+
+        done = settle(claim(soon, T0, RETRY), Delivery.retry("busy"), T0, RETRY)
+
+        assert MessageStatus.DEAD == done.status
+        assert "no attempt is left before" in (done.reason or "")
+
+    def test_a_deadline_before_not_before_is_refused(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            message("k", not_before=T0, not_after=T0)
+
+        assert "not_after" == raised.value.field
 
 
 class TestClaimAndSettle:

@@ -56,7 +56,7 @@ from custbond.messaging.occasions import (
     Send,
     local_moment,
 )
-from custbond.messaging.policy import MessagingPolicy
+from custbond.messaging.policy import MessagingPolicy, QuietHours
 from custbond.program import QueueMessage
 from custbond.rules import customer
 from stores import STORES
@@ -633,6 +633,26 @@ class TestAppointmentReminders:
         item = shop.item("ap-1:reminder")
         assert T0 == item.sent_at == item.message.not_before
         assert {"when": "2026-03-02 11:00", "service": ""} == dict(item.message.context)
+
+    def test_a_reminder_quiet_hours_would_hold_past_the_appointment_is_not_sent(
+        self, make_store: MakeStore
+    ) -> None:
+        # Booked at 22:00 in Paris for 07:30 next morning: the reminder is due at once, but
+        # the quiet hours last until 08:00, after the appointment has begun.
+        night = MessagingPolicy(
+            appointment_reminder=Reminder(before=timedelta(hours=24)),
+            quiet_hours=QuietHours(start=time(21), end=time(8)),
+        )
+        shop = Shop(make_store, night, at=datetime(2026, 3, 2, 21, tzinfo=UTC))
+        shop.customer("c-1", time_zone="Europe/Paris")
+
+        shop.book("ap-1", timedelta(hours=9, minutes=30))
+        shop.service.dispatch()
+
+        item = shop.item("ap-1:reminder")
+        assert MessageStatus.SUPPRESSED == item.status
+        assert "last past the time it was to go before" in (item.reason or "")
+        assert [] == shop.sent_keys()
 
     def test_a_cancelled_appointment_is_never_reminded(self, make_store: MakeStore) -> None:
         shop = Shop(make_store, REMINDERS)

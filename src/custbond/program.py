@@ -408,6 +408,7 @@ class QueueMessage:
     kind: str
     context: FrozenMap[str, Any]
     not_before: datetime | None = None
+    not_after: datetime | None = None
 
 
 @attrs.frozen
@@ -899,7 +900,13 @@ class Program:
         send_at = max(event.starts_at - reminder.before, event.at)
         local = event.starts_at.astimezone(zone_of(state, self.time_zone))
         context = {"when": local.strftime("%Y-%m-%d %H:%M"), "service": event.service or ""}
-        queued = _queue(reminder, f"{event.id}:reminder", context, not_before=send_at)
+        queued = _queue(
+            reminder,
+            f"{event.id}:reminder",
+            context,
+            not_before=send_at,
+            not_after=event.starts_at,  # no use once it has begun
+        )
         return Decision((queued,), (f"reminder queued for {send_at.isoformat()}",))
 
     def due_messages(self, state: CustomerState, now: datetime) -> Decision:
@@ -1743,10 +1750,11 @@ def _queue(
     context: Mapping[str, Any],
     *,
     not_before: datetime | None = None,
+    not_after: datetime | None = None,
 ) -> QueueMessage:
-    return QueueMessage(
-        key, send.template, send.channel, send.kind.value, FrozenMap(context), not_before
-    )
+    context_map = FrozenMap(context)
+    kind = send.kind.value
+    return QueueMessage(key, send.template, send.channel, kind, context_map, not_before, not_after)
 
 
 def _expiring(ledger: Ledger, *, after: datetime | None = None) -> list[tuple[datetime, int]]:

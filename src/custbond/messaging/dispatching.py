@@ -69,6 +69,9 @@ def screen(
             f"the dispatcher stopped during attempt {item.attempts} without an answer;"
             f" no attempts left (at most {retry.max_attempts})",
         )
+    late = message.not_after
+    if late is not None and now >= late:
+        return Screening("suppress", f"too late: it was to go before {late.isoformat()}")
     if customer is None:
         return Screening("suppress", f"no customer {message.customer_id!r}")
     if customer.id.startswith(PSEUDONYM_PREFIX):
@@ -82,6 +85,9 @@ def screen(
     quiet = policy.quiet_hours
     if quiet is not None and quiet.applies(message):
         until = quiet.until(now, zone)
+        if until is not None and late is not None and until >= late:
+            why = f"{quiet.describe()} last past the time it was to go before, {late.isoformat()}"
+            return Screening("suppress", why)
         if until is not None:
             return Screening("wait", f"{quiet.describe()}: waits until {until.isoformat()}", until)
     for cap in policy.caps:
@@ -113,10 +119,15 @@ def settle(
     if item.attempts >= retry.max_attempts:
         reason = f"failed {item.attempts} times (at most {retry.max_attempts}); last: "
         return attrs.evolve(item, status=MessageStatus.DEAD, reason=reason + delivery.detail)
+    next_attempt_at = now + retry.delay(item.attempts)
+    late = item.message.not_after
+    if late is not None and next_attempt_at >= late:
+        reason = f"failed, and no attempt is left before {late.isoformat()}: {delivery.detail}"
+        return attrs.evolve(item, status=MessageStatus.DEAD, reason=reason)
     return attrs.evolve(
         item,
         status=MessageStatus.PENDING,
-        next_attempt_at=now + retry.delay(item.attempts),
+        next_attempt_at=next_attempt_at,
         reason=f"attempt {item.attempts} failed: {delivery.detail}",
     )
 

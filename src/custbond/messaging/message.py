@@ -84,7 +84,9 @@ class Message:
     ``"call-task"``, or a channel of the host's own); ``template`` names the template
     that renders it; ``context`` holds the values it fills in (str, int, bool, Decimal,
     None, a date, an aware datetime: personal details are read from the profile when it
-    is sent, so that a queued message holds none). ``not_before`` delays it.
+    is sent, so that a queued message holds none). ``not_before`` delays it;
+    ``not_after`` is when it is too late to be worth sending (a reminder of an appointment
+    that has begun): it is suppressed rather than sent after that.
 
     >>> from decimal import Decimal
     >>> Message(key="k-1", customer_id="c-1", template="points_expiring",
@@ -101,6 +103,17 @@ class Message:
         factory=empty_map, converter=v.to_frozen_map, validator=_is_context
     )
     not_before: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
+    not_after: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
+
+    def __attrs_post_init__(self) -> None:
+        if (
+            self.not_after is not None
+            and self.not_before is not None
+            and self.not_after <= self.not_before
+        ):
+            raise InvalidInput(
+                "not_after", self.not_after, f"a time after not_before ({self.not_before})"
+            )
 
     @property
     def marketing(self) -> bool:

@@ -487,6 +487,7 @@ def _queued_message(effect: QueueMessage, customer_id: str) -> Message:
         kind=effect.kind,
         context=effect.context,
         not_before=effect.not_before,
+        not_after=effect.not_after,
     )
 
 

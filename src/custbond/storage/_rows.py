@@ -845,6 +845,7 @@ def queued_row(item: QueuedMessage) -> Row:
         message.channel,
         message.kind.value,
         message.not_before,
+        message.not_after,
         item.status.value,
         item.queued_at,
         item.next_attempt_at,
@@ -856,16 +857,17 @@ def queued_row(item: QueuedMessage) -> Row:
 
 
 def queued_from_row(row: Row) -> QueuedMessage:
-    key, customer_id, template, channel, kind, not_before = row[:6]
-    status, queued_at, next_attempt_at, attempts, sent_at, reason = row[6:12]
+    key, customer_id, template, channel, kind, not_before, not_after = row[:7]
+    status, queued_at, next_attempt_at, attempts, sent_at, reason = row[7:13]
     message = Message(
         key=key,
         customer_id=customer_id,
         template=template,
         channel=channel,
         kind=kind,
-        context=_pairs(row[12:]),
+        context=_pairs(row[13:]),
         not_before=not_before,
+        not_after=not_after,
     )
     return QueuedMessage(
         message=message,

@@ -855,6 +855,7 @@ def _rich_message() -> QueuedMessage:
                  "note": None, "until": date(2026, 4, 1),
                  "at": datetime(2026, 3, 3, 8, 30, tzinfo=kathmandu)},
         not_before=datetime(2026, 3, 3, 8, 30, tzinfo=kathmandu),
+        not_after=datetime(2026, 3, 4, 8, 30, tzinfo=kathmandu),
     )  # fmt: skip
     return QueuedMessage(
         message=message,
