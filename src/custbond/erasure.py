@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -28,16 +29,19 @@ from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer, Se
 from custbond.customers import Customer
 from custbond.events import CustomEvent, Purchase, Referral
 from custbond.ledger import Entry, EntryKind
-from custbond.messaging.message import MessageStatus, QueuedMessage
+from custbond.messaging.message import MessageStatus, QueuedMessage, message_key
 from custbond.outcome import Outcome
 from custbond.program import (
     AdjustPoints,
+    CancelMessage,
     CustomerState,
     HoldPoints,
+    QueueMessage,
     RecordConsent,
     RedeemPoints,
     RewardReferral,
     SetReferrer,
+    SetSchedule,
     UpdateProfile,
 )
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -104,10 +108,12 @@ class Erasure:
                 key: attrs.evolve(consent, source=self.text(consent.source))
                 for key, consent in state.consents.items()
             }
+            schedule = {name: at for name, at in state.schedule.items() if name != "birthday"}
             state = attrs.evolve(
                 state,
                 customer=self.customer(state.customer),
                 consents=FrozenMap(consents) if consents else empty_map(),
+                schedule=FrozenMap(schedule) if schedule else empty_map(),
             )
         if state.referred_by == self.customer_id:
             state = attrs.evolve(state, referred_by=self.pseudonym)
@@ -191,7 +197,30 @@ class Erasure:
             return attrs.evolve(effect, source=self.text(effect.source))
         if isinstance(effect, RewardReferral | SetReferrer):
             return attrs.evolve(effect, referrer_id=self._id(effect.referrer_id))
+        if isinstance(effect, QueueMessage):
+            return attrs.evolve(
+                effect, key=self.key(effect.key), context=self.context(effect.context)
+            )
+        if isinstance(effect, CancelMessage):
+            return attrs.evolve(effect, key=self.key(effect.key))
+        if isinstance(effect, SetSchedule) and effect.name == "birthday" and effect.at:
+            return SetSchedule("birthday", None)  # the birthday is gone with the profile
         return effect
+
+    def key(self, key: str) -> str:
+        """A message key, which may be made of the customer's id: with the pseudonym in
+        its place, and as short as a key must be."""
+        erased = self.text(key)
+        return erased if erased == key else message_key(erased)
+
+    def context(self, context: Mapping[str, Any]) -> FrozenMap[str, Any]:
+        """A message's values, texts without the customer's contact details."""
+        return FrozenMap(
+            {
+                name: self.text(value) if isinstance(value, str) else value
+                for name, value in context.items()
+            }
+        )
 
     def log_record(self, record: LogRecord) -> LogRecord:
         """A log record: its input and its outcome erased."""
@@ -221,15 +250,12 @@ class Erasure:
         message = item.message
         if message.customer_id != self.customer_id:
             return item
-        context = {
-            name: self.text(value) if isinstance(value, str) else value
-            for name, value in message.context.items()
-        }
+        context = self.context(message.context)
         erased = attrs.evolve(
             item,
             message=attrs.evolve(
                 message,
-                key=self.text(message.key),  # a key may be made of the customer's id
+                key=self.key(message.key),
                 customer_id=self.pseudonym,
                 context=context,
             ),

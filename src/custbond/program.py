@@ -96,7 +96,7 @@ from custbond.events import (
 )
 from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
 from custbond.messaging.consent import Consent, allows, consent_key
-from custbond.messaging.message import MessageKind
+from custbond.messaging.message import MessageKind, message_key
 from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
 from custbond.messaging.policy import MessagingPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
@@ -625,6 +625,12 @@ class Program:
         v.distinct("coupons", value, Coupon, "a Coupon", key="code", plural="coupons")
 
     @property
+    def schedules_messages(self) -> bool:
+        """Whether the program sends messages when their time comes (birthday greetings,
+        notices of expiring points), which each customer's schedule says."""
+        return self._schedules
+
+    @property
     def may_message(self) -> bool:
         """Whether a purchase's decision may ask for a message (a rule's ``Message``, a
         thank-you): the service skips looking for them otherwise."""
@@ -732,17 +738,10 @@ class Program:
             zone = zone_of(state, self.time_zone)
             added.append(SetSchedule("birthday", greeting.next_at(birthday, zone, now)))
         notice = policy.points_expiring
-        if notice is not None and "expiring" not in schedule and "expiring" not in planned:
-            expiries = [expires_at for expires_at, _ in _expiring(state.ledger)]
-            expiries.extend(
-                effect.expires_at
-                for effect in decision.effects
-                if isinstance(effect, EarnPoints | AdjustPoints)
-                and effect.expires_at is not None
-                and effect.points > 0
-            )
-            if expiries:
-                added.append(SetSchedule("expiring", notice.check_at(min(expiries))))
+        if notice is not None and "expiring" not in planned:
+            check = self._expiry_check(notice, state, decision, now)
+            if check is not None:
+                added.append(SetSchedule("expiring", check))
         if not added:
             return decision
         return Decision((*decision.effects, *added), decision.trace)
@@ -870,7 +869,7 @@ class Program:
         """The messages an event brings (welcome, thank-you)."""
         policy = self.messaging
         if isinstance(event, Signup) and policy.welcome is not None:
-            effects.append(_queue(policy.welcome, f"{event.id}:welcome", {}))
+            effects.append(_queue(policy.welcome, message_key(event.id, "welcome"), {}))
             steps.append(note(f"welcome message queued ({policy.welcome.template!r})"))
         if isinstance(event, Purchase) and policy.thank_you is not None:
             related = policy.suggestions(item.sku for item in event.items)
@@ -883,7 +882,8 @@ class Program:
                 "related": related,
                 "suggestions": line,
             }
-            effects.append(_queue(policy.thank_you, f"{event.id}:thank_you", context))
+            key = message_key(event.id, "thank_you")
+            effects.append(_queue(policy.thank_you, key, context))
             steps.append(note(f"thank-you message queued ({policy.thank_you.template!r})"))
 
     def _decide_appointment(
@@ -891,7 +891,8 @@ class Program:
     ) -> Decision:
         if isinstance(event, AppointmentCancelled):
             why = f"appointment {event.appointment_id} cancelled"
-            return Decision((CancelMessage(f"{event.appointment_id}:reminder", why),), (why,))
+            key = message_key(event.appointment_id, "reminder")
+            return Decision((CancelMessage(key, why),), (why,))
         reminder = self.messaging.appointment_reminder
         if reminder is None:
             return Decision((), ("appointment booked: the program sends no reminders",))
@@ -902,12 +903,37 @@ class Program:
         context = {"when": local.strftime("%Y-%m-%d %H:%M"), "service": event.service or ""}
         queued = _queue(
             reminder,
-            f"{event.id}:reminder",
+            message_key(event.id, "reminder"),
             context,
             not_before=send_at,
             not_after=event.starts_at,  # no use once it has begun
         )
         return Decision((queued,), (f"reminder queued for {send_at.isoformat()}",))
+
+    def _expiry_check(
+        self, notice: ExpiryNotice, state: CustomerState, decision: Decision, now: datetime
+    ) -> datetime | None:
+        """An earlier look at expiring points than the customer's schedule has, if the
+        decision calls for one: lots it gives that expire sooner than those looked for
+        (an earning recorded late), points it gives back (a cancelled redemption, whose
+        lots may be near their end: looked at now), or no look scheduled at all."""
+        current = state.schedule.get("expiring")
+        expiries = [
+            effect.expires_at
+            for effect in decision.effects
+            if isinstance(effect, EarnPoints | AdjustPoints)
+            and effect.expires_at is not None
+            and effect.points > 0
+        ]
+        if current is None:
+            expiries.extend(expires_at for expires_at, _ in _expiring(state.ledger))
+        wanted = [notice.check_at(at) for at in expiries]
+        if any(isinstance(effect, RestorePoints) for effect in decision.effects):
+            wanted.append(now)
+        if not wanted:
+            return None
+        check = max(min(wanted), now)
+        return check if current is None or check < current else None
 
     def due_messages(self, state: CustomerState, now: datetime) -> Decision:
         """The messages of the customer's schedule due by ``now`` (a birthday greeting,
@@ -922,7 +948,8 @@ class Program:
             if at is not None and at <= now:
                 year = at.astimezone(zone).year
                 if now - at <= greeting.late_by:
-                    effects.append(_queue(greeting, f"birthday:{state.id}:{year}", {}))
+                    key = message_key("birthday", state.id, str(year))
+                    effects.append(_queue(greeting, key, {}))
                     lines.append(f"birthday greeting for {year} queued")
                 else:
                     lines.append(f"birthday greeting for {year} skipped: due {at.isoformat()}")
@@ -964,9 +991,14 @@ class Program:
                     "expires_on": first.astimezone(zone).date().isoformat(),
                 }
                 stamp = first.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
-                effects.append(_queue(notice, f"expiring:{state.id}:{stamp}", context))
+                key = message_key("expiring", state.id, stamp)
+                effects.append(_queue(notice, key, context))
                 lines.append(f"notice queued: {points} points expire from {first.isoformat()}")
                 check = last if check is None else max(last, check)
+        if check is not None and check <= now:
+            # A window in months can put the next lot's look a little before now (a day
+            # past the end of a month is clipped): look tomorrow, not at every run today.
+            check = now + timedelta(days=1)
         if check != state.schedule.get("expiring"):
             effects.append(SetSchedule("expiring", check))
 

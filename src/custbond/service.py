@@ -486,14 +486,29 @@ class RetentionService(OutboxVerbs):
         expiring, tier reviews); one outcome per customer that had something.
 
         Reads are correct without it; run it from a cron job or worker to keep the stored
-        statements current. Each customer is settled in a unit of work of its own.
+        statements current. Each customer is settled in a unit of work of its own; one
+        whose settling fails does not hold up the others: the first error is raised once
+        every other customer is done, with a note naming all that failed.
         """
         now = self.clock.now()
+        outcomes: list[Outcome] = []
+        if self.program.schedules_messages:
+            outcomes.extend(self._schedule_everyone(now))
         with self.store.unit_of_work(write=False) as uow:
             customer_ids = list(uow.due(now))
-        outcomes = [self._process(Settle(customer_id=cid), now) for cid in customer_ids]
+        failed: list[tuple[str, CustbondError]] = []
+        for customer_id in customer_ids:
+            try:
+                outcomes.append(self._process(Settle(customer_id=customer_id), now))
+            except CustbondError as error:
+                failed.append((customer_id, error))
         if self.program.messaging.holidays:
             self._holiday_greetings(now)
+        if failed:
+            first = failed[0][1]
+            names = ", ".join(repr(customer_id) for customer_id, _ in failed)
+            first.add_note(f"run_due(): settling failed for {len(failed)} customers: {names}")
+            raise first
         return [outcome for outcome in outcomes if outcome.entries or outcome.effects]
 
     def replay(self, records: Iterable[LogRecord]) -> list[Outcome]:
@@ -545,6 +560,7 @@ class RetentionService(OutboxVerbs):
             and isinstance(item, Settle)
             and not settled
             and not _schedule_due(state, now)
+            and not self.program.keep_schedule(state, Decision(), now).effects
         ):
             return _unchanged(state, now, "nothing was due")
         # In name order (counters_for() gives them so): a database store locks each one.

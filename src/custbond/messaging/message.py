@@ -25,6 +25,7 @@ error).
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from custbond import _validate as v
 from custbond._frozen import empty_map
 from custbond.errors import InvalidInput
 
-__all__ = ["Message", "MessageKind", "MessageStatus", "QueuedMessage"]
+__all__ = ["Message", "MessageKind", "MessageStatus", "QueuedMessage", "message_key"]
 
 
 class MessageKind(enum.StrEnum):
@@ -118,6 +119,25 @@ class Message:
     @property
     def marketing(self) -> bool:
         return self.kind is MessageKind.MARKETING
+
+
+def message_key(*parts: str) -> str:
+    """A message key made of ``parts`` (an event's id, a customer's id, a name), joined
+    by ":". One that would be longer than a key may be (200 characters) keeps its start
+    and a digest of the whole, so it stays one key per ``parts``.
+
+    >>> message_key("o-1", "thank_you")
+    'o-1:thank_you'
+    >>> len(message_key("x" * 300))
+    195
+    """
+    key = ":".join(parts)
+    if len(key) <= _LONGEST_KEY:
+        return key
+    return f"{key[:130]}~{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+_LONGEST_KEY = 200
 
 
 class MessageStatus(enum.StrEnum):

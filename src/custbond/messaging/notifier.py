@@ -24,11 +24,12 @@ or failed for good (the message goes to the dead letters). An exception raised b
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
 from custbond import _validate as v
+from custbond.errors import InvalidInput
 from custbond.messaging.message import MessageKind
 
 __all__ = ["Delivery", "DeliveryStatus", "Notifier", "Outgoing"]
@@ -62,6 +63,15 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # failed for good: do not try again
 
 
+def _to_delivery_status(value: Any) -> DeliveryStatus:
+    if isinstance(value, str):
+        try:
+            return DeliveryStatus(value)
+        except ValueError:
+            pass
+    raise InvalidInput("status", value, "'sent', 'retry' or 'failed'")
+
+
 @attrs.frozen
 class Delivery:
     """How a send went: use :meth:`sent`, :meth:`retry` or :meth:`failed`.
@@ -70,8 +80,8 @@ class Delivery:
     <DeliveryStatus.RETRY: 'retry'>
     """
 
-    status: DeliveryStatus
-    detail: str = ""
+    status: DeliveryStatus = attrs.field(converter=_to_delivery_status)
+    detail: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
 
     @classmethod
     def sent(cls, detail: str = "") -> Delivery:

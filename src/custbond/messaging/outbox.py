@@ -19,7 +19,7 @@ from dateutil import tz
 
 from custbond import _validate as v
 from custbond.clock import Clock
-from custbond.commands import Input, SetConsent
+from custbond.commands import Input, SetConsent, Settle
 from custbond.erasure import PSEUDONYM_PREFIX
 from custbond.errors import IdempotencyConflict, InvalidInput, TemplateError
 from custbond.events import Purchase
@@ -32,6 +32,7 @@ from custbond.messaging.message import (
     MessageStatus,
     QueuedMessage,
     _to_status,
+    message_key,
 )
 from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outgoing
 from custbond.messaging.occasions import Send, local_moment
@@ -114,7 +115,7 @@ class OutboxVerbs:
 
         def work(uow: UnitOfWork) -> QueuedMessage:
             state = self._load(uow, message.customer_id)
-            return self._enqueue(uow, state, message, now)
+            return self._enqueue(uow, state, message, now, strict=True)
 
         return self._transaction(work)
 
@@ -150,7 +151,11 @@ class OutboxVerbs:
             due = [(item.key, item.customer_id) for item in uow.due_messages(now, limit)]
         results: list[QueuedMessage] = []
         for key, customer_id in due:
-            claimed = self._transaction(partial(self._claim, key=key, cid=customer_id, now=now))
+            # Each claim at the time it is made: a claim lasts claim_for from then, and
+            # quiet hours and deadlines are judged then, however long sends before took.
+            claimed = self._transaction(
+                partial(self._claim, key=key, cid=customer_id, now=self.clock.now())
+            )
             if claimed is None:  # taken by another dispatcher, or no longer due
                 continue
             item, outgoing = claimed
@@ -258,7 +263,7 @@ class OutboxVerbs:
             day, at = when
             not_before = probe.not_before if day is None else local_moment(day, at, zone)
             message = Message(
-                key=_message_key(key, customer_id),
+                key=message_key(key, customer_id),
                 customer_id=customer_id,
                 template=send.template,
                 channel=send.channel,
@@ -272,6 +277,23 @@ class OutboxVerbs:
             else:
                 queued += 1
         return Broadcast(queued, suppressed, outside)
+
+    def _schedule_everyone(self, now: datetime) -> list[Outcome]:
+        """Put every customer on the schedule of greetings and notices, once for each
+        setting of them: a customer gets on it with their next event, and this reaches
+        those who have none (known before messaging was switched on, or idle since).
+        A shared counter remembers the pass, by what the setting says."""
+        policy = self.program.messaging
+        setting = repr((policy.birthday, policy.points_expiring)).encode()
+        done = f"schedule {hashlib.sha256(setting).hexdigest()[:16]}"
+        with self.store.unit_of_work(write=False) as uow:
+            if uow.counter(done):
+                return []
+            customer_ids = list(uow.customer_ids())
+        # Settling puts them on it (and does what is due for them by now).
+        outcomes = [self._process(Settle(customer_id=cid), now) for cid in customer_ids]
+        self._transaction(partial(_count_once, name=done))
+        return outcomes
 
     def _holiday_greetings(self, now: datetime) -> None:
         """Queue the greetings of holidays that fall today or tomorrow (in the program's
@@ -317,7 +339,7 @@ class OutboxVerbs:
             context["related"] = related
             context["suggestions"] = f"You might also like: {related}." if related else ""
         return Message(
-            key=_message_key(event_id, effect.rule, effect.template, effect.channel),
+            key=message_key(event_id, effect.rule, effect.template, effect.channel),
             customer_id=outcome.customer_id,
             template=effect.template,
             channel=effect.channel,
@@ -326,17 +348,25 @@ class OutboxVerbs:
         )
 
     def _enqueue(
-        self, uow: UnitOfWork, state: CustomerState, message: Message, now: datetime
+        self,
+        uow: UnitOfWork,
+        state: CustomerState,
+        message: Message,
+        now: datetime,
+        *,
+        strict: bool = False,
     ) -> QueuedMessage:
-        """Queue ``message`` for the customer in ``state`` (once per key)."""
+        """Queue ``message`` for the customer in ``state``, once per key. A message of
+        the host's (``strict``) under a key used for another raises; one custbond asks
+        for again (the profile changed since, or a template) is the one queued first."""
         found = uow.queued(message.key)
         if found is not None:
-            if found.message != message:
-                differing = [
-                    field.name
-                    for field in attrs.fields(Message)
-                    if getattr(found.message, field.name) != getattr(message, field.name)
-                ]
+            differing = [
+                field.name
+                for field in attrs.fields(Message)
+                if not _same(getattr(found.message, field.name), getattr(message, field.name))
+            ]
+            if differing and strict:
                 raise IdempotencyConflict(message.key, differing)
             return found
         allowed, why = allows(state.consents, message.channel, message.kind)
@@ -417,10 +447,12 @@ class OutboxVerbs:
         if item is None or item.attempts != claimed.attempts:
             return claimed if item is None else item
         now = self.clock.now()
-        if item.status is MessageStatus.SUPPRESSED and delivery.status is DeliveryStatus.SENT:
-            updated = attrs.evolve(item, status=MessageStatus.SENT, sent_at=now)
-        elif item.status is MessageStatus.SENDING:
+        if item.status is MessageStatus.SENDING:
             updated = dispatching.settle(item, delivery, now, self.retry)
+        elif delivery.status is DeliveryStatus.SENT and item.status is not MessageStatus.SENT:
+            # Suppressed (cancelled), put off (quiet hours) or given up by another
+            # dispatcher while this one's send went out: the customer has it.
+            updated = attrs.evolve(item, status=MessageStatus.SENT, sent_at=now)
         else:
             return item
         uow.update_queued(updated)
@@ -478,6 +510,16 @@ def _count_once(uow: UnitOfWork, *, name: str) -> None:
     uow.add_to_counter(name, 1)
 
 
+def _same(first: Any, again: Any) -> bool:
+    """Equal, moments as instants (a store may give a time back in another tzinfo, and
+    Python never finds a time in a repeated hour equal to one in another tzinfo)."""
+    if isinstance(first, datetime) and isinstance(again, datetime):
+        return first.astimezone(UTC) == again.astimezone(UTC)
+    if isinstance(first, Mapping) and isinstance(again, Mapping):
+        return first.keys() == again.keys() and all(_same(first[k], again[k]) for k in first)
+    return bool(first == again)
+
+
 def _queued_message(effect: QueueMessage, customer_id: str) -> Message:
     return Message(
         key=effect.key,
@@ -498,12 +540,3 @@ def _cancel(uow: UnitOfWork, effect: CancelMessage, customer_id: str) -> None:
         uow.update_queued(
             attrs.evolve(found, status=MessageStatus.SUPPRESSED, reason=effect.reason)
         )
-
-
-def _message_key(*parts: str) -> str:
-    """``parts`` joined by ":"; a key that would be too long (over 200 characters)
-    keeps its start and a digest of the whole."""
-    key = ":".join(parts)
-    if len(key) <= 200:
-        return key
-    return f"{key[:130]}~{hashlib.sha256(key.encode()).hexdigest()}"
