@@ -954,10 +954,27 @@ class TestContent:
 
         assert (MessageStatus.SENT, None) == (item.status, item.reason)
 
-    def test_an_unknown_template_is_a_dead_letter_saying_so(self, make_store: MakeStore) -> None:
+    def test_a_message_no_template_can_render_is_refused_when_queued(
+        self, make_store: MakeStore
+    ) -> None:
         shop = Shop(make_store)
         shop.customer("c-1")
-        shop.queue("note-1", template="no_such_template")
+
+        with pytest.raises(InvalidInput) as raised:
+            shop.queue("note-1", template="no_such_template")
+
+        assert "template" == raised.value.field
+        assert () == shop.service.outbox()
+
+    def test_a_template_gone_by_the_time_it_is_sent_is_a_dead_letter_saying_so(
+        self, make_store: MakeStore
+    ) -> None:
+        own = Templates.defaults().override({"note": {"*": Template("Hi $name")}})
+        before = Shop(make_store, program=Program(messaging=MessagingPolicy(templates=own)))
+        before.customer("c-1")
+        before.queue("note-1", template="note")
+        # The next release of the host's app no longer has the template.
+        shop = Shop(make_store, store=before.store)
 
         [item] = shop.dispatch()
 

@@ -107,6 +107,16 @@ class RetentionService(OutboxVerbs):
     notifier: Notifier | None = attrs.field(default=None, kw_only=True)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, kw_only=True)
 
+    @notifier.validator
+    def _check_notifier(self, attribute: object, value: object) -> None:
+        if value is not None and not callable(getattr(value, "send", None)):
+            raise InvalidInput("notifier", value, "a Notifier (with a send(message) method)")
+
+    @retry.validator
+    def _check_retry(self, attribute: object, value: object) -> None:
+        if not isinstance(value, RetryPolicy):
+            raise InvalidInput("retry", value, "a RetryPolicy")
+
     # -- events ----------------------------------------------------------------------------
 
     def record(self, event: Event) -> Outcome:

@@ -66,6 +66,8 @@ def _is_context(instance: Any, attribute: Any, value: Any) -> None:
         v.scalar_map("context", value)  # says what is expected
     plain = {}
     for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInput("context key", key, "a non-empty string")
         if isinstance(item, datetime):
             v.aware(f"context[{key!r}]", item)
         elif not isinstance(item, date):

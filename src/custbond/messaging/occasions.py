@@ -116,6 +116,11 @@ class Greeting:
     # waits for next year rather than arrive days after the day.
     late_by: timedelta = attrs.field(default=timedelta(days=1))
 
+    @late_by.validator
+    def _check_late_by(self, attribute: object, value: object) -> None:
+        if not isinstance(value, timedelta) or value <= timedelta(0):
+            raise InvalidInput("late_by", value, "a positive timedelta")
+
     def on(self, birthday: Birthday, year: int, zone: tzinfo) -> datetime:
         """The greeting's moment in ``year``."""
         return local_moment(birthday.in_year(year), self.at, zone)

@@ -111,6 +111,7 @@ class OutboxVerbs:
         """
         if not isinstance(message, Message):
             raise InvalidInput("message", message, "a Message")
+        self._check_template(message.template, message.channel)
         now = self.clock.now()
 
         def work(uow: UnitOfWork) -> QueuedMessage:
@@ -209,7 +210,10 @@ class OutboxVerbs:
             raise InvalidInput("not_before", not_before, "None when on is given")
         if on is not None and not isinstance(on, date):
             raise InvalidInput("on", on, "a date")
+        if not isinstance(at, time) or at.tzinfo is not None:
+            raise InvalidInput("at", at, "a datetime.time without a tzinfo (local)")
         send = Send(template=template, channel=channel, kind=kind)
+        self._check_template(send.template, send.channel)
         check = None if segment is None else _segment(segment)
         # Made once, to check the context and not_before before anything is queued.
         probe = Message(
@@ -277,6 +281,15 @@ class OutboxVerbs:
             else:
                 queued += 1
         return Broadcast(queued, suppressed, outside)
+
+    def _check_template(self, template: str, channel: str) -> None:
+        """Refuse, before anything is queued, a message no template can render."""
+        templates = self.program.messaging.templates
+        if not templates.has(template, channel):
+            known = ", ".join(sorted(templates.names))
+            raise InvalidInput(
+                "template", template, f"a template of the program's for {channel} ({known})"
+            )
 
     def _schedule_everyone(self, now: datetime) -> list[Outcome]:
         """Put every customer on the schedule of greetings and notices, once for each

@@ -55,7 +55,18 @@ def _is_time(instance: object, attribute: attrs.Attribute[time], value: object) 
 def _channels(value: Any) -> frozenset[str]:
     if isinstance(value, str):  # one channel, not its letters
         value = (value,)
+    if not isinstance(value, Iterable):
+        raise InvalidInput("channels", value, "channel names (a collection of str)")
     return frozenset(v.identifier("channels", channel) for channel in value)
+
+
+def _items(field: str, what: str) -> Any:
+    def convert(value: Any) -> tuple[Any, ...]:
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise InvalidInput(field, value, f"a collection of {what}")
+        return tuple(value)
+
+    return convert
 
 
 @attrs.frozen(kw_only=True)
@@ -164,11 +175,13 @@ class FrequencyCap:
 
 
 def _caps(value: Iterable[FrequencyCap]) -> tuple[FrequencyCap, ...]:
-    return tuple(value)
+    converted: tuple[FrequencyCap, ...] = _items("caps", "FrequencyCaps")(value)
+    return converted
 
 
 def _holidays(value: Iterable[Holiday]) -> tuple[Holiday, ...]:
-    return tuple(value)
+    converted: tuple[Holiday, ...] = _items("holidays", "Holidays")(value)
+    return converted
 
 
 def _is_caps(instance: Any, attribute: Any, value: Any) -> None:
@@ -200,6 +213,8 @@ def _is_holidays(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _is_related(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidInput("related", value, "a mapping of skus to the item suggested")
     for sku, text in value.items():
         v.identifier("related key", sku)
         v.identifier(f"related[{sku!r}]", text)

@@ -153,6 +153,9 @@ class SQLUnitOfWork:
     # Appended to the SELECTs of a writing unit of work that read a customer's row or a
     # counter: " FOR UPDATE" where the database locks rows that way.
     lock = ""
+    # Appended to a text column in ORDER BY where the database's collation may order
+    # strings otherwise than Python does (PostgreSQL: ' COLLATE "C"').
+    in_code_order = ""
 
     def __init__(
         self, db: Connection, tenant: str, *, write: bool, cache: StateCache | None = None
@@ -465,7 +468,7 @@ class SQLUnitOfWork:
     def due_messages(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
         found = self._db.all(
             "SELECT message FROM custbond_outbox WHERE tenant = :tenant AND due_at <= :now"
-            " ORDER BY due_at, message_key LIMIT :limit",
+            " ORDER BY due_at, message_key" + self.in_code_order + " LIMIT :limit",
             {"tenant": self._tenant, "now": micros(now), "limit": limit},
         )
         return self._with_own(found, lambda item: item.is_due(now), limit=limit, due=True)

@@ -412,6 +412,8 @@ class _SQLAlchemyUnitOfWork(SQLUnitOfWork):
         super().__init__(store._db, store.tenant, write=write, cache=store._cache)
         self._store = store
         self.lock = store._lock
+        if store.dialect == "postgresql":
+            self.in_code_order = ' COLLATE "C"'
 
     def _read_counter(self, name: str) -> int:
         if not (self._write and self.lock):
