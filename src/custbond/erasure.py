@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -159,8 +158,9 @@ class Erasure:
 
     def outcome(self, outcome: Outcome) -> Outcome:
         """An outcome: renamed, profile updates emptied, the trace's facts dropped."""
-        effects = tuple(self._effect(effect) for effect in outcome.effects)
-        if outcome.customer_id != self.customer_id:  # another's that names the customer
+        own = outcome.customer_id == self.customer_id
+        effects = tuple(self._effect(effect, own=own) for effect in outcome.effects)
+        if not own:  # another's that names the customer
             trace = Trace([step._replace(text=self.text(step.text)) for step in outcome.trace])
             return attrs.evolve(outcome, effects=effects, trace=trace)
         # The reasons a host gave (with a redemption, a hold, an adjustment) are echoed
@@ -190,17 +190,19 @@ class Erasure:
             entries=tuple(self.entry(entry) for entry in outcome.entries),
         )
 
-    def _effect(self, effect: Any) -> Any:
+    def _effect(self, effect: Any, *, own: bool) -> Any:
+        """An effect of an outcome: the erased customer's own (``own``), or another's
+        that names them."""
         if isinstance(effect, UpdateProfile):
             return UpdateProfile(self.customer(effect.customer))
         if isinstance(effect, RecordConsent):
             return attrs.evolve(effect, source=self.text(effect.source))
         if isinstance(effect, RewardReferral | SetReferrer):
             return attrs.evolve(effect, referrer_id=self._id(effect.referrer_id))
+        if not own:  # another customer's messages and schedule are theirs
+            return effect
         if isinstance(effect, QueueMessage):
-            return attrs.evolve(
-                effect, key=self.key(effect.key), context=self.context(effect.context)
-            )
+            return attrs.evolve(effect, key=self.key(effect.key), context=empty_map())
         if isinstance(effect, CancelMessage):
             return attrs.evolve(effect, key=self.key(effect.key))
         if isinstance(effect, SetSchedule) and effect.name == "birthday" and effect.at:
@@ -212,15 +214,6 @@ class Erasure:
         its place, and as short as a key must be."""
         erased = self.text(key)
         return erased if erased == key else message_key(erased)
-
-    def context(self, context: Mapping[str, Any]) -> FrozenMap[str, Any]:
-        """A message's values, texts without the customer's contact details."""
-        return FrozenMap(
-            {
-                name: self.text(value) if isinstance(value, str) else value
-                for name, value in context.items()
-            }
-        )
 
     def log_record(self, record: LogRecord) -> LogRecord:
         """A log record: its input and its outcome erased."""
@@ -245,12 +238,14 @@ class Erasure:
         return record
 
     def queued(self, item: QueuedMessage) -> QueuedMessage:
-        """A message of the erased customer in the outbox: renamed, its context's texts
-        cleared of contact details; one not yet sent is suppressed (and never will be)."""
+        """A message of the erased customer in the outbox: renamed, its values gone; one
+        not yet sent is suppressed (and never will be)."""
         message = item.message
         if message.customer_id != self.customer_id:
             return item
-        context = self.context(message.context)
+        # The values go: never to be sent, they could only give the customer away (a
+        # reminder's local time gives their zone, a host's text may name them).
+        context: FrozenMap[str, Any] = empty_map()
         erased = attrs.evolve(
             item,
             message=attrs.evolve(

@@ -502,16 +502,17 @@ class RetentionService(OutboxVerbs):
         """
         now = self.clock.now()
         outcomes: list[Outcome] = []
-        if self.program.schedules_messages:
-            outcomes.extend(self._schedule_everyone(now))
-        with self.store.unit_of_work(write=False) as uow:
-            customer_ids = list(uow.due(now))
         failed: list[tuple[str, CustbondError]] = []
-        for customer_id in customer_ids:
-            try:
-                outcomes.append(self._process(Settle(customer_id=customer_id), now))
-            except CustbondError as error:
-                failed.append((customer_id, error))
+        if self.program.schedules_messages:
+            outcomes, failed = self._schedule_everyone(now)
+        tried = {customer_id for customer_id, _ in failed}  # once is enough for this run
+        with self.store.unit_of_work(write=False) as uow:
+            customer_ids = [
+                customer_id for customer_id in uow.due(now) if customer_id not in tried
+            ]
+        settled, more = self._settle_each(customer_ids, now)
+        outcomes.extend(settled)
+        failed.extend(more)
         if self.program.messaging.holidays:
             self._holiday_greetings(now)
         if failed:

@@ -81,7 +81,12 @@ class Delivery:
     """
 
     status: DeliveryStatus = attrs.field(converter=_to_delivery_status)
-    detail: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    detail: str = attrs.field(default="")
+
+    @detail.validator
+    def _check_detail(self, attribute: object, value: object) -> None:
+        if not isinstance(value, str):
+            raise InvalidInput("detail", value, "a str")
 
     @classmethod
     def sent(cls, detail: str = "") -> Delivery:

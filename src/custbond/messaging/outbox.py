@@ -21,7 +21,7 @@ from custbond import _validate as v
 from custbond.clock import Clock
 from custbond.commands import Input, SetConsent, Settle
 from custbond.erasure import PSEUDONYM_PREFIX
-from custbond.errors import IdempotencyConflict, InvalidInput, TemplateError
+from custbond.errors import CustbondError, IdempotencyConflict, InvalidInput, TemplateError
 from custbond.events import Purchase
 from custbond.ledger import EntryKind
 from custbond.messaging import dispatching
@@ -126,6 +126,8 @@ class OutboxVerbs:
         """The messages in the outbox, in the order they were queued: all, or one
         customer's, or those in one ``status``."""
         wanted = None if status is None else _to_status(status)
+        if customer_id is not None:
+            v.identifier("customer_id", customer_id)
         with self.store.unit_of_work(write=False) as uow:
             found = uow.outbox() if customer_id is None else uow.messages_of(customer_id)
         return tuple(item for item in found if wanted is None or item.status is wanted)
@@ -291,7 +293,9 @@ class OutboxVerbs:
                 "template", template, f"a template of the program's for {channel} ({known})"
             )
 
-    def _schedule_everyone(self, now: datetime) -> list[Outcome]:
+    def _schedule_everyone(
+        self, now: datetime
+    ) -> tuple[list[Outcome], list[tuple[str, CustbondError]]]:
         """Put every customer on the schedule of greetings and notices, once for each
         setting of them: a customer gets on it with their next event, and this reaches
         those who have none (known before messaging was switched on, or idle since).
@@ -301,12 +305,27 @@ class OutboxVerbs:
         done = f"schedule {hashlib.sha256(setting).hexdigest()[:16]}"
         with self.store.unit_of_work(write=False) as uow:
             if uow.counter(done):
-                return []
+                return [], []
             customer_ids = list(uow.customer_ids())
-        # Settling puts them on it (and does what is due for them by now).
-        outcomes = [self._process(Settle(customer_id=cid), now) for cid in customer_ids]
+        # Settling puts them on it (and does what is due for them by now). One that fails
+        # is put on it at their next event; the pass is done for the others.
+        outcomes, failed = self._settle_each(customer_ids, now)
         self._transaction(partial(_count_once, name=done))
-        return outcomes
+        return outcomes, failed
+
+    def _settle_each(
+        self, customer_ids: Sequence[str], now: datetime
+    ) -> tuple[list[Outcome], list[tuple[str, CustbondError]]]:
+        """Settle each customer in a unit of work of their own; the outcomes, and the
+        customers whose settling failed, with why."""
+        outcomes: list[Outcome] = []
+        failed: list[tuple[str, CustbondError]] = []
+        for customer_id in customer_ids:
+            try:
+                outcomes.append(self._process(Settle(customer_id=customer_id), now))
+            except CustbondError as error:
+                failed.append((customer_id, error))
+        return outcomes, failed
 
     def _holiday_greetings(self, now: datetime) -> None:
         """Queue the greetings of holidays that fall today or tomorrow (in the program's
