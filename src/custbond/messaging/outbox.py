@@ -18,6 +18,7 @@ import attrs
 from dateutil import tz
 
 from custbond import _validate as v
+from custbond._durations import shift
 from custbond.clock import Clock
 from custbond.commands import Input, SetConsent, Settle
 from custbond.erasure import PSEUDONYM_PREFIX
@@ -423,7 +424,10 @@ class OutboxVerbs:
         if item is None or item.customer_id != customer_id or not item.is_due(now):
             return None
         policy = self.program.messaging
-        others = uow.messages_of(customer_id) if policy.caps else ()
+        others: Sequence[QueuedMessage] = ()
+        if policy.caps:  # what the caps count: the longest one's window, back from now
+            since = min(shift(now, cap.per, back=True) for cap in policy.caps)
+            others = uow.messages_of(customer_id, since=since)
         # No customer: the message is suppressed before the zone is needed.
         zone = UTC if state is None else zone_of(state, self.program.time_zone)
         screening = dispatching.screen(

@@ -108,7 +108,11 @@ _VERSION_2 = (
     "CREATE INDEX custbond_outbox_customer ON custbond_outbox (tenant, customer_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
+# When each message was sent: what frequency caps count, found without reading a
+# customer's whole history.
+_VERSION_3 = ("ALTER TABLE custbond_outbox ADD COLUMN sent_at {bigint}",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # No index on the customer columns of the records and the log: only erasure looks rows up

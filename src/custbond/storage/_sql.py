@@ -473,13 +473,26 @@ class SQLUnitOfWork:
         )
         return self._with_own(found, lambda item: item.is_due(now), limit=limit, due=True)
 
-    def messages_of(self, customer_id: str) -> Sequence[QueuedMessage]:
+    def messages_of(
+        self, customer_id: str, *, since: datetime | None = None
+    ) -> Sequence[QueuedMessage]:
+        params: Params = {"tenant": self._tenant, "customer_id": customer_id}
+        recent = ""
+        if since is not None:
+            recent = " AND (due_at IS NOT NULL OR sent_at >= :since)"
+            params["since"] = micros(since)
         found = self._db.all(
             "SELECT message FROM custbond_outbox"
-            " WHERE tenant = :tenant AND customer_id = :customer_id",
-            {"tenant": self._tenant, "customer_id": customer_id},
+            " WHERE tenant = :tenant AND customer_id = :customer_id" + recent,
+            params,
         )
-        return self._with_own(found, lambda item: item.customer_id == customer_id)
+        return self._with_own(
+            found,
+            lambda item: (
+                item.customer_id == customer_id
+                and (since is None or not item.status.final or _sent_since(item, since))
+            ),
+        )
 
     def outbox(self) -> Sequence[QueuedMessage]:
         found = self._db.all(
@@ -518,6 +531,7 @@ class SQLUnitOfWork:
                 "customer_id": item.customer_id,
                 "queued_at": micros(item.queued_at),
                 "due": None if item.status.final else micros(item.next_attempt_at),
+                "sent": None if item.sent_at is None else micros(item.sent_at),
                 "message": dumps(rows.queued_row(item)),
             }
             (inserts if new else updates).append(params)
@@ -526,13 +540,13 @@ class SQLUnitOfWork:
             # this one (and it is retried, and finds the message there).
             self._db.many(
                 "INSERT INTO custbond_outbox"
-                " (tenant, message_key, customer_id, queued_at, due_at, message)"
-                " VALUES (:tenant, :key, :customer_id, :queued_at, :due, :message)",
+                " (tenant, message_key, customer_id, queued_at, due_at, sent_at, message)"
+                " VALUES (:tenant, :key, :customer_id, :queued_at, :due, :sent, :message)",
                 inserts,
             )
         if updates:
             self._db.many(
-                "UPDATE custbond_outbox SET due_at = :due, message = :message"
+                "UPDATE custbond_outbox SET due_at = :due, sent_at = :sent, message = :message"
                 " WHERE tenant = :tenant AND message_key = :key",
                 updates,
             )
@@ -554,13 +568,14 @@ class SQLUnitOfWork:
                     "key": item.key,
                     "customer_id": item.customer_id,
                     "due": None if item.status.final else micros(item.next_attempt_at),
+                    "sent": None if item.sent_at is None else micros(item.sent_at),
                     "message": dumps(rows.queued_row(item)),
                 }
             )
         if erased:
             self._db.many(
                 "UPDATE custbond_outbox SET message_key = :key, customer_id = :customer_id,"
-                " due_at = :due, message = :message"
+                " due_at = :due, sent_at = :sent, message = :message"
                 " WHERE tenant = :tenant AND message_key = :old",
                 erased,
             )
@@ -823,3 +838,7 @@ class SQLUnitOfWork:
             " VALUES (:tenant, :seq, :namespace, :name, :customer_id, :record)",
             params,
         )
+
+
+def _sent_since(item: QueuedMessage, since: datetime) -> bool:
+    return item.sent_at is not None and item.sent_at >= since

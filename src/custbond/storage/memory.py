@@ -194,6 +194,14 @@ class MemoryStore:
 _REFERRED_BY = 10
 
 
+def _recent(item: QueuedMessage, since: datetime | None) -> bool:
+    """Whether ``item`` is one of a customer's messages since ``since`` (see
+    ``UnitOfWork.messages_of``)."""
+    if since is None or not item.status.final:
+        return True
+    return item.sent_at is not None and item.sent_at >= since
+
+
 def _queue_order(item: QueuedMessage) -> tuple[datetime, str]:
     return (item.queued_at, item.key)
 
@@ -425,7 +433,9 @@ class _MemoryUnitOfWork:
         due.sort(key=lambda item: (item.next_attempt_at, item.key))
         return due[:limit]
 
-    def messages_of(self, customer_id: str) -> Sequence[QueuedMessage]:
+    def messages_of(
+        self, customer_id: str, *, since: datetime | None = None
+    ) -> Sequence[QueuedMessage]:
         keys = self._store._messages_of.get(customer_id, [])
         found = [self.queued(key) for key in keys]
         found.extend(
@@ -433,7 +443,8 @@ class _MemoryUnitOfWork:
             for key, item in self._queued.items()
             if item.customer_id == customer_id and key not in self._store._outbox
         )
-        return sorted([item for item in found if item is not None], key=_queue_order)
+        kept = [item for item in found if item is not None and _recent(item, since)]
+        return sorted(kept, key=_queue_order)
 
     def outbox(self) -> Sequence[QueuedMessage]:
         kept = [self._queued.get(key, item) for key, item in self._store._outbox.items()]

@@ -125,9 +125,13 @@ class UnitOfWork(Protocol):
         """At most ``limit`` messages that are not final and due at ``now``
         (``next_attempt_at <= now``), soonest first, then by key."""
 
-    def messages_of(self, customer_id: str) -> Sequence[QueuedMessage]:
+    def messages_of(
+        self, customer_id: str, *, since: datetime | None = None
+    ) -> Sequence[QueuedMessage]:
         """Every message of the customer in the outbox, in the order they were queued
-        (by ``queued_at``, then key)."""
+        (by ``queued_at``, then key); with ``since``, only those not final yet and those
+        sent at or after ``since`` (what a frequency cap counts: a database store finds
+        them without reading the customer's whole history)."""
 
     def outbox(self) -> Sequence[QueuedMessage]:
         """Every message in the outbox, in the order they were queued (by ``queued_at``,

@@ -361,6 +361,17 @@ def _check_outbox(uow: UnitOfWork, model: _Model, now: datetime) -> None:
     for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
         mine = [item for item in model.queue_order() if item.customer_id == customer_id]
         _expect(mine, list(uow.messages_of(customer_id)), f"messages_of({customer_id!r})")
+        for since in (now - timedelta(hours=1), now, _T0 - timedelta(days=1)):
+            recent = [
+                item
+                for item in mine
+                if not item.status.final or (item.sent_at is not None and item.sent_at >= since)
+            ]
+            _expect(
+                recent,
+                list(uow.messages_of(customer_id, since=since)),
+                f"messages_of({customer_id!r}, since={since.isoformat()})",
+            )
     times = {now, _NEVER, _T0 - timedelta(days=1)}
     for item in model.outbox.values():
         times.update((item.next_attempt_at - _US, item.next_attempt_at))
@@ -573,12 +584,13 @@ class _StoreMachine(RuleBasedStateMachine):
         if move:
             item = pending.outbox[data.draw(st.sampled_from(queued), "message")]
             status = data.draw(st.sampled_from(list(MessageStatus)), "status")
+            sent_at = self.now - data.draw(st.sampled_from([timedelta(0), _US]), "sent at")
             moved = attrs.evolve(
                 item,
                 status=status,
                 attempts=item.attempts + data.draw(st.integers(0, 1), "attempt"),
                 next_attempt_at=self.now + data.draw(_GAPS | st.just(timedelta(0)), "next"),
-                sent_at=self.now if status is MessageStatus.SENT else item.sent_at,
+                sent_at=sent_at if status is MessageStatus.SENT else item.sent_at,
                 reason=data.draw(st.none() | st.text(max_size=20), "reason"),
             )
             uow.update_queued(moved)
