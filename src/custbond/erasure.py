@@ -57,7 +57,7 @@ PSEUDONYM_PREFIX = "erased-"
 # What free text reads as once erased.
 ERASED = "erased"
 # Why a message to an erased customer is not sent.
-_ERASED_REASON = "the customer was erased"
+ERASED_REASON = "the customer was erased"
 
 # Entries whose reason a host may have written (the others' reasons are the program's).
 _HOST_REASONS = frozenset({EntryKind.ADJUSTED, EntryKind.REDEEMED, EntryKind.HELD})
@@ -257,5 +257,5 @@ class Erasure:
             reason=None if item.reason is None else self.text(item.reason),
         )
         if not item.status.final:
-            erased = attrs.evolve(erased, status=MessageStatus.SUPPRESSED, reason=_ERASED_REASON)
+            erased = attrs.evolve(erased, status=MessageStatus.SUPPRESSED, reason=ERASED_REASON)
         return erased

@@ -851,7 +851,7 @@ class Program:
                     effects.append(change)
                     steps.append(note(line))
         if self._sends_on_its_own:
-            self._on_its_own(state, event, points, zone, effects=effects, steps=steps)
+            self._on_its_own(state, event, points, effects=effects, steps=steps)
         return Decision(tuple(effects), Trace(steps))
 
     # -- the messages the program sends on its own -----------------------------------------
@@ -861,7 +861,6 @@ class Program:
         state: CustomerState,
         event: Purchase | Visit | Signup | CustomEvent,
         points: int,
-        zone: tzinfo,
         *,
         effects: list[Effect],
         steps: list[Step],
@@ -1527,19 +1526,8 @@ def _check_templates(policy: MessagingPolicy, rules: Iterable[Rule]) -> None:
         (f"messaging.holidays[{holiday.name!r}]", holiday.template, holiday.channel)
         for holiday in policy.holidays
     ]
-    templates = policy.templates
     for field, name, channel in asked:
-        if templates.has(name, channel):
-            continue
-        known = sorted(other for other in templates.names if templates.has(other, channel))
-        expected = (
-            f"a template of messaging.templates for channel {channel!r}; known: "
-            f"{', '.join(known) or 'none'}"
-        )
-        channels = templates.templates.get(name)
-        if channels:
-            expected += f" ({name!r} is only for {', '.join(map(repr, sorted(channels)))})"
-        raise InvalidInput(field, name, expected)
+        policy.templates.require(field, name, channel)
 
 
 def _describe_policy(policy: PointsPolicy) -> str | None:
@@ -1784,9 +1772,16 @@ def _queue(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
 ) -> QueueMessage:
-    context_map = FrozenMap(context)
-    kind = send.kind.value
-    return QueueMessage(key, send.template, send.channel, kind, context_map, not_before, not_after)
+    """The effect queuing what ``send`` says under ``key``, with ``context``."""
+    return QueueMessage(
+        key,
+        send.template,
+        send.channel,
+        send.kind.value,
+        FrozenMap(context),
+        not_before,
+        not_after,
+    )
 
 
 def _expiring(ledger: Ledger, *, after: datetime | None = None) -> list[tuple[datetime, int]]:

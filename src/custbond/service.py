@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 import attrs
 
 from custbond import _validate as v
 from custbond import ledger as ledgers
+from custbond._same import same_value
 from custbond.bonds.achievements import AchievementStatus
 from custbond.bonds.cards import Voucher
 from custbond.bonds.catalog import RewardStock
@@ -722,18 +723,9 @@ def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     differing = [
         field.name
         for field in attrs.fields(type(first))
-        if not _same_value(getattr(first, field.name), getattr(item, field.name))
+        if not same_value(getattr(first, field.name), getattr(item, field.name))
     ]
     raise IdempotencyConflict(key, differing)
-
-
-def _same_value(first: object, again: object) -> bool:
-    # Moments compare as instants: a store may give a time back in another tzinfo (an
-    # unnamed zone as its offset), and Python never finds a time in a repeated or skipped
-    # hour equal to one in another tzinfo, even at the same instant.
-    if isinstance(first, datetime) and isinstance(again, datetime):
-        return first.astimezone(UTC) == again.astimezone(UTC)
-    return first == again
 
 
 def _same_input(first: Input, again: Input) -> bool:
@@ -741,7 +733,7 @@ def _same_input(first: Input, again: Input) -> bool:
     if first == again:
         return True
     return type(first) is type(again) and all(
-        _same_value(getattr(first, field.name), getattr(again, field.name))
+        same_value(getattr(first, field.name), getattr(again, field.name))
         for field in attrs.fields(type(first))
     )
 

@@ -18,7 +18,7 @@ from typing import Literal
 import attrs
 
 from custbond.customers import Customer
-from custbond.erasure import PSEUDONYM_PREFIX
+from custbond.erasure import ERASED_REASON, PSEUDONYM_PREFIX
 from custbond.messaging.consent import Consent, allows
 from custbond.messaging.message import MessageStatus, QueuedMessage
 from custbond.messaging.notifier import Delivery, DeliveryStatus
@@ -29,7 +29,6 @@ __all__ = ["Screening", "address_of", "claim", "screen", "settle"]
 # The profile field that holds a channel's address; other channels need none.
 _ADDRESS_FIELDS = {"email": "email", "sms": "phone", "call": "phone", "call-task": "phone"}
 _NEEDS_ADDRESS = frozenset({"email", "sms"})
-ERASED_REASON = "the customer was erased"
 
 
 @attrs.frozen

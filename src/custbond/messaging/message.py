@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -48,15 +48,32 @@ class MessageKind(enum.StrEnum):
     MARKETING = "marketing"
 
 
-def _to_kind(value: Any) -> Any:
-    if isinstance(value, str) and not isinstance(value, MessageKind):
-        try:
-            return MessageKind(value)
-        except ValueError:
-            pass
-    if not isinstance(value, MessageKind):
-        raise InvalidInput("kind", value, "'transactional' or 'marketing'")
-    return value
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def enum_converter(cls: type[E], field: str) -> Callable[[Any], E]:
+    """A converter to ``cls`` from one of its members or their values, raising
+    InvalidInput (naming ``field``) for anything else."""
+    expected = " or ".join(repr(member.value) for member in cls)
+
+    def convert(value: Any) -> E:
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        raise InvalidInput(field, value, expected)
+
+    return convert
+
+
+_KIND = enum_converter(MessageKind, "kind")
+
+
+def _to_kind(value: Any) -> MessageKind:
+    return _KIND(value)
 
 
 def _is_context(instance: Any, attribute: Any, value: Any) -> None:
@@ -157,15 +174,11 @@ class MessageStatus(enum.StrEnum):
         return self in (MessageStatus.SENT, MessageStatus.SUPPRESSED, MessageStatus.DEAD)
 
 
-def _to_status(value: Any) -> Any:
-    if isinstance(value, str) and not isinstance(value, MessageStatus):
-        try:
-            return MessageStatus(value)
-        except ValueError:
-            pass
-    if not isinstance(value, MessageStatus):
-        raise InvalidInput("status", value, f"one of {', '.join(MessageStatus)}")
-    return value
+_STATUS = enum_converter(MessageStatus, "status")
+
+
+def _to_status(value: Any) -> MessageStatus:
+    return _STATUS(value)
 
 
 def _is_message(instance: Any, attribute: Any, value: Any) -> None:

@@ -30,7 +30,7 @@ import attrs
 
 from custbond import _validate as v
 from custbond.errors import InvalidInput
-from custbond.messaging.message import MessageKind
+from custbond.messaging.message import MessageKind, enum_converter
 
 __all__ = ["Delivery", "DeliveryStatus", "Notifier", "Outgoing"]
 
@@ -63,13 +63,11 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # failed for good: do not try again
 
 
+_DELIVERY_STATUS = enum_converter(DeliveryStatus, "status")
+
+
 def _to_delivery_status(value: Any) -> DeliveryStatus:
-    if isinstance(value, str):
-        try:
-            return DeliveryStatus(value)
-        except ValueError:
-            pass
-    raise InvalidInput("status", value, "'sent', 'retry' or 'failed'")
+    return _DELIVERY_STATUS(value)
 
 
 @attrs.frozen

@@ -197,6 +197,3 @@ class ExpiryNotice:
     def check_at(self, expires_at: datetime) -> datetime:
         """When to look at a lot expiring at ``expires_at``."""
         return shift(expires_at, self.within, back=True)
-
-
-_ONE_DAY = timedelta(days=1)

@@ -19,9 +19,10 @@ from dateutil import tz
 
 from custbond import _validate as v
 from custbond._durations import shift
+from custbond._same import same_value
 from custbond.clock import Clock
 from custbond.commands import Input, SetConsent, Settle
-from custbond.erasure import PSEUDONYM_PREFIX
+from custbond.erasure import ERASED_REASON, PSEUDONYM_PREFIX
 from custbond.errors import CustbondError, IdempotencyConflict, InvalidInput, TemplateError
 from custbond.events import Purchase
 from custbond.ledger import EntryKind
@@ -112,7 +113,7 @@ class OutboxVerbs:
         """
         if not isinstance(message, Message):
             raise InvalidInput("message", message, "a Message")
-        self._check_template(message.template, message.channel)
+        self.program.messaging.templates.require("template", message.template, message.channel)
         now = self.clock.now()
 
         def work(uow: UnitOfWork) -> QueuedMessage:
@@ -216,7 +217,7 @@ class OutboxVerbs:
         if not isinstance(at, time) or at.tzinfo is not None:
             raise InvalidInput("at", at, "a datetime.time without a tzinfo (local)")
         send = Send(template=template, channel=channel, kind=kind)
-        self._check_template(send.template, send.channel)
+        self.program.messaging.templates.require("template", send.template, send.channel)
         check = None if segment is None else _segment(segment)
         # Made once, to check the context and not_before before anything is queued.
         probe = Message(
@@ -284,15 +285,6 @@ class OutboxVerbs:
             else:
                 queued += 1
         return Broadcast(queued, suppressed, outside)
-
-    def _check_template(self, template: str, channel: str) -> None:
-        """Refuse, before anything is queued, a message no template can render."""
-        templates = self.program.messaging.templates
-        if not templates.has(template, channel):
-            known = ", ".join(sorted(templates.names))
-            raise InvalidInput(
-                "template", template, f"a template of the program's for {channel} ({known})"
-            )
 
     def _schedule_everyone(
         self, now: datetime
@@ -397,14 +389,14 @@ class OutboxVerbs:
             differing = [
                 field.name
                 for field in attrs.fields(Message)
-                if not _same(getattr(found.message, field.name), getattr(message, field.name))
+                if not same_value(getattr(found.message, field.name), getattr(message, field.name))
             ]
             if differing and strict:
                 raise IdempotencyConflict(message.key, differing)
             return found
         allowed, why = allows(state.consents, message.channel, message.kind)
         if state.id.startswith(PSEUDONYM_PREFIX):
-            allowed, why = False, dispatching.ERASED_REASON
+            allowed, why = False, ERASED_REASON
         if allowed:
             item = QueuedMessage.new(message, now)
         else:
@@ -544,16 +536,6 @@ def _segment(segment: Condition | str) -> Check:
 
 def _count_once(uow: UnitOfWork, *, name: str) -> None:
     uow.add_to_counter(name, 1)
-
-
-def _same(first: Any, again: Any) -> bool:
-    """Equal, moments as instants (a store may give a time back in another tzinfo, and
-    Python never finds a time in a repeated hour equal to one in another tzinfo)."""
-    if isinstance(first, datetime) and isinstance(again, datetime):
-        return first.astimezone(UTC) == again.astimezone(UTC)
-    if isinstance(first, Mapping) and isinstance(again, Mapping):
-        return first.keys() == again.keys() and all(_same(first[k], again[k]) for k in first)
-    return bool(first == again)
 
 
 def _queued_message(effect: QueueMessage, customer_id: str) -> Message:

@@ -300,6 +300,21 @@ class Templates:
         channels = self.templates.get(name)
         return channels is not None and (channel in channels or ANY_CHANNEL in channels)
 
+    def require(self, field: str, name: str, channel: str) -> None:
+        """Raise :class:`~custbond.InvalidInput` (naming ``field``) unless :meth:`has`
+        finds ``name`` for ``channel``: for a message asked for before it is sent."""
+        if self.has(name, channel):
+            return
+        known = sorted(other for other in self.templates if self.has(other, channel))
+        expected = (
+            f"a template of messaging.templates for channel {channel!r}; known: "
+            f"{', '.join(known) or 'none'}"
+        )
+        channels = self.templates.get(name)
+        if channels:
+            expected += f" ({name!r} is only for {', '.join(map(repr, sorted(channels)))})"
+        raise InvalidInput(field, name, expected)
+
     def render(self, name: str, channel: str, values: Mapping[str, Any]) -> Rendered:
         """The template ``name`` for ``channel`` (see :meth:`find`) filled in with
         ``values`` (see :meth:`Template.render`)."""
