@@ -24,8 +24,8 @@ from custbond import (
 )
 from custbond._frozen import FrozenMap
 from custbond.bonds import PunchCard, Voucher, VoucherOffer, VoucherStatus, voucher_code
+from custbond.effects import IssueVoucher, SetCard
 from custbond.errors import VoucherAlreadyUsed, VoucherCancelled, VoucherExpired
-from custbond.program import IssueVoucher, SetCard
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 FREE_COFFEE = VoucherOffer("free coffee", sku="latte", valid_for=relativedelta(months=3))

@@ -20,7 +20,7 @@ from custbond import (
     Return,
 )
 from custbond.bonds import Voucher, VoucherOffer, VoucherStatus, voucher_code
-from custbond.program import IssueVoucher, MarkVoucher
+from custbond.effects import IssueVoucher, MarkVoucher
 from custbond.records import PurchaseRecord
 from custbond.rules import Cashback, Gift, Rule
 

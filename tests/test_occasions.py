@@ -39,6 +39,7 @@ from custbond import (
     UnitOfWork,
     Visit,
 )
+from custbond.effects import QueueMessage
 from custbond.events import Appointment, AppointmentCancelled
 from custbond.messaging import (
     Delivery,
@@ -57,7 +58,6 @@ from custbond.messaging.occasions import (
     local_moment,
 )
 from custbond.messaging.policy import MessagingPolicy, QuietHours
-from custbond.program import QueueMessage
 from custbond.rules import customer
 from stores import STORES
 

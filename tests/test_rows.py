@@ -33,9 +33,7 @@ from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds import Voucher, VoucherOffer, VoucherStatus
 from custbond.commands import Settle
-from custbond.ledger import Draw, Hold, Ledger, Lot
-from custbond.outcome import Outcome
-from custbond.program import (
+from custbond.effects import (
     AddStamps,
     AddTag,
     AdjustPoints,
@@ -56,6 +54,8 @@ from custbond.program import (
     SetTier,
     UpdateProfile,
 )
+from custbond.ledger import Draw, Hold, Ledger, Lot
+from custbond.outcome import Outcome
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.trace import Step, Trace, Verdict
 from custbond.storage import _rows as rows

@@ -28,12 +28,12 @@ from custbond.bonds import Level, PunchCard, Reward, Standing, TierLadder, Vouch
 from custbond.bonds.achievements import Achievement
 from custbond.bonds.coupons import Coupon
 from custbond.bonds.referrals import ReferralPolicy
+from custbond.effects import EarnPoints
 from custbond.errors import RuleFileError
 from custbond.messaging.message import MessageKind
 from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Reminder, Send
 from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
 from custbond.messaging.templates import Template, Templates
-from custbond.program import EarnPoints
 from custbond.rules import (
     Budget,
     Cashback,

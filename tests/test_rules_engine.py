@@ -28,18 +28,18 @@ from custbond import (
 )
 from custbond.bonds import Level, TierLadder, Voucher, VoucherOffer, voucher_code
 from custbond.clock import FixedClock
-from custbond.program import (
+from custbond.effects import (
     AddStamps,
     AddTag,
     AddToCounter,
     CountUse,
-    Decision,
     EarnPoints,
     IssueVoucher,
     NotePurchase,
     RequestMessage,
     SetTier,
 )
+from custbond.program import Decision
 from custbond.rules import (
     Budget,
     Cashback,

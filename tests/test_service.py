@@ -36,7 +36,7 @@ from custbond import (
     Visit,
 )
 from custbond.commands import Settle
-from custbond.program import EarnPoints
+from custbond.effects import EarnPoints
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WINDOW = relativedelta(days=14)

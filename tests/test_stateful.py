@@ -59,7 +59,7 @@ from custbond import (
     Visit,
 )
 from custbond import ledger as ledgers
-from custbond.program import NoteVisit
+from custbond.effects import NoteVisit
 from custbond.testing.strategies import customers
 
 START = datetime(2026, 1, 5, 9, 17, 23, tzinfo=UTC)  # odd seconds: never on a day boundary

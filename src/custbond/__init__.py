@@ -44,6 +44,37 @@ from custbond.commands import (
     UseVoucher,
 )
 from custbond.customers import Birthday, Customer
+from custbond.effects import (
+    AddStamps,
+    AddTag,
+    AddToCounter,
+    AdjustPoints,
+    CancelMessage,
+    CapturePoints,
+    CountCoupon,
+    CountUse,
+    EarnPoints,
+    Effect,
+    HoldPoints,
+    IssueVoucher,
+    MarkVoucher,
+    NotePurchase,
+    NoteVisit,
+    QueueMessage,
+    RecordConsent,
+    RedeemPoints,
+    ReleasePoints,
+    RequestMessage,
+    RestorePoints,
+    ReversePoints,
+    RewardReferral,
+    SetCard,
+    SetProgress,
+    SetReferrer,
+    SetSchedule,
+    SetTier,
+    UpdateProfile,
+)
 from custbond.errors import (
     CouponNotValid,
     CustbondError,
@@ -118,41 +149,7 @@ from custbond.messaging import (
 )
 from custbond.messaging.outbox import Broadcast
 from custbond.outcome import Outcome
-from custbond.program import (
-    AddStamps,
-    AddTag,
-    AddToCounter,
-    AdjustPoints,
-    CancelMessage,
-    CapturePoints,
-    CountCoupon,
-    CountUse,
-    CustomerState,
-    Decision,
-    EarnPoints,
-    Effect,
-    HoldPoints,
-    IssueVoucher,
-    MarkVoucher,
-    NotePurchase,
-    NoteVisit,
-    PointsPerSpend,
-    Program,
-    QueueMessage,
-    RecordConsent,
-    RedeemPoints,
-    ReleasePoints,
-    RequestMessage,
-    RestorePoints,
-    ReversePoints,
-    RewardReferral,
-    SetCard,
-    SetProgress,
-    SetReferrer,
-    SetSchedule,
-    SetTier,
-    UpdateProfile,
-)
+from custbond.program import CustomerState, Decision, PointsPerSpend, Program
 from custbond.rules import Rule, Trace
 from custbond.rules.files import dump_program, load_program
 from custbond.service import RetentionService

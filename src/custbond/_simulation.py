@@ -35,9 +35,10 @@ import attrs
 
 from custbond._validate import minor_units
 from custbond.clock import FixedClock
+from custbond.effects import EarnPoints, Effect, IssueVoucher
 from custbond.events import Purchase
 from custbond.outcome import Outcome
-from custbond.program import BASE_RULE, EarnPoints, Effect, IssueVoucher, Program
+from custbond.program import BASE_RULE, Program
 from custbond.rules.effects import FixedPoints, Multiplier, PointsPerItem, PointsPerSpend, Stamps
 from custbond.rules.rule import Rule
 from custbond.service import RetentionService

@@ -26,14 +26,9 @@ import attrs
 from custbond._frozen import FrozenMap, empty_map
 from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer, SetConsent
 from custbond.customers import Customer
-from custbond.events import CustomEvent, Purchase, Referral
-from custbond.ledger import Entry, EntryKind
-from custbond.messaging.message import MessageStatus, QueuedMessage, message_key
-from custbond.outcome import Outcome
-from custbond.program import (
+from custbond.effects import (
     AdjustPoints,
     CancelMessage,
-    CustomerState,
     HoldPoints,
     QueueMessage,
     RecordConsent,
@@ -43,6 +38,11 @@ from custbond.program import (
     SetSchedule,
     UpdateProfile,
 )
+from custbond.events import CustomEvent, Purchase, Referral
+from custbond.ledger import Entry, EntryKind
+from custbond.messaging.message import MessageStatus, QueuedMessage, message_key
+from custbond.outcome import Outcome
+from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
 from custbond.rules.trace import Step, Trace
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import attrs
 
+from custbond.effects import Effect
 from custbond.ledger import Balance, Entry
-from custbond.program import Effect
 from custbond.rules.trace import Trace, as_trace
 
 __all__ = ["Outcome"]

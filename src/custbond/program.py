@@ -69,6 +69,37 @@ from custbond.commands import (
     UseVoucher,
 )
 from custbond.customers import Customer
+from custbond.effects import (
+    AddStamps,
+    AddTag,
+    AddToCounter,
+    AdjustPoints,
+    CancelMessage,
+    CapturePoints,
+    CountCoupon,
+    CountUse,
+    EarnPoints,
+    Effect,
+    HoldPoints,
+    IssueVoucher,
+    MarkVoucher,
+    NotePurchase,
+    NoteVisit,
+    QueueMessage,
+    RecordConsent,
+    RedeemPoints,
+    ReleasePoints,
+    RequestMessage,
+    RestorePoints,
+    ReversePoints,
+    RewardReferral,
+    SetCard,
+    SetProgress,
+    SetReferrer,
+    SetSchedule,
+    SetTier,
+    UpdateProfile,
+)
 from custbond.errors import (
     CouponNotValid,
     HoldAlreadyCaptured,
@@ -94,7 +125,7 @@ from custbond.events import (
     Signup,
     Visit,
 )
-from custbond.ledger import Draw, Entry, Ledger, Lot, PointsPolicy
+from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.consent import Consent, allows, consent_key
 from custbond.messaging.message import MessageKind, message_key
 from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
@@ -185,321 +216,6 @@ class CustomerState:
     @property
     def id(self) -> str:
         return self.customer.id
-
-
-# -- effects: what a decision asks to be done ----------------------------------------------
-
-
-@attrs.frozen
-class EarnPoints:
-    """Add a lot of ``points`` earned by ``source``."""
-
-    points: int
-    source: str
-    earned_at: datetime
-    available_at: datetime
-    expires_at: datetime | None
-    reason: str = "earned"
-
-
-@attrs.frozen
-class ReversePoints:
-    """Claw back ``points`` earned by ``lots``, because of the return ``source``."""
-
-    points: int
-    lots: tuple[Lot, ...]
-    source: str
-    at: datetime
-    reason: str = "returned"
-
-
-@attrs.frozen
-class RedeemPoints:
-    """Spend ``points`` under the command key ``key``."""
-
-    points: int
-    key: str
-    reason: str = "redeemed"
-
-
-@attrs.frozen
-class AdjustPoints:
-    """Add (positive) or remove (negative) ``points`` by hand; added ones expire at
-    ``expires_at``."""
-
-    points: int
-    key: str
-    reason: str
-    expires_at: datetime | None
-
-
-@attrs.frozen
-class HoldPoints:
-    """Reserve ``points`` under ``key`` until ``expires_at`` at the latest."""
-
-    key: str
-    points: int
-    expires_at: datetime
-    reason: str = "held"
-
-
-@attrs.frozen
-class CapturePoints:
-    """Spend ``points`` of the open hold ``key``; the rest is released."""
-
-    key: str
-    points: int
-
-
-@attrs.frozen
-class ReleasePoints:
-    """Give the points of the open hold ``key`` back."""
-
-    key: str
-
-
-@attrs.frozen
-class RestorePoints:
-    """Give back the points of the cancelled redemption ``key``."""
-
-    key: str
-    draws: tuple[Draw, ...]
-
-
-@attrs.frozen
-class AddStamps:
-    """Put ``stamps`` more stamps on the punch card ``card``."""
-
-    card: str
-    stamps: int
-
-
-@attrs.frozen
-class SetCard:
-    """The punch card ``card`` now has ``stamps`` stamps, the first of them since
-    ``started_at`` (None when the card is empty)."""
-
-    card: str
-    stamps: int
-    started_at: datetime | None
-
-
-@attrs.frozen
-class IssueVoucher:
-    """Give the customer ``voucher``: ``cashback`` when it is money back on a purchase
-    (which a return of the purchase takes back), issued in place of the voucher
-    ``replaces`` when a partial return leaves less of the cashback."""
-
-    voucher: Voucher
-    cashback: bool = attrs.field(default=False, kw_only=True)
-    replaces: str | None = attrs.field(default=None, kw_only=True)
-
-
-@attrs.frozen
-class MarkVoucher:
-    """The voucher ``code`` is now ``status`` (used or cancelled) as of ``at``."""
-
-    code: str
-    status: VoucherStatus
-    at: datetime
-
-
-@attrs.frozen
-class AddToCounter:
-    """Add ``amount`` to the counter ``counter`` that all customers share (a reward's
-    stock taken, a rule's budget spent, the customers a rule has served)."""
-
-    counter: str
-    amount: int
-
-
-@attrs.frozen
-class SetProgress:
-    """The achievement ``name`` stands at ``progress`` in ``period`` (``reached`` or not)."""
-
-    name: str
-    period: str
-    progress: int | Decimal
-    reached: bool
-
-
-@attrs.frozen
-class CountCoupon:
-    """The customer used the coupon ``code`` once more."""
-
-    code: str
-
-
-@attrs.frozen
-class SetReferrer:
-    """The customer was referred by ``referrer_id``."""
-
-    referrer_id: str
-
-
-@attrs.frozen
-class RewardReferral:
-    """The referral of this customer is rewarded (at ``at``); ``referrer_id`` gets
-    ``points`` (earned from ``source``) and ``gift``, which the service gives them in the
-    same transaction."""
-
-    referrer_id: str
-    points: int
-    gift: Voucher | None
-    source: str
-    at: datetime
-
-
-@attrs.frozen
-class SetTier:
-    """Put the customer in ``tier`` at ``at`` (``rule`` said so); not reviewed later."""
-
-    tier: str
-    rule: str
-    at: datetime | None = None
-
-
-@attrs.frozen
-class AddTag:
-    """Add ``tag`` to the customer's tags."""
-
-    tag: str
-
-
-@attrs.frozen
-class RequestMessage:
-    """A message the rule ``rule`` asks to send; the messaging part delivers it."""
-
-    template: str
-    channel: str
-    kind: str
-    rule: str
-
-
-@attrs.frozen
-class RecordConsent:
-    """The customer agreed (``granted``) or refused to be sent ``kind`` messages on
-    ``channel`` at ``at``, as ``source`` says."""
-
-    channel: str
-    kind: str
-    granted: bool
-    at: datetime
-    source: str
-
-    def consent(self) -> Consent:
-        return Consent(
-            channel=self.channel,
-            kind=self.kind,
-            granted=self.granted,
-            at=self.at,
-            source=self.source,
-        )
-
-
-@attrs.frozen
-class QueueMessage:
-    """Queue a message to the customer under ``key`` (see
-    :class:`~custbond.messaging.Message`): one custbond sends on its own."""
-
-    key: str
-    template: str
-    channel: str
-    kind: str
-    context: FrozenMap[str, Any]
-    not_before: datetime | None = None
-    not_after: datetime | None = None
-
-
-@attrs.frozen
-class CancelMessage:
-    """The message queued under ``key``, if not sent yet, is never to be: ``reason``."""
-
-    key: str
-    reason: str
-
-
-@attrs.frozen
-class SetSchedule:
-    """The message ``name`` of the customer's schedule next falls due ``at`` (None: not
-    at all)."""
-
-    name: str
-    at: datetime | None
-
-
-@attrs.frozen
-class CountUse:
-    """Remember that the rule ``rule`` fired at ``at``, for its limits; firings before
-    ``keep_from`` no longer count and are forgotten."""
-
-    rule: str
-    at: datetime
-    keep_from: datetime
-
-
-@attrs.frozen
-class NotePurchase:
-    """Add a purchase of ``amount`` at ``at`` to the activity. When the program reads
-    activity per day (rules on rolling spend, tiers), ``day`` is the purchase's local
-    calendar day, ``points`` what it earned, and days are kept from ``keep_since``;
-    otherwise both dates are None and no days are kept."""
-
-    amount: Decimal
-    at: datetime
-    day: date | None = None
-    keep_since: date | None = None
-    points: int = 0  # what it earned, counted on the day
-
-
-@attrs.frozen
-class NoteVisit:
-    """Add a visit at ``at`` (local calendar ``day``) to the activity; see NotePurchase."""
-
-    at: datetime
-    day: date | None = None
-    keep_since: date | None = None
-
-
-@attrs.frozen
-class UpdateProfile:
-    """Replace the customer's profile with ``customer``."""
-
-    customer: Customer
-
-
-Effect = (
-    EarnPoints
-    | ReversePoints
-    | RedeemPoints
-    | AdjustPoints
-    | HoldPoints
-    | CapturePoints
-    | ReleasePoints
-    | RestorePoints
-    | UpdateProfile
-    | AddStamps
-    | SetTier
-    | AddTag
-    | RequestMessage
-    | RecordConsent
-    | QueueMessage
-    | CancelMessage
-    | SetSchedule
-    | CountUse
-    | NotePurchase
-    | NoteVisit
-    | SetCard
-    | IssueVoucher
-    | MarkVoucher
-    | ChangeTier
-    | KeepTier
-    | AddToCounter
-    | SetProgress
-    | CountCoupon
-    | SetReferrer
-    | RewardReferral
-)
 
 
 @attrs.frozen

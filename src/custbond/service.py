@@ -54,6 +54,7 @@ from custbond.commands import (
     log_key,
 )
 from custbond.customers import Customer
+from custbond.effects import AddToCounter, Effect, IssueVoucher, RewardReferral
 from custbond.erasure import PSEUDONYM_PREFIX, Erasure
 from custbond.errors import (
     CustbondError,
@@ -70,16 +71,7 @@ from custbond.messaging.notifier import Notifier
 from custbond.messaging.outbox import OutboxVerbs
 from custbond.messaging.policy import RetryPolicy
 from custbond.outcome import Outcome
-from custbond.program import (
-    AddToCounter,
-    CustomerState,
-    Decision,
-    Effect,
-    IssueVoucher,
-    Program,
-    Reference,
-    RewardReferral,
-)
+from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork

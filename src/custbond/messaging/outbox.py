@@ -22,6 +22,7 @@ from custbond._durations import shift
 from custbond._same import same_value
 from custbond.clock import Clock
 from custbond.commands import Input, SetConsent, Settle
+from custbond.effects import CancelMessage, QueueMessage, RequestMessage
 from custbond.erasure import ERASED_REASON, PSEUDONYM_PREFIX
 from custbond.errors import CustbondError, IdempotencyConflict, InvalidInput, TemplateError
 from custbond.events import Purchase
@@ -40,7 +41,7 @@ from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outg
 from custbond.messaging.occasions import Send, local_moment
 from custbond.messaging.policy import RetryPolicy
 from custbond.outcome import Outcome
-from custbond.program import CancelMessage, CustomerState, Program, QueueMessage, RequestMessage
+from custbond.program import CustomerState, Program
 from custbond.rules.conditions import Check, Condition
 from custbond.rules.facts import Facts, zone_of
 from custbond.rules.rule import condition_of

@@ -45,22 +45,7 @@ from custbond.commands import (
     UseVoucher,
 )
 from custbond.customers import Birthday, Customer
-from custbond.events import (
-    Appointment,
-    AppointmentCancelled,
-    CustomEvent,
-    LineItem,
-    Purchase,
-    Referral,
-    Return,
-    Signup,
-    Visit,
-)
-from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
-from custbond.messaging.consent import Consent, consent_key
-from custbond.messaging.message import Message, QueuedMessage
-from custbond.outcome import Outcome
-from custbond.program import (
+from custbond.effects import (
     AddStamps,
     AddTag,
     AddToCounter,
@@ -69,7 +54,6 @@ from custbond.program import (
     CapturePoints,
     CountCoupon,
     CountUse,
-    CustomerState,
     EarnPoints,
     Effect,
     HoldPoints,
@@ -92,6 +76,22 @@ from custbond.program import (
     SetTier,
     UpdateProfile,
 )
+from custbond.events import (
+    Appointment,
+    AppointmentCancelled,
+    CustomEvent,
+    LineItem,
+    Purchase,
+    Referral,
+    Return,
+    Signup,
+    Visit,
+)
+from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
+from custbond.messaging.consent import Consent, consent_key
+from custbond.messaging.message import Message, QueuedMessage
+from custbond.outcome import Outcome
+from custbond.program import CustomerState
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules.trace import Step, Trace, Verdict
 

@@ -65,20 +65,13 @@ from custbond.commands import (
     log_key,
 )
 from custbond.customers import Birthday, Customer
+from custbond.effects import AddToCounter, RewardReferral, SetSchedule
 from custbond.errors import CustbondError
 from custbond.events import LineItem, Purchase, Referral, Return, Visit
 from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.message import Message, MessageKind, MessageStatus, QueuedMessage
 from custbond.outcome import Outcome
-from custbond.program import (
-    AddToCounter,
-    CustomerState,
-    Decision,
-    Program,
-    Reference,
-    RewardReferral,
-    SetSchedule,
-)
+from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.rules import Budget, Limit, Rule
 from custbond.rules.effects import FixedPoints
