@@ -32,6 +32,7 @@ from custbond import (
     Visit,
 )
 from custbond.messaging import Message
+from custbond.recovery import GoodwillPoints, IncidentDeclared, RecoveryPolicy
 from store_specs import StoreSpec, spec, store_specs
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -262,3 +263,60 @@ def test_a_dispatcher_killed_mid_send_loses_no_message_and_resends_under_the_sam
             assert list(range(1, len(attempts) + 1)) == attempts, f"{where}: {key}"
             assert outbox[key].attempts == len(attempts), f"{where}: {key}"
         assert sum(len(attempts) - 1 for attempts in sends.values()) <= 1, where
+
+
+# -- an incident declared by a process that dies half-way ----------------------------------
+
+AFFECTED = 12
+INCIDENT = IncidentDeclared(
+    id="inc-1",
+    at=T0,
+    what="the card machine charged you twice",
+    customer_ids=[f"c-{n}" for n in range(AFFECTED)],
+)
+GOODWILL = 50
+
+
+def _incident_service(store: Store) -> RetentionService:
+    policy = RecoveryPolicy(incident_goodwill=[GoodwillPoints(GOODWILL)])
+    return RetentionService(Program(recovery=policy), store, FixedClock(T0))
+
+
+def _declare_and_die(spec: StoreSpec, statement: int) -> None:
+    with spec.open() as store:
+        _count_statements(store, die_at=statement)
+        _incident_service(store).declare_incident(INCIDENT)
+    os._exit(0)
+
+
+@pytest.mark.parametrize("spec", store_specs(), indirect=True)
+def test_an_incident_declared_by_a_process_that_dies_tells_each_customer_once(
+    spec: StoreSpec, tmp_path: Any
+) -> None:
+    rng = random.Random(11)
+    killed = 0
+    for n, statement in enumerate(rng.sample(range(2, 12 * AFFECTED), 5)):
+        run = _another(spec, tmp_path, f"incident-{n}")
+        with run.open() as store:
+            service = _incident_service(store)
+            for customer in range(AFFECTED):
+                service.save_customer(Customer(f"c-{customer}", email=f"c{customer}@example.com"))
+        child = FORK.Process(target=_declare_and_die, args=(run, statement))
+        child.start()
+        child.join(timeout=120)
+        where = f"killed at statement {statement}"
+        assert child.exitcode in (0, -signal.SIGKILL), where
+        killed += child.exitcode == -signal.SIGKILL
+
+        with run.open() as store:
+            service = _incident_service(store)
+            again = service.declare_incident(INCIDENT)  # finish what the dead one began
+            last = service.declare_incident(INCIDENT)
+            notices = [item.customer_id for item in service.outbox()]
+            balances = [service.balance(f"c-{c}").available for c in range(AFFECTED)]
+
+        assert sorted(again.notified + again.already) == sorted(INCIDENT.customer_ids), where
+        assert () == last.notified, where
+        assert sorted(notices) == sorted(INCIDENT.customer_ids), where  # one notice each
+        assert [GOODWILL] * AFFECTED == balances, where  # goodwill given once each
+    assert killed >= 3  # most runs died half-way (the others finished first)

@@ -37,12 +37,20 @@ from custbond import (
     Store,
     Visit,
 )
+from custbond import ledger as ledgers
 from custbond._frozen import FrozenMap
 from custbond.bonds.referrals import ReferralPolicy
+from custbond.commands import CloseTask, Input, NotifyIncident, log_key
+from custbond.effects import Effect, FinishTask, NoteSurvey, OpenTask, SetCase
 from custbond.erasure import ERASED, Erasure
+from custbond.events import ComplaintFiled, ComplaintResolved, SurveyResponse
 from custbond.messaging import Message
+from custbond.outcome import Outcome
+from custbond.recovery.case import RecoveryCase
+from custbond.recovery.compensation import Compensation
 from custbond.storage._rowlog import RowLog
 from custbond.storage._schema import TABLES
+from custbond.tasks import Task
 from custbond.vouchers import VoucherOffer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -180,6 +188,111 @@ class Shop:
             )
         )
 
+    def ada_complaints(self) -> None:
+        """A complaint in Ada's words naming her, its resolution, her survey comment, a
+        task about her closed with what its owner wrote about her, an incident's notice
+        (its log key made of her id): in her state, the log, the outcomes' effects and
+        traces, and the tasks' table.
+
+        Written through the store, as the service would: it keeps the values whatever
+        decides them."""
+        store = self.service.store
+        filed_at, resolved_at = self.at(), self.at()
+        words = "Ada Lovelace here: my scone was cold. Call me on +44 20 7946 0958."
+        filed = ComplaintFiled(
+            id="cmp-1",
+            customer_id=ADA.id,
+            at=filed_at,
+            category="cold food",
+            severity="high",
+            channel="phone +44 20 7946 0958",
+            about="o-ada-1",
+            text=words,
+        )
+        case = RecoveryCase.open(
+            id="cmp-1",
+            category="cold food",
+            severity="high",
+            filed_at=filed_at,
+            channel=filed.channel,
+            about="o-ada-1",
+            text=words,
+        )
+        resolution = "Sent Ada Lovelace a new scone and a voucher."
+        given = Compensation("GBP", voucher=Decimal("5.00"))
+        resolved = ComplaintResolved(
+            id="res-1",
+            customer_id=ADA.id,
+            at=resolved_at,
+            complaint_id="cmp-1",
+            resolution=resolution,
+            compensation=given,
+            by="Sam",
+        )
+        closed_case = attrs.evolve(
+            case.then(resolved_at, "resolved", f"by Sam for {ADA.name}"),
+            resolved_at=resolved_at,
+            resolution=resolution,
+            given=given,
+        )
+        answer = SurveyResponse(
+            id="srv-1",
+            customer_id=ADA.id,
+            at=self.at(),
+            scale="nps",
+            score=3,
+            comment="Still cold. Ada Lovelace",
+            about="cmp-1",
+        )
+        task_key = f"follow-up:{ADA.id}"
+        task = Task(
+            key=task_key,
+            customer_id=ADA.id,
+            owner="customer care",
+            due_at=self.at(),
+            reason=f"call {ADA.name} ({ADA.phone}) about cmp-1",
+            created_at=resolved_at,
+            kind="follow_up",
+            about="cmp-1",
+        )
+        result = "Spoke to Ada Lovelace: she is happy again."
+        closed_at = self.at()
+        done = attrs.evolve(task, closed_at=closed_at, result=result)
+        incident = NotifyIncident(
+            incident_id="inc-1",
+            customer_id=ADA.id,
+            at=self.at(),
+            what="the ovens failed",
+            severity="medium",
+        )
+        opened = OpenTask(task_key, task.owner, task.due_at, task.reason, task.kind, task.about)
+        happened: list[tuple[Input, tuple[Effect, ...], str]] = [
+            (filed, (SetCase(case),), f"complaint: {words}"),
+            (resolved, (SetCase(closed_case), opened), f"resolved: {resolution}"),
+            (answer, (NoteSurvey(answer),), f"survey: {answer.comment}"),
+            (incident, (), f"incident inc-1 told to {ADA.id}"),
+            (
+                CloseTask(task_key=task_key, result=result),
+                (FinishTask(task_key, closed_at, result),),
+                f"closed: {result}",
+            ),
+        ]
+        with store.unit_of_work() as uow:
+            state = uow.load(ADA.id)
+            assert state is not None
+            state = attrs.evolve(state, cases=FrozenMap({"cmp-1": closed_case}), surveys=(answer,))
+            uow.save(state, ())
+            for item, effects, note in happened:
+                key = log_key(item)
+                balance = ledgers.balance(state.ledger, self.clock.now())
+                outcome = Outcome(
+                    ADA.id, None if key is None else key[1], self.clock.now(), effects, (note,),
+                    (), balance,
+                )  # fmt: skip
+                uow.append(key, item, self.clock.now(), outcome)
+            assert uow.add_task(task)
+            uow.update_task(done)
+
 
 def _strings(value: Any, seen: set[int] | None = None) -> Iterator[str]:
     """Every string held anywhere inside ``value`` (a store's insides)."""
@@ -266,12 +379,13 @@ def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Shop:
 class TestForget:
     def test_nothing_personal_is_left_in_any_table(self, shop: Shop) -> None:
         shop.ada_history()
-        for needle in PERSONAL:
+        shop.ada_complaints()
+        for needle in (*PERSONAL, "scone was cold", "a new scone", "Still cold", "happy again"):
             assert _found(shop.service.store, needle), f"{needle!r} was there to begin with"
 
         assert shop.service.forget(ADA.id) is True
 
-        for needle in PERSONAL:
+        for needle in (*PERSONAL, "scone was cold", "a new scone", "Still cold", "happy again"):
             assert [] == _found(shop.service.store, needle)
 
     def test_the_amounts_stay_under_the_pseudonym(self, shop: Shop) -> None:
@@ -297,6 +411,61 @@ class TestForget:
         assert shop.service.forget(ADA.id) is False
         assert everything == _everything(shop.service.store)
         assert shop.service.forget("never-seen") is False
+
+    def test_complaints_surveys_and_tasks_keep_their_facts_under_the_pseudonym(
+        self, shop: Shop
+    ) -> None:
+        shop.ada_history()
+        shop.ada_complaints()
+
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+
+        with shop.service.store.unit_of_work(write=False) as uow:
+            state = uow.load("erased-1")
+            tasks = list(uow.tasks(customer_id="erased-1", open_only=False))
+            old_task = uow.task(f"follow-up:{ADA.id}")
+            notice = uow.logged(("incident", json.dumps(["inc-1", "erased-1"])))
+            old_notice = uow.logged(("incident", json.dumps(["inc-1", ADA.id])))
+            closing = uow.logged(("close_task", "follow-up:erased-1"))
+        assert state is not None
+        case = state.cases["cmp-1"]
+        assert (ERASED, ERASED, "high", "resolved") == (
+            case.text, case.resolution, case.severity, case.status,
+        )  # fmt: skip
+        assert Compensation("GBP", voucher=Decimal("5.00")) == case.given
+        assert "by Sam for erased" == case.timeline[-1].detail
+        [answer] = state.surveys
+        assert ("erased-1", ERASED, 3) == (answer.customer_id, answer.comment, answer.score)
+        [task] = tasks
+        assert ("follow-up:erased-1", "erased-1", ERASED) == (
+            task.key,
+            task.customer_id,
+            task.result,
+        )
+        assert "call erased (erased) about cmp-1" == task.reason
+        assert old_task is None
+        assert old_notice is None
+        assert notice is not None
+        assert closing is not None
+        assert isinstance(notice.input, NotifyIncident)
+        assert ("erased-1", json.dumps(["inc-1", "erased-1"])) == (
+            notice.input.customer_id, notice.outcome.key,
+        )  # fmt: skip
+        assert CloseTask(task_key="follow-up:erased-1", result=ERASED) == closing.input
+        logged = {
+            type(r.input): r for r in shop.service.log() if r.outcome.customer_id == "erased-1"
+        }
+        filed = logged[ComplaintFiled]
+        assert isinstance(filed.input, ComplaintFiled)
+        assert (ERASED, "phone erased") == (filed.input.text, filed.input.channel)
+        assert [f"complaint: {ERASED}"] == [step.text for step in filed.outcome.trace]
+        resolved = logged[ComplaintResolved]
+        assert isinstance(resolved.input, ComplaintResolved)
+        assert ERASED == resolved.input.resolution
+        set_case, opened = resolved.outcome.effects
+        assert isinstance(set_case, SetCase)
+        assert isinstance(opened, OpenTask)
+        assert (ERASED, "follow-up:erased-1") == (set_case.case.resolution, opened.key)
 
     def test_who_the_customer_referred_names_the_pseudonym(self, shop: Shop) -> None:
         shop.ada_history()
@@ -386,6 +555,28 @@ class TestErasureValues:
         assert bea is erasure.customer(bea)
         purchase = Purchase(id="o-1", customer_id="bea", at=T0, amount=Decimal(1), currency="GBP")
         assert purchase is erasure.input(purchase)
+        task = Task(
+            key="t-1", customer_id="bea", owner="sam", due_at=T0, reason="call", created_at=T0
+        )
+        assert task is erasure.task(task)
+
+    def test_free_text_that_was_never_given_stays_none(self) -> None:
+        erasure = Erasure("ada", "erased-1", ("Ada",))
+        filed = ComplaintFiled(id="c", customer_id="ada", at=T0, category="x", severity="low")
+        case = RecoveryCase.open(id="c", category="x", severity="low", filed_at=T0)
+        answer = SurveyResponse(id="s", customer_id="ada", at=T0, scale="csat", score=2)
+
+        assert attrs.evolve(filed, customer_id="erased-1") == erasure.input(filed)
+        assert case == erasure.case(case)
+        assert attrs.evolve(answer, customer_id="erased-1") == erasure.survey(answer)
+
+    def test_an_incidents_notice_of_another_customer_keeps_its_key(self) -> None:
+        erasure = Erasure("ada", "erased-1")
+        notice = NotifyIncident(
+            incident_id="inc-1", customer_id="bea", at=T0, what="outage", severity="low"
+        )
+
+        assert notice is erasure.input(notice)
 
 
 class TestAnotherConnection:

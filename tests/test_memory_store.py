@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from custbond import (
@@ -14,6 +15,7 @@ from custbond import (
     Store,
     UnitOfWork,
 )
+from custbond.tasks import Task
 
 # The contract's own samples: a state, entries, an outcome, a purchase, the records.
 from custbond.testing.contract import (
@@ -41,6 +43,32 @@ def _snapshot(store: MemoryStore, customer_id: str = "c-1") -> tuple[object, ...
             uow.hold("h-1"),
             uow.redemption("r-1"),
             tuple(uow.due(DUE + timedelta(days=365))),
+        )
+
+
+class TestTasks:
+    def test_updating_a_task_never_added_is_refused(self) -> None:
+        task = Task(
+            key="t-1", customer_id="c-1", owner="sam", due_at=T0, reason="x", created_at=T0
+        )
+        store = MemoryStore()
+
+        with pytest.raises(ValueError, match="no task under 't-1'"), store.unit_of_work() as uow:
+            uow.update_task(task)
+
+        with store.unit_of_work() as uow:
+            assert uow.task("t-1") is None
+
+    def test_tasks_are_kept_as_rows(self) -> None:
+        task = Task(
+            key="t-1", customer_id="c-1", owner="sam", due_at=T0, reason="x", created_at=T0
+        )
+        store = MemoryStore()
+        with store.unit_of_work() as uow:
+            uow.add_task(task)
+
+        assert {"t-1": tuple(getattr(task, name) for name in attrs.fields_dict(Task))} == (
+            store._tasks
         )
 
 

@@ -39,7 +39,8 @@ from custbond import (
 )
 from custbond.bonds.catalog import Reward
 from custbond.program import CustomerState
-from custbond.storage._schema import SCHEMA_VERSION, TABLES
+from custbond.storage._schema import MIGRATIONS, SCHEMA_VERSION, TABLES
+from custbond.tasks import Task
 from custbond.vouchers import VoucherOffer
 from postgres import another_engine, engine, fresh_schema, fresh_tenant, make_store
 
@@ -132,6 +133,25 @@ class TestTenancy:
         assert (None, None, (), (), None, None, None, (), 0) == seen
         assert dict.fromkeys(TABLES[2:], 0) | {"custbond_tenants": 1} == _rows_of(bakery.tenant)
 
+    def test_tasks_under_the_same_key_in_two_tenants_do_not_meet(self) -> None:
+        cafe, bakery = make_store(), make_store()
+
+        def task(owner: str) -> Task:
+            return Task(
+                key="t-1", customer_id="c-1", owner=owner, due_at=T0, reason="call", created_at=T0
+            )
+
+        with cafe.unit_of_work() as uow:
+            uow.add_task(task("barista"))
+        with bakery.unit_of_work() as uow:
+            unseen = (uow.task("t-1"), list(uow.tasks(open_only=False)))
+            added = uow.add_task(task("baker"))
+        with cafe.unit_of_work(write=False) as uow:
+            cafes = list(uow.tasks())
+
+        assert ((None, []), True, [task("barista")]) == (unseen, added, cafes)
+        assert 1 == _rows_of(bakery.tenant)["custbond_tasks"]
+
     def test_a_store_writes_only_its_own_tenants_rows(self) -> None:
         cafe = make_store()
         before = _rows_of(cafe.tenant)
@@ -178,6 +198,39 @@ class TestSchema:
                 tenants = connection.exec_driver_sql("SELECT tenant FROM custbond_tenants")
                 assert [("cafe",)] == [tuple(row) for row in tenants.all()]
         assert (SCHEMA_VERSION + 1, SCHEMA_VERSION) == (raised.value.found, raised.value.known)
+
+    def test_a_database_at_version_3_gets_the_tasks_table_and_keeps_its_data(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import custbond.storage.sqlalchemy as sqlalchemy_module  # noqa: PLC0415
+
+        task = Task(
+            key="t-1", customer_id="c-1", owner="sam", due_at=T0, reason="call", created_at=T0
+        )
+        with fresh_schema() as scoped:
+            with monkeypatch.context() as release_3:  # made by the release before the tasks
+                release_3.setattr(sqlalchemy_module, "MIGRATIONS", MIGRATIONS[:3])
+                release_3.setattr(sqlalchemy_module, "SCHEMA_VERSION", 3)
+                _service(SQLAlchemyStore(scoped, tenant="cafe")).record(_purchase("o-1"))
+            with scoped.connect() as connection:
+                assert not sqlalchemy.inspect(connection).has_table("custbond_tasks")
+
+            store = SQLAlchemyStore(scoped, tenant="cafe")
+            balance = _service(store).balance("c-1").available
+            with store.unit_of_work() as uow:
+                added = uow.add_task(task)
+            with store.unit_of_work(write=False) as uow:
+                listed = list(uow.tasks(owner="sam"))
+
+            with scoped.connect() as connection:
+                versions = connection.exec_driver_sql("SELECT version FROM custbond_schema")
+                indexes = {
+                    index["name"]
+                    for index in sqlalchemy.inspect(connection).get_indexes("custbond_tasks")
+                }
+                assert [(SCHEMA_VERSION,)] == [tuple(row) for row in versions.all()]
+        assert (4, 10, True, [task]) == (SCHEMA_VERSION, balance, added, listed)
+        assert {"custbond_tasks_owner", "custbond_tasks_due", "custbond_tasks_customer"} == indexes
 
     def test_stores_opening_a_new_database_at_once_create_the_schema_once(self) -> None:
         with fresh_schema() as scoped:

@@ -25,8 +25,15 @@ from custbond import (
     TransactionConflict,
 )
 from custbond.storage._schema import SCHEMA_VERSION, TABLES
+from custbond.tasks import Task
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _task(key: str = "t-1", owner: str = "customer care") -> Task:
+    return Task(
+        key=key, customer_id="c-1", owner=owner, due_at=T0, reason="call back", created_at=T0
+    )
 
 
 def _purchase(n: int, customer_id: str = "c-1", amount: str = "10.00") -> Purchase:
@@ -136,6 +143,28 @@ class TestTenants:
             assert [] == list(uow.log())
             assert 0 == uow.counter("stock")
             assert [] == list(uow.due(datetime(2100, 1, 1, tzinfo=UTC)))
+
+    def test_tasks_under_the_same_key_in_two_tenants_do_not_meet(self, tmp_path: Path) -> None:
+        path = tmp_path / "shared.db"
+        with (
+            SQLiteStore(path, tenant="coffee") as coffee,
+            SQLiteStore(path, tenant="books") as books,
+        ):
+            with coffee.unit_of_work() as uow:
+                uow.add_task(_task(owner="barista"))
+            with books.unit_of_work() as uow:
+                unseen = (uow.task("t-1"), list(uow.tasks(open_only=False)))
+                added = uow.add_task(_task(owner="bookseller"))
+            with coffee.unit_of_work(write=False) as uow:
+                coffees = list(uow.tasks())
+            with books.unit_of_work(write=False) as uow:
+                bookish = list(uow.tasks())
+
+        assert ((None, []), True) == (unseen, added)
+        assert (["barista"], ["bookseller"]) == (
+            [task.owner for task in coffees],
+            [task.owner for task in bookish],
+        )
 
 
 class TestStatements:
@@ -286,6 +315,34 @@ class TestMigrations:
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         assert len(later) == version
         assert "custbond_later" in tables
+
+    def test_a_database_at_version_3_gets_the_tasks_table_and_keeps_its_data(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = tmp_path / "v3.db"
+        import custbond.storage.sqlite as sqlite_module  # noqa: PLC0415
+
+        with monkeypatch.context() as release_3:  # made by the release before the tasks
+            release_3.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:3])
+            release_3.setattr(sqlite_module, "SCHEMA_VERSION", 3)
+            with SQLiteStore(path) as store:
+                _service(store).record(_purchase(1))
+        with sqlite3.connect(path) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        assert "custbond_tasks" not in tables
+
+        with SQLiteStore(path) as store:
+            assert 10 == _service(store).balance("c-1").available
+            with store.unit_of_work() as uow:
+                assert uow.add_task(_task())
+            with store.unit_of_work(write=False) as uow:
+                assert [_task()] == list(uow.tasks(owner="customer care"))
+
+        with sqlite3.connect(path) as connection:
+            (version,) = connection.execute("SELECT version FROM custbond_schema").fetchone()
+            names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        assert 4 == version == SCHEMA_VERSION
+        assert {"custbond_tasks", "custbond_tasks_owner", "custbond_tasks_due"} <= names
 
 
 def _open_and_report(path: str, queue: Any) -> None:

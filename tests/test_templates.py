@@ -359,6 +359,9 @@ DEFAULT_VALUES: dict[str, dict[str, Any]] = {
     "appointment_reminder": {"when": datetime(2026, 3, 2, 9, 0, tzinfo=tz.gettz("Europe/Paris"))},
     "points_expiring": {"points": 120, "expires_on": date(2026, 4, 1)},
     "broadcast": {"title": "Spring menu", "text": "Our spring menu is here."},
+    "apology": {"offer": "We have refunded 40.00 USD."},
+    "survey": {},
+    "incident_notice": {"what": "your order is running two days late"},
 }
 
 

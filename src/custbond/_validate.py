@@ -105,6 +105,13 @@ def distinct(
         seen.add(value)
 
 
+def text(field: str, value: Any) -> str:
+    """A non-empty string (free text: a reason, a resolution, what failed)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, value, "a non-empty string")
+    return value
+
+
 def optional_text(field: str, value: Any) -> str | None:
     if value is None:
         return None
@@ -268,6 +275,7 @@ is_aware = _validator(aware)
 is_moment = _validator(moment)
 is_optional_aware = _validator(_optional(aware))
 is_optional_text = _validator(optional_text)
+is_text = _validator(text)
 is_positive_int = _validator(positive_int)
 is_optional_positive_int = _validator(_optional(positive_int))
 is_int = _validator(integer)

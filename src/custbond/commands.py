@@ -13,6 +13,7 @@ resolve; a cancellation under the redemption it cancels.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import attrs
@@ -22,15 +23,18 @@ from custbond.customers import Customer
 from custbond.errors import InvalidInput
 from custbond.events import Event
 from custbond.messaging.message import MessageKind, _to_kind
+from custbond.recovery.severity import Severity, to_severity
 
 __all__ = [
     "Adjust",
     "CancelRedemption",
     "CancelVoucher",
     "CaptureHold",
+    "CloseTask",
     "Command",
     "Input",
     "LogKey",
+    "NotifyIncident",
     "PlaceHold",
     "Redeem",
     "ReleaseHold",
@@ -239,6 +243,37 @@ class SetConsent:
         return ("command", self.key)
 
 
+@attrs.frozen(kw_only=True)
+class CloseTask:
+    """The task ``task_key`` is done, with ``result`` in the owner's words; closing it
+    again with the same result changes nothing (see :meth:`RetentionService.close_task`)."""
+
+    task_key: str = attrs.field(validator=v.is_identifier)
+    result: str | None = attrs.field(default=None, validator=v.is_optional_text)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("close_task", self.task_key)
+
+
+@attrs.frozen(kw_only=True)
+class NotifyIncident:
+    """The incident ``incident_id`` (declared at ``at``: ``what`` failed, how ``severity``
+    it is) affects the customer ``customer_id``: tell them, once (see
+    :meth:`RetentionService.declare_incident`)."""
+
+    incident_id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    what: str = attrs.field(validator=v.is_text)
+    severity: Severity = attrs.field(converter=to_severity)
+
+    @property
+    def log_key(self) -> LogKey:
+        # JSON keeps the two ids apart whatever characters they hold.
+        return ("incident", json.dumps([self.incident_id, self.customer_id]))
+
+
 Command = (
     Redeem
     | PlaceHold
@@ -253,13 +288,15 @@ Command = (
     | RedeemReward
     | UseCoupon
     | SetConsent
+    | CloseTask
+    | NotifyIncident
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
 
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
-    UseVoucher, CancelVoucher, RedeemReward, UseCoupon, SetConsent,
+    UseVoucher, CancelVoucher, RedeemReward, UseCoupon, SetConsent, CloseTask, NotifyIncident,
 )  # fmt: skip
 
 

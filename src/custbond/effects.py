@@ -22,8 +22,10 @@ from custbond._frozen import FrozenMap
 from custbond.bonds.cards import Voucher, VoucherStatus
 from custbond.bonds.tiers import ChangeTier, KeepTier
 from custbond.customers import Customer
+from custbond.events import SurveyResponse
 from custbond.ledger import Draw, Lot
 from custbond.messaging.consent import Consent
+from custbond.recovery.case import RecoveryCase
 
 __all__ = [
     "AddStamps",
@@ -36,11 +38,14 @@ __all__ = [
     "CountUse",
     "EarnPoints",
     "Effect",
+    "FinishTask",
     "HoldPoints",
     "IssueVoucher",
     "MarkVoucher",
     "NotePurchase",
+    "NoteSurvey",
     "NoteVisit",
+    "OpenTask",
     "QueueMessage",
     "RecordConsent",
     "RedeemPoints",
@@ -50,6 +55,7 @@ __all__ = [
     "ReversePoints",
     "RewardReferral",
     "SetCard",
+    "SetCase",
     "SetProgress",
     "SetReferrer",
     "SetSchedule",
@@ -336,6 +342,42 @@ class UpdateProfile:
     customer: Customer
 
 
+@attrs.frozen
+class SetCase:
+    """The customer's recovery case ``case.id`` is now ``case`` (opened or moved on)."""
+
+    case: RecoveryCase
+
+
+@attrs.frozen
+class NoteSurvey:
+    """Keep the customer's survey ``answer`` in their history."""
+
+    answer: SurveyResponse
+
+
+@attrs.frozen
+class OpenTask:
+    """Open a task for ``owner`` about the customer, due at ``due_at`` (see
+    :class:`~custbond.Task`); a task under ``key`` that exists already is left as it is."""
+
+    key: str
+    owner: str
+    due_at: datetime
+    reason: str
+    kind: str
+    about: str | None = None
+
+
+@attrs.frozen
+class FinishTask:
+    """Close the task ``key`` at ``at`` with ``result``."""
+
+    key: str
+    at: datetime
+    result: str | None = None
+
+
 Effect = (
     EarnPoints
     | ReversePoints
@@ -367,4 +409,8 @@ Effect = (
     | CountCoupon
     | SetReferrer
     | RewardReferral
+    | SetCase
+    | NoteSurvey
+    | OpenTask
+    | FinishTask
 )

@@ -6,8 +6,11 @@ an :class:`Erasure`. What goes: the profile (name, email, phone, time zone, birt
 tags, preferences), the customer id itself (replaced by the pseudonym wherever it
 appears, so totals and liabilities still add up per pseudonymous customer), free text
 in events and commands (a custom event's attributes, the reasons given with redemptions,
-holds and adjustments), and the facts a decision's trace showed about the customer. What
-stays: amounts, points, dates, event ids, skus, the program's own words.
+holds and adjustments, a complaint's words and its resolution, a survey's comment, what
+a task's owner wrote when closing it), and the facts a decision's trace showed about the
+customer. What stays: amounts, points, dates, event ids, skus, severities, scores,
+compensation, the program's own words (with the customer's id and contact details taken
+out of them).
 
 These are pure functions on values; each store finds the rows and writes them back.
 
@@ -24,27 +27,49 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from custbond._frozen import FrozenMap, empty_map
-from custbond.commands import Adjust, Input, PlaceHold, Redeem, SaveCustomer, SetConsent
+from custbond.commands import (
+    Adjust,
+    CloseTask,
+    Input,
+    NotifyIncident,
+    PlaceHold,
+    Redeem,
+    SaveCustomer,
+    SetConsent,
+)
 from custbond.customers import Customer
 from custbond.effects import (
     AdjustPoints,
     CancelMessage,
+    FinishTask,
     HoldPoints,
+    NoteSurvey,
+    OpenTask,
     QueueMessage,
     RecordConsent,
     RedeemPoints,
     RewardReferral,
+    SetCase,
     SetReferrer,
     SetSchedule,
     UpdateProfile,
 )
-from custbond.events import CustomEvent, Purchase, Referral
+from custbond.events import (
+    ComplaintFiled,
+    ComplaintResolved,
+    CustomEvent,
+    Purchase,
+    Referral,
+    SurveyResponse,
+)
 from custbond.ledger import Entry, EntryKind
 from custbond.messaging.message import MessageStatus, QueuedMessage, message_key
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+from custbond.recovery.case import RecoveryCase
 from custbond.rules.trace import Step, Trace
+from custbond.tasks import Task
 
 if TYPE_CHECKING:  # the stores import this module
     from custbond.storage.ports import LogRecord, Record
@@ -62,6 +87,12 @@ ERASED_REASON = "the customer was erased"
 # Entries whose reason a host may have written (the others' reasons are the program's).
 _HOST_REASONS = frozenset({EntryKind.ADJUSTED, EntryKind.REDEEMED, EntryKind.HELD})
 _HOST_REASON_EFFECTS = (AdjustPoints, RedeemPoints, HoldPoints)
+
+
+def _erased(text: str | None) -> str | None:
+    """Free text a person wrote about the customer, erased (None stays None: there was
+    nothing to erase, and ``ERASED`` marks that something was)."""
+    return None if text is None else ERASED
 
 
 @attrs.frozen
@@ -108,15 +139,57 @@ class Erasure:
                 for key, consent in state.consents.items()
             }
             schedule = {name: at for name, at in state.schedule.items() if name != "birthday"}
+            cases = {key: self.case(case) for key, case in state.cases.items()}
             state = attrs.evolve(
                 state,
                 customer=self.customer(state.customer),
                 consents=FrozenMap(consents) if consents else empty_map(),
                 schedule=FrozenMap(schedule) if schedule else empty_map(),
+                cases=FrozenMap(cases) if cases else empty_map(),
+                surveys=tuple(map(self.survey, state.surveys)),
             )
         if state.referred_by == self.customer_id:
             state = attrs.evolve(state, referred_by=self.pseudonym)
         return state
+
+    def case(self, case: RecoveryCase) -> RecoveryCase:
+        """A recovery case of the erased customer: the complaint's words and the
+        resolution erased, the timeline's details and the short texts a host filled in
+        (the category, the channel, what it is about) without the customer's id and
+        contact details, as in the complaint's event (so the erased log replays to it)."""
+        return attrs.evolve(
+            case,
+            category=self.text(case.category),
+            text=_erased(case.text),
+            resolution=_erased(case.resolution),
+            channel=self._optional_text(case.channel),
+            about=self._optional_text(case.about),
+            timeline=tuple(step._replace(detail=self.text(step.detail)) for step in case.timeline),
+        )
+
+    def survey(self, answer: SurveyResponse) -> SurveyResponse:
+        """A survey answer of the erased customer: renamed, its comment erased."""
+        erased = self.input(answer)
+        assert isinstance(erased, SurveyResponse)
+        return erased
+
+    def task(self, task: Task) -> Task:
+        """A task about the erased customer: renamed (its key too, when it is made of
+        their id), the reason without their id and contact details, the owner's result
+        erased (what an owner writes about a customer is theirs to forget)."""
+        if task.customer_id != self.customer_id:
+            return task
+        return attrs.evolve(
+            task,
+            key=self.key(task.key),
+            customer_id=self.pseudonym,
+            reason=self.text(task.reason),
+            about=self._optional_text(task.about),
+            result=_erased(task.result),
+        )
+
+    def _optional_text(self, text: str | None) -> str | None:
+        return None if text is None else self.text(text)
 
     def entry(self, entry: Entry) -> Entry:
         """An entry of the erased customer's statement: a reason a host wrote is erased."""
@@ -143,9 +216,18 @@ class Erasure:
             changes["source"] = self.text(item.source)
         elif isinstance(item, Redeem | PlaceHold | Adjust):
             changes["reason"] = ERASED
-        # Short texts a host fills in (a channel, a payment method, a place, an item's
-        # tags): kept, but with the customer's contact details taken out of them.
-        for name in ("channel", "payment", "location", "service"):
+        elif isinstance(item, ComplaintFiled):
+            changes["text"] = _erased(item.text)
+        elif isinstance(item, ComplaintResolved):
+            changes["resolution"] = _erased(item.resolution)
+        elif isinstance(item, SurveyResponse):
+            changes["comment"] = _erased(item.comment)
+        elif isinstance(item, NotifyIncident):
+            changes["what"] = self.text(item.what)
+        # Short texts a host fills in (a channel, a payment method, a place, what a
+        # complaint or an answer is about, who handled it, an item's tags): kept, but
+        # with the customer's contact details taken out of them.
+        for name in ("channel", "payment", "location", "service", "about", "category", "by"):
             value = getattr(item, name, None)
             if value:
                 changes[name] = self.text(value)
@@ -163,25 +245,33 @@ class Erasure:
         if not own:  # another's that names the customer
             trace = Trace([step._replace(text=self.text(step.text)) for step in outcome.trace])
             return attrs.evolve(outcome, effects=effects, trace=trace)
-        # The reasons a host gave (with a redemption, a hold, an adjustment) are echoed
-        # by the effects and the trace's words: erased from both.
+        # The reasons a host gave (with a redemption, a hold, an adjustment) and the
+        # words of a complaint, a resolution, a survey answer or a task's result are
+        # echoed by the effects and may be by the trace's words: erased from both.
         reasons = {
             effect.reason
             for effect in effects
             if isinstance(effect, _HOST_REASON_EFFECTS) and effect.reason != ERASED
         }
+        reasons.update(
+            text
+            for effect in outcome.effects
+            for text in _free_texts(effect)
+            if text and text != ERASED
+        )
         effects = tuple(
             attrs.evolve(effect, reason=ERASED)
             if isinstance(effect, _HOST_REASON_EFFECTS)
             else effect
             for effect in effects
         )
+        longest_first = sorted(reasons, key=len, reverse=True)  # before any part of them
         steps = []
         for step in outcome.trace:
-            text = self.text(step.text)
-            for reason in reasons:
+            text = step.text
+            for reason in longest_first:  # as written, before the id is renamed in them
                 text = text.replace(reason, ERASED)
-            steps.append(Step(step.verdict, text, step.rule))
+            steps.append(Step(step.verdict, self.text(text), step.rule))
         return attrs.evolve(
             outcome,
             customer_id=self.pseudonym,
@@ -199,8 +289,21 @@ class Erasure:
             return attrs.evolve(effect, source=self.text(effect.source))
         if isinstance(effect, RewardReferral | SetReferrer):
             return attrs.evolve(effect, referrer_id=self._id(effect.referrer_id))
-        if not own:  # another customer's messages and schedule are theirs
+        if not own:  # another customer's messages, schedule, cases and tasks are theirs
             return effect
+        if isinstance(effect, SetCase):
+            return SetCase(self.case(effect.case))
+        if isinstance(effect, NoteSurvey):
+            return NoteSurvey(self.survey(effect.answer))
+        if isinstance(effect, OpenTask):
+            return attrs.evolve(
+                effect,
+                key=self.key(effect.key),
+                reason=self.text(effect.reason),
+                about=self._optional_text(effect.about),
+            )
+        if isinstance(effect, FinishTask):
+            return attrs.evolve(effect, key=self.key(effect.key), result=_erased(effect.result))
         if isinstance(effect, QueueMessage):
             return attrs.evolve(effect, key=self.key(effect.key), context=empty_map())
         if isinstance(effect, CancelMessage):
@@ -216,10 +319,24 @@ class Erasure:
         return erased if erased == key else message_key(erased)
 
     def log_record(self, record: LogRecord) -> LogRecord:
-        """A log record: its input and its outcome erased."""
-        return attrs.evolve(
-            record, input=self.input(record.input), outcome=self.outcome(record.outcome)
-        )
+        """A log record: its input and its outcome erased. A log key made of the
+        customer's id (an incident's notice, the closing of a task under a key made of
+        it) is made again from the erased input, as is the outcome's key."""
+        item, outcome = record.input, self.outcome(record.outcome)
+        if isinstance(item, CloseTask) and record.outcome.customer_id == self.customer_id:
+            # A task of the erased customer: its key renamed as the task's is, the
+            # owner's result erased.
+            item = attrs.evolve(
+                item, task_key=self.key(item.task_key), result=_erased(item.result)
+            )
+        else:
+            item = self.input(item)
+        key = record.key
+        if key is not None and isinstance(item, CloseTask | NotifyIncident):
+            if outcome.key == key[1]:
+                outcome = attrs.evolve(outcome, key=item.log_key[1])
+            key = item.log_key
+        return attrs.evolve(record, key=key, input=item, outcome=outcome)
 
     def record(self, record: Record) -> Record:
         """A purchase, hold or redemption record of the erased customer, renamed."""
@@ -259,3 +376,15 @@ class Erasure:
         if not item.status.final:
             erased = attrs.evolve(erased, status=MessageStatus.SUPPRESSED, reason=ERASED_REASON)
         return erased
+
+
+def _free_texts(effect: Any) -> tuple[str | None, ...]:
+    """The free text a person wrote that ``effect`` carries (a complaint's words, a
+    resolution, a survey comment, a task's result)."""
+    if isinstance(effect, SetCase):
+        return (effect.case.text, effect.case.resolution)
+    if isinstance(effect, NoteSurvey):
+        return (effect.answer.comment,)
+    if isinstance(effect, FinishTask):
+        return (effect.result,)
+    return ()

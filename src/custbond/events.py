@@ -28,10 +28,19 @@ import attrs
 from custbond import _validate as v
 from custbond._frozen import empty_map
 from custbond.errors import InvalidInput
+from custbond.recovery.events import (
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
+    SurveyResponse,
+)
 
 __all__ = [
     "Appointment",
     "AppointmentCancelled",
+    "ComplaintAcknowledged",
+    "ComplaintFiled",
+    "ComplaintResolved",
     "CustomEvent",
     "Event",
     "LineItem",
@@ -39,6 +48,7 @@ __all__ = [
     "Referral",
     "Return",
     "Signup",
+    "SurveyResponse",
     "Visit",
 ]
 
@@ -245,6 +255,10 @@ Event = (
     | Referral
     | Appointment
     | AppointmentCancelled
+    | ComplaintFiled
+    | ComplaintAcknowledged
+    | ComplaintResolved
+    | SurveyResponse
 )
 """Any event a host can record."""
 
@@ -257,6 +271,10 @@ EVENT_TYPES: tuple[type[Any], ...] = (
     Referral,
     Appointment,
     AppointmentCancelled,
+    ComplaintFiled,
+    ComplaintAcknowledged,
+    ComplaintResolved,
+    SurveyResponse,
 )
 EVENT_TYPE_NAMES = ", ".join(cls.__name__ for cls in EVENT_TYPES[:-1]) + (
     f" or {EVENT_TYPES[-1].__name__}"

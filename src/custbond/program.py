@@ -57,7 +57,9 @@ from custbond.commands import (
     CancelRedemption,
     CancelVoucher,
     CaptureHold,
+    CloseTask,
     Input,
+    NotifyIncident,
     PlaceHold,
     Redeem,
     RedeemReward,
@@ -80,10 +82,12 @@ from custbond.effects import (
     CountUse,
     EarnPoints,
     Effect,
+    FinishTask,
     HoldPoints,
     IssueVoucher,
     MarkVoucher,
     NotePurchase,
+    NoteSurvey,
     NoteVisit,
     QueueMessage,
     RecordConsent,
@@ -94,6 +98,7 @@ from custbond.effects import (
     ReversePoints,
     RewardReferral,
     SetCard,
+    SetCase,
     SetProgress,
     SetReferrer,
     SetSchedule,
@@ -117,12 +122,16 @@ from custbond.errors import (
 from custbond.events import (
     Appointment,
     AppointmentCancelled,
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
     CustomEvent,
     LineItem,
     Purchase,
     Referral,
     Return,
     Signup,
+    SurveyResponse,
     Visit,
 )
 from custbond.ledger import Entry, Ledger, PointsPolicy
@@ -131,11 +140,15 @@ from custbond.messaging.message import MessageKind, message_key
 from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
 from custbond.messaging.policy import MessagingPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.recovery.case import RecoveryCase
+from custbond.recovery.decisions import Desk
+from custbond.recovery.policy import RecoveryPolicy
 from custbond.rules.effects import Message, PointsPerSpend
 from custbond.rules.engine import Award, RuleBook
 from custbond.rules.facts import Facts, zone_of
 from custbond.rules.rule import Group, Rule
 from custbond.rules.trace import Step, Trace, as_trace, note
+from custbond.tasks import Task
 
 __all__ = [
     "AdjustPoints",
@@ -175,9 +188,11 @@ class CustomerState:
     (``rule_uses``, kept only as far back as the limits look), their vouchers, and
     their place on the program's tier ladder (since when, until when, when it is
     reviewed, and every change with its reason), what the customer consented to be
-    sent (``consents``, by :func:`~custbond.messaging.consent_key`), and when the
+    sent (``consents``, by :func:`~custbond.messaging.consent_key`), when the
     messages custbond sends on its own next fall due (``schedule``: ``"birthday"``, the
-    next greeting; ``"expiring"``, the next look at points about to expire).
+    next greeting; ``"expiring"``, the next look at points about to expire), their
+    complaints' recovery cases (``cases``, by complaint id) and their survey answers
+    (``surveys``, oldest first).
     """
 
     customer: Customer
@@ -199,11 +214,14 @@ class CustomerState:
     referral_rewarded_at: datetime | None = None
     consents: FrozenMap[str, Consent] = attrs.field(factory=empty_map)
     schedule: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
+    cases: FrozenMap[str, RecoveryCase] = attrs.field(factory=empty_map)
+    surveys: tuple[SurveyResponse, ...] = ()
 
     @property
     def next_due_at(self) -> datetime | None:
         """The soonest time at which something falls due: points clearing or expiring,
-        a hold ending, a tier review, or a message custbond sends on its own."""
+        a hold ending, a tier review, a message custbond sends on its own, or a
+        complaint's escalation step."""
         due, review = self.ledger.next_due_at, self.tier_review_at
         if review is not None and (due is None or review < due):
             due = review
@@ -211,6 +229,10 @@ class CustomerState:
             planned = min(self.schedule.values())
             if due is None or planned < due:
                 due = planned
+        for case in self.cases.values():
+            escalation = case.next_due_at
+            if escalation is not None and (due is None or escalation < due):
+                due = escalation
         return due
 
     @property
@@ -229,7 +251,7 @@ class Decision:
     trace: Trace = attrs.field(default=Trace(), converter=as_trace)
 
 
-Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | CouponUses | None
+Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | CouponUses | Task | None
 
 
 def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
@@ -266,6 +288,7 @@ class Program:
     currency: str = attrs.field(default="USD", kw_only=True, validator=v.is_currency)
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
     messaging: MessagingPolicy = attrs.field(factory=MessagingPolicy, kw_only=True)
+    recovery: RecoveryPolicy | None = attrs.field(default=None, kw_only=True)
     # Worked out once: the compiled rules, how far back spend per day is needed, and what
     # every purchase's trace says about the points policy.
     _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
@@ -277,10 +300,14 @@ class Program:
     _sends_on_its_own: bool = attrs.field(init=False, eq=False, repr=False)
     _schedules: bool = attrs.field(init=False, eq=False, repr=False)
     _asks_for_messages: bool = attrs.field(init=False, eq=False, repr=False)
+    _desk: Desk = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
-        _check_templates(self.messaging, rules)
+        _check_templates(self.messaging, rules, self.recovery)
+        recovery = _SILENT if self.recovery is None else self.recovery
+        desk = Desk(recovery, self.currency, self._points_expire_at)
+        object.__setattr__(self, "_desk", desk)
         book = RuleBook(rules, self.groups, currency=self.currency, multipliers=self.multipliers)
         object.__setattr__(self, "_book", book)
         days = _days_of_spend_needed(rules)
@@ -300,6 +327,15 @@ class Program:
         object.__setattr__(self, "_sends_on_its_own", on_events)
         scheduled = messaging.birthday is not None or messaging.points_expiring is not None
         object.__setattr__(self, "_schedules", scheduled)
+
+    @recovery.validator
+    def _check_recovery(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, RecoveryPolicy):
+            raise InvalidInput("recovery", value, "a RecoveryPolicy or None")
+
+    def _points_expire_at(self, at: datetime) -> datetime | None:
+        """When points given at ``at`` expire under the points policy."""
+        return self.points.expires_at(at, self.time_zone)
 
     @messaging.validator
     def _check_messaging(self, attribute: object, value: object) -> None:
@@ -428,6 +464,8 @@ class Program:
             return _decide_referral(state, item)
         if isinstance(item, Appointment | AppointmentCancelled):
             return self._decide_appointment(state, item)
+        if isinstance(item, _RECOVERY_INPUTS):
+            return self._decide_recovery(state, item, now, ref)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
@@ -600,6 +638,27 @@ class Program:
             key = message_key(event.id, "thank_you")
             effects.append(_queue(policy.thank_you, key, context))
             steps.append(note(f"thank-you message queued ({policy.thank_you.template!r})"))
+
+    def _decide_recovery(
+        self, state: CustomerState, item: Input, now: datetime, ref: Reference
+    ) -> Decision:
+        """A complaint, a survey answer or an incident: see :mod:`custbond.recovery`."""
+        desk = self._desk
+        if isinstance(item, ComplaintFiled):
+            value = item.order_value
+            if value is None and isinstance(ref, PurchaseRecord) and ref.customer_id == state.id:
+                value = ref.purchase.amount - ref.returned  # what the order is worth now
+            effects, lines = desk.file(state, item, value)
+        elif isinstance(item, ComplaintAcknowledged):
+            effects, lines = desk.acknowledge(state, item)
+        elif isinstance(item, ComplaintResolved):
+            effects, lines = desk.resolve(state, item, now)
+        elif isinstance(item, SurveyResponse):
+            effects, lines = desk.answer(state, item)
+        else:
+            assert isinstance(item, NotifyIncident)
+            effects, lines = desk.notify(state, item, now)
+        return Decision(tuple(effects), tuple(lines))
 
     def _decide_appointment(
         self, state: CustomerState, event: Appointment | AppointmentCancelled
@@ -1125,9 +1184,18 @@ class Program:
             return self._decide_reward(state, ledger, item, now, ref)
         if isinstance(item, UseCoupon):
             return self._decide_coupon(state, item, now, ref)
+        if isinstance(item, CloseTask):
+            assert isinstance(ref, Task)
+            if not ref.is_open:
+                return Decision((), (f"nothing to do: task {ref.key} is already closed",))
+            return Decision((FinishTask(ref.key, now, item.result),), (f"task {ref.key} closed",))
         if isinstance(item, Settle):
             messages = self.due_messages(state, now)
-            return Decision(messages.effects, ("due changes materialised", *messages.trace))
+            escalations, lines = self._desk.due(state, now)
+            return Decision(
+                (*messages.effects, *escalations),
+                ("due changes materialised", *messages.trace, *lines),
+            )
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
 
     # -- apply -----------------------------------------------------------------------------
@@ -1216,7 +1284,9 @@ class Program:
         return ledgers.restore(ledger, draws=effect.draws, source=effect.key, now=now)
 
 
-def _check_templates(policy: MessagingPolicy, rules: Iterable[Rule]) -> None:
+def _check_templates(
+    policy: MessagingPolicy, rules: Iterable[Rule], recovery: RecoveryPolicy | None
+) -> None:
     """Refuse a program that would ask for a template its policy does not have: the
     ``Message`` effect of a rule, or a message the policy sends on its own (on the
     template's channel, or ``"*"``)."""
@@ -1242,8 +1312,22 @@ def _check_templates(policy: MessagingPolicy, rules: Iterable[Rule]) -> None:
         (f"messaging.holidays[{holiday.name!r}]", holiday.template, holiday.channel)
         for holiday in policy.holidays
     ]
+    if recovery is not None:
+        asked += recovery.templates()
     for field, name, channel in asked:
         policy.templates.require(field, name, channel)
+
+
+# A program without a recovery policy still keeps complaints and survey answers: with no
+# targets, no compensation and nothing sent.
+_SILENT = RecoveryPolicy(apology=None, incident_notice=None)
+_RECOVERY_INPUTS = (
+    ComplaintFiled,
+    ComplaintAcknowledged,
+    ComplaintResolved,
+    SurveyResponse,
+    NotifyIncident,
+)
 
 
 def _describe_policy(policy: PointsPolicy) -> str | None:
@@ -1464,7 +1548,22 @@ def _apply_to_the_rest(
         referred_by,
         rewarded_at,
         *_messaging_after(state, effects),
+        *_recovery_after(state, effects),
     )
+
+
+def _recovery_after(
+    state: CustomerState, effects: list[Effect]
+) -> tuple[FrozenMap[str, RecoveryCase], tuple[SurveyResponse, ...]]:
+    """The customer's recovery cases and survey answers after ``effects`` (tasks change
+    no state: the service keeps them in the store)."""
+    cases, surveys = state.cases, state.surveys
+    for effect in effects:
+        if isinstance(effect, SetCase):
+            cases = _with(cases, effect.case.id, effect.case)
+        elif isinstance(effect, NoteSurvey):
+            surveys = (*surveys, effect.answer)
+    return cases, surveys
 
 
 def _messaging_after(

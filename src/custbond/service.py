@@ -41,6 +41,7 @@ from custbond.commands import (
     CancelRedemption,
     CancelVoucher,
     CaptureHold,
+    CloseTask,
     Input,
     PlaceHold,
     Redeem,
@@ -54,7 +55,14 @@ from custbond.commands import (
     log_key,
 )
 from custbond.customers import Customer
-from custbond.effects import AddToCounter, Effect, IssueVoucher, RewardReferral
+from custbond.effects import (
+    AddToCounter,
+    Effect,
+    FinishTask,
+    IssueVoucher,
+    OpenTask,
+    RewardReferral,
+)
 from custbond.erasure import PSEUDONYM_PREFIX, Erasure
 from custbond.errors import (
     CustbondError,
@@ -65,7 +73,15 @@ from custbond.errors import (
     NotFound,
     TransactionConflict,
 )
-from custbond.events import EVENT_TYPE_NAMES, EVENT_TYPES, Event, LineItem, Purchase, Return
+from custbond.events import (
+    EVENT_TYPE_NAMES,
+    EVENT_TYPES,
+    ComplaintFiled,
+    Event,
+    LineItem,
+    Purchase,
+    Return,
+)
 from custbond.ledger import Balance, Entry, EntryKind, Ledger, Lot
 from custbond.messaging.notifier import Notifier
 from custbond.messaging.outbox import OutboxVerbs
@@ -73,8 +89,10 @@ from custbond.messaging.policy import RetryPolicy
 from custbond.outcome import Outcome
 from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.recovery.verbs import RecoveryVerbs
 from custbond.rules.trace import Trace
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
+from custbond.tasks import Task
 
 __all__ = ["RetentionService"]
 
@@ -85,7 +103,7 @@ T = TypeVar("T")
 
 
 @attrs.define
-class RetentionService(OutboxVerbs):
+class RetentionService(OutboxVerbs, RecoveryVerbs):
     """Records what customers do and carries out the program's decisions.
 
     ``program`` is the policy, ``store`` where state is kept, ``clock`` where the time
@@ -578,6 +596,8 @@ class RetentionService(OutboxVerbs):
                 uow.add_to_counter(effect.counter, effect.amount)
             elif isinstance(effect, RewardReferral):
                 self._reward_referrer(uow, effect, now)
+            elif isinstance(effect, OpenTask | FinishTask):
+                _carry_out_task(uow, state.id, effect, now)
         _note_time_passing(uow, state.id, entries)
         entries = settled + entries
         uow.save(state, entries)
@@ -603,6 +623,10 @@ class RetentionService(OutboxVerbs):
             return record.customer_id
         if isinstance(item, SaveCustomer):
             return item.customer.id
+        if isinstance(item, CloseTask):
+            task = self._reference(uow, item)
+            assert isinstance(task, Task)
+            return task.customer_id
         return item.customer_id
 
     def _reference(self, uow: UnitOfWork, item: Input) -> Reference:
@@ -629,6 +653,13 @@ class RetentionService(OutboxVerbs):
         if isinstance(item, UseCoupon):
             coupon = self.program.coupon(item.code)
             return CouponUses(coupon.code, uow.counter(coupon.counter))
+        if isinstance(item, ComplaintFiled) and item.about is not None:
+            return uow.purchase(item.about)  # its value, when the complaint gives none
+        if isinstance(item, CloseTask):
+            task = uow.task(item.task_key)
+            if task is None:
+                raise NotFound("task", item.task_key)
+            return task
         return None
 
     def _reward_referrer(self, uow: UnitOfWork, effect: RewardReferral, now: datetime) -> None:
@@ -829,5 +860,32 @@ def _records_after(
 
 
 def _schedule_due(state: CustomerState, now: datetime) -> bool:
-    """Whether a message of the customer's schedule (a greeting, a notice) is due."""
-    return any(at <= now for at in state.schedule.values())
+    """Whether a message of the customer's schedule (a greeting, a notice) or a
+    complaint's escalation step is due."""
+    if any(at <= now for at in state.schedule.values()):
+        return True
+    return any(
+        case.next_due_at is not None and case.next_due_at < now for case in state.cases.values()
+    )
+
+
+def _carry_out_task(
+    uow: UnitOfWork, customer_id: str, effect: OpenTask | FinishTask, now: datetime
+) -> None:
+    """Open or close a task in the store, in the unit of work of the change."""
+    if isinstance(effect, OpenTask):
+        task = Task(
+            key=effect.key,
+            customer_id=customer_id,
+            owner=effect.owner,
+            due_at=effect.due_at,
+            reason=effect.reason,
+            created_at=now,
+            kind=effect.kind,
+            about=effect.about,
+        )
+        uow.add_task(task)  # a task under that key already: left as it is
+        return
+    found = uow.task(effect.key)
+    if found is not None and found.is_open:
+        uow.update_task(attrs.evolve(found, closed_at=effect.at, result=effect.result))

@@ -420,6 +420,39 @@ DEFAULT_TEMPLATES = Templates(
                 subject="Your points expire on $expires_on",
             ),
         },
+        "apology": {
+            "email": Template(
+                "Hi $name,\n\nWe are sorry: we got this wrong, and it should not have "
+                "happened. We are putting it right. $offer" + _SIGN_OFF,
+                subject="We are sorry",
+            ),
+            "sms": Template("Hi $name, we are sorry: we got this wrong. We are putting it right."),
+            "*": Template(
+                "Hi $name, we are sorry: we got this wrong, and we are putting it right. $offer",
+                subject="We are sorry",
+            ),
+        },
+        "survey": {
+            "email": Template(
+                "Hi $name,\n\nWe recently put something right for you. How did we do? "
+                "Your answer helps us do better." + _SIGN_OFF,
+                subject="How did we do?",
+            ),
+            "sms": Template("Hi $name, how did we do? Your answer helps us do better."),
+            "*": Template("Hi $name, how did we do?", subject="How did we do?"),
+        },
+        "incident_notice": {
+            "email": Template(
+                "Hi $name,\n\nWe want you to hear it from us first: $what. We are sorry "
+                "for the trouble, and we are working on it." + _SIGN_OFF,
+                subject="Something went wrong on our side",
+            ),
+            "sms": Template("Hi $name, a heads-up from us: $what. Sorry, we are on it."),
+            "*": Template(
+                "Hi $name, a heads-up from us: $what. We are sorry, and we are on it.",
+                subject="Something went wrong on our side",
+            ),
+        },
         "broadcast": {
             "email": Template("Hi $name,\n\n$text", subject="$title"),
             "sms": Template("$title: $text"),

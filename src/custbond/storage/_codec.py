@@ -16,6 +16,10 @@ other datetime    ``{"t": ["2026-03-02T08:00:00", "UTC"]}``   the same wall time
                   (a third item, 1, when ``fold`` is set)
 date              ``{"d": "2026-03-02"}``                     the date
 timedelta         ``{"s": [days, seconds, microseconds]}``    the timedelta
+relativedelta     ``{"r": [years, months, days, leapdays,     the relativedelta (only amounts
+                  hours, minutes, seconds, microseconds]}``   of time: one with absolute fields,
+                                                              ``day=15`` or ``weekday=MO``, is
+                                                              refused when written)
 frozenset         ``{"f": [...]}`` (sorted when it can be)    a frozenset
 FrozenMap         ``{"m": [[key, value], ...]}``              a FrozenMap (keys may be ints)
 Hold              ``{"h": [key, points, draws, placed, ends]}``  the ledger's Hold
@@ -45,6 +49,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import tz
+from dateutil.relativedelta import relativedelta
 
 from custbond._frozen import FrozenMap
 from custbond.ledger import Hold
@@ -57,6 +62,10 @@ Row = tuple[Any, ...]
 _UTC = UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# A relativedelta's amounts of time, in the order {"r": [...]} lists them, and the fields
+# that set a date's parts rather than add to them (not kept: see _relativedelta_fields).
+_RELATIVE = ("years", "months", "days", "leapdays", "hours", "minutes", "seconds", "microseconds")
+_ABSOLUTE = ("year", "month", "day", "weekday", "hour", "minute", "second", "microsecond")
 
 
 def _zone_name(zone: tzinfo | None, moment: datetime) -> str:
@@ -137,6 +146,8 @@ def _default(value: Any) -> Any:
         return {"d": value.isoformat()}
     if kind is timedelta:
         return {"s": [value.days, value.seconds, value.microseconds]}
+    if kind is relativedelta:
+        return {"r": _relativedelta_fields(value)}
     if kind is frozenset:
         try:
             items = sorted(value)
@@ -149,6 +160,29 @@ def _default(value: Any) -> Any:
         draws = rows.draws_row(value.draws)
         return {"h": [value.key, value.points, draws, value.placed_at, value.expires_at]}
     raise TypeError(f"a stored row cannot hold {value!r} ({kind.__name__})")
+
+
+def _relativedelta_fields(value: relativedelta) -> list[Any]:
+    """A relativedelta's amounts of time, or a TypeError for one that also sets a date's
+    parts (``day=15``, ``weekday=MO``): custbond's durations are amounts of time only."""
+    absolute = [name for name in _ABSOLUTE if getattr(value, name) is not None]
+    if absolute:
+        raise TypeError(
+            f"a stored row cannot hold {value!r}: a relativedelta with absolute fields"
+            f" ({', '.join(absolute)}); only amounts of time (years=1, days=14, ...) are kept"
+        )
+    return [getattr(value, name) for name in _RELATIVE]
+
+
+def _relativedelta(value: Any) -> relativedelta:
+    """The relativedelta of {"r": [...]}: eight numbers, else a ValueError."""
+    if (
+        type(value) is not list
+        or len(value) != len(_RELATIVE)
+        or not all(type(amount) in (int, float) for amount in value)
+    ):
+        raise ValueError(f"a stored row holds a relativedelta it cannot read: {value!r}")
+    return relativedelta(**dict(zip(_RELATIVE, value, strict=True)))
 
 
 def _tuples(value: Any) -> Any:
@@ -171,6 +205,8 @@ def _object(fields: dict[str, Any]) -> Any:
         return date.fromisoformat(value)
     if kind == "s":
         return timedelta(*value)
+    if kind == "r":
+        return _relativedelta(value)
     if kind == "f":
         return frozenset(_tuples(value))
     if kind == "m":

@@ -11,11 +11,14 @@ Each ``*_row`` function has a ``*_from_row`` inverse, and ``x_from_row(x_row(x))
 Rows are kept flat on purpose: lots, draws, line items and effects are laid out inline
 rather than as tuples of tuples. CPython untracks one level of nesting per collection, so
 a row nested at most two deep is untracked before it reaches the oldest generation, while
-a deeper one is promoted there first and makes full collections come sooner.
+a deeper one is promoted there first and makes full collections come sooner. A
+customer's recovery cases are each a flat row of their own inside the state's row (two
+deep): a case holds a timeline of any length.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from itertools import chain
 from operator import attrgetter
@@ -32,8 +35,10 @@ from custbond.commands import (
     CancelRedemption,
     CancelVoucher,
     CaptureHold,
+    CloseTask,
     Input,
     LogKey,
+    NotifyIncident,
     PlaceHold,
     Redeem,
     RedeemReward,
@@ -56,11 +61,14 @@ from custbond.effects import (
     CountUse,
     EarnPoints,
     Effect,
+    FinishTask,
     HoldPoints,
     IssueVoucher,
     MarkVoucher,
     NotePurchase,
+    NoteSurvey,
     NoteVisit,
+    OpenTask,
     QueueMessage,
     RecordConsent,
     RedeemPoints,
@@ -70,6 +78,7 @@ from custbond.effects import (
     ReversePoints,
     RewardReferral,
     SetCard,
+    SetCase,
     SetProgress,
     SetReferrer,
     SetSchedule,
@@ -79,12 +88,16 @@ from custbond.effects import (
 from custbond.events import (
     Appointment,
     AppointmentCancelled,
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
     CustomEvent,
     LineItem,
     Purchase,
     Referral,
     Return,
     Signup,
+    SurveyResponse,
     Visit,
 )
 from custbond.ledger import Balance, Draw, Entry, EntryKind, Ledger, Lot
@@ -93,7 +106,10 @@ from custbond.messaging.message import Message, QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.recovery.case import CaseStep, RecoveryCase, Timer
+from custbond.recovery.compensation import Compensation
 from custbond.rules.trace import Step, Trace, Verdict
+from custbond.tasks import Task
 
 Row = tuple[Any, ...]
 
@@ -232,16 +248,17 @@ def extras_row(state: CustomerState) -> Row | None:
     activity's six counters and times, the tier and its three times, who referred the
     customer and when that was rewarded, then, each after its
     count, the days of activity, the stamps, when each card started, the vouchers, the
-    tier changes, the achievements' progress, the coupons used, the consents and the
-    schedule of messages; last the rules' firings. None when there is nothing yet."""
+    tier changes, the achievements' progress, the coupons used, the consents, the
+    schedule of messages, the recovery cases (one row each, see :func:`case_row`) and the
+    survey answers; last the rules' firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
     started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
     progress, coupon_uses, consents = state.progress, state.coupon_uses, state.consents
-    schedule = state.schedule
+    schedule, cases, surveys = state.schedule, state.cases, state.surveys
     head = (*_activity_head(activity), *_tier_head(state))
     if not (
         activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses
-    ) and not (consents or schedule):
+    ) and not (consents or schedule or cases or surveys):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -256,6 +273,8 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(coupon_uses.items())),
         tuple(chain.from_iterable(map(_consent_fields, consents.values()))),
         tuple(chain.from_iterable(schedule.items())),
+        tuple(map(case_row, cases.values())),
+        tuple(chain.from_iterable(map(survey_row, surveys))),
     )
     flat: list[Any] = list(head)
     for section in sections:
@@ -341,8 +360,10 @@ def _pairs(flat: Row) -> dict[Any, Any]:
 
 
 def extras_from_row(row: Row | None) -> tuple[Any, ...]:
-    """The fields of CustomerState after the ledger, from an extras row: activity,
-    stamps, tier, rule uses, card starts, vouchers, tier since/until/review, changes."""
+    """The fields of CustomerState after the ledger, from an extras row, in order:
+    activity, stamps, tier, rule uses, card starts, vouchers, tier since/until/review,
+    changes, progress, coupon uses, referrer and reward, consents, schedule, cases,
+    surveys (fewer when there is nothing: the rest take their defaults)."""
     if row is None:
         return (Activity(), empty_map(), None, empty_map(), empty_map(), empty_map())
     purchases, spent, visits, first, last, last_visit, tier, since, until, review = row[:10]
@@ -353,7 +374,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         empty = empty_map()
         return (
             activity, empty, tier, empty, empty, empty, *times, (), empty, empty,
-            referred_by, rewarded_at, empty, empty,
+            referred_by, rewarded_at, empty, empty, empty, (),
         )  # fmt: skip
     at = 12
     sections = []
@@ -364,16 +385,17 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     daily, flat_stamps, flat_started, flat_vouchers, flat_changes, flat_progress, flat_coupons = (
         sections
     )
-    # The consents' and the schedule's sections came later: a row written before them
-    # goes on with the rules' firings (a rule's name, a str) where a newer row has the
-    # next section's length (an int).
+    # The consents', the schedule's, the cases' and the surveys' sections came later: a
+    # row written before them goes on with the rules' firings (a rule's name, a str)
+    # where a newer row has the next section's length (an int). Rows are written with
+    # all of them or none of a group: the first two, or all four.
     later: list[Row] = []
-    for _ in range(2):
+    for _ in range(4):
         if at < len(row) and type(row[at]) is int:
             count = row[at]
             later.append(row[at + 1 : at + 1 + count])
             at += 1 + count
-    flat_consents, flat_schedule = (*later, (), ())[:2]
+    flat_consents, flat_schedule, case_rows, flat_surveys = (*later, (), (), (), ())[:4]
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
         rule, count = row[at], row[at + 1]
@@ -404,7 +426,117 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         rewarded_at,
         _consents_from(flat_consents),
         _frozen(_pairs(flat_schedule)),
+        _frozen({case_row[0]: case_from_row(case_row) for case_row in case_rows}),
+        tuple(
+            survey_from_row(flat_surveys[start : start + _SURVEY_WIDTH])
+            for start in range(0, len(flat_surveys), _SURVEY_WIDTH)
+        ),
     )
+
+
+# -- recovery: cases, compensation, survey answers, tasks --------------------------------
+
+_COMPENSATION_WIDTH = 6
+
+
+def compensation_row(compensation: Compensation | None) -> Row:
+    """Six values (currency, apology, points, voucher, its validity, refund), or none
+    for None: laid flat into the row that holds it, after its width."""
+    if compensation is None:
+        return ()
+    return (
+        compensation.currency,
+        compensation.apology,
+        compensation.points,
+        compensation.voucher,
+        compensation.voucher_valid_for,
+        compensation.refund,
+    )
+
+
+def compensation_from_row(row: Row) -> Compensation | None:
+    if not row:
+        return None
+    currency, apology, points, voucher, valid_for, refund = row
+    return Compensation(
+        currency,
+        apology=apology,
+        points=points,
+        voucher=voucher,
+        voucher_valid_for=valid_for,
+        refund=refund,
+    )
+
+
+# A case's plain fields come first in RecoveryCase, up to the resolution; the values
+# nested in it (the compensations, timers, escalations, timeline) after them.
+_CASE_HEAD = [field.name for field in attrs.fields(RecoveryCase)].index("resolution") + 1
+_CASE_FIELDS = tuple(field.name for field in attrs.fields(RecoveryCase))[:_CASE_HEAD]
+_case_head = attrgetter(*_CASE_FIELDS)
+
+
+def case_row(case: RecoveryCase) -> Row:
+    """A recovery case, flat: its plain fields (severities as their values),
+    then, each after its count, the offer's and the given compensation's values, the
+    timers (step, target, due), the escalations and the timeline (at, what, detail)."""
+    head = _case_head(case)
+    offer, given = compensation_row(case.offer), compensation_row(case.given)
+    timers, escalations, timeline = case.timers, case.escalations, case.timeline
+    return (
+        *head[:2],
+        head[2].value,
+        head[3].value,
+        *head[4:],
+        len(offer),
+        *offer,
+        len(given),
+        *given,
+        len(timers),
+        *chain.from_iterable(timers),
+        len(escalations),
+        *escalations,
+        len(timeline),
+        *chain.from_iterable(timeline),
+    )
+
+
+def case_from_row(row: Row) -> RecoveryCase:
+    fields = dict(zip(_CASE_FIELDS, row[:_CASE_HEAD], strict=True))
+    at = _CASE_HEAD
+    parts: list[Row] = []
+    for width in (1, 1, 3, 1, 3):  # values per item: offer, given, timers, ..., timeline
+        count = row[at]
+        parts.append(row[at + 1 : at + 1 + count * width])
+        at += 1 + count * width
+    offer, given, timers, escalations, timeline = parts
+    return RecoveryCase(
+        **fields,
+        offer=compensation_from_row(offer),
+        given=compensation_from_row(given),
+        timers=tuple(Timer(*timers[start : start + 3]) for start in range(0, len(timers), 3)),
+        escalations=escalations,
+        timeline=tuple(
+            CaseStep(*timeline[start : start + 3]) for start in range(0, len(timeline), 3)
+        ),
+    )
+
+
+_SURVEY_FIELDS = tuple(field.name for field in attrs.fields(SurveyResponse))
+_SURVEY_WIDTH = len(_SURVEY_FIELDS)
+survey_row: Callable[[SurveyResponse], Row] = attrgetter(*_SURVEY_FIELDS)
+
+
+def survey_from_row(row: Row) -> SurveyResponse:
+    return SurveyResponse(**dict(zip(_SURVEY_FIELDS, row, strict=True)))
+
+
+TASK_FIELDS = tuple(field.name for field in attrs.fields(Task))
+"""The fields of a task's row, in order (a store finds the ones it filters on by name)."""
+task_row: Callable[[Task], Row] = attrgetter(*TASK_FIELDS)
+
+
+def task_from_row(row: Row) -> Task:
+    return Task(**dict(zip(TASK_FIELDS, row, strict=True)))
 
 
 def _frozen(mapping: dict[Any, Any]) -> FrozenMap[Any, Any]:
@@ -461,6 +593,8 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         SetProgress,
         CountCoupon,
         SetReferrer,
+        OpenTask,
+        FinishTask,
     )
 }
 
@@ -500,6 +634,10 @@ def effect_row(effect: Effect) -> Row:
             effect.at,
             gift,
         )
+    if isinstance(effect, SetCase):
+        return ("SetCase", case_row(effect.case))
+    if isinstance(effect, NoteSurvey):
+        return ("NoteSurvey", *survey_row(effect.answer))
     assert isinstance(effect, UpdateProfile)
     return ("UpdateProfile", value_row(effect.customer))
 
@@ -520,6 +658,10 @@ def effect_from_row(row: Row) -> Effect:
     if name == "RewardReferral":
         _, referrer, points, source, at, gift = row
         return RewardReferral(referrer, points, _voucher_from(gift) if gift else None, source, at)
+    if name == "SetCase":
+        return SetCase(case_from_row(row[1]))
+    if name == "NoteSurvey":
+        return NoteSurvey(survey_from_row(row[1:]))
     effect: Effect = _PLAIN_EFFECTS[name](*row[1:])
     return effect
 
@@ -532,6 +674,8 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
     "IssueVoucher": len(attrs.fields(Voucher)) + 2,
     "MarkVoucher": 3,
     "RewardReferral": 5,
+    "SetCase": 1,
+    "NoteSurvey": _SURVEY_WIDTH,
 }
 
 
@@ -612,7 +756,8 @@ def log_customer_id(row: Row) -> str:
 # -- events, commands and customers --------------------------------------------------------
 # Stored as (class name, *fields) and read back through the class itself, so a value read
 # from a store is validated like one built by hand. Line items are laid flat (sku,
-# quantity, unit price, number of tags, the tags); other nested values are marked rows.
+# quantity, unit price, number of tags, the tags); other nested values are marked rows,
+# and enum members are kept as their values (each class converts them back).
 
 _VALUE_CLASSES: dict[str, type[Any]] = {
     cls.__name__: cls
@@ -626,6 +771,10 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         Referral,
         Appointment,
         AppointmentCancelled,
+        ComplaintFiled,
+        ComplaintAcknowledged,
+        ComplaintResolved,
+        SurveyResponse,
         Customer,
         Birthday,
         Redeem,
@@ -641,6 +790,10 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         RedeemReward,
         UseCoupon,
         SetConsent,
+        CloseTask,
+        NotifyIncident,
+        RecoveryCase,
+        Compensation,
     )
 }
 _VALUE_FIELDS = {
@@ -671,8 +824,10 @@ def items_from_row(row: Row) -> tuple[LineItem, ...]:
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, tuple):
+    if isinstance(value, tuple):  # NamedTuples too (a case's timeline): read back as tuples
         return tuple(map(_encode, value))
+    if isinstance(value, enum.Enum):  # its value: the class's converter makes it a member
+        return value.value
     if isinstance(value, FrozenMap):
         return (_MAP, tuple((key, _encode(item)) for key, item in value.items()))
     if isinstance(value, frozenset):

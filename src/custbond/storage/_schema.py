@@ -112,7 +112,27 @@ _VERSION_2 = (
 # customer's whole history.
 _VERSION_3 = ("ALTER TABLE custbond_outbox ADD COLUMN sent_at {bigint}",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
+# Tasks: work custbond asks a person to do (custbond.tasks). ``due_at`` and ``closed_at``
+# (microseconds since 1970; NULL while open) and the owner and customer are columns, for
+# an owner's list of open tasks soonest first and a customer's tasks; the task itself is
+# a row in JSON text, as everything else.
+_VERSION_4 = (
+    """CREATE TABLE custbond_tasks (
+        tenant TEXT NOT NULL,
+        task_key TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        due_at {bigint} NOT NULL,
+        closed_at {bigint},
+        task TEXT NOT NULL,
+        PRIMARY KEY (tenant, task_key)
+    )""",
+    "CREATE INDEX custbond_tasks_owner ON custbond_tasks (tenant, owner, due_at)",
+    "CREATE INDEX custbond_tasks_due ON custbond_tasks (tenant, due_at)",
+    "CREATE INDEX custbond_tasks_customer ON custbond_tasks (tenant, customer_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # No index on the customer columns of the records and the log: only erasure looks rows up
@@ -129,6 +149,7 @@ TABLES = (
     "custbond_counters",
     "custbond_log",
     "custbond_outbox",
+    "custbond_tasks",
 )
 
 _WORDS = {

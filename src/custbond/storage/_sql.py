@@ -31,6 +31,7 @@ from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
 from custbond.storage import _rows as rows
 from custbond.storage._codec import dumps, encode, loads
 from custbond.storage.ports import LogRecord, Record
+from custbond.tasks import Task
 
 __all__ = ["Connection", "SQLUnitOfWork", "StateCache", "micros"]
 
@@ -180,6 +181,8 @@ class SQLUnitOfWork:
         self._written: list[tuple[str, int, CustomerState, str]] = []
         # Messages queued (True) or changed (False) in this unit of work, by key.
         self._queued: dict[str, tuple[QueuedMessage, bool]] = {}
+        # Tasks added (True) or changed (False) in this unit of work, by key.
+        self._tasks: dict[str, tuple[Task, bool]] = {}
 
     # -- customers -------------------------------------------------------------------------
 
@@ -580,6 +583,134 @@ class SQLUnitOfWork:
                 erased,
             )
 
+    # -- tasks -----------------------------------------------------------------------------
+
+    def add_task(self, task: Task) -> bool:
+        # A task added meanwhile by another transaction under the same key fails this one
+        # at commit (the key is the primary key), and it is retried, and finds it there.
+        if self.task(task.key) is not None:
+            return False
+        self._tasks[task.key] = (task, True)
+        return True
+
+    def task(self, key: str) -> Task | None:
+        found = self._tasks.get(key)
+        if found is not None:
+            return found[0]
+        lock = self.lock if self._write else ""
+        row = self._db.one(
+            "SELECT task FROM custbond_tasks WHERE tenant = :tenant AND task_key = :key" + lock,
+            {"tenant": self._tenant, "key": key},
+        )
+        return None if row is None else rows.task_from_row(loads(row[0]))
+
+    def update_task(self, task: Task) -> None:
+        found = self._tasks.get(task.key)
+        if found is not None:
+            self._tasks[task.key] = (task, found[1])
+            return
+        if self.task(task.key) is None:
+            raise ValueError(f"the store holds no task under {task.key!r}")
+        self._tasks[task.key] = (task, False)
+
+    def tasks(
+        self,
+        *,
+        owner: str | None = None,
+        customer_id: str | None = None,
+        due_before: datetime | None = None,
+        open_only: bool = True,
+    ) -> Sequence[Task]:
+        params: Params = {"tenant": self._tenant}
+        where = ["tenant = :tenant"]
+        if owner is not None:
+            where.append("owner = :owner")
+            params["owner"] = owner
+        if customer_id is not None:
+            where.append("customer_id = :customer_id")
+            params["customer_id"] = customer_id
+        if due_before is not None:
+            where.append("due_at < :before")
+            params["before"] = micros(due_before)
+        if open_only:
+            where.append("closed_at IS NULL")
+        found = [
+            rows.task_from_row(loads(text))
+            for (text,) in self._db.all(
+                "SELECT task FROM custbond_tasks WHERE "
+                + " AND ".join(where)
+                # In the order Python sorts (due_at, key): keys by code point.
+                + " ORDER BY due_at, task_key"
+                + self.in_code_order,
+                params,
+            )
+        ]
+        if not self._tasks:
+            return found
+
+        def wanted(task: Task) -> bool:
+            return (
+                (owner is None or task.owner == owner)
+                and (customer_id is None or task.customer_id == customer_id)
+                and (due_before is None or task.due_at < due_before)
+                and not (open_only and task.closed_at is not None)
+            )
+
+        # This unit of work's own writes in their place: a task it closed drops out.
+        tasks = {task.key: task for task in found}
+        tasks.update((key, task) for key, (task, _) in self._tasks.items())
+        return sorted(filter(wanted, tasks.values()), key=lambda task: (task.due_at, task.key))
+
+    def _flush_tasks(self) -> None:
+        inserts: list[Params] = []
+        updates: list[Params] = []
+        for task, new in self._tasks.values():
+            (inserts if new else updates).append(self._task_params(task))
+        if inserts:
+            self._db.many(
+                "INSERT INTO custbond_tasks"
+                " (tenant, task_key, customer_id, owner, due_at, closed_at, task)"
+                " VALUES (:tenant, :key, :customer_id, :owner, :due, :closed, :task)",
+                inserts,
+            )
+        if updates:
+            self._db.many(
+                "UPDATE custbond_tasks SET customer_id = :customer_id, owner = :owner,"
+                " due_at = :due, closed_at = :closed, task = :task"
+                " WHERE tenant = :tenant AND task_key = :key",
+                updates,
+            )
+
+    def _task_params(self, task: Task) -> Params:
+        return {
+            "tenant": self._tenant,
+            "key": task.key,
+            "customer_id": task.customer_id,
+            "owner": task.owner,
+            "due": micros(task.due_at),
+            "closed": None if task.closed_at is None else micros(task.closed_at),
+            "task": dumps(rows.task_row(task)),
+        }
+
+    def _forget_tasks(self, erasure: Erasure) -> None:
+        """The erased customer's tasks, through the erasure (their key may change)."""
+        found = self._db.all(
+            "SELECT task_key, task FROM custbond_tasks"
+            " WHERE tenant = :tenant AND customer_id = :customer_id" + self.lock,
+            {"tenant": self._tenant, "customer_id": erasure.customer_id},
+        )
+        erased = [
+            {**self._task_params(erasure.task(rows.task_from_row(loads(text)))), "old": key}
+            for key, text in found
+        ]
+        if erased:
+            self._db.many(
+                "UPDATE custbond_tasks SET task_key = :key, customer_id = :customer_id,"
+                " owner = :owner, due_at = :due, closed_at = :closed, task = :task"
+                " WHERE tenant = :tenant AND task_key = :old",
+                erased,
+            )
+
     # -- erasure ---------------------------------------------------------------------------
 
     def forget(self, erasure: Erasure) -> None:
@@ -604,17 +735,21 @@ class SQLUnitOfWork:
             row = rows.log_row(
                 logged.seq, logged.key, logged.input, logged.recorded_at, logged.outcome
             )
+            made = logged.key  # made again when it was made of the id (an incident's)
             log.append(
                 {
                     "tenant": tenant,
                     "seq": logged.seq,
+                    "namespace": None if made is None else made[0],
+                    "name": None if made is None else made[1],
                     "customer_id": logged.outcome.customer_id,
                     "record": dumps(row),
                 }
             )
         if log:
             db.many(
-                "UPDATE custbond_log SET customer_id = :customer_id, record = :record"
+                "UPDATE custbond_log SET namespace = :namespace, name = :name,"
+                " customer_id = :customer_id, record = :record"
                 " WHERE tenant = :tenant AND seq = :seq",
                 log,
             )
@@ -696,6 +831,7 @@ class SQLUnitOfWork:
                 others,
             )
         self._forget_messages(erasure)
+        self._forget_tasks(erasure)
         # What this unit of work read before is stale now.
         self._loaded.clear()
         self._profiles.clear()
@@ -794,6 +930,8 @@ class SQLUnitOfWork:
             )
         if self._queued:
             self._flush_outbox()
+        if self._tasks:
+            self._flush_tasks()
         if self._log:
             self._flush_log()
 

@@ -41,6 +41,7 @@ from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
 from custbond.storage import _rows as rows
 from custbond.storage._rowlog import RowLog
 from custbond.storage.ports import LogRecord, Record
+from custbond.tasks import Task
 
 __all__ = ["MemoryStore"]
 
@@ -85,6 +86,9 @@ class MemoryStore:
         self._message_due: dict[str, datetime] = {}
         self._message_heap: list[tuple[datetime, str]] = []
         self._messages_of: dict[str, list[str]] = {}
+        # Tasks, as rows by key (see rows.task_row: the customer, owner and due time at
+        # fixed places, for listing without making values of the rest).
+        self._tasks: dict[str, _Row] = {}
 
     def unit_of_work(self, *, write: bool = True) -> _MemoryUnitOfWork:
         """A transaction over this store: use it in a ``with`` block. Units of work run
@@ -107,11 +111,17 @@ class MemoryStore:
         for index, row in enumerate(self._log):
             if _names(row, old):
                 statement = self._statement(rows.log_customer_id(row))
-                record = erasure.log_record(LogRecord(*rows.log_from_row(row, statement)))
+                logged = LogRecord(*rows.log_from_row(row, statement))
+                record = erasure.log_record(logged)
                 erased = rows.log_row(
                     record.seq, record.key, record.input, record.recorded_at, record.outcome
                 )
                 self._log.replace(index, erased)
+                if record.key != logged.key:  # a key made of the id (an incident's notice)
+                    assert logged.key is not None
+                    assert record.key is not None
+                    del self._logged[_key(logged.key)]
+                    self._logged[_key(record.key)] = index
         indexes = self._statements.pop(old, None)
         if indexes is not None:
             for index in indexes:
@@ -126,6 +136,7 @@ class MemoryStore:
         customer = self._customers.pop(old)
         self._customers[new] = erasure.customer(customer)
         self._forget_messages(erasure)
+        self._forget_tasks(erasure)
         for kept in (self._pending_lots, self._available_lots, self._ledgers):
             kept[new] = kept.pop(old)
         # Through the erasure, for what the extras hold of the customer (consents).
@@ -179,6 +190,19 @@ class MemoryStore:
                 self._message_due[item.key] = item.next_attempt_at
                 heapq.heappush(self._message_heap, (item.next_attempt_at, item.key))
 
+    def _forget_tasks(self, erasure: Erasure) -> None:
+        old = erasure.customer_id
+        if not any(row[_TASK_CUSTOMER] == old for row in self._tasks.values()):
+            return
+        tasks: dict[str, _Row] = {}
+        for key, row in self._tasks.items():  # rebuilt: an erased task's key may change
+            if row[_TASK_CUSTOMER] == old:
+                erased = rows.task_row(erasure.task(rows.task_from_row(row)))
+                tasks[erased[_TASK_KEY]] = erased
+            else:
+                tasks[key] = row
+        self._tasks = tasks
+
     def _push_due(self, customer_id: str, due: datetime) -> None:
         heap = self._due_heap
         heapq.heappush(heap, (due, customer_id))
@@ -192,6 +216,14 @@ class MemoryStore:
 
 # Where an extras row keeps who referred the customer (see rows.extras_row).
 _REFERRED_BY = 10
+# Where a task's row keeps its key, customer, owner, due time and when it was closed.
+_TASK_KEY, _TASK_CUSTOMER, _TASK_OWNER, _TASK_DUE, _TASK_CLOSED = (
+    rows.TASK_FIELDS.index(name) for name in ("key", "customer_id", "owner", "due_at", "closed_at")
+)
+
+
+def _task_order(task: Task) -> tuple[datetime, str]:
+    return (task.due_at, task.key)
 
 
 def _recent(item: QueuedMessage, since: datetime | None) -> bool:
@@ -266,6 +298,7 @@ class _MemoryUnitOfWork:
         self._counters: dict[str, int] = {}  # what this unit of work added
         self._erasures: list[Erasure] = []
         self._queued: dict[str, QueuedMessage] = {}  # queued or changed here
+        self._tasks: dict[str, Task] = {}  # added or changed here
 
     def __enter__(self) -> _MemoryUnitOfWork:
         self._store._lock.acquire()
@@ -451,6 +484,49 @@ class _MemoryUnitOfWork:
         kept.extend(item for key, item in self._queued.items() if key not in self._store._outbox)
         return sorted(kept, key=_queue_order)
 
+    def add_task(self, task: Task) -> bool:
+        if self.task(task.key) is not None:
+            return False
+        self._tasks[task.key] = task
+        return True
+
+    def task(self, key: str) -> Task | None:
+        found = self._tasks.get(key)
+        if found is not None:
+            return found
+        row = self._store._tasks.get(key)
+        return None if row is None else rows.task_from_row(row)
+
+    def update_task(self, task: Task) -> None:
+        if self.task(task.key) is None:
+            raise ValueError(f"the store holds no task under {task.key!r}")
+        self._tasks[task.key] = task
+
+    def tasks(
+        self,
+        *,
+        owner: str | None = None,
+        customer_id: str | None = None,
+        due_before: datetime | None = None,
+        open_only: bool = True,
+    ) -> Sequence[Task]:
+        def wanted(row: _Row) -> bool:
+            return (
+                (owner is None or row[_TASK_OWNER] == owner)
+                and (customer_id is None or row[_TASK_CUSTOMER] == customer_id)
+                and (due_before is None or row[_TASK_DUE] < due_before)
+                and not (open_only and row[_TASK_CLOSED] is not None)
+            )
+
+        own = self._tasks
+        found = [
+            rows.task_from_row(row)
+            for key, row in self._store._tasks.items()
+            if key not in own and wanted(row)
+        ]
+        found.extend(task for task in own.values() if wanted(rows.task_row(task)))
+        return sorted(found, key=_task_order)
+
     def forget(self, erasure: Erasure) -> None:
         # Carried out at commit, after this unit of work's other writes.
         self._erasures.append(erasure)
@@ -500,5 +576,7 @@ class _MemoryUnitOfWork:
             store._counters[name] = store._counters.get(name, 0) + amount
         for message in self._queued.values():
             store._keep_queued(message)
+        for key, task in self._tasks.items():
+            store._tasks[key] = rows.task_row(task)
         for erasure in self._erasures:
             store._forget(erasure)

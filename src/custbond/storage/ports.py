@@ -20,6 +20,7 @@ from custbond.messaging.message import QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
+from custbond.tasks import Task
 
 if TYPE_CHECKING:  # erasure.py reads LogRecord from here
     from custbond.erasure import Erasure
@@ -137,13 +138,42 @@ class UnitOfWork(Protocol):
         """Every message in the outbox, in the order they were queued (by ``queued_at``,
         then key)."""
 
+    # -- tasks: work for a person, in a table of their own ------------------------------
+
+    def add_task(self, task: Task) -> bool:
+        """Keep ``task``, and return True; return False and change nothing when a task
+        under ``task.key`` is there already (open or closed, whatever it holds)."""
+
+    def task(self, key: str) -> Task | None:
+        """The task under ``key``, if any. In a writing unit of work, a database store
+        locks it (after the customer's row, when both are read)."""
+
+    def update_task(self, task: Task) -> None:
+        """Replace the task under ``task.key`` by ``task`` (to close it, or move it on).
+        The task must be there (added in this or an earlier unit of work)."""
+
+    def tasks(
+        self,
+        *,
+        owner: str | None = None,
+        customer_id: str | None = None,
+        due_before: datetime | None = None,
+        open_only: bool = True,
+    ) -> Sequence[Task]:
+        """The tasks of ``owner``, about ``customer_id``, due strictly before
+        ``due_before``, still open (``open_only``): each filter that is None (or False)
+        lets every task through. Soonest due first, then by key as Python sorts
+        strings."""
+
     def forget(self, erasure: Erasure) -> None:
         """Erase ``erasure.customer_id``'s personal data from everything the store keeps:
         pass their state (moved to ``erasure.pseudonym``), statement, records and log
-        records, and every other customer's state and log record that names them,
-        through ``erasure``, and their messages in the outbox
-        (:meth:`~custbond.erasure.Erasure.queued`), and keep what it returns in place of
-        the original. Nothing
+        records (a log key made of their id is made again: see
+        :meth:`~custbond.erasure.Erasure.log_record`), and every other customer's state
+        and log record that names them, through ``erasure``, their messages in the outbox
+        (:meth:`~custbond.erasure.Erasure.queued`) and their tasks
+        (:meth:`~custbond.erasure.Erasure.task`, which may change a task's key), and keep
+        what it returns in place of the original. Nothing
         of the original may remain readable in the store (rows rewritten, not appended
         beside). The service calls it alone in its unit of work."""
 

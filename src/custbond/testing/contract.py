@@ -5,13 +5,14 @@ database runs them on its adapter. They come in two forms:
 
 - :class:`StoreContract`, a base class of ordinary example tests for pytest (commit,
   rollback, reads inside a unit of work, what is due, the log's numbering, shared
-  counters): subclass it and say how to make a store;
+  counters, the outbox, tasks, states with every field set): subclass it and say how to
+  make a store;
 - :func:`store_machine`, a Hypothesis state machine that drives a fresh store through
   random units of work of realistic values (customers' states made by a real
   :class:`~custbond.Program` with a punch card, a tier ladder, an achievement, a coupon
   and referrals; ledgers with pending, available and held points; purchase, hold and
-  redemption records; the event log; shared counters), some of which end with an
-  exception, and compares the store after every step with a plain dict model.
+  redemption records; the event log; shared counters; the outbox; tasks), some of which
+  end with an exception, and compares the store after every step with a plain dict model.
 
 ``make_store`` must return a new, empty store each time it is called; a store with a
 ``close()`` method is closed at the end of each test or example. Needs the ``testing``
@@ -30,7 +31,7 @@ extra (``pip install 'custbond[testing]'``); pytest is not imported.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
@@ -44,6 +45,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from custbond import ledger as ledgers
+from custbond._frozen import FrozenMap
 from custbond.bonds.achievements import Achievement
 from custbond.bonds.cards import PunchCard
 from custbond.bonds.coupons import Coupon, CouponUses
@@ -67,17 +69,21 @@ from custbond.commands import (
 from custbond.customers import Birthday, Customer
 from custbond.effects import AddToCounter, RewardReferral, SetSchedule
 from custbond.errors import CustbondError
-from custbond.events import LineItem, Purchase, Referral, Return, Visit
+from custbond.events import LineItem, Purchase, Referral, Return, SurveyResponse, Visit
 from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.message import Message, MessageKind, MessageStatus, QueuedMessage
 from custbond.outcome import Outcome
 from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.recovery.case import RecoveryCase, Timer
+from custbond.recovery.compensation import Compensation
+from custbond.recovery.severity import Severity
 from custbond.rules import Budget, Limit, Rule
 from custbond.rules.effects import FixedPoints
 from custbond.rules.trace import Trace
 from custbond.service import _records_after
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
+from custbond.tasks import Task
 from custbond.testing.strategies import customers, purchases
 from custbond.vouchers import VoucherOffer
 
@@ -92,6 +98,8 @@ _NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 _CUSTOMER_IDS = ("c-1", "c-2", "c-10", "Zoë", "C-3")
 _UNKNOWN = "c-unknown"  # never saved
 _COUNTERS = ("reward mug", "coupon SPRING", "rule visit bonus budget", "budget EUR")
+# Owners of tasks: a role, a person, and a name that sorts before both.
+_OWNERS = ("customer care", "sam", "Duty manager")
 
 
 # -- the program that makes the states -----------------------------------------------------
@@ -192,6 +200,7 @@ class _Model:
         self.redemptions: dict[str, RedemptionRecord] = {}
         self.counters: dict[str, int] = {}
         self.outbox: dict[str, QueuedMessage] = {}
+        self.tasks: dict[str, Task] = {}
 
     def copy(self) -> _Model:
         copy = _Model()
@@ -204,6 +213,7 @@ class _Model:
         copy.redemptions = dict(self.redemptions)
         copy.counters = dict(self.counters)
         copy.outbox = dict(self.outbox)
+        copy.tasks = dict(self.tasks)
         return copy
 
     def save(self, state: CustomerState, entries: Sequence[Entry]) -> None:
@@ -244,6 +254,43 @@ class _Model:
         due = [item for item in self.outbox.values() if item.is_due(now)]
         due.sort(key=lambda item: (item.next_attempt_at, item.key))
         return due[:limit]
+
+    def listed(
+        self,
+        *,
+        owner: str | None = None,
+        customer_id: str | None = None,
+        due_before: datetime | None = None,
+        open_only: bool = True,
+    ) -> list[Task]:
+        """What ``UnitOfWork.tasks()`` lists with these filters."""
+        return _listed(
+            self.tasks.values(),
+            owner=owner,
+            customer_id=customer_id,
+            due_before=due_before,
+            open_only=open_only,
+        )
+
+
+def _listed(
+    tasks: Iterable[Task],
+    *,
+    owner: str | None = None,
+    customer_id: str | None = None,
+    due_before: datetime | None = None,
+    open_only: bool = True,
+) -> list[Task]:
+    """``tasks`` as ``UnitOfWork.tasks()`` lists them with these filters."""
+    found = [
+        task
+        for task in tasks
+        if (owner is None or task.owner == owner)
+        and (customer_id is None or task.customer_id == customer_id)
+        and (due_before is None or task.due_at < due_before)
+        and not (open_only and task.closed_at is not None)
+    ]
+    return sorted(found, key=lambda task: (task.due_at, task.key))
 
 
 # -- comparing a store with the model ------------------------------------------------------
@@ -345,6 +392,39 @@ def _check_everything(uow: UnitOfWork, model: _Model, now: datetime) -> None:
         _expect(model.counters.get(name, 0), uow.counter(name), f"counter({name!r})")
     _check_due(uow, model, now)
     _check_outbox(uow, model, now)
+    _check_tasks(uow, model, now)
+
+
+def _check_tasks(uow: UnitOfWork, model: _Model, now: datetime) -> None:
+    for key in sorted({*model.tasks, _UNKNOWN}):
+        _expect(model.tasks.get(key), uow.task(key), f"task({key!r})")
+    for open_only in (True, False):
+        _expect(
+            model.listed(open_only=open_only),
+            list(uow.tasks(open_only=open_only)),
+            f"tasks(open_only={open_only})",
+        )
+        for owner in _OWNERS:
+            _expect(
+                model.listed(owner=owner, open_only=open_only),
+                list(uow.tasks(owner=owner, open_only=open_only)),
+                f"tasks(owner={owner!r}, open_only={open_only})",
+            )
+    for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
+        _expect(
+            model.listed(customer_id=customer_id),
+            list(uow.tasks(customer_id=customer_id)),
+            f"tasks(customer_id={customer_id!r})",
+        )
+    times = {now, _NEVER}
+    for task in model.tasks.values():
+        times.update((task.due_at, task.due_at + _US))
+    for at in sorted(times):
+        _expect(
+            model.listed(due_before=at, owner=_OWNERS[0]),
+            list(uow.tasks(due_before=at, owner=_OWNERS[0])),
+            f"tasks(due_before={at.isoformat()}, owner={_OWNERS[0]!r})",
+        )
 
 
 def _check_outbox(uow: UnitOfWork, model: _Model, now: datetime) -> None:
@@ -512,16 +592,16 @@ class _StoreMachine(RuleBasedStateMachine):
             "adjust": known,
             "settle": known,
             "message": known,
+            "task": known,
         }
         kinds = [*_ALWAYS, *(kind for kind, found in possible.items() if found)]
+        if known:  # tasks twice as often: a task is opened, opened again, moved, closed
+            kinds.append("task")
         kind = data.draw(st.sampled_from(kinds), "write")
         item: Input
         ref: Reference = None
-        if kind == "counter":
-            self._count(data, uow, pending)
-            return
-        if kind == "message":
-            self._message(data, uow, pending, known)
+        if kind in {"counter", "message", "task"}:  # not an input of the service
+            self._write_beside(data, kind, uow, pending, known)
             return
         if kind == "return":
             ref = data.draw(st.sampled_from(returnable), "returned purchase")
@@ -558,6 +638,17 @@ class _StoreMachine(RuleBasedStateMachine):
         else:
             item = self._event(data, kind, data.draw(_CUSTOMERS, "customer"))
         self._record(data, uow, pending, item, ref)
+
+    def _write_beside(
+        self, data: st.DataObject, kind: str, uow: UnitOfWork, pending: _Model, known: list[str]
+    ) -> None:
+        """A write beside the service's inputs: a counter, a message or a task."""
+        if kind == "counter":
+            self._count(data, uow, pending)
+        elif kind == "message":
+            self._message(data, uow, pending, known)
+        else:
+            self._task(data, uow, pending, known)
 
     def _count(self, data: st.DataObject, uow: UnitOfWork, pending: _Model) -> None:
         """Add to a shared counter."""
@@ -612,6 +703,48 @@ class _StoreMachine(RuleBasedStateMachine):
         uow.enqueue(item)
         pending.outbox[item.key] = item
         _expect(item, uow.queued(item.key), f"queued({item.key!r}) once queued")
+
+    def _task(
+        self, data: st.DataObject, uow: UnitOfWork, pending: _Model, known: list[str]
+    ) -> None:
+        """Open a task about a customer the store knows, open one again under a key
+        already used (which changes nothing), or move one on (close it, put it off)."""
+        keys = sorted(pending.tasks)
+        there: bool = bool(keys) and data.draw(st.booleans(), "a task already there")
+        if there:
+            task = pending.tasks[data.draw(st.sampled_from(keys), "task")]
+            if data.draw(st.booleans(), "open it again"):
+                again = attrs.evolve(task, reason="again", due_at=self.now)
+                _expect(False, uow.add_task(again), f"add_task({task.key!r}) again")
+            else:
+                closed = data.draw(st.booleans(), "close it")
+                moved = attrs.evolve(
+                    task,
+                    due_at=task.due_at if closed else self.now + data.draw(_GAPS, "put off"),
+                    closed_at=self.now if closed else task.closed_at,
+                    result=data.draw(st.none() | st.text(max_size=20), "result")
+                    if closed
+                    else task.result,
+                )
+                uow.update_task(moved)
+                pending.tasks[moved.key] = moved
+            _expect(pending.tasks[task.key], uow.task(task.key), f"task({task.key!r})")
+            return
+        # Due in a zone of its own at times: listed in the order of the instants.
+        zone = data.draw(st.sampled_from([UTC, tz.gettz("Asia/Kathmandu")]), "zone")
+        task = Task(
+            key=self._id(data.draw(st.sampled_from(["t", "Zoë:t", "T"]), "key")),
+            customer_id=data.draw(st.sampled_from(known), "customer"),
+            owner=data.draw(st.sampled_from(_OWNERS), "owner"),
+            due_at=(self.now + data.draw(_GAPS | st.just(timedelta(0)), "due")).astimezone(zone),
+            reason=data.draw(st.sampled_from(["call back", "ask how it went"]), "reason"),
+            created_at=self.now,
+            kind=data.draw(st.sampled_from(["task", "escalation"]), "kind"),
+            about=data.draw(st.none() | st.just("cmp-1"), "about"),
+        )
+        _expect(True, uow.add_task(task), f"add_task({task.key!r})")
+        pending.tasks[task.key] = task
+        _expect(task, uow.task(task.key), f"task({task.key!r}) once added")
 
     def _event(self, data: st.DataObject, kind: str, customer_id: str) -> Input:
         """A purchase, visit, profile, coupon or referral of ``customer_id``, now."""
@@ -741,11 +874,13 @@ def store_machine(make_store: Callable[[], Store]) -> type[RuleBasedStateMachine
     customers' states (made by a real :class:`~custbond.Program` from purchases, returns,
     visits, redemptions, holds, coupons, referrals and profile changes) with their ledger
     entries, append to the event log (under keys, and without), keep and replace
-    purchase, hold and redemption records and add to shared counters, and either end
-    normally or raise; reads inside each unit of work must see its own writes. Time
+    purchase, hold and redemption records, add to shared counters, queue messages and
+    move them on, open tasks (again, under a key already used) and close them, and either
+    end normally or raise; reads inside each unit of work must see its own writes. Time
     passes between steps. After every step, every read of the port (``load``,
     ``load_ledger``, ``entries``, ``log``, ``logged``, the records, ``counter`` and
-    ``due``, at the due times and a microsecond before them) must agree with the model.
+    ``due``, at the due times and a microsecond before them, the outbox's reads,
+    ``task`` and ``tasks`` with each filter) must agree with the model.
 
     The machine's ``TestCase`` runs 50 examples, deterministically (``derandomize``); give
     it other settings as usual, e.g. ``TestCase.settings = settings(TestCase.settings,
@@ -976,7 +1111,99 @@ def _rich_state() -> tuple[CustomerState, tuple[Entry, ...]]:
     # A birthday greeting and a look at expiring points on the schedule.
     planned = (SetSchedule("birthday", _T0 + timedelta(days=363)), SetSchedule("expiring", _DUE))
     state, _ = program.apply(state, Decision(planned), _T0 + timedelta(days=9))
-    return state, tuple(written)
+    cases, surveys = _recovery("Zoë")
+    return attrs.evolve(state, cases=cases, surveys=surveys), tuple(written)
+
+
+def _recovery(
+    customer_id: str,
+) -> tuple[FrozenMap[str, RecoveryCase], tuple[SurveyResponse, ...]]:
+    """Two complaints' cases (one just filed, one with every field set: escalated,
+    acknowledged, resolved with compensation, a timer still waiting, times in a zone away
+    from UTC) and two survey answers (one with every field set) of ``customer_id``."""
+    kathmandu = tz.gettz("Asia/Kathmandu")
+    filed = datetime(2026, 3, 6, 18, 40, tzinfo=kathmandu)
+    fresh = RecoveryCase.open(id="cmp-2", category="noise", severity="low", filed_at=_T0)
+    full = RecoveryCase.open(
+        id="cmp-1",
+        category="late delivery",
+        severity="high",
+        filed_at=filed,
+        acknowledge_by=filed + timedelta(hours=4),
+        resolve_by=filed + timedelta(days=2),
+        channel="phone",
+        about="o-1",
+        order_value=Decimal("80.00"),
+        text="The cake came a day late, for Zoë's party.",
+    )
+    full = full.then(
+        filed + timedelta(hours=5),
+        "escalated",
+        "to the duty manager",
+        severity=Severity.CRITICAL,
+        escalations=(0,),
+        timers=(Timer(1, "resolve", filed + timedelta(days=1)),),
+    )
+    full = full.then(filed + timedelta(hours=6), "acknowledged", "by Sam", acknowledged_at=filed)
+    full = attrs.evolve(
+        full.then(filed + timedelta(days=1), "resolved", "refund and a voucher"),
+        resolved_at=filed + timedelta(days=1),
+        resolution="Refunded half and sent a voucher.",
+        offer=Compensation(
+            "EUR",
+            points=200,
+            voucher=Decimal("10.00"),
+            voucher_valid_for=relativedelta(months=3, days=1),
+            refund=Decimal("40.00"),
+        ),
+        given=Compensation(
+            "EUR", apology=False, voucher=Decimal("5.00"), voucher_valid_for=timedelta(days=30)
+        ),
+    )
+    unset = [
+        field.name
+        for field in attrs.fields(RecoveryCase)
+        if field.default is not attrs.NOTHING and getattr(full, field.name) == field.default
+    ]
+    _expect([], unset, "fields the contract's full case leaves unset")  # the test's own
+    surveys = (
+        SurveyResponse(id="s-1", customer_id=customer_id, at=_T0, scale="csat", score=5),
+        SurveyResponse(
+            id="s-2",
+            customer_id=customer_id,
+            at=filed + timedelta(days=3),
+            scale="nps",
+            score=4,
+            comment="Kind people, late cake.",
+            about="cmp-1",
+            category="delivery",
+        ),
+    )
+    return FrozenMap({case.id: case for case in (full, fresh)}), surveys
+
+
+def _task(
+    key: str = "t-1",
+    customer_id: str = "c-1",
+    *,
+    owner: str = "customer care",
+    due_at: datetime = _DUE,
+    closed_at: datetime | None = None,
+) -> Task:
+    return Task(
+        key=key,
+        customer_id=customer_id,
+        owner=owner,
+        due_at=due_at,
+        reason="call to ask how it went",
+        created_at=_T0,
+        closed_at=closed_at,
+        result=None if closed_at is None else "all well",
+    )
+
+
+def _keys(tasks: Sequence[Task]) -> list[str]:
+    return [task.key for task in tasks]
 
 
 class StoreContract:
@@ -1585,6 +1812,174 @@ class StoreContract:
                 ),
                 "the outbox inside the unit of work",
             )
+
+    # -- tasks -------------------------------------------------------------------------
+
+    def test_a_task_reads_back_equal_field_by_field(self) -> None:
+        store = self.fresh_store()
+        kathmandu = tz.gettz("Asia/Kathmandu")
+        task = Task(
+            key="Zoë:follow-up:cmp-1",
+            customer_id="Zoë",
+            owner="Duty manager",
+            due_at=datetime(2026, 3, 9, 10, tzinfo=kathmandu),
+            reason="Call Zoë to ask how it went",
+            created_at=datetime(2026, 3, 6, 10, 1, 2, 3, tzinfo=kathmandu),
+            kind="follow_up",
+            about="cmp-1",
+            closed_at=datetime(2026, 3, 8, 9, tzinfo=timezone(timedelta(hours=-3))),
+            result="Called: happy again.",
+        )
+        with store.unit_of_work() as uow:
+            added = uow.add_task(task)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.task(task.key), list(uow.tasks(open_only=False)))
+        _expect((True, (task, [task])), (added, found), "add_task(), then task() and tasks()")
+
+    def test_a_task_never_added_reads_as_none(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.add_task(_task())
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.task("t-unknown"), uow.task("T-1"), list(uow.tasks(owner="nobody")))
+        _expect((None, None, []), found, "task() of unknown keys, tasks() of an unknown owner")
+
+    def test_a_task_added_again_under_its_key_keeps_the_first(self) -> None:
+        store = self.fresh_store()
+        first = _task()
+        other = _task(owner="sam", due_at=_T0, closed_at=_T0)
+
+        with store.unit_of_work() as uow:
+            added = (uow.add_task(first), uow.add_task(other))
+        with store.unit_of_work() as uow:
+            again = uow.add_task(other)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.task("t-1"), list(uow.tasks(open_only=False)))
+        _expect(((True, False), False), (added, again), "add_task(): first, again, later")
+        _expect((first, [first]), found, "the task kept")
+
+    def test_a_task_updated_is_replaced(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.add_task(_task())
+        closed = _task(closed_at=_DUE + timedelta(hours=1))
+
+        with store.unit_of_work() as uow:
+            uow.update_task(closed)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.task("t-1"), list(uow.tasks()), list(uow.tasks(open_only=False)))
+        _expect((closed, [], [closed]), found, "task(), open tasks, all tasks after closing")
+
+    def test_tasks_are_listed_soonest_due_first_then_by_key_as_python_sorts(self) -> None:
+        store = self.fresh_store()
+        # Keys that Python sorts "C-3" < "Zoë" < "c-1" < "c-10" < "c-2"; one due sooner,
+        # written in a zone of its own (listed by the instant, not the wall time).
+        sooner = _task("z-0", due_at=(_DUE - _US).astimezone(tz.gettz("America/Lima")))
+        with store.unit_of_work() as uow:
+            for key in _CUSTOMER_IDS:
+                uow.add_task(_task(key))
+            uow.add_task(sooner)
+
+        with store.unit_of_work(write=False) as uow:
+            found = _keys(uow.tasks())
+        _expect(["z-0", *sorted(_CUSTOMER_IDS)], found, "tasks()")
+
+    def test_tasks_are_listed_by_owner_customer_due_time_and_whether_open(self) -> None:
+        store = self.fresh_store()
+        tasks = [
+            _task("t-1", "c-1", owner="sam", due_at=_DUE),
+            _task("t-2", "c-2", owner="sam", due_at=_DUE + _US),
+            _task("t-3", "c-1", owner="customer care", due_at=_DUE - _US),
+            _task("t-4", "c-1", owner="sam", due_at=_T0, closed_at=_T0),
+        ]
+        with store.unit_of_work() as uow:
+            for task in tasks:
+                uow.add_task(task)
+
+        with store.unit_of_work(write=False) as uow:
+            found = {
+                "sam": _keys(uow.tasks(owner="sam")),
+                "sam, all": _keys(uow.tasks(owner="sam", open_only=False)),
+                "c-1": _keys(uow.tasks(customer_id="c-1")),
+                "c-1 of sam, all": _keys(
+                    uow.tasks(customer_id="c-1", owner="sam", open_only=False)
+                ),
+                "before DUE - 1 µs": _keys(uow.tasks(due_before=_DUE - _US)),
+                "before DUE": _keys(uow.tasks(due_before=_DUE)),
+                "before DUE + 1 µs": _keys(uow.tasks(due_before=_DUE + _US)),
+                "before DUE, all": _keys(uow.tasks(due_before=_DUE, open_only=False)),
+            }
+        expected = {
+            "sam": ["t-1", "t-2"],
+            "sam, all": ["t-4", "t-1", "t-2"],
+            "c-1": ["t-3", "t-1"],
+            "c-1 of sam, all": ["t-4", "t-1"],
+            "before DUE - 1 µs": [],
+            "before DUE": ["t-3"],
+            "before DUE + 1 µs": ["t-3", "t-1"],
+            "before DUE, all": ["t-4", "t-3"],
+        }
+        _expect(expected, found, "tasks() with filters")
+
+    def test_reads_of_tasks_see_their_own_writes(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.add_task(_task("t-1"))
+            uow.add_task(_task("t-2", due_at=_DUE + _US))
+        closed = _task("t-1", closed_at=_DUE)
+        sooner = _task("t-3", owner="sam", due_at=_T0)
+
+        with store.unit_of_work() as uow:
+            uow.update_task(closed)
+            uow.add_task(sooner)
+
+            _expect(
+                (closed, sooner, ["t-3", "t-2"], ["t-3", "t-1", "t-2"], ["t-2"], False),
+                (
+                    uow.task("t-1"),
+                    uow.task("t-3"),
+                    _keys(uow.tasks()),
+                    _keys(uow.tasks(open_only=False)),
+                    _keys(uow.tasks(owner="customer care")),
+                    uow.add_task(_task("t-3")),
+                ),
+                "the tasks inside the unit of work",
+            )
+
+    def test_an_exception_leaves_the_tasks_as_they_were(self) -> None:
+        store = self.fresh_store()
+        with store.unit_of_work() as uow:
+            uow.add_task(_task())
+
+        def write(uow: UnitOfWork) -> None:
+            uow.add_task(_task("t-2"))
+            uow.update_task(_task(closed_at=_DUE))
+
+        _aborted(store, write)
+
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.task("t-2"), list(uow.tasks(open_only=False)))
+        _expect((None, [_task()]), found, "the tasks after an aborted unit of work")
+
+    # -- recovery cases and survey answers ---------------------------------------------
+
+    def test_recovery_cases_and_survey_answers_load_back_equal(self) -> None:
+        store = self.fresh_store()
+        cases, surveys = _recovery("c-1")
+        state = attrs.evolve(_state(), cases=cases, surveys=surveys)
+        fresh_only = attrs.evolve(_state("c-2"), cases=FrozenMap({"cmp-2": cases["cmp-2"]}))
+
+        with store.unit_of_work() as uow:
+            uow.save(state, ())
+            uow.save(fresh_only, ())
+        with store.unit_of_work(write=False) as uow:
+            found = (uow.load("c-1"), uow.load("c-2"))
+
+        _expect((state, fresh_only), found, "states with cases and survey answers")
 
     def test_an_exception_leaves_the_outbox_as_it_was(self) -> None:
         store = self.fresh_store()

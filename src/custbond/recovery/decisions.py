@@ -1,0 +1,475 @@
+"""The recovery part of the pure core: what a complaint, a survey answer, an incident or
+the passing of time asks to be done, as effects and the lines of a trace.
+
+:class:`~custbond.Program` calls these from ``decide()``; like the rest of the core they
+read no clock and touch no store. Each returns ``(effects, lines)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from custbond._durations import shift
+from custbond._frozen import FrozenMap
+from custbond.commands import NotifyIncident
+from custbond.effects import (
+    AdjustPoints,
+    Effect,
+    IssueVoucher,
+    NoteSurvey,
+    OpenTask,
+    QueueMessage,
+    SetCase,
+)
+from custbond.errors import InvalidInput, NotFound
+from custbond.messaging.message import message_key
+from custbond.messaging.occasions import Send
+from custbond.recovery.case import RecoveryCase, Timer
+from custbond.recovery.compensation import Compensation, GoodwillPoints, GoodwillVoucher
+from custbond.recovery.events import (
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
+    SurveyResponse,
+)
+from custbond.recovery.policy import RecoveryPolicy
+from custbond.recovery.severity import Severity
+from custbond.vouchers import Voucher, voucher_code
+
+if TYPE_CHECKING:
+    from custbond.program import CustomerState
+
+__all__ = [
+    "Desk",
+]
+
+Lines = list[str]
+Effects = list[Effect]
+
+# What goodwill points expire with: the program's points policy says, from a moment.
+ExpiryOf = Callable[[datetime], datetime | None]
+
+
+@attrs.frozen
+class Desk:
+    """The recovery policy at work for one program: ``currency`` is the program's,
+    ``expiry`` when points given at a moment expire under its points policy."""
+
+    policy: RecoveryPolicy
+    currency: str
+    expiry: ExpiryOf
+
+    # -- a complaint, from filing to resolution --------------------------------------------
+
+    def file(
+        self, state: CustomerState, event: ComplaintFiled, order_value: Decimal | None
+    ) -> tuple[Effects, Lines]:
+        """Open the case of ``event``: deadlines, escalation timers, the offer."""
+        policy = self.policy
+        targets = policy.targets_for(event.severity)
+        acknowledge_by = resolve_by = None
+        timers: list[Timer] = []
+        lines: Lines = []
+        if targets is not None:
+            acknowledge_by = policy.deadline(event.at, targets.acknowledge)
+            resolve_by = policy.deadline(event.at, targets.resolve)
+            for index, step in enumerate(targets.escalations):
+                deadline = acknowledge_by if step.target == "acknowledge" else resolve_by
+                timers.append(Timer(index, step.target, policy.deadline(deadline, step.after)))
+            counted = "business hours" if policy.calendar is not None else "wall-clock time"
+            lines.append(
+                f"complaint {event.id} ({event.category}, {event.severity.value}) opened: "
+                f"acknowledge by {acknowledge_by.isoformat()}, resolve by "
+                f"{resolve_by.isoformat()} ({counted})"
+            )
+        else:
+            lines.append(
+                f"complaint {event.id} ({event.category}, {event.severity.value}) opened: "
+                "no targets for this severity"
+            )
+        case = RecoveryCase.open(
+            id=event.id,
+            category=event.category,
+            severity=event.severity,
+            filed_at=event.at,
+            acknowledge_by=acknowledge_by,
+            resolve_by=resolve_by,
+            channel=event.channel,
+            about=event.about,
+            order_value=order_value,
+            text=event.text,
+            timers=sorted(timers, key=lambda timer: (timer.due, timer.step)),
+        )
+        case = self._offer(state, case, lines)
+        effects: Effects = []
+        if policy.apologize_when == "filed":
+            case = self._apologize(case, event.at, effects, lines)
+        case = self._escalate(state, case, event.at, effects, lines)
+        effects.insert(0, SetCase(case))
+        return effects, lines
+
+    def acknowledge(
+        self, state: CustomerState, event: ComplaintAcknowledged
+    ) -> tuple[Effects, Lines]:
+        """The case acknowledged at ``event.at`` (the apology, if the policy sends it
+        then); escalation steps whose time came before fire first."""
+        case = self._case(state, event.complaint_id, event.at)
+        if case.acknowledged_at is not None or case.resolved_at is not None:
+            return [], [f"nothing to do: complaint {case.id} is already {case.status}"]
+        effects: Effects = []
+        lines: Lines = []
+        case = self._escalate(state, case, event.at, effects, lines)
+        by = "" if event.by is None else f"by {event.by}"
+        case = case.then(
+            event.at,
+            "acknowledged",
+            by,
+            acknowledged_at=event.at,
+            timers=[timer for timer in case.timers if timer.target != "acknowledge"],
+        )
+        lines.append(_on_time(case, "acknowledge", event.at))
+        if self.policy.apologize_when == "acknowledged":
+            case = self._apologize(case, event.at, effects, lines)
+        effects.insert(0, SetCase(case))
+        return effects, lines
+
+    def resolve(
+        self, state: CustomerState, event: ComplaintResolved, now: datetime
+    ) -> tuple[Effects, Lines]:
+        """The case resolved: the compensation given (points and a voucher by custbond,
+        a refund recorded for the host to pay), the follow-up task and the survey."""
+        case = self._case(state, event.complaint_id, event.at)
+        if case.resolved_at is not None:
+            raise InvalidInput(
+                "complaint_id",
+                event.complaint_id,
+                f"an open complaint (it was resolved at {case.resolved_at.isoformat()})",
+            )
+        given = self._given(case, event.compensation)
+        effects: Effects = []
+        lines: Lines = []
+        case = self._escalate(state, case, event.at, effects, lines)
+        if case.acknowledged_at is None and self.policy.apologize_when == "acknowledged":
+            case = self._apologize(case, event.at, effects, lines)  # resolving acknowledges
+        case = case.then(
+            event.at,
+            "resolved",
+            given.describe(),
+            resolved_at=event.at,
+            resolution=event.resolution,
+            given=given,
+            timers=(),
+        )
+        lines.append(_on_time(case, "resolve", event.at))
+        lines.append(f"compensation given: {given.describe()}")
+        self._give(state=state, case=case, given=given, now=now, effects=effects, lines=lines)
+        follow_up = self.policy.follow_up
+        if follow_up is not None:
+            due = follow_up.due(event.at)
+            effects.append(
+                OpenTask(
+                    message_key(case.id, "follow-up"),
+                    follow_up.owner,
+                    due,
+                    f"{follow_up.reason} (complaint {case.id}, {case.category})",
+                    "follow_up",
+                    case.id,
+                )
+            )
+            case = case.then(event.at, "follow-up", f"{follow_up.owner}, due {due.isoformat()}")
+            lines.append(f"follow-up task for {follow_up.owner} due {due.isoformat()}")
+        survey = self.policy.survey
+        if survey is not None:
+            due = survey.due(event.at)
+            context = {"complaint": case.id, "category": case.category, "scale": survey.scale}
+            key = message_key(case.id, "survey")
+            effects.append(_queue(survey.send, key, context, not_before=due))
+            case = case.then(event.at, "survey", f"{survey.scale} survey from {due.isoformat()}")
+            lines.append(f"{survey.scale} survey queued for {due.isoformat()}")
+        effects.insert(0, SetCase(case))
+        return effects, lines
+
+    def due(self, state: CustomerState, now: datetime) -> tuple[Effects, Lines]:
+        """The escalation steps of every case whose time has come by ``now``."""
+        effects: Effects = []
+        lines: Lines = []
+        for case in state.cases.values():
+            due = case.next_due_at
+            if due is None or due >= now:
+                continue
+            effects.insert(0, SetCase(self._escalate(state, case, now, effects, lines)))
+        return effects, lines
+
+    # -- surveys and incidents -------------------------------------------------------------
+
+    def answer(self, state: CustomerState, event: SurveyResponse) -> tuple[Effects, Lines]:
+        """Keep the answer; a detractor's opens a task; an answer about a case goes on
+        its timeline."""
+        effects: Effects = [NoteSurvey(event)]
+        scale = event.scale.upper()
+        lines = [f"{scale} {event.score} kept"]
+        detractors = self.policy.detractors
+        if detractors is not None and event.is_detractor(self.policy.low_csat):
+            due = detractors.due(event.at)
+            about = "" if event.about is None else f" about {event.about}"
+            effects.append(
+                OpenTask(
+                    message_key(event.id, "detractor"),
+                    detractors.owner,
+                    due,
+                    f"{detractors.reason} ({scale} {event.score}{about})",
+                    "detractor",
+                    event.about or event.id,
+                )
+            )
+            lines.append(f"detractor: follow-up task for {detractors.owner} due {due.isoformat()}")
+        case = state.cases.get(event.about) if event.about is not None else None
+        if case is not None:
+            effects.append(
+                SetCase(case.then(event.at, "survey answered", f"{scale} {event.score}"))
+            )
+        return effects, lines
+
+    def notify(
+        self, state: CustomerState, item: NotifyIncident, now: datetime
+    ) -> tuple[Effects, Lines]:
+        """What an incident sends the customer, and the goodwill it gives them."""
+        effects: Effects = []
+        lines: Lines = []
+        notice = self.policy.incident_notice
+        if notice is not None:
+            context = {
+                "incident": item.incident_id,
+                "what": item.what,
+                "severity": item.severity.value,
+            }
+            key = message_key(item.incident_id, state.id, "incident")
+            effects.append(_queue(notice, key, context))
+            lines.append(f"incident {item.incident_id}: notice queued")
+        gestures = self.policy.incident_goodwill
+        points = sum(g.points for g in gestures if isinstance(g, GoodwillPoints))
+        vouchers = [g for g in gestures if isinstance(g, GoodwillVoucher)]
+        source = f"incident {item.incident_id}"
+        if points:
+            effects.append(
+                AdjustPoints(points, source, f"goodwill for {source}", self.expiry(now))
+            )
+            lines.append(f"{points} goodwill points for {source}")
+        for number, gesture in enumerate(vouchers, start=1):
+            effects.append(
+                self._voucher(
+                    state,
+                    source,
+                    key=item.incident_id,
+                    number=number,
+                    value=gesture.value,
+                    valid_for=gesture.valid_for,
+                    now=now,
+                )
+            )
+            lines.append(f"a {gesture.value} {self.currency} goodwill voucher for {source}")
+        if not effects:
+            lines.append(f"incident {item.incident_id}: the policy sends nothing")
+        return effects, lines
+
+    # -- the parts -------------------------------------------------------------------------
+
+    def _case(self, state: CustomerState, complaint_id: str, at: datetime) -> RecoveryCase:
+        case = state.cases.get(complaint_id)
+        if case is None:
+            raise NotFound("complaint", complaint_id)
+        if at < case.filed_at:
+            raise InvalidInput(
+                "at",
+                at,
+                f"a time at or after the complaint was filed ({case.filed_at.isoformat()})",
+            )
+        return case
+
+    def _offer(self, state: CustomerState, case: RecoveryCase, lines: Lines) -> RecoveryCase:
+        """The case with the offer the ladder makes for its severity now."""
+        ladder = self.policy.compensation
+        if ladder is None:
+            return case
+        since = shift(case.filed_at, ladder.window, back=True)
+        earlier = sum(
+            1
+            for other in state.cases.values()
+            if other.id != case.id and since <= other.filed_at <= case.filed_at
+        )
+        offer, why = ladder.choose(
+            severity=case.severity,
+            spent=state.activity.spent,
+            earlier_complaints=earlier,
+            order_value=case.order_value,
+            currency=self.currency,
+        )
+        lines.extend(why)
+        lines.append(f"offer: {offer.describe()}")
+        return attrs.evolve(case, offer=offer)
+
+    def _apologize(
+        self, case: RecoveryCase, at: datetime, effects: Effects, lines: Lines
+    ) -> RecoveryCase:
+        apology = self.policy.apology
+        if apology is None:
+            return case
+        offer = case.offer
+        words = (
+            ""
+            if offer is None or not _gives_something(offer)
+            else f"We offer you {offer.describe()}."
+        )
+        context = {"complaint": case.id, "category": case.category, "offer": words}
+        effects.append(_queue(apology, message_key(case.id, "apology"), context))
+        lines.append(f"apology queued ({apology.template!r})")
+        return case.then(at, "apology", apology.template)
+
+    def _escalate(
+        self,
+        state: CustomerState,
+        case: RecoveryCase,
+        until: datetime,
+        effects: Effects,
+        lines: Lines,
+    ) -> RecoveryCase:
+        """Fire the case's escalation steps due by ``until``, each once, in order."""
+        # A step fires once its time has passed: a target met at its very deadline is met.
+        due = [timer for timer in case.timers if timer.due < until]
+        if not due:
+            return case
+        targets = self.policy.targets_for(case.filed_severity)
+        steps = () if targets is None else targets.escalations
+        for timer in due:
+            case = attrs.evolve(case, timers=[t for t in case.timers if t != timer])
+            if timer.step >= len(steps) or steps[timer.step].target != timer.target:
+                lines.append(f"escalation step {timer.step} of {case.id}: no longer in the policy")
+                continue
+            step = steps[timer.step]
+            deadline = case.deadline(timer.target)
+            by = "" if deadline is None else f" ({deadline.isoformat()})"
+            missed = f"missed its {timer.target} target{by}"
+            case = case.then(
+                timer.due,
+                "escalated",
+                step.describe(),
+                escalations=(*case.escalations, timer.step),
+            )
+            lines.append(f"complaint {case.id} escalated: {step.describe()}")
+            if step.notify is not None:
+                effects.append(
+                    OpenTask(
+                        message_key(case.id, "escalation", str(timer.step)),
+                        step.notify,
+                        timer.due,
+                        f"complaint {case.id} ({case.category}, {case.severity.value}) {missed}",
+                        "escalation",
+                        case.id,
+                    )
+                )
+            if step.raise_to is not None and step.raise_to > case.severity:
+                case = case.then(
+                    timer.due,
+                    "severity raised",
+                    f"{case.severity.value} to {step.raise_to.value}",
+                    severity=step.raise_to,
+                )
+                lines.append(f"severity raised to {step.raise_to.value}")
+                if case.resolved_at is None:
+                    case = self._offer(state, case, lines)
+        return case
+
+    def _given(self, case: RecoveryCase, given: Compensation | None) -> Compensation:
+        """What the case gives: the host's choice (checked against the ladder's limit),
+        else the offer, else an apology."""
+        if given is None:
+            return case.offer if case.offer is not None else Compensation(self.currency)
+        if given.currency != self.currency:
+            raise InvalidInput(
+                "compensation", given, f"compensation in the program's {self.currency}"
+            )
+        ladder = self.policy.compensation
+        if ladder is not None:
+            ladder.check(given, case.order_value)
+        return given
+
+    def _give(
+        self,
+        *,
+        state: CustomerState,
+        case: RecoveryCase,
+        given: Compensation,
+        now: datetime,
+        effects: Effects,
+        lines: Lines,
+    ) -> None:
+        source = f"complaint {case.id}"
+        if given.points:
+            effects.append(
+                AdjustPoints(given.points, source, f"goodwill for {source}", self.expiry(now))
+            )
+        if given.voucher:
+            effects.append(
+                self._voucher(
+                    state,
+                    source,
+                    key=case.id,
+                    number=1,
+                    value=given.voucher,
+                    valid_for=given.voucher_valid_for,
+                    now=now,
+                )
+            )
+        if given.refund:
+            lines.append(f"refund of {given.refund} {given.currency} owed: the host pays it")
+
+    def _voucher(
+        self,
+        state: CustomerState,
+        source: str,
+        *,
+        key: str,
+        number: int,
+        value: Decimal,
+        valid_for: Any,
+        now: datetime,
+    ) -> IssueVoucher:
+        expires_at = None if valid_for is None else shift(now, valid_for)
+        code = voucher_code(state.id, "goodwill", key, number)
+        return IssueVoucher(Voucher(code, "goodwill", None, value, source, now, expires_at))
+
+
+def _gives_something(offer: Compensation) -> bool:
+    return bool(offer.points or offer.voucher or offer.refund)
+
+
+def _on_time(case: RecoveryCase, target: str, at: datetime) -> str:
+    deadline = case.deadline(target)
+    done = "acknowledged" if target == "acknowledge" else "resolved"
+    if deadline is None:
+        return f"{done}: no target"
+    if at <= deadline:
+        return f"{done} within its target ({deadline.isoformat()})"
+    late: timedelta = at - deadline
+    return f"{done} {late} after its target ({deadline.isoformat()})"
+
+
+def _queue(
+    send: Send,
+    key: str,
+    context: dict[str, Any],
+    *,
+    not_before: datetime | None = None,
+) -> QueueMessage:
+    return QueueMessage(
+        key, send.template, send.channel, send.kind.value, FrozenMap(context), not_before, None
+    )
+
+
+def _severity(value: Severity) -> str:  # pragma: no cover - kept for symmetry
+    return value.value
