@@ -3,6 +3,7 @@
 Run it with ``make demo``. Maya buys her coffees over a few weeks. Each purchase earns
 points that stay pending through the 14-day return window, then become available. She
 spends some on a free coffee, pays for an app order with points (a hold, then a capture),
+complains that the cake was stale (the barista says sorry and gives her a voucher),
 returns a bag of beans (the points of that order are clawed back), and moves away. A year
 later the points she never spent expire, and the nightly ``run_due()`` job writes that
 into her statement. On the way custbond writes to her: a welcome when she signs up, a
@@ -37,6 +38,9 @@ from dateutil.relativedelta import relativedelta
 from custbond import (
     Balance,
     Birthday,
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
     Customer,
     Delivery,
     Entry,
@@ -56,6 +60,14 @@ from custbond import (
     Signup,
     SQLiteStore,
 )
+from custbond.recovery import (
+    BusinessCalendar,
+    CompensationLadder,
+    GoodwillVoucher,
+    RecoveryPolicy,
+    Rung,
+    Targets,
+)
 
 BERLIN = tz.gettz("Europe/Berlin")
 MAYA = "cust-0042"
@@ -74,6 +86,11 @@ PROGRAM = Program(
         welcome=Send(template="welcome"),
         birthday=Greeting(),  # at 09:00 on the day, her time; marketing: needs consent
         points_expiring=ExpiryNotice(within=timedelta(days=30)),
+    ),
+    recovery=RecoveryPolicy(  # when something goes wrong
+        calendar=BusinessCalendar("Europe/Berlin", hours={"MO-SA": "07:00-18:00"}),
+        targets={"low": Targets(acknowledge=timedelta(hours=2), resolve=timedelta(hours=8))},
+        compensation=CompensationLadder([Rung([GoodwillVoucher(Decimal("3.80"))])]),
     ),
 )
 
@@ -193,9 +210,46 @@ def more_coffee_and_spending(service: RetentionService, clock: FixedClock) -> No
     dated(clock.now(), "she picks it up and the held points are spent:")
     print(INDENT + points(outcome.balance))
     print()
+    the_stale_cake(service, clock)
 
     clock.set(berlin("2026-04-10", "08:00"))
     buy(service, clock, "order-009", FLAT_WHITE)
+    print()
+
+
+def the_stale_cake(service: RetentionService, clock: FixedClock) -> None:
+    clock.advance(timedelta(minutes=20))
+    complaint = ComplaintFiled(
+        id="complaint-001",
+        customer_id=MAYA,
+        at=clock.now(),
+        category="stale cake",
+        severity="low",
+        channel="app",
+        about="app-017",
+    )
+    service.record(complaint)
+    case = service.case(MAYA, complaint.id)
+    dated(clock.now(), "the cake is stale, and she says so in the app:")
+    deadline = f"{case.acknowledge_by:%H:%M}" if case.acknowledge_by else "no deadline"
+    offer = case.offer.describe() if case.offer else "none"
+    print(f"{INDENT}to be answered by {deadline}; the offer: {offer}")
+    clock.advance(timedelta(minutes=25))
+    service.record(
+        ComplaintAcknowledged(
+            id="ack-001", customer_id=MAYA, at=clock.now(), complaint_id=complaint.id, by="Jo"
+        )
+    )
+    dated(clock.now(), "Jo, the barista, writes back and says sorry:")
+    service.dispatch()
+    clock.advance(timedelta(minutes=5))
+    service.record(
+        ComplaintResolved(
+            id="fix-001", customer_id=MAYA, at=clock.now(), complaint_id=complaint.id
+        )
+    )
+    (voucher,) = service.vouchers(MAYA)
+    dated(clock.now(), f"resolved: a {voucher.value} EUR voucher for her next flat white")
     print()
 
 

@@ -65,6 +65,18 @@ class TestCoffeeBar:
             for line in coffee_bar
         )
 
+    def test_her_complaint_is_answered_with_an_apology_and_a_voucher(
+        self, coffee_bar: list[str]
+    ) -> None:
+        # Two opening hours from 08:22; the apology goes out when the barista answers.
+        assert "to be answered by 10:22" in line_after(coffee_bar, "Thu 02 Apr 2026 08:22")
+        assert "mail to maya@example.com: We are sorry" in line_after(
+            coffee_bar, "Thu 02 Apr 2026 08:47"
+        )
+        assert "Thu 02 Apr 2026 08:52  resolved: a 3.80 EUR voucher for her next flat white" in (
+            coffee_bar
+        )
+
     def test_she_redeems_and_pays_with_held_points(self, coffee_bar: list[str]) -> None:
         assert "available 185 | pending 143 | held  0" in line_after(
             coffee_bar, "Wed 01 Apr 2026 08:30  a free flat white"
@@ -96,12 +108,13 @@ class TestCoffeeBar:
         rows = coffee_bar[header + 2 :]
         assert [int(row.split()[0]) for row in rows] == list(range(1, 29))
 
-    def test_custbond_writes_to_her_welcome_birthday_and_expiring_points(
+    def test_custbond_writes_to_her_welcome_apology_birthday_and_expiring_points(
         self, coffee_bar: list[str]
     ) -> None:
         mail = [line.strip() for line in coffee_bar if line.strip().startswith("mail to")]
         assert [
             "mail to maya@example.com: Welcome to our rewards program",
+            "mail to maya@example.com: We are sorry",
             "mail to maya@example.com: Happy birthday!",
             "mail to maya@example.com: Your points expire on 2027-04-01",
         ] == mail
