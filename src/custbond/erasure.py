@@ -22,6 +22,8 @@ True
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -89,6 +91,13 @@ _HOST_REASONS = frozenset({EntryKind.ADJUSTED, EntryKind.REDEEMED, EntryKind.HEL
 _HOST_REASON_EFFECTS = (AdjustPoints, RedeemPoints, HoldPoints)
 
 
+@functools.lru_cache(maxsize=64)
+def _whole_word(word: str) -> re.Pattern[str]:
+    """``word`` where it is not part of a longer id: no letter, digit, "-", "_" or "."
+    right before or after it."""
+    return re.compile(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])")
+
+
 def _erased(text: str | None) -> str | None:
     """Free text a person wrote about the customer, erased (None stays None: there was
     nothing to erase, and ``ERASED`` marks that something was)."""
@@ -116,8 +125,12 @@ class Erasure:
 
     def text(self, text: str) -> str:
         """Free text of the program's own that may name the customer (a trace's words):
-        the id becomes the pseudonym, contact details are erased."""
-        text = text.replace(self.customer_id, self.pseudonym)
+        the id becomes the pseudonym where it stands as a word of its own (not inside
+        another id: "cmp-7" stays when customer "7" is erased, as event ids do), contact
+        details are erased."""
+        if self.customer_id in text:  # the pattern only when it may match
+            pseudonym = self.pseudonym
+            text = _whole_word(self.customer_id).sub(lambda _: pseudonym, text)
         for detail in self.redact:
             text = text.replace(detail, ERASED)
         return text
@@ -174,14 +187,14 @@ class Erasure:
         return erased
 
     def task(self, task: Task) -> Task:
-        """A task about the erased customer: renamed (its key too, when it is made of
-        their id), the reason without their id and contact details, the owner's result
-        erased (what an owner writes about a customer is theirs to forget)."""
+        """A task about the erased customer: renamed, the reason without their id and
+        contact details, the owner's result erased (what an owner writes about a
+        customer is theirs to forget). Its key stays: custbond makes task keys of event
+        ids, which erasure keeps, so the erased log replays to the same tasks."""
         if task.customer_id != self.customer_id:
             return task
         return attrs.evolve(
             task,
-            key=self.key(task.key),
             customer_id=self.pseudonym,
             reason=self.text(task.reason),
             about=self._optional_text(task.about),
@@ -298,12 +311,11 @@ class Erasure:
         if isinstance(effect, OpenTask):
             return attrs.evolve(
                 effect,
-                key=self.key(effect.key),
                 reason=self.text(effect.reason),
                 about=self._optional_text(effect.about),
             )
         if isinstance(effect, FinishTask):
-            return attrs.evolve(effect, key=self.key(effect.key), result=_erased(effect.result))
+            return attrs.evolve(effect, result=_erased(effect.result))
         if isinstance(effect, QueueMessage):
             return attrs.evolve(effect, key=self.key(effect.key), context=empty_map())
         if isinstance(effect, CancelMessage):
@@ -313,26 +325,24 @@ class Erasure:
         return effect
 
     def key(self, key: str) -> str:
-        """A message key, which may be made of the customer's id: with the pseudonym in
-        its place, and as short as a key must be."""
-        erased = self.text(key)
+        """A message key, which may be made of the customer's id (a host's keys too):
+        with the pseudonym wherever the id appears, and as short as a key must be."""
+        erased = key.replace(self.customer_id, self.pseudonym)
         return erased if erased == key else message_key(erased)
 
     def log_record(self, record: LogRecord) -> LogRecord:
         """A log record: its input and its outcome erased. A log key made of the
-        customer's id (an incident's notice, the closing of a task under a key made of
-        it) is made again from the erased input, as is the outcome's key."""
+        customer's id (an incident's notice) is made again from the erased input, as is
+        the outcome's key."""
         item, outcome = record.input, self.outcome(record.outcome)
         if isinstance(item, CloseTask) and record.outcome.customer_id == self.customer_id:
-            # A task of the erased customer: its key renamed as the task's is, the
-            # owner's result erased.
-            item = attrs.evolve(
-                item, task_key=self.key(item.task_key), result=_erased(item.result)
-            )
+            # A task of the erased customer: the owner's result erased (its key stays,
+            # as the task's does).
+            item = attrs.evolve(item, result=_erased(item.result))
         else:
             item = self.input(item)
         key = record.key
-        if key is not None and isinstance(item, CloseTask | NotifyIncident):
+        if key is not None and isinstance(item, NotifyIncident):
             if outcome.key == key[1]:
                 outcome = attrs.evolve(outcome, key=item.log_key[1])
             key = item.log_key

@@ -652,7 +652,10 @@ class Program:
         elif isinstance(item, ComplaintAcknowledged):
             effects, lines = desk.acknowledge(state, item)
         elif isinstance(item, ComplaintResolved):
-            effects, lines = desk.resolve(state, item, now)
+            value = None
+            if isinstance(ref, PurchaseRecord) and ref.customer_id == state.id:
+                value = ref.purchase.amount - ref.returned
+            effects, lines = desk.resolve(state, item, now, value)
         elif isinstance(item, SurveyResponse):
             effects, lines = desk.answer(state, item)
         else:

@@ -63,7 +63,7 @@ from custbond.effects import (
     OpenTask,
     RewardReferral,
 )
-from custbond.erasure import PSEUDONYM_PREFIX, Erasure
+from custbond.erasure import ERASED, PSEUDONYM_PREFIX, Erasure
 from custbond.errors import (
     CustbondError,
     HoldAlreadyCaptured,
@@ -77,6 +77,7 @@ from custbond.events import (
     EVENT_TYPE_NAMES,
     EVENT_TYPES,
     ComplaintFiled,
+    ComplaintResolved,
     Event,
     LineItem,
     Purchase,
@@ -570,12 +571,12 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
             isinstance(item, SaveCustomer) and item.key is None and state.customer == item.customer
         ):
             return _unchanged(state, now, "nothing to do: the profile is unchanged")
-        ref = self._reference(uow, item)
+        ref = self._reference(uow, item, state)
         settled: tuple[Entry, ...] = ()
         if not isinstance(item, Purchase):  # a purchase's earn() settles in its own pass
             state, settled = self._settle(uow, state, now)
             if settled and ref is not None:
-                ref = self._reference(uow, item)  # settling may have expired a hold or lots
+                ref = self._reference(uow, item, state)  # settling may have expired a hold
         state, review = self._review_due(state, now)
         if (
             not review.effects
@@ -629,7 +630,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
             return task.customer_id
         return item.customer_id
 
-    def _reference(self, uow: UnitOfWork, item: Input) -> Reference:
+    def _reference(
+        self, uow: UnitOfWork, item: Input, state: CustomerState | None = None
+    ) -> Reference:
         """The record ``item`` refers to, or the stock or uses it draws on: read after the
         customer's state, so a database store reads it under the customer's lock."""
         if isinstance(item, Return):
@@ -655,6 +658,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
             return CouponUses(coupon.code, uow.counter(coupon.counter))
         if isinstance(item, ComplaintFiled) and item.about is not None:
             return uow.purchase(item.about)  # its value, when the complaint gives none
+        if isinstance(item, ComplaintResolved) and state is not None:
+            case = state.cases.get(item.complaint_id)  # what its order is worth now
+            return None if case is None or case.about is None else uow.purchase(case.about)
         if isinstance(item, CloseTask):
             task = uow.task(item.task_key)
             if task is None:
@@ -729,6 +735,8 @@ def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
     """The outcome ``item`` got the first time, or the error a different repeat deserves."""
     if _same_input(prior.input, item) or _erased_repeat(prior.input, item):
         return prior.outcome
+    if _erased_close(prior, item):
+        return prior.outcome
     first = prior.input
     if isinstance(first, CaptureHold | ReleaseHold):  # a hold resolves once
         if isinstance(first, ReleaseHold):
@@ -782,6 +790,19 @@ def _erased_repeat(first: Input, again: Input) -> bool:
 
 
 _ID_FIELDS = ("customer_id", "referrer_id")
+
+
+def _erased_close(prior: LogRecord, again: Input) -> bool:
+    """Whether ``again`` closes again a task of a customer forgotten since: the logged
+    closing names no customer, but its outcome's pseudonym and its erased result tell."""
+    first = prior.input
+    return (
+        isinstance(first, CloseTask)
+        and isinstance(again, CloseTask)
+        and prior.outcome.customer_id.startswith(PSEUDONYM_PREFIX)
+        and first.task_key == again.task_key
+        and first.result == (None if again.result is None else ERASED)
+    )
 
 
 def _unchanged(state: CustomerState, now: datetime, why: str) -> Outcome:

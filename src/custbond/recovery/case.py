@@ -45,12 +45,17 @@ class CaseStep(NamedTuple):
 
 
 class Timer(NamedTuple):
-    """An escalation step (``step``, its index in the policy's list for the severity the
-    case was filed with) that fires at ``due`` unless ``target`` is met before."""
+    """An escalation step that fires once ``due`` has passed unless ``target`` is met
+    before: ``step`` is its place in the policy's list for the severity the case was
+    filed with, and the step itself (``after``, ``notify``, ``raise_to``) is kept as it
+    was then, so a policy changed later does not change what a case was promised."""
 
     step: int
     target: str
     due: datetime
+    after: timedelta = timedelta(0)
+    notify: str | None = None
+    raise_to: Severity | None = None
 
 
 def _steps(value: Any) -> tuple[CaseStep, ...]:
@@ -62,7 +67,13 @@ def _steps(value: Any) -> tuple[CaseStep, ...]:
 def _timers(value: Any) -> tuple[Timer, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidInput("timers", value, "a sequence of (step, target, due) timers")
-    return tuple(Timer(*timer) for timer in value)
+    timers = []
+    for timer in value:
+        step, target, due, *rest = timer
+        after, notify, raise_to = (*rest, timedelta(0), None, None)[:3]
+        level = None if raise_to is None else to_severity(raise_to)
+        timers.append(Timer(step, target, due, after, notify, level))
+    return tuple(timers)
 
 
 def _ints(value: Any) -> tuple[int, ...]:
@@ -83,8 +94,8 @@ class RecoveryCase:
     ``filed_severity`` what it was filed with. ``offer`` is the compensation the policy's
     ladder chose (None without a ladder), ``given`` what the customer got when it was
     resolved. ``timeline`` never goes back in time: each step is at or after the one
-    before (an event reported late is placed when it was learned, its own time kept in
-    ``acknowledged_at`` or ``resolved_at``).
+    before (an event reported late, dated before the last step, is placed at the last
+    step's time; its own time is kept in ``acknowledged_at`` or ``resolved_at``).
     """
 
     id: str = attrs.field(validator=v.is_identifier)

@@ -29,15 +29,20 @@ from custbond.effects import (
 from custbond.errors import InvalidInput, NotFound
 from custbond.messaging.message import message_key
 from custbond.messaging.occasions import Send
-from custbond.recovery.case import RecoveryCase, Timer
-from custbond.recovery.compensation import Compensation, GoodwillPoints, GoodwillVoucher
+from custbond.recovery.case import TARGETS, RecoveryCase, Timer
+from custbond.recovery.compensation import (
+    Compensation,
+    CompensationLadder,
+    GoodwillPoints,
+    GoodwillVoucher,
+)
 from custbond.recovery.events import (
     ComplaintAcknowledged,
     ComplaintFiled,
     ComplaintResolved,
     SurveyResponse,
 )
-from custbond.recovery.policy import RecoveryPolicy
+from custbond.recovery.policy import Escalation, RecoveryPolicy
 from custbond.recovery.severity import Severity
 from custbond.vouchers import Voucher, voucher_code
 
@@ -80,7 +85,10 @@ class Desk:
             resolve_by = policy.deadline(event.at, targets.resolve)
             for index, step in enumerate(targets.escalations):
                 deadline = acknowledge_by if step.target == "acknowledge" else resolve_by
-                timers.append(Timer(index, step.target, policy.deadline(deadline, step.after)))
+                due = policy.deadline(deadline, step.after)
+                timers.append(
+                    Timer(index, step.target, due, step.after, step.notify, step.raise_to)
+                )
             counted = "business hours" if policy.calendar is not None else "wall-clock time"
             lines.append(
                 f"complaint {event.id} ({event.category}, {event.severity.value}) opened: "
@@ -139,10 +147,16 @@ class Desk:
         return effects, lines
 
     def resolve(
-        self, state: CustomerState, event: ComplaintResolved, now: datetime
+        self,
+        state: CustomerState,
+        event: ComplaintResolved,
+        now: datetime,
+        order_value: Decimal | None = None,
     ) -> tuple[Effects, Lines]:
         """The case resolved: the compensation given (points and a voucher by custbond,
-        a refund recorded for the host to pay), the follow-up task and the survey."""
+        a refund recorded for the host to pay), the follow-up task and the survey.
+        ``order_value`` is what the order is worth now, when the service knows (less
+        what was returned since the complaint)."""
         case = self._case(state, event.complaint_id, event.at)
         if case.resolved_at is not None:
             raise InvalidInput(
@@ -150,10 +164,11 @@ class Desk:
                 event.complaint_id,
                 f"an open complaint (it was resolved at {case.resolved_at.isoformat()})",
             )
-        given = self._given(case, event.compensation)
         effects: Effects = []
         lines: Lines = []
         case = self._escalate(state, case, event.at, effects, lines)
+        case = self._settle_offer(state, case, event.at, order_value, lines)
+        given = self._given(case, event.compensation)
         if case.acknowledged_at is None and self.policy.apologize_when == "acknowledged":
             case = self._apologize(case, event.at, effects, lines)  # resolving acknowledges
         case = case.then(
@@ -291,8 +306,44 @@ class Desk:
             )
         return case
 
-    def _offer(self, state: CustomerState, case: RecoveryCase, lines: Lines) -> RecoveryCase:
-        """The case with the offer the ladder makes for its severity now."""
+    def _settle_offer(
+        self,
+        state: CustomerState,
+        case: RecoveryCase,
+        at: datetime,
+        order_value: Decimal | None,
+        lines: Lines,
+    ) -> RecoveryCase:
+        """The case with the offer as it stands when it is resolved at ``at``: for the
+        order's value now (a return since the complaint lowers it), and for the severity
+        it was filed with when no target was in fact missed by then (an escalation that
+        fired before a late-reported acknowledgement was known raised it)."""
+        value = case.order_value
+        if order_value is not None and (value is None or order_value < value):
+            value = order_value
+            lines.append(f"the order is worth {value} {self.currency} now")
+        severity = case.severity
+        if severity != case.filed_severity and not any(
+            case.breached(target, at) for target in TARGETS
+        ):
+            severity = case.filed_severity
+            lines.append(
+                f"no target was missed by {at.isoformat()}: compensation for a "
+                f"{severity.value} complaint"
+            )
+        if value == case.order_value and severity == case.severity:
+            return case
+        return self._offer(state, attrs.evolve(case, order_value=value), lines, severity)
+
+    def _offer(
+        self,
+        state: CustomerState,
+        case: RecoveryCase,
+        lines: Lines,
+        severity: Severity | None = None,
+    ) -> RecoveryCase:
+        """The case with the offer the ladder makes for ``severity`` (the case's own
+        when None)."""
         ladder = self.policy.compensation
         if ladder is None:
             return case
@@ -303,7 +354,7 @@ class Desk:
             if other.id != case.id and since <= other.filed_at <= case.filed_at
         )
         offer, why = ladder.choose(
-            severity=case.severity,
+            severity=case.severity if severity is None else severity,
             spent=state.activity.spent,
             earlier_complaints=earlier,
             order_value=case.order_value,
@@ -343,14 +394,14 @@ class Desk:
         due = [timer for timer in case.timers if timer.due < until]
         if not due:
             return case
-        targets = self.policy.targets_for(case.filed_severity)
-        steps = () if targets is None else targets.escalations
         for timer in due:
             case = attrs.evolve(case, timers=[t for t in case.timers if t != timer])
-            if timer.step >= len(steps) or steps[timer.step].target != timer.target:
-                lines.append(f"escalation step {timer.step} of {case.id}: no longer in the policy")
-                continue
-            step = steps[timer.step]
+            step = Escalation(
+                target=timer.target,
+                after=timer.after,
+                notify=timer.notify,
+                raise_to=timer.raise_to,
+            )
             deadline = case.deadline(timer.target)
             by = "" if deadline is None else f" ({deadline.isoformat()})"
             missed = f"missed its {timer.target} target{by}"
@@ -393,9 +444,9 @@ class Desk:
             raise InvalidInput(
                 "compensation", given, f"compensation in the program's {self.currency}"
             )
-        ladder = self.policy.compensation
-        if ladder is not None:
-            ladder.check(given, case.order_value)
+        # Without a ladder there is no cap, but never more than the order is worth.
+        ladder = self.policy.compensation or _NO_LADDER
+        ladder.check(given, case.order_value)
         return given
 
     def _give(
@@ -440,8 +491,11 @@ class Desk:
         now: datetime,
     ) -> IssueVoucher:
         expires_at = None if valid_for is None else shift(now, valid_for)
-        code = voucher_code(state.id, "goodwill", key, number)
+        code = voucher_code(state.id, source, key, number)  # a complaint's or an incident's
         return IssueVoucher(Voucher(code, "goodwill", None, value, source, now, expires_at))
+
+
+_NO_LADDER = CompensationLadder(())
 
 
 def _gives_something(offer: Compensation) -> bool:

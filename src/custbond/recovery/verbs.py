@@ -10,11 +10,18 @@ from typing import TYPE_CHECKING
 
 from custbond import _validate as v
 from custbond.commands import CloseTask, Input, NotifyIncident
+from custbond.erasure import PSEUDONYM_PREFIX
 from custbond.errors import CustbondError, InvalidInput, NotFound
 from custbond.recovery.case import RecoveryCase
 from custbond.recovery.events import SurveyResponse
 from custbond.recovery.incidents import IncidentDeclared, IncidentNotices
-from custbond.recovery.metrics import RecoveryReport, TrendPoint, recovery_report, survey_trend
+from custbond.recovery.metrics import (
+    RecoveryReport,
+    TrendPoint,
+    recovery_report,
+    survey_history,
+    survey_trend,
+)
 from custbond.tasks import Task
 
 if TYPE_CHECKING:
@@ -98,7 +105,8 @@ class RecoveryVerbs:
         with self.store.unit_of_work(write=False) as uow:
             for purchase_id in incident.purchase_ids:
                 record = uow.purchase(purchase_id)
-                if record is None:
+                # An erased customer's purchases are kept under a pseudonym: nobody to tell.
+                if record is None or record.customer_id.startswith(PSEUDONYM_PREFIX):
                     unknown.append(f"purchase {purchase_id}")
                 else:
                     customers.add(record.customer_id)
@@ -123,6 +131,8 @@ class RecoveryVerbs:
             v.identifier("customer_id", customer_id)
         if due_before is not None:
             v.aware("due_before", due_before)
+        if not isinstance(open_only, bool):
+            raise InvalidInput("open_only", open_only, "True or False")
         with self.store.unit_of_work(write=False) as uow:
             found = uow.tasks(
                 owner=owner, customer_id=customer_id, due_before=due_before, open_only=open_only
@@ -144,6 +154,7 @@ class RecoveryVerbs:
 
     def cases(self, customer_id: str) -> tuple[RecoveryCase, ...]:
         """The customer's recovery cases, oldest first."""
+        v.identifier("customer_id", customer_id)
         with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
         return tuple(sorted(state.cases.values(), key=lambda case: (case.filed_at, case.id)))
@@ -151,6 +162,8 @@ class RecoveryVerbs:
     def case(self, customer_id: str, complaint_id: str) -> RecoveryCase:
         """The recovery case of the complaint ``complaint_id``;
         :class:`~custbond.NotFound` when the customer filed no such complaint."""
+        v.identifier("customer_id", customer_id)
+        v.identifier("complaint_id", complaint_id)
         with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
         case = state.cases.get(complaint_id)
@@ -160,9 +173,10 @@ class RecoveryVerbs:
 
     def surveys(self, customer_id: str) -> tuple[SurveyResponse, ...]:
         """The customer's survey answers, oldest first."""
+        v.identifier("customer_id", customer_id)
         with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
-        return state.surveys
+        return survey_history(state)
 
     def survey_trend(
         self, *, by: str = "month", scale: str = "nps", customer_id: str | None = None

@@ -475,10 +475,19 @@ _CASE_FIELDS = tuple(field.name for field in attrs.fields(RecoveryCase))[:_CASE_
 _case_head = attrgetter(*_CASE_FIELDS)
 
 
+_TIMER_WIDTH = len(Timer._fields)
+
+
+def _timer_fields(timer: Timer) -> Row:
+    raise_to = None if timer.raise_to is None else timer.raise_to.value
+    return (*timer[:-1], raise_to)
+
+
 def case_row(case: RecoveryCase) -> Row:
     """A recovery case, flat: its plain fields (severities as their values),
     then, each after its count, the offer's and the given compensation's values, the
-    timers (step, target, due), the escalations and the timeline (at, what, detail)."""
+    timers (step, target, due, after, notify, raise_to), the escalations and the timeline
+    (at, what, detail)."""
     head = _case_head(case)
     offer, given = compensation_row(case.offer), compensation_row(case.given)
     timers, escalations, timeline = case.timers, case.escalations, case.timeline
@@ -492,7 +501,7 @@ def case_row(case: RecoveryCase) -> Row:
         len(given),
         *given,
         len(timers),
-        *chain.from_iterable(timers),
+        *chain.from_iterable(map(_timer_fields, timers)),
         len(escalations),
         *escalations,
         len(timeline),
@@ -504,7 +513,7 @@ def case_from_row(row: Row) -> RecoveryCase:
     fields = dict(zip(_CASE_FIELDS, row[:_CASE_HEAD], strict=True))
     at = _CASE_HEAD
     parts: list[Row] = []
-    for width in (1, 1, 3, 1, 3):  # values per item: offer, given, timers, ..., timeline
+    for width in (1, 1, _TIMER_WIDTH, 1, 3):  # values per item: offer, given, timers, ...
         count = row[at]
         parts.append(row[at + 1 : at + 1 + count * width])
         at += 1 + count * width
@@ -513,7 +522,10 @@ def case_from_row(row: Row) -> RecoveryCase:
         **fields,
         offer=compensation_from_row(offer),
         given=compensation_from_row(given),
-        timers=tuple(Timer(*timers[start : start + 3]) for start in range(0, len(timers), 3)),
+        timers=tuple(
+            Timer(*timers[start : start + _TIMER_WIDTH])
+            for start in range(0, len(timers), _TIMER_WIDTH)
+        ),
         escalations=escalations,
         timeline=tuple(
             CaseStep(*timeline[start : start + 3]) for start in range(0, len(timeline), 3)
