@@ -4,7 +4,7 @@ problem in a file is a RuleFileError that names the file, the key, the line and 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
@@ -34,6 +34,23 @@ from custbond.messaging.message import MessageKind
 from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Reminder, Send
 from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
 from custbond.messaging.templates import Template, Templates
+from custbond.recovery import (
+    Apology,
+    BusinessCalendar,
+    CompensationLadder,
+    ComplaintFiled,
+    Escalation,
+    FollowUp,
+    Gesture,
+    GoodwillPoints,
+    GoodwillVoucher,
+    RecoveryPolicy,
+    Refund,
+    Rung,
+    Severity,
+    SurveyInvite,
+    Targets,
+)
 from custbond.rules import (
     Budget,
     Cashback,
@@ -59,11 +76,16 @@ from custbond.rules import (
 from custbond.rules.effects import RULE_EFFECTS
 from custbond.rules.files import (
     _ACHIEVEMENT,
+    _CALENDAR,
     _CAP,
     _CARD,
+    _COMPENSATION,
     _COUPON,
     _EFFECT_TYPES,
+    _ESCALATION,
     _EXPIRY_NOTICE,
+    _FOLLOW_UP,
+    _GESTURE_TYPES,
     _GREETING,
     _GROUP,
     _HOLIDAY,
@@ -74,10 +96,14 @@ from custbond.rules.files import (
     _OFFER,
     _PROGRAM_WRITTEN,
     _QUIET,
+    _RECOVERY,
     _REMINDER,
     _REWARD,
     _RULE_WRITTEN,
+    _RUNG,
     _SEND,
+    _SURVEY,
+    _TARGETS,
     _TEMPLATE,
     _Shape,
     dump_program,
@@ -299,6 +325,46 @@ class TestTheReferenceExample:
                     }
                 ),
             ),
+            recovery=RecoveryPolicy(
+                apologize_when="filed",
+                incident_goodwill=[GoodwillPoints(100)],
+                calendar=BusinessCalendar(
+                    "America/New_York",
+                    {"MO-FR": "07:00-19:00", "SA-SU": ("08:00-12:00", "13:00-17:00")},
+                    closed=[date(2026, 12, 25), date(2027, 1, 1)],
+                ),
+                targets={
+                    "high": Targets(
+                        acknowledge=timedelta(hours=2),
+                        resolve=timedelta(days=1),
+                        escalations=[
+                            Escalation(
+                                target="acknowledge", notify="shift lead", raise_to="critical"
+                            ),
+                            Escalation(target="resolve", after=timedelta(hours=4), notify="owner"),
+                        ],
+                    ),
+                    "low": Targets(acknowledge=timedelta(hours=8), resolve=timedelta(days=3)),
+                },
+                compensation=CompensationLadder(
+                    [
+                        Rung(
+                            [Refund(Decimal(1)), GoodwillPoints(200)],
+                            severity="high",
+                            spent_at_least=Decimal(500),
+                        ),
+                        Rung(
+                            [GoodwillVoucher(Decimal("6.00"), valid_for=relativedelta(months=3))],
+                            complaints_at_most=2,
+                        ),
+                    ],
+                    cap=Decimal("25.00"),
+                    window=relativedelta(months=6),
+                ),
+                follow_up=FollowUp(owner="shift lead"),
+                survey=SurveyInvite(after=relativedelta(days=7), scale="csat"),
+                detractors=FollowUp(owner="owner", after=timedelta(0), reason="call back"),
+            ),
         )
         assert expected == load_program(reference_example())
 
@@ -310,6 +376,11 @@ class TestTheReferenceExample:
         assert MessagingPolicy() != program.messaging
         kinds = {type(item) for rule in program.rules for item in (*rule.then, *rule.limits)}
         assert {Gift, Discount, Cashback, Budget, FirstCustomers} <= kinds
+        recovery = program.recovery
+        assert recovery is not None
+        for field in attrs.fields(RecoveryPolicy):
+            assert getattr(recovery, field.name), f"recovery.{field.name}"
+        assert RecoveryPolicy() != recovery
 
     def test_it_reads_back_from_its_dump(self) -> None:
         program = load_program(reference_example())
@@ -1004,8 +1075,8 @@ class TestTheTemplatesAProgramAsksFor:
             Program(rules=[rule])
         assert ("rules['thanks'].then", "hi") == (raised.value.field, raised.value.value)
         assert raised.value.expected.startswith(
-            "a template of messaging.templates for channel 'sms'; known: appointment_reminder, "
-            "birthday, broadcast"
+            "a template of messaging.templates for channel 'sms'; known: apology, "
+            "appointment_reminder, birthday, broadcast"
         )
         templates = DEFAULTS.override({"hi": {"sms": Template("Hi $name")}})
         assert Program(rules=[rule], messaging=MessagingPolicy(templates=templates))
@@ -1072,6 +1143,332 @@ class TestTheTemplatesAProgramAsksFor:
         assert (Message("hi", channel="sms"),) == program.rules[0].then
 
 
+class TestRecovery:
+    def test_without_recovery_there_is_no_policy_and_an_empty_table_is_the_default(
+        self,
+    ) -> None:
+        assert load_program("\n").recovery is None
+        assert RecoveryPolicy() == load_program("[recovery]\n").recovery
+
+    @pytest.mark.parametrize(
+        ("written", "apology"),
+        [
+            pytest.param("", Send(template="apology"), id="left-out-the-default"),
+            pytest.param("apology = false", None, id="false-none"),
+            pytest.param(
+                'apology = { template = "apology", channel = "sms", kind = "marketing" }',
+                Send(template="apology", channel="sms", kind=MessageKind.MARKETING),
+                id="another-message",
+            ),
+        ],
+    )
+    def test_the_apology_is_a_message_or_false(self, written: str, apology: Send | None) -> None:
+        policy = load_program(f"[recovery]\n{written}\n").recovery
+        assert policy is not None
+        assert apology == policy.apology
+
+    def test_the_incident_notice_is_a_message_or_false_with_goodwill_gestures(self) -> None:
+        policy = load_program(
+            "[recovery]\nincident_notice = false\nincident_goodwill = [\n"
+            '    { type = "points", points = 50 },\n'
+            '    { type = "voucher", value = "2.50", valid_for = { seconds = 86400 } },\n]\n'
+        ).recovery
+        assert policy is not None
+        assert policy.incident_notice is None
+        expected = (GoodwillPoints(50), GoodwillVoucher(Decimal("2.50"), timedelta(days=1)))
+        assert expected == policy.incident_goodwill
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param(
+                '{ MO-FR = "09:00-17:30" }', {"MO-FR": "09:00-17:30"}, id="a-range-of-weekdays"
+            ),
+            pytest.param(
+                '{ MO = ["09:00-12:00", "13:00-17:00"], TU = "" }',
+                {"MO": ("09:00-12:00", "13:00-17:00")},
+                id="a-break-and-a-closed-day",
+            ),
+            pytest.param(
+                '{ fr = "00:00-24:00", SA-SU = ["10:00-12:00", "12:00-16:00"] }',
+                {"FR": "00:00-24:00", "SA-SU": "10:00-16:00"},
+                id="lower-case-all-day-and-touching-spans",
+            ),
+        ],
+    )
+    def test_opening_hours_are_spans_by_weekday(self, written: str, expected: Any) -> None:
+        text = f'[recovery.calendar]\ntime_zone = "Europe/Paris"\nhours = {written}\n'
+        policy = load_program(text).recovery
+        assert policy is not None
+        assert BusinessCalendar("Europe/Paris", expected) == policy.calendar
+
+    def test_hours_can_be_a_table_of_their_own_and_closed_days_are_dates(self) -> None:
+        text = """
+[recovery.calendar]
+time_zone = "Europe/London"
+closed = [2026-12-25, 2026-12-26, 2026-12-25]
+
+[recovery.calendar.hours]
+MO-FR = "09:00-17:30"
+"""
+        policy = load_program(text).recovery
+        assert policy is not None
+        expected = BusinessCalendar(
+            "Europe/London",
+            {"MO-FR": "09:00-17:30"},
+            closed=[date(2026, 12, 25), date(2026, 12, 26)],
+        )
+        assert expected == policy.calendar
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param('"PT4H"', timedelta(hours=4), id="iso-hours"),
+            pytest.param('"P1D"', timedelta(days=1), id="iso-a-day-is-24-hours"),
+            pytest.param('"90 minutes"', timedelta(minutes=90), id="words"),
+            pytest.param("{ seconds = 7200 }", timedelta(hours=2), id="seconds"),
+        ],
+    )
+    def test_targets_are_exact_durations(self, written: str, expected: timedelta) -> None:
+        text = f'[recovery.targets.medium]\nacknowledge = {written}\nresolve = "P2D"\n'
+        policy = load_program(text).recovery
+        assert policy is not None
+        targets = policy.targets_for("medium")
+        assert targets is not None
+        assert (expected, timedelta(days=2)) == (targets.acknowledge, targets.resolve)
+        assert timedelta is type(targets.acknowledge)
+
+    def test_escalations_can_be_tables_of_their_own(self) -> None:
+        text = """
+[recovery.targets.critical]
+acknowledge = "PT1H"
+resolve = "PT1H"
+
+[[recovery.targets.critical.escalations]]
+target = "resolve"
+notify = "owner"
+
+[[recovery.targets.critical.escalations]]
+target = "acknowledge"
+after = "PT30M"
+raise_to = "critical"
+"""
+        policy = load_program(text).recovery
+        assert policy is not None
+        expected = Targets(
+            acknowledge=timedelta(hours=1),
+            resolve=timedelta(hours=1),
+            escalations=[
+                Escalation(target="resolve", notify="owner"),
+                Escalation(target="acknowledge", after=timedelta(minutes=30), raise_to="critical"),
+            ],
+        )
+        assert {Severity.CRITICAL: expected} == policy.targets
+
+    @pytest.mark.parametrize("zero", ['"PT0S"', '"0 days"', "{ seconds = 0 }"])
+    def test_after_may_be_zero_for_at_once(self, zero: str) -> None:
+        text = f"""
+[recovery.targets.low]
+acknowledge = "P1D"
+resolve = "P2D"
+escalations = [{{ target = "resolve", after = {zero}, notify = "care" }}]
+
+[recovery.follow_up]
+owner = "care"
+after = {zero}
+
+[recovery.survey]
+after = {zero}
+"""
+        policy = load_program(text).recovery
+        assert policy is not None
+        assert policy.follow_up is not None
+        assert policy.survey is not None
+        targets = policy.targets_for("low")
+        assert targets is not None
+        afters = (targets.escalations[0].after, policy.follow_up.after, policy.survey.after)
+        assert (timedelta(0),) * 3 == afters
+        assert all(type(after) is timedelta for after in afters)
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param('{ type = "apology" }', Apology(), id="apology"),
+            pytest.param('{ type = "points", points = 250 }', GoodwillPoints(250), id="points"),
+            pytest.param(
+                '{ type = "voucher", value = "5.00" }',
+                GoodwillVoucher(Decimal("5.00")),
+                id="voucher-for-ever",
+            ),
+            pytest.param(
+                '{ type = "voucher", value = 5, valid_for = "3 months" }',
+                GoodwillVoucher(Decimal(5), valid_for=relativedelta(months=3)),
+                id="voucher-valid-for",
+            ),
+            pytest.param(
+                '{ type = "refund", share = "0.25" }', Refund(Decimal("0.25")), id="refund"
+            ),
+            pytest.param(
+                '{ type = "refund", share = "1", cap = "30.00" }',
+                Refund(Decimal(1), cap=Decimal("30.00")),
+                id="refund-capped",
+            ),
+        ],
+    )
+    def test_every_gesture_can_be_given(self, written: str, expected: Gesture) -> None:
+        text = f"[[recovery.compensation.rungs]]\ngive = [{written}]\n"
+        policy = load_program(text).recovery
+        assert policy is not None
+        assert CompensationLadder([Rung([expected])]) == policy.compensation
+
+    def test_a_ladder_is_read_with_its_defaults_and_needs_no_rungs(self) -> None:
+        policy = load_program('[recovery.compensation]\ncap = "20.00"\n').recovery
+        assert policy is not None
+        assert CompensationLadder([], cap=Decimal("20.00")) == policy.compensation
+        bare = load_program("[recovery.compensation]\n").recovery
+        assert bare is not None
+        assert CompensationLadder([]) == bare.compensation
+
+    def test_rungs_are_read_in_order_with_their_defaults(self) -> None:
+        text = """
+[recovery.compensation]
+point_value = "0.005"
+exceed_order = true
+window = { seconds = 2592000 }
+rungs = [
+    { give = [{ type = "points", points = 10 }], complaints_at_least = 1, complaints_at_most = 3 },
+    { give = [{ type = "apology" }], spent_at_least = "99.99" },
+]
+"""
+        policy = load_program(text).recovery
+        assert policy is not None
+        expected = CompensationLadder(
+            [
+                Rung([GoodwillPoints(10)], complaints_at_least=1, complaints_at_most=3),
+                Rung([Apology()], spent_at_least=Decimal("99.99")),
+            ],
+            point_value=Decimal("0.005"),
+            exceed_order=True,
+            window=timedelta(days=30),
+        )
+        assert expected == policy.compensation
+
+    def test_follow_ups_and_the_survey_are_read_with_their_defaults(self) -> None:
+        text = """
+[recovery]
+apologize_when = "filed"
+low_csat = 3
+
+[recovery.follow_up]
+owner = "customer care"
+
+[recovery.survey]
+
+[recovery.detractors]
+owner = "manager"
+after = "PT2H"
+reason = "call back today"
+"""
+        policy = load_program(text).recovery
+        expected = RecoveryPolicy(
+            apologize_when="filed",
+            low_csat=3,
+            follow_up=FollowUp(owner="customer care"),
+            survey=SurveyInvite(),
+            detractors=FollowUp(
+                owner="manager", after=relativedelta(hours=2), reason="call back today"
+            ),
+        )
+        assert expected == policy
+
+    def test_a_survey_sends_its_message_on_a_template_of_the_file(self) -> None:
+        text = """
+[recovery.survey]
+scale = "csat"
+send = { template = "rate us", channel = "sms", kind = "marketing" }
+
+[messaging.templates."rate us".sms]
+body = "How did we do, $name? Reply 1 to 5."
+"""
+        program = load_program(text)
+        assert program.recovery is not None
+        expected = Send(template="rate us", channel="sms", kind=MessageKind.MARKETING)
+        assert SurveyInvite(scale="csat", send=expected) == program.recovery.survey
+        assert program == load_program(dump_program(program))
+
+    def test_a_complaint_is_answered_in_the_hours_of_the_file(self) -> None:
+        program = load_program(
+            """
+[program]
+time_zone = "Europe/London"
+
+[recovery.calendar]
+time_zone = "Europe/London"
+hours = { MO-FR = "09:00-17:30" }
+
+[recovery.targets.high]
+acknowledge = "PT4H"
+resolve = "PT16H"
+"""
+        )
+        friday = datetime(2026, 6, 5, 17, 40, tzinfo=UTC)  # 18:40 in London: closed
+        complaint = ComplaintFiled(
+            id="cmp-1", customer_id="ada", at=friday, category="late", severity="high"
+        )
+        decision = program.decide(CustomerState(Customer("ada")), complaint, friday)
+        assert "acknowledge by 2026-06-08T13:00:00+01:00" in str(decision.trace)
+
+    def test_every_part_round_trips(self) -> None:
+        policy = RecoveryPolicy(
+            targets={
+                "critical": Targets(
+                    acknowledge=timedelta(minutes=45, microseconds=5),
+                    resolve=timedelta(days=2, hours=3),
+                    escalations=[
+                        Escalation(target="resolve", after=timedelta(seconds=90), notify="boss"),
+                        Escalation(target="acknowledge", raise_to="critical"),
+                    ],
+                ),
+                "low": Targets(acknowledge=timedelta(days=1), resolve=timedelta(days=1)),
+            },
+            calendar=BusinessCalendar(
+                "Asia/Kathmandu",
+                {
+                    "MO": "00:00-24:00",
+                    "TU-TH": ("08:15-12:00", "13:00-18:00"),
+                    "SU": "10:00-11:00",
+                },
+                closed=[date(2027, 1, 1)],
+            ),
+            compensation=CompensationLadder(
+                [
+                    Rung(
+                        [Apology(), Refund(Decimal("0.5"), cap=Decimal(40)), GoodwillPoints(1)],
+                        severity="medium",
+                        spent_at_least=Decimal("1000.50"),
+                        complaints_at_least=2,
+                    )
+                ],
+                cap=Decimal(0),
+                point_value=Decimal("0.1"),
+                exceed_order=True,
+                window=relativedelta(years=2),
+            ),
+            apology=None,
+            apologize_when="filed",
+            follow_up=FollowUp(owner='the "care" team', after=timedelta(0), reason="call\nback"),
+            survey=SurveyInvite(
+                after=timedelta(hours=36), scale="csat", send=Send(template="survey", channel="*")
+            ),
+            detractors=FollowUp(owner="boss", after=relativedelta(months=1)),
+            low_csat=1,
+            incident_notice=Send(template="incident_notice", kind=MessageKind.MARKETING),
+            incident_goodwill=[GoodwillVoucher(Decimal("1.005"))],
+        )
+        program = Program(recovery=policy)
+        assert program == load_program(dump_program(program))
+
+
 class TestTheFormatHoldsEverything:
     def test_every_field_of_a_program_is_in_the_format(self) -> None:
         fields = {field.name for field in attrs.fields(Program) if field.init}
@@ -1109,6 +1506,15 @@ class TestTheFormatHoldsEverything:
             _GREETING,
             _HOLIDAY,
             _EXPIRY_NOTICE,
+            _RECOVERY,
+            _CALENDAR,
+            _TARGETS,
+            _ESCALATION,
+            _COMPENSATION,
+            _RUNG,
+            _FOLLOW_UP,
+            _SURVEY,
+            *_GESTURE_TYPES.values(),
         ],
         ids=lambda shape: shape.cls.__name__,
     )
@@ -1122,6 +1528,9 @@ class TestTheFormatHoldsEverything:
 
     def test_every_kind_of_limit_is_in_the_format(self) -> None:
         assert set(get_args(AnyLimit)) == {shape.cls for shape in _LIMIT_TYPES.values()}
+
+    def test_every_kind_of_gesture_is_in_the_format(self) -> None:
+        assert set(get_args(Gesture)) == {shape.cls for shape in _GESTURE_TYPES.values()}
 
 
 class TestEarnAndDefaults:
@@ -1218,6 +1627,10 @@ class TestTextOrPath:
 
 
 # -- broken files --------------------------------------------------------------------------
+
+# A file's [recovery] parts, for the broken rows that follow them.
+TARGETS = '[recovery.targets.high]\nacknowledge = "PT4H"\nresolve = "P1D"\n'
+CALENDAR = '[recovery.calendar]\ntime_zone = "Europe/London"\n'
 
 BROKEN = [
     pytest.param(
@@ -2132,6 +2545,285 @@ BROKEN = [
         "(hint: holidays are written as [[messaging.holidays]] tables)",
         id="holidays-at-the-top",
     ),
+    pytest.param(
+        '[recovery]\napology_when = "filed"',
+        (
+            'recovery.apology_when, line 2, column 1: unknown key "apology_when" in [recovery] '
+            '(hint: did you mean "apologize_when"?)'
+        ),
+        id="recovery-unknown-key",
+    ),
+    pytest.param(
+        '[recovery]\napologize_when = "later"',
+        (
+            'recovery.apologize_when, line 2, column 18: must be one of "acknowledged", '
+            '"filed"; got "later"'
+        ),
+        id="recovery-apologize-when",
+    ),
+    pytest.param(
+        "[recovery]\napology = true",
+        (
+            "recovery.apology, line 2, column 11: must be an apology, such as apology = { "
+            'template = "apology" }, or false for none; got true (hint: leave apology out for '
+            'the default one, apology = { template = "apology" })'
+        ),
+        id="recovery-apology-true",
+    ),
+    pytest.param(
+        '[recovery]\napology = { template = "sorry", channel = "sms" }',
+        (
+            'recovery.apology.template, line 2, column 24: there is no template "sorry" for '
+            'the channel "sms" (hint: add it under [messaging.templates.sorry.sms])'
+        ),
+        id="recovery-apology-without-its-template",
+    ),
+    pytest.param(
+        "[recovery]\nlow_csat = 5",
+        "recovery.low_csat, line 2, column 12: must be an int from 1 to 4; got 5",
+        id="recovery-low-csat",
+    ),
+    pytest.param(
+        '[recovery]\nincident_goodwill = [{ type = "refund", share = "0.5" }]',
+        (
+            "recovery.incident_goodwill[0].type, line 2, column 31: must be a gesture type, "
+            'one of points, voucher; got "refund" (hint: the goodwill of an incident is points '
+            "or a voucher)"
+        ),
+        id="recovery-incident-refund",
+    ),
+    pytest.param(
+        "[recovery]\nincident_goodwill = [{ points = 5 }]",
+        (
+            "recovery.incident_goodwill[0].type, line 2, column 22: missing: a gesture needs a "
+            "type, one of points, voucher"
+        ),
+        id="recovery-gesture-without-type",
+    ),
+    pytest.param(
+        '[recovery.targets.hgh]\nacknowledge = "PT4H"\nresolve = "P1D"',
+        (
+            'recovery.targets.hgh, line 1, column 1: unknown severity "hgh" in '
+            'recovery.targets (hint: did you mean "high"?)'
+        ),
+        id="recovery-unknown-severity",
+    ),
+    pytest.param(
+        '[recovery.targets.high]\nacknowledge = "PT4H"',
+        (
+            "recovery.targets.high.resolve, line 1, column 1: missing: [recovery.targets.high] "
+            "needs acknowledge and resolve"
+        ),
+        id="recovery-targets-without-resolve",
+    ),
+    pytest.param(
+        '[recovery.targets.high]\nacknowledge = "P1M"\nresolve = "P2M"',
+        (
+            "recovery.targets.high.acknowledge, line 2, column 15: must be an exact duration: "
+            'days, hours, minutes or seconds ("PT24H", "P1D", "90 minutes") or { seconds = N '
+            '}; got "P1M" (hint: months and years have no fixed length: write it in days, such '
+            'as "P30D")'
+        ),
+        id="recovery-target-in-months",
+    ),
+    pytest.param(
+        '[recovery.targets.high]\nacknowledge = "PT4H"\nresolve = "PT2H"',
+        (
+            "recovery.targets.high.resolve, line 3, column 11: must be at least acknowledge "
+            '("PT4H"): a case is acknowledged before it is resolved; got "PT2H"'
+        ),
+        id="recovery-resolve-before-acknowledge",
+    ),
+    pytest.param(
+        TARGETS + 'escalations = [{ target = "acknowledge" }]',
+        (
+            "recovery.targets.high.escalations[0].notify, line 4, column 16: missing: an "
+            "escalation needs notify, raise_to or both (a role to give a task, a severity to "
+            'raise the case to), such as { target = "acknowledge", notify = "duty manager" }'
+        ),
+        id="recovery-escalation-doing-nothing",
+    ),
+    pytest.param(
+        TARGETS + 'escalations = [{ target = "ack", notify = "duty manager" }]',
+        (
+            "recovery.targets.high.escalations[0].target, line 4, column 27: must be one of "
+            '"acknowledge", "resolve"; got "ack"'
+        ),
+        id="recovery-escalation-target",
+    ),
+    pytest.param(
+        TARGETS + 'escalations = [{ target = "resolve", raise_to = "urgent" }]',
+        (
+            "recovery.targets.high.escalations[0].raise_to, line 4, column 49: must be one of "
+            '"low", "medium", "high", "critical"; got "urgent"'
+        ),
+        id="recovery-escalation-raise-to",
+    ),
+    pytest.param(
+        TARGETS
+        + 'escalations = [{ target = "resolve", notify = "x", after = { seconds = -60 } }]',
+        (
+            "recovery.targets.high.escalations[0].after, line 4, column 60: must be a duration "
+            "of zero or more; got a table"
+        ),
+        id="recovery-escalation-after-negative",
+    ),
+    pytest.param(
+        '[recovery.calendar]\ntime_zone = "Europe/Lndon"\nhours = { MO-FR = "09:00-17:30" }',
+        (
+            "recovery.calendar.time_zone, line 2, column 13: must be an IANA time zone name "
+            "such as 'Europe/Paris'; got 'Europe/Lndon'"
+        ),
+        id="recovery-calendar-time-zone",
+    ),
+    pytest.param(
+        CALENDAR,
+        (
+            "recovery.calendar.hours, line 1, column 1: missing: a business calendar needs "
+            "time_zone and hours"
+        ),
+        id="recovery-calendar-without-hours",
+    ),
+    pytest.param(
+        CALENDAR + 'hours = { FR-MO = "09:00-17:30" }',
+        (
+            "recovery.calendar.hours.FR-MO, line 3, column 11: must be a range from Monday "
+            "towards Sunday such as 'MO-FR' (ranges do not wrap past Sunday: write 'FR-SU' and "
+            "'MO' as two keys); got 'FR-MO'"
+        ),
+        id="recovery-hours-wrapping",
+    ),
+    pytest.param(
+        CALENDAR + 'hours = { MO-FR = ["09:00-12:00", "12:30-25:00"] }',
+        (
+            "recovery.calendar.hours.MO-FR[1], line 3, column 35: must be a span of local time "
+            "such as '09:00-17:30' (HH:MM-HH:MM, '24:00' ends a day); got '12:30-25:00'"
+        ),
+        id="recovery-hours-span",
+    ),
+    pytest.param(
+        CALENDAR + 'hours = { MO-FR = ["09:00-12:00", "11:00-13:00"] }',
+        (
+            "recovery.calendar.hours.MO-FR, line 3, column 19: must be spans that do not "
+            "overlap (09:00-12:00 and 11:00-13:00 do); got ['09:00-12:00', '11:00-13:00']"
+        ),
+        id="recovery-hours-overlap",
+    ),
+    pytest.param(
+        CALENDAR + "hours = { MO-FR = 9 }",
+        (
+            "recovery.calendar.hours.MO-FR, line 3, column 19: must be a span of local time, "
+            'such as "09:00-17:30", an array of them, or "" when closed; got 9'
+        ),
+        id="recovery-hours-not-text",
+    ),
+    pytest.param(
+        CALENDAR + 'hours = { MO = "" }',
+        (
+            "recovery.calendar.hours, line 3, column 9: must be opening hours on at least one "
+            "weekday; got {'MO': ''}"
+        ),
+        id="recovery-hours-never-open",
+    ),
+    pytest.param(
+        CALENDAR + 'hours = { MO = "09:00-17:00" }\nclosed = ["2026-12-25"]',
+        (
+            "recovery.calendar.closed[0], line 4, column 11: must be a date, such as "
+            '2026-12-25; got "2026-12-25" (hint: write the date without quotes: 2026-12-25)'
+        ),
+        id="recovery-closed-a-string",
+    ),
+    pytest.param(
+        CALENDAR + 'hours = { MO = "09:00-17:00" }\nclosed = [2026-12-25T00:00:00Z]',
+        (
+            "recovery.calendar.closed[0], line 4, column 11: must be a date, such as "
+            "2026-12-25; got 2026-12-25T00:00:00+00:00 (hint: a closed day is a whole local "
+            "day: write the date alone)"
+        ),
+        id="recovery-closed-a-datetime",
+    ),
+    pytest.param(
+        "[recovery.compensation]\ncap = 50.5",
+        (
+            "recovery.compensation.cap, line 2, column 7: must be a decimal number, written as "
+            "a string or an int; got 50.5 (hint: TOML floats are inexact: write it as a "
+            'string, "50.5")'
+        ),
+        id="recovery-cap-float",
+    ),
+    pytest.param(
+        '[[recovery.compensation.rungs]]\nseverity = "high"',
+        "recovery.compensation.rungs[0].give, line 1, column 1: missing: a rung needs give",
+        id="recovery-rung-without-give",
+    ),
+    pytest.param(
+        "[[recovery.compensation.rungs]]\ngive = []",
+        (
+            "recovery.compensation.rungs[0].give, line 2, column 8: must be at least one "
+            'gesture, such as [{ type = "points", points = 100 }]; got an empty array'
+        ),
+        id="recovery-rung-gives-nothing",
+    ),
+    pytest.param(
+        '[[recovery.compensation.rungs]]\ngive = [{ type = "refund", share = "1.5" }]',
+        (
+            "recovery.compensation.rungs[0].give[0].share, line 2, column 36: must be a "
+            "Decimal above 0 and at most 1; got Decimal('1.5')"
+        ),
+        id="recovery-refund-share",
+    ),
+    pytest.param(
+        '[[recovery.compensation.rungs]]\ngive = [{ type = "apology" }]\n'
+        "complaints_at_least = 3\ncomplaints_at_most = 1",
+        (
+            "recovery.compensation.rungs[0].complaints_at_most, line 4, column 22: must be an "
+            "int of at least 3; got 1"
+        ),
+        id="recovery-complaints-bounds",
+    ),
+    pytest.param(
+        '[[recovery.compensation.rungs]]\ngive = [{ type = "apology", points = 3 }]',
+        (
+            "recovery.compensation.rungs[0].give[0].points, line 2, column 29: unknown key "
+            '"points" in an apology gesture (hint: it has no other key than type: { type = '
+            '"apology" })'
+        ),
+        id="recovery-apology-with-points",
+    ),
+    pytest.param(
+        '[recovery.follow_up]\nafter = "P2D"',
+        "recovery.follow_up.owner, line 1, column 1: missing: a follow-up needs owner",
+        id="recovery-follow-up-without-owner",
+    ),
+    pytest.param(
+        '[recovery]\nfollow_up = "customer care"',
+        (
+            "recovery.follow_up, line 2, column 13: must be a follow-up, such as { owner = "
+            '"customer care", after = "P2D" }; got "customer care"'
+        ),
+        id="recovery-follow-up-a-string",
+    ),
+    pytest.param(
+        '[recovery.survey]\nscale = "stars"',
+        'recovery.survey.scale, line 2, column 9: must be one of "nps", "csat"; got "stars"',
+        id="recovery-survey-scale",
+    ),
+    pytest.param(
+        '[recovery.survey]\nsend = { template = "poll" }',
+        (
+            'recovery.survey.send.template, line 2, column 21: there is no template "poll" for '
+            'the channel "email" (hint: add it under [messaging.templates.poll.email])'
+        ),
+        id="recovery-survey-without-its-template",
+    ),
+    pytest.param(
+        '[targets.high]\nacknowledge = "PT4H"',
+        (
+            'targets, line 1, column 1: unknown key "targets" in a rule file (hint: targets '
+            "goes in the [recovery] table, as [recovery.targets])"
+        ),
+        id="recovery-targets-at-the-top",
+    ),
 ]
 
 
@@ -2653,6 +3345,113 @@ body = "Hello $name"
             dump_program(Program(messaging=Extended(extra=1)))
 
 
+class TestDumpRecovery:
+    def test_no_policy_is_not_written_and_the_default_one_is_an_empty_table(self) -> None:
+        assert "recovery" not in dump_program(Program())
+        assert dump_program(Program(recovery=RecoveryPolicy())).endswith("\n[recovery]\n")
+
+    def test_recovery_is_written_last_without_its_defaults(self) -> None:
+        policy = RecoveryPolicy(
+            apology=None,
+            low_csat=3,
+            incident_goodwill=[GoodwillPoints(100)],
+            calendar=BusinessCalendar(
+                "Europe/London",
+                {
+                    "MO-TH": "09:00-17:30",
+                    "FR": ("09:00-12:00", "12:00-17:30"),
+                    "SA": "10:00-16:00",
+                },
+                closed=[date(2026, 12, 26), date(2026, 12, 25)],
+            ),
+            targets={
+                "critical": Targets(acknowledge=timedelta(hours=1), resolve=timedelta(hours=4)),
+                "medium": Targets(
+                    acknowledge=timedelta(hours=4),
+                    resolve=timedelta(days=1, minutes=30),
+                    escalations=[
+                        Escalation(target="acknowledge", notify="duty manager"),
+                        Escalation(target="resolve", after=timedelta(hours=2), raise_to="high"),
+                    ],
+                ),
+            },
+            compensation=CompensationLadder(
+                [Rung([Refund(Decimal("0.5"), cap=Decimal(40)), Apology()], severity="high")],
+                cap=Decimal("50.00"),
+            ),
+            follow_up=FollowUp(owner="customer care"),
+            survey=SurveyInvite(
+                after=relativedelta(days=7), send=Send(template="survey", channel="sms")
+            ),
+            detractors=FollowUp(owner="customer care", after=timedelta(0), reason="call back"),
+        )
+        text = dump_program(Program(recovery=policy))
+        expected = """
+[recovery]
+apology = false
+low_csat = 3
+incident_goodwill = [{ type = "points", points = 100 }]
+
+[recovery.calendar]
+time_zone = "Europe/London"
+hours = { MO-FR = "09:00-17:30", SA = "10:00-16:00" }
+closed = [2026-12-25, 2026-12-26]
+
+[recovery.targets.medium]
+acknowledge = "PT4H"
+resolve = "P1DT30M"
+escalations = [
+    { target = "acknowledge", notify = "duty manager" },
+    { target = "resolve", after = "PT2H", raise_to = "high" },
+]
+
+[recovery.targets.critical]
+acknowledge = "PT1H"
+resolve = "PT4H"
+
+[recovery.compensation]
+cap = "50.00"
+
+[[recovery.compensation.rungs]]
+give = [{ type = "refund", share = "0.5", cap = "40" }, { type = "apology" }]
+severity = "high"
+
+[recovery.follow_up]
+owner = "customer care"
+
+[recovery.survey]
+after = "P7D"
+send = { template = "survey", channel = "sms" }
+
+[recovery.detractors]
+owner = "customer care"
+after = { seconds = 0 }
+reason = "call back"
+"""
+        assert text.endswith(expected)
+        assert Program(recovery=policy) == load_program(text)
+
+    def test_a_recovery_field_rule_files_do_not_hold_is_refused_rather_than_dropped(
+        self,
+    ) -> None:
+        @attrs.frozen(kw_only=True)
+        class Extended(RecoveryPolicy):
+            extra: int = 0
+
+        with pytest.raises(InvalidInput, match="rule files cannot hold it yet"):
+            dump_program(Program(recovery=Extended(extra=1)))
+
+    def test_a_gesture_rule_files_do_not_hold_is_refused_rather_than_dropped(self) -> None:
+        @attrs.frozen
+        class Flowers:
+            count: int
+
+        policy = RecoveryPolicy(incident_goodwill=[GoodwillPoints(5)])
+        object.__setattr__(policy, "incident_goodwill", (Flowers(12),))  # a future gesture
+        with pytest.raises(InvalidInput, match="give must be a gesture a rule file can hold"):
+            dump_program(Program(recovery=policy))
+
+
 class TestExampleFiles:
     def test_there_are_example_files(self) -> None:
         names = {path.name for path in EXAMPLES}
@@ -2702,6 +3501,17 @@ class TestExampleFiles:
         decision = program.decide(CustomerState(Customer("ada")), order, at)
         earned = [effect for effect in decision.effects if isinstance(effect, EarnPoints)]
         assert [miles] == [effect.points for effect in earned]
+
+    def test_the_hair_salon_calls_back_within_4_of_its_opening_hours(self) -> None:
+        program = load_program(EXAMPLES_DIR / "hair_salon.toml")
+        saturday = datetime(2026, 6, 6, 16, 30, tzinfo=UTC)  # 18:30 in Paris: closed
+        complaint = ComplaintFiled(
+            id="cmp-1", customer_id="ada", at=saturday, category="bad cut", severity="medium"
+        )
+        decision = program.decide(CustomerState(Customer("ada")), complaint, saturday)
+        # Closed on Sunday and Monday: Tuesday, 09:00 to 13:00 in Paris.
+        assert "acknowledge by 2026-06-09T13:00:00+02:00" in str(decision.trace)
+        assert "offer: apology, a 28.00 EUR voucher valid 3 months" in str(decision.trace)
 
     def test_levels_has_rewards_at_100_250_and_500_points_and_two_tiers(self) -> None:
         program = load_program(EXAMPLES_DIR / "levels.toml")
@@ -2832,6 +3642,32 @@ class TestProgramsStrategy:
                 for effect in rule.then
             ):
                 seen.add("a rule's message with a template of its own")
+            recovery = program.recovery
+            if recovery is None:
+                seen.add("no recovery policy")
+            else:
+                seen.add("default recovery policy" if recovery == RecoveryPolicy() else "recovery")
+                if recovery.calendar is not None:
+                    seen.add("business calendar")
+                for targets in recovery.targets.values():
+                    seen.update(f"escalation on {step.target}" for step in targets.escalations)
+                offers = recovery.compensation
+                for rung in () if offers is None else offers.rungs:
+                    seen.update(f"gesture {type(gesture).__name__}" for gesture in rung.give)
+                if recovery.apology is None:
+                    seen.add("no apology")
+                if recovery.incident_goodwill:
+                    seen.add("incident goodwill")
+                later = [recovery.follow_up, recovery.survey, recovery.detractors]
+                for part in later:
+                    if part is not None:
+                        durations.append(part.after)
+                        if part.after == timedelta(0):
+                            seen.add("at once")
+                sent = [recovery.apology, recovery.incident_notice]
+                sent.append(None if recovery.survey is None else recovery.survey.send)
+                if any(send is not None and send.template not in DEFAULTS.names for send in sent):
+                    seen.add("a recovery message with a template of its own")
             seen.update(type(duration).__name__ for duration in durations if duration)
 
         look()
@@ -2873,5 +3709,19 @@ class TestProgramsStrategy:
             "points expiring",
             "a message sent on its own with a template of its own",
             "a rule's message with a template of its own",
+            "no recovery policy",
+            "default recovery policy",
+            "recovery",
+            "business calendar",
+            "escalation on acknowledge",
+            "escalation on resolve",
+            "gesture Apology",
+            "gesture GoodwillPoints",
+            "gesture GoodwillVoucher",
+            "gesture Refund",
+            "no apology",
+            "incident goodwill",
+            "at once",
+            "a recovery message with a template of its own",
         }
         assert expected == seen

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,9 @@ from custbond import (
     Appointment,
     AppointmentCancelled,
     Birthday,
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
     Customer,
     CustomerState,
     CustomEvent,
@@ -27,25 +31,37 @@ from custbond import (
     PointsPolicy,
     Program,
     Purchase,
+    RecordingNotifier,
     Referral,
     RetentionService,
     Return,
     Signup,
+    SurveyResponse,
     Visit,
 )
 from custbond._validate import minor_units
 from custbond.events import Event
 from custbond.messaging import MessagingPolicy, Reminder
+from custbond.recovery import (
+    BusinessCalendar,
+    CompensationLadder,
+    IncidentDeclared,
+    RecoveryPolicy,
+    Severity,
+)
 from custbond.rules import Budget, FixedPoints, Gift, PointsPerItem, PointsPerSpend
 from custbond.rules.rule import gives_money
 from custbond.testing import strategies
 from custbond.testing.strategies import (
+    complaints,
     customers,
     histories,
     line_items,
     programs,
     purchases,
+    recovery_policies,
     register_type_strategies,
+    survey_responses,
 )
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -328,6 +344,14 @@ class TestFromType:
             Appointment,
             AppointmentCancelled,
             Birthday,
+            ComplaintFiled,
+            ComplaintAcknowledged,
+            ComplaintResolved,
+            SurveyResponse,
+            IncidentDeclared,
+            RecoveryPolicy,
+            BusinessCalendar,
+            CompensationLadder,
         ],
     )
     def test_from_type_draws_valid_values(self, type_: type[Any]) -> None:
@@ -349,7 +373,11 @@ class TestFromType:
             | CustomEvent
             | Referral
             | Appointment
-            | AppointmentCancelled,
+            | AppointmentCancelled
+            | ComplaintFiled
+            | ComplaintAcknowledged
+            | ComplaintResolved
+            | SurveyResponse,
         )
 
     def test_appointments_drawn_alone_mostly_begin_after_they_are_booked(self) -> None:
@@ -403,6 +431,174 @@ class TestFromType:
             check=False,
         )
         assert ("ok\n", 0) == (done.stdout, done.returncode), done.stderr
+
+
+class TestComplaints:
+    @given(
+        complaints(
+            customer_ids=st.just("c-7"),
+            currency="KWD",
+            min_order_value=Decimal("1.000"),
+            max_order_value=Decimal("2.000"),
+            at=st.just(START),
+        )
+    )
+    def test_complaints_keep_to_their_arguments(self, complaint: ComplaintFiled) -> None:
+        assert ("c-7", START) == (complaint.customer_id, complaint.at)
+        value = complaint.order_value
+        assert value is None or (Decimal(1) <= value <= Decimal(2) and 3 == places(value))
+
+    @given(st.data())
+    def test_a_naive_time_strategy_is_refused_when_drawn(self, data: st.DataObject) -> None:
+        naive = st.just(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
+        with pytest.raises(InvalidArgument, match="at"):
+            data.draw(complaints(at=naive))
+
+    def test_every_severity_and_every_optional_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(complaints())
+        def look(complaint: ComplaintFiled) -> None:
+            seen.add(complaint.severity.value)
+            for part in ("channel", "about", "order_value", "text"):
+                seen.add(part if getattr(complaint, part) is not None else f"no {part}")
+
+        look()
+        parts = {"channel", "about", "order_value", "text"}
+        expected = {level.value for level in Severity} | parts | {f"no {part}" for part in parts}
+        assert expected == seen
+
+
+class TestSurveyResponses:
+    @pytest.mark.parametrize(("scale", "low", "high"), [("nps", 0, 10), ("csat", 1, 5)])
+    def test_every_score_of_the_scale_turns_up_and_no_other(
+        self, scale: str, low: int, high: int
+    ) -> None:
+        scores: set[int] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(survey_responses(scale=scale))
+        def look(answer: SurveyResponse) -> None:
+            assert scale == answer.scale
+            scores.add(answer.score)
+
+        look()
+        assert set(range(low, high + 1)) == scores
+
+    def test_both_scales_turn_up_by_default(self) -> None:
+        scales: set[str] = set()
+
+        @settings(max_examples=50, database=None)
+        @given(survey_responses(customer_ids=st.just("c-1"), at=st.just(START)))
+        def look(answer: SurveyResponse) -> None:
+            assert ("c-1", START) == (answer.customer_id, answer.at)
+            scales.add(answer.scale)
+
+        look()
+        assert {"nps", "csat"} == scales
+
+
+class TestRecoveryPolicies:
+    @settings(max_examples=50)
+    @given(recovery_policies(max_rungs=1, max_escalations=1))
+    def test_policies_keep_to_their_bounds(self, policy: RecoveryPolicy) -> None:
+        ladder = policy.compensation
+        assert ladder is None or len(ladder.rungs) <= 1
+        for targets in policy.targets.values():
+            assert len(targets.escalations) <= 1
+            assert targets.acknowledge <= targets.resolve
+
+    @given(recovery_policies())
+    def test_escalations_notify_or_raise_and_rungs_give_something(
+        self, policy: RecoveryPolicy
+    ) -> None:
+        for targets in policy.targets.values():
+            for step in targets.escalations:
+                assert step.notify is not None or step.raise_to is not None
+        for rung in () if policy.compensation is None else policy.compensation.rungs:
+            assert rung.give
+
+    def test_every_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(recovery_policies())
+        def look(policy: RecoveryPolicy) -> None:
+            if policy == RecoveryPolicy():
+                seen.add("the default policy")
+            seen.update(f"{severity.value} targets" for severity in policy.targets)
+            for part in ("calendar", "compensation", "follow_up", "survey", "detractors"):
+                if getattr(policy, part) is not None:
+                    seen.add(part)
+            for part in ("apology", "incident_notice"):
+                seen.add(part if getattr(policy, part) is not None else f"no {part}")
+            if policy.incident_goodwill:
+                seen.add("incident goodwill")
+            if policy.apologize_when == "filed":
+                seen.add("apology when filed")
+            calendar = policy.calendar
+            if calendar is not None and calendar.closed:
+                seen.add("closed days")
+            if calendar is not None and any(len(day) > 1 for day in calendar.hours):
+                seen.add("a day with a break")
+
+        look()
+        expected = {f"{severity.value} targets" for severity in Severity}
+        expected |= {"the default policy", "calendar", "compensation", "follow_up", "survey"}
+        expected |= {"detractors", "apology", "no apology", "incident_notice"}
+        expected |= {"no incident_notice", "incident goodwill", "apology when filed"}
+        expected |= {"closed days", "a day with a break"}
+        assert expected == seen
+
+    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        programs(
+            max_rules=0,
+            max_cards=0,
+            max_levels=0,
+            max_rewards=0,
+            max_achievements=0,
+            max_coupons=0,
+        ).filter(lambda program: program.recovery is not None),
+        st.data(),
+    )
+    def test_a_program_with_any_policy_takes_a_complaint_from_filing_to_the_survey(
+        self, program: Program, data: st.DataObject
+    ) -> None:
+        clock = FixedClock(START)
+        service = RetentionService(
+            program, MemoryStore(), clock=clock, notifier=RecordingNotifier()
+        )
+        service.save_customer(Customer("c-1", email="ada@example.com", phone="+4412345678"))
+        on_time = st.just(START)
+        drawn = complaints(customer_ids=st.just("c-1"), currency=program.currency, at=on_time)
+        complaint = attrs.evolve(data.draw(drawn), id="cmp-1")  # unlike the other ids
+        service.record(complaint)
+        for event in (
+            ComplaintAcknowledged(
+                id="ack-1",
+                customer_id="c-1",
+                at=START + timedelta(hours=1),
+                complaint_id=complaint.id,
+            ),
+            ComplaintResolved(
+                id="res-1",
+                customer_id="c-1",
+                at=START + timedelta(days=3),
+                complaint_id=complaint.id,
+            ),
+        ):
+            clock.set(event.at)
+            service.run_due()
+            service.record(event)
+        clock.set(START + timedelta(days=60))
+        service.run_due()
+        answer = data.draw(survey_responses(customer_ids=st.just("c-1"), at=st.just(clock.now())))
+        service.record(attrs.evolve(answer, id="survey-1"))
+        service.dispatch()
+        case = service.case("c-1", complaint.id)
+        assert "resolved" == case.status
 
 
 POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
@@ -555,6 +751,16 @@ class TestArguments:
                 (programs, {"max_rewards": True}, "max_rewards"),
                 (programs, {"max_achievements": "2"}, "max_achievements"),
                 (programs, {"max_coupons": -2}, "max_coupons"),
+                (complaints, {"currency": "usd"}, "currency"),
+                (complaints, {"min_order_value": 1.5}, "min_order_value"),
+                (complaints, {"min_order_value": 9, "max_order_value": 8}, "min_order_value"),
+                (complaints, {"customer_ids": "c-1"}, "customer_ids"),
+                (complaints, {"at": START}, "at"),
+                (survey_responses, {"scale": "stars"}, "scale"),
+                (survey_responses, {"customer_ids": ["c-1"]}, "customer_ids"),
+                (survey_responses, {"at": START}, "at"),
+                (recovery_policies, {"max_rungs": -1}, "max_rungs"),
+                (recovery_policies, {"max_escalations": 1.5}, "max_escalations"),
             ]
         ],
     )
@@ -571,13 +777,16 @@ class TestArguments:
     def test_the_public_names_are_the_documented_ones(self) -> None:
         expected = [
             "comparisons",
+            "complaints",
             "conditions",
             "customers",
             "histories",
             "line_items",
             "programs",
             "purchases",
+            "recovery_policies",
             "register_type_strategies",
+            "survey_responses",
         ]
         assert expected == sorted(strategies.__all__)
         for name in expected:

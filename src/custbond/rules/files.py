@@ -9,7 +9,10 @@ tables ``[[groups]]``, ``[[rules]]``, ``[[cards]]``, ``[[rewards]]`` (the catalo
 ``[[tiers.levels]]``, a ``[referrals]`` table, and a ``[messaging]`` table (quiet hours,
 ``[[messaging.caps]]``, the messages sent on their own such as ``birthday = {}`` and
 ``[[messaging.holidays]]``, and templates as ``[messaging.templates.<name>.<channel>]``
-tables, over the defaults). Conditions are written as text (see
+tables, over the defaults), and a ``[recovery]`` table (the recovery policy, with
+``[recovery.calendar]``, ``[recovery.targets.<severity>]``, ``[recovery.compensation]``
+and its ``[[recovery.compensation.rungs]]``, ``[recovery.follow_up]``,
+``[recovery.survey]`` and ``[recovery.detractors]``). Conditions are written as text (see
 :func:`custbond.rules.parse_condition`) and are never run as Python. What a voucher is for
 (a gift's or a reward's ``offer``, a card's ``reward``) is an inline table
 ``{ name = ..., sku = ..., value = "5.00", valid_for = "P3M" }``.
@@ -79,6 +82,24 @@ from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Remind
 from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
 from custbond.messaging.templates import ANY_CHANNEL, Template, Templates
 from custbond.program import BASE_RULE, Program
+from custbond.recovery.calendar import BusinessCalendar
+from custbond.recovery.compensation import (
+    Apology,
+    CompensationLadder,
+    Gesture,
+    GoodwillPoints,
+    GoodwillVoucher,
+    Refund,
+    Rung,
+)
+from custbond.recovery.policy import (
+    Escalation,
+    FollowUp,
+    RecoveryPolicy,
+    SurveyInvite,
+    Targets,
+)
+from custbond.recovery.severity import Severity
 from custbond.rules.conditions import Always, Condition
 from custbond.rules.effects import (
     Cashback,
@@ -266,7 +287,9 @@ _PROBE = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
 _LONGEST = datetime(3000, 1, 1)  # noqa: DTZ001
 
 
-def _duration(value: Any) -> relativedelta | timedelta:
+def _duration(value: Any, *, zero: bool = False) -> relativedelta | timedelta:
+    """A positive duration; with ``zero``, a duration of zero too (``"PT0S"``,
+    ``{ seconds = 0 }``), which is ``timedelta(0)`` however it is written."""
     if isinstance(value, dict):
         duration: relativedelta | timedelta = _seconds(value)
     elif isinstance(value, str):
@@ -282,8 +305,10 @@ def _duration(value: Any) -> relativedelta | timedelta:
         end = _LONGEST
     if end >= _LONGEST:
         raise _Wrong("a duration of less than 1000 years")
+    if zero and end == _PROBE:
+        return timedelta(0)
     if end <= _PROBE:
-        raise _Wrong("a positive duration")
+        raise _Wrong("a duration of zero or more" if zero else "a positive duration")
     return duration
 
 
@@ -343,10 +368,11 @@ _AN_EXACT_DURATION = (
 )
 
 
-def _exact(value: Any) -> timedelta:
-    """A duration of a fixed length (a ``timedelta``): days and less, no months or years."""
+def _exact(value: Any, *, zero: bool = False) -> timedelta:
+    """A duration of a fixed length (a ``timedelta``): days and less, no months or years;
+    with ``zero``, a duration of zero too."""
     try:
-        duration = _duration(value)
+        duration = _duration(value, zero=zero)
     except _Wrong as error:
         if error.expected == _A_DURATION:
             raise _Wrong(_AN_EXACT_DURATION, error.hint) from None
@@ -363,6 +389,33 @@ def _exact(value: Any) -> timedelta:
         seconds=duration.seconds,
         microseconds=duration.microseconds,
     )
+
+
+def _after(value: Any) -> relativedelta | timedelta:
+    """How long after something a task or a survey is due: a duration, or zero for at
+    once."""
+    return _duration(value, zero=True)
+
+
+def _exact_after(value: Any) -> timedelta:
+    """How long after a missed target an escalation fires: an exact duration, or zero."""
+    return _exact(value, zero=True)
+
+
+_A_DATE = "a date, such as 2026-12-25"
+
+
+def _date(value: Any) -> date:
+    """A whole local day: a TOML local date, ``2026-12-25``."""
+    if isinstance(value, datetime):
+        raise _Wrong(_A_DATE, "a closed day is a whole local day: write the date alone")
+    if isinstance(value, date):
+        return value
+    hint = None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            hint = f"write the date without quotes: {date.fromisoformat(value).isoformat()}"
+    raise _Wrong(_A_DATE, hint)
 
 
 def _datetime(value: Any) -> datetime:
@@ -488,6 +541,7 @@ def _subject(value: Any) -> str:
 
 
 _TEXT = _plain(_text)
+_AFTER = _plain(_after)
 _INT = _plain(_int)
 _BOOL = _plain(_bool)
 _DECIMAL = _plain(_decimal)
@@ -723,6 +777,11 @@ class _Reader:
                     self.template_exists(
                         where, effect.template, effect.channel, messaging.templates
                     )
+        recovery: RecoveryPolicy | None = top.get("recovery")
+        for where, send in _recovery_sends(recovery):
+            self.template_exists(
+                (*where, "template"), send.template, send.channel, messaging.templates
+            )
         fields = {
             **settings,
             "points": top.get("points", PointsPolicy()),
@@ -736,6 +795,7 @@ class _Reader:
             "coupons": top.get("coupons", []),
             "referrals": top.get("referrals"),
             "messaging": messaging,
+            "recovery": recovery,
         }
         try:
             return Program(**fields)
@@ -1103,6 +1163,171 @@ class _Reader:
             raise self.error(path, error.problem) from None  # pragma: no cover - found above
         return template
 
+    # -- service recovery ------------------------------------------------------------------
+
+    def recovery(self, value: Any, path: KeyPath) -> RecoveryPolicy:
+        policy: RecoveryPolicy = self.make(_RECOVERY, value, path, what="[recovery]")
+        return policy
+
+    def targets(self, value: Any, path: KeyPath) -> dict[Severity, Targets]:
+        """The targets of each severity: a table of tables, ``[recovery.targets.high]``."""
+        if not isinstance(value, dict):
+            raise _Wrong(f"a table of targets by severity, such as {_TARGETS_EXAMPLE}")
+        targets: dict[Severity, Targets] = {}
+        for name, item in value.items():
+            if name not in _SEVERITIES:
+                hint = _did_you_mean(name, _SEVERITIES) or (
+                    f"the severities are {', '.join(_SEVERITIES)}"
+                )
+                problem = f"unknown severity {_quote(name)} in {_key_text(path)} (hint: {hint})"
+                raise self.error((*path, name), problem, at_key=True)
+            where = (*path, name)
+            if not isinstance(item, dict):
+                expected = f"the targets of {name} complaints, such as {_TARGETS_EXAMPLE}"
+                raise self.wrong(where, item, _Wrong(expected))
+            fields = self.table(
+                item,
+                where,
+                _TARGETS.keys,
+                what=f"[{_key_text(where)}]",
+                required=_TARGETS.required(),
+            )
+            if fields["resolve"] < fields["acknowledge"]:
+                problem = (
+                    f"must be at least acknowledge ({_show(item['acknowledge'])}): a case is "
+                    f"acknowledged before it is resolved; got {_show(item['resolve'])}"
+                )
+                raise self.error((*where, "resolve"), problem)
+            targets[Severity(name)] = self.build(Targets, where, fields)
+        return targets
+
+    def escalations(self, value: Any, path: KeyPath) -> list[Escalation]:
+        steps: list[Escalation] = []
+        for where, item in self.array(value, path, what=f"escalations such as {_AN_ESCALATION}"):
+            fields = self.table(
+                item, where, _ESCALATION.keys, what="an escalation", required=("target",)
+            )
+            if "notify" not in fields and "raise_to" not in fields:
+                problem = (
+                    "missing: an escalation needs notify, raise_to or both (a role to give "
+                    f"a task, a severity to raise the case to), such as {_AN_ESCALATION}"
+                )
+                raise self.error((*where, "notify"), problem)
+            steps.append(self.build(Escalation, where, fields))
+        return steps
+
+    def calendar(self, value: Any, path: KeyPath) -> BusinessCalendar:
+        if not isinstance(value, dict):
+            raise _Wrong(f"a business calendar, such as {_A_CALENDAR}")
+        fields = self.table(
+            value,
+            path,
+            _CALENDAR.keys,
+            what="a business calendar",
+            required=_CALENDAR.required(),
+        )
+        try:
+            return BusinessCalendar(**fields)
+        except InvalidInput as error:
+            raise self.refused_calendar(path, error, fields) from None
+
+    def refused_calendar(
+        self, path: KeyPath, error: InvalidInput, fields: Mapping[str, Any]
+    ) -> RuleFileError:
+        """The error for hours the calendar refused, placed at the weekday key or the
+        span at fault."""
+        hours: dict[str, Any] = fields.get("hours", {})
+        if error.field == "hours key" and error.value in hours:
+            problem = str(error).removeprefix(f"{error.field} ")
+            return self.error((*path, "hours", error.value), problem, at_key=True)
+        for day, spans in hours.items():
+            if error.field == f"hours[{day!r}]":
+                where: KeyPath = (*path, "hours", day)
+                if isinstance(spans, list) and error.value in spans:
+                    where = (*where, spans.index(error.value))
+                return self.error(where, str(error).removeprefix(f"{error.field} "))
+        return self.invalid(path, error, fields)
+
+    def hours(self, value: Any, path: KeyPath) -> dict[str, str | list[str]]:
+        """Opening hours by weekday: each a span, an array of spans, or "" when closed.
+        The calendar checks the weekdays and the spans."""
+        if not isinstance(value, dict):
+            raise _Wrong(f"a table of opening hours by weekday, such as {_HOURS}")
+        for day, spans in value.items():
+            if isinstance(spans, list):
+                for index, span in enumerate(spans):
+                    if not isinstance(span, str):
+                        raise self.wrong((*path, day, index), span, _Wrong(_A_SPAN))
+            elif not isinstance(spans, str):
+                expected = f'{_A_SPAN}, an array of them, or "" when closed'
+                raise self.wrong((*path, day), spans, _Wrong(expected))
+        return value
+
+    def closed(self, value: Any, path: KeyPath) -> list[date]:
+        if not isinstance(value, list):
+            raise _Wrong("an array of dates, such as [2026-12-25, 2026-12-26]")
+        for index, day in enumerate(value):
+            try:
+                _date(day)
+            except _Wrong as error:
+                raise self.wrong((*path, index), day, error) from None
+        return value
+
+    def compensation(self, value: Any, path: KeyPath) -> CompensationLadder:
+        if not isinstance(value, dict):
+            raise _Wrong('a compensation ladder: a table, such as { cap = "50.00" }')
+        fields = self.table(value, path, _COMPENSATION.keys, what="a compensation ladder")
+        fields.setdefault("rungs", [])  # no rungs: an apology only, held to the cap
+        ladder: CompensationLadder = self.build(CompensationLadder, path, fields)
+        return ladder
+
+    def rungs(self, value: Any, path: KeyPath) -> list[Rung]:
+        return [
+            self.make(_RUNG, item, where, what="a rung")
+            for where, item in self.array(value, path, what="[[recovery.compensation.rungs]]")
+        ]
+
+    def give(self, value: Any, path: KeyPath) -> list[Gesture]:
+        gestures = self.gestures(value, path, tuple(_GESTURE_TYPES))
+        if not gestures:
+            raise _Wrong(f"at least one gesture, such as [{_A_GESTURE}]")
+        return gestures
+
+    def goodwill(self, value: Any, path: KeyPath) -> list[Gesture]:
+        return self.gestures(value, path, _GOODWILL)
+
+    def gestures(self, value: Any, path: KeyPath, types: Sequence[str]) -> list[Gesture]:
+        """An array of gestures of ``types``, each a table whose ``type`` says which."""
+        made: list[Gesture] = []
+        for where, item in self.array(value, path, what=f"gestures such as {_A_GESTURE}"):
+            if "type" not in item:
+                problem = f"missing: a gesture needs a type, one of {', '.join(types)}"
+                raise self.error((*where, "type"), problem)
+            name = item["type"]
+            if not isinstance(name, str) or name not in types:
+                hint = _did_you_mean(name, types) if isinstance(name, str) else None
+                if hint is None and name in _GESTURE_TYPES:
+                    hint = "the goodwill of an incident is points or a voucher"
+                expected = f"a gesture type, one of {', '.join(types)}"
+                raise self.wrong((*where, "type"), name, _Wrong(expected, hint))
+            rest = {key: part for key, part in item.items() if key != "type"}
+            shape = _GESTURE_TYPES[name]
+            if rest and not shape.keys:
+                problem = (
+                    f"unknown key {_quote(next(iter(rest)))} in an {name} gesture (hint: it "
+                    f'has no other key than type: {{ type = "{name}" }})'
+                )
+                raise self.error((*where, next(iter(rest))), problem, at_key=True)
+            made.append(self.make(shape, rest, where, what=f"a {name} gesture"))
+        return made
+
+    def send(self, value: Any, path: KeyPath) -> Send:
+        """What a survey is sent as: a table with template, channel and kind."""
+        if not isinstance(value, dict):
+            raise _Wrong('a message, such as { template = "survey", channel = "sms" }')
+        send: Send = self.make(_SEND, value, path, what="a message")
+        return send
+
 
 def _names_taken(
     earn: PointsPerSpend | None, cards: Sequence[PunchCard], tiers: TierLadder | None
@@ -1131,6 +1356,18 @@ def _names_taken(
                 f"tiers.levels[{index}] its multiplier: name this rule otherwise"
             )
     return taken
+
+
+def _recovery_sends(policy: RecoveryPolicy | None) -> list[tuple[KeyPath, Send]]:
+    """The messages ``policy`` sends, by where a rule file writes them."""
+    if policy is None:
+        return []
+    sends = [
+        (("recovery", "apology"), policy.apology),
+        (("recovery", "survey", "send"), None if policy.survey is None else policy.survey.send),
+        (("recovery", "incident_notice"), policy.incident_notice),
+    ]
+    return [(where, send) for where, send in sends if send is not None]
 
 
 def _template_hint(path: KeyPath) -> str:
@@ -1187,6 +1424,7 @@ _TOP_KEYS: dict[str, Kind] = {
     "coupons": _Reader.coupons,
     "referrals": _Reader.referrals,
     "messaging": _Reader.messaging,
+    "recovery": _Reader.recovery,
 }
 # Hints for unknown keys that are names from Python, or that belong in another table.
 _HINTS = {
@@ -1207,6 +1445,17 @@ _HINTS = {
             "points_expiring",
         )
     },
+    # The keys of [recovery], at the top of a file or in another table.
+    **{
+        key: f"{key} goes in the [recovery] table, as [recovery.{key}]"
+        for key in ("targets", "calendar", "compensation", "follow_up", "survey", "detractors")
+    },
+    **{
+        key: f"{key} goes in the [recovery] table"
+        for key in ("apology", "apologize_when", "incident_notice", "incident_goodwill")
+    },
+    "rungs": "rungs are written as [[recovery.compensation.rungs]] tables",
+    "escalations": "escalations go in the targets of a severity, [recovery.targets.<severity>]",
 }
 # The currency of a file without one: the Program's own default.
 _CURRENCY = str(attrs.fields(Program).currency.default)
@@ -1423,6 +1672,121 @@ _MESSAGING = _Shape(
         "points_expiring": _occasion("points_expiring"),
     },
 )
+
+# -- service recovery ----------------------------------------------------------------------
+
+_SEVERITIES = tuple(level.value for level in Severity)
+_SEVERITY = _plain(_choice(_SEVERITIES))
+_TARGETS_EXAMPLE = '[recovery.targets.high] with acknowledge = "PT4H" and resolve = "P1D"'
+_AN_ESCALATION = '{ target = "acknowledge", notify = "duty manager" }'
+_A_CALENDAR = '{ time_zone = "Europe/London", hours = { MO-FR = "09:00-17:30" } }'
+_HOURS = '{ MO-FR = "09:00-17:30", SA = ["10:00-12:00", "13:00-16:00"] }'
+_A_SPAN = 'a span of local time, such as "09:00-17:30"'
+_A_GESTURE = '{ type = "points", points = 100 }'
+
+# Every gesture a rung can give, by its `type`; reading and writing both go by this table.
+_GESTURE_TYPES: dict[str, _Shape] = {
+    "apology": _Shape(Apology, {}),
+    "points": _Shape(GoodwillPoints, {"points": _INT}),
+    "voucher": _Shape(GoodwillVoucher, {"value": _DECIMAL, "valid_for": _DURATION}),
+    "refund": _Shape(Refund, {"share": _DECIMAL, "cap": _DECIMAL}),
+}
+_GESTURE_OF = {shape.cls: name for name, shape in _GESTURE_TYPES.items()}
+# What an incident may give each customer it affects: there is no order to refund.
+_GOODWILL = ("points", "voucher")
+_ESCALATION = _Shape(
+    Escalation,
+    {
+        "target": _plain(_choice(("acknowledge", "resolve"))),
+        "after": _plain(_exact_after),
+        "notify": _TEXT,
+        "raise_to": _SEVERITY,
+    },
+)
+_TARGETS = _Shape(
+    Targets, {"acknowledge": _EXACT, "resolve": _EXACT, "escalations": _Reader.escalations}
+)
+_CALENDAR = _Shape(
+    BusinessCalendar,
+    {"time_zone": _plain(_time_zone), "hours": _Reader.hours, "closed": _Reader.closed},
+)
+_RUNG = _Shape(
+    Rung,
+    {
+        "give": _Reader.give,
+        "severity": _SEVERITY,
+        "spent_at_least": _DECIMAL,
+        "complaints_at_least": _INT,
+        "complaints_at_most": _INT,
+    },
+)
+_COMPENSATION = _Shape(
+    CompensationLadder,
+    {
+        "rungs": _Reader.rungs,
+        "cap": _DECIMAL,
+        "point_value": _DECIMAL,
+        "exceed_order": _BOOL,
+        "window": _DURATION,
+    },
+)
+_FOLLOW_UP = _Shape(FollowUp, {"owner": _TEXT, "after": _AFTER, "reason": _TEXT})
+_SURVEY = _Shape(
+    SurveyInvite,
+    {"after": _AFTER, "scale": _plain(_choice(("nps", "csat"))), "send": _Reader.send},
+)
+
+
+def _part(shape: _Shape, what: str, example: str) -> Kind:
+    """A part of the recovery policy written as a table (``what``, like ``example``)."""
+
+    def read(reader: _Reader, value: Any, path: KeyPath) -> Any:
+        if not isinstance(value, dict):
+            raise _Wrong(f"{what}, such as {example}")
+        return reader.make(shape, value, path, what=what)
+
+    return read
+
+
+def _send_or_false(key: str, what: str) -> Kind:
+    """A message the recovery policy sends (``what``), or ``false`` for none."""
+    example = f'{key} = {{ template = "{key}" }}'
+
+    def read(reader: _Reader, value: Any, path: KeyPath) -> Send | None:
+        if value is False:
+            return None
+        if not isinstance(value, dict):
+            hint = None
+            if value is True:
+                hint = f"leave {key} out for the default one, {example}"
+            raise _Wrong(f"{what}, such as {example}, or false for none", hint)
+        send: Send = reader.make(_SEND, value, path, what=what)
+        return send
+
+    return read
+
+
+_FOLLOW_UP_EXAMPLE = '{ owner = "customer care", after = "P2D" }'
+_RECOVERY = _Shape(
+    RecoveryPolicy,
+    {
+        "targets": _Reader.targets,
+        "calendar": _Reader.calendar,
+        "compensation": _Reader.compensation,
+        "apology": _send_or_false("apology", "an apology"),
+        "apologize_when": _plain(_choice(("acknowledged", "filed"))),
+        "follow_up": _part(_FOLLOW_UP, "a follow-up", _FOLLOW_UP_EXAMPLE),
+        "survey": _part(_SURVEY, "a survey", '{ after = "P7D", scale = "nps" }'),
+        "detractors": _part(
+            _FOLLOW_UP, "a follow-up of detractors", '{ owner = "customer care" }'
+        ),
+        "low_csat": _INT,
+        "incident_notice": _send_or_false("incident_notice", "an incident notice"),
+        "incident_goodwill": _Reader.goodwill,
+    },
+    false_for_none=frozenset({"apology", "incident_notice"}),
+)
+
 # The values written as inline tables wherever they are.
 _INLINE: dict[type[Any], _Shape] = {VoucherOffer: _OFFER, Discount: _EFFECT_TYPES["discount"]}
 
@@ -1528,6 +1892,7 @@ def dump_program(program: Program) -> str:
             referrals["when"] = str(referrals["when"])
         lines += _table("[referrals]", referrals)
     lines += _messaging_lines(program.messaging)
+    lines += _recovery_lines(program.recovery)
     return "\n".join(lines)
 
 
@@ -1546,6 +1911,7 @@ _PROGRAM_WRITTEN = frozenset(
         "coupons",
         "referrals",
         "messaging",
+        "recovery",
         "multipliers",
         "currency",
         "time_zone",
@@ -1684,6 +2050,119 @@ def _changed_templates(templates: Templates) -> list[tuple[str, str, Template]]:
     ]
 
 
+def _recovery_lines(policy: RecoveryPolicy | None) -> list[str]:
+    """``[recovery]`` with the messages and gestures of the policy, then its calendar, its
+    targets by severity, its compensation ladder with its rungs, its follow-up, survey and
+    follow-up of detractors, each as a table below ``[recovery]``; nothing without a
+    policy. Keys that have their default value are left out."""
+    if policy is None:
+        return []
+    fields = _RECOVERY.written(policy, defaults=False)
+    head: dict[str, Any] = {}
+    for key in ("apology", "apologize_when", "low_csat", "incident_notice"):
+        item = fields.get(key)
+        head[key] = _SEND.written(item, defaults=False) if isinstance(item, Send) else item
+    head["incident_goodwill"] = [
+        _gesture_fields(gift) for gift in policy.incident_goodwill
+    ] or None
+    lines = _table("[recovery]", head)
+    calendar = policy.calendar
+    if calendar is not None:
+        _check_written(calendar, _CALENDAR.fields())
+        hours = {
+            "time_zone": calendar.time_zone,
+            "hours": _hours_fields(calendar.hours),
+            "closed": sorted(calendar.closed) or None,
+        }
+        lines += _table("[recovery.calendar]", hours)
+    for severity in Severity:
+        targets = policy.targets.get(severity)
+        if targets is not None:
+            lines += _targets_lines(severity, targets)
+    ladder = policy.compensation
+    if ladder is not None:
+        written = _COMPENSATION.written(ladder, defaults=False)
+        rungs = written.pop("rungs")
+        lines += _table("[recovery.compensation]", written)
+        for rung in rungs:
+            lines += _table("[[recovery.compensation.rungs]]", _rung_fields(rung))
+    for key, shape in (("follow_up", _FOLLOW_UP), ("survey", _SURVEY), ("detractors", _FOLLOW_UP)):
+        part = getattr(policy, key)
+        if part is not None:
+            written = shape.written(part, defaults=False)
+            if "send" in written:
+                written["send"] = _SEND.written(written["send"], defaults=False)
+            lines += _table(f"[recovery.{key}]", written)
+    return lines
+
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _hours_fields(hours: Sequence[Sequence[tuple[int, int]]]) -> dict[str, str | list[str]]:
+    """A calendar's hours (seven days of spans in minutes, Monday first) by weekday key:
+    consecutive days open at the same times share a range (``"MO-FR"``); a day's spans
+    are one span, or an array of them; closed days are left out."""
+    written: dict[str, str | list[str]] = {}
+    first = 0
+    while first < len(hours):
+        last = first
+        while last + 1 < len(hours) and hours[last + 1] == hours[first]:
+            last += 1
+        if hours[first]:
+            key = _WEEKDAYS[first] + ("" if last == first else f"-{_WEEKDAYS[last]}")
+            spans = [_span_text(start, end) for start, end in hours[first]]
+            written[key] = spans[0] if len(spans) == 1 else spans
+        first = last + 1
+    return written
+
+
+def _span_text(start: int, end: int) -> str:
+    """A span of minutes since local midnight as ``"09:00-17:30"`` (1440 is ``"24:00"``)."""
+    (start_hour, start_minute), (end_hour, end_minute) = divmod(start, 60), divmod(end, 60)
+    return f"{start_hour:02d}:{start_minute:02d}-{end_hour:02d}:{end_minute:02d}"
+
+
+def _targets_lines(severity: Severity, targets: Targets) -> list[str]:
+    """``[recovery.targets.<severity>]``: its exact durations written in ISO 8601, which
+    they are read back from, and its escalations one to a line."""
+    _check_written(targets, _TARGETS.fields())
+    head = {
+        "acknowledge": _exact_text("acknowledge", targets.acknowledge),
+        "resolve": _exact_text("resolve", targets.resolve),
+    }
+    lines = _table(f"[recovery.targets.{severity.value}]", head)[:-1]
+    if targets.escalations:
+        steps = [f"    {_toml(_escalation_fields(step))}," for step in targets.escalations]
+        lines += ["escalations = [", *steps, "]"]
+    return [*lines, ""]
+
+
+def _escalation_fields(step: Escalation) -> dict[str, Any]:
+    fields = _ESCALATION.written(step, defaults=False)
+    if "after" in fields:
+        fields["after"] = _exact_text("after", fields["after"])
+    if step.raise_to is not None:
+        fields["raise_to"] = step.raise_to.value
+    return fields
+
+
+def _rung_fields(rung: Rung) -> dict[str, Any]:
+    fields = _RUNG.written(rung, defaults=False)
+    fields["give"] = [_gesture_fields(gesture) for gesture in rung.give]
+    if "severity" in fields:
+        fields["severity"] = rung.severity.value
+    return fields
+
+
+def _gesture_fields(gesture: Gesture) -> dict[str, Any]:
+    name = _GESTURE_OF.get(type(gesture))
+    if name is None:  # a kind of gesture added since
+        expected = f"a gesture a rule file can hold: one of {', '.join(_GESTURE_TYPES)}"
+        raise InvalidInput("give", gesture, expected)
+    return {"type": name, **_GESTURE_TYPES[name].written(gesture, defaults=False)}
+
+
 def _limit_fields(limit: object) -> dict[str, Any]:
     if isinstance(limit, Budget):
         shape = _LIMIT_TYPES["budget" if limit.money is None else "money_budget"]
@@ -1728,6 +2207,8 @@ def _toml(value: Any) -> str:
         return str(value) if isinstance(value, int) else _quote(str(value))
     if isinstance(value, datetime):
         return _toml_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, time):
         return _quote(_time_text(value))
     if isinstance(value, relativedelta):

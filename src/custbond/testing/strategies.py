@@ -1,4 +1,5 @@
-"""Hypothesis strategies for custbond's values: customers, purchases and whole histories.
+"""Hypothesis strategies for custbond's values: customers, purchases, whole histories,
+programs, complaints and survey answers, and recovery policies.
 
 Install them with the ``testing`` extra (``pip install 'custbond[testing]'``). They follow
 Hypothesis' own style: each is named for the plural of what it makes, takes keyword-only
@@ -67,6 +68,32 @@ from custbond.messaging.occasions import ExpiryNotice, Greeting, Holiday, Remind
 from custbond.messaging.policy import FrequencyCap, MessagingPolicy, QuietHours
 from custbond.messaging.templates import ANY_CHANNEL, DEFAULT_TEMPLATES, Template
 from custbond.program import BASE_RULE, Program
+from custbond.recovery.calendar import BusinessCalendar
+from custbond.recovery.compensation import (
+    Apology,
+    Compensation,
+    CompensationLadder,
+    Gesture,
+    GoodwillPoints,
+    GoodwillVoucher,
+    Refund,
+    Rung,
+)
+from custbond.recovery.events import (
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
+    SurveyResponse,
+)
+from custbond.recovery.incidents import IncidentDeclared
+from custbond.recovery.policy import (
+    Escalation,
+    FollowUp,
+    RecoveryPolicy,
+    SurveyInvite,
+    Targets,
+)
+from custbond.recovery.severity import Severity
 from custbond.rules.conditions import MAX_INT, AllOf, Always, AnyOf, Compare, Condition, Not
 from custbond.rules.effects import (
     Cashback,
@@ -99,13 +126,16 @@ from custbond.vouchers import VoucherOffer
 
 __all__ = [
     "comparisons",
+    "complaints",
     "conditions",
     "customers",
     "histories",
     "line_items",
     "programs",
     "purchases",
+    "recovery_policies",
     "register_type_strategies",
+    "survey_responses",
 ]
 
 
@@ -119,8 +149,17 @@ def register_type_strategies() -> None:
     :class:`~custbond.Appointment` and :class:`~custbond.AppointmentCancelled` (a lone
     ``Return`` names a purchase no one has seen, and a lone ``AppointmentCancelled`` an
     appointment no one booked; use :func:`histories` for returns of real purchases and
-    cancellations of real appointments). Hypothesis calls this through
-    the ``hypothesis`` entry point when it is imported; calling it again is harmless.
+    cancellations of real appointments). For service recovery:
+    :class:`~custbond.ComplaintFiled` draws from :func:`complaints`,
+    :class:`~custbond.SurveyResponse` from :func:`survey_responses`,
+    :class:`~custbond.recovery.RecoveryPolicy` from :func:`recovery_policies`, and
+    :class:`~custbond.ComplaintAcknowledged`, :class:`~custbond.ComplaintResolved`,
+    :class:`~custbond.recovery.IncidentDeclared`,
+    :class:`~custbond.recovery.BusinessCalendar` and
+    :class:`~custbond.recovery.CompensationLadder` are registered too (a lone
+    acknowledgement or resolution names a complaint no one filed). Hypothesis calls this
+    through the ``hypothesis`` entry point when it is imported; calling it again is
+    harmless.
 
     >>> from hypothesis import strategies as st
     >>> register_type_strategies()
@@ -143,13 +182,21 @@ def register_type_strategies() -> None:
         Appointment: "_appointments",
         AppointmentCancelled: "_cancellations",
         Birthday: "_birthdays",
+        BusinessCalendar: "_calendars",
+        CompensationLadder: "_ladders_of_compensation",
+        ComplaintAcknowledged: "_acknowledgements",
+        ComplaintFiled: "complaints",
+        ComplaintResolved: "_resolutions",
         Customer: "customers",
         CustomEvent: "_custom_events",
+        IncidentDeclared: "_incidents",
         LineItem: "line_items",
         Purchase: "purchases",
+        RecoveryPolicy: "recovery_policies",
         Referral: "_referrals",
         Return: "_returns",
         Signup: "_signups",
+        SurveyResponse: "survey_responses",
         Visit: "_visits",
     }
     for type_, name in factories.items():
@@ -880,6 +927,218 @@ def _return_of(bought: _Bought, id_: str, at: datetime, *, share: int, by_items:
     )
 
 
+# -- complaints and survey answers ---------------------------------------------------------
+
+_CATEGORIES = ("late delivery", "wrong order", "cold coffee", "rude staff", "billing")
+_COMPLAINT_TEXTS = (
+    "The cake for Maya's party came a day late.",
+    "I was charged twice.",
+    "Nobody answered the phone\nfor three days.",
+)
+_ROLES = ("duty manager", "customer care", "head of service", "stylist")
+_SCALES = {"nps": (0, 10), "csat": (1, 5)}
+
+
+def _check_at(value: object) -> SearchStrategy[datetime]:
+    if value is None:
+        return _aware_datetimes()
+    _check_strategy("at", value)
+    assert isinstance(value, SearchStrategy)
+    return value
+
+
+def _check_customer_ids(value: object) -> SearchStrategy[str]:
+    if value is None:
+        return _default_ids("c-")
+    _check_strategy("customer_ids", value)
+    assert isinstance(value, SearchStrategy)
+    return value
+
+
+def _aware(when: object) -> datetime:
+    if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
+        raise InvalidArgument(f"at must generate timezone-aware datetimes; got {when!r}")
+    return when
+
+
+def _free_texts() -> SearchStrategy[str | None]:
+    """What customers and staff write: nothing, a sentence, or any text."""
+    return st.none() | st.sampled_from(_COMPLAINT_TEXTS) | st.text(max_size=60)
+
+
+def complaints(
+    *,
+    customer_ids: SearchStrategy[str] | None = None,
+    currency: str = "USD",
+    min_order_value: Decimal | int = Decimal(0),
+    max_order_value: Decimal | int = Decimal(500),
+    at: SearchStrategy[datetime] | None = None,
+) -> SearchStrategy[ComplaintFiled]:
+    """Complaints (:class:`~custbond.ComplaintFiled`) of every severity, about a category
+    such as ``"late delivery"`` (now and then any text), sometimes with the channel they
+    came by, the order they are about, the customer's own words and the order's value:
+    ``min_order_value`` to ``max_order_value``, with as many decimal places as
+    ``currency`` has (the program's: a ladder refuses finer amounts). ``customer_ids`` and
+    ``at`` (timezone-aware datetimes) are strategies, as for :func:`purchases`.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(complaints(currency="JPY", min_order_value=100))
+    ... def test_order_values_are_whole_yen(complaint):
+    ...     value = complaint.order_value
+    ...     assert value is None or (value >= 100 and value == int(value))
+    >>> test_order_values_are_whole_yen()
+    """
+    currency = _check_currency(currency)
+    low, high = _check_bounds(
+        "min_order_value", min_order_value, "max_order_value", max_order_value, currency
+    )
+    customer_ids = _check_customer_ids(customer_ids)
+    times = _check_at(at)
+    values = st.integers(min_value=low, max_value=high).map(
+        lambda units: _to_money(units, currency)
+    )
+    return st.builds(
+        lambda id_, customer_id, when, category, severity, channel, about, value, text: (
+            ComplaintFiled(
+                id=id_,
+                customer_id=customer_id,
+                at=_aware(when),
+                category=category,
+                severity=severity,
+                channel=channel,
+                about=about,
+                order_value=value,
+                text=text,
+            )
+        ),
+        _default_ids("cmp-"),
+        customer_ids,
+        times,
+        st.sampled_from(_CATEGORIES) | _names(),
+        st.sampled_from(Severity),
+        st.none() | st.sampled_from(_CHANNELS),
+        st.none() | _default_ids("o-"),
+        st.none() | values,
+        _free_texts(),
+    )
+
+
+def survey_responses(
+    *,
+    customer_ids: SearchStrategy[str] | None = None,
+    scale: str | None = None,
+    at: SearchStrategy[datetime] | None = None,
+) -> SearchStrategy[SurveyResponse]:
+    """Survey answers (:class:`~custbond.SurveyResponse`) on ``scale``: ``"nps"`` (0 to
+    10), ``"csat"`` (1 to 5), or either (``None``), with every score of the scale, and
+    sometimes a comment, what the answer is about (a complaint, an order) and a category.
+    ``customer_ids`` and ``at`` are strategies, as for :func:`purchases`.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(survey_responses(scale="csat"))
+    ... def test_csat_scores_go_from_1_to_5(answer):
+    ...     assert answer.scale == "csat" and 1 <= answer.score <= 5
+    >>> test_csat_scores_go_from_1_to_5()
+    """
+    if scale is not None and scale not in _SCALES:
+        raise InvalidArgument(f"scale={scale!r} must be 'nps', 'csat' or None")
+    scales = sorted(_SCALES) if scale is None else [scale]
+    customer_ids = _check_customer_ids(customer_ids)
+    times = _check_at(at)
+
+    @st.composite
+    def answer(draw: st.DrawFn) -> SurveyResponse:
+        drawn_scale = draw(st.sampled_from(scales))
+        low, high = _SCALES[drawn_scale]
+        return SurveyResponse(
+            id=draw(_default_ids("sv-")),
+            customer_id=draw(customer_ids),
+            at=_aware(draw(times)),
+            scale=drawn_scale,
+            score=draw(st.integers(low, high)),
+            comment=draw(_free_texts()),
+            about=draw(st.none() | _default_ids("cmp-") | _default_ids("o-")),
+            category=draw(st.none() | st.sampled_from(_CATEGORIES)),
+        )
+
+    return answer()
+
+
+def _acknowledgements() -> SearchStrategy[ComplaintAcknowledged]:
+    return st.builds(
+        lambda id_, customer_id, at, complaint_id, by: ComplaintAcknowledged(
+            id=id_, customer_id=customer_id, at=at, complaint_id=complaint_id, by=by
+        ),
+        _default_ids("ack-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        _default_ids("cmp-"),
+        st.none() | st.sampled_from(_NAMES),
+    )
+
+
+@cache
+def _compensations() -> SearchStrategy[Compensation]:
+    """What a host gave for a complaint, in USD: an apology or not, points, a voucher
+    (valid for a while, or for ever) and a refund, each now and then nothing."""
+
+    @st.composite
+    def compensation(draw: st.DrawFn) -> Compensation:
+        voucher = draw(st.just(Decimal(0)) | _money())
+        return Compensation(
+            "USD",
+            apology=draw(st.booleans()),
+            points=draw(st.just(0) | st.integers(1, 1000)),
+            voucher=voucher,
+            voucher_valid_for=draw(st.none() | _durations()) if voucher else None,
+            refund=draw(st.just(Decimal(0)) | _money()),
+        )
+
+    return compensation()
+
+
+def _resolutions() -> SearchStrategy[ComplaintResolved]:
+    return st.builds(
+        lambda id_, customer_id, at, complaint_id, resolution, given, by: ComplaintResolved(
+            id=id_,
+            customer_id=customer_id,
+            at=at,
+            complaint_id=complaint_id,
+            resolution=resolution,
+            compensation=given,
+            by=by,
+        ),
+        _default_ids("res-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        _default_ids("cmp-"),
+        _free_texts(),
+        st.none() | _compensations(),
+        st.none() | st.sampled_from(_NAMES),
+    )
+
+
+def _incidents() -> SearchStrategy[IncidentDeclared]:
+    whats = st.sampled_from(["the oven broke: orders are a day late", "the app is down"])
+
+    @st.composite
+    def incident(draw: st.DrawFn) -> IncidentDeclared:
+        people = draw(st.lists(_default_ids("c-"), max_size=3))
+        orders = draw(st.lists(_default_ids("o-"), max_size=3))
+        return IncidentDeclared(
+            id=draw(_default_ids("inc-")),
+            at=draw(_aware_datetimes()),
+            what=draw(whats | st.text(min_size=1, max_size=40).filter(str.strip)),
+            severity=draw(st.sampled_from(Severity)),
+            customer_ids=people if people or orders else ["c-1"],  # it affects someone
+            purchase_ids=orders,
+        )
+
+    return incident()
+
+
 # -- conditions ----------------------------------------------------------------------------
 
 # Literals that facts often hold, so that drawn comparisons hold as often as they fail.
@@ -1198,10 +1457,14 @@ def _messaging_policies() -> SearchStrategy[MessagingPolicy]:
 
 
 def _with_templates(
-    draw: st.DrawFn, policy: MessagingPolicy, rules: list[Rule]
+    draw: st.DrawFn,
+    policy: MessagingPolicy,
+    rules: list[Rule],
+    recovery: RecoveryPolicy | None = None,
 ) -> MessagingPolicy:
     """``policy`` with a template (for the channel, or for any) for every message its
-    program asks for, the rules' and those it sends on its own, that it has none for."""
+    program asks for, the rules', those it sends on its own and those of its ``recovery``
+    policy, that it has none for."""
     occasions = (
         policy.welcome,
         policy.thank_you,
@@ -1217,6 +1480,8 @@ def _with_templates(
         for effect in rule.then
         if isinstance(effect, Message)
     ]
+    if recovery is not None:
+        asked += [(template, channel) for _, template, channel in recovery.templates()]
     added: dict[str, dict[str, Template]] = {}
     for name, channel in asked:
         given = added.get(name, {})
@@ -1589,9 +1854,10 @@ def programs(
     ``max_coupons`` coupons, and now and then a messaging policy other than the default
     (quiet hours, frequency caps, templates in place of default ones or new, the messages
     it sends on its own: a welcome, a thank-you with related items, appointment
-    reminders, a birthday greeting, holidays, notices of expiring points). The policy
-    has a template for every message the program asks for (by its rules, or on its
-    own): those it lacks are added, for the channel or for any.
+    reminders, a birthday greeting, holidays, notices of expiring points), and sometimes
+    a recovery policy from :func:`recovery_policies`. The messaging policy has a template
+    for every message the program asks for (by its rules, on its own, or for service
+    recovery): those it lacks are added, for the channel or for any.
 
     Each rule is on one or more event types, with a condition from :func:`conditions`
     that reads only facts those events have, one to three effects (points per spend, per
@@ -1648,6 +1914,7 @@ def programs(
     drawn_achievements = st.lists(
         _achievements(), max_size=max_achievements, unique_by=lambda achievement: achievement.name
     )
+    recoveries = st.none() | recovery_policies()
 
     @st.composite
     def program(draw: st.DrawFn) -> Program:
@@ -1679,8 +1946,208 @@ def programs(
             "multipliers": draw(st.sampled_from(["multiply", "add"])),
             "currency": currency,
             "time_zone": draw(st.sampled_from(_TIME_ZONES)),
-            "messaging": _with_templates(draw, draw(_messaging_policies()), rules),
         }
+        recovery = draw(recoveries)
+        messaging = _with_templates(draw, draw(_messaging_policies()), rules, recovery)
+        fields.update(messaging=messaging, recovery=recovery)
         return Program(**fields)
 
     return program()
+
+
+# -- recovery policies ---------------------------------------------------------------------
+
+_REASONS = ("call to ask how it went", "call back", "send a handwritten note")
+# Opening hours as minutes since local midnight: on the quarter hour, 00:00 to 24:00.
+_QUARTERS = tuple(range(0, 24 * 60 + 1, 15))
+_OFFICE_HOURS = ((540, 1050),)  # 09:00-17:30
+
+
+@cache
+def _days_open() -> SearchStrategy[tuple[tuple[int, int], ...]]:
+    """One day's opening hours: closed, office hours, all day, or one or two spans of at
+    least half an hour (spans that touch are joined by the calendar)."""
+
+    @st.composite
+    def spans(draw: st.DrawFn) -> tuple[tuple[int, int], ...]:
+        count = draw(st.integers(1, 2))
+        cuts = sorted(
+            draw(st.sets(st.sampled_from(_QUARTERS), min_size=2 * count, max_size=2 * count))
+        )
+        pairs = zip(cuts[::2], cuts[1::2], strict=True)
+        return tuple((start, end) for start, end in pairs if end - start >= 30) or _OFFICE_HOURS
+
+    return st.one_of(st.just(()), st.just(_OFFICE_HOURS), st.just(((0, 1440),)), spans())
+
+
+@cache
+def _calendars() -> SearchStrategy[BusinessCalendar]:
+    """Business calendars in a realistic time zone: Monday to Friday 09:00-17:30 now and
+    then, else any hours each weekday (open on one at least), and up to three closed
+    days."""
+
+    @st.composite
+    def calendar(draw: st.DrawFn) -> BusinessCalendar:
+        if draw(st.booleans()):
+            week = (*[_OFFICE_HOURS] * 5, (), ())
+        else:
+            week = tuple(draw(_days_open()) for _ in range(7))
+            if not any(week):
+                week = (_OFFICE_HOURS, *week[1:])
+        closed = st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31))
+        return BusinessCalendar(
+            draw(st.sampled_from(_TIME_ZONES)),
+            week,
+            closed=draw(st.frozensets(closed, max_size=3)),
+        )
+
+    return calendar()
+
+
+@cache
+def _spans_of_time() -> SearchStrategy[timedelta]:
+    """Exact, positive spans of time up to three days: whole hours often, and now and
+    then to the microsecond."""
+    common = st.sampled_from([timedelta(hours=4), timedelta(hours=8), timedelta(days=1)])
+    minutes = st.integers(15, 3 * 24 * 60).map(lambda count: timedelta(minutes=count))
+    exact = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=3))
+    return st.one_of(common, minutes, exact)
+
+
+def _targets(draw: st.DrawFn, max_escalations: int) -> Targets:
+    """Targets to acknowledge and to resolve (no sooner), with up to ``max_escalations``
+    steps that give a role a task, raise the severity, or both."""
+    acknowledge = draw(_spans_of_time())
+    resolve = acknowledge + draw(st.just(timedelta(0)) | _spans_of_time())
+    steps = []
+    for _ in range(draw(st.integers(0, max_escalations))):
+        notify = draw(st.none() | st.sampled_from(_ROLES) | _names())
+        raise_to = draw(st.none() | st.sampled_from(Severity))
+        steps.append(
+            Escalation(
+                target=draw(st.sampled_from(["acknowledge", "resolve"])),
+                after=draw(st.just(timedelta(0)) | _spans_of_time()),
+                notify=_ROLES[0] if notify is None and raise_to is None else notify,
+                raise_to=raise_to,
+            )
+        )
+    return Targets(acknowledge=acknowledge, resolve=resolve, escalations=steps)
+
+
+def _rung(draw: st.DrawFn) -> Rung:
+    """A rung: one to three gestures (its vouchers valid for the same time), at a
+    severity, and now and then for customers who spent so much, or complained so often."""
+    valid_for = draw(st.none() | _durations())
+    shares = st.sampled_from([Decimal("0.5"), Decimal(1), Decimal("0.25")]) | st.decimals(
+        min_value=Decimal("0.001"), max_value=Decimal(1), places=3
+    )
+    gestures: SearchStrategy[Gesture] = st.one_of(
+        st.just(Apology()),
+        st.builds(GoodwillPoints, st.integers(1, 2000)),
+        st.builds(GoodwillVoucher, _money(), valid_for=st.just(valid_for)),
+        st.builds(Refund, shares, cap=st.none() | _money()),
+    )
+    at_least = draw(st.integers(0, 3))
+    return Rung(
+        draw(st.lists(gestures, min_size=1, max_size=3)),
+        severity=draw(st.sampled_from(Severity)),
+        spent_at_least=draw(st.just(Decimal(0)) | st.decimals(0, 5000, places=2)),
+        complaints_at_least=at_least,
+        complaints_at_most=draw(st.none() | st.integers(at_least, at_least + 3)),
+    )
+
+
+@cache
+def _ladders_of_compensation(max_rungs: int = 3) -> SearchStrategy[CompensationLadder]:
+    """Compensation ladders of up to ``max_rungs`` rungs, with or without a cap, points
+    of any value, and a window for earlier complaints."""
+    point_values = st.sampled_from([Decimal("0.01"), Decimal("0.005"), Decimal(1)])
+    point_values |= st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(10), places=4)
+
+    @st.composite
+    def ladder(draw: st.DrawFn) -> CompensationLadder:
+        return CompensationLadder(
+            [_rung(draw) for _ in range(draw(st.integers(0, max_rungs)))],
+            cap=draw(st.none() | st.just(Decimal(0)) | _money()),
+            point_value=draw(point_values),
+            exceed_order=draw(st.booleans()),
+            window=draw(st.just(relativedelta(months=12)) | _durations()),
+        )
+
+    return ladder()
+
+
+@cache
+def _sends(default: str) -> SearchStrategy[Send]:
+    """A message sent as ``default``, or as another template on another channel."""
+    named = st.just(default) | st.sampled_from(_TEMPLATES) | _names()
+    channels = st.sampled_from(_MESSAGE_CHANNELS) | _names()
+    other = st.builds(Send, template=named, channel=channels, kind=st.sampled_from(MessageKind))
+    return st.just(Send(template=default)) | other
+
+
+@cache
+def _follow_ups() -> SearchStrategy[FollowUp]:
+    afters = st.sampled_from([timedelta(days=2), timedelta(0)]) | _durations()
+    return st.builds(
+        FollowUp,
+        owner=st.sampled_from(_ROLES) | _names(),
+        after=afters,
+        reason=st.sampled_from(_REASONS) | _names(),
+    )
+
+
+def recovery_policies(
+    *, max_rungs: int = 3, max_escalations: int = 2
+) -> SearchStrategy[RecoveryPolicy]:
+    """Valid recovery policies: the default one, or targets for some severities (exact
+    spans of time, each with up to ``max_escalations`` escalation steps), sometimes a
+    business calendar (office hours, or any hours on any weekdays, in a realistic time
+    zone, with closed days), a compensation ladder of up to ``max_rungs`` rungs (apologies,
+    goodwill points, vouchers and refunds, with or without a cap), the apology and the
+    incident notice (the defaults, others, or none), a follow-up, a survey and a task for
+    detractors, and goodwill for the customers an incident affects. Templates and
+    channels are now and then of the policy's own: a program needs templates for them
+    (:func:`programs` adds them).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(recovery_policies(max_rungs=1, max_escalations=0))
+    ... def test_targets_resolve_no_sooner_than_they_acknowledge(policy):
+    ...     assert len(policy.compensation.rungs if policy.compensation else ()) <= 1
+    ...     for targets in policy.targets.values():
+    ...         assert targets.acknowledge <= targets.resolve and not targets.escalations
+    >>> test_targets_resolve_no_sooner_than_they_acknowledge()
+    """
+    max_rungs = _check_size("max_rungs", max_rungs)
+    max_escalations = _check_size("max_escalations", max_escalations)
+    goodwill = st.lists(
+        st.builds(GoodwillPoints, st.integers(1, 1000))
+        | st.builds(GoodwillVoucher, _money(), valid_for=st.none() | _durations()),
+        max_size=2,
+    )
+    surveys = st.builds(
+        SurveyInvite,
+        after=st.sampled_from([timedelta(days=7), timedelta(0)]) | _durations(),
+        scale=st.sampled_from(["nps", "csat"]),
+        send=_sends("survey"),
+    )
+
+    @st.composite
+    def policy(draw: st.DrawFn) -> RecoveryPolicy:
+        severities = draw(st.lists(st.sampled_from(Severity), unique=True, max_size=4))
+        return RecoveryPolicy(
+            targets={severity: _targets(draw, max_escalations) for severity in severities},
+            calendar=draw(st.none() | _calendars()),
+            compensation=draw(st.none() | _ladders_of_compensation(max_rungs)),
+            apology=draw(st.none() | _sends("apology")),
+            apologize_when=draw(st.sampled_from(["acknowledged", "filed"])),
+            follow_up=draw(st.none() | _follow_ups()),
+            survey=draw(st.none() | surveys),
+            detractors=draw(st.none() | _follow_ups()),
+            low_csat=draw(st.integers(1, 4)),
+            incident_notice=draw(st.none() | _sends("incident_notice")),
+            incident_goodwill=draw(goodwill),
+        )
+
+    return st.just(RecoveryPolicy()) | policy()
