@@ -112,6 +112,20 @@ def text(field: str, value: Any) -> str:
     return value
 
 
+def instances(
+    field: str, value: Any, kind: type | tuple[type, ...], a_kind: str
+) -> tuple[Any, ...]:
+    """``value``, a sequence of ``kind`` (``a_kind`` says it in words: "an Escalation"),
+    as a tuple."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput(field, value, f"a sequence of values, each {a_kind}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise InvalidInput(field, item, a_kind)
+    return items
+
+
 def optional_text(field: str, value: Any) -> str | None:
     if value is None:
         return None

@@ -398,3 +398,15 @@ class TemplateError(CustbondError, ValueError):
         self.problem = problem
         where = f"template {template!r}" + (f" ({channel})" if channel else "")
         super().__init__(f"{where}: {problem}")
+
+
+def raise_first(failed: list[tuple[str, CustbondError]], what: str) -> None:
+    """For work done customer by customer, where one failing does not stop the others:
+    raise the first error, with a note naming every customer ``what`` failed for
+    (``"run_due(): settling"``). Nothing when none failed."""
+    if not failed:
+        return
+    first = failed[0][1]
+    names = ", ".join(repr(customer_id) for customer_id, _ in failed)
+    first.add_note(f"{what} failed for {len(failed)} customers: {names}")
+    raise first

@@ -72,6 +72,7 @@ from custbond.errors import (
     InvalidInput,
     NotFound,
     TransactionConflict,
+    raise_first,
 )
 from custbond.events import (
     EVENT_TYPE_NAMES,
@@ -527,11 +528,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
         failed.extend(more)
         if self.program.messaging.holidays:
             self._holiday_greetings(now)
-        if failed:
-            first = failed[0][1]
-            names = ", ".join(repr(customer_id) for customer_id, _ in failed)
-            first.add_note(f"run_due(): settling failed for {len(failed)} customers: {names}")
-            raise first
+        raise_first(failed, "run_due(): settling")
         return [outcome for outcome in outcomes if outcome.entries or outcome.effects]
 
     def replay(self, records: Iterable[LogRecord]) -> list[Outcome]:

@@ -21,7 +21,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,13 +99,7 @@ class Escalation:
 
 
 def _escalations(value: Any) -> tuple[Escalation, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidInput("escalations", value, "a sequence of Escalation steps")
-    steps = tuple(value)
-    for step in steps:
-        if not isinstance(step, Escalation):
-            raise InvalidInput("escalations", step, "an Escalation")
-    return steps
+    return v.instances("escalations", value, Escalation, "an Escalation")
 
 
 @attrs.frozen(kw_only=True)
@@ -185,13 +179,8 @@ def _targets(value: Any) -> FrozenMap[Severity, Targets]:
 
 
 def _goodwill(value: Any) -> tuple[GoodwillPoints | GoodwillVoucher, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidInput("incident_goodwill", value, "a sequence of goodwill gestures")
-    gestures = tuple(value)
-    for gesture in gestures:
-        if not isinstance(gesture, GoodwillPoints | GoodwillVoucher):
-            raise InvalidInput("incident_goodwill", gesture, "GoodwillPoints or GoodwillVoucher")
-    return gestures
+    kinds = (GoodwillPoints, GoodwillVoucher)
+    return v.instances("incident_goodwill", value, kinds, "GoodwillPoints or GoodwillVoucher")
 
 
 def _check_type(kind: type | tuple[type, ...], what: str) -> Any:

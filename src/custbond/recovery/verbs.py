@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from custbond import _validate as v
 from custbond.commands import CloseTask, Input, NotifyIncident
 from custbond.erasure import PSEUDONYM_PREFIX
-from custbond.errors import CustbondError, InvalidInput, NotFound
+from custbond.errors import CustbondError, InvalidInput, NotFound, raise_first
 from custbond.recovery.case import RecoveryCase
 from custbond.recovery.events import SurveyResponse
 from custbond.recovery.incidents import IncidentDeclared, IncidentNotices
@@ -90,11 +90,7 @@ class RecoveryVerbs:
                 failed.append((customer_id, error))
                 continue
             (already if told else notified).append(customer_id)
-        if failed:
-            first = failed[0][1]
-            names = ", ".join(repr(customer_id) for customer_id, _ in failed)
-            first.add_note(f"declare_incident(): telling {len(failed)} customers failed: {names}")
-            raise first
+        raise_first(failed, "declare_incident(): telling")
         return IncidentNotices(tuple(notified), tuple(already), tuple(sorted(unknown)))
 
     def _affected(self, incident: IncidentDeclared) -> tuple[list[str], list[str]]:
