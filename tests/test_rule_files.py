@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 
 from custbond import (
+    Appointment,
     CustbondError,
     Customer,
     CustomerState,
@@ -24,7 +25,17 @@ from custbond import (
     Program,
     Purchase,
 )
-from custbond.bonds import Level, PunchCard, Reward, Standing, TierLadder, VoucherOffer
+from custbond.bonds import (
+    Cadence,
+    CallAfter,
+    Level,
+    PunchCard,
+    Reward,
+    SocialPolicy,
+    Standing,
+    TierLadder,
+    VoucherOffer,
+)
 from custbond.bonds.achievements import Achievement
 from custbond.bonds.coupons import Coupon
 from custbond.bonds.referrals import ReferralPolicy
@@ -76,7 +87,9 @@ from custbond.rules import (
 from custbond.rules.effects import RULE_EFFECTS
 from custbond.rules.files import (
     _ACHIEVEMENT,
+    _CADENCE,
     _CALENDAR,
+    _CALL_AFTER,
     _CAP,
     _CARD,
     _COMPENSATION,
@@ -102,6 +115,7 @@ from custbond.rules.files import (
     _RULE_WRITTEN,
     _RUNG,
     _SEND,
+    _SOCIAL,
     _SURVEY,
     _TARGETS,
     _TEMPLATE,
@@ -365,6 +379,22 @@ class TestTheReferenceExample:
                 survey=SurveyInvite(after=relativedelta(days=7), scale="csat"),
                 detractors=FollowUp(owner="owner", after=timedelta(0), reason="call back"),
             ),
+            social=SocialPolicy(
+                default_owner="Sam",
+                cadence=Cadence(
+                    every=relativedelta(days=60),
+                    ahead=timedelta(days=7),
+                    reason="say hello to a regular",
+                ),
+                call_after=[
+                    CallAfter(
+                        on="Signup",
+                        after=relativedelta(days=7),
+                        reason="ask how the first week went",
+                        owner="shift lead",
+                    )
+                ],
+            ),
         )
         assert expected == load_program(reference_example())
 
@@ -381,6 +411,13 @@ class TestTheReferenceExample:
         for field in attrs.fields(RecoveryPolicy):
             assert getattr(recovery, field.name), f"recovery.{field.name}"
         assert RecoveryPolicy() != recovery
+        social = program.social
+        assert social is not None
+        for field in attrs.fields(SocialPolicy):
+            assert getattr(social, field.name), f"social.{field.name}"
+        assert social.cadence is not None
+        assert social.cadence.ahead
+        assert any(call.owner for call in social.call_after)
 
     def test_it_reads_back_from_its_dump(self) -> None:
         program = load_program(reference_example())
@@ -1469,6 +1506,152 @@ resolve = "PT16H"
         assert program == load_program(dump_program(program))
 
 
+class TestSocial:
+    def test_without_social_there_is_no_policy_and_an_empty_table_is_the_default(
+        self,
+    ) -> None:
+        assert load_program("\n").social is None
+        assert SocialPolicy() == load_program("[social]\n").social
+
+    def test_a_cadence_is_read_with_its_defaults(self) -> None:
+        policy = load_program('[social.cadence]\nevery = "P30D"\n').social
+        assert SocialPolicy(cadence=Cadence(every=relativedelta(days=30))) == policy
+        assert policy is not None
+        assert policy.cadence is not None
+        assert timedelta is type(policy.cadence.ahead)
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param('"6 weeks"', relativedelta(days=42), id="words"),
+            pytest.param('"P1M"', relativedelta(months=1), id="iso-a-calendar-month"),
+            pytest.param("{ seconds = 2592000 }", timedelta(days=30), id="seconds-exact"),
+        ],
+    )
+    def test_every_is_a_calendar_or_an_exact_duration(self, written: str, expected: Any) -> None:
+        policy = load_program(f"[social.cadence]\nevery = {written}\n").social
+        assert policy is not None
+        assert policy.cadence is not None
+        assert (expected, type(expected)) == (policy.cadence.every, type(policy.cadence.every))
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [
+            pytest.param('"P7D"', timedelta(days=7), id="iso-days-are-exact"),
+            pytest.param('"36 hours"', timedelta(hours=36), id="words"),
+            pytest.param("{ seconds = 3600 }", timedelta(hours=1), id="seconds"),
+            pytest.param('"PT0S"', timedelta(0), id="zero-when-it-falls-due"),
+            pytest.param("{ seconds = 0 }", timedelta(0), id="zero-seconds"),
+        ],
+    )
+    def test_ahead_is_an_exact_duration_or_zero(self, written: str, expected: timedelta) -> None:
+        text = f'[social.cadence]\nevery = "P6W"\nahead = {written}\n'
+        policy = load_program(text).social
+        assert policy is not None
+        assert policy.cadence is not None
+        assert expected == policy.cadence.ahead
+        assert timedelta is type(policy.cadence.ahead)
+
+    def test_calls_are_read_in_order_with_their_defaults(self) -> None:
+        text = """
+[social]
+default_owner = "front desk"
+call_after = [
+    { on = "Appointment" },
+    { on = "Visit", after = "P2D", reason = "ask about the new colour", owner = "Lena" },
+    { on = "ComplaintResolved", after = "PT0S" },
+    { on = "Purchase", after = { seconds = 7200 } },
+]
+"""
+        expected = SocialPolicy(
+            default_owner="front desk",
+            call_after=[
+                CallAfter(on="Appointment"),
+                CallAfter(
+                    on="Visit",
+                    after=relativedelta(days=2),
+                    reason="ask about the new colour",
+                    owner="Lena",
+                ),
+                CallAfter(on="ComplaintResolved", after=timedelta(0)),
+                CallAfter(on="Purchase", after=timedelta(hours=2)),
+            ],
+        )
+        assert expected == load_program(text).social
+
+    def test_calls_can_be_tables_of_their_own(self) -> None:
+        text = """
+[social]
+default_owner = "Lena"
+
+[[social.call_after]]
+on = "Signup"
+after = "P7D"
+
+[[social.call_after]]
+on = "Visit"
+
+[social.cadence]
+every = "P90D"
+"""
+        expected = SocialPolicy(
+            default_owner="Lena",
+            cadence=Cadence(every=relativedelta(days=90)),
+            call_after=[
+                CallAfter(on="Signup", after=relativedelta(days=7)),
+                CallAfter(on="Visit"),
+            ],
+        )
+        assert expected == load_program(text).social
+
+    def test_a_call_after_an_appointment_is_a_task_for_the_owner_a_day_after_it_starts(
+        self,
+    ) -> None:
+        program = load_program(
+            '[social]\ndefault_owner = "Lena"\ncall_after = [{ on = "Appointment" }]\n'
+        )
+        booked = datetime(2026, 6, 1, 9, tzinfo=UTC)
+        appointment = Appointment(
+            id="appt-1",
+            customer_id="maya",
+            at=booked,
+            starts_at=datetime(2026, 6, 3, 10, tzinfo=UTC),
+            service="haircut",
+        )
+        decision = program.decide(CustomerState(Customer("maya")), appointment, booked)
+        assert "call task for Lena due 2026-06-04T10:00:00+00:00" in str(decision.trace)
+
+    def test_every_part_round_trips(self) -> None:
+        policy = SocialPolicy(
+            default_owner='the "front" desk',
+            cadence=Cadence(
+                every=relativedelta(months=1, days=3, hours=12),
+                ahead=timedelta(days=2, minutes=30, microseconds=5),
+                reason="keep\nin touch",
+            ),
+            call_after=[
+                CallAfter(on="Appointment", after=timedelta(0)),
+                CallAfter(on="Visit", after=relativedelta(days=2), owner="Lena"),
+                CallAfter(on="Purchase", after=timedelta(hours=3), reason="ask about the fit"),
+                CallAfter(on="Signup", after=timedelta(days=1)),
+                CallAfter(on="ComplaintResolved", after=relativedelta(days=1)),
+            ],
+        )
+        program = Program(social=policy)
+        assert program == load_program(dump_program(program))
+
+    @pytest.mark.parametrize(
+        "every",
+        [
+            pytest.param(timedelta(days=30), id="exact"),
+            pytest.param(relativedelta(years=1), id="calendar"),
+        ],
+    )
+    def test_a_cadence_keeps_the_type_of_every_and_its_default_ahead(self, every: Any) -> None:
+        program = Program(social=SocialPolicy(cadence=Cadence(every=every)))
+        assert program == load_program(dump_program(program))
+
+
 class TestTheFormatHoldsEverything:
     def test_every_field_of_a_program_is_in_the_format(self) -> None:
         fields = {field.name for field in attrs.fields(Program) if field.init}
@@ -1515,6 +1698,9 @@ class TestTheFormatHoldsEverything:
             _FOLLOW_UP,
             _SURVEY,
             *_GESTURE_TYPES.values(),
+            _SOCIAL,
+            _CADENCE,
+            _CALL_AFTER,
         ],
         ids=lambda shape: shape.cls.__name__,
     )
@@ -2824,6 +3010,154 @@ BROKEN = [
         ),
         id="recovery-targets-at-the-top",
     ),
+    pytest.param(
+        '[social]\ndefault_owners = "Lena"',
+        (
+            'social.default_owners, line 2, column 1: unknown key "default_owners" in [social] '
+            '(hint: did you mean "default_owner"?)'
+        ),
+        id="social-unknown-key",
+    ),
+    pytest.param(
+        '[social]\ndefault_owner = " Lena"',
+        (
+            "social.default_owner, line 2, column 17: must be a non-empty string of at most "
+            "200 characters, not padded with spaces; got ' Lena'"
+        ),
+        id="social-default-owner-padded",
+    ),
+    pytest.param(
+        "[social]\ndefault_owner = false",
+        "social.default_owner, line 2, column 17: must be a string; got false",
+        id="social-default-owner-false",
+    ),
+    pytest.param(
+        '[social]\ncadence = "P6W"',
+        (
+            'social.cadence, line 2, column 11: must be a cadence, such as { every = "P6W", '
+            'ahead = "P7D" }; got "P6W"'
+        ),
+        id="social-cadence-a-string",
+    ),
+    pytest.param(
+        '[social.cadence]\nahead = "P7D"',
+        "social.cadence.every, line 1, column 1: missing: a cadence needs every",
+        id="social-cadence-without-every",
+    ),
+    pytest.param(
+        '[social.cadence]\nevery = "PT0S"',
+        'social.cadence.every, line 2, column 9: must be a positive duration; got "PT0S"',
+        id="social-cadence-every-zero",
+    ),
+    pytest.param(
+        '[social.cadence]\nevery = "P6W"\nahead = "P1M"',
+        (
+            "social.cadence.ahead, line 3, column 9: must be an exact duration: days, hours, "
+            'minutes or seconds ("PT24H", "P1D", "90 minutes") or { seconds = N }; got "P1M" '
+            "(hint: months and years have no fixed length: write it in days, such as "
+            '"P30D")'
+        ),
+        id="social-cadence-ahead-in-months",
+    ),
+    pytest.param(
+        '[social.cadence]\nevery = "P6W"\nahead = "P42D"',
+        (
+            'social.cadence.ahead, line 3, column 9: must be less than every ("P6W"): a task '
+            'is opened after the last contact, ahead of when it falls due; got "P42D"'
+        ),
+        id="social-cadence-ahead-not-less-than-every",
+    ),
+    pytest.param(
+        '[social.cadence]\nevery = "P6W"\nreason = ""',
+        "social.cadence.reason, line 3, column 10: must be a non-empty string; got ''",
+        id="social-cadence-reason-empty",
+    ),
+    pytest.param(
+        '[social.cadence]\nevery = "P6W"\nevery_days = 42',
+        (
+            'social.cadence.every_days, line 3, column 1: unknown key "every_days" in a cadence '
+            '(hint: did you mean "every"?)'
+        ),
+        id="social-cadence-unknown-key",
+    ),
+    pytest.param(
+        '[social]\ncall_after = [{ on = "visit" }]',
+        (
+            'social.call_after[0].on, line 2, column 22: must be one of "Purchase", "Visit", '
+            '"Appointment", "ComplaintResolved", "Signup"; got "visit" (hint: did you mean '
+            '"Visit"?)'
+        ),
+        id="social-call-after-on-misspelt",
+    ),
+    pytest.param(
+        '[social]\ncall_after = [{ on = "Return" }]',
+        (
+            'social.call_after[0].on, line 2, column 22: must be one of "Purchase", "Visit", '
+            '"Appointment", "ComplaintResolved", "Signup"; got "Return"'
+        ),
+        id="social-call-after-an-event-nobody-calls-about",
+    ),
+    pytest.param(
+        '[social]\ncall_after = [{ after = "P2D" }]',
+        "social.call_after[0].on, line 2, column 15: missing: a call after an event needs on",
+        id="social-call-without-on",
+    ),
+    pytest.param(
+        '[social]\ncall_after = [{ on = "Visit", after = { seconds = -1 } }]',
+        (
+            "social.call_after[0].after, line 2, column 39: must be a duration of zero or "
+            "more; got a table"
+        ),
+        id="social-call-after-negative",
+    ),
+    pytest.param(
+        '[social]\ncall_after = [{ on = "Visit", owner = "" }]',
+        (
+            "social.call_after[0].owner, line 2, column 39: must be a non-empty string of at "
+            "most 200 characters, not padded with spaces; got ''"
+        ),
+        id="social-call-owner-empty",
+    ),
+    pytest.param(
+        '[social]\ncall_after = { on = "Visit" }',
+        (
+            "social.call_after, line 2, column 14: must be an array of tables (calls such as "
+            '[{ on = "Visit", after = "P2D" }]); got a table'
+        ),
+        id="social-call-after-a-table",
+    ),
+    pytest.param(
+        '[social]\ncall_after = [{ on = "Visit", when = "P2D" }]',
+        (
+            'social.call_after[0].when, line 2, column 31: unknown key "when" in a call after '
+            "an event (hint: a call after an event has the keys on, after, reason, owner)"
+        ),
+        id="social-call-unknown-key",
+    ),
+    pytest.param(
+        '[social.cadence]\nevery = "P6W"\n\n[recovery]\ncall_after = []',
+        (
+            'recovery.call_after, line 5, column 1: unknown key "call_after" in [recovery] '
+            "(hint: call_after goes in the [social] table)"
+        ),
+        id="social-call-after-in-recovery",
+    ),
+    pytest.param(
+        '[cadence]\nevery = "P6W"',
+        (
+            'cadence, line 1, column 1: unknown key "cadence" in a rule file (hint: cadence '
+            "goes in the [social] table, as [social.cadence])"
+        ),
+        id="social-cadence-at-the-top",
+    ),
+    pytest.param(
+        'default_owner = "Lena"',
+        (
+            'default_owner, line 1, column 1: unknown key "default_owner" in a rule file '
+            "(hint: default_owner goes in the [social] table)"
+        ),
+        id="social-default-owner-at-the-top",
+    ),
 ]
 
 
@@ -3452,6 +3786,79 @@ reason = "call back"
             dump_program(Program(recovery=policy))
 
 
+class TestDumpSocial:
+    def test_no_policy_is_not_written_and_the_default_one_is_an_empty_table(self) -> None:
+        assert "social" not in dump_program(Program())
+        assert dump_program(Program(social=SocialPolicy())).endswith("\n[social]\n")
+
+    def test_social_is_written_last_without_its_defaults(self) -> None:
+        policy = SocialPolicy(
+            default_owner="Lena",
+            cadence=Cadence(every=relativedelta(days=42), ahead=timedelta(days=7, hours=12)),
+            call_after=[
+                CallAfter(on="Appointment"),
+                CallAfter(on="Visit", after=relativedelta(days=2), owner="front desk"),
+                CallAfter(on="ComplaintResolved", after=timedelta(0), reason="call back"),
+            ],
+        )
+        program = Program(recovery=RecoveryPolicy(apology=None), social=policy)
+        text = dump_program(program)
+        expected = """
+[recovery]
+apology = false
+
+[social]
+default_owner = "Lena"
+call_after = [
+    { on = "Appointment" },
+    { on = "Visit", after = "P2D", owner = "front desk" },
+    { on = "ComplaintResolved", after = { seconds = 0 }, reason = "call back" },
+]
+
+[social.cadence]
+every = "P42D"
+ahead = "P7DT12H"
+"""
+        assert text.endswith(expected)
+        assert program == load_program(text)
+
+    def test_a_cadence_alone_is_written_below_an_empty_social_table(self) -> None:
+        policy = SocialPolicy(cadence=Cadence(every=timedelta(days=30), reason="check in"))
+        text = dump_program(Program(social=policy))
+        expected = """
+[social]
+
+[social.cadence]
+every = { seconds = 2592000 }
+reason = "check in"
+"""
+        assert text.endswith(expected)
+        assert Program(social=policy) == load_program(text)
+
+    def test_a_social_field_rule_files_do_not_hold_is_refused_rather_than_dropped(
+        self,
+    ) -> None:
+        @attrs.frozen(kw_only=True)
+        class ExtendedPolicy(SocialPolicy):
+            extra: int = 0
+
+        @attrs.frozen(kw_only=True)
+        class ExtendedCadence(Cadence):
+            extra: int = 0
+
+        @attrs.frozen(kw_only=True)
+        class ExtendedCall(CallAfter):
+            extra: int = 0
+
+        for policy in (
+            ExtendedPolicy(extra=1),
+            SocialPolicy(cadence=ExtendedCadence(every=timedelta(days=30), extra=1)),
+            SocialPolicy(call_after=[ExtendedCall(on="Visit", extra=1)]),
+        ):
+            with pytest.raises(InvalidInput, match="rule files cannot hold it yet"):
+                dump_program(Program(social=policy))
+
+
 class TestExampleFiles:
     def test_there_are_example_files(self) -> None:
         names = {path.name for path in EXAMPLES}
@@ -3512,6 +3919,18 @@ class TestExampleFiles:
         # Closed on Sunday and Monday: Tuesday, 09:00 to 13:00 in Paris.
         assert "acknowledge by 2026-06-09T13:00:00+02:00" in str(decision.trace)
         assert "offer: apology, a 28.00 EUR voucher valid 3 months" in str(decision.trace)
+
+    def test_the_hair_salon_keeps_in_touch_every_6_weeks_and_calls_after_each_appointment(
+        self,
+    ) -> None:
+        social = load_program(EXAMPLES_DIR / "hair_salon.toml").social
+        assert social is not None
+        assert social.default_owner is not None
+        assert social.cadence is not None
+        every, ahead = social.cadence.every, social.cadence.ahead
+        assert (relativedelta(days=42), timedelta(days=7)) == (every, ahead)
+        (call,) = social.calls_after("Appointment")
+        assert relativedelta(days=1) == call.after
 
     def test_levels_has_rewards_at_100_250_and_500_points_and_two_tiers(self) -> None:
         program = load_program(EXAMPLES_DIR / "levels.toml")
@@ -3668,6 +4087,23 @@ class TestProgramsStrategy:
                 sent.append(None if recovery.survey is None else recovery.survey.send)
                 if any(send is not None and send.template not in DEFAULTS.names for send in sent):
                     seen.add("a recovery message with a template of its own")
+            social = program.social
+            if social is None:
+                seen.add("no social policy")
+            else:
+                seen.add("default social policy" if social == SocialPolicy() else "social")
+                if social.default_owner is not None:
+                    seen.add("default owner")
+                if social.cadence is not None:
+                    seen.add("cadence")
+                    durations.append(social.cadence.every)
+                    if social.cadence.ahead:
+                        seen.add("cadence opened ahead")
+                for call in social.call_after:
+                    seen.add("call after an event")
+                    durations.append(call.after)
+                    if call.after == timedelta(0):
+                        seen.add("call at once")
             seen.update(type(duration).__name__ for duration in durations if duration)
 
         look()
@@ -3723,5 +4159,13 @@ class TestProgramsStrategy:
             "incident goodwill",
             "at once",
             "a recovery message with a template of its own",
+            "no social policy",
+            "default social policy",
+            "social",
+            "default owner",
+            "cadence",
+            "cadence opened ahead",
+            "call after an event",
+            "call at once",
         }
         assert expected == seen

@@ -19,9 +19,12 @@ from custbond import (
     Appointment,
     AppointmentCancelled,
     Birthday,
+    Cadence,
+    CallAfter,
     ComplaintAcknowledged,
     ComplaintFiled,
     ComplaintResolved,
+    ContactMade,
     Customer,
     CustomerState,
     CustomEvent,
@@ -36,10 +39,12 @@ from custbond import (
     RetentionService,
     Return,
     Signup,
+    SocialPolicy,
     SurveyResponse,
     Visit,
 )
 from custbond._validate import minor_units
+from custbond.bonds.social import CALLABLE_EVENTS
 from custbond.events import Event
 from custbond.messaging import MessagingPolicy, Reminder
 from custbond.recovery import (
@@ -54,6 +59,7 @@ from custbond.rules.rule import gives_money
 from custbond.testing import strategies
 from custbond.testing.strategies import (
     complaints,
+    contacts,
     customers,
     histories,
     line_items,
@@ -61,6 +67,7 @@ from custbond.testing.strategies import (
     purchases,
     recovery_policies,
     register_type_strategies,
+    social_policies,
     survey_responses,
 )
 
@@ -352,6 +359,10 @@ class TestFromType:
             RecoveryPolicy,
             BusinessCalendar,
             CompensationLadder,
+            ContactMade,
+            SocialPolicy,
+            Cadence,
+            CallAfter,
         ],
     )
     def test_from_type_draws_valid_values(self, type_: type[Any]) -> None:
@@ -377,7 +388,8 @@ class TestFromType:
             | ComplaintFiled
             | ComplaintAcknowledged
             | ComplaintResolved
-            | SurveyResponse,
+            | SurveyResponse
+            | ContactMade,
         )
 
     def test_appointments_drawn_alone_mostly_begin_after_they_are_booked(self) -> None:
@@ -601,6 +613,119 @@ class TestRecoveryPolicies:
         assert "resolved" == case.status
 
 
+class TestContacts:
+    @given(contacts(customer_ids=st.just("maya"), at=st.just(START)))
+    def test_contacts_keep_to_their_arguments(self, contact: ContactMade) -> None:
+        assert ("maya", START) == (contact.customer_id, contact.at)
+
+    @given(st.data())
+    def test_a_naive_time_strategy_is_refused_when_drawn(self, data: st.DataObject) -> None:
+        naive = st.just(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
+        with pytest.raises(InvalidArgument, match="at"):
+            data.draw(contacts(at=naive))
+
+    def test_every_optional_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(contacts())
+        def look(contact: ContactMade) -> None:
+            for part in ("by", "channel", "note"):
+                seen.add(part if getattr(contact, part) is not None else f"no {part}")
+
+        look()
+        parts = {"by", "channel", "note"}
+        assert parts | {f"no {part}" for part in parts} == seen
+
+
+class TestSocialPolicies:
+    @settings(max_examples=50)
+    @given(social_policies(max_calls=1))
+    def test_policies_keep_to_their_bounds(self, policy: SocialPolicy) -> None:
+        assert len(policy.call_after) <= 1
+
+    @given(social_policies(max_calls=0))
+    def test_zero_calls_leaves_them_out(self, policy: SocialPolicy) -> None:
+        assert () == policy.call_after
+
+    @given(social_policies(), st.sampled_from([START, datetime(2026, 2, 1, tzinfo=UTC)]))
+    def test_a_keep_in_touch_task_falls_due_a_day_or_more_after_the_last_contact(
+        self, policy: SocialPolicy, since: datetime
+    ) -> None:
+        cadence = policy.cadence
+        if cadence is not None:
+            assert since + timedelta(days=1) <= cadence.due(since)
+            assert since < cadence.opens(since)  # opened ahead, but after the contact
+
+    def test_every_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(social_policies())
+        def look(policy: SocialPolicy) -> None:
+            if policy == SocialPolicy():
+                seen.add("the default policy")
+            if policy.default_owner is not None:
+                seen.add("default owner")
+            cadence = policy.cadence
+            if cadence is not None:
+                seen.add(f"cadence every {type(cadence.every).__name__}")
+                seen.add("opened ahead" if cadence.ahead else "opened when due")
+            for call in policy.call_after:
+                seen.add(f"call after {call.on}")
+                seen.add("call for someone named" if call.owner else "call for the owner")
+                if call.after == timedelta(0):
+                    seen.add("call at once")
+            if len(policy.call_after) > 1:
+                seen.add("several calls")
+
+        look()
+        expected = {"the default policy", "default owner", "several calls", "call at once"}
+        expected |= {"cadence every relativedelta", "cadence every timedelta"}
+        expected |= {"opened ahead", "opened when due"}
+        expected |= {"call for someone named", "call for the owner"}
+        expected |= {f"call after {on}" for on in CALLABLE_EVENTS}
+        assert expected == seen
+
+    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        programs(
+            max_rules=0,
+            max_cards=0,
+            max_levels=0,
+            max_rewards=0,
+            max_achievements=0,
+            max_coupons=0,
+        ).filter(lambda program: program.social is not None),
+        st.data(),
+    )
+    def test_a_program_with_any_policy_keeps_in_touch_through_months_of_contacts(
+        self, program: Program, data: st.DataObject
+    ) -> None:
+        clock = FixedClock(START)
+        service = RetentionService(program, MemoryStore(), clock=clock)
+        service.save_customer(Customer("maya", name="Maya"))
+        owner = data.draw(st.none() | st.just("Lena"), label="owner")
+        service.assign_owner("maya", owner, key="owner-1")
+        gaps = data.draw(st.lists(st.integers(1, 90), min_size=1, max_size=5), label="gaps")
+        for number, gap in enumerate(gaps):
+            clock.advance(timedelta(days=gap))
+            service.run_due()
+            at = st.just(clock.now())
+            contact = data.draw(contacts(customer_ids=st.just("maya"), at=at))
+            service.record(attrs.evolve(contact, id=f"contact-{number}"))
+            service.record(Visit(id=f"visit-{number}", customer_id="maya", at=clock.now()))
+        assert (owner, clock.now()) == service.relationship("maya")
+        social = program.social
+        assert social is not None
+        who = social.owner_of(owner)
+        for task in service.tasks(open_only=False):
+            if task.kind == "cadence":
+                assert who == task.owner
+            else:
+                assert task.owner in {who, *(call.owner for call in social.call_after)}
+
+
 POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
 
 
@@ -761,6 +886,10 @@ class TestArguments:
                 (survey_responses, {"at": START}, "at"),
                 (recovery_policies, {"max_rungs": -1}, "max_rungs"),
                 (recovery_policies, {"max_escalations": 1.5}, "max_escalations"),
+                (social_policies, {"max_calls": -1}, "max_calls"),
+                (social_policies, {"max_calls": True}, "max_calls"),
+                (contacts, {"customer_ids": "c-1"}, "customer_ids"),
+                (contacts, {"at": START}, "at"),
             ]
         ],
     )
@@ -779,6 +908,7 @@ class TestArguments:
             "comparisons",
             "complaints",
             "conditions",
+            "contacts",
             "customers",
             "histories",
             "line_items",
@@ -786,6 +916,7 @@ class TestArguments:
             "purchases",
             "recovery_policies",
             "register_type_strategies",
+            "social_policies",
             "survey_responses",
         ]
         assert expected == sorted(strategies.__all__)

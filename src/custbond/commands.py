@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -27,6 +28,7 @@ from custbond.recovery.severity import Severity, to_severity
 
 __all__ = [
     "Adjust",
+    "AssignOwner",
     "CancelRedemption",
     "CancelVoucher",
     "CaptureHold",
@@ -243,6 +245,26 @@ class SetConsent:
         return ("command", self.key)
 
 
+def _optional_owner(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        v.identifier("owner", value)
+
+
+@attrs.frozen(kw_only=True)
+class AssignOwner:
+    """``owner`` (a person: the hairdresser, the account manager) looks after the
+    customer's relationship from now on; None: nobody in particular (the social
+    policy's default owner). One assignment per ``key``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    owner: str | None = attrs.field(validator=_optional_owner)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
 @attrs.frozen(kw_only=True)
 class CloseTask:
     """The task ``task_key`` is done, with ``result`` in the owner's words; closing it
@@ -290,6 +312,7 @@ Command = (
     | SetConsent
     | CloseTask
     | NotifyIncident
+    | AssignOwner
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
@@ -297,6 +320,7 @@ Input = Event | Command
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
     UseVoucher, CancelVoucher, RedeemReward, UseCoupon, SetConsent, CloseTask, NotifyIncident,
+    AssignOwner,
 )  # fmt: skip
 
 

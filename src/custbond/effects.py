@@ -42,6 +42,7 @@ __all__ = [
     "HoldPoints",
     "IssueVoucher",
     "MarkVoucher",
+    "NoteContact",
     "NotePurchase",
     "NoteSurvey",
     "NoteVisit",
@@ -56,6 +57,7 @@ __all__ = [
     "RewardReferral",
     "SetCard",
     "SetCase",
+    "SetOwner",
     "SetProgress",
     "SetReferrer",
     "SetSchedule",
@@ -378,6 +380,20 @@ class FinishTask:
     result: str | None = None
 
 
+@attrs.frozen
+class SetOwner:
+    """``owner`` looks after the customer's relationship (None: the default owner)."""
+
+    owner: str | None
+
+
+@attrs.frozen
+class NoteContact:
+    """The customer's last personal contact was at ``at``."""
+
+    at: datetime
+
+
 Effect = (
     EarnPoints
     | ReversePoints
@@ -413,4 +429,6 @@ Effect = (
     | NoteSurvey
     | OpenTask
     | FinishTask
+    | SetOwner
+    | NoteContact
 )

@@ -59,6 +59,7 @@ from custbond.effects import (
 from custbond.events import (
     ComplaintFiled,
     ComplaintResolved,
+    ContactMade,
     CustomEvent,
     Purchase,
     Referral,
@@ -237,6 +238,8 @@ class Erasure:
             changes["comment"] = _erased(item.comment)
         elif isinstance(item, NotifyIncident):
             changes["what"] = self.text(item.what)
+        elif isinstance(item, ContactMade):
+            changes["note"] = _erased(item.note)
         # Short texts a host fills in (a channel, a payment method, a place, what a
         # complaint or an answer is about, who handled it, an item's tags): kept, but
         # with the customer's contact details taken out of them.

@@ -41,6 +41,7 @@ __all__ = [
     "ComplaintAcknowledged",
     "ComplaintFiled",
     "ComplaintResolved",
+    "ContactMade",
     "CustomEvent",
     "Event",
     "LineItem",
@@ -246,6 +247,21 @@ class AppointmentCancelled:
     appointment_id: str = attrs.field(validator=v.is_identifier)
 
 
+@attrs.frozen(kw_only=True)
+class ContactMade:
+    """Someone (``by``: the owner, usually) was in personal touch with the customer at
+    ``at`` (a call, a chat in the shop, a handwritten note: ``channel``); ``note`` is
+    what they talked about (free text, erased with the customer). It starts the count
+    of a social :class:`~custbond.bonds.social.Cadence` again."""
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    by: str | None = attrs.field(default=None, validator=v.is_optional_text)
+    channel: str | None = attrs.field(default=None, validator=v.is_optional_text)
+    note: str | None = attrs.field(default=None, validator=v.is_optional_text)
+
+
 Event = (
     Purchase
     | Return
@@ -259,6 +275,7 @@ Event = (
     | ComplaintAcknowledged
     | ComplaintResolved
     | SurveyResponse
+    | ContactMade
 )
 """Any event a host can record."""
 
@@ -275,6 +292,7 @@ EVENT_TYPES: tuple[type[Any], ...] = (
     ComplaintAcknowledged,
     ComplaintResolved,
     SurveyResponse,
+    ContactMade,
 )
 EVENT_TYPE_NAMES = ", ".join(cls.__name__ for cls in EVENT_TYPES[:-1]) + (
     f" or {EVENT_TYPES[-1].__name__}"

@@ -37,13 +37,14 @@ from custbond import ledger as ledgers
 from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
-from custbond.bonds import tiers
+from custbond.bonds import social_desk, tiers
 from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.coupons import Coupon, CouponUses
 from custbond.bonds.quotes import Quote, allocate
 from custbond.bonds.referrals import ReferralPolicy
+from custbond.bonds.social import SocialPolicy
 from custbond.bonds.tiers import (
     ChangeTier,
     KeepTier,
@@ -54,6 +55,7 @@ from custbond.bonds.tiers import (
 )
 from custbond.commands import (
     Adjust,
+    AssignOwner,
     CancelRedemption,
     CancelVoucher,
     CaptureHold,
@@ -86,6 +88,7 @@ from custbond.effects import (
     HoldPoints,
     IssueVoucher,
     MarkVoucher,
+    NoteContact,
     NotePurchase,
     NoteSurvey,
     NoteVisit,
@@ -99,6 +102,7 @@ from custbond.effects import (
     RewardReferral,
     SetCard,
     SetCase,
+    SetOwner,
     SetProgress,
     SetReferrer,
     SetSchedule,
@@ -125,6 +129,7 @@ from custbond.events import (
     ComplaintAcknowledged,
     ComplaintFiled,
     ComplaintResolved,
+    ContactMade,
     CustomEvent,
     LineItem,
     Purchase,
@@ -191,8 +196,9 @@ class CustomerState:
     sent (``consents``, by :func:`~custbond.messaging.consent_key`), when the
     messages custbond sends on its own next fall due (``schedule``: ``"birthday"``, the
     next greeting; ``"expiring"``, the next look at points about to expire), their
-    complaints' recovery cases (``cases``, by complaint id) and their survey answers
-    (``surveys``, oldest first).
+    complaints' recovery cases (``cases``, by complaint id), their survey answers
+    (``surveys``, oldest first), who looks after their relationship (``owner``) and
+    when they last had personal contact (``last_contact_at``).
     """
 
     customer: Customer
@@ -216,6 +222,8 @@ class CustomerState:
     schedule: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
     cases: FrozenMap[str, RecoveryCase] = attrs.field(factory=empty_map)
     surveys: tuple[SurveyResponse, ...] = ()
+    owner: str | None = None
+    last_contact_at: datetime | None = None
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -289,6 +297,7 @@ class Program:
     time_zone: str = attrs.field(default="UTC", kw_only=True, validator=v.is_time_zone)
     messaging: MessagingPolicy = attrs.field(factory=MessagingPolicy, kw_only=True)
     recovery: RecoveryPolicy | None = attrs.field(default=None, kw_only=True)
+    social: SocialPolicy | None = attrs.field(default=None, kw_only=True)
     # Worked out once: the compiled rules, how far back spend per day is needed, and what
     # every purchase's trace says about the points policy.
     _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
@@ -326,7 +335,13 @@ class Program:
         object.__setattr__(self, "_asks_for_messages", asks or on_events)
         object.__setattr__(self, "_sends_on_its_own", on_events)
         scheduled = messaging.birthday is not None or messaging.points_expiring is not None
-        object.__setattr__(self, "_schedules", scheduled)
+        keeps_in_touch = self.social is not None and self.social.cadence is not None
+        object.__setattr__(self, "_schedules", scheduled or keeps_in_touch)
+
+    @social.validator
+    def _check_social(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, SocialPolicy):
+            raise InvalidInput("social", value, "a SocialPolicy or None")
 
     @recovery.validator
     def _check_recovery(self, attribute: object, value: object) -> None:
@@ -446,6 +461,10 @@ class Program:
         that cannot be done; a decision is always safe to apply.
         """
         decision = self._decide(state, item, now, ref, counters)
+        if self.social is not None and self.social.call_after and hasattr(item, "id"):
+            calls, lines = social_desk.calls_after(self.social, state, item)
+            if calls or lines:
+                decision = Decision((*decision.effects, *calls), (*decision.trace, *lines))
         if self._schedules:
             decision = self.keep_schedule(state, decision, now)
         return decision
@@ -466,6 +485,8 @@ class Program:
             return self._decide_appointment(state, item)
         if isinstance(item, _RECOVERY_INPUTS):
             return self._decide_recovery(state, item, now, ref)
+        if isinstance(item, ContactMade | AssignOwner | CloseTask):
+            return self._decide_people(state, item, now, ref)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
@@ -496,6 +517,13 @@ class Program:
             check = self._expiry_check(notice, state, decision, now)
             if check is not None:
                 added.append(SetSchedule("expiring", check))
+        social = self.social
+        if social is not None and "contact" not in planned:
+            owners = [effect.owner for effect in decision.effects if isinstance(effect, SetOwner)]
+            owner = owners[-1] if owners else state.owner
+            first = social_desk.first_contact(social, state, now, owner=owner)
+            if first is not None:
+                added.append(first)
         if not added:
             return decision
         return Decision((*decision.effects, *added), decision.trace)
@@ -662,6 +690,26 @@ class Program:
             assert isinstance(item, NotifyIncident)
             effects, lines = desk.notify(state, item, now)
         return Decision(tuple(effects), tuple(lines))
+
+    def _decide_people(
+        self,
+        state: CustomerState,
+        item: ContactMade | AssignOwner | CloseTask,
+        now: datetime,
+        ref: Reference,
+    ) -> Decision:
+        """What people do: a personal contact, an owner assigned, a task closed."""
+        social = self.social or _NO_SOCIAL
+        if isinstance(item, ContactMade):
+            effects, lines = social_desk.contact(social, state, item)
+            return Decision(tuple(effects), tuple(lines))
+        if isinstance(item, AssignOwner):
+            effects, lines = social_desk.assign(social, state, item, now)
+            return Decision(tuple(effects), tuple(lines))
+        assert isinstance(ref, Task)
+        if not ref.is_open:
+            return Decision((), (f"nothing to do: task {ref.key} is already closed",))
+        return Decision((FinishTask(ref.key, now, item.result),), (f"task {ref.key} closed",))
 
     def _decide_appointment(
         self, state: CustomerState, event: Appointment | AppointmentCancelled
@@ -1187,17 +1235,13 @@ class Program:
             return self._decide_reward(state, ledger, item, now, ref)
         if isinstance(item, UseCoupon):
             return self._decide_coupon(state, item, now, ref)
-        if isinstance(item, CloseTask):
-            assert isinstance(ref, Task)
-            if not ref.is_open:
-                return Decision((), (f"nothing to do: task {ref.key} is already closed",))
-            return Decision((FinishTask(ref.key, now, item.result),), (f"task {ref.key} closed",))
         if isinstance(item, Settle):
             messages = self.due_messages(state, now)
             escalations, lines = self._desk.due(state, now)
+            contacts, more = social_desk.due_contact(self.social or _NO_SOCIAL, state, now)
             return Decision(
-                (*messages.effects, *escalations),
-                ("due changes materialised", *messages.trace, *lines),
+                (*messages.effects, *escalations, *contacts),
+                ("due changes materialised", *messages.trace, *lines, *more),
             )
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
 
@@ -1321,6 +1365,8 @@ def _check_templates(
         policy.templates.require(field, name, channel)
 
 
+# A program without a social policy still keeps owners and contacts: no tasks come of them.
+_NO_SOCIAL = SocialPolicy()
 # A program without a recovery policy still keeps complaints and survey answers: with no
 # targets, no compensation and nothing sent.
 _SILENT = RecoveryPolicy(apology=None, incident_notice=None)
@@ -1552,7 +1598,21 @@ def _apply_to_the_rest(
         rewarded_at,
         *_messaging_after(state, effects),
         *_recovery_after(state, effects),
+        *_social_after(state, effects),
     )
+
+
+def _social_after(
+    state: CustomerState, effects: list[Effect]
+) -> tuple[str | None, datetime | None]:
+    """The customer's relationship owner and last personal contact after ``effects``."""
+    owner, contact = state.owner, state.last_contact_at
+    for effect in effects:
+        if isinstance(effect, SetOwner):
+            owner = effect.owner
+        elif isinstance(effect, NoteContact):
+            contact = effect.at
+    return owner, contact
 
 
 def _recovery_after(

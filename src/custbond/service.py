@@ -38,6 +38,7 @@ from custbond.bonds.tiers import TierStatus
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
     Adjust,
+    AssignOwner,
     CancelRedemption,
     CancelVoucher,
     CaptureHold,
@@ -97,6 +98,9 @@ from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 from custbond.tasks import Task
 
 __all__ = ["RetentionService"]
+
+# What may come for a customer not seen before (and creates them).
+_CREATES_CUSTOMERS = (*EVENT_TYPES, SaveCustomer, UseCoupon, SetConsent, AssignOwner)
 
 # How many times a unit of work that lost a race (TransactionConflict) is tried in all.
 _ATTEMPTS = 5
@@ -384,6 +388,21 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
         self._process(SaveCustomer(customer=customer, key=key), self.clock.now())
         return customer
 
+    def assign_owner(self, customer_id: str, owner: str | None, *, key: str) -> Outcome:
+        """Make ``owner`` (a person) the one who looks after the customer's relationship
+        (None: nobody in particular, the social policy's default owner); their
+        keep-in-touch and call tasks go to them from now on. A customer not seen before
+        is created. See ``docs/social.md``."""
+        command = AssignOwner(key=key, customer_id=customer_id, owner=owner)
+        return self._process(command, self.clock.now())
+
+    def relationship(self, customer_id: str) -> tuple[str | None, datetime | None]:
+        """The customer's relationship owner (None: the default owner) and when they last
+        had personal contact (None: never)."""
+        with self.store.unit_of_work(write=False) as uow:
+            state = self._load(uow, customer_id)
+        return state.owner, state.last_contact_at
+
     def customer(self, customer_id: str) -> Customer:
         """The customer's profile; :class:`~custbond.NotFound` if never seen."""
         with self.store.unit_of_work(write=False) as uow:
@@ -561,7 +580,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
             if prior is not None:
                 return _first_outcome(prior, item)
         if state is None:
-            if not isinstance(item, (*EVENT_TYPES, SaveCustomer, UseCoupon, SetConsent)):
+            if not isinstance(
+                item, (*EVENT_TYPES, SaveCustomer, UseCoupon, SetConsent, AssignOwner)
+            ):
                 raise NotFound("customer", customer_id)
             state = CustomerState(Customer(customer_id))
         elif (

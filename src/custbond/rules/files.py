@@ -12,7 +12,9 @@ tables ``[[groups]]``, ``[[rules]]``, ``[[cards]]``, ``[[rewards]]`` (the catalo
 tables, over the defaults), and a ``[recovery]`` table (the recovery policy, with
 ``[recovery.calendar]``, ``[recovery.targets.<severity>]``, ``[recovery.compensation]``
 and its ``[[recovery.compensation.rungs]]``, ``[recovery.follow_up]``,
-``[recovery.survey]`` and ``[recovery.detractors]``). Conditions are written as text (see
+``[recovery.survey]`` and ``[recovery.detractors]``), and a ``[social]`` table (the social
+policy: its ``default_owner``, the ``[social.cadence]`` that keeps in touch, and the calls
+after events, ``call_after``). Conditions are written as text (see
 :func:`custbond.rules.parse_condition`) and are never run as Python. What a voucher is for
 (a gift's or a reward's ``offer``, a card's ``reward``) is an inline table
 ``{ name = ..., sku = ..., value = "5.00", valid_for = "P3M" }``.
@@ -74,6 +76,7 @@ from custbond.bonds.cards import PunchCard
 from custbond.bonds.catalog import Reward
 from custbond.bonds.coupons import Coupon
 from custbond.bonds.referrals import ReferralPolicy
+from custbond.bonds.social import CALLABLE_EVENTS, Cadence, CallAfter, SocialPolicy
 from custbond.bonds.tiers import Level, TierLadder
 from custbond.errors import InvalidInput, RuleFileError, RuleSyntaxError, TemplateError
 from custbond.ledger import PointsPolicy
@@ -399,6 +402,12 @@ def _after(value: Any) -> relativedelta | timedelta:
 
 def _exact_after(value: Any) -> timedelta:
     """How long after a missed target an escalation fires: an exact duration, or zero."""
+    return _exact(value, zero=True)
+
+
+def _ahead(value: Any) -> timedelta:
+    """How long before a keep-in-touch task falls due it is opened: an exact duration, or
+    zero (when it falls due)."""
     return _exact(value, zero=True)
 
 
@@ -796,6 +805,7 @@ class _Reader:
             "referrals": top.get("referrals"),
             "messaging": messaging,
             "recovery": recovery,
+            "social": top.get("social"),
         }
         try:
             return Program(**fields)
@@ -1328,6 +1338,38 @@ class _Reader:
         send: Send = self.make(_SEND, value, path, what="a message")
         return send
 
+    # -- the social bond -------------------------------------------------------------------
+
+    def social(self, value: Any, path: KeyPath) -> SocialPolicy:
+        policy: SocialPolicy = self.make(_SOCIAL, value, path, what="[social]")
+        return policy
+
+    def cadence(self, value: Any, path: KeyPath) -> Cadence:
+        if not isinstance(value, dict):
+            raise _Wrong(f"a cadence, such as {_A_CADENCE}")
+        fields = self.table(
+            value, path, _CADENCE.keys, what="a cadence", required=_CADENCE.required()
+        )
+        try:
+            return Cadence(**fields)
+        except InvalidInput as error:
+            # A file's ahead is never negative: Cadence refuses it for not being less than
+            # every, which the error says in the file's own words.
+            if error.field == "ahead" and "ahead" in value:
+                every, ahead = _show(value["every"]), _show(value["ahead"])
+                problem = (
+                    f"must be less than every ({every}): a task is opened after the last "
+                    f"contact, ahead of when it falls due; got {ahead}"
+                )
+                raise self.error((*path, "ahead"), problem) from None
+            raise self.invalid(path, error, fields) from None
+
+    def calls_after(self, value: Any, path: KeyPath) -> list[CallAfter]:
+        return [
+            self.make(_CALL_AFTER, item, where, what="a call after an event")
+            for where, item in self.array(value, path, what=f"calls such as [{_A_CALL}]")
+        ]
+
 
 def _names_taken(
     earn: PointsPerSpend | None, cards: Sequence[PunchCard], tiers: TierLadder | None
@@ -1425,6 +1467,7 @@ _TOP_KEYS: dict[str, Kind] = {
     "referrals": _Reader.referrals,
     "messaging": _Reader.messaging,
     "recovery": _Reader.recovery,
+    "social": _Reader.social,
 }
 # Hints for unknown keys that are names from Python, or that belong in another table.
 _HINTS = {
@@ -1456,6 +1499,9 @@ _HINTS = {
     },
     "rungs": "rungs are written as [[recovery.compensation.rungs]] tables",
     "escalations": "escalations go in the targets of a severity, [recovery.targets.<severity>]",
+    # The keys of [social], at the top of a file or in another table.
+    "cadence": "cadence goes in the [social] table, as [social.cadence]",
+    **{key: f"{key} goes in the [social] table" for key in ("default_owner", "call_after")},
 }
 # The currency of a file without one: the Program's own default.
 _CURRENCY = str(attrs.fields(Program).currency.default)
@@ -1738,7 +1784,7 @@ _SURVEY = _Shape(
 
 
 def _part(shape: _Shape, what: str, example: str) -> Kind:
-    """A part of the recovery policy written as a table (``what``, like ``example``)."""
+    """A part of a policy written as a table (``what``, like ``example``)."""
 
     def read(reader: _Reader, value: Any, path: KeyPath) -> Any:
         if not isinstance(value, dict):
@@ -1785,6 +1831,25 @@ _RECOVERY = _Shape(
         "incident_goodwill": _Reader.goodwill,
     },
     false_for_none=frozenset({"apology", "incident_notice"}),
+)
+
+# -- the social bond -----------------------------------------------------------------------
+
+_A_CADENCE = '{ every = "P6W", ahead = "P7D" }'
+_A_CALL = '{ on = "Visit", after = "P2D" }'
+_CADENCE = _Shape(Cadence, {"every": _DURATION, "ahead": _plain(_ahead), "reason": _TEXT})
+_CALL_AFTER = _Shape(
+    CallAfter,
+    {
+        "on": _plain(_choice(CALLABLE_EVENTS)),
+        "after": _AFTER,
+        "reason": _TEXT,
+        "owner": _TEXT,
+    },
+)
+_SOCIAL = _Shape(
+    SocialPolicy,
+    {"default_owner": _TEXT, "cadence": _Reader.cadence, "call_after": _Reader.calls_after},
 )
 
 # The values written as inline tables wherever they are.
@@ -1893,6 +1958,7 @@ def dump_program(program: Program) -> str:
         lines += _table("[referrals]", referrals)
     lines += _messaging_lines(program.messaging)
     lines += _recovery_lines(program.recovery)
+    lines += _social_lines(program.social)
     return "\n".join(lines)
 
 
@@ -1912,6 +1978,7 @@ _PROGRAM_WRITTEN = frozenset(
         "referrals",
         "messaging",
         "recovery",
+        "social",
         "multipliers",
         "currency",
         "time_zone",
@@ -2093,6 +2160,30 @@ def _recovery_lines(policy: RecoveryPolicy | None) -> list[str]:
             if "send" in written:
                 written["send"] = _SEND.written(written["send"], defaults=False)
             lines += _table(f"[recovery.{key}]", written)
+    return lines
+
+
+def _social_lines(policy: SocialPolicy | None) -> list[str]:
+    """``[social]`` with its default owner and its calls after events (one to a line),
+    then its ``[social.cadence]``; nothing without a policy. Keys that have their default
+    value are left out; ``ahead`` is written in ISO 8601, which it is read back from."""
+    if policy is None:
+        return []
+    fields = _SOCIAL.written(policy, defaults=False)
+    lines = _table("[social]", {"default_owner": fields.get("default_owner")})[:-1]
+    if policy.call_after:
+        calls = [
+            f"    {_toml(_CALL_AFTER.written(call, defaults=False))},"
+            for call in policy.call_after
+        ]
+        lines += ["call_after = [", *calls, "]"]
+    lines.append("")
+    cadence = policy.cadence
+    if cadence is not None:
+        written = _CADENCE.written(cadence, defaults=False)
+        if "ahead" in written:
+            written["ahead"] = _exact_text("ahead", written["ahead"])
+        lines += _table("[social.cadence]", written)
     return lines
 
 

@@ -32,6 +32,7 @@ from custbond.bonds.cards import Voucher, VoucherStatus
 from custbond.bonds.tiers import ChangeTier, KeepTier, TierChange
 from custbond.commands import (
     Adjust,
+    AssignOwner,
     CancelRedemption,
     CancelVoucher,
     CaptureHold,
@@ -65,6 +66,7 @@ from custbond.effects import (
     HoldPoints,
     IssueVoucher,
     MarkVoucher,
+    NoteContact,
     NotePurchase,
     NoteSurvey,
     NoteVisit,
@@ -79,6 +81,7 @@ from custbond.effects import (
     RewardReferral,
     SetCard,
     SetCase,
+    SetOwner,
     SetProgress,
     SetReferrer,
     SetSchedule,
@@ -91,6 +94,7 @@ from custbond.events import (
     ComplaintAcknowledged,
     ComplaintFiled,
     ComplaintResolved,
+    ContactMade,
     CustomEvent,
     LineItem,
     Purchase,
@@ -249,16 +253,19 @@ def extras_row(state: CustomerState) -> Row | None:
     customer and when that was rewarded, then, each after its
     count, the days of activity, the stamps, when each card started, the vouchers, the
     tier changes, the achievements' progress, the coupons used, the consents, the
-    schedule of messages, the recovery cases (one row each, see :func:`case_row`) and the
-    survey answers; last the rules' firings. None when there is nothing yet."""
+    schedule of messages, the recovery cases (one row each, see :func:`case_row`), the
+    survey answers and the social bond (owner, last contact, or nothing); last the rules'
+    firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
     started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
     progress, coupon_uses, consents = state.progress, state.coupon_uses, state.consents
     schedule, cases, surveys = state.schedule, state.cases, state.surveys
+    owner, contact = state.owner, state.last_contact_at
+    social = () if owner is None and contact is None else (owner, contact)
     head = (*_activity_head(activity), *_tier_head(state))
     if not (
         activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses
-    ) and not (consents or schedule or cases or surveys):
+    ) and not (consents or schedule or cases or surveys or social):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -275,6 +282,7 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(chain.from_iterable(schedule.items())),
         tuple(map(case_row, cases.values())),
         tuple(chain.from_iterable(map(survey_row, surveys))),
+        social,
     )
     flat: list[Any] = list(head)
     for section in sections:
@@ -363,7 +371,8 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     """The fields of CustomerState after the ledger, from an extras row, in order:
     activity, stamps, tier, rule uses, card starts, vouchers, tier since/until/review,
     changes, progress, coupon uses, referrer and reward, consents, schedule, cases,
-    surveys (fewer when there is nothing: the rest take their defaults)."""
+    surveys, owner, last contact (fewer when there is nothing: the rest take their
+    defaults)."""
     if row is None:
         return (Activity(), empty_map(), None, empty_map(), empty_map(), empty_map())
     purchases, spent, visits, first, last, last_visit, tier, since, until, review = row[:10]
@@ -374,7 +383,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         empty = empty_map()
         return (
             activity, empty, tier, empty, empty, empty, *times, (), empty, empty,
-            referred_by, rewarded_at, empty, empty, empty, (),
+            referred_by, rewarded_at, empty, empty, empty, (), None, None,
         )  # fmt: skip
     at = 12
     sections = []
@@ -388,14 +397,17 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     # The consents', the schedule's, the cases' and the surveys' sections came later: a
     # row written before them goes on with the rules' firings (a rule's name, a str)
     # where a newer row has the next section's length (an int). Rows are written with
-    # all of them or none of a group: the first two, or all four.
+    # all of them or none of a group: the first two, the first four, or all five.
     later: list[Row] = []
-    for _ in range(4):
+    for _ in range(5):
         if at < len(row) and type(row[at]) is int:
             count = row[at]
             later.append(row[at + 1 : at + 1 + count])
             at += 1 + count
-    flat_consents, flat_schedule, case_rows, flat_surveys = (*later, (), (), (), ())[:4]
+    flat_consents, flat_schedule, case_rows, flat_surveys, social = (*later, (), (), (), (), ())[
+        :5
+    ]
+    owner, contact = social or (None, None)
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
         rule, count = row[at], row[at + 1]
@@ -431,6 +443,8 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
             survey_from_row(flat_surveys[start : start + _SURVEY_WIDTH])
             for start in range(0, len(flat_surveys), _SURVEY_WIDTH)
         ),
+        owner,
+        contact,
     )
 
 
@@ -607,6 +621,8 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         SetReferrer,
         OpenTask,
         FinishTask,
+        SetOwner,
+        NoteContact,
     )
 }
 
@@ -787,6 +803,7 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         ComplaintAcknowledged,
         ComplaintResolved,
         SurveyResponse,
+        ContactMade,
         Customer,
         Birthday,
         Redeem,
@@ -804,6 +821,7 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         SetConsent,
         CloseTask,
         NotifyIncident,
+        AssignOwner,
         RecoveryCase,
         Compensation,
     )

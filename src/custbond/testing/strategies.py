@@ -1,5 +1,6 @@
 """Hypothesis strategies for custbond's values: customers, purchases, whole histories,
-programs, complaints and survey answers, and recovery policies.
+programs, complaints and survey answers, recovery policies, and for the social bond,
+social policies and personal contacts.
 
 Install them with the ``testing`` extra (``pip install 'custbond[testing]'``). They follow
 Hypothesis' own style: each is named for the plural of what it makes, takes keyword-only
@@ -47,12 +48,14 @@ from custbond.bonds.achievements import Achievement
 from custbond.bonds.cards import PunchCard
 from custbond.bonds.catalog import Reward
 from custbond.bonds.coupons import Coupon
+from custbond.bonds.social import CALLABLE_EVENTS, Cadence, CallAfter, SocialPolicy
 from custbond.bonds.tiers import Level, TierLadder
 from custbond.customers import Birthday, Customer
 from custbond.errors import InvalidInput
 from custbond.events import (
     Appointment,
     AppointmentCancelled,
+    ContactMade,
     CustomEvent,
     Event,
     LineItem,
@@ -128,6 +131,7 @@ __all__ = [
     "comparisons",
     "complaints",
     "conditions",
+    "contacts",
     "customers",
     "histories",
     "line_items",
@@ -135,6 +139,7 @@ __all__ = [
     "purchases",
     "recovery_policies",
     "register_type_strategies",
+    "social_policies",
     "survey_responses",
 ]
 
@@ -157,7 +162,10 @@ def register_type_strategies() -> None:
     :class:`~custbond.recovery.IncidentDeclared`,
     :class:`~custbond.recovery.BusinessCalendar` and
     :class:`~custbond.recovery.CompensationLadder` are registered too (a lone
-    acknowledgement or resolution names a complaint no one filed). Hypothesis calls this
+    acknowledgement or resolution names a complaint no one filed). For the social bond:
+    :class:`~custbond.SocialPolicy` draws from :func:`social_policies`,
+    :class:`~custbond.ContactMade` from :func:`contacts`, and :class:`~custbond.Cadence`
+    and :class:`~custbond.CallAfter` are registered too. Hypothesis calls this
     through the ``hypothesis`` entry point when it is imported; calling it again is
     harmless.
 
@@ -183,10 +191,13 @@ def register_type_strategies() -> None:
         AppointmentCancelled: "_cancellations",
         Birthday: "_birthdays",
         BusinessCalendar: "_calendars",
+        Cadence: "_cadences",
+        CallAfter: "_calls_after",
         CompensationLadder: "_ladders_of_compensation",
         ComplaintAcknowledged: "_acknowledgements",
         ComplaintFiled: "complaints",
         ComplaintResolved: "_resolutions",
+        ContactMade: "contacts",
         Customer: "customers",
         CustomEvent: "_custom_events",
         IncidentDeclared: "_incidents",
@@ -196,6 +207,7 @@ def register_type_strategies() -> None:
         Referral: "_referrals",
         Return: "_returns",
         Signup: "_signups",
+        SocialPolicy: "social_policies",
         SurveyResponse: "survey_responses",
         Visit: "_visits",
     }
@@ -1854,8 +1866,9 @@ def programs(
     ``max_coupons`` coupons, and now and then a messaging policy other than the default
     (quiet hours, frequency caps, templates in place of default ones or new, the messages
     it sends on its own: a welcome, a thank-you with related items, appointment
-    reminders, a birthday greeting, holidays, notices of expiring points), and sometimes
-    a recovery policy from :func:`recovery_policies`. The messaging policy has a template
+    reminders, a birthday greeting, holidays, notices of expiring points), sometimes
+    a recovery policy from :func:`recovery_policies`, and sometimes a social policy from
+    :func:`social_policies`. The messaging policy has a template
     for every message the program asks for (by its rules, on its own, or for service
     recovery): those it lacks are added, for the channel or for any.
 
@@ -1915,6 +1928,7 @@ def programs(
         _achievements(), max_size=max_achievements, unique_by=lambda achievement: achievement.name
     )
     recoveries = st.none() | recovery_policies()
+    socials = st.none() | social_policies()
 
     @st.composite
     def program(draw: st.DrawFn) -> Program:
@@ -1949,7 +1963,7 @@ def programs(
         }
         recovery = draw(recoveries)
         messaging = _with_templates(draw, draw(_messaging_policies()), rules, recovery)
-        fields.update(messaging=messaging, recovery=recovery)
+        fields.update(messaging=messaging, recovery=recovery, social=draw(socials))
         return Program(**fields)
 
     return program()
@@ -2151,3 +2165,141 @@ def recovery_policies(
         )
 
     return st.just(RecoveryPolicy()) | policy()
+
+
+# -- the social bond -----------------------------------------------------------------------
+
+_OWNERS = ("Lena", "Marco", "Aoife", "front desk", "account manager")
+_CONTACT_CHANNELS = ("phone", "in person", "handwritten note", "video call")
+_CONTACT_NOTES = (
+    "Asked how the new colour is holding up.",
+    "Her daughter starts school next week.",
+    "Wants a shorter cut\nbefore the summer.",
+)
+_KEEP_IN_TOUCH = ("keep in touch", "check in", "ask how the cut has settled")
+# The probe a Cadence measures its ahead against: ahead is drawn below half of every
+# there, so that it is less than every from any day (a month is at least 28 days).
+_PROBE = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
+
+
+def contacts(
+    *,
+    customer_ids: SearchStrategy[str] | None = None,
+    at: SearchStrategy[datetime] | None = None,
+) -> SearchStrategy[ContactMade]:
+    """Personal contacts (:class:`~custbond.ContactMade`): sometimes who made them (an
+    owner such as ``"Lena"``, now and then any name), how (``"phone"``, ``"in person"``,
+    ...) and a note of what was said (a sentence, several lines, or any text).
+    ``customer_ids`` and ``at`` (timezone-aware datetimes) are strategies, as for
+    :func:`purchases`.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(contacts(customer_ids=st.just("maya")))
+    ... def test_contacts_are_with_the_customer(contact):
+    ...     assert contact.customer_id == "maya" and contact.at.utcoffset() is not None
+    >>> test_contacts_are_with_the_customer()
+    """
+    customer_ids = _check_customer_ids(customer_ids)
+    times = _check_at(at)
+    return st.builds(
+        lambda id_, customer_id, when, by, channel, note: ContactMade(
+            id=id_,
+            customer_id=customer_id,
+            at=_aware(when),
+            by=by,
+            channel=channel,
+            note=note,
+        ),
+        _default_ids("ct-"),
+        customer_ids,
+        times,
+        st.none() | st.sampled_from(_OWNERS) | _names(),
+        st.none() | st.sampled_from(_CONTACT_CHANNELS),
+        st.none() | st.sampled_from(_CONTACT_NOTES) | st.text(max_size=60),
+    )
+
+
+@cache
+def _everies() -> SearchStrategy[relativedelta | timedelta]:
+    """How often to keep in touch: every few weeks or months, as people say it (calendar
+    durations), or an exact span of a day to a year and a bit; never less than a day."""
+    common = st.sampled_from(
+        [
+            relativedelta(days=42),
+            relativedelta(months=1),
+            timedelta(days=30),
+            relativedelta(days=90),
+        ]
+    )
+    calendar = st.builds(
+        relativedelta,
+        months=st.integers(0, 14),
+        days=st.integers(0, 60),
+        hours=st.sampled_from([0, 0, 12]),
+    ).filter(lambda every: every.months or every.days)
+    exact = st.timedeltas(min_value=timedelta(days=1), max_value=timedelta(days=400))
+    return st.one_of(common, calendar, exact)
+
+
+@cache
+def _cadences() -> SearchStrategy[Cadence]:
+    """Cadences: every few weeks or months (see :func:`_everies`), opened at once or
+    some exact time ahead (less than half of every), saying why."""
+
+    @st.composite
+    def cadence(draw: st.DrawFn) -> Cadence:
+        every = draw(_everies())
+        most = (_PROBE + every - _PROBE) / 2
+        week = timedelta(days=7)
+        aheads = st.just(timedelta(0)) | st.timedeltas(min_value=timedelta(0), max_value=most)
+        ahead = draw((st.just(week) | aheads) if week <= most else aheads)
+        return Cadence(
+            every=every,
+            ahead=ahead,
+            reason=draw(st.sampled_from(_KEEP_IN_TOUCH) | _names()),
+        )
+
+    return cadence()
+
+
+@cache
+def _calls_after() -> SearchStrategy[CallAfter]:
+    """Calls after each event a person would ring up about, a day or two later, at once,
+    or any time later, for the customer's owner or, now and then, someone else."""
+    afters = st.sampled_from([timedelta(days=1), relativedelta(days=2), timedelta(0)])
+    return st.builds(
+        CallAfter,
+        on=st.sampled_from(CALLABLE_EVENTS),
+        after=afters | _durations(),
+        reason=st.sampled_from(_REASONS) | _names(),
+        owner=st.none() | st.sampled_from(_OWNERS) | _names(),
+    )
+
+
+def social_policies(*, max_calls: int = 3) -> SearchStrategy[SocialPolicy]:
+    """Valid social policies: the default one (no owner, no cadence, no calls), or
+    sometimes a default owner (``"Lena"``, now and then any name), sometimes a
+    keep-in-touch cadence (every few weeks or months, as a calendar or an exact duration,
+    never less than a day; opened when it falls due, or up to half of that ahead), and up
+    to ``max_calls`` calls after the events a person would ring up about, at once or
+    later, for the customer's owner or someone named.
+
+    >>> from hypothesis import given, settings
+    >>> LAST_CONTACT = datetime(2026, 2, 1, tzinfo=UTC)
+    >>> @settings(max_examples=10, database=None)
+    ... @given(social_policies(max_calls=1))
+    ... def test_a_task_opens_after_the_last_contact(policy):
+    ...     assert len(policy.call_after) <= 1
+    ...     if policy.cadence is not None:
+    ...         assert LAST_CONTACT < policy.cadence.opens(LAST_CONTACT)
+    >>> test_a_task_opens_after_the_last_contact()
+    """
+    max_calls = _check_size("max_calls", max_calls)
+    policies = st.builds(
+        SocialPolicy,
+        default_owner=st.none() | st.sampled_from(_OWNERS) | _names(),
+        cadence=st.none() | _cadences(),
+        call_after=st.lists(_calls_after(), max_size=max_calls),
+    )
+    return st.just(SocialPolicy()) | policies
