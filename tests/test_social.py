@@ -245,3 +245,18 @@ class TestStoredState:
         fields = rows.extras_from_row(older)
 
         assert state == CustomerState(Customer("maya"), state.ledger, *fields)
+
+
+def test_run_due_puts_customers_known_before_the_cadence_on_it() -> None:
+    store = MemoryStore()
+    before = RetentionService(Program(), store, clock=FixedClock(JAN_5))
+    before.record(Visit(id="v-1", customer_id="maya", at=JAN_5))
+    policy = SocialPolicy(default_owner="Lena", cadence=Cadence(every=timedelta(days=30)))
+    clock = FixedClock(JAN_5 + timedelta(days=1))
+    after = RetentionService(Program(social=policy), store, clock=clock)
+
+    after.run_due()  # nothing due yet: puts her on the cadence
+    clock.advance(timedelta(days=31))
+    after.run_due()
+
+    assert ["Lena"] == [task.owner for task in after.tasks()]

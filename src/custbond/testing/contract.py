@@ -1112,8 +1112,9 @@ def _rich_state() -> tuple[CustomerState, tuple[Entry, ...]]:
     planned = (SetSchedule("birthday", _T0 + timedelta(days=363)), SetSchedule("expiring", _DUE))
     state, _ = program.apply(state, Decision(planned), _T0 + timedelta(days=9))
     cases, surveys = _recovery("Zoë")
-    social = {"owner": "Lena", "last_contact_at": datetime(2026, 2, 3, 17, 5, tzinfo=UTC)}
-    return attrs.evolve(state, cases=cases, surveys=surveys, **social), tuple(written)
+    contact = datetime(2026, 2, 3, 17, 5, tzinfo=UTC)
+    state = attrs.evolve(state, owner="Lena", last_contact_at=contact)
+    return attrs.evolve(state, cases=cases, surveys=surveys), tuple(written)
 
 
 def _recovery(
