@@ -232,6 +232,20 @@ def duration(field: str, value: Any) -> relativedelta | timedelta | None:
     return value
 
 
+def span(field: str, value: Any) -> timedelta:
+    """A timedelta of zero or more (how long before or after something)."""
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidInput(field, value, "a timedelta of zero or more")
+    return value
+
+
+def delay(field: str, value: Any) -> relativedelta | timedelta | None:
+    """How long after something to act: ``timedelta(0)`` (at once) or a duration."""
+    if isinstance(value, timedelta) and value == timedelta(0):
+        return value
+    return duration(field, value)
+
+
 _ABSOLUTE_FIELDS = ("year", "month", "day", "weekday", "hour", "minute", "second", "microsecond")
 _RELATIVE_FIELDS = (
     "years",
@@ -301,6 +315,9 @@ is_optional_time_zone = _validator(_optional(time_zone))
 is_tags = _validator(tags)
 is_scalar_map = _validator(scalar_map)
 is_duration = _validator(duration)
+is_span = _validator(span)
+is_delay = _validator(delay)
+is_optional_identifier = _validator(_optional(identifier))
 
 
 def to_decimal(value: Any) -> Any:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 import attrs
 
@@ -245,11 +244,6 @@ class SetConsent:
         return ("command", self.key)
 
 
-def _optional_owner(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        v.identifier("owner", value)
-
-
 @attrs.frozen(kw_only=True)
 class AssignOwner:
     """``owner`` (a person: the hairdresser, the account manager) looks after the
@@ -258,7 +252,7 @@ class AssignOwner:
 
     key: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
-    owner: str | None = attrs.field(validator=_optional_owner)
+    owner: str | None = attrs.field(validator=v.is_optional_identifier)
 
     @property
     def log_key(self) -> LogKey:

@@ -12,6 +12,7 @@ AddTag(tag='regular')
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from custbond.customers import Customer
 from custbond.events import SurveyResponse
 from custbond.ledger import Draw, Lot
 from custbond.messaging.consent import Consent
+from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
 from custbond.recovery.case import RecoveryCase
 
 __all__ = [
@@ -285,6 +287,23 @@ class QueueMessage:
     context: FrozenMap[str, Any]
     not_before: datetime | None = None
     not_after: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        send: Send | Greeting | Reminder | ExpiryNotice,
+        key: str,
+        context: Mapping[str, Any],
+        *,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> QueueMessage:
+        """The effect queuing what ``send`` says (its template, channel and kind) under
+        ``key``, with ``context``."""
+        kind = send.kind.value
+        return cls(
+            key, send.template, send.channel, kind, FrozenMap(context), not_before, not_after
+        )
 
 
 @attrs.frozen

@@ -142,7 +142,7 @@ from custbond.events import (
 from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.consent import Consent, allows, consent_key
 from custbond.messaging.message import MessageKind, message_key
-from custbond.messaging.occasions import ExpiryNotice, Greeting, Reminder, Send
+from custbond.messaging.occasions import ExpiryNotice
 from custbond.messaging.policy import MessagingPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.recovery.case import RecoveryCase
@@ -650,7 +650,7 @@ class Program:
         """The messages an event brings (welcome, thank-you)."""
         policy = self.messaging
         if isinstance(event, Signup) and policy.welcome is not None:
-            effects.append(_queue(policy.welcome, message_key(event.id, "welcome"), {}))
+            effects.append(QueueMessage.of(policy.welcome, message_key(event.id, "welcome"), {}))
             steps.append(note(f"welcome message queued ({policy.welcome.template!r})"))
         if isinstance(event, Purchase) and policy.thank_you is not None:
             related = policy.suggestions(item.sku for item in event.items)
@@ -664,7 +664,7 @@ class Program:
                 "suggestions": line,
             }
             key = message_key(event.id, "thank_you")
-            effects.append(_queue(policy.thank_you, key, context))
+            effects.append(QueueMessage.of(policy.thank_you, key, context))
             steps.append(note(f"thank-you message queued ({policy.thank_you.template!r})"))
 
     def _decide_recovery(
@@ -674,16 +674,13 @@ class Program:
         desk = self._desk
         if isinstance(item, ComplaintFiled):
             value = item.order_value
-            if value is None and isinstance(ref, PurchaseRecord) and ref.customer_id == state.id:
-                value = ref.purchase.amount - ref.returned  # what the order is worth now
+            if value is None:  # the purchase it is about, if it names one
+                value = _order_value(state, ref)
             effects, lines = desk.file(state, item, value)
         elif isinstance(item, ComplaintAcknowledged):
             effects, lines = desk.acknowledge(state, item)
         elif isinstance(item, ComplaintResolved):
-            value = None
-            if isinstance(ref, PurchaseRecord) and ref.customer_id == state.id:
-                value = ref.purchase.amount - ref.returned
-            effects, lines = desk.resolve(state, item, now, value)
+            effects, lines = desk.resolve(state, item, now, _order_value(state, ref))
         elif isinstance(item, SurveyResponse):
             effects, lines = desk.answer(state, item)
         else:
@@ -726,7 +723,7 @@ class Program:
         send_at = max(event.starts_at - reminder.before, event.at)
         local = event.starts_at.astimezone(zone_of(state, self.time_zone))
         context = {"when": local.strftime("%Y-%m-%d %H:%M"), "service": event.service or ""}
-        queued = _queue(
+        queued = QueueMessage.of(
             reminder,
             message_key(event.id, "reminder"),
             context,
@@ -774,7 +771,7 @@ class Program:
                 year = at.astimezone(zone).year
                 if now - at <= greeting.late_by:
                     key = message_key("birthday", state.id, str(year))
-                    effects.append(_queue(greeting, key, {}))
+                    effects.append(QueueMessage.of(greeting, key, {}))
                     lines.append(f"birthday greeting for {year} queued")
                 else:
                     lines.append(f"birthday greeting for {year} skipped: due {at.isoformat()}")
@@ -817,7 +814,7 @@ class Program:
                 }
                 stamp = first.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
                 key = message_key("expiring", state.id, stamp)
-                effects.append(_queue(notice, key, context))
+                effects.append(QueueMessage.of(notice, key, context))
                 lines.append(f"notice queued: {points} points expire from {first.isoformat()}")
                 check = last if check is None else max(last, check)
         if check is not None and check <= now:
@@ -1525,10 +1522,8 @@ def _apply_to_the_rest(
     customer, activity, stamps, tier = state.customer, state.activity, state.stamps, state.tier
     uses, started, vouchers = state.rule_uses, state.card_started, state.vouchers
     since, until, review_at = state.tier_since, state.tier_until, state.tier_review_at
-    changes = state.tier_changes
-    progress = state.progress
-    coupon_uses = state.coupon_uses
-    referred_by, rewarded_at = state.referred_by, state.referral_rewarded_at
+    changes, progress, coupon_uses = state.tier_changes, state.progress, state.coupon_uses
+    later: list[Effect] = []  # referrals, messaging, recovery, social: read once below
     for effect in effects:
         if isinstance(effect, NotePurchase):
             activity = activity.after_purchase(
@@ -1567,10 +1562,6 @@ def _apply_to_the_rest(
             used_at = effect.at if effect.status is VoucherStatus.USED else None
             marked = attrs.evolve(vouchers[effect.code], status=effect.status, used_at=used_at)
             vouchers = _with(vouchers, effect.code, marked)
-        elif isinstance(effect, SetReferrer):
-            referred_by = effect.referrer_id
-        elif isinstance(effect, RewardReferral):
-            rewarded_at = effect.at
         elif isinstance(effect, CountCoupon):
             coupon_uses = _with(coupon_uses, effect.code, coupon_uses.get(effect.code, 0) + 1)
         elif isinstance(effect, SetProgress):
@@ -1578,7 +1569,8 @@ def _apply_to_the_rest(
             progress = _with(progress, effect.name, entry)
         elif isinstance(effect, UpdateProfile):
             customer = effect.customer
-        # RequestMessage changes no state: the decision records the request.
+        else:  # (a RequestMessage changes no state: the decision records the request)
+            later.append(effect)
     return CustomerState(
         customer,
         ledger,
@@ -1594,12 +1586,32 @@ def _apply_to_the_rest(
         changes,
         progress,
         coupon_uses,
-        referred_by,
-        rewarded_at,
-        *_messaging_after(state, effects),
-        *_recovery_after(state, effects),
-        *_social_after(state, effects),
+        *_referral_after(state, later),
+        *_messaging_after(state, later),
+        *_recovery_after(state, later),
+        *_social_after(state, later),
     )
+
+
+def _referral_after(
+    state: CustomerState, effects: list[Effect]
+) -> tuple[str | None, datetime | None]:
+    """Who referred the customer, and when that was rewarded, after ``effects``."""
+    referred_by, rewarded_at = state.referred_by, state.referral_rewarded_at
+    for effect in effects:
+        if isinstance(effect, SetReferrer):
+            referred_by = effect.referrer_id
+        elif isinstance(effect, RewardReferral):
+            rewarded_at = effect.at
+    return referred_by, rewarded_at
+
+
+def _order_value(state: CustomerState, ref: Reference) -> Decimal | None:
+    """What the customer's purchase ``ref`` is worth now (less what was returned); None
+    when ``ref`` is no purchase of theirs."""
+    if isinstance(ref, PurchaseRecord) and ref.customer_id == state.id:
+        return ref.purchase.amount - ref.returned
+    return None
 
 
 def _social_after(
@@ -1640,26 +1652,6 @@ def _messaging_after(
         elif isinstance(effect, SetSchedule):
             schedule = _with(schedule, effect.name, effect.at)
     return consents, schedule
-
-
-def _queue(
-    send: Send | Greeting | Reminder | ExpiryNotice,
-    key: str,
-    context: Mapping[str, Any],
-    *,
-    not_before: datetime | None = None,
-    not_after: datetime | None = None,
-) -> QueueMessage:
-    """The effect queuing what ``send`` says under ``key``, with ``context``."""
-    return QueueMessage(
-        key,
-        send.template,
-        send.channel,
-        send.kind.value,
-        FrozenMap(context),
-        not_before,
-        not_after,
-    )
 
 
 def _expiring(ledger: Ledger, *, after: datetime | None = None) -> list[tuple[datetime, int]]:

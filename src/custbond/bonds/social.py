@@ -37,17 +37,6 @@ __all__ = ["CALLABLE_EVENTS", "Cadence", "CallAfter", "SocialPolicy"]
 CALLABLE_EVENTS = ("Purchase", "Visit", "Appointment", "ComplaintResolved", "Signup")
 
 
-def _is_ahead(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or value < timedelta(0):
-        raise InvalidInput("ahead", value, "a timedelta of zero or more")
-
-
-def _is_after(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, timedelta) and value == timedelta(0):
-        return  # at once
-    v.duration(attribute.name, value)
-
-
 @attrs.frozen(kw_only=True)
 class Cadence:
     """Keep in touch ``every`` so long: when the customer has had no personal contact
@@ -56,7 +45,7 @@ class Cadence:
     comes ``every`` later again."""
 
     every: timedelta | relativedelta = attrs.field(validator=v.is_duration)
-    ahead: timedelta = attrs.field(default=timedelta(0), validator=_is_ahead)
+    ahead: timedelta = attrs.field(default=timedelta(0), validator=v.is_span)
     reason: str = attrs.field(default="keep in touch", validator=v.is_text)
 
     def __attrs_post_init__(self) -> None:
@@ -83,11 +72,6 @@ def _is_callable_event(instance: object, attribute: attrs.Attribute[Any], value:
         raise InvalidInput("on", value, f"one of {', '.join(CALLABLE_EVENTS)}")
 
 
-def _optional_owner(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        v.identifier(attribute.name, value)
-
-
 @attrs.frozen(kw_only=True)
 class CallAfter:
     """A task ``after`` each event of type ``on`` (``"Visit"``, ``"Appointment"``,
@@ -95,9 +79,9 @@ class CallAfter:
     ``reason``. After an appointment it counts from the appointment's start."""
 
     on: str = attrs.field(validator=_is_callable_event)
-    after: timedelta | relativedelta = attrs.field(default=timedelta(days=1), validator=_is_after)
+    after: timedelta | relativedelta = attrs.field(default=timedelta(days=1), validator=v.is_delay)
     reason: str = attrs.field(default="call to ask how it went", validator=v.is_text)
-    owner: str | None = attrs.field(default=None, validator=_optional_owner)
+    owner: str | None = attrs.field(default=None, validator=v.is_optional_identifier)
 
     def describe(self) -> str:
         when = "at once" if self.after == timedelta(0) else describe_duration(self.after)
@@ -115,7 +99,7 @@ class SocialPolicy:
     assigned (``default_owner``), how often to keep in touch (``cadence``), and which
     events call for a call (``call_after``)."""
 
-    default_owner: str | None = attrs.field(default=None, validator=_optional_owner)
+    default_owner: str | None = attrs.field(default=None, validator=v.is_optional_identifier)
     cadence: Cadence | None = attrs.field(default=None)
     call_after: tuple[CallAfter, ...] = attrs.field(default=(), converter=_calls)
 

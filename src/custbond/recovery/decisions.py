@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from custbond._durations import shift
-from custbond._frozen import FrozenMap
 from custbond.commands import NotifyIncident
 from custbond.effects import (
     AdjustPoints,
@@ -28,7 +27,6 @@ from custbond.effects import (
 )
 from custbond.errors import InvalidInput, NotFound
 from custbond.messaging.message import message_key
-from custbond.messaging.occasions import Send
 from custbond.recovery.case import TARGETS, RecoveryCase, Timer
 from custbond.recovery.compensation import (
     Compensation,
@@ -203,7 +201,7 @@ class Desk:
             due = survey.due(event.at)
             context = {"complaint": case.id, "category": case.category, "scale": survey.scale}
             key = message_key(case.id, "survey")
-            effects.append(_queue(survey.send, key, context, not_before=due))
+            effects.append(QueueMessage.of(survey.send, key, context, not_before=due))
             case = case.then(event.at, "survey", f"{survey.scale} survey from {due.isoformat()}")
             lines.append(f"{survey.scale} survey queued for {due.isoformat()}")
         effects.insert(0, SetCase(case))
@@ -264,16 +262,14 @@ class Desk:
                 "severity": item.severity.value,
             }
             key = message_key(item.incident_id, state.id, "incident")
-            effects.append(_queue(notice, key, context))
+            effects.append(QueueMessage.of(notice, key, context))
             lines.append(f"incident {item.incident_id}: notice queued")
         gestures = self.policy.incident_goodwill
         points = sum(g.points for g in gestures if isinstance(g, GoodwillPoints))
         vouchers = [g for g in gestures if isinstance(g, GoodwillVoucher)]
         source = f"incident {item.incident_id}"
         if points:
-            effects.append(
-                AdjustPoints(points, source, f"goodwill for {source}", self.expiry(now))
-            )
+            effects.append(self._goodwill_points(points, source, now))
             lines.append(f"{points} goodwill points for {source}")
         for number, gesture in enumerate(vouchers, start=1):
             effects.append(
@@ -377,7 +373,7 @@ class Desk:
             else f"We offer you {offer.describe()}."
         )
         context = {"complaint": case.id, "category": case.category, "offer": words}
-        effects.append(_queue(apology, message_key(case.id, "apology"), context))
+        effects.append(QueueMessage.of(apology, message_key(case.id, "apology"), context))
         lines.append(f"apology queued ({apology.template!r})")
         return case.then(at, "apology", apology.template)
 
@@ -461,9 +457,7 @@ class Desk:
     ) -> None:
         source = f"complaint {case.id}"
         if given.points:
-            effects.append(
-                AdjustPoints(given.points, source, f"goodwill for {source}", self.expiry(now))
-            )
+            effects.append(self._goodwill_points(given.points, source, now))
         if given.voucher:
             effects.append(
                 self._voucher(
@@ -478,6 +472,11 @@ class Desk:
             )
         if given.refund:
             lines.append(f"refund of {given.refund} {given.currency} owed: the host pays it")
+
+    def _goodwill_points(self, points: int, source: str, now: datetime) -> AdjustPoints:
+        """``points`` given at ``now`` for ``source`` (a complaint, an incident): available
+        at once, expiring as the points policy says."""
+        return AdjustPoints(points, source, f"goodwill for {source}", self.expiry(now))
 
     def _voucher(
         self,
@@ -511,19 +510,3 @@ def _on_time(case: RecoveryCase, target: str, at: datetime) -> str:
         return f"{done} within its target ({deadline.isoformat()})"
     late: timedelta = at - deadline
     return f"{done} {late} after its target ({deadline.isoformat()})"
-
-
-def _queue(
-    send: Send,
-    key: str,
-    context: dict[str, Any],
-    *,
-    not_before: datetime | None = None,
-) -> QueueMessage:
-    return QueueMessage(
-        key, send.template, send.channel, send.kind.value, FrozenMap(context), not_before, None
-    )
-
-
-def _severity(value: Severity) -> str:  # pragma: no cover - kept for symmetry
-    return value.value

@@ -47,11 +47,6 @@ __all__ = [
 ]
 
 
-def _is_span(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or value < timedelta(0):
-        raise InvalidInput(attribute.name, value, "a timedelta of zero or more")
-
-
 def _is_positive_span(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
         raise InvalidInput(attribute.name, value, "a positive timedelta")
@@ -78,7 +73,7 @@ class Escalation:
     """
 
     target: str = attrs.field(validator=_is_target)
-    after: timedelta = attrs.field(default=timedelta(0), validator=_is_span)
+    after: timedelta = attrs.field(default=timedelta(0), validator=v.is_span)
     notify: str | None = attrs.field(default=None)
     raise_to: Severity | None = attrs.field(default=None, converter=_severity_or_none)
 
@@ -119,12 +114,6 @@ class Targets:
             )
 
 
-def _is_after(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, timedelta) and value == timedelta(0):
-        return  # at once
-    v.duration(attribute.name, value)
-
-
 @attrs.frozen(kw_only=True)
 class FollowUp:
     """A task for ``owner`` due ``after`` the moment that calls for it (a case resolved,
@@ -135,7 +124,7 @@ class FollowUp:
     """
 
     owner: str = attrs.field(validator=v.is_identifier)
-    after: timedelta | relativedelta = attrs.field(default=timedelta(days=2), validator=_is_after)
+    after: timedelta | relativedelta = attrs.field(default=timedelta(days=2), validator=v.is_delay)
     reason: str = attrs.field(default="call to ask how it went", validator=v.is_text)
 
     def due(self, at: datetime) -> datetime:
@@ -158,7 +147,7 @@ class SurveyInvite:
     """A satisfaction survey sent ``after`` a case is resolved: the message ``send``
     (its context names the case, the category and the ``scale``)."""
 
-    after: timedelta | relativedelta = attrs.field(default=timedelta(days=7), validator=_is_after)
+    after: timedelta | relativedelta = attrs.field(default=timedelta(days=7), validator=v.is_delay)
     scale: str = attrs.field(default="nps", validator=_is_scale)
     send: Send = attrs.field(factory=lambda: Send(template="survey"))
 
