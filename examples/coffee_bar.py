@@ -8,7 +8,9 @@ returns a bag of beans (the points of that order are clawed back), and moves awa
 later the points she never spent expire, and the nightly ``run_due()`` job writes that
 into her statement. On the way custbond writes to her: a welcome when she signs up, a
 greeting on her birthday, a word a month before her points expire (the coffee bar's
-notifier only prints them).
+notifier only prints them). Last, three regulars show what else can hold a customer: the
+bond profile of one held by points only, one held by a person and a subscription, and
+one held by nothing at all.
 
 The points live in a SQLite file (``SQLiteStore``, the embedded default). Halfway through
 the story the till's process ends, and a new process opens the same file and goes on
@@ -41,6 +43,7 @@ from custbond import (
     ComplaintAcknowledged,
     ComplaintFiled,
     ComplaintResolved,
+    ContactMade,
     Customer,
     Delivery,
     Entry,
@@ -50,6 +53,7 @@ from custbond import (
     LineItem,
     MessagingPolicy,
     Outgoing,
+    Plan,
     PointsPerSpend,
     PointsPolicy,
     Program,
@@ -58,7 +62,9 @@ from custbond import (
     Return,
     Send,
     Signup,
+    SocialPolicy,
     SQLiteStore,
+    StructuralPolicy,
 )
 from custbond.recovery import (
     BusinessCalendar,
@@ -91,6 +97,16 @@ PROGRAM = Program(
         calendar=BusinessCalendar("Europe/Berlin", hours={"MO-SA": "07:00-18:00"}),
         targets={"low": Targets(acknowledge=timedelta(hours=2), resolve=timedelta(hours=8))},
         compensation=CompensationLadder([Rung([GoodwillVoucher(Decimal("3.80"))])]),
+    ),
+    social=SocialPolicy(),  # regulars may have a barista who knows them
+    structure=StructuralPolicy(  # and a bag of beans delivered on the 1st of each month
+        plans=[
+            Plan(
+                name="beans-club",
+                every="FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=8",
+                price=Decimal("15.00"),
+            )
+        ]
     ),
 )
 
@@ -270,7 +286,7 @@ def a_year_later(service: RetentionService, clock: FixedClock) -> None:
 
     clock.set(berlin("2027-05-02", "03:00"))
     outcomes = service.run_due()
-    expired = -sum(outcome.points for outcome in outcomes)
+    expired = -sum(outcome.points for outcome in outcomes if outcome.customer_id == MAYA)
     dated(clock.now(), f"the nightly run_due() writes down {expired} expired points:")
     final = service.balance(MAYA)
     print(INDENT + points(final))
@@ -278,6 +294,36 @@ def a_year_later(service: RetentionService, clock: FixedClock) -> None:
         f"{INDENT}lifetime: earned {final.earned}, redeemed {final.redeemed}, "
         f"reversed {final.reversed}, expired {final.expired}"
     )
+    print()
+
+
+def three_regulars(service: RetentionService, clock: FixedClock) -> None:
+    """Three regulars, and what holds each of them: their bond profiles."""
+    print("Three other regulars, and what holds each of them (their bond profiles):")
+    print()
+    start = clock.now()
+    for week in range(6):  # Jonas comes for the points, and nothing else
+        at = start - timedelta(weeks=6 - week)
+        service.record(
+            Purchase(
+                id=f"jonas-{week}",
+                customer_id="jonas",
+                at=at,
+                amount=Decimal("7.60"),
+                currency="EUR",
+                items=(FLAT_WHITE, FLAT_WHITE),
+            )
+        )
+    service.save_customer(Customer("ines", name="Ines"))  # Ines knows Sam, and gets beans
+    service.assign_owner("ines", "Sam", key="ines-owner")
+    service.record(ContactMade(id="ines-chat", customer_id="ines", at=start, by="Sam"))
+    service.subscribe("ines", "beans-club", key="ines-beans")
+    service.save_customer(Customer("tom", name="Tom"))  # Tom: a name on a card, nothing more
+    for customer in ("jonas", "ines", "tom"):
+        print(textwrap.indent(service.bond_profile(customer).describe(), "  "))
+        print()
+    weak = ", ".join(profile.customer_id for profile in service.weakly_held())
+    print(f"Held by no bond, or by one weak bond: {weak}.")
     print()
 
 
@@ -339,6 +385,7 @@ def after_the_restart(path: Path) -> None:
         print(f"A new process opens {path.name} and finds {maya.name} as she was:")
         print(INDENT + points(service.balance(MAYA)))
         print()
+        three_regulars(service, clock)
         a_year_later(service, clock)
         print_statement(service.statement(MAYA), maya.name or maya.id)
 

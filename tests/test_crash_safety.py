@@ -17,6 +17,7 @@ import pytest
 
 from custbond import (
     Customer,
+    CustomEvent,
     Delivery,
     Event,
     FixedClock,
@@ -34,6 +35,7 @@ from custbond import (
 from custbond.messaging import Message
 from custbond.recovery import GoodwillPoints, IncidentDeclared, RecoveryPolicy
 from store_specs import StoreSpec, spec, store_specs
+from test_structural import PROGRAM as BAKERY
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PROGRAM = Program(points=PointsPolicy(pending_for=timedelta(days=14)))
@@ -320,3 +322,57 @@ def test_an_incident_declared_by_a_process_that_dies_tells_each_customer_once(
         assert sorted(notices) == sorted(INCIDENT.customer_ids), where  # one notice each
         assert [GOODWILL] * AFFECTED == balances, where  # goodwill given once each
     assert killed >= 3  # most runs died half-way (the others finished first)
+
+
+READERS = 8
+
+
+def _newsletter_service(store: Store, at: datetime) -> RetentionService:
+    return RetentionService(BAKERY, store, FixedClock(at))
+
+
+def _step_and_die(spec: StoreSpec, statement: int) -> None:
+    """Run the newsletter's day 3 and day 10, dying at the ``statement``-th statement."""
+    with spec.open() as store:
+        _count_statements(store, die_at=statement)
+        for day in (3, 10):
+            _newsletter_service(store, T0 + timedelta(days=day)).run_due()
+    os._exit(0)
+
+
+@pytest.mark.parametrize("spec", store_specs(), indirect=True)
+def test_an_autoresponder_killed_mid_run_never_sends_a_step_twice(
+    spec: StoreSpec, tmp_path: Any
+) -> None:
+    rng = random.Random(3)
+    killed = 0
+    for n, statement in enumerate(rng.sample(range(2, 10 * READERS), 5)):
+        run = _another(spec, tmp_path, f"newsletter-{n}")
+        with run.open() as store:
+            service = _newsletter_service(store, T0)
+            for reader in range(READERS):
+                customer = f"r-{reader}"
+                service.set_consent(customer, "email", granted=True, source="form", key=customer)
+                service.record(
+                    CustomEvent(id=f"n-{reader}", customer_id=customer, at=T0, name="newsletter")
+                )
+        child = FORK.Process(target=_step_and_die, args=(run, statement))
+        child.start()
+        child.join(timeout=120)
+        where = f"killed at statement {statement}"
+        assert child.exitcode in (0, -signal.SIGKILL), where
+        killed += child.exitcode == -signal.SIGKILL
+
+        with run.open() as store:
+            for day in (3, 10, 11):  # the job runs again after the restart
+                _newsletter_service(store, T0 + timedelta(days=day)).run_due()
+            sent = [q.message.key for q in _newsletter_service(store, T0).outbox()]
+        steps = [key for key in sent if key.startswith("sequence:")]
+        assert len(steps) == len(set(steps)), where  # never a step twice
+        for reader in range(READERS):  # the welcome, and the last step due, at least
+            mine = {key for key in steps if f":r-{reader}:" in key}
+            assert {
+                f"sequence:newsletter:r-{reader}:0",
+                f"sequence:newsletter:r-{reader}:2",
+            } <= mine, where
+    assert killed >= 3

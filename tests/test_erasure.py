@@ -27,14 +27,20 @@ from custbond import (
     InvalidInput,
     LineItem,
     MemoryStore,
+    Occasion,
+    OccasionPolicy,
+    Plan,
     PointsPerSpend,
+    Preferences,
     Program,
     Purchase,
     Referral,
     RetentionService,
     Return,
+    SocialPolicy,
     SQLiteStore,
     Store,
+    StructuralPolicy,
     Visit,
 )
 from custbond import ledger as ledgers
@@ -644,3 +650,53 @@ class TestWhatEarlierStepsMissed:
         assert Customer(ADA.id) != shop.service.save_customer(ADA, key="save-1")  # no new one
         assert first.customer_id == shop.service.record(referral).customer_id
         assert shop.service.forget(ADA.id) is False
+
+
+class TestWhatTheBondsHold:
+    """Preferences, a wish's note, a reason for cancelling: the customer's own words,
+    gone with them; the products, plans, dates and occasions' labels stay."""
+
+    WORDS = ("analytical engines", "for Lovelace's mother", "moving to Byron's")
+
+    def _bonded(self, shop: Shop) -> RetentionService:
+        program = attrs.evolve(
+            PROGRAM,
+            social=SocialPolicy(default_owner="Sam", occasions=OccasionPolicy()),
+            structure=StructuralPolicy(
+                plans=[Plan(name="box", every="FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9")]
+            ),
+        )
+        service = RetentionService(program, shop.service.store, shop.clock)
+        shop.service = service
+        shop.ada_history()
+        service.set_preferences(
+            ADA.id, Preferences(restrictions={"nut-free"}, industry=self.WORDS[0]), key="p-1"
+        )
+        service.add_wish(ADA.id, "cake", key="w-1", note=self.WORDS[1])
+        service.subscribe(ADA.id, "box", key="s-1")
+        service.cancel_subscription(ADA.id, "box", key="s-2", reason=self.WORDS[2])
+        service.add_occasion(ADA.id, Occasion(name="first lecture", month=12, day=10), key="o-1")
+        return service
+
+    def test_their_words_are_gone_from_every_table(self, shop: Shop) -> None:
+        service = self._bonded(shop)
+        for needle in self.WORDS:
+            assert _found(service.store, needle), f"{needle!r} was there to begin with"
+        assert service.forget(ADA.id, pseudonym="erased-9")
+        for needle in (*self.WORDS, *PERSONAL):
+            assert [] == _found(service.store, needle), needle
+        held = service.subscriptions("erased-9")
+        assert held["box"].cancel_reason == "erased"
+        assert service.wish_list("erased-9")[0].sku == "cake"
+
+    def test_the_erased_log_replays_to_what_the_bonds_hold(self, shop: Shop) -> None:
+        service = self._bonded(shop)
+        service.forget(ADA.id, pseudonym="erased-9")
+        fresh = RetentionService(service.program, MemoryStore(), FixedClock(T0))
+        fresh.replay(service.log())
+        with service.store.unit_of_work() as mine, fresh.store.unit_of_work() as theirs:
+            kept, replayed = mine.load("erased-9"), theirs.load("erased-9")
+            assert kept is not None
+            assert replayed is not None
+            assert kept.held == replayed.held
+            assert kept.schedule == replayed.schedule

@@ -97,6 +97,17 @@ class TestCoffeeBar:
         assert len(expired) == 7
         assert expired[-1].startswith(" 28  2027-05-01 00:00  expired     -38")
 
+    def test_three_regulars_are_held_by_points_by_a_person_and_a_box_and_by_nothing(
+        self, coffee_bar: list[str]
+    ) -> None:
+        summaries = [line.strip() for line in coffee_bar if " at 2026-04-10 08:00+02:00: " in line]
+        assert [line.split(": ", 1)[1] for line in summaries] == [
+            "held by financial (moderate, 30)",
+            "held by social (strong, 60) and structural (moderate, 50)",
+            "held by no bond",
+        ]
+        assert "Held by no bond, or by one weak bond: tom." in coffee_bar
+
     def test_the_state_survives_a_restart_in_a_new_process(self, coffee_bar: list[str]) -> None:
         before = line_after(coffee_bar, "The till's process ends. Everything is in corner_bean.db")
         after = line_after(coffee_bar, "A new process opens corner_bean.db and finds Maya Okafor")

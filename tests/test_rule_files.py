@@ -28,11 +28,21 @@ from custbond import (
 from custbond.bonds import (
     Cadence,
     CallAfter,
+    Content,
+    CustomizationPolicy,
+    KeyReview,
     Level,
+    Milestone,
+    NextNeedPolicy,
+    OccasionPolicy,
+    Plan,
     PunchCard,
     Reward,
+    Sequence,
+    SequenceStep,
     SocialPolicy,
     Standing,
+    StructuralPolicy,
     TierLadder,
     VoucherOffer,
 )
@@ -392,6 +402,47 @@ class TestTheReferenceExample:
                         after=relativedelta(days=7),
                         reason="ask how the first week went",
                         owner="shift lead",
+                    )
+                ],
+                appreciation=[Milestone(name="hundredth coffee", purchases=100)],
+                occasions=OccasionPolicy(ahead=timedelta(days=2)),
+                reviews=KeyReview(every=relativedelta(months=3), tiers={"gold"}),
+            ),
+            customization=CustomizationPolicy(
+                contents=[
+                    Content(
+                        id="oat-latte",
+                        title="Oat latte",
+                        kind="product",
+                        skus={"latte"},
+                        interests={"plant-based"},
+                    ),
+                    Content(
+                        id="flat-white",
+                        title="Flat white",
+                        kind="product",
+                        unsuitable_for={"dairy-free"},
+                    ),
+                ],
+                next_need=NextNeedPolicy(skus={"beans"}, remind_before=timedelta(days=3)),
+                cart_window=relativedelta(days=30),
+                remind_cart_before=timedelta(days=3),
+            ),
+            structure=StructuralPolicy(
+                plans=[
+                    Plan(
+                        name="beans club",
+                        every="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=8",
+                        price=Decimal("18.00"),
+                        benefits=["a bag of beans each month"],
+                    )
+                ],
+                sequences=[
+                    Sequence(
+                        name="welcome series",
+                        on="Signup",
+                        leave_on=["Purchase"],
+                        steps=[SequenceStep(after=relativedelta(days=2), template="welcome")],
                     )
                 ],
             ),

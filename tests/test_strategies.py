@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -44,9 +45,31 @@ from custbond import (
     Visit,
 )
 from custbond._validate import minor_units
-from custbond.bonds.social import CALLABLE_EVENTS
-from custbond.events import Event
+from custbond.bonds.customization import (
+    Content,
+    CustomizationPolicy,
+    Preferences,
+    SavedCart,
+    Wish,
+    choose,
+)
+from custbond.bonds.held import PARTS, Held
+from custbond.bonds.occasions import Occasion, OccasionPolicy
+from custbond.bonds.rhythm import NextNeedPolicy, Rhythm
+from custbond.bonds.sequences import SEQUENCE_EVENTS, Enrollment, Sequence, SequenceStep
+from custbond.bonds.social import CALLABLE_EVENTS, KeyReview, MembersEvent, Milestone
+from custbond.bonds.structure import Integration, StructuralPolicy
+from custbond.bonds.subscriptions import Plan, Subscription, SubscriptionStatus, subscribe
+from custbond.errors import InvalidInput
+from custbond.events import (
+    Event,
+    EventAttended,
+    IntegrationAdopted,
+    IntegrationDropped,
+    OfferAccepted,
+)
 from custbond.messaging import MessagingPolicy, Reminder
+from custbond.messaging.templates import DEFAULT_TEMPLATES, Template
 from custbond.recovery import (
     BusinessCalendar,
     CompensationLadder,
@@ -60,14 +83,27 @@ from custbond.testing import strategies
 from custbond.testing.strategies import (
     complaints,
     contacts,
+    contents,
     customers,
+    customization_policies,
+    helds,
     histories,
+    key_reviews,
     line_items,
+    members_events,
+    milestones,
+    next_need_policies,
+    occasion_policies,
+    occasions,
+    plans,
+    preferences,
     programs,
     purchases,
     recovery_policies,
     register_type_strategies,
+    sequences,
     social_policies,
+    structural_policies,
     survey_responses,
 )
 
@@ -363,6 +399,30 @@ class TestFromType:
             SocialPolicy,
             Cadence,
             CallAfter,
+            Milestone,
+            KeyReview,
+            Occasion,
+            OccasionPolicy,
+            MembersEvent,
+            EventAttended,
+            Preferences,
+            Content,
+            NextNeedPolicy,
+            CustomizationPolicy,
+            OfferAccepted,
+            Rhythm,
+            Wish,
+            SavedCart,
+            Plan,
+            Subscription,
+            Sequence,
+            SequenceStep,
+            Enrollment,
+            StructuralPolicy,
+            Integration,
+            IntegrationAdopted,
+            IntegrationDropped,
+            Held,
         ],
     )
     def test_from_type_draws_valid_values(self, type_: type[Any]) -> None:
@@ -389,7 +449,11 @@ class TestFromType:
             | ComplaintAcknowledged
             | ComplaintResolved
             | SurveyResponse
-            | ContactMade,
+            | ContactMade
+            | OfferAccepted
+            | IntegrationAdopted
+            | IntegrationDropped
+            | EventAttended,
         )
 
     def test_appointments_drawn_alone_mostly_begin_after_they_are_booked(self) -> None:
@@ -678,9 +742,18 @@ class TestSocialPolicies:
                     seen.add("call at once")
             if len(policy.call_after) > 1:
                 seen.add("several calls")
+            seen.update(
+                "milestone at purchases" if milestone.purchases else "milestone at spend"
+                for milestone in policy.appreciation
+            )
+            if policy.occasions is not None:
+                seen.add("occasions")
+            if policy.reviews is not None:
+                seen.add("reviews")
 
         look()
         expected = {"the default policy", "default owner", "several calls", "call at once"}
+        expected |= {"milestone at purchases", "milestone at spend", "occasions", "reviews"}
         expected |= {"cadence every relativedelta", "cadence every timedelta"}
         expected |= {"opened ahead", "opened when due"}
         expected |= {"call for someone named", "call for the owner"}
@@ -724,6 +797,305 @@ class TestSocialPolicies:
                 assert who == task.owner
             else:
                 assert task.owner in {who, *(call.owner for call in social.call_after)}
+
+
+def _rebuilt(value: Any) -> Any:
+    """``value`` made again from its fields: its validators run again."""
+    return attrs.evolve(value)
+
+
+class TestSocialBondValues:
+    @given(milestones())
+    def test_milestones_count_purchases_or_spend(self, milestone: Milestone) -> None:
+        assert milestone == _rebuilt(milestone)
+        assert (milestone.purchases is None) != (milestone.spend is None)
+
+    @given(key_reviews())
+    def test_key_reviews_say_who_is_key_and_open_before_the_next(self, review: KeyReview) -> None:
+        assert review == _rebuilt(review)
+        assert review.tiers or review.tags or review.min_spend is not None
+        assert START < START + review.every - review.ahead
+
+    @given(occasions())
+    def test_occasions_are_real_days(self, occasion: Occasion) -> None:
+        assert occasion == _rebuilt(occasion)
+        assert 2027 == occasion.in_year(2027).year
+
+    @given(occasion_policies())
+    def test_occasion_policies_open_tasks_less_than_a_year_ahead(
+        self, policy: OccasionPolicy
+    ) -> None:
+        assert policy == _rebuilt(policy)
+        assert timedelta(0) <= policy.ahead < timedelta(days=365)
+
+    @given(members_events(at=st.just(START)))
+    def test_members_events_start_when_told(self, event: MembersEvent) -> None:
+        assert event == _rebuilt(event)
+        assert START == event.at
+
+    def test_every_part_of_an_occasion_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=150, database=None)
+        @given(occasions(), occasion_policies())
+        def look(occasion: Occasion, policy: OccasionPolicy) -> None:
+            seen.add("with a year" if occasion.year is not None else "without a year")
+            if (occasion.month, occasion.day) == (2, 29):
+                seen.add("29 February")
+            if policy == OccasionPolicy():
+                seen.add("the default policy")
+            seen.update(
+                name
+                for name in ("birthday", "first_purchase", "custom")
+                if not getattr(policy, name)
+            )
+
+        look()
+        expected = {"with a year", "without a year", "29 February", "the default policy"}
+        assert expected | {"birthday", "first_purchase", "custom"} == seen
+
+
+class TestCustomizationBondValues:
+    @given(preferences())
+    def test_preferences_are_valid(self, prefs: Preferences) -> None:
+        assert prefs == _rebuilt(prefs)
+
+    @given(contents(), preferences())
+    def test_contents_are_never_chosen_for_a_restriction_they_do_not_suit(
+        self, content: Content, prefs: Preferences
+    ) -> None:
+        assert content == _rebuilt(content)
+        chosen = choose([content], prefs)
+        if content.unsuitable_for & prefs.restrictions:
+            assert () == chosen
+
+    @given(next_need_policies())
+    def test_next_need_policies_need_no_more_intervals_than_they_keep(
+        self, policy: NextNeedPolicy
+    ) -> None:
+        assert policy == _rebuilt(policy)
+        assert 1 <= policy.min_intervals <= policy.keep
+
+    @given(customization_policies(max_contents=2))
+    def test_customization_policies_make_programs(self, policy: CustomizationPolicy) -> None:
+        assert policy == _rebuilt(policy)
+        assert len(policy.contents) <= 2
+        assert policy == Program(customization=policy).customization
+
+    @given(customization_policies(max_contents=0))
+    def test_zero_contents_leaves_them_out(self, policy: CustomizationPolicy) -> None:
+        assert () == policy.contents
+
+    def test_every_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=200, database=None)
+        @given(customization_policies())
+        def look(policy: CustomizationPolicy) -> None:
+            if policy == CustomizationPolicy():
+                seen.add("the default policy")
+            if policy.contents:
+                seen.add("contents")
+            need = policy.next_need
+            if need is not None:
+                seen.add("next need of every product" if need.skus is None else "of some")
+            if policy.need_reminder is None:
+                seen.add("no need reminder")
+            if policy.cart_reminder is None:
+                seen.add("no cart reminder")
+            if policy.remind_cart_before is not None:
+                seen.add("a cart reminder before")
+            seen.add(f"window in {type(policy.cart_window).__name__}")
+
+        look()
+        expected = {"the default policy", "contents", "next need of every product", "of some"}
+        expected |= {"no need reminder", "no cart reminder", "a cart reminder before"}
+        expected |= {"window in timedelta", "window in relativedelta"}
+        assert expected == seen
+
+
+class TestStructuralBondValues:
+    @given(plans())
+    def test_plans_are_valid_and_subscribed_to(self, plan: Plan) -> None:
+        assert plan == _rebuilt(plan)
+        assert plan.template is None or plan.remind_before is not None
+        assert plan.name == subscribe(plan, at=START, zone="Europe/Paris").plan
+
+    @given(sequences())
+    def test_sequences_enter_and_leave_on_different_event_types(self, sequence: Sequence) -> None:
+        assert sequence == _rebuilt(sequence)
+        assert sequence.on in SEQUENCE_EVENTS
+        assert sequence.on not in sequence.leave_on
+        assert set(sequence.leave_on) <= set(SEQUENCE_EVENTS)
+        assert sequence.event_name is None or sequence.on == "CustomEvent"
+
+    @given(sequences(max_steps=1))
+    def test_sequences_keep_to_their_number_of_steps(self, sequence: Sequence) -> None:
+        assert 1 == len(sequence.steps)
+
+    @given(structural_policies(max_plans=2, max_sequences=1))
+    def test_structural_policies_make_programs(self, policy: StructuralPolicy) -> None:
+        assert policy == _rebuilt(policy)
+        assert len(policy.plans) <= 2
+        assert len(policy.sequences) <= 1
+        assert policy == Program(structure=policy).structure
+
+    @given(structural_policies(max_plans=0, max_sequences=0))
+    def test_zero_plans_and_sequences_leaves_them_out(self, policy: StructuralPolicy) -> None:
+        assert ((), ()) == (policy.plans, policy.sequences)
+
+    @given(structural_policies(templates=st.just("box_reminder")))
+    def test_templates_come_from_the_strategy_and_a_program_with_them_takes_them(
+        self, policy: StructuralPolicy
+    ) -> None:
+        named = {plan.template for plan in policy.plans} - {None}
+        named |= {step.template for sequence in policy.sequences for step in sequence.steps}
+        assert named <= {"box_reminder"}
+        reminder = {"box_reminder": {"*": Template("Hi $name, your box is on its way.")}}
+        messaging = MessagingPolicy(templates=DEFAULT_TEMPLATES.override(reminder))
+        assert policy == Program(structure=policy, messaging=messaging).structure
+        if named:
+            with pytest.raises(InvalidInput, match="box_reminder"):
+                Program(structure=policy)
+
+    def test_every_part_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=300, database=None)
+        @given(plans(), sequences())
+        def look(plan: Plan, sequence: Sequence) -> None:
+            seen.add(plan.every.split(";")[0])
+            seen.update(
+                part for part in ("BYMONTHDAY=-1", "COUNT=", "BYDAY=") if part in plan.every
+            )
+            seen.add("free" if plan.price is None else "paid")
+            if plan.template is not None:
+                seen.add("a reminder with a template")
+            if plan.benefits:
+                seen.add("benefits")
+            steps = sequence.steps
+            if steps[0].after == timedelta(0):
+                seen.add("a step at once")
+            if any(isinstance(step.after, relativedelta) for step in steps):
+                seen.add("a step months later")
+            if len(steps) > 1:
+                seen.add("several steps")
+            if sequence.event_name is not None:
+                seen.add("a custom event by name")
+            if sequence.leave_on:
+                seen.add("leaves")
+            if sequence.catch_up:
+                seen.add("catches up")
+
+        look()
+        expected = {f"FREQ={frequency}" for frequency in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")}
+        expected |= {"BYMONTHDAY=-1", "COUNT=", "BYDAY=", "free", "paid", "benefits"}
+        expected |= {"a reminder with a template", "a step at once", "a step months later"}
+        expected |= {"several steps", "a custom event by name", "leaves", "catches up"}
+        assert expected == seen
+
+
+class TestBondPrograms:
+    @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        social_policies(max_calls=1),
+        customization_policies(max_contents=2),
+        structural_policies(max_plans=2, max_sequences=2),
+        st.data(),
+    )
+    def test_a_program_with_every_bond_takes_a_customer_through_months(
+        self,
+        social: SocialPolicy,
+        customization: CustomizationPolicy,
+        structure: StructuralPolicy,
+        data: st.DataObject,
+    ) -> None:
+        program = Program(social=social, customization=customization, structure=structure)
+        clock = FixedClock(START)
+        service = RetentionService(program, MemoryStore(), clock=clock)
+        service.save_customer(Customer("maya", name="Maya", time_zone="Europe/Paris"))
+        service.assign_owner("maya", "Lena", key="owner-1")
+        service.set_preferences("maya", data.draw(preferences(), "preferences"), key="p-1")
+        service.record(Signup(id="s-1", customer_id="maya", at=clock.now()))
+        service.save_cart("maya", "cart-1", [LineItem("bagel", 2, Decimal(3))], key="c-1")
+        for plan in structure.plans:
+            service.subscribe("maya", plan.name, key=f"sub-{plan.name}")
+        for number in range(1, 4):
+            clock.advance(timedelta(days=data.draw(st.integers(1, 40), f"gap {number}")))
+            service.record(
+                Purchase(
+                    id=f"o-{number}",
+                    customer_id="maya",
+                    at=clock.now(),
+                    amount=Decimal(6),
+                    currency=program.currency,
+                    items=[LineItem("bagel", 2, Decimal(3))],
+                )
+            )
+            service.run_due()
+        service.choose_for("maya")
+        assert set(service.subscriptions("maya")) == {plan.name for plan in structure.plans}
+        assert "maya" == service.bond_profile("maya").customer_id
+
+
+class TestHelds:
+    @settings(max_examples=60)
+    @given(helds())
+    def test_every_item_is_valid_and_kept_under_its_own_name(self, held: Held) -> None:
+        assert held == _rebuilt(held)
+        assert held.preferences == _rebuilt(held.preferences)
+        for part, kind in PARTS.items():
+            for value in getattr(held, part).values():
+                assert isinstance(value, kind)
+                if attrs.has(kind):
+                    assert value == _rebuilt(value)
+        names = {
+            "rhythms": "sku",
+            "wishes": "sku",
+            "carts": "id",
+            "subscriptions": "plan",
+            "sequences": "sequence",
+            "integrations": "name",
+            "occasions": "name",
+        }
+        for part, field in names.items():
+            for key, value in getattr(held, part).items():
+                assert key == getattr(value, field)
+
+    @given(helds(max_items=1))
+    def test_parts_keep_to_their_bound(self, held: Held) -> None:
+        assert all(len(getattr(held, part)) <= 1 for part in PARTS)
+
+    @given(helds(max_items=0))
+    def test_zero_items_holds_at_most_preferences(self, held: Held) -> None:
+        assert all(not getattr(held, part) for part in PARTS)
+
+    def test_every_part_and_every_kind_of_subscription_turns_up(self) -> None:
+        seen: set[str] = set()
+
+        @settings(max_examples=100, database=None)
+        @given(helds())
+        def look(held: Held) -> None:
+            if held == Held():
+                seen.add("nothing held")
+            if all(getattr(held, part) for part in PARTS) and held.preferences.known:
+                seen.add("every part")
+            for sub in held.subscriptions.values():
+                seen.add(sub.status.value)
+                if sub.skipped:
+                    seen.add("skipped")
+                if sub.occurrences:
+                    seen.add("occurrences passed")
+                if sub.paused_until is not None:
+                    seen.add("paused for a while")
+            seen.update("left" for enrollment in held.sequences.values() if enrollment.left_at)
+            seen.update("dropped" for used in held.integrations.values() if used.dropped_at)
+
+        look()
+        expected = {"nothing held", "every part", "skipped", "occurrences passed", "left"}
+        expected |= {status.value for status in SubscriptionStatus}
+        expected |= {"paused for a while", "dropped"}
+        assert expected == seen
 
 
 POINTS_EFFECTS = (PointsPerSpend, PointsPerItem, FixedPoints)
@@ -888,6 +1260,17 @@ class TestArguments:
                 (recovery_policies, {"max_escalations": 1.5}, "max_escalations"),
                 (social_policies, {"max_calls": -1}, "max_calls"),
                 (social_policies, {"max_calls": True}, "max_calls"),
+                (social_policies, {"max_milestones": -1}, "max_milestones"),
+                (members_events, {"at": START}, "at"),
+                (customization_policies, {"max_contents": -1}, "max_contents"),
+                (plans, {"templates": "welcome"}, "templates"),
+                (sequences, {"max_steps": 0}, "max_steps"),
+                (sequences, {"max_steps": 2.5}, "max_steps"),
+                (sequences, {"templates": ["welcome"]}, "templates"),
+                (structural_policies, {"max_plans": -1}, "max_plans"),
+                (structural_policies, {"max_sequences": True}, "max_sequences"),
+                (structural_policies, {"templates": "welcome"}, "templates"),
+                (helds, {"max_items": -1}, "max_items"),
                 (contacts, {"customer_ids": "c-1"}, "customer_ids"),
                 (contacts, {"at": START}, "at"),
             ]
@@ -909,14 +1292,27 @@ class TestArguments:
             "complaints",
             "conditions",
             "contacts",
+            "contents",
             "customers",
+            "customization_policies",
+            "helds",
             "histories",
+            "key_reviews",
             "line_items",
+            "members_events",
+            "milestones",
+            "next_need_policies",
+            "occasion_policies",
+            "occasions",
+            "plans",
+            "preferences",
             "programs",
             "purchases",
             "recovery_policies",
             "register_type_strategies",
+            "sequences",
             "social_policies",
+            "structural_policies",
             "survey_responses",
         ]
         assert expected == sorted(strategies.__all__)

@@ -362,6 +362,9 @@ DEFAULT_VALUES: dict[str, dict[str, Any]] = {
     "apology": {"offer": "We have refunded 40.00 USD."},
     "survey": {},
     "incident_notice": {"what": "your order is running two days late"},
+    "next_need": {"sku": "cherry-pie", "expected_on": date(2026, 3, 16)},
+    "saved_cart": {"cart": "c-1", "items": "cherry-pie, cream", "until": date(2026, 6, 1)},
+    "invitation": {"event": "Pie tasting night", "when": "2026-12-03 18:00"},
 }
 
 

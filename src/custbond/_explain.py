@@ -114,6 +114,34 @@ def explain(program: Program) -> list[str]:
     lines += _section("Achievements", achievements)
     if program.referrals is not None:
         lines += ["", f"Referrals: {_referrals(program.referrals, currency)}"]
+    lines += _bonds(program)
+    return lines
+
+
+def _bonds(program: Program) -> list[str]:
+    """The social, customization and structural bonds, where the program has them."""
+    lines: list[str] = []
+    social = program.social
+    if social is not None:
+        owner = social.default_owner or "nobody (each customer's assigned owner only)"
+        entries = [f"default owner: {owner}"]
+        if social.cadence is not None:
+            entries.append(social.cadence.describe())
+        entries += [call.describe() for call in social.call_after]
+        entries += [milestone.describe() for milestone in social.appreciation]
+        if social.occasions is not None:
+            entries.append(social.occasions.describe())
+        if social.reviews is not None:
+            entries.append(social.reviews.describe())
+        lines += _section("Social bond", entries)
+    custom = program.customization
+    if custom is not None:
+        lines += _section("Customization bond", custom.describe().split("; "))
+    structure = program.structure
+    if structure is not None:
+        entries = [plan.describe() for plan in structure.plans]
+        entries += [sequence.describe() for sequence in structure.sequences]
+        lines += _section("Structural bond", entries)
     return lines
 
 

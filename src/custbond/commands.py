@@ -14,34 +14,50 @@ resolve; a cancellation under the redemption it cancels.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import attrs
 
 from custbond import _validate as v
+from custbond.bonds.customization import Preferences
+from custbond.bonds.occasions import Occasion
+from custbond.bonds.social import MembersEvent
 from custbond.customers import Customer
 from custbond.errors import InvalidInput
-from custbond.events import Event
+from custbond.events import Event, LineItem
 from custbond.messaging.message import MessageKind, _to_kind
 from custbond.recovery.severity import Severity, to_severity
 
 __all__ = [
+    "AddOccasion",
+    "AddWish",
     "Adjust",
     "AssignOwner",
     "CancelRedemption",
+    "CancelSubscription",
     "CancelVoucher",
     "CaptureHold",
     "CloseTask",
     "Command",
+    "DropCart",
     "Input",
+    "Invite",
     "LogKey",
     "NotifyIncident",
+    "PauseSubscription",
     "PlaceHold",
     "Redeem",
     "ReleaseHold",
+    "RemoveWish",
+    "ResumeSubscription",
+    "SaveCart",
     "SaveCustomer",
     "SetConsent",
+    "SetPreferences",
     "Settle",
+    "SkipDelivery",
+    "Subscribe",
     "UseVoucher",
     "log_key",
 ]
@@ -290,6 +306,191 @@ class NotifyIncident:
         return ("incident", json.dumps([self.incident_id, self.customer_id]))
 
 
+def _instance_of(kind: type, a_kind: str) -> Any:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInput(attribute.name, value, a_kind)
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class SetPreferences:
+    """The customer's preferences (favourites, restrictions, interests, industry) are
+    ``preferences`` from now on. One change per ``key``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    preferences: Preferences = attrs.field(validator=_instance_of(Preferences, "Preferences"))
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class AddWish:
+    """Put ``sku`` on the customer's wish list, with their ``note``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    sku: str = attrs.field(validator=v.is_identifier)
+    note: str | None = attrs.field(default=None, validator=v.is_optional_text)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class RemoveWish:
+    """Take ``sku`` off the customer's wish list."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    sku: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+def _cart_items(value: Any) -> tuple[LineItem, ...]:
+    items = v.instances("items", value, LineItem, "a LineItem")
+    if not items:
+        raise InvalidInput("items", value, "at least one LineItem")
+    return items
+
+
+@attrs.frozen(kw_only=True)
+class SaveCart:
+    """Keep the cart ``cart_id`` with ``items`` for the program's window (saving it
+    again replaces its items and starts the window again)."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    cart_id: str = attrs.field(validator=v.is_identifier)
+    items: tuple[LineItem, ...] = attrs.field(converter=_cart_items)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class DropCart:
+    """Drop the saved cart ``cart_id`` (bought, or emptied)."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    cart_id: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class Subscribe:
+    """Subscribe the customer to the program's ``plan``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    plan: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class PauseSubscription:
+    """Pause the customer's subscription to ``plan`` until ``until`` (None: until
+    resumed): the occurrences in the pause do not happen."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    plan: str = attrs.field(validator=v.is_identifier)
+    until: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+def _is_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(attribute.name, value, "a date (the local date of an occurrence)")
+
+
+@attrs.frozen(kw_only=True)
+class SkipDelivery:
+    """Skip the occurrence (a delivery, a renewal) of ``plan`` on the local date ``on``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    plan: str = attrs.field(validator=v.is_identifier)
+    on: date = attrs.field(validator=_is_date)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class ResumeSubscription:
+    """Resume the customer's paused subscription to ``plan``."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    plan: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class CancelSubscription:
+    """Cancel the customer's subscription to ``plan``, for ``reason`` (free text)."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    plan: str = attrs.field(validator=v.is_identifier)
+    reason: str | None = attrs.field(default=None, validator=v.is_optional_text)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class AddOccasion:
+    """A personal occasion of the customer's (a wedding anniversary, a shop's opening
+    day) their owner marks every year; one of the same name is replaced."""
+
+    key: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    occasion: Occasion = attrs.field(validator=_instance_of(Occasion, "an Occasion"))
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
+@attrs.frozen(kw_only=True)
+class Invite:
+    """Invite the customer ``customer_id`` to the members' event ``event``, once (see
+    :meth:`RetentionService.invite`)."""
+
+    event: MembersEvent = attrs.field(validator=_instance_of(MembersEvent, "a MembersEvent"))
+    customer_id: str = attrs.field(validator=v.is_identifier)
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("invite", json.dumps([self.event.id, self.customer_id]))
+
+
 Command = (
     Redeem
     | PlaceHold
@@ -307,6 +508,18 @@ Command = (
     | CloseTask
     | NotifyIncident
     | AssignOwner
+    | SetPreferences
+    | AddWish
+    | RemoveWish
+    | SaveCart
+    | DropCart
+    | Subscribe
+    | PauseSubscription
+    | SkipDelivery
+    | ResumeSubscription
+    | CancelSubscription
+    | AddOccasion
+    | Invite
 )
 Input = Event | Command
 """Anything the service accepts and keeps in its event log."""
@@ -314,7 +527,8 @@ Input = Event | Command
 _COMMANDS = (
     Redeem, PlaceHold, CaptureHold, ReleaseHold, Adjust, CancelRedemption, SaveCustomer, Settle,
     UseVoucher, CancelVoucher, RedeemReward, UseCoupon, SetConsent, CloseTask, NotifyIncident,
-    AssignOwner,
+    AssignOwner, SetPreferences, AddWish, RemoveWish, SaveCart, DropCart, Subscribe,
+    PauseSubscription, SkipDelivery, ResumeSubscription, CancelSubscription, AddOccasion, Invite,
 )  # fmt: skip
 
 

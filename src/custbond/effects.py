@@ -59,6 +59,7 @@ __all__ = [
     "RewardReferral",
     "SetCard",
     "SetCase",
+    "SetHeld",
     "SetOwner",
     "SetProgress",
     "SetReferrer",
@@ -413,6 +414,17 @@ class NoteContact:
     at: datetime
 
 
+@attrs.frozen
+class SetHeld:
+    """In what the customer's bonds hold (:class:`~custbond.bonds.held.Held`), set
+    ``part[key]`` to ``value``, or drop it when ``value`` is None ("preferences":
+    replace the preferences)."""
+
+    part: str
+    key: str
+    value: Any
+
+
 Effect = (
     EarnPoints
     | ReversePoints
@@ -450,4 +462,5 @@ Effect = (
     | FinishTask
     | SetOwner
     | NoteContact
+    | SetHeld
 )

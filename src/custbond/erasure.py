@@ -7,7 +7,9 @@ tags, preferences), the customer id itself (replaced by the pseudonym wherever i
 appears, so totals and liabilities still add up per pseudonymous customer), free text
 in events and commands (a custom event's attributes, the reasons given with redemptions,
 holds and adjustments, a complaint's words and its resolution, a survey's comment, what
-a task's owner wrote when closing it), and the facts a decision's trace showed about the
+a task's owner wrote when closing it, a wish's note, a reason for cancelling a
+subscription), the preferences the customer gave (favourites, restrictions, interests,
+industry), and the facts a decision's trace showed about the
 customer. What stays: amounts, points, dates, event ids, skus, severities, scores,
 compensation, the program's own words (with the customer's id and contact details taken
 out of them).
@@ -29,8 +31,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from custbond._frozen import FrozenMap, empty_map
+from custbond.bonds.customization import Preferences, Wish
+from custbond.bonds.held import Held
+from custbond.bonds.subscriptions import Subscription
 from custbond.commands import (
+    AddWish,
     Adjust,
+    CancelSubscription,
     CloseTask,
     Input,
     NotifyIncident,
@@ -38,6 +45,7 @@ from custbond.commands import (
     Redeem,
     SaveCustomer,
     SetConsent,
+    SetPreferences,
 )
 from custbond.customers import Customer
 from custbond.effects import (
@@ -52,6 +60,7 @@ from custbond.effects import (
     RedeemPoints,
     RewardReferral,
     SetCase,
+    SetHeld,
     SetReferrer,
     SetSchedule,
     UpdateProfile,
@@ -113,13 +122,17 @@ class Erasure:
     pseudonym: str
     # The profile's name, email and phone: erased wherever they appear inside free text.
     redact: tuple[str, ...] = ()
+    # The program's time zone: what the customer's dates are reckoned in once their own
+    # zone is gone with the profile (a subscription's, as a replay would reckon them).
+    zone: str = "UTC"
 
     @classmethod
-    def of(cls, customer: Customer, pseudonym: str) -> Erasure:
-        """The erasure of ``customer``, whose contact details are redacted from texts."""
+    def of(cls, customer: Customer, pseudonym: str, *, zone: str = "UTC") -> Erasure:
+        """The erasure of ``customer``, whose contact details are redacted from texts;
+        ``zone`` is the program's time zone."""
         details = (customer.name, customer.email, customer.phone)
         found: tuple[str, ...] = tuple(text for text in details if text)
-        return cls(customer.id, pseudonym, found)
+        return cls(customer.id, pseudonym, found, zone)
 
     def _id(self, value: str) -> str:
         return self.pseudonym if value == self.customer_id else value
@@ -152,7 +165,9 @@ class Erasure:
                 key: attrs.evolve(consent, source=self.text(consent.source))
                 for key, consent in state.consents.items()
             }
-            schedule = {name: at for name, at in state.schedule.items() if name != "birthday"}
+            schedule = {
+                name: at for name, at in state.schedule.items() if name not in _BIRTHDAY_PLANS
+            }
             cases = {key: self.case(case) for key, case in state.cases.items()}
             state = attrs.evolve(
                 state,
@@ -161,10 +176,33 @@ class Erasure:
                 schedule=FrozenMap(schedule) if schedule else empty_map(),
                 cases=FrozenMap(cases) if cases else empty_map(),
                 surveys=tuple(map(self.survey, state.surveys)),
+                held=self.held(state.held),
             )
         if state.referred_by == self.customer_id:
             state = attrs.evolve(state, referred_by=self.pseudonym)
         return state
+
+    def held(self, held: Held) -> Held:
+        """What the erased customer's bonds hold: preferences forgotten, the notes on
+        their wish list and the reasons they gave for cancelling erased (products,
+        plans, dates and the names of personal occasions, which are labels such as
+        "wedding anniversary", stay)."""
+        for part in ("wishes", "subscriptions"):
+            items = getattr(held, part)
+            for key, value in items.items():
+                held = held.with_item(part, key, self.held_value(part, value))
+        return attrs.evolve(held, preferences=Preferences())
+
+    def held_value(self, part: str, value: Any) -> Any:
+        """One item of what the erased customer's bonds hold (see :meth:`held`)."""
+        if part == "preferences":
+            return Preferences()
+        if isinstance(value, Wish):
+            return attrs.evolve(value, note=_erased(value.note))
+        if isinstance(value, Subscription):
+            # Its dates stay; the zone they were reckoned in was the customer's.
+            return attrs.evolve(value, cancel_reason=_erased(value.cancel_reason), zone=self.zone)
+        return value
 
     def case(self, case: RecoveryCase) -> RecoveryCase:
         """A recovery case of the erased customer: the complaint's words and the
@@ -238,8 +276,12 @@ class Erasure:
             changes["comment"] = _erased(item.comment)
         elif isinstance(item, NotifyIncident):
             changes["what"] = self.text(item.what)
-        elif isinstance(item, ContactMade):
+        elif isinstance(item, ContactMade | AddWish):
             changes["note"] = _erased(item.note)
+        elif isinstance(item, SetPreferences):
+            changes["preferences"] = Preferences()
+        elif isinstance(item, CancelSubscription):
+            changes["reason"] = _erased(item.reason)
         # Short texts a host fills in (a channel, a payment method, a place, what a
         # complaint or an answer is about, who handled it, an item's tags): kept, but
         # with the customer's contact details taken out of them.
@@ -323,8 +365,10 @@ class Erasure:
             return attrs.evolve(effect, key=self.key(effect.key), context=empty_map())
         if isinstance(effect, CancelMessage):
             return attrs.evolve(effect, key=self.key(effect.key))
-        if isinstance(effect, SetSchedule) and effect.name == "birthday" and effect.at:
-            return SetSchedule("birthday", None)  # the birthday is gone with the profile
+        if isinstance(effect, SetSchedule) and effect.name in _BIRTHDAY_PLANS and effect.at:
+            return SetSchedule(effect.name, None)  # the birthday is gone with the profile
+        if isinstance(effect, SetHeld):
+            return attrs.evolve(effect, value=self.held_value(effect.part, effect.value))
         return effect
 
     def key(self, key: str) -> str:
@@ -391,6 +435,10 @@ class Erasure:
         return erased
 
 
+# The schedule's plans made of the customer's birthday (the greeting, the owner's task).
+_BIRTHDAY_PLANS = ("birthday", "occasion:birthday")
+
+
 def _free_texts(effect: Any) -> tuple[str | None, ...]:
     """The free text a person wrote that ``effect`` carries (a complaint's words, a
     resolution, a survey comment, a task's result)."""
@@ -400,4 +448,12 @@ def _free_texts(effect: Any) -> tuple[str | None, ...]:
         return (effect.answer.comment,)
     if isinstance(effect, FinishTask):
         return (effect.result,)
+    if isinstance(effect, SetHeld):
+        value = effect.value
+        if isinstance(value, Preferences):  # as the trace describes them
+            return (value.describe(), *value.favourites, *value.interests, value.industry)
+        if isinstance(value, Wish):
+            return (value.note,)
+        if isinstance(value, Subscription):
+            return (value.cancel_reason,)
     return ()

@@ -44,7 +44,11 @@ __all__ = [
     "ContactMade",
     "CustomEvent",
     "Event",
+    "EventAttended",
+    "IntegrationAdopted",
+    "IntegrationDropped",
     "LineItem",
+    "OfferAccepted",
     "Purchase",
     "Referral",
     "Return",
@@ -262,6 +266,49 @@ class ContactMade:
     note: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
 
+@attrs.frozen(kw_only=True)
+class OfferAccepted:
+    """The customer took up a personalised ``offer`` (a content chosen for them: see
+    :func:`~custbond.bonds.customization.choose`) at ``at``."""
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    offer: str = attrs.field(validator=v.is_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class IntegrationAdopted:
+    """The customer started relying on ``integration`` (a portal account, an API key,
+    a label printer you gave them) at ``at``, the date they adopted it."""
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    integration: str = attrs.field(validator=v.is_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class IntegrationDropped:
+    """The customer stopped using ``integration`` at ``at``."""
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    integration: str = attrs.field(validator=v.is_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class EventAttended:
+    """The customer came to the members' event ``event`` (its id: see
+    :class:`~custbond.bonds.social.MembersEvent`) at ``at``."""
+
+    id: str = attrs.field(validator=v.is_identifier)
+    customer_id: str = attrs.field(validator=v.is_identifier)
+    at: datetime = attrs.field(validator=v.is_moment)
+    event: str = attrs.field(validator=v.is_identifier)
+
+
 Event = (
     Purchase
     | Return
@@ -276,6 +323,10 @@ Event = (
     | ComplaintResolved
     | SurveyResponse
     | ContactMade
+    | OfferAccepted
+    | IntegrationAdopted
+    | IntegrationDropped
+    | EventAttended
 )
 """Any event a host can record."""
 
@@ -293,6 +344,10 @@ EVENT_TYPES: tuple[type[Any], ...] = (
     ComplaintResolved,
     SurveyResponse,
     ContactMade,
+    OfferAccepted,
+    IntegrationAdopted,
+    IntegrationDropped,
+    EventAttended,
 )
 EVENT_TYPE_NAMES = ", ".join(cls.__name__ for cls in EVENT_TYPES[:-1]) + (
     f" or {EVENT_TYPES[-1].__name__}"

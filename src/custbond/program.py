@@ -37,14 +37,17 @@ from custbond import ledger as ledgers
 from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
-from custbond.bonds import social_desk, tiers
+from custbond.bonds import customization_desk, social_desk, structure_desk, tiers
 from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
 from custbond.bonds.coupons import Coupon, CouponUses
+from custbond.bonds.customization import CustomizationPolicy
+from custbond.bonds.held import Held
 from custbond.bonds.quotes import Quote, allocate
 from custbond.bonds.referrals import ReferralPolicy
 from custbond.bonds.social import SocialPolicy
+from custbond.bonds.structure import StructuralPolicy
 from custbond.bonds.tiers import (
     ChangeTier,
     KeepTier,
@@ -54,21 +57,33 @@ from custbond.bonds.tiers import (
     TierStatus,
 )
 from custbond.commands import (
+    AddOccasion,
+    AddWish,
     Adjust,
     AssignOwner,
     CancelRedemption,
+    CancelSubscription,
     CancelVoucher,
     CaptureHold,
     CloseTask,
+    DropCart,
     Input,
+    Invite,
     NotifyIncident,
+    PauseSubscription,
     PlaceHold,
     Redeem,
     RedeemReward,
     ReleaseHold,
+    RemoveWish,
+    ResumeSubscription,
+    SaveCart,
     SaveCustomer,
     SetConsent,
+    SetPreferences,
     Settle,
+    SkipDelivery,
+    Subscribe,
     UseCoupon,
     UseVoucher,
 )
@@ -102,6 +117,7 @@ from custbond.effects import (
     RewardReferral,
     SetCard,
     SetCase,
+    SetHeld,
     SetOwner,
     SetProgress,
     SetReferrer,
@@ -131,7 +147,11 @@ from custbond.events import (
     ComplaintResolved,
     ContactMade,
     CustomEvent,
+    EventAttended,
+    IntegrationAdopted,
+    IntegrationDropped,
     LineItem,
+    OfferAccepted,
     Purchase,
     Referral,
     Return,
@@ -198,7 +218,9 @@ class CustomerState:
     next greeting; ``"expiring"``, the next look at points about to expire), their
     complaints' recovery cases (``cases``, by complaint id), their survey answers
     (``surveys``, oldest first), who looks after their relationship (``owner``) and
-    when they last had personal contact (``last_contact_at``).
+    when they last had personal contact (``last_contact_at``), and what their social,
+    customization and structural bonds hold (``held``: preferences, wish list, saved
+    carts, subscriptions, sequences, integrations, occasions, ...).
     """
 
     customer: Customer
@@ -224,6 +246,7 @@ class CustomerState:
     surveys: tuple[SurveyResponse, ...] = ()
     owner: str | None = None
     last_contact_at: datetime | None = None
+    held: Held = attrs.field(factory=Held)
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -298,6 +321,8 @@ class Program:
     messaging: MessagingPolicy = attrs.field(factory=MessagingPolicy, kw_only=True)
     recovery: RecoveryPolicy | None = attrs.field(default=None, kw_only=True)
     social: SocialPolicy | None = attrs.field(default=None, kw_only=True)
+    customization: CustomizationPolicy | None = attrs.field(default=None, kw_only=True)
+    structure: StructuralPolicy | None = attrs.field(default=None, kw_only=True)
     # Worked out once: the compiled rules, how far back spend per day is needed, and what
     # every purchase's trace says about the points policy.
     _book: RuleBook = attrs.field(init=False, eq=False, repr=False)
@@ -313,7 +338,7 @@ class Program:
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
-        _check_templates(self.messaging, rules, self.recovery)
+        _check_templates(self.messaging, rules, self.recovery, self._bond_templates())
         recovery = _SILENT if self.recovery is None else self.recovery
         desk = Desk(recovery, self.currency, self._points_expire_at)
         object.__setattr__(self, "_desk", desk)
@@ -335,7 +360,12 @@ class Program:
         object.__setattr__(self, "_asks_for_messages", asks or on_events)
         object.__setattr__(self, "_sends_on_its_own", on_events)
         scheduled = messaging.birthday is not None or messaging.points_expiring is not None
-        keeps_in_touch = self.social is not None and self.social.cadence is not None
+        social = self.social
+        keeps_in_touch = social is not None and (
+            social.cadence is not None
+            or social.occasions is not None
+            or social.reviews is not None
+        )
         object.__setattr__(self, "_schedules", scheduled or keeps_in_touch)
 
     @social.validator
@@ -343,10 +373,48 @@ class Program:
         if value is not None and not isinstance(value, SocialPolicy):
             raise InvalidInput("social", value, "a SocialPolicy or None")
 
+    @customization.validator
+    def _check_customization(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, CustomizationPolicy):
+            raise InvalidInput("customization", value, "a CustomizationPolicy or None")
+
+    @structure.validator
+    def _check_structure(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, StructuralPolicy):
+            raise InvalidInput("structure", value, "a StructuralPolicy or None")
+
     @recovery.validator
     def _check_recovery(self, attribute: object, value: object) -> None:
         if value is not None and not isinstance(value, RecoveryPolicy):
             raise InvalidInput("recovery", value, "a RecoveryPolicy or None")
+
+    def _bond_templates(self) -> list[tuple[str, str, str]]:
+        """The templates the bonds send: (field, template, channel)."""
+        asked = []
+        custom, social, structure = self.customization, self.social, self.structure
+        if custom is not None:
+            if custom.next_need is not None and custom.need_reminder is not None:
+                send = custom.need_reminder
+                asked.append(("customization.need_reminder", send.template, send.channel))
+            if custom.remind_cart_before is not None and custom.cart_reminder is not None:
+                send = custom.cart_reminder
+                asked.append(("customization.cart_reminder", send.template, send.channel))
+        if social is not None:
+            asked.append(
+                ("social.invitation", social.invitation.template, social.invitation.channel)
+            )
+        if structure is not None:
+            asked.extend(
+                (f"structure.plans[{plan.name!r}]", plan.template, "email")
+                for plan in structure.plans
+                if plan.template is not None
+            )
+            asked.extend(
+                (f"structure.sequences[{sequence.name!r}].steps[{number}]", step.template, "email")
+                for sequence in structure.sequences
+                for number, step in enumerate(sequence.steps)
+            )
+        return asked
 
     def _points_expire_at(self, at: datetime) -> datetime | None:
         """When points given at ``at`` expire under the points policy."""
@@ -461,13 +529,112 @@ class Program:
         that cannot be done; a decision is always safe to apply.
         """
         decision = self._decide(state, item, now, ref, counters)
-        if self.social is not None and self.social.call_after and hasattr(item, "id"):
-            calls, lines = social_desk.calls_after(self.social, state, item)
-            if calls or lines:
-                decision = Decision((*decision.effects, *calls), (*decision.trace, *lines))
+        if hasattr(item, "id"):  # an event: what the bonds make of it
+            more, lines = self._bonds_after_event(state, item, now)
+            if more or lines:
+                decision = Decision((*decision.effects, *more), (*decision.trace, *lines))
         if self._schedules:
             decision = self.keep_schedule(state, decision, now)
         return decision
+
+    def _bonds_after_event(
+        self, state: CustomerState, item: Any, now: datetime
+    ) -> tuple[list[Effect], list[str]]:
+        """What the social, customization and structural bonds make of an event: calls
+        after it, notes of appreciation, wishes fulfilled and buying rhythms, sequences
+        entered or left."""
+        effects: list[Effect] = []
+        lines: list[str] = []
+        social, custom, structure = self.social, self.customization, self.structure
+        if social is not None and social.call_after:
+            more, why = social_desk.calls_after(social, state, item)
+            effects.extend(more)
+            lines.extend(why)
+        if isinstance(item, Purchase):
+            if social is not None:
+                more, why = social_desk.appreciation(social, state, item, now)
+                effects.extend(more)
+                lines.extend(why)
+            if custom is not None:
+                more, why = customization_desk.on_purchase(custom, state, item, now)
+                effects.extend(more)
+                lines.extend(why)
+        if structure is not None and structure.sequences:
+            more, why = structure_desk.on_event(structure, state, item, now)
+            effects.extend(more)
+            lines.extend(why)
+        return effects, lines
+
+    def _decide_bonds(self, state: CustomerState, item: Input, now: datetime) -> Decision:
+        """A customer's preferences, wishes, carts, offers, subscriptions, integrations,
+        occasions, invitations and attendance: see :mod:`custbond.bonds`."""
+        zone = zone_of(state, self.time_zone)
+        if isinstance(item, _CUSTOMIZATION_INPUTS):
+            custom = self.customization or _NO_CUSTOMIZATION
+            effects, lines = customization_desk.change(custom, state, item, now)
+        elif isinstance(item, _SUBSCRIPTION_INPUTS):
+            structure = self.structure or _NO_STRUCTURE
+            zone_name = state.customer.time_zone or self.time_zone
+            effects, lines = structure_desk.subscription(
+                structure, state, item, now, zone=zone_name
+            )
+        elif isinstance(item, IntegrationAdopted | IntegrationDropped):
+            effects, lines = structure_desk.integration(state, item)
+        elif isinstance(item, EventAttended):
+            effects, lines = social_desk.attended(item)
+        elif isinstance(item, Invite):
+            effects, lines = social_desk.invite(self.social or _NO_SOCIAL, state, item, zone=zone)
+        else:
+            assert isinstance(item, AddOccasion)
+            social = self.social or _NO_SOCIAL
+            effects, lines = social_desk.add_occasion(social, state, item, now, zone=zone)
+        return Decision(tuple(effects), tuple(lines))
+
+    def _keep_in_touch(
+        self,
+        social: SocialPolicy,
+        state: CustomerState,
+        decision: Decision,
+        now: datetime,
+        planned: set[str],
+    ) -> list[Effect]:
+        """The social bond's part of :meth:`keep_schedule`: the first keep-in-touch task,
+        the personal occasions and a key customer's regular review, for the customer as
+        ``decision`` leaves them (their owner, tier and spend)."""
+        owner, tier, first, spent = state.owner, state.tier, None, state.activity.spent
+        for effect in decision.effects:
+            if isinstance(effect, SetOwner):
+                owner = effect.owner
+            elif isinstance(effect, SetTier | ChangeTier):
+                tier = effect.tier
+            elif isinstance(effect, NotePurchase):
+                first = first or effect.at
+                spent += effect.amount
+        added: list[Effect] = []
+        if "contact" not in planned:
+            contact = social_desk.first_contact(social, state, now, owner=owner)
+            if contact is not None:
+                added.append(contact)
+        if social.occasions is not None:
+            zone = zone_of(state, self.time_zone)
+            added.extend(
+                social_desk.plan_occasions(
+                    social,
+                    state,
+                    now,
+                    zone=zone,
+                    owner=owner,
+                    first_purchase=first,
+                    planned=planned,
+                )
+            )
+        if social.reviews is not None and social_desk.REVIEW not in planned:
+            review = social_desk.plan_review(
+                social, state, now, tier=tier, spent=spent, owner=owner
+            )
+            if review is not None:
+                added.append(review)
+        return added
 
     def _decide(
         self,
@@ -487,6 +654,8 @@ class Program:
             return self._decide_recovery(state, item, now, ref)
         if isinstance(item, ContactMade | AssignOwner | CloseTask):
             return self._decide_people(state, item, now, ref)
+        if isinstance(item, _BOND_INPUTS):
+            return self._decide_bonds(state, item, now)
         if isinstance(item, Return):
             if not isinstance(ref, PurchaseRecord):
                 raise InvalidInput("ref", ref, "the PurchaseRecord of the returned purchase")
@@ -518,12 +687,8 @@ class Program:
             if check is not None:
                 added.append(SetSchedule("expiring", check))
         social = self.social
-        if social is not None and "contact" not in planned:
-            owners = [effect.owner for effect in decision.effects if isinstance(effect, SetOwner)]
-            owner = owners[-1] if owners else state.owner
-            first = social_desk.first_contact(social, state, now, owner=owner)
-            if first is not None:
-                added.append(first)
+        if social is not None:
+            added.extend(self._keep_in_touch(social, state, decision, now, planned))
         if not added:
             return decision
         return Decision((*decision.effects, *added), decision.trace)
@@ -1233,14 +1398,34 @@ class Program:
         if isinstance(item, UseCoupon):
             return self._decide_coupon(state, item, now, ref)
         if isinstance(item, Settle):
-            messages = self.due_messages(state, now)
-            escalations, lines = self._desk.due(state, now)
-            contacts, more = social_desk.due_contact(self.social or _NO_SOCIAL, state, now)
-            return Decision(
-                (*messages.effects, *escalations, *contacts),
-                ("due changes materialised", *messages.trace, *lines, *more),
-            )
+            return self._settle_due(state, now)
         raise InvalidInput("item", item, "an event or a command")  # pragma: no cover
+
+    def _settle_due(self, state: CustomerState, now: datetime) -> Decision:
+        """What has fallen due for the customer by ``now``: messages, escalations,
+        keep-in-touch, occasion and review tasks, carts, next needs, sequence steps and
+        subscription occurrences."""
+        messages = self.due_messages(state, now)
+        escalations, lines = self._desk.due(state, now)
+        social = self.social or _NO_SOCIAL
+        contacts, more = social_desk.due_contact(social, state, now)
+        zone = zone_of(state, self.time_zone)
+        personal, why = social_desk.due_personal(social, state, now, zone=zone)
+        custom = self.customization or _NO_CUSTOMIZATION
+        carts, needs = customization_desk.due(custom, state, now)
+        structural, steps = structure_desk.due(self.structure or _NO_STRUCTURE, state, now)
+        return Decision(
+            (*messages.effects, *escalations, *contacts, *personal, *carts, *structural),
+            (
+                "due changes materialised",
+                *messages.trace,
+                *lines,
+                *more,
+                *why,
+                *needs,
+                *steps,
+            ),
+        )
 
     # -- apply -----------------------------------------------------------------------------
 
@@ -1329,7 +1514,10 @@ class Program:
 
 
 def _check_templates(
-    policy: MessagingPolicy, rules: Iterable[Rule], recovery: RecoveryPolicy | None
+    policy: MessagingPolicy,
+    rules: Iterable[Rule],
+    recovery: RecoveryPolicy | None,
+    bonds: Iterable[tuple[str, str, str]] = (),
 ) -> None:
     """Refuse a program that would ask for a template its policy does not have: the
     ``Message`` effect of a rule, or a message the policy sends on its own (on the
@@ -1358,9 +1546,34 @@ def _check_templates(
     ]
     if recovery is not None:
         asked += recovery.templates()
+    asked += bonds
     for field, name, channel in asked:
         policy.templates.require(field, name, channel)
 
+
+# What a customer does with the customization and structural bonds, and with the social
+# bond's occasions and members' events.
+_CUSTOMIZATION_INPUTS = (SetPreferences, AddWish, RemoveWish, SaveCart, DropCart, OfferAccepted)
+_SUBSCRIPTION_INPUTS = (
+    Subscribe,
+    PauseSubscription,
+    SkipDelivery,
+    ResumeSubscription,
+    CancelSubscription,
+)
+_BOND_INPUTS = (
+    *_CUSTOMIZATION_INPUTS,
+    *_SUBSCRIPTION_INPUTS,
+    IntegrationAdopted,
+    IntegrationDropped,
+    EventAttended,
+    Invite,
+    AddOccasion,
+)
+# A program without these policies still keeps what customers tell it (preferences, a
+# wish list, carts for the default window, integrations); no plans, no sequences.
+_NO_CUSTOMIZATION = CustomizationPolicy()
+_NO_STRUCTURE = StructuralPolicy()
 
 # A program without a social policy still keeps owners and contacts: no tasks come of them.
 _NO_SOCIAL = SocialPolicy()
@@ -1590,6 +1803,7 @@ def _apply_to_the_rest(
         *_messaging_after(state, later),
         *_recovery_after(state, later),
         *_social_after(state, later),
+        _held_after(state, later),
     )
 
 
@@ -1625,6 +1839,15 @@ def _social_after(
         elif isinstance(effect, NoteContact):
             contact = effect.at
     return owner, contact
+
+
+def _held_after(state: CustomerState, effects: list[Effect]) -> Held:
+    """What the customer's bonds hold after ``effects``."""
+    held = state.held
+    for effect in effects:
+        if isinstance(effect, SetHeld):
+            held = held.with_item(effect.part, effect.key, effect.value)
+    return held
 
 
 def _recovery_after(

@@ -35,8 +35,11 @@ from custbond.bonds.catalog import RewardStock
 from custbond.bonds.coupons import CouponUses
 from custbond.bonds.quotes import Quote
 from custbond.bonds.tiers import TierStatus
+from custbond.bonds.verbs import BondVerbs
 from custbond.clock import Clock, SystemClock
 from custbond.commands import (
+    AddOccasion,
+    AddWish,
     Adjust,
     AssignOwner,
     CancelRedemption,
@@ -48,9 +51,12 @@ from custbond.commands import (
     Redeem,
     RedeemReward,
     ReleaseHold,
+    SaveCart,
     SaveCustomer,
     SetConsent,
+    SetPreferences,
     Settle,
+    Subscribe,
     UseCoupon,
     UseVoucher,
     log_key,
@@ -100,7 +106,18 @@ from custbond.tasks import Task
 __all__ = ["RetentionService"]
 
 # What may come for a customer not seen before (and creates them).
-_CREATES_CUSTOMERS = (*EVENT_TYPES, SaveCustomer, UseCoupon, SetConsent, AssignOwner)
+_CREATES_CUSTOMERS = (
+    *EVENT_TYPES,
+    SaveCustomer,
+    UseCoupon,
+    SetConsent,
+    AssignOwner,
+    SetPreferences,
+    AddWish,
+    SaveCart,
+    Subscribe,
+    AddOccasion,
+)
 
 # How many times a unit of work that lost a race (TransactionConflict) is tried in all.
 _ATTEMPTS = 5
@@ -109,7 +126,7 @@ T = TypeVar("T")
 
 
 @attrs.define
-class RetentionService(OutboxVerbs, RecoveryVerbs):
+class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
     """Records what customers do and carries out the program's decisions.
 
     ``program`` is the policy, ``store`` where state is kept, ``clock`` where the time
@@ -445,7 +462,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
                         return False
                     if uow.load(pseudonym) is not None:
                         raise InvalidInput("pseudonym", pseudonym, "an id no customer has")
-                    uow.forget(Erasure.of(state.customer, pseudonym))
+                    uow.forget(Erasure.of(state.customer, pseudonym, zone=self.program.time_zone))
                     return True
             except TransactionConflict:
                 if attempt == _ATTEMPTS:
@@ -580,9 +597,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs):
             if prior is not None:
                 return _first_outcome(prior, item)
         if state is None:
-            if not isinstance(
-                item, (*EVENT_TYPES, SaveCustomer, UseCoupon, SetConsent, AssignOwner)
-            ):
+            if not isinstance(item, _CREATES_CUSTOMERS):
                 raise NotFound("customer", customer_id)
             state = CustomerState(Customer(customer_id))
         elif (

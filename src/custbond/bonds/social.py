@@ -22,6 +22,7 @@ purchase, a resolved complaint).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -29,9 +30,19 @@ from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
 from custbond._durations import describe_duration, shift
+from custbond.bonds.occasions import OccasionPolicy
 from custbond.errors import InvalidInput
+from custbond.messaging.occasions import Send
 
-__all__ = ["CALLABLE_EVENTS", "Cadence", "CallAfter", "SocialPolicy"]
+__all__ = [
+    "CALLABLE_EVENTS",
+    "Cadence",
+    "CallAfter",
+    "KeyReview",
+    "MembersEvent",
+    "Milestone",
+    "SocialPolicy",
+]
 
 # The events a call may follow: what a person would ring up about.
 CALLABLE_EVENTS = ("Purchase", "Visit", "Appointment", "ComplaintResolved", "Signup")
@@ -94,14 +105,171 @@ def _calls(value: Any) -> tuple[CallAfter, ...]:
 
 
 @attrs.frozen(kw_only=True)
+class Milestone:
+    """A moment worth a note of appreciation from the owner, written by hand: the
+    purchase that makes ``purchases`` orders, or the one that takes lifetime spend to
+    ``spend`` or beyond (give one of the two). Each milestone is marked once per
+    customer, under its ``name``.
+
+    >>> Milestone(name="tenth-order", purchases=10).describe()
+    'tenth-order: a note of appreciation at the 10th purchase'
+    """
+
+    name: str = attrs.field(validator=v.is_identifier)
+    purchases: int | None = attrs.field(default=None, validator=v.is_optional_positive_int)
+    spend: Decimal | None = attrs.field(
+        default=None, converter=v.to_decimal, validator=v.is_optional_decimal
+    )
+    reason: str = attrs.field(default="write a note of appreciation", validator=v.is_text)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.purchases is None) == (self.spend is None):
+            raise InvalidInput("purchases", self.purchases, "purchases or spend (one of them)")
+        if self.spend is not None and self.spend <= 0:
+            raise InvalidInput("spend", self.spend, "a positive Decimal")
+
+    def reached(self, purchases: int, spent: Decimal) -> bool:
+        """Whether a customer with ``purchases`` orders and ``spent`` in all is there."""
+        if self.purchases is not None:
+            return purchases >= self.purchases
+        assert self.spend is not None
+        return spent >= self.spend
+
+    def describe(self) -> str:
+        if self.purchases is not None:
+            at = f"the {_ordinal(self.purchases)} purchase"
+        else:
+            at = f"a lifetime spend of {self.spend}"
+        return f"{self.name}: a note of appreciation at {at}"
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+@attrs.frozen(kw_only=True)
+class KeyReview:
+    """A regular review with key customers (those in one of ``tiers``, with one of
+    ``tags``, or who have spent ``min_spend`` or more in all): a task for their owner
+    ``every`` so long, opened ``ahead`` of it, the first one ``every`` after they
+    became key. A customer who stops being key gets no more.
+
+    >>> KeyReview(every=relativedelta(months=3), tiers={"gold"}).describe()
+    'regular review: every 3 months with customers in gold'
+    """
+
+    every: timedelta | relativedelta = attrs.field(validator=v.is_duration)
+    tiers: frozenset[str] = attrs.field(
+        default=frozenset(), converter=v.to_frozenset, validator=v.is_tags
+    )
+    tags: frozenset[str] = attrs.field(
+        default=frozenset(), converter=v.to_frozenset, validator=v.is_tags
+    )
+    min_spend: Decimal | None = attrs.field(
+        default=None, converter=v.to_decimal, validator=v.is_optional_decimal
+    )
+    ahead: timedelta = attrs.field(default=timedelta(0), validator=v.is_span)
+    reason: str = attrs.field(default="regular review", validator=v.is_text)
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.tiers or self.tags or self.min_spend is not None):
+            raise InvalidInput("tiers", self.tiers, "tiers, tags or min_spend saying who is key")
+        probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
+        if shift(probe, self.every) - self.ahead <= probe:
+            raise InvalidInput("ahead", self.ahead, f"less than every ({self.every})")
+
+    def is_key(self, tier: str | None, tags: frozenset[str], spent: Decimal) -> bool:
+        """Whether a customer in ``tier``, with ``tags``, who spent ``spent`` is key."""
+        return (
+            (tier is not None and tier in self.tiers)
+            or bool(tags & self.tags)
+            or (self.min_spend is not None and spent >= self.min_spend)
+        )
+
+    def describe(self) -> str:
+        who = []
+        if self.tiers:
+            who.append(f"in {', '.join(sorted(self.tiers))}")
+        if self.tags:
+            who.append(f"tagged {', '.join(sorted(self.tags))}")
+        if self.min_spend is not None:
+            who.append(f"who spent {self.min_spend} or more")
+        ahead = "" if not self.ahead else f" ({describe_duration(self.ahead)} ahead)"
+        every = describe_duration(self.every)
+        return f"{self.reason}: every {every} with customers {' or '.join(who)}{ahead}"
+
+
+@attrs.frozen(kw_only=True)
+class MembersEvent:
+    """A members' event (a tasting evening, a customer day) customers are invited to
+    with ``service.invite()``: ``id``, ``name``, when it starts (``at``) and for whom
+    (customers in one of ``tiers`` or with one of ``tags``; everyone when both are
+    empty).
+
+    >>> from datetime import timezone
+    >>> night = MembersEvent(id="tasting-1", name="Pie tasting night",
+    ...                      at=datetime(2026, 12, 3, 18, tzinfo=timezone.utc), tiers={"gold"})
+    >>> night.is_for(tier="gold", tags=frozenset())
+    True
+    """
+
+    id: str = attrs.field(validator=v.is_identifier)
+    name: str = attrs.field(validator=v.is_text)
+    at: datetime = attrs.field(validator=v.is_moment)
+    tiers: frozenset[str] = attrs.field(
+        default=frozenset(), converter=v.to_frozenset, validator=v.is_tags
+    )
+    tags: frozenset[str] = attrs.field(
+        default=frozenset(), converter=v.to_frozenset, validator=v.is_tags
+    )
+
+    def is_for(self, *, tier: str | None, tags: frozenset[str]) -> bool:
+        """Whether a customer in ``tier`` with ``tags`` is invited."""
+        if not (self.tiers or self.tags):
+            return True
+        return (tier is not None and tier in self.tiers) or bool(tags & self.tags)
+
+
+def _milestones(value: Any) -> tuple[Milestone, ...]:
+    milestones = v.instances("appreciation", value, Milestone, "a Milestone")
+    v.distinct("appreciation", milestones, Milestone, "a Milestone", plural="milestones")
+    return milestones
+
+
+@attrs.frozen(kw_only=True)
 class SocialPolicy:
     """The social bond of a program: who owns a customer's relationship when nobody was
-    assigned (``default_owner``), how often to keep in touch (``cadence``), and which
-    events call for a call (``call_after``)."""
+    assigned (``default_owner``), how often to keep in touch (``cadence``), which
+    events call for a call (``call_after``), which milestones earn a note of
+    appreciation (``appreciation``), which personal occasions the owner marks
+    (``occasions``), the regular reviews with key customers (``reviews``), and the
+    message that invites customers to members' events (``invitation``)."""
 
     default_owner: str | None = attrs.field(default=None, validator=v.is_optional_identifier)
     cadence: Cadence | None = attrs.field(default=None)
     call_after: tuple[CallAfter, ...] = attrs.field(default=(), converter=_calls)
+    appreciation: tuple[Milestone, ...] = attrs.field(default=(), converter=_milestones)
+    occasions: OccasionPolicy | None = attrs.field(default=None)
+    reviews: KeyReview | None = attrs.field(default=None)
+    invitation: Send = attrs.field(default=Send(template="invitation", kind="marketing"))
+
+    @occasions.validator
+    def _check_occasions(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, OccasionPolicy):
+            raise InvalidInput("occasions", value, "an OccasionPolicy or None")
+
+    @reviews.validator
+    def _check_reviews(self, attribute: object, value: object) -> None:
+        if value is not None and not isinstance(value, KeyReview):
+            raise InvalidInput("reviews", value, "a KeyReview or None")
+
+    @invitation.validator
+    def _check_invitation(self, attribute: object, value: object) -> None:
+        if not isinstance(value, Send):
+            raise InvalidInput("invitation", value, "a Send")
 
     @cadence.validator
     def _check_cadence(self, attribute: object, value: object) -> None:

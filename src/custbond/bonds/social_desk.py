@@ -1,24 +1,56 @@
 """The social bond at work, in the pure core: what an owner's assignment, a personal
-contact, an event that calls for a call, or the passing of time ask to be done. Each
+contact, an event that calls for a call, a milestone, a personal occasion, a key
+customer's regular review, a members' event or the passing of time ask to be done. Each
 function returns ``(effects, lines)``; :class:`~custbond.Program` calls them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from custbond._durations import shift
+from custbond.bonds.occasions import (
+    Occasion,
+    OccasionPolicy,
+    anniversary_of,
+    next_occurrence,
+    years,
+)
 from custbond.bonds.social import Cadence, SocialPolicy
-from custbond.commands import AssignOwner
-from custbond.effects import Effect, NoteContact, OpenTask, SetOwner, SetSchedule
-from custbond.events import Appointment, ContactMade
-from custbond.messaging.message import message_key
+from custbond.commands import AddOccasion, AssignOwner, Invite
+from custbond.effects import (
+    Effect,
+    NoteContact,
+    OpenTask,
+    QueueMessage,
+    SetHeld,
+    SetOwner,
+    SetSchedule,
+)
+from custbond.events import Appointment, ContactMade, EventAttended, Purchase
+from custbond.messaging.message import key_stamp, message_key
 
 if TYPE_CHECKING:
     from custbond.program import CustomerState
 
-__all__ = ["CONTACT", "assign", "calls_after", "contact", "due_contact", "first_contact"]
+__all__ = [
+    "CONTACT",
+    "add_occasion",
+    "appreciation",
+    "assign",
+    "attended",
+    "calls_after",
+    "contact",
+    "due_contact",
+    "due_personal",
+    "first_contact",
+    "invite",
+    "plan_occasions",
+    "plan_review",
+]
 
 # The name of the next keep-in-touch task in the customer's schedule.
 CONTACT = "contact"
@@ -88,7 +120,7 @@ def due_contact(
     since = state.last_contact_at
     gap = "no personal contact yet" if since is None else f"none since {since.date()}"
     task = OpenTask(
-        message_key("contact", state.id, _stamp(due)),
+        message_key("contact", state.id, key_stamp(due)),
         owner,
         due,
         f"{cadence.reason} ({gap})",
@@ -130,5 +162,198 @@ def _next(cadence: Cadence, due: datetime, now: datetime) -> datetime:
     return opens
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+# -- appreciation, personal occasions, reviews, members' events ---------------------------
+
+OCCASION = "occasion:"
+_TICK = timedelta(microseconds=1)
+REVIEW = "review"
+BIRTHDAY = "birthday"
+FIRST_PURCHASE = "first-purchase"
+
+
+def appreciation(
+    policy: SocialPolicy, state: CustomerState, purchase: Purchase, now: datetime
+) -> tuple[Effects, Lines]:
+    """The notes of appreciation a purchase earns: each milestone it reaches that was
+    not marked yet, as a task for the owner (marked once there is an owner to write it)."""
+    if not policy.appreciation:
+        return [], []
+    activity, marked = state.activity, state.held.marked
+    purchases, spent = activity.purchases + 1, activity.spent + purchase.amount
+    owner = policy.owner_of(state.owner)
+    effects: Effects = []
+    lines: Lines = []
+    for milestone in policy.appreciation:
+        if milestone.name in marked or not milestone.reached(purchases, spent):
+            continue
+        if owner is None:
+            lines.append(f"milestone {milestone.name} reached; no owner to write the note yet")
+            continue
+        key = message_key(purchase.id, "appreciation", milestone.name)
+        reason = f"{milestone.reason} ({milestone.describe()})"
+        effects.append(OpenTask(key, owner, now, reason, "appreciation", purchase.id))
+        effects.append(SetHeld("marked", milestone.name, purchase.at))
+        lines.append(f"milestone {milestone.name}: a note of appreciation for {owner}")
+    return effects, lines
+
+
+def occasions_of(
+    policy: SocialPolicy, state: CustomerState, *, first_purchase: datetime | None, zone: tzinfo
+) -> dict[str, Occasion]:
+    """The personal occasions the owner marks for the customer, by schedule name."""
+    rules = policy.occasions
+    if rules is None:
+        return {}
+    found: dict[str, Occasion] = {}
+    birthday = state.customer.birthday
+    if rules.birthday and birthday is not None:
+        found[OCCASION + BIRTHDAY] = Occasion(
+            name="birthday", month=birthday.month, day=birthday.day, year=birthday.year
+        )
+    first = state.activity.first_purchase_at or first_purchase
+    if rules.first_purchase and first is not None:
+        found[OCCASION + FIRST_PURCHASE] = anniversary_of(first, zone=zone)
+    if rules.custom:
+        for name, occasion in state.held.occasions.items():
+            found[OCCASION + name] = occasion
+    return found
+
+
+def plan_occasions(
+    policy: SocialPolicy,
+    state: CustomerState,
+    now: datetime,
+    *,
+    zone: tzinfo,
+    owner: str | None,
+    first_purchase: datetime | None = None,
+    planned: Iterable[str] = (),
+) -> Effects:
+    """Put the customer's personal occasions (and, for a key customer, their regular
+    review) on the schedule where they are not yet."""
+    rules = policy.occasions
+    if rules is None or policy.owner_of(owner) is None:
+        return []
+    taken = set(state.schedule) | set(planned)
+    effects: Effects = []
+    for name, occasion in occasions_of(
+        policy, state, first_purchase=first_purchase, zone=zone
+    ).items():
+        if name not in taken:
+            effects.append(SetSchedule(name, _occasion_wake(rules, occasion, zone, now)))
+    return effects
+
+
+def plan_review(
+    policy: SocialPolicy,
+    state: CustomerState,
+    now: datetime,
+    *,
+    tier: str | None,
+    spent: Decimal,
+    owner: str | None,
+) -> SetSchedule | None:
+    """The first regular review of a customer who is key and not on its schedule yet."""
+    review = policy.reviews
+    if review is None or REVIEW in state.schedule or policy.owner_of(owner) is None:
+        return None
+    if not review.is_key(tier, state.customer.tags, spent):
+        return None
+    return SetSchedule(REVIEW, shift(now, review.every) - review.ahead)
+
+
+def due_personal(
+    policy: SocialPolicy, state: CustomerState, now: datetime, *, zone: tzinfo
+) -> tuple[Effects, Lines]:
+    """The occasion and review tasks whose time has come, and the next of each."""
+    effects: Effects = []
+    lines: Lines = []
+    owner = policy.owner_of(state.owner)
+    rules, review = policy.occasions, policy.reviews
+    known = occasions_of(policy, state, first_purchase=None, zone=zone)
+    for name, wake in sorted(state.schedule.items()):
+        if wake > now:
+            continue
+        if name.startswith(OCCASION):
+            occasion = known.get(name)
+            if rules is None or occasion is None or owner is None:
+                effects.append(SetSchedule(name, None))
+                continue
+            # From just before the wake-up: with nothing ahead, it is the moment itself.
+            moment = next_occurrence(occasion, zone=zone, after=wake - _TICK, at=rules.at)
+            if rules.task_at(moment) > now:  # woken early (the schedule moved): wait
+                effects.append(SetSchedule(name, rules.task_at(moment)))
+                continue
+            key = message_key("occasion", state.id, name, key_stamp(moment))
+            what = f"{rules.reason}: {occasion.name} on {moment.date().isoformat()}"
+            count = years(occasion, moment.date())
+            if count:
+                what += f" ({count} year{'s' if count > 1 else ''})"
+            effects.append(OpenTask(key, owner, moment, what, "occasion", None))
+            effects.append(SetSchedule(name, _occasion_wake(rules, occasion, zone, moment)))
+            lines.append(f"occasion task for {owner}: {occasion.name}")
+        elif name == REVIEW:
+            spent = state.activity.spent
+            if (
+                review is None
+                or owner is None
+                or not review.is_key(state.tier, state.customer.tags, spent)
+            ):
+                effects.append(SetSchedule(REVIEW, None))
+                lines.append("no regular review: not a key customer (any more)")
+                continue
+            due_at = wake + review.ahead
+            key = message_key("review", state.id, key_stamp(due_at))
+            effects.append(OpenTask(key, owner, due_at, review.reason, "review", None))
+            later = shift(due_at, review.every) - review.ahead
+            while later <= now:  # one review for a long gap, not one per period
+                later = shift(later + review.ahead, review.every) - review.ahead
+            effects.append(SetSchedule(REVIEW, later))
+            lines.append(f"regular review task for {owner} due {due_at.isoformat()}")
+    return effects, lines
+
+
+def add_occasion(
+    policy: SocialPolicy, state: CustomerState, item: AddOccasion, now: datetime, *, zone: tzinfo
+) -> tuple[Effects, Lines]:
+    """A personal occasion the host added (one of the same name replaced), planned at
+    once when the owner marks custom occasions."""
+    occasion = item.occasion
+    name = OCCASION + occasion.name
+    effects: Effects = [SetHeld("occasions", occasion.name, occasion)]
+    rules = policy.occasions
+    if rules is not None and rules.custom and policy.owner_of(state.owner) is not None:
+        effects.append(SetSchedule(name, _occasion_wake(rules, occasion, zone, now)))
+    elif name in state.schedule:
+        effects.append(SetSchedule(name, None))
+    return effects, [f"personal occasion: {occasion.describe()}"]
+
+
+def _occasion_wake(
+    rules: OccasionPolicy, occasion: Occasion, zone: tzinfo, after: datetime
+) -> datetime:
+    """When to open the task of the next occurrence of ``occasion`` after ``after``: at
+    least ``ahead`` of it (an occurrence closer than that is taken at once)."""
+    moment = next_occurrence(occasion, zone=zone, after=after, at=rules.at)
+    return max(rules.task_at(moment), after)
+
+
+def invite(
+    policy: SocialPolicy, state: CustomerState, item: Invite, *, zone: tzinfo
+) -> tuple[Effects, Lines]:
+    """An invitation to a members' event, once, for a customer it is for."""
+    event = item.event
+    if event.id in state.held.invited:
+        return [], [f"already invited to {event.name}"]
+    if not event.is_for(tier=state.tier, tags=state.customer.tags):
+        return [], [f"not invited to {event.name}: it is for other members"]
+    when = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    context = {"event": event.name, "when": when}
+    key = message_key("invite", event.id, state.id)
+    queued = QueueMessage.of(policy.invitation, key, context, not_after=event.at)
+    return [queued, SetHeld("invited", event.id, event.at)], [f"invited to {event.name}"]
+
+
+def attended(item: EventAttended) -> tuple[Effects, Lines]:
+    """The customer came to a members' event."""
+    return [SetHeld("attended", item.event, item.at)], [f"attended {item.event}"]

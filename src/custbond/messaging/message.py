@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -138,6 +138,17 @@ class Message:
     @property
     def marketing(self) -> bool:
         return self.kind is MessageKind.MARKETING
+
+
+def key_stamp(moment: datetime) -> str:
+    """A moment as a part of a key: in UTC, to the second, the same whatever the zone
+    it was given in.
+
+    >>> from datetime import timezone
+    >>> key_stamp(datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc))
+    '20260302T093000'
+    """
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
 
 def message_key(*parts: str) -> str:

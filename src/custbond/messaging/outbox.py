@@ -290,15 +290,17 @@ class OutboxVerbs:
     def _schedule_everyone(
         self, now: datetime
     ) -> tuple[list[Outcome], list[tuple[str, CustbondError]]]:
-        """Put every customer on the schedule of greetings, notices and keep-in-touch
-        tasks, once for each setting of them: a customer gets on it with their next
-        event, and this reaches those who have none (known before the setting, or idle
-        since).
+        """Put every customer on the schedule of greetings, notices, keep-in-touch,
+        personal occasion and review tasks, once for each setting of them: a customer
+        gets on it with their next event, and this reaches those who have none (known
+        before the setting, or idle since).
         A shared counter remembers the pass, by what the setting says."""
         policy, social = self.program.messaging, self.program.social
         parts: tuple[object, ...] = (policy.birthday, policy.points_expiring)
         if social is not None and social.cadence is not None:  # else as before the cadence
             parts = (*parts, social.default_owner, social.cadence)
+        if social is not None and (social.occasions or social.reviews):  # else as before
+            parts = (*parts, social.default_owner, social.occasions, social.reviews)
         setting = repr(parts).encode()
         done = f"schedule {hashlib.sha256(setting).hexdigest()[:16]}"
         with self.store.unit_of_work(write=False) as uow:

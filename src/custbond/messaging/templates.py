@@ -263,6 +263,9 @@ class Templates:
         ``holiday``               ``holiday``: its name ("New Year")
         ``appointment_reminder``  ``when``: a datetime in the customer's time zone
         ``points_expiring``       ``points``, ``expires_on`` (a date)
+        ``next_need``             ``sku``, ``expected_on`` (a date)
+        ``saved_cart``            ``cart``, ``items`` (the skus), ``until`` (a date)
+        ``invitation``            ``event`` (its name), ``when`` (local time)
         ``broadcast``             ``title``, ``text``
         ========================  ======================================================
 
@@ -451,6 +454,41 @@ DEFAULT_TEMPLATES = Templates(
             "*": Template(
                 "Hi $name, a heads-up from us: $what. We are sorry, and we are on it.",
                 subject="Something went wrong on our side",
+            ),
+        },
+        "next_need": {
+            "email": Template(
+                "Hi $name,\n\nBy our count you may be running low on $sku about now "
+                "(around $expected_on). Shall we put some aside for you?" + _SIGN_OFF,
+                subject="Time for more?",
+            ),
+            "sms": Template("Hi $name, running low on $sku? We can put some aside for you."),
+            "*": Template(
+                "Hi $name, you may be running low on $sku (around $expected_on).",
+                subject="Time for more?",
+            ),
+        },
+        "saved_cart": {
+            "email": Template(
+                "Hi $name,\n\nYour saved cart ($items) is kept until $until. After that "
+                "we let it go." + _SIGN_OFF,
+                subject="Your saved cart",
+            ),
+            "sms": Template("Hi $name, your saved cart is kept until $until."),
+            "*": Template(
+                "Hi $name, your saved cart ($items) is kept until $until.",
+                subject="Your saved cart",
+            ),
+        },
+        "invitation": {
+            "email": Template(
+                "Hi $name,\n\nYou are invited to $event on $when. We would love to see "
+                "you there." + _SIGN_OFF,
+                subject="You are invited",
+            ),
+            "sms": Template("Hi $name, you are invited to $event on $when."),
+            "*": Template(
+                "Hi $name, you are invited to $event on $when.", subject="You are invited"
             ),
         },
         "broadcast": {

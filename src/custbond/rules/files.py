@@ -13,8 +13,12 @@ tables, over the defaults), and a ``[recovery]`` table (the recovery policy, wit
 ``[recovery.calendar]``, ``[recovery.targets.<severity>]``, ``[recovery.compensation]``
 and its ``[[recovery.compensation.rungs]]``, ``[recovery.follow_up]``,
 ``[recovery.survey]`` and ``[recovery.detractors]``), and a ``[social]`` table (the social
-policy: its ``default_owner``, the ``[social.cadence]`` that keeps in touch, and the calls
-after events, ``call_after``). Conditions are written as text (see
+policy: its ``default_owner``, the ``[social.cadence]`` that keeps in touch, the calls
+after events, ``call_after``, the ``[[social.appreciation]]`` milestones,
+``[social.occasions]``, ``[social.reviews]`` and the ``invitation``), a
+``[customization]`` table (its reminders and saved carts, ``[[customization.contents]]``
+and ``[customization.next_need]``) and a ``[structure]`` table (``[[structure.plans]]``
+and ``[[structure.sequences]]`` with their steps). Conditions are written as text (see
 :func:`custbond.rules.parse_condition`) and are never run as Python. What a voucher is for
 (a gift's or a reward's ``offer``, a card's ``reward``) is an inline table
 ``{ name = ..., sku = ..., value = "5.00", valid_for = "P3M" }``.
@@ -75,8 +79,22 @@ from custbond.bonds.achievements import Achievement
 from custbond.bonds.cards import PunchCard
 from custbond.bonds.catalog import Reward
 from custbond.bonds.coupons import Coupon
+from custbond.bonds.customization import Content, CustomizationPolicy
+from custbond.bonds.occasions import OccasionPolicy
 from custbond.bonds.referrals import ReferralPolicy
-from custbond.bonds.social import CALLABLE_EVENTS, Cadence, CallAfter, SocialPolicy
+from custbond.bonds.rhythm import NextNeedPolicy
+from custbond.bonds.sequences import SEQUENCE_EVENTS, SequenceStep
+from custbond.bonds.sequences import Sequence as Autoresponder
+from custbond.bonds.social import (
+    CALLABLE_EVENTS,
+    Cadence,
+    CallAfter,
+    KeyReview,
+    Milestone,
+    SocialPolicy,
+)
+from custbond.bonds.structure import StructuralPolicy
+from custbond.bonds.subscriptions import Plan
 from custbond.bonds.tiers import Level, TierLadder
 from custbond.errors import InvalidInput, RuleFileError, RuleSyntaxError, TemplateError
 from custbond.ledger import PointsPolicy
@@ -273,6 +291,14 @@ def _decimal(value: Any) -> Decimal:
     return number
 
 
+def _positive(value: Any) -> Decimal:
+    """An amount above zero (a milestone's spend, a plan's price)."""
+    number = _decimal(value)
+    if number <= 0:
+        raise _Wrong("an amount above 0, written as a string or an int", 'such as "25.00"')
+    return number
+
+
 _A_DURATION = 'a duration: ISO 8601 ("P14D", "PT3H"), words ("14 days") or { seconds = N }'
 _ISO = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -409,6 +435,21 @@ def _ahead(value: Any) -> timedelta:
     """How long before a keep-in-touch task falls due it is opened: an exact duration, or
     zero (when it falls due)."""
     return _exact(value, zero=True)
+
+
+def _span(value: Any) -> timedelta:
+    """How long before or within something: an exact duration, or zero."""
+    return _exact(value, zero=True)
+
+
+def _within_a_year(value: Any) -> timedelta:
+    """How long ahead of a personal occasion its task is opened: an exact duration of
+    zero or more, less than a year (a year ahead would open it before the last one came
+    round)."""
+    ahead = _exact(value, zero=True)
+    if ahead >= timedelta(days=365):
+        raise _Wrong("an exact duration of less than a year (365 days)")
+    return ahead
 
 
 _A_DATE = "a date, such as 2026-12-25"
@@ -559,6 +600,12 @@ _EXACT = _plain(_exact)
 _DATETIME = _plain(_datetime)
 _MESSAGE_KIND = _plain(_message_kind)
 _TIME = _plain(_time)
+_AHEAD = _plain(_ahead)
+_SPAN = _plain(_span)
+_WITHIN_A_YEAR = _plain(_within_a_year)
+# The exact durations of the bonds' tables: written in ISO 8601, which they are read back
+# from as a timedelta.
+_EXACT_KINDS = (_EXACT, _AHEAD, _SPAN, _WITHIN_A_YEAR)
 
 
 @attrs.frozen
@@ -791,6 +838,9 @@ class _Reader:
             self.template_exists(
                 (*where, "template"), send.template, send.channel, messaging.templates
             )
+        asked = _bond_templates(top.get("social"), top.get("customization"), top.get("structure"))
+        for where, name, channel in asked:
+            self.template_exists((*where, "template"), name, channel, messaging.templates)
         fields = {
             **settings,
             "points": top.get("points", PointsPolicy()),
@@ -806,6 +856,8 @@ class _Reader:
             "messaging": messaging,
             "recovery": recovery,
             "social": top.get("social"),
+            "customization": top.get("customization"),
+            "structure": top.get("structure"),
         }
         try:
             return Program(**fields)
@@ -1370,6 +1422,234 @@ class _Reader:
             for where, item in self.array(value, path, what=f"calls such as [{_A_CALL}]")
         ]
 
+    def appreciation(self, value: Any, path: KeyPath) -> list[Milestone]:
+        return self.parts(
+            value, path, _MILESTONE, what="[[social.appreciation]]", each="a milestone"
+        )
+
+    def reviews(self, value: Any, path: KeyPath) -> KeyReview:
+        """Regular reviews with key customers: who is key (tiers, tags or min_spend, one
+        at least), and how often."""
+        if not isinstance(value, dict):
+            raise _Wrong(f"regular reviews, such as {_A_REVIEW}")
+        fields = self.fields_of(_KEY_REVIEW, value, path, what="regular reviews")
+        if not fields.keys() & {"tiers", "tags", "min_spend"}:
+            problem = (
+                "missing: regular reviews need tiers, tags or min_spend (who is a key "
+                f"customer), such as {_A_REVIEW}"
+            )
+            raise self.error((*path, "tiers"), problem)
+        reviews: KeyReview = self.built(_KEY_REVIEW, fields, value, path)
+        return reviews
+
+    # -- the customization bond ------------------------------------------------------------
+
+    def customization(self, value: Any, path: KeyPath) -> CustomizationPolicy:
+        if not isinstance(value, dict):
+            raise _Wrong("a table, [customization]")
+        fields = self.fields_of(_CUSTOMIZATION, value, path, what="[customization]")
+        policy: CustomizationPolicy = self.built(_CUSTOMIZATION, fields, value, path)
+        return policy
+
+    def contents(self, value: Any, path: KeyPath) -> list[Content]:
+        return self.parts(
+            value, path, _CONTENT, what="[[customization.contents]]", each="a content", key="id"
+        )
+
+    def next_need(self, value: Any, path: KeyPath) -> NextNeedPolicy:
+        """Which products' rhythms are followed: every product without skus, else the
+        skus and the items with one of tags."""
+        if not isinstance(value, dict):
+            raise _Wrong(f"a next-need policy, such as {_A_NEXT_NEED}")
+        what = "[customization.next_need]"
+        fields = self.fields_of(_NEXT_NEED, value, path, what=what)
+        if fields.get("tags") and "skus" not in fields:
+            problem = (
+                f"tags cannot go without skus in {what} (hint: without skus every product "
+                "is followed; write skus = [] to follow the tagged items only)"
+            )
+            raise self.error((*path, "tags"), problem, at_key=True)
+        if fields.get("skus") == [] and not fields.get("tags"):
+            problem = (
+                "must name at least one sku, or go with tags; got an empty array (hint: "
+                "leave skus out to follow every product)"
+            )
+            raise self.error((*path, "skus"), problem)
+        policy: NextNeedPolicy = self.built(_NEXT_NEED, fields, value, path)
+        return policy
+
+    def skus(self, value: Any, path: KeyPath) -> list[str]:
+        return self.names(value, path, 'an array of skus, such as ["cherry-pie"]')
+
+    # -- the structural bond ---------------------------------------------------------------
+
+    def structure(self, value: Any, path: KeyPath) -> StructuralPolicy:
+        if not isinstance(value, dict):
+            raise _Wrong("a table, [structure]")
+        fields = self.fields_of(_STRUCTURE, value, path, what="[structure]")
+        policy: StructuralPolicy = self.built(_STRUCTURE, fields, value, path)
+        return policy
+
+    def plans(self, value: Any, path: KeyPath) -> list[Plan]:
+        for where, item in self.array(value, path, what="[[structure.plans]]"):
+            if "template" in item and "remind_before" not in item:
+                problem = (
+                    "template cannot go without remind_before in a plan (hint: the template "
+                    'is the reminder\'s: add remind_before, such as "P2D", or leave template '
+                    "out)"
+                )
+                raise self.error((*where, "template"), problem, at_key=True)
+        return self.parts(value, path, _PLAN, what="[[structure.plans]]", each="a plan")
+
+    def sequences(self, value: Any, path: KeyPath) -> list[Autoresponder]:
+        made: list[Autoresponder] = []
+        for where, item in self.array(value, path, what="[[structure.sequences]]"):
+            fields = self.fields_of(_SEQUENCE, item, where, what="a sequence")
+            if "event_name" in fields and fields["on"] != "CustomEvent":
+                problem = (
+                    'event_name goes with on = "CustomEvent" only (hint: it names the '
+                    "custom event that enters the sequence)"
+                )
+                raise self.error((*where, "event_name"), problem, at_key=True)
+            self.check_leave_on(fields, item, where)
+            try:
+                sequence = Autoresponder(**fields)
+            except InvalidInput as error:
+                steps = re.fullmatch(r"steps\[(\d+)\]\.after", error.field)
+                if steps is None:
+                    raise self.refused(where, error, item) from None
+                index = int(steps[1])
+                problem = (
+                    f"must be no earlier than the step before it "
+                    f"({_show(item['steps'][index - 1].get('after', 0))}), on any day; got "
+                    f"{_show(item['steps'][index].get('after'))}"
+                )
+                raise self.error((*where, "steps", index, "after"), problem) from None
+            names = [other.name for other in made]
+            if sequence.name in names:
+                raise self.duplicate((*path, names.index(sequence.name)), where, sequence.name)
+            made.append(sequence)
+        return made
+
+    def check_leave_on(self, fields: Mapping[str, Any], value: Any, path: KeyPath) -> None:
+        """Refuse a sequence that an event both enters and leaves, or that names an event
+        to leave on twice."""
+        names: list[str] = fields.get("leave_on", [])
+        for index, name in enumerate(names):
+            alone = isinstance(value["leave_on"], str)
+            where: KeyPath = (*path, "leave_on") if alone else (*path, "leave_on", index)
+            if name == fields["on"]:
+                problem = (
+                    f"must be an event type other than on ({_quote(name)}): an event that "
+                    f"enters the sequence cannot also make the customer leave it; got "
+                    f"{_quote(name)}"
+                )
+                raise self.error(where, problem)
+            if name in names[:index]:
+                first = _key_text((*path, "leave_on", names.index(name)))
+                raise self.error(where, f"{first} names {_quote(name)} already (name it once)")
+
+    def steps(self, value: Any, path: KeyPath) -> list[SequenceStep]:
+        items = self.array(value, path, what=f"steps such as [{_A_STEP}]")
+        if not items:
+            raise _Wrong(f"at least one step, such as [{_A_STEP}]")
+        return [self.part(_STEP, item, where, what="a step") for where, item in items]
+
+    def leave_on(self, value: Any, path: KeyPath) -> list[str]:
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list):
+            raise _Wrong('an event type or an array of them, such as ["Purchase"]')
+        check = _choice(SEQUENCE_EVENTS)
+        for index, name in enumerate(names):
+            where = path if isinstance(value, str) else (*path, index)
+            try:
+                check(name)
+            except _Wrong as error:
+                raise self.wrong(where, name, error) from None
+        return names
+
+    def words(self, value: Any, path: KeyPath) -> list[str]:
+        """An array of non-empty strings (tags, tiers, interests, benefits)."""
+        if not isinstance(value, list):
+            raise _Wrong('an array of strings, such as ["gluten-free"]')
+        for index, word in enumerate(value):
+            if not isinstance(word, str) or not word:
+                raise self.wrong((*path, index), word, _Wrong("a non-empty string"))
+        return value
+
+    # -- the bonds' tables -----------------------------------------------------------------
+
+    def fields_of(self, shape: _Shape, value: Any, path: KeyPath, *, what: str) -> dict[str, Any]:
+        """The keys of the table ``value`` of ``shape``, read; missing required ones and
+        more or fewer than one of ``one_of`` refused."""
+        fields = self.table(value, path, shape.keys, what=what, required=shape.required())
+        given = [key for key in shape.one_of if key in fields]
+        if shape.one_of and not given:
+            either = " or ".join(shape.one_of)
+            raise self.error((*path, shape.one_of[0]), f"missing: {what} needs {either}")
+        if len(given) > 1:
+            problem = f"{given[1]} cannot go with {given[0]} in {what} (hint: give one of them)"
+            raise self.error((*path, given[1]), problem, at_key=True)
+        return fields
+
+    def built(self, shape: _Shape, fields: dict[str, Any], value: Any, path: KeyPath) -> Any:
+        """``shape``'s class made of ``fields``, read from the table ``value``."""
+        try:
+            return shape.cls(**{shape.field(key): item for key, item in fields.items()})
+        except InvalidInput as error:
+            raise self.refused(path, error, value, shape) from None
+
+    def part(self, shape: _Shape, value: Any, path: KeyPath, *, what: str) -> Any:
+        """The value of ``shape`` written as the table ``value`` (like :meth:`make`, but a
+        value its class refuses is shown as the file writes it)."""
+        return self.built(shape, self.fields_of(shape, value, path, what=what), value, path)
+
+    def parts(
+        self, value: Any, path: KeyPath, shape: _Shape, *, what: str, each: str, key: str = "name"
+    ) -> list[Any]:
+        """An array of tables of ``shape`` with unique names (or other ``key``), as
+        :meth:`named`."""
+        made: list[Any] = []
+        for where, item in self.array(value, path, what=what):
+            thing = self.part(shape, item, where, what=each)
+            names = [getattr(other, key) for other in made]
+            if getattr(thing, key) in names:
+                first = (*path, names.index(getattr(thing, key)))
+                raise self.duplicate(first, where, getattr(thing, key), key)
+            made.append(thing)
+        return made
+
+    def refused(
+        self,
+        path: KeyPath,
+        error: InvalidInput,
+        value: Mapping[str, Any],
+        shape: _Shape | None = None,
+    ) -> RuleFileError:
+        """The error for a value a class refused, at the key it came from, with the value
+        as the file writes it; an ahead of a cadence-like table that is not less than its
+        every, and a reminder not sooner than the end of a cart's window, in the file's
+        own words."""
+        key_of = {key if shape is None else shape.field(key): key for key in value}
+        key = key_of.get(error.field)
+        if key is None:
+            return self.invalid(path, error, value)
+        if key == "ahead" and "every" in value:
+            every, ahead = _show(value["every"]), _show(value["ahead"])
+            problem = (
+                f"must be less than every ({every}): a task is opened ahead of when it "
+                f"falls due; got {ahead}"
+            )
+            return self.error((*path, key), problem)
+        if key == "remind_cart_before":
+            window = _show(value.get("cart_window", "P90D"))
+            problem = (
+                f"must be a positive duration less than cart_window ({window}): the reminder "
+                f"comes before the cart is dropped; got {_show(value[key])}"
+            )
+            return self.error((*path, key), problem)
+        return self.error((*path, key), f"must be {error.expected}; got {_show(value[key])}")
+
 
 def _names_taken(
     earn: PointsPerSpend | None, cards: Sequence[PunchCard], tiers: TierLadder | None
@@ -1410,6 +1690,37 @@ def _recovery_sends(policy: RecoveryPolicy | None) -> list[tuple[KeyPath, Send]]
         (("recovery", "incident_notice"), policy.incident_notice),
     ]
     return [(where, send) for where, send in sends if send is not None]
+
+
+def _bond_templates(
+    social: SocialPolicy | None,
+    custom: CustomizationPolicy | None,
+    structure: StructuralPolicy | None,
+) -> list[tuple[KeyPath, str, str]]:
+    """The templates the bonds ask for, as the Program checks them: (where a rule file
+    writes them, template, channel)."""
+    asked: list[tuple[KeyPath, str, str]] = []
+    if social is not None:
+        invitation = social.invitation
+        asked.append((("social", "invitation"), invitation.template, invitation.channel))
+    if custom is not None:
+        need, cart = custom.need_reminder, custom.cart_reminder
+        if custom.next_need is not None and need is not None:
+            asked.append((("customization", "need_reminder"), need.template, need.channel))
+        if custom.remind_cart_before is not None and cart is not None:
+            asked.append((("customization", "cart_reminder"), cart.template, cart.channel))
+    if structure is not None:
+        asked += [
+            (("structure", "plans", index), plan.template, "email")
+            for index, plan in enumerate(structure.plans)
+            if plan.template is not None
+        ]
+        asked += [
+            (("structure", "sequences", index, "steps", number), step.template, "email")
+            for index, sequence in enumerate(structure.sequences)
+            for number, step in enumerate(sequence.steps)
+        ]
+    return asked
 
 
 def _template_hint(path: KeyPath) -> str:
@@ -1468,6 +1779,8 @@ _TOP_KEYS: dict[str, Kind] = {
     "messaging": _Reader.messaging,
     "recovery": _Reader.recovery,
     "social": _Reader.social,
+    "customization": _Reader.customization,
+    "structure": _Reader.structure,
 }
 # Hints for unknown keys that are names from Python, or that belong in another table.
 _HINTS = {
@@ -1501,7 +1814,25 @@ _HINTS = {
     "escalations": "escalations go in the targets of a severity, [recovery.targets.<severity>]",
     # The keys of [social], at the top of a file or in another table.
     "cadence": "cadence goes in the [social] table, as [social.cadence]",
-    **{key: f"{key} goes in the [social] table" for key in ("default_owner", "call_after")},
+    **{
+        key: f"{key} goes in the [social] table"
+        for key in ("default_owner", "call_after", "invitation")
+    },
+    **{
+        key: f"{key} goes in the [social] table, as [social.{key}]"
+        for key in ("occasions", "reviews")
+    },
+    "appreciation": "milestones are written as [[social.appreciation]] tables",
+    # The keys of [customization] and [structure], at the top of a file or elsewhere.
+    "contents": "contents are written as [[customization.contents]] tables",
+    "next_need": "next_need goes in the [customization] table, as [customization.next_need]",
+    **{
+        key: f"{key} goes in the [customization] table"
+        for key in ("need_reminder", "cart_window", "cart_reminder", "remind_cart_before")
+    },
+    "plans": "plans are written as [[structure.plans]] tables",
+    "sequences": "sequences are written as [[structure.sequences]] tables",
+    "steps": "steps go in a sequence, [[structure.sequences]]",
 }
 # The currency of a file without one: the Program's own default.
 _CURRENCY = str(attrs.fields(Program).currency.default)
@@ -1794,6 +2125,18 @@ def _part(shape: _Shape, what: str, example: str) -> Kind:
     return read
 
 
+def _bond_part(shape: _Shape, what: str, example: str) -> Kind:
+    """A part of a bond's policy written as a table (``what``, like ``example``); a value
+    its class refuses is shown as the file writes it."""
+
+    def read(reader: _Reader, value: Any, path: KeyPath) -> Any:
+        if not isinstance(value, dict):
+            raise _Wrong(f"{what}, such as {example}")
+        return reader.part(shape, value, path, what=what)
+
+    return read
+
+
 def _send_or_false(key: str, what: str) -> Kind:
     """A message the recovery policy sends (``what``), or ``false`` for none."""
     example = f'{key} = {{ template = "{key}" }}'
@@ -1837,6 +2180,7 @@ _RECOVERY = _Shape(
 
 _A_CADENCE = '{ every = "P6W", ahead = "P7D" }'
 _A_CALL = '{ on = "Visit", after = "P2D" }'
+_A_REVIEW = '{ every = "P3M", tiers = ["gold"] }'
 _CADENCE = _Shape(Cadence, {"every": _DURATION, "ahead": _plain(_ahead), "reason": _TEXT})
 _CALL_AFTER = _Shape(
     CallAfter,
@@ -1847,10 +2191,162 @@ _CALL_AFTER = _Shape(
         "owner": _TEXT,
     },
 )
+_WORDS = _Reader.words
+_MILESTONE = _Shape(
+    Milestone,
+    {"name": _TEXT, "purchases": _INT, "spend": _plain(_positive), "reason": _TEXT},
+    one_of=("purchases", "spend"),
+)
+_OCCASION_POLICY = _Shape(
+    OccasionPolicy,
+    {
+        "ahead": _WITHIN_A_YEAR,
+        "birthday": _BOOL,
+        "first_purchase": _BOOL,
+        "custom": _BOOL,
+        "at": _TIME,
+        "reason": _TEXT,
+    },
+)
+_KEY_REVIEW = _Shape(
+    KeyReview,
+    {
+        "every": _DURATION,
+        "tiers": _WORDS,
+        "tags": _WORDS,
+        "min_spend": _DECIMAL,
+        "ahead": _AHEAD,
+        "reason": _TEXT,
+    },
+)
+
+
+def _send_over(key: str, default: Send, what: str, *, none: bool = True) -> Kind:
+    """A message a bond sends (``what``): a table of the keys of a message over the
+    ``default`` one (``{ channel = "sms" }`` is the default message, by text message), or
+    ``false`` for none when ``none``."""
+    example = f'{key} = {{ channel = "sms" }}'
+    nothing = ", or false for none" if none else ""
+
+    def read(reader: _Reader, value: Any, path: KeyPath) -> Send | None:
+        if value is False and none:
+            return None
+        if not isinstance(value, dict):
+            hint = f"leave {key} out for the default one" if value is True else None
+            raise _Wrong(f"{what}, such as {example}{nothing}", hint)
+        fields = reader.table(value, path, _SENT_AS, what=what)
+        over = {"template": default.template, "channel": default.channel, "kind": default.kind}
+        send: Send = reader.build(Send, path, {**over, **fields})
+        return send
+
+    return read
+
+
+def _sent_over(send: Send | None, default: Send) -> dict[str, Any] | bool:
+    """A bond's message as a rule file writes it: the keys that are not those of the
+    ``default`` message, or ``false`` for none."""
+    if send is None:
+        return False
+    _check_written(send, _SEND.fields())
+    return {
+        key: getattr(send, key) for key in _SENT_AS if getattr(send, key) != getattr(default, key)
+    }
+
+
+def _default_send(cls: type[Any], field: str) -> Send:
+    """The message a bond's policy sends by default: what the keys of a file's message
+    go over."""
+    default = attrs.fields_dict(cls)[field].default
+    assert isinstance(default, Send)  # each of these fields has a Send for its default
+    return default
+
+
+_INVITATION = _default_send(SocialPolicy, "invitation")
 _SOCIAL = _Shape(
     SocialPolicy,
-    {"default_owner": _TEXT, "cadence": _Reader.cadence, "call_after": _Reader.calls_after},
+    {
+        "default_owner": _TEXT,
+        "cadence": _Reader.cadence,
+        "call_after": _Reader.calls_after,
+        "appreciation": _Reader.appreciation,
+        "occasions": _bond_part(
+            _OCCASION_POLICY, "personal occasions", '{ ahead = "P5D", first_purchase = false }'
+        ),
+        "reviews": _Reader.reviews,
+        "invitation": _send_over("invitation", _INVITATION, "an invitation", none=False),
+    },
 )
+
+# -- the customization bond ----------------------------------------------------------------
+
+_A_NEXT_NEED = '{ skus = ["cherry-pie"], remind_before = "P3D" }'
+_CONTENT = _Shape(
+    Content,
+    {
+        "id": _TEXT,
+        "title": _TEXT,
+        "kind": _TEXT,
+        "industries": _WORDS,
+        "interests": _WORDS,
+        "skus": _WORDS,
+        "unsuitable_for": _WORDS,
+    },
+)
+_NEXT_NEED = _Shape(
+    NextNeedPolicy,
+    {
+        "skus": _Reader.skus,
+        "tags": _WORDS,
+        "min_intervals": _INT,
+        "remind_before": _SPAN,
+        "template": _TEXT,
+        "keep": _INT,
+        "max_products": _INT,
+        "same_within": _SPAN,
+    },
+)
+_NEED_REMINDER = _default_send(CustomizationPolicy, "need_reminder")
+_CART_REMINDER = _default_send(CustomizationPolicy, "cart_reminder")
+_CUSTOMIZATION = _Shape(
+    CustomizationPolicy,
+    {
+        "contents": _Reader.contents,
+        "next_need": _Reader.next_need,
+        "need_reminder": _send_over("need_reminder", _NEED_REMINDER, "a next-need reminder"),
+        "cart_window": _DURATION,
+        "cart_reminder": _send_over("cart_reminder", _CART_REMINDER, "a saved-cart reminder"),
+        "remind_cart_before": _EXACT,
+    },
+)
+
+# -- the structural bond -------------------------------------------------------------------
+
+_A_STEP = '{ after = "P3D", template = "our_story" }'
+_PLAN = _Shape(
+    Plan,
+    {
+        "name": _TEXT,
+        "every": _TEXT,
+        "price": _plain(_positive),
+        "benefits": _WORDS,
+        "remind_before": _EXACT,
+        "template": _TEXT,
+    },
+)
+_STEP = _Shape(SequenceStep, {"after": _AFTER, "template": _TEXT, "name": _TEXT})
+_SEQUENCE = _Shape(
+    Autoresponder,
+    {
+        "name": _TEXT,
+        "on": _plain(_choice(SEQUENCE_EVENTS)),
+        "event_name": _TEXT,
+        "steps": _Reader.steps,
+        "leave_on": _Reader.leave_on,
+        "kind": _MESSAGE_KIND,
+        "catch_up": _BOOL,
+    },
+)
+_STRUCTURE = _Shape(StructuralPolicy, {"plans": _Reader.plans, "sequences": _Reader.sequences})
 
 # The values written as inline tables wherever they are.
 _INLINE: dict[type[Any], _Shape] = {VoucherOffer: _OFFER, Discount: _EFFECT_TYPES["discount"]}
@@ -1959,6 +2455,8 @@ def dump_program(program: Program) -> str:
     lines += _messaging_lines(program.messaging)
     lines += _recovery_lines(program.recovery)
     lines += _social_lines(program.social)
+    lines += _customization_lines(program.customization)
+    lines += _structure_lines(program.structure)
     return "\n".join(lines)
 
 
@@ -1979,6 +2477,8 @@ _PROGRAM_WRITTEN = frozenset(
         "messaging",
         "recovery",
         "social",
+        "customization",
+        "structure",
         "multipliers",
         "currency",
         "time_zone",
@@ -2164,13 +2664,18 @@ def _recovery_lines(policy: RecoveryPolicy | None) -> list[str]:
 
 
 def _social_lines(policy: SocialPolicy | None) -> list[str]:
-    """``[social]`` with its default owner and its calls after events (one to a line),
-    then its ``[social.cadence]``; nothing without a policy. Keys that have their default
-    value are left out; ``ahead`` is written in ISO 8601, which it is read back from."""
+    """``[social]`` with its default owner, its invitation (when not the default one) and
+    its calls after events (one to a line), then its ``[social.cadence]``, its
+    ``[[social.appreciation]]``, ``[social.occasions]`` and ``[social.reviews]``; nothing
+    without a policy. Keys that have their default value are left out; exact durations
+    (``ahead``) are written in ISO 8601, which they are read back from."""
     if policy is None:
         return []
     fields = _SOCIAL.written(policy, defaults=False)
-    lines = _table("[social]", {"default_owner": fields.get("default_owner")})[:-1]
+    head = {"default_owner": fields.get("default_owner")}
+    if "invitation" in fields:
+        head["invitation"] = _sent_over(policy.invitation, _INVITATION)
+    lines = _table("[social]", head)[:-1]
     if policy.call_after:
         calls = [
             f"    {_toml(_CALL_AFTER.written(call, defaults=False))},"
@@ -2184,7 +2689,68 @@ def _social_lines(policy: SocialPolicy | None) -> list[str]:
         if "ahead" in written:
             written["ahead"] = _exact_text("ahead", written["ahead"])
         lines += _table("[social.cadence]", written)
+    for milestone in policy.appreciation:
+        lines += _table("[[social.appreciation]]", _bond_fields(_MILESTONE, milestone))
+    if policy.occasions is not None:
+        lines += _table("[social.occasions]", _bond_fields(_OCCASION_POLICY, policy.occasions))
+    if policy.reviews is not None:
+        lines += _table("[social.reviews]", _bond_fields(_KEY_REVIEW, policy.reviews))
     return lines
+
+
+def _customization_lines(policy: CustomizationPolicy | None) -> list[str]:
+    """``[customization]`` with its reminders and the saved carts' window, then its
+    ``[[customization.contents]]`` and its ``[customization.next_need]``; nothing without
+    a policy. Keys that have their default value are left out; a reminder is written as
+    the keys that are not the default message's, or ``false`` for none."""
+    if policy is None:
+        return []
+    fields = _bond_fields(_CUSTOMIZATION, policy)
+    head = {key: fields.get(key) for key in ("need_reminder", "cart_window", "cart_reminder")}
+    head["remind_cart_before"] = fields.get("remind_cart_before")
+    for key, default in (("need_reminder", _NEED_REMINDER), ("cart_reminder", _CART_REMINDER)):
+        if key in fields:
+            head[key] = _sent_over(getattr(policy, key), default)
+    lines = _table("[customization]", head)
+    for content in policy.contents:
+        lines += _table("[[customization.contents]]", _bond_fields(_CONTENT, content))
+    if policy.next_need is not None:
+        lines += _table("[customization.next_need]", _bond_fields(_NEXT_NEED, policy.next_need))
+    return lines
+
+
+def _structure_lines(policy: StructuralPolicy | None) -> list[str]:
+    """``[structure]``, then its ``[[structure.plans]]`` and its
+    ``[[structure.sequences]]``, each with its steps one to a line; nothing without a
+    policy. Keys that have their default value are left out."""
+    if policy is None:
+        return []
+    _check_written(policy, _STRUCTURE.fields())
+    lines = _table("[structure]", {})
+    for plan in policy.plans:
+        lines += _table("[[structure.plans]]", _bond_fields(_PLAN, plan))
+    for sequence in policy.sequences:
+        fields = _bond_fields(_SEQUENCE, sequence)
+        fields.pop("steps")
+        steps = [f"    {_toml(_bond_fields(_STEP, step))}," for step in sequence.steps]
+        lines += [*_table("[[structure.sequences]]", fields)[:-1], "steps = [", *steps, "]", ""]
+    return lines
+
+
+def _bond_fields(shape: _Shape, value: Any) -> dict[str, Any]:
+    """The keys of a part of a bond's policy that are not the defaults, as a rule file
+    writes them: sets as sorted arrays, exact durations in ISO 8601 (``"P2D"``, ``"PT0S"``
+    for zero), which they are read back from as a ``timedelta``."""
+    fields = shape.written(value, defaults=False)
+    for key, item in fields.items():
+        kind = shape.keys[key]
+        if isinstance(item, frozenset):
+            fields[key] = sorted(item)
+        elif isinstance(item, timedelta) and kind in _EXACT_KINDS:
+            fields[key] = _exact_text(key, item) if item else "PT0S"
+        elif isinstance(item, timedelta) and not item:  # an after of zero: at once
+            fields[key] = "PT0S"
+    return fields
 
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

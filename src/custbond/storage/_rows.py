@@ -29,24 +29,44 @@ import attrs
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds.cards import Voucher, VoucherStatus
+from custbond.bonds.customization import Preferences, SavedCart, Wish
+from custbond.bonds.held import Held
+from custbond.bonds.occasions import Occasion
+from custbond.bonds.rhythm import Rhythm
+from custbond.bonds.sequences import Enrollment
+from custbond.bonds.social import MembersEvent
+from custbond.bonds.structure import Integration
+from custbond.bonds.subscriptions import Subscription
 from custbond.bonds.tiers import ChangeTier, KeepTier, TierChange
 from custbond.commands import (
+    AddOccasion,
+    AddWish,
     Adjust,
     AssignOwner,
     CancelRedemption,
+    CancelSubscription,
     CancelVoucher,
     CaptureHold,
     CloseTask,
+    DropCart,
     Input,
+    Invite,
     LogKey,
     NotifyIncident,
+    PauseSubscription,
     PlaceHold,
     Redeem,
     RedeemReward,
     ReleaseHold,
+    RemoveWish,
+    ResumeSubscription,
+    SaveCart,
     SaveCustomer,
     SetConsent,
+    SetPreferences,
     Settle,
+    SkipDelivery,
+    Subscribe,
     UseCoupon,
     UseVoucher,
 )
@@ -81,6 +101,7 @@ from custbond.effects import (
     RewardReferral,
     SetCard,
     SetCase,
+    SetHeld,
     SetOwner,
     SetProgress,
     SetReferrer,
@@ -96,7 +117,11 @@ from custbond.events import (
     ComplaintResolved,
     ContactMade,
     CustomEvent,
+    EventAttended,
+    IntegrationAdopted,
+    IntegrationDropped,
     LineItem,
+    OfferAccepted,
     Purchase,
     Referral,
     Return,
@@ -254,7 +279,8 @@ def extras_row(state: CustomerState) -> Row | None:
     count, the days of activity, the stamps, when each card started, the vouchers, the
     tier changes, the achievements' progress, the coupons used, the consents, the
     schedule of messages, the recovery cases (one row each, see :func:`case_row`), the
-    survey answers and the social bond (owner, last contact, or nothing); last the rules'
+    survey answers, the social bond (owner, last contact, or nothing) and what the
+    bonds hold (:class:`~custbond.bonds.held.Held`, or nothing); last the rules'
     firings. None when there is nothing yet."""
     activity, stamps, uses = state.activity, state.stamps, state.rule_uses
     started, vouchers, changes = state.card_started, state.vouchers, state.tier_changes
@@ -262,10 +288,11 @@ def extras_row(state: CustomerState) -> Row | None:
     schedule, cases, surveys = state.schedule, state.cases, state.surveys
     owner, contact = state.owner, state.last_contact_at
     social = () if owner is None and contact is None else (owner, contact)
+    held = () if state.held.is_empty else (_encode(state.held),)
     head = (*_activity_head(activity), *_tier_head(state))
     if not (
         activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses
-    ) and not (consents or schedule or cases or surveys or social):
+    ) and not (consents or schedule or cases or surveys or social or held):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -283,6 +310,7 @@ def extras_row(state: CustomerState) -> Row | None:
         tuple(map(case_row, cases.values())),
         tuple(chain.from_iterable(map(survey_row, surveys))),
         social,
+        held,
     )
     flat: list[Any] = list(head)
     for section in sections:
@@ -371,8 +399,8 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     """The fields of CustomerState after the ledger, from an extras row, in order:
     activity, stamps, tier, rule uses, card starts, vouchers, tier since/until/review,
     changes, progress, coupon uses, referrer and reward, consents, schedule, cases,
-    surveys, owner, last contact (fewer when there is nothing: the rest take their
-    defaults)."""
+    surveys, owner, last contact, what the bonds hold (fewer when there is nothing: the
+    rest take their defaults)."""
     if row is None:
         return (Activity(), empty_map(), None, empty_map(), empty_map(), empty_map())
     purchases, spent, visits, first, last, last_visit, tier, since, until, review = row[:10]
@@ -383,7 +411,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         empty = empty_map()
         return (
             activity, empty, tier, empty, empty, empty, *times, (), empty, empty,
-            referred_by, rewarded_at, empty, empty, empty, (), None, None,
+            referred_by, rewarded_at, empty, empty, empty, (), None, None, Held(),
         )  # fmt: skip
     at = 12
     sections = []
@@ -397,16 +425,15 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
     # The consents', the schedule's, the cases' and the surveys' sections came later: a
     # row written before them goes on with the rules' firings (a rule's name, a str)
     # where a newer row has the next section's length (an int). Rows are written with
-    # all of them or none of a group: the first two, the first four, or all five.
+    # all of them or none of a group: the first two, four, five or all six.
     later: list[Row] = []
-    for _ in range(5):
+    for _ in range(6):
         if at < len(row) and type(row[at]) is int:
             count = row[at]
             later.append(row[at + 1 : at + 1 + count])
             at += 1 + count
-    flat_consents, flat_schedule, case_rows, flat_surveys, social = (*later, (), (), (), (), ())[
-        :5
-    ]
+    later.extend(() for _ in range(6 - len(later)))
+    flat_consents, flat_schedule, case_rows, flat_surveys, social, held = later
     owner, contact = social or (None, None)
     uses: dict[str, tuple[Any, ...]] = {}
     while at < len(row):
@@ -445,6 +472,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         ),
         owner,
         contact,
+        _decode(held[0]) if held else Held(),
     )
 
 
@@ -666,6 +694,8 @@ def effect_row(effect: Effect) -> Row:
         return ("SetCase", case_row(effect.case))
     if isinstance(effect, NoteSurvey):
         return ("NoteSurvey", *survey_row(effect.answer))
+    if isinstance(effect, SetHeld):
+        return ("SetHeld", effect.part, effect.key, _encode(effect.value))
     assert isinstance(effect, UpdateProfile)
     return ("UpdateProfile", value_row(effect.customer))
 
@@ -690,6 +720,8 @@ def effect_from_row(row: Row) -> Effect:
         return SetCase(case_from_row(row[1]))
     if name == "NoteSurvey":
         return NoteSurvey(survey_from_row(row[1:]))
+    if name == "SetHeld":
+        return SetHeld(row[1], row[2], _decode(row[3]))
     effect: Effect = _PLAIN_EFFECTS[name](*row[1:])
     return effect
 
@@ -704,6 +736,7 @@ _EFFECT_ARITY = {name: len(attrs.fields(cls)) for name, cls in _PLAIN_EFFECTS.it
     "RewardReferral": 5,
     "SetCase": 1,
     "NoteSurvey": _SURVEY_WIDTH,
+    "SetHeld": 3,
 }
 
 
@@ -824,6 +857,32 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
         AssignOwner,
         RecoveryCase,
         Compensation,
+        OfferAccepted,
+        IntegrationAdopted,
+        IntegrationDropped,
+        EventAttended,
+        SetPreferences,
+        AddWish,
+        RemoveWish,
+        SaveCart,
+        DropCart,
+        Subscribe,
+        PauseSubscription,
+        SkipDelivery,
+        ResumeSubscription,
+        CancelSubscription,
+        AddOccasion,
+        Invite,
+        MembersEvent,
+        Held,
+        Preferences,
+        Rhythm,
+        Wish,
+        SavedCart,
+        Subscription,
+        Enrollment,
+        Integration,
+        Occasion,
     )
 }
 _VALUE_FIELDS = {

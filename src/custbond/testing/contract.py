@@ -10,7 +10,8 @@ database runs them on its adapter. They come in two forms:
 - :func:`store_machine`, a Hypothesis state machine that drives a fresh store through
   random units of work of realistic values (customers' states made by a real
   :class:`~custbond.Program` with a punch card, a tier ladder, an achievement, a coupon
-  and referrals; ledgers with pending, available and held points; purchase, hold and
+  and referrals, some holding what their bonds hold (subscriptions, saved carts, ...);
+  ledgers with pending, available and held points; purchase, hold and
   redemption records; the event log; shared counters; the outbox; tasks), some of which
   end with an exception, and compares the store after every step with a plain dict model.
 
@@ -49,7 +50,14 @@ from custbond._frozen import FrozenMap
 from custbond.bonds.achievements import Achievement
 from custbond.bonds.cards import PunchCard
 from custbond.bonds.coupons import Coupon, CouponUses
+from custbond.bonds.customization import Preferences, SavedCart, Wish
+from custbond.bonds.held import Held
+from custbond.bonds.occasions import Occasion
 from custbond.bonds.referrals import ReferralPolicy
+from custbond.bonds.rhythm import Rhythm
+from custbond.bonds.sequences import Enrollment
+from custbond.bonds.structure import Integration
+from custbond.bonds.subscriptions import Plan, advance, cancel, pause, skip, subscribe
 from custbond.bonds.tiers import Level, TierLadder
 from custbond.commands import (
     Adjust,
@@ -84,7 +92,7 @@ from custbond.rules.trace import Trace
 from custbond.service import _records_after
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 from custbond.tasks import Task
-from custbond.testing.strategies import customers, purchases
+from custbond.testing.strategies import customers, helds, purchases
 from custbond.vouchers import VoucherOffer
 
 __all__ = ["StoreContract", "store_machine"]
@@ -794,8 +802,9 @@ class _StoreMachine(RuleBasedStateMachine):
         _check_customer(uow, pending, customer_id)
         if isinstance(ref, PurchaseRecord | HoldRecord | RedemptionRecord):
             _check_record(uow, ref)
-        if state is None:
-            state = CustomerState(data.draw(customers(ids=st.just(customer_id)), "profile"))
+        if state is None:  # a customer whose bonds hold something already, now and then
+            profile = data.draw(customers(ids=st.just(customer_id)), "profile")
+            state = CustomerState(profile, held=data.draw(helds(max_items=1), "held"))
         settled: tuple[Entry, ...] = ()
         if not isinstance(item, Purchase):
             ledger, settled = ledgers.settle(state.ledger, now)
@@ -1113,8 +1122,83 @@ def _rich_state() -> tuple[CustomerState, tuple[Entry, ...]]:
     state, _ = program.apply(state, Decision(planned), _T0 + timedelta(days=9))
     cases, surveys = _recovery("Zoë")
     contact = datetime(2026, 2, 3, 17, 5, tzinfo=UTC)
-    state = attrs.evolve(state, owner="Lena", last_contact_at=contact)
+    state = attrs.evolve(state, owner="Lena", last_contact_at=contact, held=_held())
     return attrs.evolve(state, cases=cases, surveys=surveys), tuple(written)
+
+
+_BOX = Plan(name="pie box", every="FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9", price=Decimal("25.00"))
+_CLUB = Plan(name="wine club", every="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=18")
+
+
+def _held() -> Held:
+    """What the bonds hold, with every part set and every optional field of its items:
+    preferences, a buying rhythm, an offer accepted, a wish with a note, a saved cart
+    already reminded of, a subscription paused for a while with a delivery skipped after
+    two passed and one cancelled for a reason (in zones away from UTC), an enrollment
+    left, an integration dropped, a custom occasion on 29 February, a members' event
+    invited to and attended, and a milestone marked."""
+    kathmandu = tz.gettz("Asia/Kathmandu")
+    box = subscribe(_BOX, at=_T0, zone="Europe/Paris")
+    box, _ = advance(box, _BOX, now=_T0 + timedelta(days=62))
+    box = skip(box, _BOX, on=date(2026, 6, 30))
+    box = pause(box, _BOX, at=_T0 + timedelta(days=62), until=_T0 + timedelta(days=70))
+    club = subscribe(_CLUB, at=_T0, zone="Asia/Kathmandu")
+    club = cancel(club, at=_T0 + timedelta(days=3), reason="moving away")
+    tasting = datetime(2026, 12, 3, 18, tzinfo=kathmandu)
+    croissants = LineItem("croissant", 2, Decimal("2.50"), tags={"vegan"})
+    parts: dict[str, dict[str, Any]] = {
+        "rhythms": {"beans": Rhythm("beans", 5, (_T0, _T0 + timedelta(days=14)))},
+        "offers": {"gf-cherry": _T0},
+        "wishes": {"mug": Wish(sku="mug", added_at=_T0, note="the blue one")},
+        "carts": {
+            "cart-1": SavedCart(
+                id="cart-1",
+                items=(croissants,),
+                saved_at=_T0,
+                expires_at=_T0 + timedelta(days=90),
+                reminded=True,
+            )
+        },
+        "subscriptions": {_BOX.name: box, _CLUB.name: club},
+        "sequences": {
+            "onboarding": Enrollment(
+                sequence="onboarding",
+                entered_at=_T0,
+                sent=2,
+                left_at=_T0 + timedelta(days=4),
+                left_because="Purchase",
+            )
+        },
+        "integrations": {
+            "portal": Integration(
+                name="portal", adopted_at=_T0, dropped_at=_T0 + timedelta(days=30)
+            )
+        },
+        "occasions": {
+            "wedding anniversary": Occasion(name="wedding anniversary", month=2, day=29, year=2016)
+        },
+        "invited": {"tasting-1": tasting},
+        "attended": {"tasting-1": tasting + timedelta(minutes=20)},
+        "marked": {"tenth-order": _T0 + timedelta(days=9)},
+    }
+    preferences = Preferences(
+        favourites=frozenset({"croissant"}),
+        restrictions=frozenset({"nut-free"}),
+        interests=frozenset({"baking"}),
+        industry="bakery",
+    )
+    held = Held().with_item("preferences", "", preferences)
+    for part, items in parts.items():
+        for key, value in items.items():
+            held = held.with_item(part, key, value)
+    empty = Held()
+    unset = [
+        field.name
+        for field in attrs.fields(Held)
+        if getattr(held, field.name) == getattr(empty, field.name)
+    ]
+    _expect([], unset, "parts the contract's held leaves unset")  # the test's own
+    return held
 
 
 def _recovery(

@@ -1,6 +1,8 @@
 """Hypothesis strategies for custbond's values: customers, purchases, whole histories,
-programs, complaints and survey answers, recovery policies, and for the social bond,
-social policies and personal contacts.
+programs, complaints and survey answers, recovery policies; for the social bond, social
+policies, personal contacts, milestones, key reviews, occasions and members' events; for
+the customization and structural bonds, preferences, contents, plans, sequences and their
+policies; and what a customer's bonds hold (:func:`helds`).
 
 Install them with the ``testing`` extra (``pip install 'custbond[testing]'``). They follow
 Hypothesis' own style: each is named for the plural of what it makes, takes keyword-only
@@ -48,7 +50,37 @@ from custbond.bonds.achievements import Achievement
 from custbond.bonds.cards import PunchCard
 from custbond.bonds.catalog import Reward
 from custbond.bonds.coupons import Coupon
-from custbond.bonds.social import CALLABLE_EVENTS, Cadence, CallAfter, SocialPolicy
+from custbond.bonds.customization import (
+    Content,
+    CustomizationPolicy,
+    Preferences,
+    SavedCart,
+    Wish,
+)
+from custbond.bonds.held import Held
+from custbond.bonds.occasions import Occasion, OccasionPolicy
+from custbond.bonds.rhythm import NextNeedPolicy, Rhythm
+from custbond.bonds.sequences import SEQUENCE_EVENTS, Enrollment, Sequence, SequenceStep
+from custbond.bonds.social import (
+    CALLABLE_EVENTS,
+    Cadence,
+    CallAfter,
+    KeyReview,
+    MembersEvent,
+    Milestone,
+    SocialPolicy,
+)
+from custbond.bonds.structure import Integration, StructuralPolicy
+from custbond.bonds.subscriptions import (
+    Plan,
+    Subscription,
+    advance,
+    cancel,
+    pause,
+    skip,
+    subscribe,
+    upcoming,
+)
 from custbond.bonds.tiers import Level, TierLadder
 from custbond.customers import Birthday, Customer
 from custbond.errors import InvalidInput
@@ -58,7 +90,11 @@ from custbond.events import (
     ContactMade,
     CustomEvent,
     Event,
+    EventAttended,
+    IntegrationAdopted,
+    IntegrationDropped,
     LineItem,
+    OfferAccepted,
     Purchase,
     Referral,
     Return,
@@ -132,14 +168,27 @@ __all__ = [
     "complaints",
     "conditions",
     "contacts",
+    "contents",
     "customers",
+    "customization_policies",
+    "helds",
     "histories",
+    "key_reviews",
     "line_items",
+    "members_events",
+    "milestones",
+    "next_need_policies",
+    "occasion_policies",
+    "occasions",
+    "plans",
+    "preferences",
     "programs",
     "purchases",
     "recovery_policies",
     "register_type_strategies",
+    "sequences",
     "social_policies",
+    "structural_policies",
     "survey_responses",
 ]
 
@@ -164,10 +213,17 @@ def register_type_strategies() -> None:
     :class:`~custbond.recovery.CompensationLadder` are registered too (a lone
     acknowledgement or resolution names a complaint no one filed). For the social bond:
     :class:`~custbond.SocialPolicy` draws from :func:`social_policies`,
-    :class:`~custbond.ContactMade` from :func:`contacts`, and :class:`~custbond.Cadence`
-    and :class:`~custbond.CallAfter` are registered too. Hypothesis calls this
-    through the ``hypothesis`` entry point when it is imported; calling it again is
-    harmless.
+    :class:`~custbond.ContactMade` from :func:`contacts`, the milestones, key reviews,
+    occasions, occasion policies and members' events from their own strategies, and
+    :class:`~custbond.Cadence`, :class:`~custbond.CallAfter` and
+    :class:`~custbond.EventAttended` are registered too. For the customization and
+    structural bonds: preferences, contents, next-need and customization policies, plans,
+    sequences and structural policies from theirs, and the rhythms, wishes, saved carts,
+    subscriptions, enrollments, integrations and sequence steps, and the events
+    :class:`~custbond.OfferAccepted`, :class:`~custbond.IntegrationAdopted` and
+    :class:`~custbond.IntegrationDropped`, too; :class:`~custbond.bonds.held.Held` draws
+    from :func:`helds`. Hypothesis calls this through the ``hypothesis`` entry point
+    when it is imported; calling it again is harmless.
 
     >>> from hypothesis import strategies as st
     >>> register_type_strategies()
@@ -198,18 +254,42 @@ def register_type_strategies() -> None:
         ComplaintFiled: "complaints",
         ComplaintResolved: "_resolutions",
         ContactMade: "contacts",
+        Content: "contents",
         Customer: "customers",
         CustomEvent: "_custom_events",
+        CustomizationPolicy: "customization_policies",
+        Enrollment: "_enrollments",
+        EventAttended: "_attendances",
+        Held: "helds",
         IncidentDeclared: "_incidents",
+        Integration: "_integrations",
+        IntegrationAdopted: "_adoptions",
+        IntegrationDropped: "_drops",
+        KeyReview: "key_reviews",
         LineItem: "line_items",
+        MembersEvent: "members_events",
+        Milestone: "milestones",
+        NextNeedPolicy: "next_need_policies",
+        Occasion: "occasions",
+        OccasionPolicy: "occasion_policies",
+        OfferAccepted: "_acceptances",
+        Plan: "plans",
+        Preferences: "preferences",
         Purchase: "purchases",
         RecoveryPolicy: "recovery_policies",
         Referral: "_referrals",
         Return: "_returns",
+        Rhythm: "_rhythms",
+        SavedCart: "_saved_carts",
+        Sequence: "sequences",
+        SequenceStep: "_sequence_steps",
         Signup: "_signups",
         SocialPolicy: "social_policies",
+        StructuralPolicy: "structural_policies",
+        Subscription: "_subscriptions",
         SurveyResponse: "survey_responses",
         Visit: "_visits",
+        Wish: "_wishes",
     }
     for type_, name in factories.items():
         st.register_type_strategy(type_, _resolver(name))
@@ -2271,19 +2351,26 @@ def _calls_after() -> SearchStrategy[CallAfter]:
     return st.builds(
         CallAfter,
         on=st.sampled_from(CALLABLE_EVENTS),
-        after=afters | _durations(),
+        after=st.just(timedelta(0)) | afters | _durations(),
         reason=st.sampled_from(_REASONS) | _names(),
         owner=st.none() | st.sampled_from(_OWNERS) | _names(),
     )
 
 
-def social_policies(*, max_calls: int = 3) -> SearchStrategy[SocialPolicy]:
+def social_policies(
+    *, max_calls: int = 3, max_milestones: int = 2
+) -> SearchStrategy[SocialPolicy]:
     """Valid social policies: the default one (no owner, no cadence, no calls), or
     sometimes a default owner (``"Lena"``, now and then any name), sometimes a
     keep-in-touch cadence (every few weeks or months, as a calendar or an exact duration,
-    never less than a day; opened when it falls due, or up to half of that ahead), and up
+    never less than a day; opened when it falls due, or up to half of that ahead), up
     to ``max_calls`` calls after the events a person would ring up about, at once or
-    later, for the customer's owner or someone named.
+    later, for the customer's owner or someone named, up to ``max_milestones``
+    milestones worth a note of appreciation (:func:`milestones`, with different names),
+    and sometimes personal occasions to mark (:func:`occasion_policies`) and regular
+    reviews with key customers (:func:`key_reviews`). The invitation to members' events
+    is always the default one (the ``"invitation"`` template, which the default
+    templates have).
 
     >>> from hypothesis import given, settings
     >>> LAST_CONTACT = datetime(2026, 2, 1, tzinfo=UTC)
@@ -2296,10 +2383,770 @@ def social_policies(*, max_calls: int = 3) -> SearchStrategy[SocialPolicy]:
     >>> test_a_task_opens_after_the_last_contact()
     """
     max_calls = _check_size("max_calls", max_calls)
+    max_milestones = _check_size("max_milestones", max_milestones)
     policies = st.builds(
         SocialPolicy,
         default_owner=st.none() | st.sampled_from(_OWNERS) | _names(),
         cadence=st.none() | _cadences(),
         call_after=st.lists(_calls_after(), max_size=max_calls),
+        appreciation=st.lists(
+            milestones(), max_size=max_milestones, unique_by=lambda milestone: milestone.name
+        ),
+        occasions=st.none() | occasion_policies(),
+        reviews=st.none() | key_reviews(),
     )
     return st.just(SocialPolicy()) | policies
+
+
+_MILESTONE_NAMES = ("tenth-order", "first-hundred", "big-spender", "fiftieth-visit")
+_APPRECIATION = ("write a note of appreciation", "send a handwritten thank-you card")
+_OCCASION_NAMES = ("wedding anniversary", "first visit", "shop's opening day", "graduation")
+_REVIEW_REASONS = ("regular review", "quarterly account review")
+_MEMBERS_EVENTS = ("Pie tasting night", "Customer day", "Wine evening")
+
+
+def milestones() -> SearchStrategy[Milestone]:
+    """Milestones worth a note of appreciation (:class:`~custbond.Milestone`): at a number
+    of purchases (the 1st to the 100th) or at a lifetime spend (a positive amount), with a
+    name such as ``"tenth-order"`` (now and then any name) and a reason.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(milestones())
+    ... def test_a_milestone_counts_purchases_or_spend(milestone):
+    ...     assert (milestone.purchases is None) != (milestone.spend is None)
+    >>> test_a_milestone_counts_purchases_or_spend()
+    """
+    names = st.sampled_from(_MILESTONE_NAMES) | _names()
+    reasons = st.sampled_from(_APPRECIATION) | _names()
+    counted = st.builds(
+        Milestone,
+        name=names,
+        purchases=st.sampled_from([10, 50]) | st.integers(1, 100),
+        reason=reasons,
+    )
+    spent = st.builds(Milestone, name=names, spend=_money(), reason=reasons)
+    return counted | spent
+
+
+def key_reviews() -> SearchStrategy[KeyReview]:
+    """Regular reviews with key customers (:class:`~custbond.KeyReview`): every few weeks
+    or months (a calendar or an exact duration of a day or more), for customers in some
+    tiers, with some tags or who spent some amount (one of them at least), opened when
+    due or up to half of the period ahead.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(key_reviews())
+    ... def test_someone_is_key(review):
+    ...     assert review.tiers or review.tags or review.min_spend is not None
+    >>> test_someone_is_key()
+    """
+
+    @st.composite
+    def review(draw: st.DrawFn) -> KeyReview:
+        every = draw(st.just(relativedelta(months=3)) | _everies())
+        most = (_PROBE + every - _PROBE) / 2
+        who = draw(st.sets(st.sampled_from(["tiers", "tags", "min_spend"]), min_size=1))
+        return KeyReview(
+            every=every,
+            tiers=draw(st.frozensets(st.sampled_from(_TIERS), min_size=1))
+            if "tiers" in who
+            else frozenset(),
+            tags=draw(st.frozensets(st.sampled_from(_TAGS), min_size=1))
+            if "tags" in who
+            else frozenset(),
+            min_spend=draw(_money()) if "min_spend" in who else None,
+            ahead=draw(st.just(timedelta(0)) | st.timedeltas(timedelta(0), most)),
+            reason=draw(st.sampled_from(_REVIEW_REASONS) | _names()),
+        )
+
+    return review()
+
+
+def occasions() -> SearchStrategy[Occasion]:
+    """Personal occasions (:class:`~custbond.Occasion`): a name such as ``"wedding
+    anniversary"`` (now and then any text), on any real day of the year, 29 February
+    included, with the year it began (from 1950) or without.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(occasions())
+    ... def test_an_occasion_comes_round_every_year(occasion):
+    ...     assert occasion.in_year(2027).year == 2027
+    >>> test_an_occasion_comes_round_every_year()
+    """
+    names = st.sampled_from(_OCCASION_NAMES) | _names()
+    known = st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))
+    unknown = st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31))
+    leap = st.sampled_from([None, 2000, 2024])
+    return st.one_of(
+        st.builds(
+            lambda name, day: Occasion(name=name, month=day.month, day=day.day, year=day.year),
+            names,
+            known,
+        ),
+        st.builds(
+            lambda name, day: Occasion(name=name, month=day.month, day=day.day), names, unknown
+        ),
+        st.builds(lambda name, year: Occasion(name=name, month=2, day=29, year=year), names, leap),
+    )
+
+
+def occasion_policies() -> SearchStrategy[OccasionPolicy]:
+    """Which personal occasions an owner marks (:class:`~custbond.OccasionPolicy`): the
+    default one, or any of birthdays, first purchases and dates added per customer, a
+    task some time ahead (none, three days, or up to a hundred days) at a local hour.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(occasion_policies())
+    ... def test_tasks_are_opened_less_than_a_year_ahead(policy):
+    ...     assert policy.ahead < timedelta(days=365) and policy.at.tzinfo is None
+    >>> test_tasks_are_opened_less_than_a_year_ahead()
+    """
+    aheads = st.sampled_from([timedelta(0), timedelta(days=3)]) | st.timedeltas(
+        timedelta(0), timedelta(days=100)
+    )
+    policies = st.builds(
+        OccasionPolicy,
+        ahead=aheads,
+        birthday=st.booleans(),
+        first_purchase=st.booleans(),
+        custom=st.booleans(),
+        at=st.just(time(9)) | st.times(),
+        reason=st.just("personal occasion") | _names(),
+    )
+    return st.just(OccasionPolicy()) | policies
+
+
+def members_events(*, at: SearchStrategy[datetime] | None = None) -> SearchStrategy[MembersEvent]:
+    """Members' events (:class:`~custbond.MembersEvent`): an id such as ``"me-42"``, a
+    name such as ``"Pie tasting night"``, when it starts (``at``: timezone-aware
+    datetimes, as for :func:`purchases`), and for whom: everyone, or customers in some
+    tiers or with some tags.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(members_events())
+    ... def test_an_event_for_nobody_in_particular_is_for_everyone(event):
+    ...     if not (event.tiers or event.tags):
+    ...         assert event.is_for(tier=None, tags=frozenset())
+    >>> test_an_event_for_nobody_in_particular_is_for_everyone()
+    """
+    times = _check_at(at)
+    return st.builds(
+        lambda id_, name, when, tiers, tags: MembersEvent(
+            id=id_, name=name, at=_aware(when), tiers=tiers, tags=tags
+        ),
+        _default_ids("me-"),
+        st.sampled_from(_MEMBERS_EVENTS) | _names(),
+        times,
+        st.frozensets(st.sampled_from(_TIERS), max_size=2),
+        st.frozensets(st.sampled_from(_TAGS), max_size=2),
+    )
+
+
+def _attendances() -> SearchStrategy[EventAttended]:
+    return st.builds(
+        lambda id_, customer_id, at, event: EventAttended(
+            id=id_, customer_id=customer_id, at=at, event=event
+        ),
+        _default_ids("att-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        _default_ids("me-"),
+    )
+
+
+# -- the customization bond ----------------------------------------------------------------
+
+_RESTRICTIONS = ("gluten-free", "nut-free", "dairy-free", "halal", "vegan")
+_INTERESTS = ("baking", "pricing", "coffee origins", "marketing", "hiring")
+_INDUSTRIES = ("bakery", "legal", "retail", "hospitality", "salon")
+_CONTENT_KINDS = ("article", "offer", "product", "video")
+_CONTENT_IDS = ("pecan", "gf-cherry", "pricing-101", "oven-guide")
+_TITLES = ("Pecan pie", "Gluten-free cherry pie", "Pricing for bakeries", "Ten tips\nfor owners")
+_OFFER_IDS = ("gf-cherry", "spring-10", "free-delivery")
+_NOTES = ("for Maya's birthday", "the blue one", "when it is back in stock")
+
+
+def _words(vocabulary: tuple[str, ...], max_size: int = 3) -> SearchStrategy[frozenset[str]]:
+    """Sets of words from ``vocabulary``, and now and then any name."""
+    return st.frozensets(st.sampled_from(vocabulary) | _names(), max_size=max_size)
+
+
+def preferences() -> SearchStrategy[Preferences]:
+    """A customer's preferences (:class:`~custbond.Preferences`): none known, or
+    favourite products (by sku), restrictions such as ``"gluten-free"``, interests and
+    an industry, each sometimes, now and then with any name.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(preferences())
+    ... def test_what_is_known_is_counted(prefs):
+    ...     assert prefs.known >= len(prefs.restrictions)
+    >>> test_what_is_known_is_counted()
+    """
+    known = st.builds(
+        Preferences,
+        favourites=_words(_SKUS),
+        restrictions=_words(_RESTRICTIONS),
+        interests=_words(_INTERESTS),
+        industry=st.none() | st.sampled_from(_INDUSTRIES) | _names(),
+    )
+    return st.just(Preferences()) | known
+
+
+def contents() -> SearchStrategy[Content]:
+    """Contents and offers to choose by preference (:class:`~custbond.Content`): an id
+    such as ``"gf-cherry"``, a title, a kind (``"article"``, ``"offer"``, ...), the
+    industries, interests and products it suits, and the restrictions it is unsuitable
+    for, each sometimes.
+
+    >>> from hypothesis import given, settings
+    >>> from custbond.bonds.customization import choose
+    >>> @settings(max_examples=10, database=None)
+    ... @given(contents())
+    ... def test_an_unsuitable_content_is_never_chosen(content):
+    ...     for restriction in content.unsuitable_for:
+    ...         prefs = Preferences(restrictions={restriction}, industry="bakery")
+    ...         assert () == choose([content], prefs)
+    >>> test_an_unsuitable_content_is_never_chosen()
+    """
+    return st.builds(
+        Content,
+        id=st.sampled_from(_CONTENT_IDS) | _default_ids("content-"),
+        title=st.sampled_from(_TITLES) | _names(),
+        kind=st.sampled_from(_CONTENT_KINDS),
+        industries=_words(_INDUSTRIES, 2),
+        interests=_words(_INTERESTS, 2),
+        skus=_words(_SKUS, 2),
+        unsuitable_for=_words(_RESTRICTIONS, 2),
+    )
+
+
+def next_need_policies() -> SearchStrategy[NextNeedPolicy]:
+    """Next-need policies (:class:`~custbond.NextNeedPolicy`): the default one (every
+    product), or some products by sku and tag, a prediction from one interval up to as
+    many as are kept (2 to 12), a reminder some time before (none, a day, two, or up
+    to a week), a cap on the products followed, and purchases within some hours as one
+    buying occasion.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(next_need_policies())
+    ... def test_a_prediction_needs_no_more_intervals_than_are_kept(policy):
+    ...     assert policy.min_intervals <= policy.keep
+    >>> test_a_prediction_needs_no_more_intervals_than_are_kept()
+    """
+
+    @st.composite
+    def policy(draw: st.DrawFn) -> NextNeedPolicy:
+        keep = draw(st.integers(2, 12))
+        chosen = draw(st.booleans())
+        skus = draw(_words(_SKUS)) if chosen else None
+        tags = draw(st.frozensets(st.sampled_from(_TAGS), max_size=2)) if chosen else frozenset()
+        if chosen and not skus and not tags:
+            tags = frozenset({_TAGS[0]})
+        spans = st.sampled_from([timedelta(0), timedelta(days=1), timedelta(days=2)])
+        return NextNeedPolicy(
+            skus=skus,
+            tags=tags,
+            min_intervals=draw(st.integers(1, keep)),
+            remind_before=draw(spans | st.timedeltas(timedelta(0), timedelta(days=7))),
+            template=draw(st.sampled_from(["next_need", "next_need", "reorder"])),
+            keep=keep,
+            max_products=draw(st.sampled_from([50, 1]) | st.integers(1, 60)),
+            same_within=draw(
+                st.sampled_from([timedelta(hours=12), timedelta(0), timedelta(days=1)])
+            ),
+        )
+
+    return st.just(NextNeedPolicy()) | policy()
+
+
+def customization_policies(*, max_contents: int = 3) -> SearchStrategy[CustomizationPolicy]:
+    """Valid customization policies (:class:`~custbond.CustomizationPolicy`): the default
+    one, or up to ``max_contents`` contents (:func:`contents`, with different ids),
+    sometimes next-need reminders (:func:`next_need_policies`), saved carts kept for a
+    window (90 days, three months, or any calendar or exact duration) and sometimes a
+    reminder some time before the window ends (less than the window). The reminders are
+    the default ones (the ``"next_need"`` and ``"saved_cart"`` templates, which the
+    default templates have), or none.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(customization_policies(max_contents=1))
+    ... def test_contents_keep_to_their_bound(policy):
+    ...     assert len(policy.contents) <= 1
+    >>> test_contents_keep_to_their_bound()
+    """
+    max_contents = _check_size("max_contents", max_contents)
+    common: list[timedelta | relativedelta] = [timedelta(days=90), relativedelta(months=3)]
+    windows = st.sampled_from(common) | _durations()
+    need_reminders = st.just(Send(template="next_need", kind="marketing")) | st.none()
+    cart_reminders = st.just(Send(template="saved_cart", kind="marketing")) | st.none()
+
+    @st.composite
+    def policy(draw: st.DrawFn) -> CustomizationPolicy:
+        window = draw(windows)
+        span = _PROBE + window - _PROBE
+        before = None
+        if span > timedelta(microseconds=1) and draw(st.booleans()):
+            most = span - timedelta(microseconds=1)
+            before = draw(
+                st.timedeltas(timedelta(microseconds=1), most)
+                | st.just(min(timedelta(days=7), most))
+            )
+        return CustomizationPolicy(
+            contents=draw(st.lists(contents(), max_size=max_contents, unique_by=_content_id)),
+            next_need=draw(st.none() | next_need_policies()),
+            need_reminder=draw(need_reminders),
+            cart_window=window,
+            cart_reminder=draw(cart_reminders),
+            remind_cart_before=before,
+        )
+
+    return st.just(CustomizationPolicy()) | policy()
+
+
+def _content_id(content: Content) -> str:
+    return content.id
+
+
+def _acceptances() -> SearchStrategy[OfferAccepted]:
+    return st.builds(
+        lambda id_, customer_id, at, offer: OfferAccepted(
+            id=id_, customer_id=customer_id, at=at, offer=offer
+        ),
+        _default_ids("acc-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        st.sampled_from(_OFFER_IDS) | _default_ids("offer-"),
+    )
+
+
+# -- the structural bond -------------------------------------------------------------------
+
+_PLAN_NAMES = ("pie-box", "coffee box", "wine club", "veg box", "membership")
+_BENEFITS = ("exclusive content", "members' events", "free delivery")
+_SEQUENCE_NAMES = ("onboarding", "newsletter", "win-back", "course")
+_INTEGRATION_NAMES = ("portal", "api-key", "label-printer", "app")
+# Templates the default templates have (on every channel): what plans and sequences
+# send unless told otherwise, so that a program with the default templates accepts them.
+_BOND_TEMPLATES = ("welcome", "thank_you", "next_need", "saved_cart", "invitation", "birthday")
+# Rules of plans as hosts write them: the last day of each month, every other Thursday.
+_PLAN_RULES = (
+    "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9;BYMINUTE=0",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=10",
+    "FREQ=MONTHLY;BYDAY=1FR;BYHOUR=18",
+    "FREQ=DAILY;BYHOUR=7",
+    "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1;BYHOUR=0",
+    "FREQ=MONTHLY;BYMONTHDAY=15;COUNT=12",
+)
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# The longest time a drawn subscription runs before it is paused or cancelled.
+_MAX_RUN = timedelta(days=120)
+
+
+@cache
+def _every() -> SearchStrategy[str]:
+    """RRULE texts a :class:`~custbond.Plan` accepts: those hosts write, and others made
+    of a frequency (daily to yearly), an interval, the days (of the week, of the month:
+    the last one too), an hour and a minute, and now and then a count."""
+
+    @st.composite
+    def composed(draw: st.DrawFn) -> str:
+        frequency = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+        parts = [f"FREQ={frequency}"]
+        interval = draw(st.sampled_from([1, 1, 2, 3]))
+        if interval > 1:
+            parts.append(f"INTERVAL={interval}")
+        if frequency == "WEEKLY" and draw(st.booleans()):
+            days = draw(st.sets(st.sampled_from(_WEEKDAY_CODES), min_size=1, max_size=3))
+            parts.append("BYDAY=" + ",".join(sorted(days, key=_WEEKDAY_CODES.index)))
+        elif frequency == "MONTHLY":
+            days_of_month = st.sampled_from(["-1", "1"]) | st.integers(1, 28).map(str)
+            by = st.sampled_from(["BYDAY=1FR", "BYDAY=-1SA", "BYDAY=2TU"])
+            parts.append(draw(days_of_month.map("BYMONTHDAY={}".format) | by))
+        elif frequency == "YEARLY":
+            day = draw(st.dates(min_value=date(2001, 1, 1), max_value=date(2001, 12, 31)))
+            parts.append(f"BYMONTH={day.month};BYMONTHDAY={day.day}")
+        if draw(st.booleans()):
+            parts.append(f"BYHOUR={draw(st.integers(0, 23))}")
+            if draw(st.booleans()):
+                parts.append(f"BYMINUTE={draw(st.sampled_from([0, 15, 30, 45]))}")
+        if draw(st.integers(0, 3)) == 0:
+            parts.append(f"COUNT={draw(st.integers(1, 24))}")
+        return ";".join(parts)
+
+    return st.sampled_from(_PLAN_RULES) | composed()
+
+
+def _check_templates(value: object) -> SearchStrategy[str]:
+    if value is None:
+        return st.sampled_from(_BOND_TEMPLATES)
+    _check_strategy("templates", value)
+    assert isinstance(value, SearchStrategy)
+    return value
+
+
+def plans(*, templates: SearchStrategy[str] | None = None) -> SearchStrategy[Plan]:
+    """Subscription plans (:class:`~custbond.Plan`): a name such as ``"pie-box"``, a
+    recurrence (an RRULE such as ``"FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9"``: daily to
+    yearly, on days of the week or of the month, the last one too, at an hour, now and
+    then for a count of occurrences), free or at a price, sometimes with benefits, and
+    sometimes a reminder some time before each occurrence, with a template drawn from
+    ``templates`` (by default one the default templates have, such as ``"welcome"``).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(plans(templates=st.just("box_reminder")))
+    ... def test_a_reminder_has_a_time_before(plan):
+    ...     assert plan.template in (None, "box_reminder")
+    ...     assert plan.template is None or plan.remind_before is not None
+    >>> test_a_reminder_has_a_time_before()
+    """
+    names = _check_templates(templates)
+    befores = st.sampled_from([timedelta(days=2), timedelta(hours=12)]) | st.timedeltas(
+        timedelta(minutes=1), timedelta(days=14)
+    )
+
+    @st.composite
+    def plan(draw: st.DrawFn) -> Plan:
+        remind_before = draw(st.none() | befores)
+        return Plan(
+            name=draw(st.sampled_from(_PLAN_NAMES) | _names()),
+            every=draw(_every()),
+            price=draw(st.none() | _money()),
+            benefits=draw(st.lists(st.sampled_from(_BENEFITS) | _names(), max_size=2)),
+            remind_before=remind_before,
+            template=None if remind_before is None else draw(st.none() | names),
+        )
+
+    return plan()
+
+
+def _afters(draw: st.DrawFn, count: int) -> list[timedelta | relativedelta]:
+    """``count`` delays in order on every day one could enter a sequence: the first at
+    once now and then, each later one some days, hours or months after the one before
+    (a number of months, and exact time on top, only ever grows)."""
+    months, span = 0, timedelta(0)
+    afters: list[timedelta | relativedelta] = []
+    for number in range(count):
+        if number or draw(st.booleans()):
+            months += draw(st.sampled_from([0, 0, 0, 1]))
+            span += draw(
+                st.sampled_from([timedelta(days=3), timedelta(days=7), timedelta(0)])
+                | st.timedeltas(timedelta(0), timedelta(days=20))
+            )
+        if months:
+            afters.append(relativedelta(months=months, days=span.days, seconds=span.seconds))
+        else:
+            afters.append(span)
+    return afters
+
+
+def sequences(
+    *, max_steps: int = 3, templates: SearchStrategy[str] | None = None
+) -> SearchStrategy[Sequence]:
+    """Autoresponder sequences (:class:`~custbond.Sequence`): entered on an event type
+    (for a custom event, now and then only one of a name), one to ``max_steps`` steps
+    in order (the first now and then at once, later ones days or months after), each
+    with a template drawn from ``templates`` (by default one the default templates have,
+    such as ``"welcome"``) and sometimes a name; left on up to two other event types;
+    marketing or transactional; catching up every step or not.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(sequences(max_steps=2))
+    ... def test_an_event_never_both_enters_and_leaves(sequence):
+    ...     assert sequence.on not in sequence.leave_on and len(sequence.steps) <= 2
+    >>> test_an_event_never_both_enters_and_leaves()
+    """
+    max_steps = _check_size("max_steps", max_steps)
+    if max_steps < 1:
+        raise InvalidArgument(f"max_steps={max_steps!r} must be at least 1")
+    names = _check_templates(templates)
+
+    @st.composite
+    def sequence(draw: st.DrawFn) -> Sequence:
+        on = draw(
+            st.sampled_from(["Signup", "CustomEvent", "Purchase"])
+            | st.sampled_from(SEQUENCE_EVENTS)
+        )
+        others = [name for name in SEQUENCE_EVENTS if name != on]
+        afters = _afters(draw, draw(st.integers(1, max_steps)))
+        steps = [
+            SequenceStep(
+                after=after,
+                template=draw(names),
+                name=draw(st.none() | st.sampled_from(["day 3", "a month in"]) | _names()),
+            )
+            for after in afters
+        ]
+        return Sequence(
+            name=draw(st.sampled_from(_SEQUENCE_NAMES) | _names()),
+            on=on,
+            event_name=draw(st.none() | st.sampled_from(_EVENT_NAMES))
+            if on == "CustomEvent"
+            else None,
+            steps=steps,
+            leave_on=draw(st.lists(st.sampled_from(others), max_size=2, unique=True)),
+            kind=draw(st.sampled_from(MessageKind)),
+            catch_up=draw(st.booleans()),
+        )
+
+    return sequence()
+
+
+def _sequence_steps() -> SearchStrategy[SequenceStep]:
+    return sequences(max_steps=1).map(lambda sequence: sequence.steps[0])
+
+
+def structural_policies(
+    *,
+    max_plans: int = 3,
+    max_sequences: int = 2,
+    templates: SearchStrategy[str] | None = None,
+) -> SearchStrategy[StructuralPolicy]:
+    """Valid structural policies (:class:`~custbond.StructuralPolicy`): up to
+    ``max_plans`` plans (:func:`plans`) and up to ``max_sequences`` sequences
+    (:func:`sequences`), each with different names, their templates drawn from
+    ``templates`` (by default those the default templates have).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, database=None)
+    ... @given(structural_policies(max_plans=1, max_sequences=0))
+    ... def test_parts_keep_to_their_bounds(policy):
+    ...     assert len(policy.plans) <= 1 and policy.sequences == ()
+    >>> test_parts_keep_to_their_bounds()
+    """
+    max_plans = _check_size("max_plans", max_plans)
+    max_sequences = _check_size("max_sequences", max_sequences)
+    names = _check_templates(templates)
+    return st.builds(
+        StructuralPolicy,
+        plans=st.lists(plans(templates=names), max_size=max_plans, unique_by=_name),
+        sequences=st.lists(sequences(templates=names), max_size=max_sequences, unique_by=_name),
+    )
+
+
+def _name(value: Plan | Sequence) -> str:
+    return value.name
+
+
+def _adoptions() -> SearchStrategy[IntegrationAdopted]:
+    return st.builds(
+        lambda id_, customer_id, at, integration: IntegrationAdopted(
+            id=id_, customer_id=customer_id, at=at, integration=integration
+        ),
+        _default_ids("ia-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        st.sampled_from(_INTEGRATION_NAMES) | _names(),
+    )
+
+
+def _drops() -> SearchStrategy[IntegrationDropped]:
+    return st.builds(
+        lambda id_, customer_id, at, integration: IntegrationDropped(
+            id=id_, customer_id=customer_id, at=at, integration=integration
+        ),
+        _default_ids("id-"),
+        _default_ids("c-"),
+        _aware_datetimes(),
+        st.sampled_from(_INTEGRATION_NAMES) | _names(),
+    )
+
+
+# -- what the bonds hold -------------------------------------------------------------------
+
+
+def _later(draw: st.DrawFn, at: datetime, most: timedelta = timedelta(days=60)) -> datetime:
+    """A time after ``at``: a minute to ``most`` later."""
+    return at + draw(st.timedeltas(timedelta(minutes=1), most))
+
+
+def _rhythm(draw: st.DrawFn, sku: str) -> Rhythm:
+    """The rhythm of buying ``sku``: purchases a day to two months apart, and now and
+    then more purchases counted than kept."""
+    rhythm = Rhythm(sku)
+    at = draw(_aware_datetimes())
+    for _ in range(draw(st.integers(0, 5))):
+        rhythm = rhythm.after(at)
+        at = _later(draw, at + timedelta(days=1))
+    extra = draw(st.sampled_from([0, 0, 3]))
+    return Rhythm(sku, rhythm.purchases + extra, rhythm.times)
+
+
+def _rhythms() -> SearchStrategy[Rhythm]:
+    return st.composite(lambda draw: _rhythm(draw, draw(_skus())))()
+
+
+def _wish(draw: st.DrawFn, sku: str) -> Wish:
+    note = draw(st.none() | st.sampled_from(_NOTES) | _names())
+    return Wish(sku=sku, added_at=draw(_aware_datetimes()), note=note)
+
+
+def _wishes() -> SearchStrategy[Wish]:
+    return st.composite(lambda draw: _wish(draw, draw(_skus())))()
+
+
+def _saved_cart(draw: st.DrawFn, cart_id: str) -> SavedCart:
+    saved_at = draw(_aware_datetimes())
+    return SavedCart(
+        id=cart_id,
+        items=draw(st.lists(line_items(max_quantity=3), min_size=1, max_size=3)),
+        saved_at=saved_at,
+        expires_at=_later(draw, saved_at, timedelta(days=120)),
+        reminded=draw(st.booleans()),
+    )
+
+
+def _saved_carts() -> SearchStrategy[SavedCart]:
+    return st.composite(lambda draw: _saved_cart(draw, draw(_default_ids("cart-"))))()
+
+
+def _subscription(draw: st.DrawFn, plan: Plan) -> Subscription:
+    """A subscription to ``plan`` as the verbs make it: subscribed in some zone, some
+    occurrences passed now and then, one still to come skipped now and then, and left
+    active, paused (until resumed, or for a while) or cancelled (with a reason or
+    without)."""
+    from dateutil import tz  # noqa: PLC0415 - looking a zone up reads files: not at import
+
+    start = draw(_aware_datetimes())
+    sub = subscribe(plan, at=start, zone=draw(st.sampled_from(_TIME_ZONES)))
+    now = start
+    if draw(st.booleans()):
+        now = start + draw(st.timedeltas(timedelta(0), _MAX_RUN))
+        sub, _ = advance(sub, plan, now=now)
+    coming = upcoming(sub, plan, after=now, count=3)
+    if draw(st.booleans()) and coming:
+        moment = draw(st.sampled_from(coming))
+        sub = skip(sub, plan, on=moment.astimezone(tz.gettz(sub.zone)).date())
+    what = draw(st.sampled_from(["active", "paused", "cancelled"]))
+    if what == "paused":
+        until = draw(st.none() | st.timedeltas(timedelta(hours=1), timedelta(days=60)))
+        sub = pause(sub, plan, at=now, until=None if until is None else now + until)
+    elif what == "cancelled":
+        reason = draw(st.none() | st.sampled_from(["moving", "too much pie"]) | _names())
+        sub = cancel(sub, at=now, reason=reason)
+    return sub
+
+
+def _subscriptions() -> SearchStrategy[Subscription]:
+    return st.composite(lambda draw: _subscription(draw, draw(plans())))()
+
+
+def _enrollment(draw: st.DrawFn, sequence: str) -> Enrollment:
+    entered_at = draw(_aware_datetimes())
+    left = draw(st.booleans())
+    return Enrollment(
+        sequence=sequence,
+        entered_at=entered_at,
+        sent=draw(st.integers(0, 4)),
+        left_at=_later(draw, entered_at) if left else None,
+        left_because=draw(st.sampled_from(["Purchase", "unsubscribed"])) if left else None,
+    )
+
+
+def _enrollments() -> SearchStrategy[Enrollment]:
+    names = st.sampled_from(_SEQUENCE_NAMES) | _names()
+    return st.composite(lambda draw: _enrollment(draw, draw(names)))()
+
+
+def _integration(draw: st.DrawFn, name: str) -> Integration:
+    adopted_at = draw(_aware_datetimes())
+    dropped = draw(st.booleans())
+    return Integration(
+        name=name,
+        adopted_at=adopted_at,
+        dropped_at=_later(draw, adopted_at, timedelta(days=400)) if dropped else None,
+    )
+
+
+def _integrations() -> SearchStrategy[Integration]:
+    names = st.sampled_from(_INTEGRATION_NAMES) | _names()
+    return st.composite(lambda draw: _integration(draw, draw(names)))()
+
+
+def _part(
+    draw: st.DrawFn,
+    keys: SearchStrategy[str],
+    value: Callable[[st.DrawFn, str], Any],
+    sizes: tuple[int, int],
+) -> dict[str, Any]:
+    """A part of :class:`Held`: ``sizes`` keys (at least, at most), each with its
+    value."""
+    chosen = draw(st.sets(keys, min_size=sizes[0], max_size=sizes[1]))
+    return {key: value(draw, key) for key in sorted(chosen)}
+
+
+def _moment(draw: st.DrawFn, key: str) -> datetime:
+    return draw(_aware_datetimes())
+
+
+def _held(draw: st.DrawFn, sizes: tuple[int, int]) -> Held:
+    """What the bonds hold, each map with ``sizes`` items (at least, at most)."""
+    plans_by_name: dict[str, Plan] = {}
+
+    def subscription(draw: st.DrawFn, name: str) -> Subscription:
+        return _subscription(draw, plans_by_name[name])
+
+    drawn_plans = draw(st.lists(plans(), min_size=sizes[0], max_size=sizes[1], unique_by=_name))
+    plans_by_name.update((plan.name, plan) for plan in drawn_plans)
+    occasion_list = draw(
+        st.lists(occasions(), min_size=sizes[0], max_size=sizes[1], unique_by=_occasion_name)
+    )
+    sequence_names = st.sampled_from(_SEQUENCE_NAMES) | _names()
+    integration_names = st.sampled_from(_INTEGRATION_NAMES) | _names()
+    parts: dict[str, dict[str, Any]] = {
+        "rhythms": _part(draw, _skus(), _rhythm, sizes),
+        "offers": _part(draw, st.sampled_from(_OFFER_IDS) | _names(), _moment, sizes),
+        "wishes": _part(draw, _skus(), _wish, sizes),
+        "carts": _part(draw, _default_ids("cart-"), _saved_cart, sizes),
+        "subscriptions": {name: subscription(draw, name) for name in sorted(plans_by_name)},
+        "sequences": _part(draw, sequence_names, _enrollment, sizes),
+        "integrations": _part(draw, integration_names, _integration, sizes),
+        "occasions": {occasion.name: occasion for occasion in occasion_list},
+        "invited": _part(draw, _default_ids("me-"), _moment, sizes),
+        "attended": _part(draw, _default_ids("me-"), _moment, sizes),
+        "marked": _part(draw, st.sampled_from(_MILESTONE_NAMES) | _names(), _moment, sizes),
+    }
+    held = Held().with_item("preferences", "", draw(preferences()))
+    for part, items in parts.items():
+        for key, value in items.items():
+            held = held.with_item(part, key, value)
+    return held
+
+
+def _occasion_name(occasion: Occasion) -> str:
+    return occasion.name
+
+
+def helds(*, max_items: int = 2) -> SearchStrategy[Held]:
+    """What a customer's social, customization and structural bonds hold
+    (:class:`~custbond.bonds.held.Held`): nothing, or preferences (:func:`preferences`)
+    and up to ``max_items`` of each kind of thing held, and now and then at least one of
+    each (every part populated): buying rhythms, offers accepted, wishes, saved carts,
+    subscriptions (made by :func:`~custbond.bonds.subscriptions.subscribe`, ``advance``,
+    ``skip``, ``pause`` and ``cancel``, so each is one the verbs could have made),
+    enrollments in sequences (running or left), integrations (in use or dropped),
+    personal occasions (:func:`occasions`), and members' events invited to and
+    attended, and milestones marked, each with a time. Every item is kept under its own
+    name (a wish under its sku, a subscription under its plan's name).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, database=None)
+    ... @given(helds(max_items=1))
+    ... def test_items_are_kept_under_their_names(held):
+    ...     assert all(sku == wish.sku for sku, wish in held.wishes.items())
+    ...     assert all(plan == sub.plan for plan, sub in held.subscriptions.items())
+    >>> test_items_are_kept_under_their_names()
+    """
+    max_items = _check_size("max_items", max_items)
+    some = st.composite(lambda draw: _held(draw, (0, max_items)))()
+    every = st.composite(lambda draw: _held(draw, (min(1, max_items), max_items)))()
+    return st.one_of(st.just(Held()), some, every)

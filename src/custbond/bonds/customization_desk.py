@@ -1,0 +1,167 @@
+"""The customization bond at work, in the pure core: preferences set, wishes added and
+fulfilled, carts saved and dropped at the end of their window, buying rhythms noted
+and the next need reminded. Each function returns ``(effects, lines)``;
+:class:`~custbond.Program` calls them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from custbond.bonds.customization import CustomizationPolicy, SavedCart, Wish
+from custbond.bonds.rhythm import predict
+from custbond.commands import AddWish, DropCart, RemoveWish, SaveCart, SetPreferences
+from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
+from custbond.events import OfferAccepted, Purchase
+from custbond.messaging.message import key_stamp, message_key
+
+if TYPE_CHECKING:
+    from custbond.program import CustomerState
+
+__all__ = ["CART", "NEED", "change", "due", "on_purchase"]
+
+# Names in the customer's schedule: "cart:<cart id>", "need:<sku>".
+CART = "cart:"
+NEED = "need:"
+
+Lines = list[str]
+Effects = list[Effect]
+
+
+def change(
+    policy: CustomizationPolicy,
+    state: CustomerState,
+    item: SetPreferences | AddWish | RemoveWish | SaveCart | DropCart | OfferAccepted,
+    now: datetime,
+) -> tuple[Effects, Lines]:
+    """What a customer's own choice changes: their preferences, wish list, carts, or
+    an offer they accepted."""
+    held = state.held
+    if isinstance(item, SetPreferences):
+        preferences: Effects = [SetHeld("preferences", "", item.preferences)]
+        return preferences, [f"preferences: {item.preferences.describe()}"]
+    if isinstance(item, AddWish):
+        wish = Wish(sku=item.sku, added_at=now, note=item.note)
+        return [SetHeld("wishes", item.sku, wish)], [f"{item.sku} added to the wish list"]
+    if isinstance(item, RemoveWish):
+        if item.sku not in held.wishes:
+            return [], [f"nothing to do: {item.sku} is not on the wish list"]
+        return [SetHeld("wishes", item.sku, None)], [f"{item.sku} taken off the wish list"]
+    if isinstance(item, OfferAccepted):
+        return [SetHeld("offers", item.offer, item.at)], [f"personalised offer {item.offer} taken"]
+    if isinstance(item, DropCart):
+        if item.cart_id not in held.carts:
+            return [], [f"nothing to do: no saved cart {item.cart_id}"]
+        dropped: Effects = [
+            SetHeld("carts", item.cart_id, None),
+            SetSchedule(CART + item.cart_id, None),
+        ]
+        return dropped, [f"saved cart {item.cart_id} dropped"]
+    cart = SavedCart(
+        id=item.cart_id, items=item.items, saved_at=now, expires_at=policy.cart_expires_at(now)
+    )
+    remind = policy.cart_reminder_at(cart)
+    wake = remind if remind is not None and remind > now else cart.expires_at
+    lines = [f"cart {cart.id} saved until {cart.expires_at.isoformat()}"]
+    return [SetHeld("carts", cart.id, cart), SetSchedule(CART + cart.id, wake)], lines
+
+
+def on_purchase(
+    policy: CustomizationPolicy, state: CustomerState, purchase: Purchase, now: datetime
+) -> tuple[Effects, Lines]:
+    """A purchase: the wishes it fulfils, and the buying rhythms it adds to (with the
+    next-need reminder each one now expects)."""
+    held = state.held
+    effects: Effects = []
+    lines: Lines = []
+    for sku in sorted({item.sku for item in purchase.items} & set(held.wishes)):
+        effects.append(SetHeld("wishes", sku, None))
+        lines.append(f"wish fulfilled: {sku}")
+    need = policy.next_need
+    if need is None:
+        return effects, lines
+    before = held.rhythms
+    after = need.note(before, purchase)
+    for sku in sorted(set(before) - set(after)):  # fell out of the products kept
+        effects.extend((SetHeld("rhythms", sku, None), SetSchedule(NEED + sku, None)))
+    for sku in sorted(after):
+        rhythm = after[sku]
+        if before.get(sku) == rhythm:
+            continue
+        effects.append(SetHeld("rhythms", sku, rhythm))
+        prediction = predict(rhythm, min_intervals=need.min_intervals)
+        if prediction is None or policy.need_reminder is None:
+            continue
+        remind = max(need.remind_at(prediction), now)
+        if prediction.latest < now:  # an old purchase loaded late: nothing to remind
+            continue
+        effects.append(SetSchedule(NEED + sku, remind))
+        lines.append(f"{prediction.describe()}; reminder from {remind.isoformat()}")
+    return effects, lines
+
+
+def due(policy: CustomizationPolicy, state: CustomerState, now: datetime) -> tuple[Effects, Lines]:
+    """Carts whose reminder is due or whose window has ended, and next-need reminders
+    whose time has come."""
+    effects: Effects = []
+    lines: Lines = []
+    for name, at in sorted(state.schedule.items()):
+        if at > now:
+            continue
+        if name.startswith(CART):
+            more, why = _cart_due(policy, state, name, now)
+        elif name.startswith(NEED):
+            more, why = _need_due(policy, state, name, now)
+        else:
+            continue
+        effects.extend(more)
+        lines.extend(why)
+    return effects, lines
+
+
+def _cart_due(
+    policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime
+) -> tuple[Effects, Lines]:
+    effects: Effects = []
+    lines: Lines = []
+    cart_id = name.removeprefix(CART)
+    cart = state.held.carts.get(cart_id)
+    if cart is None:
+        return [SetSchedule(name, None)], []
+    if not cart.is_kept(now):
+        dropped = f"saved cart {cart_id} dropped: its window ended {cart.expires_at}"
+        return [SetHeld("carts", cart_id, None), SetSchedule(name, None)], [dropped]
+    send = policy.cart_reminder
+    if not cart.reminded and send is not None:
+        key = message_key("cart", state.id, cart_id, key_stamp(cart.saved_at))
+        context = {
+            "cart": cart_id,
+            "items": ", ".join(item.sku for item in cart.items),
+            "until": cart.expires_at.date().isoformat(),
+        }
+        effects.append(QueueMessage.of(send, key, context, not_after=cart.expires_at))
+        effects.append(SetHeld("carts", cart_id, attrs.evolve(cart, reminded=True)))
+        lines.append(f"saved cart {cart_id}: reminder queued")
+    effects.append(SetSchedule(name, cart.expires_at))
+    return effects, lines
+
+
+def _need_due(
+    policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime
+) -> tuple[Effects, Lines]:
+    done: Effects = [SetSchedule(name, None)]  # the next purchase plans the next one
+    sku = name.removeprefix(NEED)
+    rhythm = state.held.rhythms.get(sku)
+    need, send = policy.next_need, policy.need_reminder
+    if rhythm is None or need is None or send is None:
+        return done, []
+    prediction = predict(rhythm, min_intervals=need.min_intervals)
+    if prediction is None or prediction.latest < now:
+        return done, [f"no reminder for {sku}: the need it expected has passed"]
+    key = message_key("need", state.id, sku, key_stamp(prediction.last_at))
+    context = {"sku": sku, "expected_on": prediction.expected_at.date().isoformat()}
+    queued = QueueMessage.of(send, key, context, not_after=prediction.latest)
+    return [*done, queued], [f"next-need reminder queued: {prediction.describe()}"]

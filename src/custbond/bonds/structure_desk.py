@@ -1,0 +1,241 @@
+"""The structural bond at work, in the pure core: subscriptions started, paused,
+skipped, resumed and cancelled, their occurrences passing and reminded; autoresponder
+sequences entered, stepped through and left; integrations adopted and dropped. Each
+function returns ``(effects, lines)``; :class:`~custbond.Program` calls them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from custbond.bonds import sequences as sequencing
+from custbond.bonds import subscriptions as subs
+from custbond.bonds.structure import Integration, StructuralPolicy
+from custbond.bonds.subscriptions import Subscription
+from custbond.commands import (
+    CancelSubscription,
+    PauseSubscription,
+    ResumeSubscription,
+    SkipDelivery,
+    Subscribe,
+)
+from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
+from custbond.events import IntegrationAdopted, IntegrationDropped
+from custbond.messaging.message import key_stamp, message_key
+from custbond.messaging.occasions import Send
+
+if TYPE_CHECKING:
+    from custbond.program import CustomerState
+
+__all__ = ["SEQUENCE", "SUBSCRIPTION", "due", "integration", "on_event", "subscription"]
+
+# Names in the customer's schedule: "subscription:<plan>", "sequence:<name>".
+SUBSCRIPTION = "subscription:"
+SEQUENCE = "sequence:"
+
+Lines = list[str]
+Effects = list[Effect]
+
+SubscriptionCommand = (
+    Subscribe | PauseSubscription | SkipDelivery | ResumeSubscription | CancelSubscription
+)
+
+
+def subscription(
+    policy: StructuralPolicy,
+    state: CustomerState,
+    item: SubscriptionCommand,
+    now: datetime,
+    *,
+    zone: str,
+) -> tuple[Effects, Lines]:
+    """A customer's subscription started, paused, skipped, resumed or cancelled;
+    ``zone`` is the IANA name of the customer's time zone (the program's for one
+    without)."""
+    plan = policy.plan(item.plan)  # NotFound for a plan the program does not have
+    held = state.held.subscriptions.get(plan.name)
+    lines: Lines = []
+    if isinstance(item, Subscribe):
+        if held is not None and held.status is not subs.SubscriptionStatus.CANCELLED:
+            return [], [f"nothing to do: already subscribed to {plan.name}"]
+        changed = subs.subscribe(plan, at=now, zone=zone)
+        lines.append(f"subscribed to {plan.describe()}")
+    elif held is None:
+        return [], [f"nothing to do: no subscription to {plan.name}"]
+    else:
+        # The occurrences due by now happen (and are counted) before the change.
+        held, passed = subs.advance(held, plan, now=now)
+        lines.extend(f"{plan.name}: occurrence of {moment.isoformat()}" for moment in passed)
+        changed, line = _change(held, plan, item, now)
+        lines.append(line)
+    effects: Effects = [SetHeld("subscriptions", plan.name, changed)]
+    effects.append(SetSchedule(SUBSCRIPTION + plan.name, _subscription_wake(changed, plan, now)))
+    if changed.next_at is not None:
+        lines.append(f"next on {changed.next_at.isoformat()}")
+    return effects, lines
+
+
+def _change(
+    held: Subscription,
+    plan: subs.Plan,
+    item: PauseSubscription | SkipDelivery | ResumeSubscription | CancelSubscription,
+    now: datetime,
+) -> tuple[Subscription, str]:
+    if isinstance(item, PauseSubscription):
+        until = "until resumed" if item.until is None else f"until {item.until.isoformat()}"
+        return subs.pause(held, plan, at=now, until=item.until), f"{plan.name} paused {until}"
+    if isinstance(item, SkipDelivery):
+        skipped = f"{plan.name}: the occurrence on {item.on.isoformat()} is skipped"
+        return subs.skip(held, plan, on=item.on), skipped
+    if isinstance(item, ResumeSubscription):
+        return subs.resume(held, plan, at=now), f"{plan.name} resumed"
+    return subs.cancel(held, at=now, reason=item.reason), f"{plan.name} cancelled"
+
+
+def _subscription_wake(sub: Subscription, plan: subs.Plan, now: datetime) -> datetime | None:
+    """When the subscription next needs looking at: its reminder if still to come,
+    else its next occurrence (None when nothing is to come)."""
+    if sub.next_at is None:
+        return None
+    remind = subs.remind_at(sub, plan)
+    if remind is not None and remind > now:
+        return remind
+    return sub.next_at
+
+
+def integration(
+    state: CustomerState, item: IntegrationAdopted | IntegrationDropped
+) -> tuple[Effects, Lines]:
+    """An integration the customer started or stopped relying on."""
+    known = state.held.integrations.get(item.integration)
+    if isinstance(item, IntegrationAdopted):
+        if known is not None and known.in_use:
+            return [], [f"{item.integration} already in use since {known.adopted_at.date()}"]
+        adopted = Integration(name=item.integration, adopted_at=item.at)
+        return [SetHeld("integrations", item.integration, adopted)], [
+            f"integration adopted: {adopted.describe()}"
+        ]
+    if known is None or not known.in_use:
+        return [], [f"nothing to do: {item.integration} is not in use"]
+    dropped = attrs.evolve(known, dropped_at=item.at)
+    return [SetHeld("integrations", item.integration, dropped)], [
+        f"integration dropped: {dropped.describe()}"
+    ]
+
+
+def on_event(
+    policy: StructuralPolicy, state: CustomerState, item: Any, now: datetime
+) -> tuple[Effects, Lines]:
+    """The sequences an event makes the customer enter (and the steps due at once) or
+    leave."""
+    kind, name = type(item).__name__, getattr(item, "name", None)
+    effects: Effects = []
+    lines: Lines = []
+    for sequence in policy.sequences:
+        held = state.held.sequences.get(sequence.name)
+        if sequence.leaves_on(kind):
+            if held is not None and held.is_active and not held.is_finished(sequence):
+                left = sequencing.leave(held, at=item.at, because=f"{kind} {item.id}")
+                effects.append(SetHeld("sequences", sequence.name, left))
+                effects.append(SetSchedule(SEQUENCE + sequence.name, None))
+                lines.append(f"left the {sequence.name} sequence ({kind} {item.id})")
+            continue
+        if not sequence.enters_on(kind, name if isinstance(name, str) else None):
+            continue
+        entered = sequencing.enter(sequence, held, at=now)
+        if entered is None:
+            lines.append(f"not entered into {sequence.name}: entered once already")
+            continue
+        lines.append(f"entered the {sequence.name} sequence")
+        more, why = _step(sequence, state.id, entered, now)
+        effects.extend(more)
+        lines.extend(why)
+    return effects, lines
+
+
+def _step(
+    sequence: sequencing.Sequence,
+    customer_id: str,
+    enrollment: sequencing.Enrollment,
+    now: datetime,
+) -> tuple[Effects, Lines]:
+    """Send the steps of ``sequence`` due by ``now``; keep the enrollment and its next
+    wake-up."""
+    effects: Effects = []
+    lines: Lines = []
+    enrollment, due_steps = sequencing.due_steps(sequence, enrollment, now=now)
+    for due_step in due_steps:
+        if not due_step.send:
+            lines.append(f"{sequence.name}: {due_step.step.describe()} passed over (stale)")
+            continue
+        send = Send(template=due_step.step.template, kind=sequence.kind)
+        key = sequencing.step_key(sequence.name, customer_id, due_step.index)
+        effects.append(QueueMessage.of(send, key, {"sequence": sequence.name}))
+        lines.append(f"{sequence.name}: {due_step.step.describe()} queued")
+    effects.append(SetHeld("sequences", sequence.name, enrollment))
+    wake = sequencing.due_at(sequence, enrollment)
+    effects.append(SetSchedule(SEQUENCE + sequence.name, wake))
+    return effects, lines
+
+
+def due(policy: StructuralPolicy, state: CustomerState, now: datetime) -> tuple[Effects, Lines]:
+    """Sequence steps and subscription occurrences (and their reminders) whose time has
+    come."""
+    effects: Effects = []
+    lines: Lines = []
+    for name, wake in sorted(state.schedule.items()):
+        if wake > now:
+            continue
+        if name.startswith(SEQUENCE):
+            sequence = _sequence(policy, name.removeprefix(SEQUENCE))
+            enrollment = state.held.sequences.get(name.removeprefix(SEQUENCE))
+            if sequence is None or enrollment is None:
+                effects.append(SetSchedule(name, None))
+                continue
+            more, why = _step(sequence, state.id, enrollment, now)
+        elif name.startswith(SUBSCRIPTION):
+            more, why = _subscription_due(policy, state, name, now)
+        else:
+            continue
+        effects.extend(more)
+        lines.extend(why)
+    return effects, lines
+
+
+def _sequence(policy: StructuralPolicy, name: str) -> sequencing.Sequence | None:
+    for sequence in policy.sequences:
+        if sequence.name == name:
+            return sequence
+    return None
+
+
+def _subscription_due(
+    policy: StructuralPolicy, state: CustomerState, name: str, now: datetime
+) -> tuple[Effects, Lines]:
+    plan_name = name.removeprefix(SUBSCRIPTION)
+    held = state.held.subscriptions.get(plan_name)
+    plan = next((plan for plan in policy.plans if plan.name == plan_name), None)
+    if held is None or plan is None:
+        return [SetSchedule(name, None)], []
+    effects: Effects = []
+    sub, passed = subs.advance(held, plan, now=now)
+    lines = [f"{plan.name}: occurrence of {moment.isoformat()}" for moment in passed]
+    remind = subs.remind_at(sub, plan)
+    if (
+        plan.template is not None
+        and remind is not None
+        and remind <= now
+        and sub.next_at is not None
+    ):
+        send = Send(template=plan.template, kind="transactional")
+        key = message_key("subscription", state.id, plan.name, key_stamp(sub.next_at))
+        context = {"plan": plan.name, "when": sub.next_at.isoformat()}
+        effects.append(QueueMessage.of(send, key, context, not_after=sub.next_at))
+        lines.append(f"{plan.name}: reminder of {sub.next_at.isoformat()} queued")
+    if sub != held:
+        effects.append(SetHeld("subscriptions", plan.name, sub))
+    effects.append(SetSchedule(name, _subscription_wake(sub, plan, now)))
+    return effects, lines
