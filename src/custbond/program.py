@@ -38,6 +38,7 @@ from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds import customization_desk, social_desk, structure_desk, tiers
+from custbond.bonds import held as held_parts
 from custbond.bonds.achievements import Achievement, AchievementStatus
 from custbond.bonds.cards import PunchCard, Voucher, VoucherStatus, voucher_code
 from custbond.bonds.catalog import Reward, RewardStock
@@ -246,7 +247,7 @@ class CustomerState:
     surveys: tuple[SurveyResponse, ...] = ()
     owner: str | None = None
     last_contact_at: datetime | None = None
-    held: Held = attrs.field(factory=Held)
+    held: Held = attrs.field(default=held_parts.EMPTY)
 
     @property
     def next_due_at(self) -> datetime | None:

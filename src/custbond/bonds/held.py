@@ -31,7 +31,7 @@ from custbond.bonds.structure import Integration
 from custbond.bonds.subscriptions import Subscription
 from custbond.errors import InvalidInput
 
-__all__ = ["PARTS", "Held"]
+__all__ = ["EMPTY", "PARTS", "Held"]
 
 # The parts of Held that are maps, and what each holds.
 PARTS: dict[str, type[Any]] = {
@@ -69,7 +69,7 @@ class Held:
 
     @property
     def is_empty(self) -> bool:
-        return self == _EMPTY
+        return self is EMPTY or self == EMPTY
 
     def with_item(self, part: str, key: str, value: Any) -> Held:
         """This value with ``part[key]`` set to ``value`` (None: dropped); ``part``
@@ -92,4 +92,5 @@ class Held:
         return attrs.evolve(self, **changed)
 
 
-_EMPTY = Held()
+EMPTY = Held()
+"""Nothing held: the one value every customer without bonds shares (it never changes)."""

@@ -30,6 +30,7 @@ from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds.cards import Voucher, VoucherStatus
 from custbond.bonds.customization import Preferences, SavedCart, Wish
+from custbond.bonds.held import EMPTY as EMPTY_HELD
 from custbond.bonds.held import Held
 from custbond.bonds.occasions import Occasion
 from custbond.bonds.rhythm import Rhythm
@@ -411,7 +412,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         empty = empty_map()
         return (
             activity, empty, tier, empty, empty, empty, *times, (), empty, empty,
-            referred_by, rewarded_at, empty, empty, empty, (), None, None, Held(),
+            referred_by, rewarded_at, empty, empty, empty, (), None, None, EMPTY_HELD,
         )  # fmt: skip
     at = 12
     sections = []
@@ -472,7 +473,7 @@ def extras_from_row(row: Row | None) -> tuple[Any, ...]:
         ),
         owner,
         contact,
-        _decode(held[0]) if held else Held(),
+        _decode(held[0]) if held else EMPTY_HELD,
     )
 
 
