@@ -723,3 +723,14 @@ def test_the_session_in_the_docs_prints_what_it_shows(
             main(argv[1:])
             captured = capsys.readouterr()
             assert shown == captured.out + captured.err, command
+
+
+def test_explain_describes_the_bonds_of_a_program(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "explain", str(EXAMPLES / "pie_shop.toml"))
+    assert 0 == status
+    assert "\nSocial bond:\n  default owner: Maya\n" in out
+    assert "  tenth-order: a note of appreciation at the 10th purchase\n" in out
+    assert "\nCustomization bond:\n  saved carts kept for 90 days, a reminder 7 days" in out
+    status, out, _ = run(capsys, "explain", str(EXAMPLES / "subscription_box.toml"))
+    assert "\nStructural bond:\n  pie-box (25.00 each time): FREQ=MONTHLY;BYMONTHDAY=-1" in out
+    assert "  newsletter: on each CustomEvent 'newsletter', welcome at once" in out
