@@ -33,13 +33,16 @@ import attrs
 from custbond._frozen import FrozenMap, empty_map
 from custbond.bonds.customization import Preferences, Wish
 from custbond.bonds.held import Held
+from custbond.bonds.occasions import Occasion
 from custbond.bonds.subscriptions import Subscription
 from custbond.commands import (
+    AddOccasion,
     AddWish,
     Adjust,
     CancelSubscription,
     CloseTask,
     Input,
+    Invite,
     NotifyIncident,
     PlaceHold,
     Redeem,
@@ -166,7 +169,9 @@ class Erasure:
                 for key, consent in state.consents.items()
             }
             schedule = {
-                name: at for name, at in state.schedule.items() if name not in _BIRTHDAY_PLANS
+                self._schedule_name(name): at
+                for name, at in state.schedule.items()
+                if name not in _BIRTHDAY_PLANS
             }
             cases = {key: self.case(case) for key, case in state.cases.items()}
             state = attrs.evolve(
@@ -182,15 +187,24 @@ class Erasure:
             state = attrs.evolve(state, referred_by=self.pseudonym)
         return state
 
+    def _schedule_name(self, name: str) -> str:
+        """A name in the customer's schedule: a custom occasion's with its label erased."""
+        if name.startswith(_CUSTOM_OCCASION):
+            return _CUSTOM_OCCASION + self.text(name.removeprefix(_CUSTOM_OCCASION))
+        return name
+
     def held(self, held: Held) -> Held:
         """What the erased customer's bonds hold: preferences forgotten, the notes on
         their wish list and the reasons they gave for cancelling erased (products,
-        plans, dates and the names of personal occasions, which are labels such as
-        "wedding anniversary", stay)."""
+        plans and dates stay, and so do the names of personal occasions, labels such as
+        "wedding anniversary", with the customer's id and contact details taken out)."""
         for part in ("wishes", "subscriptions"):
             items = getattr(held, part)
             for key, value in items.items():
                 held = held.with_item(part, key, self.held_value(part, value))
+        for name, occasion in held.occasions.items():  # by their names, which may change
+            held = held.with_item("occasions", name, None)
+            held = held.with_item("occasions", self.text(name), self.held_value("", occasion))
         return attrs.evolve(held, preferences=Preferences())
 
     def held_value(self, part: str, value: Any) -> Any:
@@ -202,6 +216,8 @@ class Erasure:
         if isinstance(value, Subscription):
             # Its dates stay; the zone they were reckoned in was the customer's.
             return attrs.evolve(value, cancel_reason=_erased(value.cancel_reason), zone=self.zone)
+        if isinstance(value, Occasion):  # a label, with the customer's details taken out
+            return attrs.evolve(value, name=self.text(value.name))
         return value
 
     def case(self, case: RecoveryCase) -> RecoveryCase:
@@ -282,6 +298,8 @@ class Erasure:
             changes["preferences"] = Preferences()
         elif isinstance(item, CancelSubscription):
             changes["reason"] = _erased(item.reason)
+        elif isinstance(item, AddOccasion):
+            changes["occasion"] = self.held_value("occasions", item.occasion)
         # Short texts a host fills in (a channel, a payment method, a place, what a
         # complaint or an answer is about, who handled it, an item's tags): kept, but
         # with the customer's contact details taken out of them.
@@ -368,7 +386,10 @@ class Erasure:
         if isinstance(effect, SetSchedule) and effect.name in _BIRTHDAY_PLANS and effect.at:
             return SetSchedule(effect.name, None)  # the birthday is gone with the profile
         if isinstance(effect, SetHeld):
-            return attrs.evolve(effect, value=self.held_value(effect.part, effect.value))
+            key = self.text(effect.key) if effect.part == "occasions" else effect.key
+            return SetHeld(effect.part, key, self.held_value(effect.part, effect.value))
+        if isinstance(effect, SetSchedule) and effect.name.startswith(_CUSTOM_OCCASION):
+            return attrs.evolve(effect, name=self._schedule_name(effect.name))
         return effect
 
     def key(self, key: str) -> str:
@@ -389,7 +410,7 @@ class Erasure:
         else:
             item = self.input(item)
         key = record.key
-        if key is not None and isinstance(item, NotifyIncident):
+        if key is not None and isinstance(item, NotifyIncident | Invite):
             if outcome.key == key[1]:
                 outcome = attrs.evolve(outcome, key=item.log_key[1])
             key = item.log_key
@@ -437,6 +458,8 @@ class Erasure:
 
 # The schedule's plans made of the customer's birthday (the greeting, the owner's task).
 _BIRTHDAY_PLANS = ("birthday", "occasion:birthday")
+# The schedule's plans of the occasions a host added: named after them.
+_CUSTOM_OCCASION = "occasion:custom:"
 
 
 def _free_texts(effect: Any) -> tuple[str | None, ...]:

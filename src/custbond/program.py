@@ -358,7 +358,10 @@ class Program:
         messaging = self.messaging
         on_events = messaging.welcome is not None or messaging.thank_you is not None
         asks = any(isinstance(effect, Message) for rule in rules for effect in rule.then)
-        object.__setattr__(self, "_asks_for_messages", asks or on_events)
+        # A sequence entered on a purchase sends its first step with the purchase.
+        sequences = () if self.structure is None else self.structure.sequences
+        on_purchase = any(sequence.on == "Purchase" for sequence in sequences)
+        object.__setattr__(self, "_asks_for_messages", asks or on_events or on_purchase)
         object.__setattr__(self, "_sends_on_its_own", on_events)
         scheduled = messaging.birthday is not None or messaging.points_expiring is not None
         social = self.social

@@ -12,7 +12,10 @@ fact needs history the state does not keep, it says so here:
   (:class:`~custbond.ContactMade`); ``occasions_known`` the personal occasions known
   (a birthday in the profile, the anniversary of a first purchase when the program's
   social policy marks it, and those the host added).
-- ``months_subscribed`` is the longest run of an active subscription in whole months.
+- ``subscriptions`` counts the active ones (not paused, not cancelled);
+  ``months_subscribed`` is the longest of them since it started, in whole months.
+- ``saved_carts`` counts the carts still kept now (one past its window is gone, whether
+  or not ``run_due()`` has dropped it yet).
 
 >>> from datetime import datetime, timezone
 >>> from custbond import Customer, Program
@@ -76,7 +79,7 @@ def facts_of(
     return (
         _financial(state, program, now),
         _social(state, program, now, open_tasks),
-        _customization(state, program),
+        _customization(state, program, now),
         _structural(state, program, now),
     )
 
@@ -147,7 +150,7 @@ def _days_in(every: relativedelta, now: datetime) -> int:
     return ((now + every) - now).days
 
 
-def _customization(state: CustomerState, program: Program) -> CustomizationFacts:
+def _customization(state: CustomerState, program: Program, now: datetime) -> CustomizationFacts:
     held = state.held
     need = None if program.customization is None else program.customization.next_need
     predicted = 0
@@ -162,7 +165,7 @@ def _customization(state: CustomerState, program: Program) -> CustomizationFacts
         restrictions_known=len(held.preferences.restrictions),
         offers_accepted=len(held.offers),
         wishes=len(held.wishes),
-        saved_carts=len(held.carts),
+        saved_carts=sum(1 for cart in held.carts.values() if cart.is_kept(now)),
         predicted_needs=predicted,
     )
 
@@ -171,10 +174,9 @@ def _structural(state: CustomerState, program: Program, now: datetime) -> Struct
     held, structure = state.held, program.structure
     plans = {} if structure is None else {plan.name: plan for plan in structure.plans}
     sequences = {} if structure is None else {seq.name: seq for seq in structure.sequences}
+    # A paused subscription holds nobody while it is paused; a cancelled one never again.
     active = [
-        sub
-        for sub in held.subscriptions.values()
-        if sub.status is not SubscriptionStatus.CANCELLED
+        sub for sub in held.subscriptions.values() if sub.status is SubscriptionStatus.ACTIVE
     ]
     paid = sum(1 for sub in active if sub.plan in plans and plans[sub.plan].is_paid)
     months = 0
@@ -189,6 +191,6 @@ def _structural(state: CustomerState, program: Program, now: datetime) -> Struct
         sequences=sum(
             1
             for name, item in held.sequences.items()
-            if item.is_active and name in sequences and not item.is_finished(sequences[name])
+            if item.is_active and name in sequences and item.sent < len(sequences[name].steps)
         ),
     )

@@ -165,6 +165,8 @@ def _next(cadence: Cadence, due: datetime, now: datetime) -> datetime:
 # -- appreciation, personal occasions, reviews, members' events ---------------------------
 
 OCCASION = "occasion:"
+# Occasions the host added: named apart, so one called "birthday" is not the birthday.
+CUSTOM = OCCASION + "custom:"
 _TICK = timedelta(microseconds=1)
 REVIEW = "review"
 BIRTHDAY = "birthday"
@@ -215,7 +217,7 @@ def occasions_of(
         found[OCCASION + FIRST_PURCHASE] = anniversary_of(first, zone=zone)
     if rules.custom:
         for name, occasion in state.held.occasions.items():
-            found[OCCASION + name] = occasion
+            found[CUSTOM + name] = occasion
     return found
 
 
@@ -280,17 +282,20 @@ def due_personal(
                 effects.append(SetSchedule(name, None))
                 continue
             # From just before the wake-up: with nothing ahead, it is the moment itself.
-            moment = next_occurrence(occasion, zone=zone, after=wake - _TICK, at=rules.at)
+            moment = _next_moment(rules, occasion, zone, wake - _TICK)
             if rules.task_at(moment) > now:  # woken early (the schedule moved): wait
                 effects.append(SetSchedule(name, rules.task_at(moment)))
                 continue
             key = message_key("occasion", state.id, name, key_stamp(moment))
-            what = f"{rules.reason}: {occasion.name} on {moment.date().isoformat()}"
-            count = years(occasion, moment.date())
-            if count:
-                what += f" ({count} year{'s' if count > 1 else ''})"
-            effects.append(OpenTask(key, owner, moment, what, "occasion", None))
-            effects.append(SetSchedule(name, _occasion_wake(rules, occasion, zone, moment)))
+            effects.append(
+                OpenTask(
+                    key, owner, moment, _occasion_reason(rules, occasion, moment), "occasion", None
+                )
+            )
+            # The next one from now: a job that did not run for a year opens one task.
+            effects.append(
+                SetSchedule(name, _occasion_wake(rules, occasion, zone, max(moment, now)))
+            )
             lines.append(f"occasion task for {owner}: {occasion.name}")
         elif name == REVIEW:
             spent = state.activity.spent
@@ -319,7 +324,7 @@ def add_occasion(
     """A personal occasion the host added (one of the same name replaced), planned at
     once when the owner marks custom occasions."""
     occasion = item.occasion
-    name = OCCASION + occasion.name
+    name = CUSTOM + occasion.name
     effects: Effects = [SetHeld("occasions", occasion.name, occasion)]
     rules = policy.occasions
     if rules is not None and rules.custom and policy.owner_of(state.owner) is not None:
@@ -334,8 +339,28 @@ def _occasion_wake(
 ) -> datetime:
     """When to open the task of the next occurrence of ``occasion`` after ``after``: at
     least ``ahead`` of it (an occurrence closer than that is taken at once)."""
+    return max(rules.task_at(_next_moment(rules, occasion, zone, after)), after)
+
+
+def _next_moment(
+    rules: OccasionPolicy, occasion: Occasion, zone: tzinfo, after: datetime
+) -> datetime:
+    """The next occurrence of ``occasion`` after ``after``, leaving out the day it
+    began (the first purchase itself is no anniversary)."""
     moment = next_occurrence(occasion, zone=zone, after=after, at=rules.at)
-    return max(rules.task_at(moment), after)
+    if years(occasion, moment.date()) == 0:
+        moment = next_occurrence(occasion, zone=zone, after=moment, at=rules.at)
+    return moment
+
+
+def _occasion_reason(rules: OccasionPolicy, occasion: Occasion, moment: datetime) -> str:
+    """What an occasion's task says: the occasion and its day, and for any but a
+    birthday how many years it has been (a birthday's would tell the customer's age)."""
+    what = f"{rules.reason}: {occasion.name} on {moment.date().isoformat()}"
+    count = years(occasion, moment.date())
+    if count and occasion.name != "birthday":
+        what += f" ({count} year{'s' if count > 1 else ''})"
+    return what
 
 
 def invite(

@@ -55,8 +55,17 @@ def subscription(
     """A customer's subscription started, paused, skipped, resumed or cancelled;
     ``zone`` is the IANA name of the customer's time zone (the program's for one
     without)."""
+    held = state.held.subscriptions.get(item.plan)
+    offered = {plan.name: plan for plan in policy.plans}
+    if isinstance(item, CancelSubscription) and held is not None and item.plan not in offered:
+        # A plan the program no longer offers: its subscribers may still leave it.
+        cancelled = subs.cancel(held, at=now, reason=item.reason)
+        gone: Effects = [
+            SetHeld("subscriptions", item.plan, cancelled),
+            SetSchedule(SUBSCRIPTION + item.plan, None),
+        ]
+        return gone, [f"{item.plan} cancelled (a plan no longer offered)"]
     plan = policy.plan(item.plan)  # NotFound for a plan the program does not have
-    held = state.held.subscriptions.get(plan.name)
     lines: Lines = []
     if isinstance(item, Subscribe):
         if held is not None and held.status is not subs.SubscriptionStatus.CANCELLED:
@@ -71,8 +80,12 @@ def subscription(
         lines.extend(f"{plan.name}: occurrence of {moment.isoformat()}" for moment in passed)
         changed, line = _change(held, plan, item, now)
         lines.append(line)
+    wake = _subscription_wake(changed, plan, now)
+    remind, planned = subs.remind_at(changed, plan), state.schedule.get(SUBSCRIPTION + plan.name)
+    if remind is not None and planned is not None and planned <= remind <= now:
+        wake = remind  # a reminder run_due() has not sent yet: it still will
     effects: Effects = [SetHeld("subscriptions", plan.name, changed)]
-    effects.append(SetSchedule(SUBSCRIPTION + plan.name, _subscription_wake(changed, plan, now)))
+    effects.append(SetSchedule(SUBSCRIPTION + plan.name, wake))
     if changed.next_at is not None:
         lines.append(f"next on {changed.next_at.isoformat()}")
     return effects, lines
@@ -137,7 +150,7 @@ def on_event(
     for sequence in policy.sequences:
         held = state.held.sequences.get(sequence.name)
         if sequence.leaves_on(kind):
-            if held is not None and held.is_active and not held.is_finished(sequence):
+            if held is not None and held.is_active and not _finished(sequence, held):
                 left = sequencing.leave(held, at=item.at, because=f"{kind} {item.id}")
                 effects.append(SetHeld("sequences", sequence.name, left))
                 effects.append(SetSchedule(SEQUENCE + sequence.name, None))
@@ -145,10 +158,11 @@ def on_event(
             continue
         if not sequence.enters_on(kind, name if isinstance(name, str) else None):
             continue
-        entered = sequencing.enter(sequence, held, at=now)
-        if entered is None:
+        if held is not None:
             lines.append(f"not entered into {sequence.name}: entered once already")
             continue
+        entered = sequencing.enter(sequence, None, at=now)
+        assert entered is not None
         lines.append(f"entered the {sequence.name} sequence")
         more, why = _step(sequence, state.id, entered, now)
         effects.extend(more)
@@ -192,7 +206,7 @@ def due(policy: StructuralPolicy, state: CustomerState, now: datetime) -> tuple[
         if name.startswith(SEQUENCE):
             sequence = _sequence(policy, name.removeprefix(SEQUENCE))
             enrollment = state.held.sequences.get(name.removeprefix(SEQUENCE))
-            if sequence is None or enrollment is None:
+            if sequence is None or enrollment is None or _finished(sequence, enrollment):
                 effects.append(SetSchedule(name, None))
                 continue
             more, why = _step(sequence, state.id, enrollment, now)
@@ -203,6 +217,12 @@ def due(policy: StructuralPolicy, state: CustomerState, now: datetime) -> tuple[
         effects.extend(more)
         lines.extend(why)
     return effects, lines
+
+
+def _finished(sequence: sequencing.Sequence, enrollment: sequencing.Enrollment) -> bool:
+    """Whether every step is done: also when the program has since dropped steps that
+    the customer already had."""
+    return enrollment.sent >= len(sequence.steps)
 
 
 def _sequence(policy: StructuralPolicy, name: str) -> sequencing.Sequence | None:
