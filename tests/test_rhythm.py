@@ -502,7 +502,6 @@ class TestNextNeedPolicy:
             ({"min_intervals": 9}, "min_intervals"),
             ({"remind_before": -DAY}, "remind_before"),
             ({"remind_before": 2}, "remind_before"),
-            ({"template": "next need "}, "template"),
             ({"keep": 1}, "keep"),
             ({"keep": 2.0}, "keep"),
             ({"max_products": 0}, "max_products"),
@@ -510,7 +509,7 @@ class TestNextNeedPolicy:
         ],
         ids=["lone string sku", "empty sku", "nothing followed", "tags without skus",
              "lone string tag", "no intervals", "more intervals than kept",
-             "negative remind_before", "int remind_before", "padded template", "keep 1",
+             "negative remind_before", "int remind_before", "keep 1",
              "float keep", "no products", "negative same_within"],
     )  # fmt: skip
     def test_bad_values_are_rejected_naming_the_field(

@@ -223,7 +223,6 @@ skus = ["beans"]
 tags = ["filters"]
 min_intervals = 3
 remind_before = "P3D"
-template = "beans_low"
 keep = 10
 max_products = 20
 same_within = "PT6H"
@@ -233,7 +232,6 @@ same_within = "PT6H"
             tags={"filters"},
             min_intervals=3,
             remind_before=timedelta(days=3),
-            template="beans_low",
             keep=10,
             max_products=20,
             same_within=timedelta(hours=6),
@@ -998,7 +996,6 @@ def next_need_policies(draw: st.DrawFn) -> NextNeedPolicy:
         tags=tags,
         min_intervals=draw(st.integers(1, keep)),
         remind_before=draw(spans),
-        template=draw(names),
         keep=keep,
         max_products=draw(st.integers(1, 100)),
         same_within=draw(spans),

@@ -249,3 +249,13 @@ def test_integrations_are_recorded_with_the_date_adopted(bakery: Bakery) -> None
     assert profile.score == 20  # one integration in use
     facts = {fact.name: fact.value for fact in profile.facts}
     assert facts["integrations"] == 1
+    assert [(item.name, item.adopted_at, item.in_use) for item in service.integrations("ben")] == [
+        ("order-portal", adopted, True),
+        ("label-printer", MAR_2, False),
+    ]
+
+
+def test_a_readers_place_in_the_sequence_can_be_read(bakery: Bakery) -> None:
+    bakery.join_newsletter("news-1")
+    (enrollment,) = bakery.service.enrollments("maya").values()
+    assert (enrollment.sequence, enrollment.sent, enrollment.is_active) == ("newsletter", 1, True)

@@ -316,8 +316,8 @@ class NextNeedPolicy:
     ``keep`` kept per product; a customer's rhythms are kept for at most
     ``max_products`` products (those bought longest ago are dropped first, then by sku).
     Purchases of one product within ``same_within`` are one buying occasion. The
-    reminder (``template``: the message a host sends) is due ``remind_before`` the
-    expected time, never before the last purchase.
+    reminder (the message is the customization policy's ``need_reminder``) is due
+    ``remind_before`` the expected time, never before the last purchase.
 
     >>> policy = NextNeedPolicy(skus={"beans"}, tags={"filters"})
     >>> policy.tracks(LineItem(sku="paper filters", quantity=1, unit_price=4,
@@ -336,7 +336,6 @@ class NextNeedPolicy:
     )
     min_intervals: int = attrs.field(default=2, validator=v.is_positive_int)
     remind_before: timedelta = attrs.field(default=timedelta(days=2), validator=v.is_span)
-    template: str = attrs.field(default="next_need", validator=v.is_identifier)
     keep: int = attrs.field(default=KEEP, validator=_int_at_least(2))
     max_products: int = attrs.field(default=MAX_PRODUCTS, validator=v.is_positive_int)
     same_within: timedelta = attrs.field(default=SAME_WITHIN, validator=v.is_span)

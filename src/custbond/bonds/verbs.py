@@ -19,7 +19,9 @@ from custbond.bonds.occasions import Occasion
 from custbond.bonds.profile import BondProfile
 from custbond.bonds.reading import bond_profile
 from custbond.bonds.rhythm import NextNeed, predict
+from custbond.bonds.sequences import Enrollment
 from custbond.bonds.social import MembersEvent
+from custbond.bonds.structure import Integration
 from custbond.bonds.subscriptions import Subscription, upcoming
 from custbond.commands import (
     AddOccasion,
@@ -229,6 +231,15 @@ class BondVerbs:
         if held is None:
             raise InvalidInput("plan", plan, f"a plan {customer_id} subscribes to")
         return upcoming(held, structure.plan(plan), after=self.clock.now(), count=count)
+
+    def integrations(self, customer_id: str) -> tuple[Integration, ...]:
+        """The integrations the customer adopted (dropped ones too), by the date adopted."""
+        found = self._state(customer_id).held.integrations.values()
+        return tuple(sorted(found, key=lambda item: (item.adopted_at, item.name)))
+
+    def enrollments(self, customer_id: str) -> Mapping[str, Enrollment]:
+        """Where the customer is in each autoresponder sequence they entered, by name."""
+        return self._state(customer_id).held.sequences
 
     # -- social ----------------------------------------------------------------------------
 

@@ -2299,7 +2299,6 @@ _NEXT_NEED = _Shape(
         "tags": _WORDS,
         "min_intervals": _INT,
         "remind_before": _SPAN,
-        "template": _TEXT,
         "keep": _INT,
         "max_products": _INT,
         "same_within": _SPAN,

@@ -2655,7 +2655,6 @@ def next_need_policies() -> SearchStrategy[NextNeedPolicy]:
             tags=tags,
             min_intervals=draw(st.integers(1, keep)),
             remind_before=draw(spans | st.timedeltas(timedelta(0), timedelta(days=7))),
-            template=draw(st.sampled_from(["next_need", "next_need", "reorder"])),
             keep=keep,
             max_products=draw(st.sampled_from([50, 1]) | st.integers(1, 60)),
             same_within=draw(
