@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -174,6 +174,31 @@ def money(field: str, amount: Decimal, code: str) -> Decimal:
             field, amount, f"an amount with at most {places} decimal places in {code}"
         )
     return amount
+
+
+def calendar_day(field: str, month: Any, day: Any, year: Any) -> None:
+    """``month`` and ``day`` (and ``year``, unless None) make a real calendar day; 29
+    February is one when the year is unknown. ``field`` names the value ("birthday")."""
+    prefix = f"{field}." if field else ""
+    integer(f"{prefix}month", month, minimum=1)
+    integer(f"{prefix}day", day, minimum=1)
+    if year is not None:
+        integer(f"{prefix}year", year, minimum=1)
+    try:
+        # 2000 is a leap year, so 29 February is accepted when the year is unknown.
+        date(2000 if year is None else year, month, day)
+    except ValueError:
+        shown = f"{month:02d}-{day:02d}" if year is None else f"{year}-{month:02d}-{day:02d}"
+        raise InvalidInput(field or "day", shown, "a real calendar day") from None
+
+
+def in_year(month: int, day: int, year: int) -> date:
+    """The day ``month``/``day`` falls on in ``year``: 29 February on 28 February in
+    common years, so that nobody's day is ever skipped."""
+    try:
+        return date(year, month, day)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
 
 
 def integer(field: str, value: Any, *, minimum: int | None = None) -> int:

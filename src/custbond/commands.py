@@ -306,6 +306,17 @@ class NotifyIncident:
         return ("incident", json.dumps([self.incident_id, self.customer_id]))
 
 
+class _ByKey:
+    """A command kept in the log under its own ``key``: one command per key."""
+
+    __slots__ = ()
+    key: str
+
+    @property
+    def log_key(self) -> LogKey:
+        return ("command", self.key)
+
+
 def _instance_of(kind: type, a_kind: str) -> Any:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, kind):
@@ -315,7 +326,7 @@ def _instance_of(kind: type, a_kind: str) -> Any:
 
 
 @attrs.frozen(kw_only=True)
-class SetPreferences:
+class SetPreferences(_ByKey):
     """The customer's preferences (favourites, restrictions, interests, industry) are
     ``preferences`` from now on. One change per ``key``."""
 
@@ -323,13 +334,9 @@ class SetPreferences:
     customer_id: str = attrs.field(validator=v.is_identifier)
     preferences: Preferences = attrs.field(validator=_instance_of(Preferences, "Preferences"))
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class AddWish:
+class AddWish(_ByKey):
     """Put ``sku`` on the customer's wish list, with their ``note``."""
 
     key: str = attrs.field(validator=v.is_identifier)
@@ -337,22 +344,14 @@ class AddWish:
     sku: str = attrs.field(validator=v.is_identifier)
     note: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class RemoveWish:
+class RemoveWish(_ByKey):
     """Take ``sku`` off the customer's wish list."""
 
     key: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
     sku: str = attrs.field(validator=v.is_identifier)
-
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
 
 
 def _cart_items(value: Any) -> tuple[LineItem, ...]:
@@ -363,7 +362,7 @@ def _cart_items(value: Any) -> tuple[LineItem, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class SaveCart:
+class SaveCart(_ByKey):
     """Keep the cart ``cart_id`` with ``items`` for the program's window (saving it
     again replaces its items and starts the window again)."""
 
@@ -372,39 +371,27 @@ class SaveCart:
     cart_id: str = attrs.field(validator=v.is_identifier)
     items: tuple[LineItem, ...] = attrs.field(converter=_cart_items)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class DropCart:
+class DropCart(_ByKey):
     """Drop the saved cart ``cart_id`` (bought, or emptied)."""
 
     key: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
     cart_id: str = attrs.field(validator=v.is_identifier)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class Subscribe:
+class Subscribe(_ByKey):
     """Subscribe the customer to the program's ``plan``."""
 
     key: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
     plan: str = attrs.field(validator=v.is_identifier)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class PauseSubscription:
+class PauseSubscription(_ByKey):
     """Pause the customer's subscription to ``plan`` until ``until`` (None: until
     resumed): the occurrences in the pause do not happen."""
 
@@ -413,10 +400,6 @@ class PauseSubscription:
     plan: str = attrs.field(validator=v.is_identifier)
     until: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 def _is_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, date) or isinstance(value, datetime):
@@ -424,7 +407,7 @@ def _is_date(instance: object, attribute: attrs.Attribute[Any], value: object) -
 
 
 @attrs.frozen(kw_only=True)
-class SkipDelivery:
+class SkipDelivery(_ByKey):
     """Skip the occurrence (a delivery, a renewal) of ``plan`` on the local date ``on``."""
 
     key: str = attrs.field(validator=v.is_identifier)
@@ -432,26 +415,18 @@ class SkipDelivery:
     plan: str = attrs.field(validator=v.is_identifier)
     on: date = attrs.field(validator=_is_date)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class ResumeSubscription:
+class ResumeSubscription(_ByKey):
     """Resume the customer's paused subscription to ``plan``."""
 
     key: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
     plan: str = attrs.field(validator=v.is_identifier)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class CancelSubscription:
+class CancelSubscription(_ByKey):
     """Cancel the customer's subscription to ``plan``, for ``reason`` (free text)."""
 
     key: str = attrs.field(validator=v.is_identifier)
@@ -459,23 +434,15 @@ class CancelSubscription:
     plan: str = attrs.field(validator=v.is_identifier)
     reason: str | None = attrs.field(default=None, validator=v.is_optional_text)
 
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
-
 
 @attrs.frozen(kw_only=True)
-class AddOccasion:
+class AddOccasion(_ByKey):
     """A personal occasion of the customer's (a wedding anniversary, a shop's opening
     day) their owner marks every year; one of the same name is replaced."""
 
     key: str = attrs.field(validator=v.is_identifier)
     customer_id: str = attrs.field(validator=v.is_identifier)
     occasion: Occasion = attrs.field(validator=_instance_of(Occasion, "an Occasion"))
-
-    @property
-    def log_key(self) -> LogKey:
-        return ("command", self.key)
 
 
 @attrs.frozen(kw_only=True)

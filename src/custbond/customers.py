@@ -27,17 +27,7 @@ __all__ = ["Birthday", "Customer"]
 
 
 def _birthday_valid(instance: Birthday, attribute: Any, value: Any) -> None:
-    month, day, year = instance.month, instance.day, instance.year
-    v.integer("birthday.month", month, minimum=1)
-    v.integer("birthday.day", day, minimum=1)
-    if year is not None:
-        v.integer("birthday.year", year, minimum=1)
-    try:
-        # 2000 is a leap year, so 29 February is accepted when the year is unknown.
-        date(2000 if year is None else year, month, day)
-    except ValueError:
-        shown = f"{month:02d}-{day:02d}" if year is None else f"{year}-{month:02d}-{day:02d}"
-        raise InvalidInput("birthday", shown, "a real calendar day") from None
+    v.calendar_day("birthday", instance.month, instance.day, instance.year)
 
 
 @attrs.frozen
@@ -57,10 +47,7 @@ class Birthday:
 
     def in_year(self, year: int) -> date:
         """The date on which this birthday falls in ``year``."""
-        try:
-            return date(year, self.month, self.day)
-        except ValueError:  # 29 February in a common year
-            return date(year, 2, 28)
+        return v.in_year(self.month, self.day, year)
 
 
 def _to_birthday(value: Any) -> Birthday | None:

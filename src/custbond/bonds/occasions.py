@@ -57,17 +57,7 @@ _MONTHS = (
 
 
 def _is_real_day(instance: Occasion, attribute: Any, value: Any) -> None:
-    month, day, year = instance.month, instance.day, instance.year
-    v.integer("month", month, minimum=1)
-    v.integer("day", day, minimum=1)
-    if year is not None:
-        v.integer("year", year, minimum=1)
-    try:
-        # 2000 is a leap year, so 29 February is accepted when the year is unknown.
-        date(2000 if year is None else year, month, day)
-    except ValueError:
-        shown = f"{month:02d}-{day:02d}" if year is None else f"{year}-{month:02d}-{day:02d}"
-        raise InvalidInput("day", shown, "a real calendar day") from None
+    v.calendar_day("", instance.month, instance.day, instance.year)
 
 
 @attrs.frozen(kw_only=True)
@@ -88,10 +78,7 @@ class Occasion:
     def in_year(self, year: int) -> date:
         """The day on which the occasion falls in ``year``: 29 February on 28 February in
         common years, as :meth:`custbond.Birthday.in_year` has it."""
-        try:
-            return date(year, self.month, self.day)
-        except ValueError:  # 29 February in a common year
-            return date(year, 2, 28)
+        return v.in_year(self.month, self.day, year)
 
     def describe(self) -> str:
         text = f"{self.name}: {self.day} {_MONTHS[self.month - 1]}"
