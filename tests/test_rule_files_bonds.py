@@ -777,7 +777,7 @@ BROKEN = [
         f"steps = {WELCOME}",
         "structure.sequences[0].leave_on[0], line 4, column 13: must be an event type other "
         'than on ("Signup"): an event that enters the sequence cannot also make the customer '
-        'leave it; got "Signup"',
+        'leave it, unless a leave_when tells them apart; got "Signup"',
         id="sequence-leaves-on-what-enters-it",
     ),
     pytest.param(
@@ -1086,3 +1086,23 @@ class TestRoundTrip:
     ) -> None:
         program = Program(social=social, customization=customization, structure=structure)
         assert program == round_trip(program)
+
+
+def test_a_sequence_left_on_a_condition_reads_back_from_its_dump() -> None:
+    text = """
+[structure]
+[[structure.sequences]]
+name = "newsletter"
+on = "CustomEvent"
+event_name = "newsletter"
+leave_on = "CustomEvent"
+leave_when = "event.name == 'unsubscribe'"
+steps = [{ after = "PT0S", template = "welcome" }]
+"""
+    program = load_program(text)
+    assert program.structure is not None
+    (sequence,) = program.structure.sequences
+    assert str(sequence.leave_when) == "event.name == 'unsubscribe'"
+    dumped = dump_program(program)
+    assert "leave_when = \"event.name == 'unsubscribe'\"" in dumped
+    assert load_program(dumped) == program

@@ -553,7 +553,7 @@ class TestSurveyResponses:
     ) -> None:
         scores: set[int] = set()
 
-        @settings(max_examples=200, database=None)
+        @settings(max_examples=500, database=None)
         @given(survey_responses(scale=scale))
         def look(answer: SurveyResponse) -> None:
             assert scale == answer.scale

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -259,3 +260,41 @@ def test_a_readers_place_in_the_sequence_can_be_read(bakery: Bakery) -> None:
     bakery.join_newsletter("news-1")
     (enrollment,) = bakery.service.enrollments("maya").values()
     assert (enrollment.sequence, enrollment.sent, enrollment.is_active) == ("newsletter", 1, True)
+
+
+def test_a_reader_leaves_the_newsletter_on_a_condition_unsubscribing() -> None:
+    newsletter = attrs.evolve(
+        NEWSLETTER, leave_on=("CustomEvent",), leave_when="event.name == 'unsubscribe'"
+    )
+    program = attrs.evolve(PROGRAM, structure=StructuralPolicy(sequences=[newsletter]))
+    bakery = Bakery()
+    bakery.service = RetentionService(program, bakery.service.store, bakery.clock)
+    bakery.join_newsletter("news-1")  # a CustomEvent too: it enters, it does not leave
+    bakery.at(MAR_2 + timedelta(days=1)).record(
+        CustomEvent(id="other", customer_id="maya", at=bakery.clock.now(), name="liked_a_post")
+    )
+    bakery.at(MAR_2 + timedelta(days=3)).run_due()
+    assert bakery.sent() == ["welcome", "our_story"]  # another custom event: still in
+    bakery.at(MAR_2 + timedelta(days=4)).record(
+        CustomEvent(id="bye", customer_id="maya", at=bakery.clock.now(), name="unsubscribe")
+    )
+    bakery.at(MAR_2 + timedelta(days=30)).run_due()
+    assert bakery.sent() == ["welcome", "our_story"]
+    (enrollment,) = bakery.service.enrollments("maya").values()
+    assert enrollment.left_because == "CustomEvent bye"
+
+
+def test_a_leave_condition_must_say_which_events_and_read_their_facts() -> None:
+    step = SequenceStep(after=timedelta(0), template="welcome")
+    with pytest.raises(InvalidInput, match="leave_when"):
+        Sequence(name="s", on="Signup", steps=[step], leave_when="event.amount > 10")
+    with pytest.raises(InvalidInput, match="only for CustomEvent"):
+        Sequence(
+            name="s",
+            on="Signup",
+            steps=[step],
+            leave_on=["Purchase"],
+            leave_when="event.name == 'x'",
+        )
+    with pytest.raises(InvalidInput, match="leave_when telling them apart"):
+        Sequence(name="s", on="Signup", steps=[step], leave_on=["Signup"])

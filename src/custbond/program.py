@@ -564,7 +564,8 @@ class Program:
                 effects.extend(more)
                 lines.extend(why)
         if structure is not None and structure.sequences:
-            more, why = structure_desk.on_event(structure, state, item, now)
+            zone = zone_of(state, self.time_zone)
+            more, why = structure_desk.on_event(structure, state, item, now, zone=zone)
             effects.extend(more)
             lines.extend(why)
         return effects, lines

@@ -46,6 +46,9 @@ from custbond._durations import describe_duration, shift
 from custbond.errors import InvalidInput
 from custbond.events import EVENT_TYPES
 from custbond.messaging.message import MessageKind, _to_kind, message_key
+from custbond.rules.conditions import Always, Condition
+from custbond.rules.facts import FACTS
+from custbond.rules.rule import condition_of
 
 __all__ = [
     "SEQUENCE_EVENTS",
@@ -139,8 +142,9 @@ class Sequence:
     """An autoresponder: when a customer has an event of type ``on`` (for ``on=
     "CustomEvent"``, only one named ``event_name`` when that is given), they enter the
     sequence and get its ``steps`` in order, until they have had them all or an event of a
-    type in ``leave_on`` makes them leave. The messages are of ``kind`` (marketing ones
-    need the customer's consent). ``catch_up``: see :func:`due_steps`.
+    type in ``leave_on`` makes them leave (one for which ``leave_when``, a condition as
+    rules have them, holds: ``"event.name == 'unsubscribe'"``). The messages are of
+    ``kind`` (marketing ones need the customer's consent). ``catch_up``: see :func:`due_steps`.
 
     >>> from datetime import timedelta
     >>> from dateutil.relativedelta import relativedelta
@@ -157,6 +161,7 @@ class Sequence:
     event_name: str | None = attrs.field(default=None, validator=v.is_optional_identifier)
     steps: tuple[SequenceStep, ...] = attrs.field(converter=_steps)
     leave_on: tuple[str, ...] = attrs.field(default=(), converter=_leave_on)
+    leave_when: Condition = attrs.field(factory=Always, converter=condition_of)
     kind: MessageKind = attrs.field(default=MessageKind.MARKETING, converter=_to_kind)
     catch_up: bool = attrs.field(default=False)
 
@@ -181,11 +186,29 @@ class Sequence:
         if self.event_name is not None and self.on != "CustomEvent":
             raise InvalidInput("event_name", self.event_name, 'None unless on is "CustomEvent"')
         # An event that both enters and leaves would make the order in which a host applies
-        # the two decide whether the sequence runs at all: say it one way only.
-        if self.on in self.leave_on:
-            raise InvalidInput("leave_on", self.on, f"event types other than on ({self.on})")
+        # the two decide whether the sequence runs at all: say it one way only (a
+        # leave_when may tell them apart: newsletter in, unsubscribe out).
+        if self.on in self.leave_on and isinstance(self.leave_when, Always):
+            raise InvalidInput(
+                "leave_on",
+                self.on,
+                f"event types other than on ({self.on}), or a leave_when telling them apart",
+            )
         if len(set(self.leave_on)) != len(self.leave_on):
             raise InvalidInput("leave_on", self.leave_on, "event types named once each")
+        if not isinstance(self.leave_when, Always) and not self.leave_on:
+            raise InvalidInput(
+                "leave_when", str(self.leave_when), "a leave_on saying which events"
+            )
+        for name in sorted(self.leave_when.facts()):  # as a rule's condition is checked
+            events = FACTS[name].events
+            if events is not None and not set(self.leave_on) <= events:
+                raise InvalidInput(
+                    "leave_when",
+                    name,
+                    f"facts of every event in leave_on={list(self.leave_on)} ({name} is only "
+                    f"for {', '.join(sorted(events))})",
+                )
 
     def enters_on(self, event_type: str, name: str | None = None) -> bool:
         """Whether an event of ``event_type`` (a custom event's ``name``) makes a customer
@@ -195,13 +218,16 @@ class Sequence:
         return self.event_name is None or name == self.event_name
 
     def leaves_on(self, event_type: str) -> bool:
-        """Whether an event of ``event_type`` makes a customer leave this sequence."""
+        """Whether an event of ``event_type`` may make a customer leave this sequence
+        (when ``leave_when`` holds for it too)."""
         return event_type in self.leave_on
 
     def describe(self) -> str:
         trigger = self.on if self.event_name is None else f"{self.on} {self.event_name!r}"
         steps = ", ".join(step.describe() for step in self.steps)
         leaves = f"; leaves on {', '.join(self.leave_on)}" if self.leave_on else ""
+        if not isinstance(self.leave_when, Always):
+            leaves += f" when {self.leave_when}"
         catch_up = ", every step caught up" if self.catch_up else ""
         return f"{self.name}: on each {trigger}, {steps}{leaves} ({self.kind}{catch_up})"
 

@@ -6,7 +6,7 @@ function returns ``(effects, lines)``; :class:`~custbond.Program` calls them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -26,6 +26,7 @@ from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import IntegrationAdopted, IntegrationDropped
 from custbond.messaging.message import key_stamp, message_key
 from custbond.messaging.occasions import Send
+from custbond.rules.facts import Facts
 
 if TYPE_CHECKING:
     from custbond.program import CustomerState
@@ -140,16 +141,18 @@ def integration(
 
 
 def on_event(
-    policy: StructuralPolicy, state: CustomerState, item: Any, now: datetime
+    policy: StructuralPolicy, state: CustomerState, item: Any, now: datetime, *, zone: tzinfo
 ) -> tuple[Effects, Lines]:
-    """The sequences an event makes the customer enter (and the steps due at once) or
-    leave."""
+    """The sequences an event makes the customer leave, or enter (with the steps due at
+    once)."""
     kind, name = type(item).__name__, getattr(item, "name", None)
     effects: Effects = []
     lines: Lines = []
     for sequence in policy.sequences:
         held = state.held.sequences.get(sequence.name)
-        if sequence.leaves_on(kind):
+        if sequence.leaves_on(kind) and sequence.leave_when.evaluate(
+            Facts(item, state, item.at, zone)
+        ):
             if held is not None and held.is_active and not _finished(sequence, held):
                 left = sequencing.leave(held, at=item.at, because=f"{kind} {item.id}")
                 effects.append(SetHeld("sequences", sequence.name, left))

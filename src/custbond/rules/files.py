@@ -1538,11 +1538,11 @@ class _Reader:
         for index, name in enumerate(names):
             alone = isinstance(value["leave_on"], str)
             where: KeyPath = (*path, "leave_on") if alone else (*path, "leave_on", index)
-            if name == fields["on"]:
+            if name == fields["on"] and "leave_when" not in fields:
                 problem = (
                     f"must be an event type other than on ({_quote(name)}): an event that "
-                    f"enters the sequence cannot also make the customer leave it; got "
-                    f"{_quote(name)}"
+                    f"enters the sequence cannot also make the customer leave it, unless a "
+                    f"leave_when tells them apart; got {_quote(name)}"
                 )
                 raise self.error(where, problem)
             if name in names[:index]:
@@ -2341,6 +2341,7 @@ _SEQUENCE = _Shape(
         "event_name": _TEXT,
         "steps": _Reader.steps,
         "leave_on": _Reader.leave_on,
+        "leave_when": _Reader.when,
         "kind": _MESSAGE_KIND,
         "catch_up": _BOOL,
     },
@@ -2749,6 +2750,8 @@ def _bond_fields(shape: _Shape, value: Any) -> dict[str, Any]:
             fields[key] = _exact_text(key, item) if item else "PT0S"
         elif isinstance(item, timedelta) and not item:  # an after of zero: at once
             fields[key] = "PT0S"
+        elif isinstance(item, Condition):  # as it is read back: text
+            fields[key] = str(item)
     return fields
 
 
