@@ -111,6 +111,12 @@ def _whole_word(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])")
 
 
+@functools.lru_cache(maxsize=64)
+def _key_part(word: str) -> re.Pattern[str]:
+    """``word`` as one whole part of a key made of parts joined by colons."""
+    return re.compile(rf"(?<![^:]){re.escape(word)}(?![^:])")
+
+
 def _erased(text: str | None) -> str | None:
     """Free text a person wrote about the customer, erased (None stays None: there was
     nothing to erase, and ``ERASED`` marks that something was)."""
@@ -244,17 +250,25 @@ class Erasure:
     def task(self, task: Task) -> Task:
         """A task about the erased customer: renamed, the reason without their id and
         contact details, the owner's result erased (what an owner writes about a
-        customer is theirs to forget). Its key stays: custbond makes task keys of event
-        ids, which erasure keeps, so the erased log replays to the same tasks."""
+        customer is theirs to forget). Its key is renamed where custbond made it of the
+        customer's id (keep-in-touch, occasion and review tasks: ``contact:<id>:...``),
+        and stays where it made it of event ids, which erasure keeps: either way the
+        erased log replays to the same tasks."""
         if task.customer_id != self.customer_id:
             return task
         return attrs.evolve(
             task,
+            key=self.task_key(task.key),
             customer_id=self.pseudonym,
             reason=self.text(task.reason),
             about=self._optional_text(task.about),
             result=_erased(task.result),
         )
+
+    def task_key(self, key: str) -> str:
+        """A task's key with the customer's id, where it is one of the key's parts
+        (between colons), replaced by the pseudonym."""
+        return _key_part(self.customer_id).sub(self.pseudonym, key)
 
     def _optional_text(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)
@@ -374,11 +388,14 @@ class Erasure:
         if isinstance(effect, OpenTask):
             return attrs.evolve(
                 effect,
+                key=self.task_key(effect.key),
                 reason=self.text(effect.reason),
                 about=self._optional_text(effect.about),
             )
         if isinstance(effect, FinishTask):
-            return attrs.evolve(effect, result=_erased(effect.result))
+            return attrs.evolve(
+                effect, key=self.task_key(effect.key), result=_erased(effect.result)
+            )
         if isinstance(effect, QueueMessage):
             return attrs.evolve(effect, key=self.key(effect.key), context=empty_map())
         if isinstance(effect, CancelMessage):
@@ -404,13 +421,15 @@ class Erasure:
         the outcome's key."""
         item, outcome = record.input, self.outcome(record.outcome)
         if isinstance(item, CloseTask) and record.outcome.customer_id == self.customer_id:
-            # A task of the erased customer: the owner's result erased (its key stays,
-            # as the task's does).
-            item = attrs.evolve(item, result=_erased(item.result))
+            # A task of the erased customer: the owner's result erased, its key renamed
+            # as the task's is.
+            item = attrs.evolve(
+                item, task_key=self.task_key(item.task_key), result=_erased(item.result)
+            )
         else:
             item = self.input(item)
         key = record.key
-        if key is not None and isinstance(item, NotifyIncident | Invite):
+        if key is not None and isinstance(item, NotifyIncident | Invite | CloseTask):
             if outcome.key == key[1]:
                 outcome = attrs.evolve(outcome, key=item.log_key[1])
             key = item.log_key
