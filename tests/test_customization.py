@@ -38,7 +38,13 @@ GF_CHERRY = LineItem(sku="gf-cherry-pie", quantity=1, unit_price=Decimal("27.00"
 CARROT = LineItem(sku="gf-carrot-cake", quantity=1, unit_price=Decimal("18.00"), tags={"cake"})
 PIE_SHOP = CustomizationPolicy(
     contents=[
-        Content(id="pecan", title="Pecan pie", kind="offer", unsuitable_for={"gluten-free"}),
+        Content(
+            id="pecan",
+            title="Pecan pie",
+            kind="offer",
+            skus={"pecan"},
+            unsuitable_for={"gluten-free"},
+        ),
         Content(id="gf-cherry", title="Gluten-free cherry pie", kind="offer", skus={"cherry-pie"}),
         Content(id="gf-news", title="Baking without wheat", interests={"baking"}),
     ],
@@ -190,3 +196,27 @@ def test_bad_customization_input_is_refused_and_changes_nothing() -> None:
     with pytest.raises(NotFound):
         shop.service.remove_wish("nobody", "x", key="w-x")
     assert shop.service.saved_carts("maya") == ()
+
+
+def test_cross_sell_never_suggests_what_her_restrictions_rule_out() -> None:
+    shop = PieShop()
+    pecan = LineItem(sku="pecan", quantity=1, unit_price=Decimal("26.00"))
+    cream = LineItem(sku="cream", quantity=1, unit_price=Decimal("3.00"))
+    for number, items in enumerate([(CHERRY, pecan), (CHERRY, pecan), (CHERRY, cream)]):
+        amount = sum((item.unit_price for item in items), Decimal(0))
+        shop.service.record(
+            Purchase(
+                id=f"b-{number}",
+                customer_id=f"other-{number}",
+                at=JAN_5,
+                amount=amount,
+                currency="USD",
+                items=items,
+            )
+        )
+    index = shop.service.basket_index()
+    assert [s.sku for s in index.cross_sell(["cherry-pie"])] == ["pecan", "cream"]
+    shop.service.set_preferences(
+        "maya", Preferences(favourites={"cherry-pie"}, restrictions={"gluten-free"}), key="p"
+    )
+    assert [s.sku for s in shop.service.suggestions_for("maya", index)] == ["cream"]

@@ -14,7 +14,7 @@ import attrs
 
 from custbond import _validate as v
 from custbond.bonds.baskets import BasketIndex, Suggestion
-from custbond.bonds.customization import Choice, Preferences, SavedCart, Wish, choose
+from custbond.bonds.customization import Choice, Content, Preferences, SavedCart, Wish, choose
 from custbond.bonds.occasions import Occasion
 from custbond.bonds.profile import BondProfile
 from custbond.bonds.reading import bond_profile
@@ -100,9 +100,7 @@ class BondVerbs:
         """The program's contents (of ``kind``) that suit the customer best: the article
         for their industry, the offer for their favourites; never one unsuitable for one
         of their restrictions (see :func:`~custbond.bonds.customization.choose`)."""
-        custom = self.program.customization
-        contents = () if custom is None else custom.contents
-        return choose(contents, self.preferences(customer_id), kind=kind, limit=limit)
+        return choose(self._contents(), self.preferences(customer_id), kind=kind, limit=limit)
 
     def add_wish(
         self, customer_id: str, sku: str, *, key: str, note: str | None = None
@@ -179,10 +177,24 @@ class BondVerbs:
         self, customer_id: str, index: BasketIndex, *, limit: int = 5
     ) -> tuple[Suggestion, ...]:
         """Cross-sell for the customer: what others bought together with the products
-        they buy and wish for, leaving out what they already buy."""
+        they buy and wish for, leaving out what they already buy and the products of
+        any of the program's contents unsuitable for one of their restrictions (the
+        pecan pie, for a customer who eats gluten-free)."""
         held = self._state(customer_id).held
-        theirs = set(held.rhythms) | set(held.wishes) | held.preferences.favourites
-        return index.cross_sell(sorted(theirs), limit=limit, exclude=held.rhythms)
+        preferences = held.preferences
+        theirs = set(held.rhythms) | set(held.wishes) | preferences.favourites
+        unsuitable = {
+            sku
+            for content in self._contents()
+            if content.unsuitable_for & preferences.restrictions
+            for sku in content.skus
+        }
+        exclude = set(held.rhythms) | unsuitable
+        return index.cross_sell(sorted(theirs), limit=limit, exclude=sorted(exclude))
+
+    def _contents(self) -> tuple[Content, ...]:
+        custom = self.program.customization
+        return () if custom is None else custom.contents
 
     # -- structural ------------------------------------------------------------------------
 
