@@ -28,15 +28,9 @@ from custbond import (
     SocialPolicy,
     StructuralPolicy,
 )
-from custbond.messaging.templates import Template, Templates
+from test_structural import TEMPLATES  # the defaults, and the box's reminder
 
 T0 = datetime(2026, 5, 8, 7, tzinfo=UTC)
-TEMPLATES = Templates(
-    {
-        **{name: dict(channels) for name, channels in Templates.defaults().templates.items()},
-        "box_soon": {"*": Template("Hi $name, your box comes $when.", subject="Your box")},
-    }
-)
 
 
 def _service(program: Program, at: datetime = T0) -> RetentionService:

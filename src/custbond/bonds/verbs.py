@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from custbond import _validate as v
+from custbond._service_parts import ServiceParts
 from custbond.bonds.baskets import BasketIndex, Suggestion
 from custbond.bonds.customization import Choice, Content, Preferences, SavedCart, Wish, choose
 from custbond.bonds.occasions import Occasion
@@ -28,7 +29,6 @@ from custbond.commands import (
     AddWish,
     CancelSubscription,
     DropCart,
-    Input,
     Invite,
     PauseSubscription,
     RemoveWish,
@@ -43,10 +43,8 @@ from custbond.errors import CustbondError, InvalidInput, raise_first
 from custbond.events import LineItem, Purchase
 
 if TYPE_CHECKING:
-    from custbond.clock import Clock
     from custbond.outcome import Outcome
-    from custbond.program import CustomerState, Program
-    from custbond.storage.ports import Store, UnitOfWork
+    from custbond.program import CustomerState
 
 __all__ = ["BondVerbs", "Invitations"]
 
@@ -63,20 +61,9 @@ class Invitations:
     unknown: tuple[str, ...]
 
 
-class BondVerbs:
+class BondVerbs(ServiceParts):
     """Preferences, wish lists, saved carts, suggestions, subscriptions, occasions,
     invitations and bond profiles."""
-
-    # Given by the service.
-    program: Program
-    store: Store
-    clock: Clock
-
-    def _process(self, item: Input, now: datetime) -> Outcome:
-        raise NotImplementedError  # pragma: no cover - the service's
-
-    def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
-        raise NotImplementedError  # pragma: no cover - the service's
 
     def _state(self, customer_id: str) -> CustomerState:
         with self.store.unit_of_work(write=False) as uow:

@@ -20,7 +20,7 @@ from dateutil import tz
 from custbond import _validate as v
 from custbond._durations import shift
 from custbond._same import same_value
-from custbond.clock import Clock
+from custbond._service_parts import ServiceParts
 from custbond.commands import Input, SetConsent, Settle
 from custbond.effects import CancelMessage, QueueMessage, RequestMessage
 from custbond.erasure import ERASED_REASON, PSEUDONYM_PREFIX
@@ -41,32 +41,23 @@ from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outg
 from custbond.messaging.occasions import Send, local_moment
 from custbond.messaging.policy import RetryPolicy
 from custbond.outcome import Outcome
-from custbond.program import CustomerState, Program
+from custbond.program import CustomerState
 from custbond.rules.conditions import Check, Condition
 from custbond.rules.facts import Facts, zone_of
 from custbond.rules.rule import condition_of
-from custbond.storage.ports import Store, UnitOfWork
+from custbond.storage.ports import UnitOfWork
 
 __all__ = ["Broadcast", "OutboxVerbs"]
 
 T = TypeVar("T")
 
 
-class OutboxVerbs:
+class OutboxVerbs(ServiceParts):
     """What :class:`~custbond.RetentionService` does with messages (mixed into it)."""
 
-    # Given by the service.
-    program: Program
-    store: Store
-    clock: Clock
+    # Given by the service (with the program, store and clock of ServiceParts).
     notifier: Notifier | None
     retry: RetryPolicy
-
-    def _process(self, item: Input, now: datetime) -> Outcome:
-        raise NotImplementedError  # pragma: no cover - the service's
-
-    def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
-        raise NotImplementedError  # pragma: no cover - the service's
 
     def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         raise NotImplementedError  # pragma: no cover - the service's

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from custbond import _validate as v
-from custbond.commands import CloseTask, Input, NotifyIncident
+from custbond._service_parts import ServiceParts
+from custbond.commands import CloseTask, NotifyIncident
 from custbond.erasure import PSEUDONYM_PREFIX
 from custbond.errors import CustbondError, InvalidInput, NotFound, raise_first
 from custbond.recovery.case import RecoveryCase
@@ -25,27 +26,13 @@ from custbond.recovery.metrics import (
 from custbond.tasks import Task
 
 if TYPE_CHECKING:
-    from custbond.clock import Clock
-    from custbond.outcome import Outcome
-    from custbond.program import CustomerState, Program
-    from custbond.storage.ports import Store, UnitOfWork
+    from custbond.program import CustomerState
 
 __all__ = ["RecoveryVerbs"]
 
 
-class RecoveryVerbs:
+class RecoveryVerbs(ServiceParts):
     """Incidents, tasks, recovery cases, surveys and the recovery report."""
-
-    # Given by the service.
-    program: Program
-    store: Store
-    clock: Clock
-
-    def _process(self, item: Input, now: datetime) -> Outcome:
-        raise NotImplementedError  # pragma: no cover - the service's
-
-    def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
-        raise NotImplementedError  # pragma: no cover - the service's
 
     # -- incidents -------------------------------------------------------------------------
 
