@@ -178,3 +178,10 @@ def test_the_profile_counts_neither_a_lapsed_cart_nor_a_paused_subscription() ->
     profile = service.bond_profile("c")
     assert (profile.customization.score, profile.structural.score) == (0, 0)
     assert attrs.has(type(profile))
+
+
+def test_buying_a_wished_item_takes_it_off_even_without_a_customization_policy() -> None:
+    service = _service(Program())
+    service.add_wish("c", "pie", key="wish")
+    _buy(service, "p-1")
+    assert service.wish_list("c") == ()

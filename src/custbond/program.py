@@ -336,6 +336,7 @@ class Program:
     _schedules: bool = attrs.field(init=False, eq=False, repr=False)
     _asks_for_messages: bool = attrs.field(init=False, eq=False, repr=False)
     _desk: Desk = attrs.field(init=False, eq=False, repr=False)
+    _bonds_see_events: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         rules = self.all_rules()
@@ -371,6 +372,10 @@ class Program:
             or social.reviews is not None
         )
         object.__setattr__(self, "_schedules", scheduled or keeps_in_touch)
+        # Whether an event may mean anything to the bonds: most programs skip the look.
+        calls = social is not None and bool(social.call_after or social.appreciation)
+        sees = calls or bool(sequences) or self.customization is not None
+        object.__setattr__(self, "_bonds_see_events", sees)
 
     @social.validator
     def _check_social(self, attribute: object, value: object) -> None:
@@ -533,7 +538,8 @@ class Program:
         that cannot be done; a decision is always safe to apply.
         """
         decision = self._decide(state, item, now, ref, counters)
-        if hasattr(item, "id"):  # an event: what the bonds make of it
+        # An event: what the bonds make of it (a wish may be on the list without a policy).
+        if (self._bonds_see_events or state.held.wishes) and hasattr(item, "id"):
             more, lines = self._bonds_after_event(state, item, now)
             if more or lines:
                 decision = Decision((*decision.effects, *more), (*decision.trace, *lines))
@@ -559,7 +565,8 @@ class Program:
                 more, why = social_desk.appreciation(social, state, item, now)
                 effects.extend(more)
                 lines.extend(why)
-            if custom is not None:
+            if custom is not None or state.held.wishes:
+                custom = custom or _NO_CUSTOMIZATION
                 more, why = customization_desk.on_purchase(custom, state, item, now)
                 effects.extend(more)
                 lines.extend(why)

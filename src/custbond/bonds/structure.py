@@ -79,21 +79,6 @@ class StructuralPolicy:
                 return plan
         raise NotFound("plan", name)
 
-    def entered_by(self, item: Any) -> tuple[Sequence, ...]:
-        """The sequences an event enters a customer into."""
-        kind = type(item).__name__
-        return tuple(
-            sequence
-            for sequence in self.sequences
-            if sequence.on == kind
-            and (sequence.event_name is None or getattr(item, "name", None) == sequence.event_name)
-        )
-
-    def left_by(self, item: Any) -> tuple[Sequence, ...]:
-        """The sequences an event makes a customer leave."""
-        kind = type(item).__name__
-        return tuple(sequence for sequence in self.sequences if kind in sequence.leave_on)
-
     def describe(self) -> str:
         lines = [plan.describe() for plan in self.plans]
         lines.extend(sequence.describe() for sequence in self.sequences)
