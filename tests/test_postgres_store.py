@@ -38,6 +38,7 @@ from custbond import (
     Visit,
 )
 from custbond.bonds.catalog import Reward
+from custbond.bonds.social import CallAfter, SocialPolicy
 from custbond.program import CustomerState
 from custbond.storage._schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from custbond.tasks import Task
@@ -470,6 +471,30 @@ class TestRaces:
             (None if r is None else type(r).__name__ for r in results), key=str
         )
         assert "deadlock" in str(next(r for r in results if r is not None))
+
+    def test_closing_a_task_locks_its_customer_before_anything_else(self) -> None:
+        # Every other transaction locks the customer first; a task locked before its
+        # customer would let closing it and run_due() for that customer deadlock.
+        program = Program(
+            social=SocialPolicy(default_owner="maya", call_after=[CallAfter(on="Purchase")])
+        )
+        tenant = fresh_tenant()
+        _service(make_store(tenant=tenant), program).record(_purchase("o-1"))
+        locking: list[str] = []
+
+        def note_locks(conn: object, cursor: object, statement: str, *rest: object) -> None:
+            if "FOR UPDATE" in statement:
+                locking.append(statement.split(" FROM ", 1)[1].split(maxsplit=1)[0])
+
+        with another_engine() as own_engine:
+            sqlalchemy.event.listen(own_engine, "before_cursor_execute", note_locks)
+            service = _service(SQLAlchemyStore(own_engine, tenant=tenant), program)
+            (task,) = service.tasks("maya")
+            closed = service.close_task(task.key, "she liked it")
+
+        assert "she liked it" == closed.result
+        assert ["custbond_customers"] == locking[:1], locking
+        assert "custbond_tasks" not in locking
 
     def test_a_reading_unit_of_work_waits_for_no_writer_and_sees_one_snapshot(self) -> None:
         tenant = fresh_tenant()

@@ -597,9 +597,12 @@ class SQLUnitOfWork:
         found = self._tasks.get(key)
         if found is not None:
             return found[0]
-        lock = self.lock if self._write else ""
+        # Not locked: a task is written only under its customer's lock, which is what
+        # keeps two writers apart. Closing a task reads it first to find its customer,
+        # then locks the customer and reads it again; locking the task there would take
+        # the two rows in the reverse of every other transaction's order.
         row = self._db.one(
-            "SELECT task FROM custbond_tasks WHERE tenant = :tenant AND task_key = :key" + lock,
+            "SELECT task FROM custbond_tasks WHERE tenant = :tenant AND task_key = :key",
             {"tenant": self._tenant, "key": key},
         )
         return None if row is None else rows.task_from_row(loads(row[0]))

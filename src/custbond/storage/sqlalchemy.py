@@ -15,6 +15,9 @@ them from losing each other's updates, in PostgreSQL:
   (in READ COMMITTED each statement sees what was committed before the statement
   began). The service loads the customer before it reads the event log, the customer's
   records and the shared counters, so all of those are read under that lock. A
+  hold, a redemption or a task found by its key is read once before the lock (to learn
+  whose it is) and again under it; none of them is locked itself, since each is written
+  only under its customer's lock. A
   customer not in the database yet has no row to lock: two first events of one
   customer run side by side, and the second to commit fails on the customer's primary
   key and is retried (below).
