@@ -651,6 +651,46 @@ class TestBadHistories:
         assert (1, "") == (status, out)
         assert f"custbond: error: {message}\n" == err
 
+    def test_every_bad_row_is_reported_in_row_order_each_on_a_line_of_its_own(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write("program.toml", PROGRAM)
+        write(
+            "h.csv",
+            HEADER
+            + GOOD
+            + "o-2,ada,2026-05-04T09:00:00,9.00,,,,,\n"  # no offset
+            + "o-3,bea,2026-05-04T09:00:00Z\n"  # too few fields
+            + "o-4,bea,2026-05-04T09:00:00Z,9,00,,,,,\n",  # a decimal comma: one too many
+        )
+
+        status, out, err = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        assert (1, "") == (status, out)
+        assert [
+            f"custbond: error: h.csv, row 3, column 'at' must be {AT} (a time without one is "
+            "ambiguous); got '2026-05-04T09:00:00'",
+            "custbond: error: h.csv, row 4 must be 9 fields, one for each column of the "
+            "header; got 'o-3,bea,2026-05-04T09:00:00Z'",
+            "custbond: error: h.csv, row 5 must be 9 fields, one for each column of the "
+            "header; got 'o-4,bea,2026-05-04T09:00:00Z,9,00,,,,,'",
+        ] == err.splitlines()
+
+    def test_a_file_with_very_many_bad_rows_reports_the_first_twenty(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write("program.toml", PROGRAM)
+        bad = "".join(f"o-{n},ada,2026-05-04T09:00:00,9.00,,,,,\n" for n in range(2, 27))
+        write("h.csv", HEADER + GOOD + bad)
+
+        status, _, err = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        lines = err.splitlines()
+        assert (1, 21) == (status, len(lines))
+        assert lines[0].startswith("custbond: error: h.csv, row 3, column 'at'")
+        assert lines[19].startswith("custbond: error: h.csv, row 22, column 'at'")
+        assert "custbond: error: and 5 more problems" == lines[20]
+
     def test_text_that_is_not_utf8_names_its_row(self, capsys: pytest.CaptureFixture[str]) -> None:
         write("program.toml", PROGRAM)
         Path("h.csv").write_bytes(b"id,customer_id,at,amount\no-1,\xe9mile,x,1\n")

@@ -18,7 +18,9 @@ sku        no        the item of this row; with it: ``quantity`` (default 1),
 ========== ========= ===================================================================
 
 Every problem is an :class:`~custbond.InvalidInput` whose field names the file, the row
-(the header is row 1) and the column, and nothing is read.
+(the header is row 1) and the column, and nothing is read. The rows are all checked: the
+error raised is the first problem, and each further one (up to :data:`MAX_PROBLEMS` in
+all) is a note on it (``error.__notes__``), so that a file is fixed in one go.
 
 >>> text = (
 ...     "id,customer_id,at,amount,sku,quantity,unit_price,tags\\n"
@@ -52,7 +54,7 @@ from custbond._validate import FIRST_YEAR, LAST_YEAR
 from custbond.errors import InvalidInput
 from custbond.events import LineItem, Purchase
 
-__all__ = ["COLUMNS", "REQUIRED", "parse_purchases", "read_purchases"]
+__all__ = ["COLUMNS", "MAX_PROBLEMS", "REQUIRED", "parse_purchases", "read_purchases"]
 
 REQUIRED = ("id", "customer_id", "at", "amount")
 """The columns every history has."""
@@ -62,6 +64,8 @@ ITEM_COLUMNS = ("sku", "quantity", "unit_price", "tags")
 """The columns about the line item of a row."""
 COLUMNS = (*PURCHASE_COLUMNS, *ITEM_COLUMNS)
 """Every column a history may have."""
+MAX_PROBLEMS = 20
+"""How many problems with its rows one reading of a history reports at most."""
 
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 _COUNT = re.compile(r"[0-9]{1,9}")  # up to 999,999,999 of an item
@@ -80,6 +84,10 @@ class _Row:
         return self.values.get(column, "")
 
 
+# A problem found with the rows, and the number of the row it is reported at.
+_Problem = tuple[int, InvalidInput]
+
+
 def read_purchases(path: str | os.PathLike[str], *, currency: str) -> tuple[Purchase, ...]:
     """The purchases of the CSV history at ``path``, in time order: see
     :func:`parse_purchases`. Raises :class:`OSError` when the file cannot be read."""
@@ -95,11 +103,33 @@ def parse_purchases(text: str, *, file: str, currency: str) -> tuple[Purchase, .
     default of the ``currency`` column, and the only one accepted in it.
 
     Raises :class:`~custbond.InvalidInput` naming the file, row and column of the first
-    problem.
+    problem, with the next ones as its notes, in the order of the rows (a purchase's
+    problem at its first row): up to :data:`MAX_PROBLEMS` in all, then how many more
+    there are. A problem with the file itself (its encoding, its CSV, its header) stops
+    the reading there.
     """
-    rows = _rows(text, file)
-    purchases = [_purchase(group, file, currency) for group in _by_id(rows)]
+    problems: list[_Problem] = []
+    rows = _rows(text, file, problems)
+    purchases = []
+    for group in _by_id(rows):
+        try:
+            purchases.append(_purchase(group, file, currency))
+        except InvalidInput as error:
+            problems.append((group[0].number, error))
+    if problems:
+        problems.sort(key=lambda problem: problem[0])  # a stable sort
+        raise _all_of([error for _, error in problems])
     return tuple(sorted(purchases, key=lambda purchase: purchase.at))  # a stable sort
+
+
+def _all_of(problems: Sequence[InvalidInput]) -> InvalidInput:
+    """The first of ``problems``, with the others as its notes (up to MAX_PROBLEMS)."""
+    first, *others = problems
+    for other in others[: MAX_PROBLEMS - 1]:
+        first.add_note(str(other))
+    if len(problems) > MAX_PROBLEMS:
+        first.add_note(f"and {len(problems) - MAX_PROBLEMS} more problems")
+    return first
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -112,9 +142,10 @@ def _decode(raw: bytes, file: str) -> str:
         raise InvalidInput(f"{file}, row {row}", bad, "UTF-8 text") from None
 
 
-def _rows(text: str, file: str) -> list[_Row]:
-    """The data rows, checked against the header. Rows are numbered from the header's 1;
-    blank lines count, and are skipped."""
+def _rows(text: str, file: str, problems: list[_Problem]) -> list[_Row]:
+    """The data rows, checked against the header; a row of the wrong width goes to
+    ``problems`` instead. Rows are numbered from the header's 1; blank lines count, and
+    are skipped."""
     records = _records(text, file)
     if not records:
         raise InvalidInput(file, text, _header_expected())
@@ -125,11 +156,11 @@ def _rows(text: str, file: str) -> list[_Row]:
         if not fields:
             continue
         if len(fields) != len(header):
-            raise InvalidInput(
-                f"{file}, row {number}",
-                ",".join(fields),
-                f"{len(header)} fields, one for each column of the header",
+            expected = f"{len(header)} fields, one for each column of the header"
+            problems.append(
+                (number, InvalidInput(f"{file}, row {number}", ",".join(fields), expected))
             )
+            continue
         rows.append(_Row(number, dict(zip(header, fields, strict=True))))
     return rows
 

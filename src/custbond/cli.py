@@ -151,6 +151,8 @@ def _simulate(args: argparse.Namespace) -> int:
         purchases = read_purchases(args.purchases, currency=program.currency)
     except (InvalidInput, OSError) as error:
         _error(_problem(args.purchases, error))
+        for more in getattr(error, "__notes__", ()):  # the file's other problems
+            _error(more)
         return 1
     events: list[dict[str, Any]] = []
 
