@@ -215,6 +215,12 @@ BAD_INPUTS = [
         "currency",
     ),
     row("empty id", lambda w: w.service.record(new_purchase(id="")), InvalidInput, "id"),
+    row(
+        "NUL in a customer id",  # PostgreSQL cannot keep it: refused before any store sees it
+        lambda w: w.service.record(new_purchase(customer_id="c\x001")),
+        InvalidInput,
+        "customer_id",
+    ),
     row("padded id", lambda w: w.service.record(new_purchase(id=" o-2")), InvalidInput, "id"),
     row("id too long", lambda w: w.service.record(new_purchase(id="o" * 201)), InvalidInput, "id"),
     row(
@@ -589,6 +595,30 @@ BAD_INPUTS = [
     ),
     row("not a customer", lambda w: w.service.save_customer("c-1"), InvalidInput, "customer"),
     row("customer id empty", lambda w: w.service.save_customer(Customer("")), InvalidInput, "id"),
+    # -- reads and quotes: arguments of the wrong type --------------------------------------
+    row("balance of a list", lambda w: w.service.balance(["c-1"]), InvalidInput, "customer_id"),
+    row("statement of None", lambda w: w.service.statement(None), InvalidInput, "customer_id"),
+    row("log after a string", lambda w: w.service.log(after="1"), InvalidInput, "after"),
+    row("log after a negative seq", lambda w: w.service.log(after=-1), InvalidInput, "after"),
+    row("quote of no items", lambda w: w.service.quote("c-1", None), InvalidInput, "items"),
+    row(
+        "quote with coupons None",
+        lambda w: w.service.quote("c-1", [], coupons=None),
+        InvalidInput,
+        "coupons",
+    ),
+    row(
+        "cart of no items",
+        lambda w: w.service.save_cart("c-1", "cart-1", None, key="k-cart"),
+        InvalidInput,
+        "items",
+    ),
+    row(
+        "content of a float kind",
+        lambda w: w.service.choose_for("c-1", kind=1.5),
+        InvalidInput,
+        "kind",
+    ),
     # -- the clock --------------------------------------------------------------------------
     row(
         "clock moved backwards",

@@ -161,6 +161,15 @@ class TestPointsPerSpend:
     def test_a_point_is_earned_once_a_whole_per_is_spent(self, amount: str, expected: int) -> None:
         assert expected == PointsPerSpend(points=1, per=Decimal(10)).points_for(Decimal(amount))
 
+    @pytest.mark.parametrize(
+        "amount",
+        [Decimal("NaN"), Decimal("-1"), 1.5, "ten"],
+        ids=["nan", "negative", "float", "text"],
+    )
+    def test_points_for_what_is_not_an_amount_is_invalid_input(self, amount: object) -> None:
+        with pytest.raises(InvalidInput, match=r"^amount must be"):
+            PointsPerSpend().points_for(amount)  # type: ignore[arg-type]
+
     def test_the_default_is_one_point_per_unit_of_money(self) -> None:
         assert PointsPerSpend(points=1, per=Decimal(1)) == PointsPerSpend()
 

@@ -4030,7 +4030,7 @@ class TestProgramsStrategy:
     def test_programs_have_every_part_now_and_then(self) -> None:
         seen: set[str] = set()
 
-        @settings(max_examples=300, database=None)
+        @settings(max_examples=300, database=None, derandomize=True)  # a fixed draw: no flakes
         @given(programs())
         def look(program: Program) -> None:
             durations = [program.points.expire_after, program.points.pending_for]

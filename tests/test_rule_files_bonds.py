@@ -898,12 +898,12 @@ RULES = (
 )
 
 names = st.sampled_from(["gold", "tenth-order", "Maya", "pie box", "día 3"]) | st.text(
-    st.characters(codec="utf-8"), min_size=1, max_size=12
+    st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=12
 ).filter(lambda text: text == text.strip() and text.strip() != "")
 words = st.frozensets(
     st.sampled_from(["gluten-free", "pie", "nut-free"])
     | st.text(min_size=1, max_size=8).filter(
-        lambda text: not any("\ud800" <= char <= "\udfff" for char in text)
+        lambda text: "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
     ),
     max_size=3,
 )

@@ -81,11 +81,14 @@ def moment(field: str, value: Any) -> datetime:
 
 
 def identifier(field: str, value: Any) -> str:
-    """A non-empty string without surrounding whitespace, at most 200 characters."""
+    """A non-empty string without surrounding whitespace or NUL characters, at most 200
+    characters."""
     if not isinstance(value, str) or not value or value != value.strip() or len(value) > 200:
         raise InvalidInput(
             field, value, "a non-empty string of at most 200 characters, not padded with spaces"
         )
+    if "\x00" in value:  # PostgreSQL cannot keep it in a text column, where ids are kept
+        raise InvalidInput(field, value, "a string without NUL characters")
     return value
 
 

@@ -335,18 +335,20 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         ones add their discount, and the trace says why others do not. Nothing is kept:
         use the coupons (:meth:`use_coupon`) and record the purchase, at the price paid,
         when the checkout is done."""
+        cart = v.instances("items", items, LineItem, "a LineItem")
+        codes = v.instances("coupons", coupons, str, "a coupon code")
         now = self.clock.now()
         names = list(self.program.counters_for("Purchase"))
-        known = [code for code in coupons if self.program.has_coupon(code)]
+        known = [code for code in codes if self.program.has_coupon(code)]
         names.extend(self.program.coupon(code).counter for code in known)
         with self.store.unit_of_work(write=False) as uow:
-            state = uow.load(customer_id)
+            state = uow.load(v.identifier("customer_id", customer_id))
             counters = {name: uow.counter(name) for name in names}
         if state is None:
             state = CustomerState(Customer(customer_id))
         ledger, _ = ledgers.settle(state.ledger, now)
         return self.program.quote(
-            attrs.evolve(state, ledger=ledger), items, now, counters=counters, coupons=coupons
+            attrs.evolve(state, ledger=ledger), cart, now, counters=counters, coupons=codes
         )
 
     def use_coupon(self, customer_id: str, code: str, key: str) -> Outcome:
@@ -533,7 +535,10 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         return at
 
     def log(self, after: int = 0) -> Iterator[LogRecord]:
-        """The event log: every accepted event and command, in order."""
+        """The event log: every accepted event and command, in order; those numbered
+        above ``after`` (a :attr:`LogRecord.seq`) when it is given."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidInput("after", after, "the seq of a log record: an int of at least 0")
         with self.store.unit_of_work(write=False) as uow:
             records = list(uow.log(after))
         return iter(records)
@@ -714,7 +719,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         uow.save(state, settled + entries)
 
     def _load(self, uow: UnitOfWork, customer_id: str) -> CustomerState:
-        state = uow.load(customer_id)
+        state = uow.load(v.identifier("customer_id", customer_id))
         if state is None:
             raise NotFound("customer", customer_id)
         return state
@@ -728,7 +733,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         return state, review
 
     def _load_ledger(self, uow: UnitOfWork, customer_id: str) -> Ledger:
-        ledger = uow.load_ledger(customer_id)
+        ledger = uow.load_ledger(v.identifier("customer_id", customer_id))
         if ledger is None:
             raise NotFound("customer", customer_id)
         return ledger

@@ -161,6 +161,8 @@ def choose(
     'Ovens (3: for the bakery industry)'
     """
     v.positive_int("limit", limit)
+    if kind is not None:
+        v.identifier("kind", kind)
     chosen = []
     for content in contents:
         if kind is not None and content.kind != kind:

@@ -112,7 +112,8 @@ class BondVerbs(ServiceParts):
     ) -> Outcome:
         """Keep the cart ``cart_id`` for the program's window (90 days by default);
         saving it again replaces its items and starts the window again."""
-        command = SaveCart(key=key, customer_id=customer_id, cart_id=cart_id, items=tuple(items))
+        cart = v.instances("items", items, LineItem, "a LineItem")
+        command = SaveCart(key=key, customer_id=customer_id, cart_id=cart_id, items=cart)
         return self._process(command, self.clock.now())
 
     def drop_cart(self, customer_id: str, cart_id: str, *, key: str) -> Outcome:
@@ -223,6 +224,7 @@ class BondVerbs(ServiceParts):
     def upcoming(self, customer_id: str, plan: str, *, count: int = 3) -> tuple[datetime, ...]:
         """The next ``count`` occurrences of the customer's subscription to ``plan``
         (skipped ones and those in a pause left out)."""
+        v.identifier("plan", plan)
         structure = self.program.structure
         if structure is None:
             raise InvalidInput("plan", plan, "a plan of the program (it has none)")

@@ -112,7 +112,7 @@ class PointsPerSpend:
         Computed exactly, in integers, whatever the size of the numbers (Decimal division
         would round to 28 digits first).
         """
-        top, bottom = self.exact(amount)
+        top, bottom = self.exact(v.decimal("amount", amount))
         return top // bottom
 
     def exact(self, amount: Decimal) -> Ratio:

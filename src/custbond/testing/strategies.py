@@ -446,11 +446,15 @@ def _units(amount: Decimal, currency: str) -> int:
 # -- building blocks -----------------------------------------------------------------------
 
 
+# Any character an id may hold: all but surrogates (not text) and NUL (no database keeps it).
+_ID_CHARACTERS = st.characters(codec="utf-8", exclude_characters="\x00")
+
+
 def _default_ids(prefix: str) -> SearchStrategy[str]:
     """Ids the way hosts write them (``c-42``), and now and then any text a host might use."""
     return st.one_of(
         st.integers(min_value=1, max_value=99_999).map(lambda n: f"{prefix}{n}"),
-        st.text(min_size=1, max_size=30).map(str.strip).filter(bool),
+        st.text(_ID_CHARACTERS, min_size=1, max_size=30).map(str.strip).filter(bool),
     )
 
 
@@ -510,7 +514,7 @@ def _attributes() -> SearchStrategy[dict[str, Any]]:
 
 def _skus() -> SearchStrategy[str]:
     return st.one_of(
-        st.sampled_from(_SKUS), st.text(min_size=1, max_size=20).map(str.strip)
+        st.sampled_from(_SKUS), st.text(_ID_CHARACTERS, min_size=1, max_size=20).map(str.strip)
     ).filter(bool)
 
 
@@ -1414,7 +1418,9 @@ def _names() -> SearchStrategy[str]:
     """Names as people write them, and now and then text full of quotes and escapes."""
     awkward = st.lists(st.sampled_from(["'", '"', "\\", "\n", "é", "x", " "]), max_size=6)
     made = st.tuples(st.sampled_from(_TAGS), awkward.map("".join)).map("".join)
-    texts = st.one_of(st.sampled_from(_TAGS), made, st.text(min_size=1, max_size=12))
+    texts = st.one_of(
+        st.sampled_from(_TAGS), made, st.text(_ID_CHARACTERS, min_size=1, max_size=12)
+    )
     return texts.map(str.strip).filter(bool)
 
 
