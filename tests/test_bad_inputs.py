@@ -167,6 +167,12 @@ BAD_INPUTS = [
         "amount",
     ),
     row(
+        "amount beyond what Decimal arithmetic takes",  # abs() of it used to overflow
+        lambda w: w.service.record(new_purchase(amount=Decimal("1e999999999"))),
+        InvalidInput,
+        "amount",
+    ),
+    row(
         "NaN amount",
         lambda w: w.service.record(new_purchase(amount=Decimal("NaN"))),
         InvalidInput,
@@ -551,6 +557,12 @@ BAD_INPUTS = [
         "at",
     ),
     # -- customers --------------------------------------------------------------------------
+    row(
+        "a file's path for a time zone",  # dateutil's gettz would read the file
+        lambda w: w.service.save_customer(Customer("c-1", time_zone="/etc/localtime")),
+        InvalidInput,
+        "time_zone",
+    ),
     row(
         "bad time zone",
         lambda w: w.service.save_customer(Customer("c-1", time_zone="Mars/Olympus_Mons")),

@@ -2138,6 +2138,24 @@ BROKEN = [
         id="unknown-time-zone",
     ),
     pytest.param(
+        '[program]\ntime_zone = "/etc/localtime"',
+        "program.time_zone, line 2, column 13: must be an IANA time zone name such as "
+        "'Europe/Paris'; got '/etc/localtime'",
+        id="a-file-path-for-a-time-zone",  # gettz would read the file
+    ),
+    pytest.param(
+        '[program]\ntime_zone = "../../etc/passwd"',
+        "program.time_zone, line 2, column 13: must be an IANA time zone name such as "
+        "'Europe/Paris'; got '../../etc/passwd'",
+        id="a-relative-path-for-a-time-zone",
+    ),
+    pytest.param(
+        '[earn]\nper = "1e999999999"',
+        "earn.per, line 2, column 7: must be a decimal number from 1e-999 to 1e999; got "
+        '"1e999999999"',
+        id="a-decimal-beyond-decimal-arithmetic",  # it used to overflow in a traceback
+    ),
+    pytest.param(
         '[program]\nmultipliers = "sum"',
         'program.multipliers, line 2, column 15: must be one of "multiply", "add"; got "sum"',
         id="unknown-multipliers-mode",

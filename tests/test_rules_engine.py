@@ -651,6 +651,47 @@ class TestWindows:
 
         assert "recurrence" == raised.value.field
 
+    @pytest.mark.parametrize(
+        "recurrence",
+        [
+            "FREQ=MONTHLY;BYDAY=+6MO",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31",
+            "FREQ=HOURLY;BYMONTH=4;BYMONTHDAY=31",
+            "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=9",
+        ],
+        ids=["sixth-monday", "30-february", "31-april", "hourly-31-april", "daily-30-february"],
+    )
+    def test_a_recurrence_that_never_occurs_is_rejected(self, recurrence: str) -> None:
+        # Every check of such a window would otherwise scan to the end of the calendar.
+        with pytest.raises(InvalidInput, match="no day has what this one asks for") as raised:
+            Window(recurrence=recurrence)
+
+        assert "recurrence" == raised.value.field
+
+    @pytest.mark.parametrize(
+        ("recurrence", "on"),
+        [
+            (
+                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;BYHOUR=9",
+                datetime(2016, 2, 29, 9, 30, tzinfo=UTC),
+            ),
+            (
+                "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=9",
+                datetime(2028, 2, 29, 9, 30, tzinfo=UTC),
+            ),
+            ("FREQ=MONTHLY;BYDAY=+5FR;BYHOUR=9", datetime(2026, 1, 30, 9, 30, tzinfo=UTC)),
+        ],
+        ids=["leap-day-on-a-monday", "leap-day", "fifth-friday"],
+    )
+    def test_a_rare_recurrence_is_kept_and_opens_on_its_days(
+        self, recurrence: str, on: datetime
+    ) -> None:
+        window = Window(recurrence=recurrence, lasting=timedelta(hours=1))
+
+        assert window.contains(on, UTC)
+        assert not window.contains(on + timedelta(days=7), UTC)
+
 
 class TestOtherEffects:
     def test_stamps_tier_tags_and_messages_become_effects(self) -> None:

@@ -4,6 +4,7 @@ expectation, and returns the (possibly normalised) value so it can serve as a co
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -149,7 +150,7 @@ def decimal(field: str, value: Any, *, minimum: Decimal | None = Decimal(0)) -> 
         raise InvalidInput(field, value, "a Decimal")
     if not value.is_finite():
         raise InvalidInput(field, value, "a finite Decimal (not NaN or infinity)")
-    if abs(value) >= MAX_AMOUNT:
+    if value.copy_abs() >= MAX_AMOUNT:  # not abs(): it rounds, and overflows at 1E+1000000
         raise InvalidInput(field, value, f"a Decimal smaller than {MAX_AMOUNT}")
     if minimum is not None and value < minimum:
         raise InvalidInput(field, value, f"a Decimal of at least {minimum}")
@@ -219,10 +220,26 @@ def positive_int(field: str, value: Any) -> int:
 
 
 def time_zone(field: str, value: Any) -> str:
-    """An IANA time zone name that dateutil can resolve."""
-    if not isinstance(value, str) or not value or tz.gettz(value) is None:
+    """An IANA time zone name that dateutil can resolve: a name, never a file's path
+    (``gettz`` would read any file it is given)."""
+    if not isinstance(value, str) or not _ZONE_NAME.fullmatch(value) or _zone(value) is None:
         raise InvalidInput(field, value, "an IANA time zone name such as 'Europe/Paris'")
     return value
+
+
+# What IANA names are made of ("America/Argentina/Buenos_Aires", "Etc/GMT+5", "UTC"):
+# parts of letters, digits, "_", "-" and "+", joined by "/"; no "." and no leading "/".
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
+
+
+def _zone(name: str) -> Any:
+    """dateutil's zone for ``name``, or None; a file that is not a zone is None too."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tz.gettz(name)
+    except (ValueError, OSError):
+        return None
 
 
 def tags(field: str, value: Any) -> frozenset[str]:

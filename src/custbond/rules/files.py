@@ -272,6 +272,7 @@ def _bool(value: Any) -> bool:
 
 
 _A_DECIMAL = "a decimal number, written as a string or an int"
+_LARGEST_EXPONENT = 999
 
 
 def _decimal(value: Any) -> Decimal:
@@ -288,6 +289,10 @@ def _decimal(value: Any) -> Decimal:
         raise _Wrong(_A_DECIMAL, 'such as "1.50"') from None
     if not number.is_finite():
         raise _Wrong("a finite decimal number")
+    if not -_LARGEST_EXPONENT <= number.adjusted() <= _LARGEST_EXPONENT:
+        # Beyond what Decimal arithmetic takes (it overflows at 1e1000000): no amount,
+        # rate or duration is anywhere near.
+        raise _Wrong(f"a decimal number from 1e-{_LARGEST_EXPONENT} to 1e{_LARGEST_EXPONENT}")
     return number
 
 

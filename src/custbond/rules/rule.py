@@ -295,7 +295,30 @@ def _recurrence(value: Any) -> str | None:
             "a DAILY or HOURLY rule, a WEEKLY one with BYDAY, a MONTHLY one with BYDAY or "
             "BYMONTHDAY, or a YEARLY one with BYMONTHDAY, BYDAY or BYYEARDAY",
         )
+    if not _occurs(parsed, parts):
+        why = "a rule that occurs: no day has what this one asks for (a 6th Monday, 30 February)"
+        raise InvalidInput("recurrence", value, why)
     return text
+
+
+# The Gregorian calendar repeats every 400 years (146,097 days: a whole number of weeks),
+# and a window's rule has no INTERVAL: a rule that does not occur in 400 years never does.
+_CYCLE = relativedelta(years=400)
+_DAY_PARTS = ("BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYDAY")
+
+
+def _occurs(parsed: rrules.rrule, parts: dict[str, str]) -> bool:
+    """Whether the rule has an occurrence at all (a rule that has none would make every
+    window check scan to the end of the calendar)."""
+    if parts["FREQ"] in ("DAILY", "HOURLY"):
+        # dateutil steps through these a day or an hour at a time: ask the days alone of a
+        # yearly rule instead, which it expands a year at a time. The hours are in every day.
+        days = [f"{name}={parts[name]}" for name in _DAY_PARTS if name in parts]
+        if not days or "BYSETPOS" in parts:  # every day, or positions of the hours
+            return True
+        parsed = rrules.rrulestr(";".join(["FREQ=YEARLY", *days]), dtstart=_RRULE_ANCHOR)
+    bounded = parsed.replace(until=_RRULE_ANCHOR + _CYCLE)
+    return next(iter(bounded), None) is not None
 
 
 def _rrule_parts(text: str) -> dict[str, str]:
@@ -401,7 +424,10 @@ class Window:
         # be open on the day (a day more, for month-end arithmetic); the rule's parts pin
         # its occurrences down, so starting it a period before that finds them all.
         earliest = midnight - self.lasting - _ONE_DAY
-        started = self._rule.replace(dtstart=datetime.combine(earliest.date(), time(0)))
+        # Bounded by the day's end: no iteration goes past it, even to find nothing.
+        started = self._rule.replace(
+            dtstart=datetime.combine(earliest.date(), time(0)), until=midnight + _ONE_DAY
+        )
         spans = tuple(
             (start, end)
             for start in started.between(earliest, midnight + _ONE_DAY, inc=False)
