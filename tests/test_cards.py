@@ -101,6 +101,17 @@ class TestTheCoffeeCard:
         assert issued[0].code != issued[1].code
         assert 3 == shop.state().stamps["coffee"]
 
+    def test_an_order_that_fills_the_card_many_times_keeps_every_voucher(self) -> None:
+        shop = Shop(COFFEE_CARD)
+        shop.buy(_lattes(5))
+
+        issued = shop.buy(_lattes(2_000))  # 2,005 stamps: 200 cards
+
+        kept = shop.state().vouchers
+        assert (200, 200) == (len(issued), len({voucher.code for voucher in issued}))
+        assert {voucher.code: voucher for voucher in issued} == dict(kept)
+        assert 5 == shop.state().stamps["coffee"]
+
     def test_only_what_counts_earns_a_stamp(self) -> None:
         shop = Shop(COFFEE_CARD)
 

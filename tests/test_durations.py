@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custbond._durations import shift
+from custbond.errors import InvalidInput
 
 PARIS = tz.gettz("Europe/Paris")
 
@@ -59,9 +60,16 @@ def test_a_month_from_the_31st_is_the_last_day_of_the_next_month() -> None:
     assert date(2028, 2, 29) == shift(date(2028, 1, 31), relativedelta(months=1))
 
 
-def test_a_shift_out_of_the_calendar_raises_as_the_operator_does() -> None:
-    with pytest.raises(ValueError, match="year"):
-        shift(date(9999, 6, 1), relativedelta(years=1))
+@pytest.mark.parametrize(
+    "duration", [relativedelta(years=1), timedelta(days=366), relativedelta(years=1, weekday=FR)]
+)
+def test_a_shift_out_of_the_calendar_is_invalid_input_naming_the_time(
+    duration: relativedelta | timedelta,
+) -> None:
+    with pytest.raises(InvalidInput, match="within the years 1 to 9999") as raised:
+        shift(date(9999, 6, 1), duration)
+
+    assert ("at", date(9999, 6, 1)) == (raised.value.field, raised.value.value)
 
 
 def test_a_timedelta_of_a_subclass_is_added_as_a_timedelta() -> None:

@@ -203,6 +203,16 @@ class TestDurationsMustBeAmountsOfTime:
 class TestExpiryRounding:
     """ "Valid through the end of the day/month/year", reckoned in the program's time zone."""
 
+    def test_an_end_of_year_past_the_calendar_is_invalid_input(self) -> None:
+        # Each part is within bounds: a time in 8999 and a duration under 1000 years.
+        policy = PointsPolicy(expire_after=relativedelta(years=999), expire_at_end_of="year")
+        earned = datetime(8999, 12, 31, 23, tzinfo=UTC)
+
+        with pytest.raises(InvalidInput, match="within the years 1 to 9999") as raised:
+            policy.expires_at(earned, "Pacific/Kiritimati")  # 9999 ends at 10000 there
+
+        assert earned == raised.value.value
+
     @pytest.mark.parametrize(
         ("rounding", "expire_after", "earned", "zone", "expected_utc"),
         [

@@ -8,6 +8,8 @@ from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 
+from custbond.errors import InvalidInput
+
 
 def describe_duration(duration: relativedelta | timedelta) -> str:
     """``relativedelta(months=12)`` as "12 months", ``timedelta(days=14)`` as "14 days".
@@ -36,6 +38,27 @@ _KEEP_PLAIN = 256  # programs use a handful of durations; more means they are ma
 
 
 def shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = False) -> Moment:
+    """``moment + duration`` (``moment - duration`` with ``back=True``); see :func:`_shift`.
+
+    A result beyond the calendar (before year 1 or after 9999) is an
+    :class:`~custbond.InvalidInput` naming ``moment``: times within the years events may
+    take, with durations each under 1000 years, still add up past it (a tier kept 999
+    years and a grace of 999 more after a purchase in 8999).
+    """
+    try:
+        return _shift(moment, duration, back=back)
+    except (OverflowError, ValueError):
+        raise beyond_the_calendar(moment) from None
+
+
+def beyond_the_calendar(moment: Moment) -> InvalidInput:
+    """The error for a time the program's durations carry beyond the year 9999."""
+    return InvalidInput(
+        "at", moment, "a time the program's durations keep within the years 1 to 9999"
+    )
+
+
+def _shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = False) -> Moment:
     """``moment + duration`` (``moment - duration`` with ``back=True``), exactly as the
     operators give it, and several times faster for the relativedeltas programs use:
     months and years (a day past the end of the month is clipped to its last day), then

@@ -38,7 +38,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import shift
+from custbond._durations import beyond_the_calendar, shift
 from custbond._frozen import FrozenMap, empty_map
 from custbond.errors import InsufficientPoints, InvalidInput
 
@@ -166,24 +166,31 @@ class PointsPolicy:
         rounding = self.expire_at_end_of
         if rounding is None:
             return expires
-        zone = tz.gettz(time_zone)
-        local = expires.astimezone(zone)
-        day = local.date()
-        at_midnight = local.time() == time(0)
-        if rounding is ExpiryRounding.DAY:
-            if at_midnight:
-                return expires  # already the end of a day
-            boundary = day + timedelta(days=1)
-        elif rounding is ExpiryRounding.MONTH:
-            if at_midnight and day.day == 1:
-                return expires  # already the end of a month
-            boundary = day.replace(day=1) + relativedelta(months=1)
-        else:
-            if at_midnight and (day.month, day.day) == (1, 1):
-                return expires  # already the end of a year
-            boundary = day.replace(month=1, day=1) + relativedelta(years=1)
-        start = datetime.combine(boundary, time(0), tzinfo=zone)
-        return tz.resolve_imaginary(start)
+        try:
+            return _rounded(expires, rounding, tz.gettz(time_zone))
+        except (OverflowError, ValueError):
+            raise beyond_the_calendar(earned_at) from None
+
+
+def _rounded(expires: datetime, rounding: ExpiryRounding, zone: Any) -> datetime:
+    """``expires`` carried to the end of its day, month or year in ``zone``."""
+    local = expires.astimezone(zone)
+    day = local.date()
+    at_midnight = local.time() == time(0)
+    if rounding is ExpiryRounding.DAY:
+        if at_midnight:
+            return expires  # already the end of a day
+        boundary = day + timedelta(days=1)
+    elif rounding is ExpiryRounding.MONTH:
+        if at_midnight and day.day == 1:
+            return expires  # already the end of a month
+        boundary = day.replace(day=1) + relativedelta(months=1)
+    else:
+        if at_midnight and (day.month, day.day) == (1, 1):
+            return expires  # already the end of a year
+        boundary = day.replace(month=1, day=1) + relativedelta(years=1)
+    start = datetime.combine(boundary, time(0), tzinfo=zone)
+    return tz.resolve_imaginary(start)
 
 
 class Lot(NamedTuple):

@@ -1749,6 +1749,9 @@ def _apply_to_the_rest(
     since, until, review_at = state.tier_since, state.tier_until, state.tier_review_at
     changes, progress, coupon_uses = state.tier_changes, state.progress, state.coupon_uses
     later: list[Effect] = []  # referrals, messaging, recovery, social: read once below
+    # Put together once below: a purchase that fills a card many times over issues a
+    # voucher per card, and copying the map for each would be quadratic.
+    changed_vouchers: dict[str, Voucher] = {}
     for effect in effects:
         if isinstance(effect, NotePurchase):
             activity = activity.after_purchase(
@@ -1782,11 +1785,12 @@ def _apply_to_the_rest(
             kept = tuple(at for at in uses.get(effect.rule, ()) if at >= effect.keep_from)
             uses = _with(uses, effect.rule, tuple(sorted((*kept, effect.at))))
         elif isinstance(effect, IssueVoucher):
-            vouchers = _with(vouchers, effect.voucher.code, effect.voucher)
+            changed_vouchers[effect.voucher.code] = effect.voucher
         elif isinstance(effect, MarkVoucher):
             used_at = effect.at if effect.status is VoucherStatus.USED else None
-            marked = attrs.evolve(vouchers[effect.code], status=effect.status, used_at=used_at)
-            vouchers = _with(vouchers, effect.code, marked)
+            voucher = changed_vouchers.get(effect.code) or vouchers[effect.code]
+            marked = attrs.evolve(voucher, status=effect.status, used_at=used_at)
+            changed_vouchers[effect.code] = marked
         elif isinstance(effect, CountCoupon):
             coupon_uses = _with(coupon_uses, effect.code, coupon_uses.get(effect.code, 0) + 1)
         elif isinstance(effect, SetProgress):
@@ -1796,6 +1800,8 @@ def _apply_to_the_rest(
             customer = effect.customer
         else:  # (a RequestMessage changes no state: the decision records the request)
             later.append(effect)
+    if changed_vouchers:
+        vouchers = FrozenMap({**vouchers, **changed_vouchers})
     return CustomerState(
         customer,
         ledger,
