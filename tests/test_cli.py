@@ -676,6 +676,31 @@ class TestBadHistories:
             "header; got 'o-4,bea,2026-05-04T09:00:00Z,9,00,,,,,'",
         ] == err.splitlines()
 
+    def test_each_bad_row_of_a_purchase_of_several_rows_is_reported(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write("program.toml", PROGRAM)
+        write(
+            "h.csv",
+            HEADER
+            + "o-1,ada,2026-05-04T09:00:00Z,13.50,USD,latte,1,4.50,coffee\n"
+            + "o-2,bea,2026-05-04T09:00:00Z,9.00,USD,latte,x,4.50,coffee\n"
+            + "o-1,ada,2026-05-04T09:00:00Z,13.50,USD,latte,y,4.50,coffee\n"
+            + "o-2,bea,2026-05-04T09:00:00,9.00,USD,latte,2,4.50,coffee\n",
+        )
+
+        status, _, err = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        quantity = "column 'quantity' must be a whole number from 1 to 999999999 (1 when empty)"
+        assert 1 == status
+        assert [
+            f"custbond: error: h.csv, row 3, {quantity}; got 'x'",
+            f"custbond: error: h.csv, row 4, {quantity}; got 'y'",
+            "custbond: error: h.csv, row 5, column 'at' must be the same as on row 3 "
+            "('2026-05-04T09:00:00Z'): rows with the same id are one purchase; "
+            "got '2026-05-04T09:00:00'",
+        ] == err.splitlines()
+
     def test_a_file_with_very_many_bad_rows_reports_the_first_twenty(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -729,6 +754,42 @@ then = [{ type = "fixed_points", points = 7 }]
         assert 0 == status
         assert "Points issued: 9, " in out  # 1 + 7, and 1
         assert re.search(r"^  app orders +1 +7 +-$", out, re.MULTILINE)
+
+
+class TestSimulateAtTheEdges:
+    def test_durations_that_carry_a_purchase_past_the_calendar_are_one_line(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write(
+            "program.toml",
+            '[tiers]\nkeep_for = "999 years"\ngrace = "999 years"\n'
+            '[[tiers.levels]]\nname = "gold"\nspend = "100"\n',
+        )
+        write("h.csv", "id,customer_id,at,amount\no-1,ada,8999-12-31T00:00:00Z,500.00\n")
+
+        status, out, err = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        assert (1, "") == (status, out)
+        assert err.startswith(
+            "custbond: error: h.csv, purchase 'o-1': at must be a time the program's durations"
+        )
+        assert 1 == len(err.splitlines())
+
+    def test_points_beyond_28_digits_are_valued_to_the_cent(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write(
+            "program.toml",
+            "[earn]\npoints = 100000000000000000000000000000\n"
+            '[[rewards]]\nname = "5 off"\npoints = 100\n'
+            'offer = { name = "5 off", value = "5.00" }\n',
+        )
+        write("h.csv", "id,customer_id,at,amount\no-1,ada,2025-03-03T08:15:00-05:00,9.00\n")
+
+        status, out, _ = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        assert 0 == status
+        assert "worth up to 45000000000000000000000000000.00 USD" in out
 
 
 def test_python_m_custbond_prints_its_help() -> None:

@@ -1881,6 +1881,11 @@ BROKEN = [
         id="toml-duplicate-key",
     ),
     pytest.param(
+        "x = " + "[" * 2_000 + "]" * 2_000,
+        "not valid TOML: arrays or tables nested too deeply",
+        id="toml-nested-too-deeply",  # tomllib recurses: this was a RecursionError
+    ),
+    pytest.param(
         "[earn]\nper = 1.5",
         "earn.per, line 2, column 7: must be a decimal number, written as a string or an int; "
         'got 1.5 (hint: TOML floats are inexact: write it as a string, "1.5")',

@@ -112,10 +112,9 @@ def parse_purchases(text: str, *, file: str, currency: str) -> tuple[Purchase, .
     rows = _rows(text, file, problems)
     purchases = []
     for group in _by_id(rows):
-        try:
-            purchases.append(_purchase(group, file, currency))
-        except InvalidInput as error:
-            problems.append((group[0].number, error))
+        purchase = _purchase(group, file, currency, problems)
+        if purchase is not None:
+            purchases.append(purchase)
     if problems:
         problems.sort(key=lambda problem: problem[0])  # a stable sort
         raise _all_of([error for _, error in problems])
@@ -211,18 +210,31 @@ def _where(file: str, row: _Row, column: str) -> str:
     return f"{file}, row {row.number}, column {column!r}"
 
 
-def _purchase(rows: Sequence[_Row], file: str, currency: str) -> Purchase:
-    """One purchase from its rows: the first gives the purchase's columns, the others must
-    repeat them; every row gives an item when the purchase has several rows."""
+def _purchase(
+    rows: Sequence[_Row], file: str, currency: str, problems: list[_Problem]
+) -> Purchase | None:
+    """One purchase from its rows, or None when they have problems, which go to
+    ``problems``: the first row gives the purchase's columns, the others must repeat
+    them; every row gives an item when the purchase has several rows."""
+    found = len(problems)
     first = rows[0]
-    for row in rows[1:]:
-        _check_same_purchase(first, row, file)
-    at = _at(first, file)
-    amount = _decimal(first, "amount", file, "12.40")
-    code = first.get("currency") or currency
-    if code != currency:
-        raise InvalidInput(_where(file, first, "currency"), code, f"the program's {currency}")
-    items = tuple(item for row in rows if (item := _item(row, file, several=len(rows) > 1)))
+    try:
+        at, amount, code = _purchase_columns(first, file, currency)
+    except InvalidInput as error:
+        problems.append((first.number, error))
+    items = []
+    for row in rows:
+        try:
+            if row is not first:
+                _check_same_purchase(first, row, file)
+            item = _item(row, file, several=len(rows) > 1)
+        except InvalidInput as error:
+            problems.append((row.number, error))
+        else:
+            if item is not None:
+                items.append(item)
+    if len(problems) > found:
+        return None
     try:
         return Purchase(
             id=first.get("id"),
@@ -230,7 +242,7 @@ def _purchase(rows: Sequence[_Row], file: str, currency: str) -> Purchase:
             at=at,
             amount=amount,
             currency=code,
-            items=items,
+            items=tuple(items),
             channel=first.get("channel") or None,
             payment=first.get("payment") or None,
         )
@@ -241,7 +253,19 @@ def _purchase(rows: Sequence[_Row], file: str, currency: str) -> Purchase:
             numbers = ", ".join(str(row.number) for row in rows)
             on_rows = f"row {numbers}" if len(rows) == 1 else f"rows {numbers}"
             column, expected = "amount", f"the total of the items on {on_rows} ({total})"
-        raise InvalidInput(_where(file, first, column), first.get(column), expected) from None
+        where = _where(file, first, column)
+        problems.append((first.number, InvalidInput(where, first.get(column), expected)))
+        return None
+
+
+def _purchase_columns(first: _Row, file: str, currency: str) -> tuple[datetime, Decimal, str]:
+    """The time, amount and currency of a purchase, from its first row."""
+    at = _at(first, file)
+    amount = _decimal(first, "amount", file, "12.40")
+    code = first.get("currency") or currency
+    if code != currency:
+        raise InvalidInput(_where(file, first, "currency"), code, f"the program's {currency}")
+    return at, amount, code
 
 
 def _check_same_purchase(first: _Row, row: _Row, file: str) -> None:

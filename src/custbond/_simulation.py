@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 
 import attrs
 
 from custbond._validate import minor_units
 from custbond.clock import FixedClock
 from custbond.effects import EarnPoints, Effect, IssueVoucher
+from custbond.errors import CustbondError
 from custbond.events import Purchase
 from custbond.outcome import Outcome
 from custbond.program import BASE_RULE, Program
@@ -207,9 +208,13 @@ def simulate(
     totals = _Totals()
     for purchase in history:
         clock.set(purchase.at)
-        service.run_due()
-        totals.credit(_points_added(service, without, purchase))
-        outcome = service.record(purchase)
+        try:
+            service.run_due()
+            totals.credit(_points_added(service, without, purchase))
+            outcome = service.record(purchase)
+        except CustbondError as error:  # say which purchase the program refuses
+            error.add_note(f"purchase {purchase.id!r}")
+            raise
         totals.count(purchase, outcome, rules)
         if on_outcome is not None:
             on_outcome(purchase, outcome)
@@ -360,5 +365,9 @@ def _points_value(program: Program, points: int) -> PointsValue | None:
         return None
     reward, value = max(valued, key=lambda pair: pair[1] / pair[0].points)
     unit = Decimal(1).scaleb(-minor_units(program.currency))
-    worth = (points * value / reward.points).quantize(unit, rounding=ROUND_DOWN)
+    with localcontext() as context:
+        # Enough digits for any number of points: the default 28 cannot hold the worth
+        # of 10**30 points in cents, and quantize() would raise.
+        context.prec = len(str(points)) + 40
+        worth = (points * value / reward.points).quantize(unit, rounding=ROUND_DOWN)
     return PointsValue(reward.name, reward.points, value, worth)

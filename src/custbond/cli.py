@@ -165,7 +165,8 @@ def _simulate(args: argparse.Namespace) -> int:
     try:
         result = simulate(program, purchases, on_outcome=on_outcome)
     except CustbondError as error:  # a purchase the program refuses: say which, stop
-        _error(str(error))
+        which = ", ".join(getattr(error, "__notes__", ()))  # the purchase, when known
+        _error(f"{args.purchases}, {which}: {error}" if which else str(error))
         return 1
     if args.json:
         report = _simulation_json(result, args, events if args.trace else None)

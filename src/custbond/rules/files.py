@@ -182,6 +182,10 @@ def load_program(source: str | os.PathLike[str]) -> Program:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _syntax_error(error, text, file) from None
+    except RecursionError:  # tomllib parses nested arrays and tables by recursing
+        raise RuleFileError(
+            "not valid TOML: arrays or tables nested too deeply", file=file
+        ) from None
     return _Reader(text, file).program(data)
 
 

@@ -316,7 +316,9 @@ def _occurs(parsed: rrules.rrule, parts: dict[str, str]) -> bool:
         days = [f"{name}={parts[name]}" for name in _DAY_PARTS if name in parts]
         if not days or "BYSETPOS" in parts:  # every day, or positions of the hours
             return True
-        parsed = rrules.rrulestr(";".join(["FREQ=YEARLY", *days]), dtstart=_RRULE_ANCHOR)
+        yearly = rrules.rrulestr(";".join(["FREQ=YEARLY", *days]), dtstart=_RRULE_ANCHOR)
+        assert isinstance(yearly, rrules.rrule)  # one RRULE in, one out
+        parsed = yearly
     bounded = parsed.replace(until=_RRULE_ANCHOR + _CYCLE)
     return next(iter(bounded), None) is not None
 
