@@ -701,6 +701,23 @@ class TestBadHistories:
             "got '2026-05-04T09:00:00'",
         ] == err.splitlines()
 
+    def test_a_row_is_numbered_by_the_line_it_starts_on_as_an_editor_shows_it(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write("program.toml", PROGRAM)
+        write(
+            "h.csv",
+            "id,customer_id,at,amount,channel\n"
+            'o-1,ada,2026-05-04T09:00:00Z,1.00,"app\nstore"\n'  # a value over two lines
+            "   \n"  # spaces alone: skipped, like a blank line
+            "o-2,ada,2026-05-04T09:00:00,1.00,app\n",
+        )
+
+        status, _, err = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        assert 1 == status
+        assert err.startswith("custbond: error: h.csv, row 5, column 'at' must be")
+
     def test_a_file_with_very_many_bad_rows_reports_the_first_twenty(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:

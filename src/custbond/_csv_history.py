@@ -143,16 +143,17 @@ def _decode(raw: bytes, file: str) -> str:
 
 def _rows(text: str, file: str, problems: list[_Problem]) -> list[_Row]:
     """The data rows, checked against the header; a row of the wrong width goes to
-    ``problems`` instead. Rows are numbered from the header's 1; blank lines count, and
-    are skipped."""
+    ``problems`` instead. A row's number is the line it starts on, as an editor counts
+    them (the header's is 1; a quoted value may hold line breaks); blank lines, and lines
+    of spaces alone, are skipped."""
     records = _records(text, file)
     if not records:
         raise InvalidInput(file, text, _header_expected())
-    header = [name.strip() for name in records[0]]
+    header = [name.strip() for name in records[0][1]]
     _check_header(header, file)
     rows = []
-    for number, fields in enumerate(records[1:], start=2):
-        if not fields:
+    for number, fields in records[1:]:
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
         if len(fields) != len(header):
             expected = f"{len(header)} fields, one for each column of the header"
@@ -164,18 +165,19 @@ def _rows(text: str, file: str, problems: list[_Problem]) -> list[_Row]:
     return rows
 
 
-def _records(text: str, file: str) -> list[list[str]]:
-    """Every record of the CSV text, with the csv module's errors as InvalidInput."""
+def _records(text: str, file: str) -> list[tuple[int, list[str]]]:
+    """Every record of the CSV text with the line it starts on, with the csv module's
+    errors as InvalidInput."""
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
-    records: list[list[str]] = []
+    records: list[tuple[int, list[str]]] = []
     while True:
+        starts = reader.line_num + 1  # the lines read so far, and this record's first
         try:
-            records.append(next(reader))
+            records.append((starts, next(reader)))
         except StopIteration:
             return records
         except csv.Error as error:
-            where = f"{file}, row {len(records) + 1}"
-            raise InvalidInput(where, str(error), "a CSV record") from None
+            raise InvalidInput(f"{file}, row {starts}", str(error), "a CSV record") from None
 
 
 def _header_expected() -> str:
