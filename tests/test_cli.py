@@ -824,6 +824,38 @@ def test_python_m_custbond_prints_its_help() -> None:
         assert command in done.stdout
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback() -> None:
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "custbond", "explain", str(EXAMPLES / "pie_shop.toml")],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    assert 1 == done.returncode
+    assert "custbond: error: the output cannot be written: No space left on device\n" == (
+        done.stderr
+    )
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "custbond", "explain", str(EXAMPLES / "subscription_box.toml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the first line
+    _, err = process.communicate(timeout=60)
+
+    assert (1, "") == (process.returncode, err)
+
+
 def test_the_session_in_the_docs_prints_what_it_shows(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -58,6 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as error:  # the output cannot be written (a full disk): say so, once
+        if error.filename is not None:  # a file the command reads: its own error line
+            raise  # pragma: no cover - the commands report the files they read
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        _error(f"the output cannot be written: {error.strerror or error}")
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
