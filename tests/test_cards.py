@@ -112,6 +112,18 @@ class TestTheCoffeeCard:
         assert {voucher.code: voucher for voucher in issued} == dict(kept)
         assert 5 == shop.state().stamps["coffee"]
 
+    def test_an_order_that_would_fill_the_card_over_a_thousand_times_is_refused(self) -> None:
+        shop = Shop(COFFEE_CARD)
+        shop.buy(_lattes(5))
+        before = shop.state()
+
+        with pytest.raises(InvalidInput, match="at most 10004 stamps on card 'coffee'") as raised:
+            shop.buy(_lattes(10_005))  # 10,010 stamps: 1,001 full cards
+
+        assert ("stamps", 10_005) == (raised.value.field, raised.value.value)
+        assert before == shop.state()
+        assert 1_000 == len(shop.buy(_lattes(10_004)))  # 10,009 stamps: 1,000 cards
+
     def test_only_what_counts_earns_a_stamp(self) -> None:
         shop = Shop(COFFEE_CARD)
 

@@ -1288,6 +1288,14 @@ class Program:
                 steps.append(note(f"card {name!r}: {have} stamps lapsed, the card starts again"))
                 have, started = 0, None
             total = have + count
+            if total // card.stamps > MOST_CARDS_FILLED:  # else a voucher each, unbounded
+                most = (MOST_CARDS_FILLED + 1) * card.stamps - 1 - have
+                raise InvalidInput(
+                    "stamps",
+                    count,
+                    f"at most {most} stamps on card {name!r} from one event "
+                    f"({MOST_CARDS_FILLED} full cards)",
+                )
             if started is None:
                 started = event.at
             filled = 0
@@ -1738,6 +1746,11 @@ _LEDGER_EFFECTS = (
     ReleasePoints,
     RestorePoints,
 )
+
+
+MOST_CARDS_FILLED = 1_000
+"""How many times one event may fill a punch card (each full card is a voucher): an event
+that would fill it more often is refused with :class:`~custbond.InvalidInput`."""
 
 
 def _apply_to_the_rest(
