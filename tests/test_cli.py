@@ -504,6 +504,22 @@ Customers with the most points:
         assert (1, "") == (status, out)
         assert "custbond: error: gone.toml: cannot be read: No such file or directory\n" == err
 
+    @pytest.mark.parametrize(
+        "top", ["\u00b2", "\u0663", "-1"], ids=["superscript", "arabic", "negative"]
+    )
+    def test_top_takes_digits_0_to_9_only(
+        self, top: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write("program.toml", PROGRAM)
+        write("h.csv", HEADER + GOOD)
+
+        status, out, err = run(
+            capsys, "simulate", "program.toml", "--purchases", "h.csv", "--top", top
+        )
+
+        assert (2, "") == (status, out)
+        assert f"argument --top: must be a whole number of at least 0; got {top!r}" in err
+
     def test_needs_the_purchases(self, capsys: pytest.CaptureFixture[str]) -> None:
         status, out, err = run(capsys, "simulate", "program.toml")
 

@@ -1886,6 +1886,24 @@ BROKEN = [
         id="toml-nested-too-deeply",  # tomllib recurses: this was a RecursionError
     ),
     pytest.param(
+        '[earn]\nper = "1_0"',
+        "earn.per, line 2, column 7: must be a decimal number, written as a string or an int; "
+        'got "1_0" (hint: such as "1.50")',
+        id="decimal-with-an-underscore",  # Decimal() reads it as 10
+    ),
+    pytest.param(
+        '[earn]\nper = "\u0661"',
+        "earn.per, line 2, column 7: must be a decimal number, written as a string or an int; "
+        'got "\u0661" (hint: such as "1.50")',
+        id="decimal-in-arabic-indic-digits",
+    ),
+    pytest.param(
+        '[points]\nexpire_after = "\u0661\u0662 months"',
+        'points.expire_after, line 2, column 16: must be a duration: ISO 8601 ("P14D", "PT3H"), '
+        'words ("14 days") or { seconds = N }; got "\u0661\u0662 months"',
+        id="duration-in-arabic-indic-digits",
+    ),
+    pytest.param(
         "[earn]\nper = 1.5",
         "earn.per, line 2, column 7: must be a decimal number, written as a string or an int; "
         'got 1.5 (hint: TOML floats are inexact: write it as a string, "1.5")',

@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _count(text: str) -> int:
     """A whole number of at least 0, for ``--top``."""
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # 0 to 9 only: not "²", nor other scripts' digits
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 0; got {text!r}")
     return int(text)
 

@@ -276,6 +276,8 @@ def _bool(value: Any) -> bool:
 
 
 _A_DECIMAL = "a decimal number, written as a string or an int"
+# What a decimal's text may be: digits 0 to 9 with a sign, a point and an exponent.
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _LARGEST_EXPONENT = 999
 
 
@@ -287,6 +289,10 @@ def _decimal(value: Any) -> Decimal:
         raise _Wrong(_A_DECIMAL)
     if isinstance(value, int):
         return Decimal(value)
+    if not _DECIMAL_TEXT.fullmatch(
+        value.strip()
+    ):  # Decimal() also takes "1_0" and other scripts' digits
+        raise _Wrong(_A_DECIMAL, 'such as "1.50"')
     try:
         number = Decimal(value.strip())
     except InvalidOperation:
@@ -312,9 +318,10 @@ _A_DURATION = 'a duration: ISO 8601 ("P14D", "PT3H"), words ("14 days") or { sec
 _ISO = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
-    r"(?:(?P<seconds>\d+)(?:[.,](?P<fraction>\d{1,6}))?S)?)?"
+    r"(?:(?P<seconds>\d+)(?:[.,](?P<fraction>\d{1,6}))?S)?)?",
+    re.ASCII,  # digits 0 to 9 only, as in every pattern here, not other scripts' digits
 )
-_WORD = re.compile(r"(\d+)\s*([A-Za-z]+)\s*(?:(?:,|\band\b)\s*)?")
+_WORD = re.compile(r"(\d+)\s*([A-Za-z]+)\s*(?:(?:,|\band\b)\s*)?", re.ASCII)
 _UNITS = {
     f"{unit}{plural}": f"{unit}s"
     for unit in ("year", "month", "week", "day", "hour", "minute", "second")
@@ -554,7 +561,7 @@ def _factor(value: Any) -> Decimal:
 
 
 _A_TIME = 'a time of day, "HH:MM" or "HH:MM:SS", such as "21:00"'
-_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?", re.ASCII)
 
 
 def _time(value: Any) -> time:
