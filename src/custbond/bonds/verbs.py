@@ -92,7 +92,8 @@ class BondVerbs(ServiceParts):
     def add_wish(
         self, customer_id: str, sku: str, *, key: str, note: str | None = None
     ) -> Outcome:
-        """Put ``sku`` on the customer's wish list (buying it takes it off)."""
+        """Put ``sku`` on the customer's wish list (buying it takes it off); a customer
+        not seen before is created."""
         command = AddWish(key=key, customer_id=customer_id, sku=sku, note=note)
         return self._process(command, self.clock.now())
 
@@ -111,7 +112,8 @@ class BondVerbs(ServiceParts):
         self, customer_id: str, cart_id: str, items: Iterable[LineItem], *, key: str
     ) -> Outcome:
         """Keep the cart ``cart_id`` for the program's window (90 days by default);
-        saving it again replaces its items and starts the window again."""
+        saving it again replaces its items and starts the window again. A customer not
+        seen before is created (a guest's cart)."""
         cart = v.instances("items", items, LineItem, "a LineItem")
         command = SaveCart(key=key, customer_id=customer_id, cart_id=cart_id, items=cart)
         return self._process(command, self.clock.now())
@@ -188,7 +190,7 @@ class BondVerbs(ServiceParts):
 
     def subscribe(self, customer_id: str, plan: str, *, key: str) -> Outcome:
         """Subscribe the customer to the program's ``plan`` (its next dates computed in
-        the customer's time zone)."""
+        the customer's time zone); a customer not seen before is created."""
         return self._process(
             Subscribe(key=key, customer_id=customer_id, plan=plan), self.clock.now()
         )
@@ -246,7 +248,8 @@ class BondVerbs(ServiceParts):
 
     def add_occasion(self, customer_id: str, occasion: Occasion, *, key: str) -> Outcome:
         """A personal occasion of the customer's, marked every year by their owner (when
-        the social policy marks custom occasions)."""
+        the social policy marks custom occasions); a customer not seen before is
+        created."""
         command = AddOccasion(key=key, customer_id=customer_id, occasion=occasion)
         return self._process(command, self.clock.now())
 

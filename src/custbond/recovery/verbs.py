@@ -44,7 +44,8 @@ class RecoveryVerbs(ServiceParts):
         Each customer is told in a unit of work of their own, kept in the event log
         under the incident and the customer: a call that stops half-way (a crash, a lost
         connection) is finished by calling again with the same incident. Customers and
-        purchases the service does not know are reported, not created. When telling one
+        purchases the service does not know are reported, not created (a customer unknown
+        at the first call and known at a later one is told then). When telling one
         customer fails, the others are still told; the first error is raised at the end,
         with a note naming every customer it failed for. The same incident id declared
         again with other words or another severity raises
