@@ -103,8 +103,8 @@ def parse_purchases(text: str, *, file: str, currency: str) -> tuple[Purchase, .
     default of the ``currency`` column, and the only one accepted in it.
 
     Raises :class:`~custbond.InvalidInput` naming the file, row and column of the first
-    problem, with the next ones as its notes, in the order of the rows (a purchase's
-    problem at its first row): up to :data:`MAX_PROBLEMS` in all, then how many more
+    problem, with the next ones as its notes, in the order of the rows (a problem of a
+    purchase as a whole at its first row): up to :data:`MAX_PROBLEMS` in all, then how many more
     there are. A problem with the file itself (its encoding, its CSV, its header) stops
     the reading there.
     """
