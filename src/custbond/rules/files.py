@@ -785,14 +785,7 @@ class _Reader:
 
     def make(self, shape: _Shape, value: Any, path: KeyPath, *, what: str) -> Any:
         """The value of ``shape`` written as the table ``value``."""
-        fields = self.table(value, path, shape.keys, what=what, required=shape.required())
-        given = [key for key in shape.one_of if key in fields]
-        if shape.one_of and not given:
-            either = " or ".join(shape.one_of)
-            raise self.error((*path, shape.one_of[0]), f"missing: {what} needs {either}")
-        if len(given) > 1:
-            problem = f"{given[1]} cannot go with {given[0]} in {what} (hint: give one of them)"
-            raise self.error((*path, given[1]), problem, at_key=True)
+        fields = self.fields_of(shape, value, path, what=what)
         return self.build(shape.cls, path, fields, shape.renamed)
 
     def array(self, value: Any, path: KeyPath, *, what: str) -> list[tuple[KeyPath, Any]]:
@@ -801,13 +794,22 @@ class _Reader:
         return [((*path, index), item) for index, item in enumerate(value)]
 
     def named(
-        self, value: Any, path: KeyPath, shape: _Shape, *, what: str, each: str, key: str = "name"
+        self,
+        value: Any,
+        path: KeyPath,
+        shape: _Shape,
+        *,
+        what: str,
+        each: str,
+        key: str = "name",
+        as_written: bool = False,
     ) -> list[Any]:
         """An array of tables of ``shape`` (``what``, each ``each``), with unique names (or
-        other ``key``)."""
+        other ``key``); ``as_written``: each made by :meth:`part`, else :meth:`make`."""
+        make = self.part if as_written else self.make
         made: list[Any] = []
         for where, item in self.array(value, path, what=what):
-            thing = self.make(shape, item, where, what=each)
+            thing = make(shape, item, where, what=each)
             names = [getattr(other, key) for other in made]
             name = getattr(thing, key)
             if name in names:
@@ -1439,9 +1441,8 @@ class _Reader:
         ]
 
     def appreciation(self, value: Any, path: KeyPath) -> list[Milestone]:
-        return self.parts(
-            value, path, _MILESTONE, what="[[social.appreciation]]", each="a milestone"
-        )
+        what = "[[social.appreciation]]"
+        return self.named(value, path, _MILESTONE, what=what, each="a milestone", as_written=True)
 
     def reviews(self, value: Any, path: KeyPath) -> KeyReview:
         """Regular reviews with key customers: who is key (tiers, tags or min_spend, one
@@ -1463,13 +1464,15 @@ class _Reader:
     def customization(self, value: Any, path: KeyPath) -> CustomizationPolicy:
         if not isinstance(value, dict):
             raise _Wrong("a table, [customization]")
-        fields = self.fields_of(_CUSTOMIZATION, value, path, what="[customization]")
-        policy: CustomizationPolicy = self.built(_CUSTOMIZATION, fields, value, path)
+        policy: CustomizationPolicy = self.part(
+            _CUSTOMIZATION, value, path, what="[customization]"
+        )
         return policy
 
     def contents(self, value: Any, path: KeyPath) -> list[Content]:
-        return self.parts(
-            value, path, _CONTENT, what="[[customization.contents]]", each="a content", key="id"
+        what = "[[customization.contents]]"
+        return self.named(
+            value, path, _CONTENT, what=what, each="a content", key="id", as_written=True
         )
 
     def next_need(self, value: Any, path: KeyPath) -> NextNeedPolicy:
@@ -1502,8 +1505,7 @@ class _Reader:
     def structure(self, value: Any, path: KeyPath) -> StructuralPolicy:
         if not isinstance(value, dict):
             raise _Wrong("a table, [structure]")
-        fields = self.fields_of(_STRUCTURE, value, path, what="[structure]")
-        policy: StructuralPolicy = self.built(_STRUCTURE, fields, value, path)
+        policy: StructuralPolicy = self.part(_STRUCTURE, value, path, what="[structure]")
         return policy
 
     def plans(self, value: Any, path: KeyPath) -> list[Plan]:
@@ -1515,7 +1517,9 @@ class _Reader:
                     "out)"
                 )
                 raise self.error((*where, "template"), problem, at_key=True)
-        return self.parts(value, path, _PLAN, what="[[structure.plans]]", each="a plan")
+        return self.named(
+            value, path, _PLAN, what="[[structure.plans]]", each="a plan", as_written=True
+        )
 
     def sequences(self, value: Any, path: KeyPath) -> list[Autoresponder]:
         made: list[Autoresponder] = []
@@ -1619,21 +1623,6 @@ class _Reader:
         """The value of ``shape`` written as the table ``value`` (like :meth:`make`, but a
         value its class refuses is shown as the file writes it)."""
         return self.built(shape, self.fields_of(shape, value, path, what=what), value, path)
-
-    def parts(
-        self, value: Any, path: KeyPath, shape: _Shape, *, what: str, each: str, key: str = "name"
-    ) -> list[Any]:
-        """An array of tables of ``shape`` with unique names (or other ``key``), as
-        :meth:`named`."""
-        made: list[Any] = []
-        for where, item in self.array(value, path, what=what):
-            thing = self.part(shape, item, where, what=each)
-            names = [getattr(other, key) for other in made]
-            if getattr(thing, key) in names:
-                first = (*path, names.index(getattr(thing, key)))
-                raise self.duplicate(first, where, getattr(thing, key), key)
-            made.append(thing)
-        return made
 
     def refused(
         self,
