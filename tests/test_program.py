@@ -32,10 +32,13 @@ from custbond import (
     Redeem,
     ReleaseHold,
     Return,
+    Rule,
     SaveCustomer,
     Signup,
     Visit,
+    VoucherOffer,
 )
+from custbond.bonds import Achievement, Coupon, PunchCard, ReferralPolicy, Reward
 from custbond.program import (
     AdjustPoints,
     CapturePoints,
@@ -50,6 +53,7 @@ from custbond.program import (
     UpdateProfile,
 )
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
+from custbond.rules import Discount, Gift
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 FLAT_WHITE = LineItem(sku="flat-white", quantity=2, unit_price=Decimal("4.50"))
@@ -245,6 +249,69 @@ class TestProgram:
             Program(**fields)  # type: ignore[arg-type]
 
         assert field == raised.value.field
+
+
+def _finer_than_a_cent(value: str) -> dict[str, object]:
+    """Each place a program gives a fixed amount of money, holding ``value``."""
+    offer = VoucherOffer("treat", value=Decimal(value))
+    return {
+        "a rule's gift": {"rules": [Rule("r", on="Purchase", then=[Gift(offer)])]},
+        "a rule's discount": {
+            "rules": [Rule("r", on="Purchase", then=[Discount(amount=Decimal(value))])]
+        },
+        "a card's reward": {"cards": [PunchCard("coffee", stamps=9, reward=offer)]},
+        "a catalog reward": {"catalog": [Reward("treat", points=100, offer=offer)]},
+        "an achievement's gift": {"achievements": [Achievement("regular", target=5, gift=offer)]},
+        "a coupon's discount": {
+            "coupons": [Coupon("SPRING", discount=Discount(amount=Decimal(value)))]
+        },
+        "a referral gift": {"referrals": ReferralPolicy(referee_gift=offer)},
+    }
+
+
+class TestMoneyGiven:
+    @pytest.mark.parametrize(
+        ("fields", "field"),
+        list(
+            zip(
+                _finer_than_a_cent("1.005").values(),
+                [
+                    "rules[0].then[0].offer.value",
+                    "rules[0].then[0].amount",
+                    "cards[0].reward.value",
+                    "catalog[0].offer.value",
+                    "achievements[0].gift.value",
+                    "coupons[0].discount.amount",
+                    "referrals.referee_gift.value",
+                ],
+                strict=True,
+            )
+        ),
+        ids=list(_finer_than_a_cent("1.005")),
+    )
+    def test_an_amount_the_currency_cannot_pay_is_refused_where_it_is_written(
+        self, fields: dict[str, object], field: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Program(currency="USD", **fields)  # type: ignore[arg-type]
+
+        assert (raised.value.field, raised.value.value) == (field, Decimal("1.005"))
+        assert "at most 2 decimal places in USD" in str(raised.value)
+
+    @pytest.mark.parametrize(
+        "fields",
+        list(_finer_than_a_cent("1.005").values()),
+        ids=list(_finer_than_a_cent("1.005")),
+    )
+    def test_a_currency_with_three_decimal_places_pays_them(
+        self, fields: dict[str, object]
+    ) -> None:
+        assert Program(currency="KWD", **fields).currency == "KWD"  # type: ignore[arg-type]
+
+    def test_trailing_zeros_are_not_finer_than_the_currency(self) -> None:
+        (fields,) = [_finer_than_a_cent("500.00")["a card's reward"]]
+
+        assert Program(currency="JPY", **fields).currency == "JPY"  # type: ignore[arg-type]
 
 
 # -- decide: events -------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from custbond import _validate as v
 from custbond import ledger as ledgers
 from custbond._durations import describe_duration
 from custbond._frozen import FrozenMap, empty_map
+from custbond._money_given import field_text, unpayable
 from custbond.activity import Activity
 from custbond.bonds import customization_desk, social_desk, structure_desk, tiers
 from custbond.bonds import held as held_parts
@@ -339,6 +340,17 @@ class Program:
     _bonds_see_events: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        unpaid = unpayable(
+            self.currency,
+            rules=self.rules,
+            cards=self.cards,
+            catalog=self.catalog,
+            achievements=self.achievements,
+            coupons=self.coupons,
+            referrals=self.referrals,
+        )
+        if unpaid is not None:
+            v.money(field_text(unpaid[0]), unpaid[1], self.currency)
         rules = self.all_rules()
         _check_templates(self.messaging, rules, self.recovery, self._bond_templates())
         recovery = _SILENT if self.recovery is None else self.recovery

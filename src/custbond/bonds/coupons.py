@@ -66,7 +66,8 @@ class Coupon:
         if self.discount is None and not self.points:
             raise InvalidInput("coupon", self.code, "a discount or points to give")
         if self.starts is not None and self.ends is not None and self.ends <= self.starts:
-            raise InvalidInput("ends", self.ends, f"a time after starts ({self.starts})")
+            expected = f"a time after starts ({self.starts.isoformat()})"
+            raise InvalidInput("ends", self.ends, expected)
 
     @property
     def counter(self) -> str:

@@ -277,13 +277,11 @@ class _Compiled:
             return
         uncounted = uncounted_money(rule, currency)
         if uncounted is not None:
-            where, _, amount = uncounted
-            what = "a money budget" if where == "limits" else "the value of a gift"
             expected = (
-                f"{what} with at most {self.places} decimal places in {currency} (a money "
-                "budget is counted exactly, in minor units of the currency)"
+                f"a money budget with at most {self.places} decimal places in {currency} (a "
+                "money budget is counted exactly, in minor units of the currency)"
             )
-            raise InvalidInput(f"rules[{rule.name!r}].{where}", amount, expected)
+            raise InvalidInput(f"rules[{rule.name!r}].limits", uncounted[1], expected)
         self.budget_counter = rule.counter(f"budget {currency}")
         self.budget_limit = int(budget.money.scaleb(self.places))
         self.gift_money = sum(

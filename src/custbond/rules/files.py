@@ -74,6 +74,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
+from custbond._money_given import unpayable
 from custbond.bonds import achievements
 from custbond.bonds.achievements import Achievement
 from custbond.bonds.cards import PunchCard
@@ -702,10 +703,11 @@ class _Reader:
         """A value class refused a value: name the key it came from, if it is one (the key
         of a field is its name, unless ``renamed`` maps the key to another field)."""
         key_of = {(renamed or {}).get(key, key): key for key in keys}
-        problem = str(error)
+        problem = f"must be {error.expected}; got {_written(error.value)}"
         if error.field in key_of:
             path = (*path, key_of[error.field])
-            problem = problem.removeprefix(f"{error.field} ")
+        else:
+            problem = f"{error.field} {problem}"
         return self.error(path, problem)
 
     def missing(
@@ -851,6 +853,7 @@ class _Reader:
                     self.template_exists(
                         where, effect.template, effect.channel, messaging.templates
                     )
+        self.paid_money(top, settings.get("currency", _CURRENCY))
         recovery: RecoveryPolicy | None = top.get("recovery")
         for where, send in _recovery_sends(recovery):
             self.template_exists(
@@ -946,22 +949,35 @@ class _Reader:
         return self.error((*path, "limits", budgets[0], "budget"), problem)
 
     def counted_money(self, path: KeyPath, rule: Rule, currency: str) -> None:
-        """Refuse a rule with a money budget whose budget, or the value of one of whose
-        gifts, has more decimal places than ``currency``: the budget counts in its minor
-        units, exactly."""
+        """Refuse a rule with a money budget of more decimal places than ``currency``
+        has: the budget counts in its minor units, exactly."""
         uncounted = uncounted_money(rule, currency)
-        if uncounted is None:
-            return
-        where, index, amount = uncounted
-        places = v.minor_units(currency)
-        problem = (
-            f"must be an amount with at most {places} decimal places in {currency}; got "
-            f"{_show(str(amount))}"
+        if uncounted is not None:
+            index, amount = uncounted
+            raise self.error((*path, "limits", index, "money_budget"), _unpaid(amount, currency))
+
+    def paid_money(self, top: Mapping[str, Any], currency: str) -> None:
+        """Refuse a voucher's value or a fixed discount of more decimal places than
+        ``currency`` has, at its key."""
+        rules: list[tuple[KeyPath, Rule]] = top.get("rules", [])
+        unpaid = unpayable(
+            currency,
+            rules=[rule for _, rule in rules],
+            cards=top.get("cards", []),
+            catalog=top.get("rewards", []),
+            achievements=top.get("achievements", []),
+            coupons=top.get("coupons", []),
+            referrals=top.get("referrals"),
         )
-        if where == "limits":
-            raise self.error((*path, "limits", index, "money_budget"), problem)
-        hint = "a money budget counts the gift's value exactly, in minor units of the currency"
-        raise self.error((*path, "then", index, "offer", "value"), f"{problem} (hint: {hint})")
+        if unpaid is None:
+            return
+        place, amount = unpaid
+        if place[0] == "rules":
+            assert isinstance(place[1], int)
+            place = (*rules[place[1]][0], *place[2:])
+        elif place[0] == "catalog":
+            place = ("rewards", *place[1:])
+        raise self.error(place, _unpaid(amount, currency))
 
     def on(self, value: Any, path: KeyPath) -> list[str]:
         names = _events(value)
@@ -3025,6 +3041,31 @@ def _show(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return str(value)
+
+
+def _unpaid(amount: Decimal, currency: str) -> str:
+    places = v.minor_units(currency)
+    return (
+        f"must be an amount with at most {places} decimal places in {currency}; got "
+        f"{_show(str(amount))}"
+    )
+
+
+def _written(value: Any) -> str:
+    """A value a class refused, in the words of a rule file where Python's would read
+    badly: a time as TOML writes it, a decimal as its digits, a duration as ISO 8601.
+
+    >>> _written(Decimal("0.001")), _written(relativedelta(days=14)), _written("x")
+    ('0.001', '"P14D"', "'x'")
+    """
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time | relativedelta | timedelta):
+        try:
+            return _toml(value)
+        except InvalidInput:  # a duration no file can write (leapdays=, weekday=)
+            pass
+    return repr(value)
 
 
 def _did_you_mean(name: str, options: Iterable[str]) -> str | None:

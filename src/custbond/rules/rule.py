@@ -216,28 +216,15 @@ class Budget:
         return f"a budget of {money} {currency}"
 
 
-def uncounted_money(rule: Rule, currency: str) -> tuple[str, int, Decimal] | None:
-    """For a rule with a money budget: the first amount that cannot be counted exactly in
-    minor units of ``currency``, as ``("limits", index, budget)`` or ``("then", index,
-    gift value)``; ``None`` when every amount can (or the rule has no money budget)."""
-    budgets = [
-        (index, limit.money)
-        for index, limit in enumerate(rule.limits)
-        if isinstance(limit, Budget) and limit.money is not None
-    ]
-    if not budgets:
-        return None
+def uncounted_money(rule: Rule, currency: str) -> tuple[int, Decimal] | None:
+    """For a rule with a money budget of more decimal places than ``currency`` has (a
+    budget is counted exactly, in its minor units): the budget's index in the limits and
+    its amount; ``None`` otherwise. (The values of gifts are held to the currency by the
+    program, whatever the budget.)"""
     unit = Decimal(1).scaleb(-v.minor_units(currency))
-    index, money = budgets[0]
-    if money % unit:
-        return ("limits", index, money)
-    for index, effect in enumerate(rule.then):
-        if (
-            isinstance(effect, Gift)
-            and effect.offer.value is not None
-            and effect.offer.value % unit
-        ):
-            return ("then", index, effect.offer.value)
+    for index, limit in enumerate(rule.limits):
+        if isinstance(limit, Budget) and limit.money is not None and limit.money % unit:
+            return index, limit.money
     return None
 
 
@@ -377,7 +364,9 @@ class Window:
 
     def __attrs_post_init__(self) -> None:
         if self.starts and self.ends and self.ends <= self.starts:
-            raise InvalidInput("ends", self.ends, f"a time after starts ({self.starts})")
+            raise InvalidInput(
+                "ends", self.ends, f"a time after starts ({self.starts.isoformat()})"
+            )
         if self.starts is None and self.ends is None and self.recurrence is None:
             raise InvalidInput("window", None, "starts, ends or a recurrence")
         parsed = None

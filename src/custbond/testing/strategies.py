@@ -1599,9 +1599,10 @@ def _pers() -> SearchStrategy[Decimal]:
 
 
 @cache
-def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
+def _effects(*, spend: bool, places: int = 2) -> SearchStrategy[RuleEffect]:
     """Effects a rule can give; with ``spend``, also points per spend and per item,
-    discounts and cashback (only for rules on purchases alone)."""
+    discounts and cashback (only for rules on purchases alone). Money given has at most
+    ``places`` decimal places."""
     sku = st.none() | st.sampled_from(_SKUS)
     tag = st.none() | st.sampled_from(_TAGS)
     factors = st.sampled_from([Decimal(2), Decimal("1.5"), Decimal("0.5"), Decimal(100)])
@@ -1620,7 +1621,7 @@ def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
             channel=st.sampled_from(["email", "sms", "push"]),
             kind=st.sampled_from(["transactional", "marketing"]),
         ),
-        st.builds(Gift, _offers()),
+        st.builds(Gift, _offers(places)),
     ]
     if not spend:
         return st.one_of(others)
@@ -1629,7 +1630,7 @@ def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
         st.builds(PointsPerItem, st.integers(1, 50), sku=sku, tag=tag),
         # Discounts read the event's items: a rule with one on other events fails when it
         # fires (a Visit has no items), though Rule accepts it.
-        _discounts(),
+        _discounts(places),
         st.builds(
             Cashback,
             _percents(),
@@ -1642,10 +1643,13 @@ def _effects(*, spend: bool) -> SearchStrategy[RuleEffect]:
 
 
 @cache
-def _money() -> SearchStrategy[Decimal]:
-    """Positive amounts of money, as rule files and offers hold them."""
-    common = st.sampled_from([Decimal("5.00"), Decimal("2.50"), Decimal(10)])
-    return common | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(500), places=2)
+def _money(places: int = 2) -> SearchStrategy[Decimal]:
+    """Positive amounts of money with at most ``places`` decimal places (those of the
+    currency they are given in), as rule files and offers hold them."""
+    unit = Decimal(1).scaleb(-places)
+    common = [Decimal("5.00"), Decimal("2.50"), Decimal(10)]
+    fitting = st.sampled_from([amount for amount in common if not amount % unit])
+    return fitting | st.decimals(min_value=unit, max_value=Decimal(500), places=places)
 
 
 @cache
@@ -1655,8 +1659,9 @@ def _percents() -> SearchStrategy[Decimal]:
 
 
 @cache
-def _offers() -> SearchStrategy[VoucherOffer]:
-    """Voucher offers: for an item, for money off, or for an item worth at most a value."""
+def _offers(places: int = 2) -> SearchStrategy[VoucherOffer]:
+    """Voucher offers: for an item, for money off, or for an item worth at most a value
+    (with at most ``places`` decimal places)."""
 
     @st.composite
     def offer(draw: st.DrawFn) -> VoucherOffer:
@@ -1664,7 +1669,7 @@ def _offers() -> SearchStrategy[VoucherOffer]:
         return VoucherOffer(
             draw(st.sampled_from(_OFFER_NAMES) | _names()),
             sku=None if kind == "money" else draw(st.sampled_from(_SKUS) | _names()),
-            value=None if kind == "item" else draw(_money()),
+            value=None if kind == "item" else draw(_money(places)),
             valid_for=draw(st.none() | _durations()),
         )
 
@@ -1685,17 +1690,14 @@ def _all_limits(
     """Up to two limits per customer, and now and then a budget and a cap on the first
     customers, in any order. A budget is in points on rules that give points, in money
     (with ``places`` decimal places, those of the program's currency) on rules that give
-    money whose gifts' values have no more places than that."""
+    money."""
     limits: list[Limit | Budget | FirstCustomers] = list(draw(st.lists(_limits(), max_size=2)))
     shared: list[Budget | FirstCustomers] = []
     unit = Decimal(1).scaleb(-places)
     budgets: list[str] = []
     if any(isinstance(effect, _POINTS_EFFECTS) for effect in then):
         budgets.append("points")
-    if any(gives_money(effect) for effect in then) and not any(
-        isinstance(effect, Gift) and effect.offer.value is not None and effect.offer.value % unit
-        for effect in then
-    ):
+    if any(gives_money(effect) for effect in then):
         budgets.append("money")
     if len(budgets) > 0 and draw(st.booleans()):
         if draw(st.sampled_from(budgets)) == "points":
@@ -1711,8 +1713,9 @@ def _all_limits(
 
 
 @cache
-def _cards() -> SearchStrategy[PunchCard]:
-    """Punch cards: on purchases (of an item by sku and/or tag, or any) or on visits."""
+def _cards(places: int = 2) -> SearchStrategy[PunchCard]:
+    """Punch cards: on purchases (of an item by sku and/or tag, or any) or on visits; a
+    reward's value has at most ``places`` decimal places."""
 
     @st.composite
     def card(draw: st.DrawFn) -> PunchCard:
@@ -1721,7 +1724,7 @@ def _cards() -> SearchStrategy[PunchCard]:
         return PunchCard(
             draw(st.sampled_from(_CARD_NAMES) | _names()),
             stamps=draw(st.integers(1, 12)),
-            reward=draw(_offers()),
+            reward=draw(_offers(places)),
             sku=draw(st.none() | st.sampled_from(_SKUS)) if counted else None,
             tag=draw(st.none() | st.sampled_from(_TAGS)) if counted else None,
             on=on,
@@ -1787,9 +1790,10 @@ def _ladders(max_levels: int) -> SearchStrategy[TierLadder]:
 
 
 @cache
-def _achievements() -> SearchStrategy[Achievement]:
+def _achievements(places: int = 2) -> SearchStrategy[Achievement]:
     """Achievements on visits, purchases (a count) or spend (an int or a decimal amount),
-    that give points, a gift, a tag, or several of them."""
+    that give points, a gift (worth at most ``places`` decimal places), a tag, or several
+    of them."""
 
     @st.composite
     def achievement(draw: st.DrawFn) -> Achievement:
@@ -1803,7 +1807,7 @@ def _achievements() -> SearchStrategy[Achievement]:
             counts=counts,
             per=draw(st.sampled_from(achievements.PERIODS)),
             points=draw(st.integers(1, 500)) if "points" in gives else 0,
-            gift=draw(_offers()) if "gift" in gives else None,
+            gift=draw(_offers(places)) if "gift" in gives else None,
             tag=draw(st.sampled_from(_TAGS) | _names()) if "tag" in gives else None,
         )
 
@@ -1811,18 +1815,19 @@ def _achievements() -> SearchStrategy[Achievement]:
 
 
 @cache
-def _discounts() -> SearchStrategy[Discount]:
+def _discounts(places: int = 2) -> SearchStrategy[Discount]:
     sku = st.none() | st.sampled_from(_SKUS)
     tag = st.none() | st.sampled_from(_TAGS)
     return st.one_of(
         st.builds(Discount, percent=_percents(), sku=sku, tag=tag),
-        st.builds(Discount, amount=_money(), sku=sku, tag=tag),
+        st.builds(Discount, amount=_money(places), sku=sku, tag=tag),
     )
 
 
 @cache
-def _coupons() -> SearchStrategy[Coupon]:
-    """Coupons with codes in upper case: money off, points or both, sometimes valid only
+def _coupons(places: int = 2) -> SearchStrategy[Coupon]:
+    """Coupons with codes in upper case: money off (a fixed amount with at most
+    ``places`` decimal places, or a percent), points or both, sometimes valid only
     between two times, with limits across customers and per customer (or none)."""
     codes = st.sampled_from(["SPRING", "WELCOME10", "VIP-2026"]) | st.text(
         alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_É", min_size=1, max_size=16
@@ -1836,7 +1841,7 @@ def _coupons() -> SearchStrategy[Coupon]:
             starts, ends = ends - timedelta(days=1), starts
         return Coupon(
             draw(codes),
-            discount=draw(_discounts()) if "discount" in gives else None,
+            discount=draw(_discounts(places)) if "discount" in gives else None,
             points=draw(st.integers(1, 500)) if "points" in gives else 0,
             starts=starts,
             ends=ends,
@@ -1848,12 +1853,12 @@ def _coupons() -> SearchStrategy[Coupon]:
 
 
 @cache
-def _rewards() -> SearchStrategy[Reward]:
+def _rewards(places: int = 2) -> SearchStrategy[Reward]:
     return st.builds(
         Reward,
         st.sampled_from(_REWARD_NAMES) | _names(),
         points=st.sampled_from([100, 250, 500]) | st.integers(1, 10_000),
-        offer=_offers(),
+        offer=_offers(places),
         stock=st.none() | st.integers(1, 1000),
         per_customer=st.none() | st.integers(1, 5),
     )
@@ -1918,7 +1923,8 @@ def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...], places: int) -> R
     # Facts must exist for every event the rule is on: one event type has its own facts;
     # several share those of a sign-up, which every event has.
     event_type = next(iter(on)) if len(on) == 1 else "Signup"
-    then = draw(st.lists(_effects(spend=on == {"Purchase"}), min_size=1, max_size=3))
+    effects = _effects(spend=on == {"Purchase"}, places=places)
+    then = draw(st.lists(effects, min_size=1, max_size=3))
     return Rule(
         name,
         on=on,
@@ -2006,13 +2012,33 @@ def programs(
         | st.just(PointsPerSpend())
         | st.builds(PointsPerSpend, points=st.integers(1, 20), per=_pers())
     )
-    cards = st.lists(_cards(), max_size=max_cards, unique_by=lambda card: card.name)
     ladders = st.none() if max_levels == 0 else st.none() | _ladders(max_levels)
-    rewards = st.lists(_rewards(), max_size=max_rewards, unique_by=lambda reward: reward.name)
-    coupons = st.lists(_coupons(), max_size=max_coupons, unique_by=lambda coupon: coupon.code)
-    drawn_achievements = st.lists(
-        _achievements(), max_size=max_achievements, unique_by=lambda achievement: achievement.name
-    )
+    # The parts that give money, by the decimal places of the currency they give it in.
+    every_places = sorted({v.minor_units(currency) for currency in _CURRENCIES})
+    cards = {
+        places: st.lists(_cards(places), max_size=max_cards, unique_by=lambda card: card.name)
+        for places in every_places
+    }
+    rewards = {
+        places: st.lists(
+            _rewards(places), max_size=max_rewards, unique_by=lambda reward: reward.name
+        )
+        for places in every_places
+    }
+    coupons = {
+        places: st.lists(
+            _coupons(places), max_size=max_coupons, unique_by=lambda coupon: coupon.code
+        )
+        for places in every_places
+    }
+    drawn_achievements = {
+        places: st.lists(
+            _achievements(places),
+            max_size=max_achievements,
+            unique_by=lambda achievement: achievement.name,
+        )
+        for places in every_places
+    }
     recoveries = st.none() | recovery_policies()
     socials = st.none() | social_policies()
 
@@ -2020,16 +2046,16 @@ def programs(
     def program(draw: st.DrawFn) -> Program:
         drawn_groups = draw(groups)
         group_names = tuple(group.name for group in drawn_groups)
-        drawn_cards = draw(cards)
+        # Drawn first: what the program gives in money has the currency's decimal places.
+        currency = draw(st.sampled_from(_CURRENCIES))
+        places = v.minor_units(currency)
+        drawn_cards = draw(cards[places])
         ladder = draw(ladders)
         # The names of the rules the program makes of its base rule, cards and tiers.
         taken = {BASE_RULE, *(card.rule().name for card in drawn_cards)}
         if ladder is not None:
             taken.update(rule.name for rule in ladder.multiplier_rules())
         rule_names = draw(names.filter(taken.isdisjoint))
-        # Drawn before the rules: a budget in money has the currency's decimal places.
-        currency = draw(st.sampled_from(_CURRENCIES))
-        places = v.minor_units(currency)
         rules = [_rule(draw, name, group_names, places) for name in rule_names]
         # Passed through a dict: mypy's attrs plugin types a field with converter=tuple as
         # Iterable[_T_co], which no list satisfies.
@@ -2040,9 +2066,9 @@ def programs(
             "groups": drawn_groups,
             "cards": drawn_cards,
             "tiers": ladder,
-            "catalog": draw(rewards),
-            "achievements": draw(drawn_achievements),
-            "coupons": draw(coupons),
+            "catalog": draw(rewards[places]),
+            "achievements": draw(drawn_achievements[places]),
+            "coupons": draw(coupons[places]),
             "multipliers": draw(st.sampled_from(["multiply", "add"])),
             "currency": currency,
             "time_zone": draw(st.sampled_from(_TIME_ZONES)),
