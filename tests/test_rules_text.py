@@ -272,6 +272,24 @@ BAD_TEXTS = [
     pytest.param("event.amount == 'ten'", "event.amount == must be a number", 1, id="wrong-kind"),
     pytest.param("local.weekday == 'MONDAY'", "must be a weekday", 1, id="not-a-weekday"),
     pytest.param(
+        "local.hour >= 25",
+        "local.hour >= must be a whole number from 0 to 23; got 25",
+        1,
+        id="hour-past-the-day",
+    ),
+    pytest.param(
+        "event.amount > 5 and local.hour == 7.5",
+        "local.hour == must be a whole number from 0 to 23; got 7.5",
+        22,
+        id="half-an-hour",
+    ),
+    pytest.param(
+        "local.month in [12, 13]",
+        "local.month in must be a whole number from 1 to 12; got 13",
+        1,
+        id="thirteenth-month",
+    ),
+    pytest.param(
         "customer.tier > 'a'", "customer.tier > must be one of ==", 1, id="ordering-text"
     ),
     pytest.param("local.is_birthday > false", "must be one of ==, !=", 1, id="ordering-a-flag"),

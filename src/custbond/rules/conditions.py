@@ -170,6 +170,13 @@ def _fits(kind: Kind, value: Literal) -> bool:
     return _kind_of(value) is kind
 
 
+def _within(between: tuple[int, int], value: Literal) -> bool:
+    """Whether ``value`` is one of the whole numbers ``between`` bounds: ``local.hour >=
+    25`` could never hold, and ``local.hour == 7.5`` neither."""
+    low, high = between
+    return isinstance(value, int | Decimal) and value == int(value) and low <= value <= high
+
+
 def format_literal(value: Value) -> str:
     """A literal as the text form writes it."""
     if isinstance(value, frozenset):
@@ -288,6 +295,9 @@ class Compare(Condition):
             if not _fits(spec.kind, member):
                 expected = "a string" if spec.kind is Kind.SET else spec.kind.value
                 raise InvalidInput(where, member, expected)
+            if spec.between is not None and not _within(spec.between, member):
+                low, high = spec.between
+                raise InvalidInput(where, member, f"a whole number from {low} to {high}")
         if self.op in ORDERING and spec.kind is Kind.NUMBER and isinstance(value, bool):
             raise InvalidInput(where, value, spec.kind.value)
 

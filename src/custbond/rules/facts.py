@@ -109,7 +109,9 @@ class FactSpec:
     ``build`` is called once per condition with the fact's arguments and returns the
     getter the compiled condition calls. ``events`` names the event types the fact exists
     for (``None``: all of them). ``optional`` facts may be missing (``None``): a customer
-    without a tier, a first purchase without a previous one.
+    without a tier, a first purchase without a previous one. ``between`` bounds the whole
+    numbers a fact can be (an hour is 0 to 23), so that a condition comparing it with
+    anything else, which could never hold (or always would), is refused.
     """
 
     name: str
@@ -122,6 +124,7 @@ class FactSpec:
     # For facts with several optional params: "any" means at least one must be given,
     # "one" exactly one.
     choose: str | None = None
+    between: tuple[int, int] | None = None
 
 
 def _plain(getter: Getter) -> Callable[[], Getter]:
@@ -344,6 +347,7 @@ def _specs() -> dict[str, FactSpec]:
                 )
             ),
             optional=True,
+            between=(1, 12),
         ),
         FactSpec(
             "customer.time_zone",
@@ -412,18 +416,21 @@ def _specs() -> dict[str, FactSpec]:
             Kind.NUMBER,
             "the hour of the day, 0 to 23",
             _plain(lambda facts: facts.local.hour),
+            between=(0, 23),
         ),
         FactSpec(
             "local.day",
             Kind.NUMBER,
             "the day of the month, 1 to 31",
             _plain(lambda facts: facts.local.day),
+            between=(1, 31),
         ),
         FactSpec(
             "local.month",
             Kind.NUMBER,
             "the month, 1 to 12",
             _plain(lambda facts: facts.local.month),
+            between=(1, 12),
         ),
         FactSpec(
             "local.is_birthday",

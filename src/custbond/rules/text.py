@@ -43,6 +43,7 @@ from custbond.rules.conditions import (
     Condition,
     Literal,
     Not,
+    format_literal,
 )
 from custbond.rules.facts import FACTS, Kind
 
@@ -675,7 +676,11 @@ class _Parser:
         try:
             return Compare(fact.name, op, value, fact.args)
         except InvalidInput as error:
-            raise self.error(start, str(error)) from None
+            # The value as the condition writes it: 7.5, not Decimal('7.5').
+            literal = isinstance(error.value, str | int | Decimal | frozenset)
+            shown = format_literal(error.value) if literal else repr(error.value)
+            problem = f"{error.field} must be {error.expected}; got {shown}"
+            raise self.error(start, problem) from None
 
 
 def _suggest(name: str) -> str:

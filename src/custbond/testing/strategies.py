@@ -1305,7 +1305,8 @@ def _facts_for(event_type: str | None) -> list[FactSpec]:
 
 def comparisons(*, event_type: str | None = None) -> SearchStrategy[Compare]:
     """Comparisons of documented facts (:data:`custbond.rules.FACTS`), each with an
-    operator and a value its kind allows; with ``event_type`` (``"Purchase"``, ...), only
+    operator and a value its kind allows (one of its whole numbers, for a fact with
+    bounds such as ``local.hour``); with ``event_type`` (``"Purchase"``, ...), only
     of facts that event has.
 
     >>> from hypothesis import given, settings
@@ -1324,6 +1325,8 @@ def comparisons(*, event_type: str | None = None) -> SearchStrategy[Compare]:
         spec = draw(st.sampled_from(specs))
         op = draw(st.sampled_from(_OPS_BY_KIND[spec.kind]))
         values = _literals(spec.kind)
+        if spec.between is not None:  # an hour is 0 to 23: nothing else is allowed
+            values = st.integers(*spec.between)
         if op in ("in", "not in"):
             value = draw(st.frozensets(values, min_size=1, max_size=4))
         else:
