@@ -65,7 +65,7 @@ def test_a_sequence_entered_on_a_purchase_sends_its_first_step_with_it() -> None
     service = _service(_onboarding(1))
     service.set_consent("c", "email", granted=True, source="form", key="consent")
     _buy(service, "p-1")
-    assert [q.message.key for q in service.outbox()] == ["sequence:onboard:c:0"]
+    assert [q.message.key for q in service.outbox()] == ["custbond:sequence:onboard:c:0"]
 
 
 def test_a_customer_past_steps_the_program_dropped_can_still_buy() -> None:
@@ -160,7 +160,9 @@ def test_a_due_reminder_survives_a_change_made_before_run_due() -> None:
     service.clock.set(datetime(2026, 3, 7, 12, tzinfo=UTC))  # type: ignore[attr-defined]
     service.skip_delivery("c", "box", date(2026, 3, 16), key="skip")
     service.run_due()
-    assert [q.message.key for q in service.outbox()] == ["subscription:c:box:20260309T090000"]
+    assert [q.message.key for q in service.outbox()] == [
+        "custbond:subscription:c:box:20260309T090000"
+    ]
 
 
 def test_the_profile_counts_neither_a_lapsed_cart_nor_a_paused_subscription() -> None:

@@ -367,12 +367,12 @@ def test_an_autoresponder_killed_mid_run_never_sends_a_step_twice(
             for day in (3, 10, 11):  # the job runs again after the restart
                 _newsletter_service(store, T0 + timedelta(days=day)).run_due()
             sent = [q.message.key for q in _newsletter_service(store, T0).outbox()]
-        steps = [key for key in sent if key.startswith("sequence:")]
+        steps = [key for key in sent if key.startswith("custbond:sequence:")]
         assert len(steps) == len(set(steps)), where  # never a step twice
         for reader in range(READERS):  # the welcome, and the last step due, at least
             mine = {key for key in steps if f":r-{reader}:" in key}
             assert {
-                f"sequence:newsletter:r-{reader}:0",
-                f"sequence:newsletter:r-{reader}:2",
+                f"custbond:sequence:newsletter:r-{reader}:0",
+                f"custbond:sequence:newsletter:r-{reader}:2",
             } <= mine, where
     assert killed >= 3

@@ -249,11 +249,12 @@ class TestTransactionalOutbox:
         shop.buy("c-1", "o-1")
 
         queued = shop.service.outbox()
-        assert ["o-1:thanks:thank_you:email", "s-1:welcome:welcome:email"] == sorted(
-            item.key for item in queued
-        )
+        assert [
+            "custbond:o-1:thanks:thank_you:email",
+            "custbond:s-1:welcome:welcome:email",
+        ] == sorted(item.key for item in queued)
         assert {MessageStatus.PENDING} == {item.status for item in queued}
-        thanks = shop.item("o-1:thanks:thank_you:email")
+        thanks = shop.item("custbond:o-1:thanks:thank_you:email")
         assert {
             "event": "o-1",
             "points": 12,
@@ -310,15 +311,17 @@ class TestTransactionalOutbox:
             shop.buy("c-1", "o-2")
         shop.dispatch()
 
-        assert ["o-1:thanks:thank_you:email"] == [item.key for item in shop.service.outbox()]
-        assert ["o-1:thanks:thank_you:email"] == [sent.key for sent in shop.notifier.sent]
+        assert ["custbond:o-1:thanks:thank_you:email"] == [
+            item.key for item in shop.service.outbox()
+        ]
+        assert ["custbond:o-1:thanks:thank_you:email"] == [sent.key for sent in shop.notifier.sent]
         assert 12 == shop.service.balance("c-1").available
 
         store.crash_on.clear()
         shop.clock.advance(timedelta(minutes=1))
         shop.buy("c-1", "o-2")  # the host retries: now it commits, and its message with it
 
-        assert ["o-1:thanks:thank_you:email", "o-2:thanks:thank_you:email"] == [
+        assert ["custbond:o-1:thanks:thank_you:email", "custbond:o-2:thanks:thank_you:email"] == [
             item.key for item in shop.service.outbox()
         ]
 
@@ -332,7 +335,9 @@ class TestTransactionalOutbox:
         shop.buy("c-1", "o-1")
 
         assert not store.conflict_on  # it did lose the race once
-        assert ["o-1:thanks:thank_you:email"] == [item.key for item in shop.service.outbox()]
+        assert ["custbond:o-1:thanks:thank_you:email"] == [
+            item.key for item in shop.service.outbox()
+        ]
 
     def test_a_batch_rolled_back_for_a_bad_event_keeps_the_messages_of_the_good_ones_once(
         self, make_store: MakeStore
@@ -350,9 +355,9 @@ class TestTransactionalOutbox:
             shop.service.record_many(events, batch_size=10)
 
         assert {
-            "s-1:welcome:welcome:email",
-            "o-1:thanks:thank_you:email",
-            "s-2:welcome:welcome:email",
+            "custbond:s-1:welcome:welcome:email",
+            "custbond:o-1:thanks:thank_you:email",
+            "custbond:s-2:welcome:welcome:email",
         } == {item.key for item in shop.service.outbox()}
         assert 3 == len(shop.service.outbox())
 
@@ -486,15 +491,15 @@ class TestDeliveryUnderFailures:
             customer = f"c-{n}"
             shop.customer(customer, name=f"Customer {n}")
             shop.signup(customer, f"s-{n}")
-            committed.add(f"s-{n}:welcome:welcome:email")
+            committed.add(f"custbond:s-{n}:welcome:welcome:email")
             if n % 10 == 3:  # the store crashes under this purchase: all of it rolled back
                 store.crash_on.add(f"o-{n}")
                 with pytest.raises(StoreCrash):
                     shop.buy(customer, f"o-{n}")
-                rolled_back.add(f"o-{n}:thanks:thank_you:email")
+                rolled_back.add(f"custbond:o-{n}:thanks:thank_you:email")
             else:
                 shop.buy(customer, f"o-{n}")
-                committed.add(f"o-{n}:thanks:thank_you:email")
+                committed.add(f"custbond:o-{n}:thanks:thank_you:email")
             if n % 4 == 0:
                 shop.queue(f"note-{n}", customer, "holiday", context={"holiday": "Easter"})
                 committed.add(f"note-{n}")
@@ -883,7 +888,7 @@ class TestContent:
 
         [sent] = shop.notifier.sent
         assert (
-            "s-1:welcome:welcome:email",
+            "custbond:s-1:welcome:welcome:email",
             "c-1",
             "email",
             "c-1@example.com",
@@ -1059,7 +1064,7 @@ class TestConsent:
 
         outcome = shop.buy("c-1", "o-1")
 
-        item = shop.item("o-1:promo:thank_you:email")
+        item = shop.item("custbond:o-1:promo:thank_you:email")
         assert (MessageStatus.SUPPRESSED, "no consent to marketing on email") == (
             item.status,
             item.reason,
@@ -1121,7 +1126,7 @@ class TestConsent:
         shop.queue("promo-1", kind="marketing")
         shop.dispatch()
 
-        assert ["o-1:thanks:thank_you:email"] == [sent.key for sent in shop.notifier.sent]
+        assert ["custbond:o-1:thanks:thank_you:email"] == [sent.key for sent in shop.notifier.sent]
 
     def test_refusing_transactional_messages_on_sms_leaves_email_alone(
         self, make_store: MakeStore
@@ -1244,7 +1249,7 @@ class TestConsent:
         )
         statuses = {item.key: item.status for item in shop.service.outbox()}
         assert {
-            "s-1:welcome:welcome:email": MessageStatus.SENT,
+            "custbond:s-1:welcome:welcome:email": MessageStatus.SENT,
             "promo:erased-1": MessageStatus.SUPPRESSED,
             "push:erased-1": MessageStatus.SUPPRESSED,
         } == statuses
@@ -1254,7 +1259,7 @@ class TestConsent:
         shown = repr(shop.service.outbox())
         for personal in ("Ada", "Lovelace", "ada@example.com", "c-ada"):
             assert personal not in shown
-        assert ["s-1:welcome:welcome:email"] == [sent.key for sent in shop.notifier.sent]
+        assert ["custbond:s-1:welcome:welcome:email"] == [sent.key for sent in shop.notifier.sent]
         with pytest.raises(NotFound):
             shop.service.consents("c-ada")
 

@@ -543,9 +543,9 @@ def _erased_shop(make_store: MakeStore) -> Shop:
     )
     shop.walk(datetime(2026, 12, 12, 12, tzinfo=UTC), DAY)
     assert [
-        "ap-1:reminder",
-        f"birthday:{ERASED_ID}:2026",
-        f"expiring:{ERASED_ID}:20270101T120000000000",
+        "custbond:ap-1:reminder",
+        f"custbond:birthday:{ERASED_ID}:2026",
+        f"custbond:expiring:{ERASED_ID}:20270101T120000000000",
     ] == sorted(shop.sent_keys())
     assert shop.state(ERASED_ID).schedule.get("birthday") is not None
     assert shop.service.forget(ERASED_ID, pseudonym="erased-1")
@@ -654,7 +654,7 @@ def test_forgetting_a_referrer_leaves_the_referees_schedule_and_keys_in_the_log(
     shop.service.forget("c-1", pseudonym="erased-9")
 
     assert before == referees()
-    assert ["c-10-order-1:thank_you"] == [
+    assert ["custbond:c-10-order-1:thank_you"] == [
         item.key for item in shop.service.outbox(customer_id="c-10")
     ]
 
@@ -802,10 +802,10 @@ class TestLongIds:
         assert "'b-1'" in note
         assert "'d-1'" in note
         assert "'a-1'" not in note
-        assert ["birthday:a-1:2026", "birthday:c-1:2026"] == shop.keys()
+        assert ["custbond:birthday:a-1:2026", "custbond:birthday:c-1:2026"] == shop.keys()
         store.failing = set()
         shop.service.run_due()
-        assert [f"birthday:{c}:2026" for c in ("a-1", "b-1", "c-1", "d-1")] == shop.keys()
+        assert [f"custbond:birthday:{c}:2026" for c in ("a-1", "b-1", "c-1", "d-1")] == shop.keys()
 
     def test_the_first_pass_after_switching_on_greetings_gets_past_a_failure(
         self, make_store: MakeStore
@@ -825,7 +825,7 @@ class TestLongIds:
             service.run_due()  # their birthdays (b-1 may fail again)
 
         assert any("'b-1'" in note for note in getattr(raised.value, "__notes__", []))
-        assert ["birthday:a-1:2026", "birthday:c-1:2026"] == shop.keys()
+        assert ["custbond:birthday:a-1:2026", "custbond:birthday:c-1:2026"] == shop.keys()
 
 
 # -- 5. customers known before greetings and notices were switched on (r05) ------------------
@@ -864,7 +864,10 @@ class TestCustomersKnownBefore:
             "birthday": datetime(2026, 3, 1, 9, tzinfo=UTC),
             "expiring": datetime(2026, 6, 5, 12, tzinfo=UTC),
         } == schedule
-        assert ["birthday:c-1:2026", "expiring:c-1:20260705T120000000000"] == shop.sent_keys()
+        assert [
+            "custbond:birthday:c-1:2026",
+            "custbond:expiring:c-1:20260705T120000000000",
+        ] == shop.sent_keys()
         assert 0 == shop.service.balance("c-1").available
 
     def test_the_pass_is_made_once_per_setting(self, make_store: MakeStore) -> None:
@@ -926,7 +929,7 @@ class TestLateExpiryNotices:
         shop.walk(datetime(2026, 4, 6, 12, tzinfo=UTC), DAY)
 
         [notice] = shop.notifier.sent
-        assert "expiring:c-1:20260405T120000000000" == notice.key
+        assert "custbond:expiring:c-1:20260405T120000000000" == notice.key
         sent_at = shop.item(notice.key).sent_at
         assert sent_at is not None
         assert sent_at < datetime(2026, 4, 5, 12, tzinfo=UTC)
@@ -945,8 +948,8 @@ class TestLateExpiryNotices:
 
         shop.walk(datetime(2026, 7, 1, 12, tzinfo=UTC), DAY)
 
-        assert ["expiring:c-1:20260620T120000000000"] == shop.sent_keys()
-        item = shop.item("expiring:c-1:20260620T120000000000")
+        assert ["custbond:expiring:c-1:20260620T120000000000"] == shop.sent_keys()
+        item = shop.item("custbond:expiring:c-1:20260620T120000000000")
         assert item.sent_at is not None
         assert item.sent_at < datetime(2026, 6, 20, 12, tzinfo=UTC)
         assert 90 == item.message.context["points"]
@@ -991,7 +994,7 @@ def test_a_window_in_months_does_not_settle_the_customer_at_every_run(
         look is not None and look > datetime(2027, 1, 30, 12, tzinfo=UTC) + n * MINUTE
         for n, look in enumerate(looks)
     ), looks
-    assert ["expiring:c-1:20270130T120000000000"] == shop.keys()
+    assert ["custbond:expiring:c-1:20270130T120000000000"] == shop.keys()
 
 
 # -- 8. a send that went out while another dispatcher put the message off (r13) --------------
@@ -1372,3 +1375,148 @@ class TestBadInputs:
             shop.service.outbox(customer_id=customer_id)
 
         assert "customer_id" == raised.value.field
+
+
+# -- 13. a host's keys and custbond's -------------------------------------------------------
+
+
+def _signup(shop: Shop) -> None:
+    shop.service.record(Signup(id="s-1", customer_id="c-1", at=shop.clock.now()))
+
+
+def _appointment(shop: Shop) -> None:
+    now = shop.clock.now()
+    shop.service.record(Appointment(id="a-1", customer_id="c-1", at=now, starts_at=now + DAY))
+
+
+def _appointment_cancelled(shop: Shop) -> None:
+    _appointment(shop)
+    shop.service.record(
+        AppointmentCancelled(
+            id="x-1", customer_id="c-1", at=shop.clock.now(), appointment_id="a-1"
+        )
+    )
+
+
+def _news(shop: Shop) -> None:
+    shop.service.broadcast("news", "welcome", kind="transactional")
+
+
+# What makes custbond queue a message on its own, and the key it used to queue it under
+# (the parts of its key joined by ":"), which a host may well have used for its own.
+REMINDERS = Program(
+    messaging=MessagingPolicy(appointment_reminder=Reminder(before=HOUR, channel="email"))
+)
+AUTOMATIC: dict[str, tuple[Program, str, Callable[[Shop], None]]] = {
+    "welcome": (
+        Program(messaging=MessagingPolicy(welcome=Send(template="welcome"))),
+        "s-1:welcome",
+        _signup,
+    ),
+    "thank-you": (
+        Program(messaging=MessagingPolicy(thank_you=Send(template="thank_you"))),
+        "o-1:thank_you",
+        lambda shop: shop.buy("o-1"),
+    ),
+    "a rule's message": (
+        Program(rules=[Rule("hello", on="Signup", then=[Ask("welcome")])]),
+        "s-1:hello:welcome:email",
+        _signup,
+    ),
+    "reminder": (REMINDERS, "a-1:reminder", _appointment),
+    "broadcast": (Program(), "news:c-1", _news),
+}
+
+
+@ON_EVERY_STORE
+class TestHostKeysAndCustbondKeys:
+    """A message custbond queued on its own under a key a host had used for one of its
+    own (for any customer) was dropped without a word: the host's came first."""
+
+    @pytest.mark.parametrize("customer_id", ["c-1", "c-2"])
+    @pytest.mark.parametrize(
+        ("program", "key", "act"), list(AUTOMATIC.values()), ids=list(AUTOMATIC)
+    )
+    def test_a_host_key_like_an_automatic_one_loses_neither_message(
+        self,
+        make_store: MakeStore,
+        program: Program,
+        key: str,
+        act: Callable[[Shop], None],
+        customer_id: str,
+    ) -> None:
+        shop = Shop(make_store, program)
+        shop.customer("c-1")
+        shop.customer("c-2")
+        host = shop.queue(key, customer_id, template="broadcast", context=NEWS)
+
+        act(shop)
+        outbox = shop.service.outbox()
+        act(shop)  # again: the event delivered again, the broadcast run again
+
+        assert outbox == shop.service.outbox()
+        assert host == shop.item(key)
+        mine = [item for item in outbox if item.key != key and item.customer_id == "c-1"]
+        assert [MessageStatus.PENDING] == [item.status for item in mine]
+        shop.clock.advance(DAY - 30 * MINUTE)  # the reminder's time, before the appointment
+        shop.service.dispatch()
+        assert {key, mine[0].key} <= set(shop.sent_keys())
+
+    def test_a_cancelled_reminder_leaves_the_host_message_under_its_old_key(
+        self, make_store: MakeStore
+    ) -> None:
+        shop = Shop(make_store, REMINDERS)
+        shop.customer("c-1")
+        shop.queue("a-1:reminder", template="broadcast", context=NEWS)
+
+        _appointment_cancelled(shop)
+
+        host = shop.item("a-1:reminder")
+        [reminder] = [item for item in shop.service.outbox() if item.key != "a-1:reminder"]
+        assert (MessageStatus.PENDING, MessageStatus.SUPPRESSED) == (
+            host.status,
+            reminder.status,
+        )
+        shop.service.dispatch()
+        assert ["a-1:reminder"] == shop.sent_keys()
+
+    def test_a_host_key_in_custbonds_namespace_is_refused_and_changes_nothing(
+        self, make_store: MakeStore
+    ) -> None:
+        shop = Shop(
+            make_store, Program(messaging=MessagingPolicy(welcome=Send(template="welcome")))
+        )
+        shop.customer("c-1")
+        _signup(shop)
+        [welcome] = shop.service.outbox()
+        assert welcome.key.startswith("custbond:")
+
+        for key in (welcome.key, "custbond:mine", "custbond:"):
+            with pytest.raises(InvalidInput) as raised:
+                shop.queue(key, template="broadcast", context=NEWS)
+            assert ("key", key) == (raised.value.field, raised.value.value)
+            assert "'custbond:'" in str(raised.value)
+
+        assert [welcome] == list(shop.service.outbox())
+
+    def test_a_key_with_custbond_elsewhere_in_it_is_the_hosts(self, make_store: MakeStore) -> None:
+        shop = Shop(make_store)
+        shop.customer("c-1")
+
+        for key in ("Custbond:1", "my-custbond:1", "custbond-1", "custbond"):
+            shop.queue(key, template="broadcast", context=NEWS)
+
+        assert sorted(["Custbond:1", "my-custbond:1", "custbond-1", "custbond"]) == shop.keys()
+
+    def test_an_erased_id_inside_the_prefix_leaves_custbonds_keys_in_its_namespace(
+        self, make_store: MakeStore
+    ) -> None:
+        shop = Shop(make_store)
+        shop.customer("bond")  # its id is in "custbond:"
+        shop.queue("bond:receipt", "bond", template="broadcast", context=NEWS)
+        shop.service.broadcast("news", "welcome", kind="transactional")
+        assert ["bond:receipt", "custbond:news:bond"] == shop.keys()
+
+        shop.service.forget("bond", pseudonym="erased-1")
+
+        assert ["custbond:news:erased-1", "erased-1:receipt"] == shop.keys()

@@ -255,12 +255,12 @@ class TestWelcomeAndThankYou:
 
         outcome = shop.service.record(Signup(id="s-1", customer_id="c-1", at=T0))
 
-        assert [("s-1:welcome", "welcome", "email", "transactional", {}, None)] == [
+        assert [("custbond:s-1:welcome", "welcome", "email", "transactional", {}, None)] == [
             (e.key, e.template, e.channel, e.kind, dict(e.context), e.not_before)
             for e in outcome.effects
             if isinstance(e, QueueMessage)
         ]
-        welcome = shop.item("s-1:welcome")
+        welcome = shop.item("custbond:s-1:welcome")
         assert (MessageStatus.PENDING, "welcome", MessageKind.TRANSACTIONAL, T0) == (
             welcome.status,
             welcome.message.template,
@@ -276,7 +276,7 @@ class TestWelcomeAndThankYou:
 
         shop.buy("o-1", "c-1", "latte", "bagel")
 
-        thanks = shop.item("o-1:thank_you")
+        thanks = shop.item("custbond:o-1:thank_you")
         assert {
             "points": 12,
             "amount": Decimal("12.40"),
@@ -296,7 +296,7 @@ class TestWelcomeAndThankYou:
         shop.buy("o-1", "c-1", "latte", "almond croissant")
         shop.buy("o-2", "c-1")  # no items at all
 
-        for key in ("o-1:thank_you", "o-2:thank_you"):
+        for key in ("custbond:o-1:thank_you", "custbond:o-2:thank_you"):
             context = shop.item(key).message.context
             assert ("", "") == (context["related"], context["suggestions"]), key
 
@@ -319,11 +319,11 @@ class TestWelcomeAndThankYou:
         shop.service.dispatch()
 
         sent = {message.key: message for message in shop.notifier.sent}
-        assert ["o-1:thank_you", "s-1:welcome"] == sorted(sent)
-        assert "You might also like: almond croissant." in sent["o-1:thank_you"].body
-        assert "Hi Ada" in sent["o-1:thank_you"].body
-        assert "Thank you!" == sent["o-1:thank_you"].subject
-        assert "Welcome to our rewards program" in sent["s-1:welcome"].body
+        assert ["custbond:o-1:thank_you", "custbond:s-1:welcome"] == sorted(sent)
+        assert "You might also like: almond croissant." in sent["custbond:o-1:thank_you"].body
+        assert "Hi Ada" in sent["custbond:o-1:thank_you"].body
+        assert "Thank you!" == sent["custbond:o-1:thank_you"].subject
+        assert "Welcome to our rewards program" in sent["custbond:s-1:welcome"].body
         assert {"c-1@example.com"} == {message.to for message in sent.values()}
         assert {MessageStatus.SENT} == {item.status for item in shop.service.outbox()}
 
@@ -350,8 +350,8 @@ class TestWelcomeAndThankYou:
         shop.service.record(purchase)
         shop.service.dispatch()
 
-        assert ["o-1:thank_you", "s-1:welcome"] == shop.keys()
-        assert ["o-1:thank_you", "s-1:welcome"] == sorted(shop.sent_keys())
+        assert ["custbond:o-1:thank_you", "custbond:s-1:welcome"] == shop.keys()
+        assert ["custbond:o-1:thank_you", "custbond:s-1:welcome"] == sorted(shop.sent_keys())
 
     def test_a_signup_whose_unit_of_work_crashes_leaves_no_welcome(
         self, make_store: MakeStore
@@ -366,7 +366,7 @@ class TestWelcomeAndThankYou:
 
         crashing.crash_on = None  # the host tries again
         shop.service.record(Signup(id="s-1", customer_id="c-1", at=T0))
-        assert ["s-1:welcome"] == shop.keys()
+        assert ["custbond:s-1:welcome"] == shop.keys()
 
 
 # -- 2. birthday greetings -------------------------------------------------------------------
@@ -395,24 +395,24 @@ class TestBirthdayGreetings:
         shop.walk(datetime(2028, 6, 1, tzinfo=UTC), WEEK)
 
         assert [
-            "birthday:akl:2027",
-            "birthday:lax:2027",
-            "birthday:akl:2028",
-            "birthday:lax:2028",
+            "custbond:birthday:akl:2027",
+            "custbond:birthday:lax:2027",
+            "custbond:birthday:akl:2028",
+            "custbond:birthday:lax:2028",
         ] == shop.sent_keys()
         for year, day in ((2027, "2027-02-28"), (2028, "2028-02-29")):
             for customer_id, where, offset in (
                 ("akl", AUCKLAND, "+13"),
                 ("lax", LOS_ANGELES, "-08"),
             ):
-                item = shop.item(f"birthday:{customer_id}:{year}")
+                item = shop.item(f"custbond:birthday:{customer_id}:{year}")
                 assert f"{day}T09:00:00{offset}:00" == local(item.sent_at, where)
                 assert (MessageKind.MARKETING, "birthday") == (
                     item.message.kind,
                     item.message.template,
                 )
         for year in (2027, 2028):
-            shy = shop.item(f"birthday:shy:{year}")
+            shy = shop.item(f"custbond:birthday:shy:{year}")
             assert MessageStatus.SUPPRESSED == shy.status
             assert "no consent to marketing on email" == shy.reason
         assert "Happy birthday" in shop.notifier.sent[0].body
@@ -426,8 +426,10 @@ class TestBirthdayGreetings:
 
         shop.walk(datetime(2027, 3, 11, tzinfo=UTC), HOUR)
 
-        assert ["birthday:c-1:2027"] == shop.sent_keys()
-        assert "2027-03-10T09:00:00+00:00" == local(shop.item("birthday:c-1:2027").sent_at, UTC)
+        assert ["custbond:birthday:c-1:2027"] == shop.sent_keys()
+        assert "2027-03-10T09:00:00+00:00" == local(
+            shop.item("custbond:birthday:c-1:2027").sent_at, UTC
+        )
 
     def test_a_customer_without_a_zone_is_greeted_in_the_programs(
         self, make_store: MakeStore
@@ -439,7 +441,9 @@ class TestBirthdayGreetings:
 
         shop.walk(datetime(2027, 3, 11, tzinfo=UTC), HOUR)
 
-        assert "2027-03-10T09:00:00+09:00" == local(shop.item("birthday:c-1:2027").sent_at, TOKYO)
+        assert "2027-03-10T09:00:00+09:00" == local(
+            shop.item("custbond:birthday:c-1:2027").sent_at, TOKYO
+        )
 
     def test_a_greeting_at_most_a_day_late_still_goes(self, make_store: MakeStore) -> None:
         shop = Shop(make_store, BIRTHDAYS, at=datetime(2027, 1, 1, tzinfo=UTC))
@@ -449,7 +453,7 @@ class TestBirthdayGreetings:
         shop.clock.set(datetime(2027, 3, 11, 9, tzinfo=UTC))  # exactly late_by after 09:00
         shop.tick()
 
-        assert ["birthday:c-1:2027"] == shop.sent_keys()
+        assert ["custbond:birthday:c-1:2027"] == shop.sent_keys()
 
     def test_a_greeting_more_than_late_by_late_is_skipped_for_next_years(
         self, make_store: MakeStore
@@ -466,7 +470,7 @@ class TestBirthdayGreetings:
         assert "birthday greeting for 2027 skipped" in str(outcomes[0].trace)
         assert datetime(2028, 3, 10, 9, tzinfo=UTC) == shop.schedule()["birthday"]
         shop.walk(datetime(2028, 3, 11, tzinfo=UTC), WEEK)
-        assert ["birthday:c-1:2028"] == shop.sent_keys()
+        assert ["custbond:birthday:c-1:2028"] == shop.sent_keys()
 
     def test_changing_the_birthday_or_zone_in_the_profile_reschedules(
         self, make_store: MakeStore
@@ -482,7 +486,9 @@ class TestBirthdayGreetings:
         shop.walk(datetime(2027, 3, 12, tzinfo=UTC), DAY)
         assert [] == shop.keys()  # not on the old day
         shop.walk(datetime(2027, 4, 3, tzinfo=UTC), HOUR)
-        assert "2027-04-02T09:00:00+09:00" == local(shop.item("birthday:c-1:2027").sent_at, TOKYO)
+        assert "2027-04-02T09:00:00+09:00" == local(
+            shop.item("custbond:birthday:c-1:2027").sent_at, TOKYO
+        )
 
     def test_removing_the_birthday_unschedules_the_greeting(self, make_store: MakeStore) -> None:
         shop = Shop(make_store, BIRTHDAYS, at=datetime(2027, 1, 1, tzinfo=UTC))
@@ -502,13 +508,13 @@ class TestBirthdayGreetings:
         shop.customer("c-1", birthday=Birthday(month=3, day=10))
         shop.consent("c-1")
         shop.walk(datetime(2027, 3, 11, tzinfo=UTC), HOUR)
-        assert ["birthday:c-1:2027"] == shop.sent_keys()
+        assert ["custbond:birthday:c-1:2027"] == shop.sent_keys()
 
         shop.customer("c-1", birthday=Birthday(month=3, day=20))
         shop.walk(datetime(2027, 3, 22, tzinfo=UTC), HOUR)
 
-        assert ["birthday:c-1:2027"] == shop.sent_keys()
-        assert ["birthday:c-1:2027"] == shop.keys()
+        assert ["custbond:birthday:c-1:2027"] == shop.sent_keys()
+        assert ["custbond:birthday:c-1:2027"] == shop.keys()
 
     def test_a_customer_saved_before_the_program_greeted_is_scheduled_at_their_next_event(
         self, make_store: MakeStore
@@ -530,7 +536,7 @@ class TestBirthdayGreetings:
         assert greeting == shop.schedule("visits")["birthday"] == shop.schedule("buys")["birthday"]
         shop.clock.set(greeting)
         shop.service.run_due()
-        assert ["birthday:buys:2027", "birthday:visits:2027"] == shop.keys()
+        assert ["custbond:birthday:buys:2027", "custbond:birthday:visits:2027"] == shop.keys()
 
 
 # -- 3. holiday greetings --------------------------------------------------------------------
@@ -552,7 +558,7 @@ class TestHolidayGreetings:
         assert [] == shop.keys()  # two days ahead: not yet
         shop.walk(datetime(2026, 12, 27, tzinfo=UTC), HOUR)  # 96 run_due() in all
 
-        key = "holiday:christmas:2026-12-25"
+        key = "custbond:holiday:christmas:2026-12-25"
         assert [f"{key}:nyc", f"{key}:shy", f"{key}:tokyo"] == shop.keys()
         assert [f"{key}:tokyo", f"{key}:nyc"] == shop.sent_keys()
         for customer_id, where in (("tokyo", TOKYO), ("nyc", NEW_YORK), ("shy", NEW_YORK)):
@@ -601,7 +607,7 @@ class TestAppointmentReminders:
         outcome = shop.book("ap-1", 3 * DAY, service="haircut")
 
         send_at = T0 + 2 * DAY
-        queued = shop.item("ap-1:reminder")
+        queued = shop.item("custbond:ap-1:reminder")
         assert send_at == queued.message.not_before == queued.next_attempt_at
         assert (MessageKind.TRANSACTIONAL, "sms", "appointment_reminder") == (
             queued.message.kind,
@@ -615,8 +621,8 @@ class TestAppointmentReminders:
         assert [] == shop.sent_keys()
         shop.clock.set(send_at)
         shop.service.dispatch()
-        assert ["ap-1:reminder"] == shop.sent_keys()
-        assert send_at == shop.item("ap-1:reminder").sent_at
+        assert ["custbond:ap-1:reminder"] == shop.sent_keys()
+        assert send_at == shop.item("custbond:ap-1:reminder").sent_at
         assert "+15550100" == shop.notifier.sent[0].to
         assert "2026-03-05 10:00" in shop.notifier.sent[0].body
 
@@ -629,8 +635,8 @@ class TestAppointmentReminders:
         shop.book("ap-1", 2 * HOUR)
         shop.service.dispatch()
 
-        assert ["ap-1:reminder"] == shop.sent_keys()
-        item = shop.item("ap-1:reminder")
+        assert ["custbond:ap-1:reminder"] == shop.sent_keys()
+        item = shop.item("custbond:ap-1:reminder")
         assert T0 == item.sent_at == item.message.not_before
         assert {"when": "2026-03-02 11:00", "service": ""} == dict(item.message.context)
 
@@ -649,7 +655,7 @@ class TestAppointmentReminders:
         shop.book("ap-1", timedelta(hours=9, minutes=30))
         shop.service.dispatch()
 
-        item = shop.item("ap-1:reminder")
+        item = shop.item("custbond:ap-1:reminder")
         assert MessageStatus.SUPPRESSED == item.status
         assert "last past the time it was to go before" in (item.reason or "")
         assert [] == shop.sent_keys()
@@ -663,7 +669,7 @@ class TestAppointmentReminders:
         shop.cancel("x-1", "ap-1")
         shop.walk(T0 + 4 * DAY, 6 * HOUR)
 
-        item = shop.item("ap-1:reminder")
+        item = shop.item("custbond:ap-1:reminder")
         assert (MessageStatus.SUPPRESSED, "appointment ap-1 cancelled") == (
             item.status,
             item.reason,
@@ -677,12 +683,12 @@ class TestAppointmentReminders:
         shop.customer("c-1")
         shop.book("ap-1", 2 * HOUR)
         shop.service.dispatch()
-        sent = shop.item("ap-1:reminder")
+        sent = shop.item("custbond:ap-1:reminder")
 
         shop.clock.advance(HOUR)
         shop.cancel("x-1", "ap-1")
 
-        assert sent == shop.item("ap-1:reminder")
+        assert sent == shop.item("custbond:ap-1:reminder")
         assert MessageStatus.SENT == sent.status
 
     def test_cancelling_another_customers_appointment_leaves_its_reminder(
@@ -695,7 +701,7 @@ class TestAppointmentReminders:
 
         shop.cancel("x-1", "ap-1", customer_id="c-2")
 
-        assert MessageStatus.PENDING == shop.item("ap-1:reminder").status
+        assert MessageStatus.PENDING == shop.item("custbond:ap-1:reminder").status
 
     def test_no_reminder_without_one_in_the_program_or_for_a_past_start(
         self, make_store: MakeStore
@@ -723,8 +729,8 @@ class TestAppointmentReminders:
 
         shop.service.dispatch()
 
-        assert ["ap-1:reminder"] == [sent.key for sent in shop.notifier.delivered]
-        item = shop.item("ap-1:reminder")
+        assert ["custbond:ap-1:reminder"] == [sent.key for sent in shop.notifier.delivered]
+        item = shop.item("custbond:ap-1:reminder")
         assert (MessageStatus.SENT, T0) == (item.status, item.sent_at)
 
 
@@ -746,7 +752,10 @@ class TestExpiringPoints:
 
         shop.walk(datetime(2026, 5, 1, 12, tzinfo=UTC), DAY)
 
-        first, second = "expiring:c-1:20260301T120000000000", "expiring:c-1:20260320T120000000000"
+        first, second = (
+            "custbond:expiring:c-1:20260301T120000000000",
+            "custbond:expiring:c-1:20260320T120000000000",
+        )
         assert [first, second] == shop.sent_keys()
         notice = shop.item(first)
         assert {"points": 12, "expires_on": "2026-03-02"} == dict(notice.message.context)
@@ -779,7 +788,7 @@ class TestExpiringPoints:
         shop.tick()
 
         [notice] = shop.service.outbox()
-        assert "expiring:c-1:20260301T120000000000" == notice.key
+        assert "custbond:expiring:c-1:20260301T120000000000" == notice.key
         assert {"points": 17, "expires_on": "2026-03-02"} == dict(notice.message.context)
 
     def test_no_second_notice_for_the_same_points(self, make_store: MakeStore) -> None:
@@ -791,7 +800,7 @@ class TestExpiringPoints:
         shop.buy("o-2", amount="3")  # an event in the meantime changes nothing
         shop.walk(datetime(2026, 3, 2, 12, tzinfo=UTC), HOUR)
 
-        assert ["expiring:c-1:20260301T120000000000"] == shop.sent_keys()
+        assert ["custbond:expiring:c-1:20260301T120000000000"] == shop.sent_keys()
 
     def test_no_notice_for_points_spent_before_the_check(self, make_store: MakeStore) -> None:
         shop = Shop(make_store, program=EXPIRING, at=JAN_1)
@@ -824,7 +833,7 @@ class TestExpiringPoints:
         shop.walk(datetime(2026, 4, 1, 12, tzinfo=UTC), DAY)
 
         assert 100 == shop.service.balance("c-1").expired  # they did expire, unannounced
-        assert ["expiring:c-1:20260301T120000000000"] == shop.keys()
+        assert ["custbond:expiring:c-1:20260301T120000000000"] == shop.keys()
 
 
 # -- 6. broadcasts ---------------------------------------------------------------------------
@@ -857,15 +866,15 @@ class TestBroadcast:
         report = shop.service.broadcast("oat", "broadcast", context=NEWS, segment=segment)
 
         assert Broadcast(queued=1, suppressed=1, outside=1) == report
-        assert ["oat:a", "oat:b"] == shop.keys()
-        assert MessageStatus.PENDING == shop.item("oat:a").status
-        suppressed = shop.item("oat:b")
+        assert ["custbond:oat:a", "custbond:oat:b"] == shop.keys()
+        assert MessageStatus.PENDING == shop.item("custbond:oat:a").status
+        suppressed = shop.item("custbond:oat:b")
         assert (MessageStatus.SUPPRESSED, "no consent to marketing on email") == (
             suppressed.status,
             suppressed.reason,
         )
         shop.service.dispatch()
-        assert ["oat:a"] == shop.sent_keys()
+        assert ["custbond:oat:a"] == shop.sent_keys()
         assert ("Oat latte", "Hi there,\n\nNow on the menu") == (
             shop.notifier.sent[0].subject,
             shop.notifier.sent[0].body,
@@ -881,7 +890,7 @@ class TestBroadcast:
         )
 
         assert Broadcast(queued=3, suppressed=0, outside=0) == report
-        assert ["closed:a", "closed:b", "closed:c"] == shop.keys()
+        assert ["custbond:closed:a", "custbond:closed:b", "custbond:closed:c"] == shop.keys()
 
     def test_a_segment_on_an_event_fact_is_refused(self, make_store: MakeStore) -> None:
         shop = news_shop(make_store)
@@ -909,7 +918,7 @@ class TestBroadcast:
         shop.service.dispatch()
 
         assert first == shop.service.outbox()
-        assert ["oat:a"] == shop.sent_keys()
+        assert ["custbond:oat:a"] == shop.sent_keys()
 
     def test_on_a_day_each_customer_gets_it_at_their_local_time(
         self, make_store: MakeStore
@@ -923,12 +932,14 @@ class TestBroadcast:
             ("b", NEW_YORK, "2026-03-05T10:00:00-05:00"),
             ("c", PARIS, "2026-03-05T10:00:00+01:00"),
         ):
-            assert expected == local(shop.item(f"oat:{customer_id}").message.not_before, where)
+            assert expected == local(
+                shop.item(f"custbond:oat:{customer_id}").message.not_before, where
+            )
         shop.walk(datetime(2026, 3, 5, 1, tzinfo=UTC) - HOUR, HOUR)
         assert [] == shop.sent_keys()
         shop.walk(datetime(2026, 3, 6, tzinfo=UTC), HOUR)
-        assert ["oat:a", "oat:c"] == shop.sent_keys()
-        assert datetime(2026, 3, 5, 1, tzinfo=UTC) == shop.item("oat:a").sent_at
+        assert ["custbond:oat:a", "custbond:oat:c"] == shop.sent_keys()
+        assert datetime(2026, 3, 5, 1, tzinfo=UTC) == shop.item("custbond:oat:a").sent_at
 
     def test_a_local_time_the_clocks_skip_is_sent_when_they_jump(
         self, make_store: MakeStore
@@ -940,7 +951,7 @@ class TestBroadcast:
             "dst", "broadcast", context=NEWS, on=date(2026, 3, 8), at=time(2, 30)
         )
 
-        not_before = shop.item("dst:b").message.not_before
+        not_before = shop.item("custbond:dst:b").message.not_before
         assert datetime(2026, 3, 8, 7, tzinfo=UTC) == not_before
         assert "2026-03-08T03:00:00-04:00" == local(not_before, NEW_YORK)
 
@@ -1008,15 +1019,15 @@ def test_a_replayed_log_reproduces_the_messages_custbond_decided(make_store: Mak
         shop.service.run_due()
     original = shop.service.outbox()
     assert {
-        "s-1:welcome",
-        "o-1:thank_you",
-        "o-2:thank_you",
-        "ap-1:reminder",
-        "ap-2:reminder",
-        "birthday:c-1:2026",
-        "birthday:c-2:2026",
-        "expiring:c-1:20260301T120000000000",
-        "expiring:c-2:20260301T120000000000",
+        "custbond:s-1:welcome",
+        "custbond:o-1:thank_you",
+        "custbond:o-2:thank_you",
+        "custbond:ap-1:reminder",
+        "custbond:ap-2:reminder",
+        "custbond:birthday:c-1:2026",
+        "custbond:birthday:c-2:2026",
+        "custbond:expiring:c-1:20260301T120000000000",
+        "custbond:expiring:c-2:20260301T120000000000",
     } == {item.key for item in original}
 
     fresh = Shop(make_store, program=program, at=shop.clock.now())

@@ -356,7 +356,7 @@ class TestDueSteps:
 
 class TestStepKey:
     def test_the_key_names_the_sequence_the_customer_and_the_step(self) -> None:
-        assert "sequence:newsletter:ada:1" == step_key("newsletter", "ada", 1)
+        assert "custbond:sequence:newsletter:ada:1" == step_key("newsletter", "ada", 1)
 
     def test_a_replay_makes_the_same_key(self) -> None:
         assert step_key("newsletter", "ada", 2) == step_key("newsletter", "ada", 2)

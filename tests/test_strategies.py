@@ -359,7 +359,7 @@ class TestHistories:
             event.appointment_id for event in events if isinstance(event, AppointmentCancelled)
         }
         reminders = {
-            item.key.removesuffix(":reminder"): item.status.value
+            item.key.removeprefix("custbond:").removesuffix(":reminder"): item.status.value
             for item in service.outbox()
             if item.key.endswith(":reminder")
         }

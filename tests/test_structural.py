@@ -97,7 +97,7 @@ class Bakery:
         return [
             queued.message.template
             for queued in self.service.outbox(customer_id=customer)
-            if queued.message.key.startswith("sequence:")
+            if queued.message.key.startswith("custbond:sequence:")
         ]
 
 
@@ -172,7 +172,7 @@ def test_no_step_is_ever_sent_twice_under_replays_and_duplicates(
     keys = {q.message.key for q in bakery.service.outbox(customer_id="maya")}
     again = [q.message.key for q in replayed.outbox(customer_id="maya")]
     assert len(again) == len(set(again))
-    assert {key for key in again if key.startswith("sequence:")} <= keys
+    assert {key for key in again if key.startswith("custbond:sequence:")} <= keys
 
 
 def test_the_pie_box_arrives_on_the_last_day_of_each_month_at_nine_in_paris(

@@ -78,7 +78,13 @@ from custbond.events import (
     SurveyResponse,
 )
 from custbond.ledger import Entry, EntryKind
-from custbond.messaging.message import MessageStatus, QueuedMessage, message_key
+from custbond.messaging.message import (
+    AUTOMATIC_PREFIX,
+    MessageStatus,
+    QueuedMessage,
+    is_automatic,
+    message_key,
+)
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
@@ -411,8 +417,11 @@ class Erasure:
 
     def key(self, key: str) -> str:
         """A message key, which may be made of the customer's id (a host's keys too):
-        with the pseudonym wherever the id appears, and as short as a key must be."""
-        erased = key.replace(self.customer_id, self.pseudonym)
+        with the pseudonym wherever the id appears, and as short as a key must be. The
+        prefix of custbond's own keys stays as it is (an id like "bond" would take it
+        apart), so that they stay apart from a host's."""
+        head = AUTOMATIC_PREFIX if is_automatic(key) else ""
+        erased = head + key[len(head) :].replace(self.customer_id, self.pseudonym)
         return erased if erased == key else message_key(erased)
 
     def log_record(self, record: LogRecord) -> LogRecord:

@@ -163,7 +163,7 @@ from custbond.events import (
 )
 from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.consent import Consent, allows, consent_key
-from custbond.messaging.message import MessageKind, message_key
+from custbond.messaging.message import MessageKind, automatic_key
 from custbond.messaging.occasions import ExpiryNotice
 from custbond.messaging.policy import MessagingPolicy
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
@@ -839,7 +839,7 @@ class Program:
         """The messages an event brings (welcome, thank-you)."""
         policy = self.messaging
         if isinstance(event, Signup) and policy.welcome is not None:
-            effects.append(QueueMessage.of(policy.welcome, message_key(event.id, "welcome"), {}))
+            effects.append(QueueMessage.of(policy.welcome, automatic_key(event.id, "welcome"), {}))
             steps.append(note(f"welcome message queued ({policy.welcome.template!r})"))
         if isinstance(event, Purchase) and policy.thank_you is not None:
             related = policy.suggestions(item.sku for item in event.items)
@@ -852,7 +852,7 @@ class Program:
                 "related": related,
                 "suggestions": line,
             }
-            key = message_key(event.id, "thank_you")
+            key = automatic_key(event.id, "thank_you")
             effects.append(QueueMessage.of(policy.thank_you, key, context))
             steps.append(note(f"thank-you message queued ({policy.thank_you.template!r})"))
 
@@ -902,7 +902,7 @@ class Program:
     ) -> Decision:
         if isinstance(event, AppointmentCancelled):
             why = f"appointment {event.appointment_id} cancelled"
-            key = message_key(event.appointment_id, "reminder")
+            key = automatic_key(event.appointment_id, "reminder")
             return Decision((CancelMessage(key, why),), (why,))
         reminder = self.messaging.appointment_reminder
         if reminder is None:
@@ -914,7 +914,7 @@ class Program:
         context = {"when": local.strftime("%Y-%m-%d %H:%M"), "service": event.service or ""}
         queued = QueueMessage.of(
             reminder,
-            message_key(event.id, "reminder"),
+            automatic_key(event.id, "reminder"),
             context,
             not_before=send_at,
             not_after=event.starts_at,  # no use once it has begun
@@ -959,7 +959,7 @@ class Program:
             if at is not None and at <= now:
                 year = at.astimezone(zone).year
                 if now - at <= greeting.late_by:
-                    key = message_key("birthday", state.id, str(year))
+                    key = automatic_key("birthday", state.id, str(year))
                     effects.append(QueueMessage.of(greeting, key, {}))
                     lines.append(f"birthday greeting for {year} queued")
                 else:
@@ -1002,7 +1002,7 @@ class Program:
                     "expires_on": first.astimezone(zone).date().isoformat(),
                 }
                 stamp = first.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
-                key = message_key("expiring", state.id, stamp)
+                key = automatic_key("expiring", state.id, stamp)
                 effects.append(QueueMessage.of(notice, key, context))
                 lines.append(f"notice queued: {points} points expire from {first.isoformat()}")
                 check = last if check is None else max(last, check)

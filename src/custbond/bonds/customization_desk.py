@@ -16,7 +16,7 @@ from custbond.bonds.rhythm import predict
 from custbond.commands import AddWish, DropCart, RemoveWish, SaveCart, SetPreferences
 from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import OfferAccepted, Purchase
-from custbond.messaging.message import key_stamp, message_key
+from custbond.messaging.message import automatic_key, key_stamp
 
 if TYPE_CHECKING:
     from custbond.program import CustomerState
@@ -136,7 +136,7 @@ def _cart_due(
         return [SetHeld("carts", cart_id, None), SetSchedule(name, None)], [dropped]
     send = policy.cart_reminder
     if not cart.reminded and send is not None:
-        key = message_key("cart", state.id, cart_id, key_stamp(cart.saved_at))
+        key = automatic_key("cart", state.id, cart_id, key_stamp(cart.saved_at))
         context = {
             "cart": cart_id,
             "items": ", ".join(item.sku for item in cart.items),
@@ -161,7 +161,7 @@ def _need_due(
     prediction = predict(rhythm, min_intervals=need.min_intervals)
     if prediction is None or prediction.latest < now:
         return done, [f"no reminder for {sku}: the need it expected has passed"]
-    key = message_key("need", state.id, sku, key_stamp(prediction.last_at))
+    key = automatic_key("need", state.id, sku, key_stamp(prediction.last_at))
     context = {"sku": sku, "expected_on": prediction.expected_at.date().isoformat()}
     queued = QueueMessage.of(send, key, context, not_after=prediction.latest)
     return [*done, queued], [f"next-need reminder queued: {prediction.describe()}"]

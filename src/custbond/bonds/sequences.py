@@ -45,7 +45,7 @@ from custbond import _validate as v
 from custbond._durations import describe_duration, shift
 from custbond.errors import InvalidInput
 from custbond.events import EVENT_TYPES
-from custbond.messaging.message import MessageKind, _to_kind, message_key
+from custbond.messaging.message import MessageKind, _to_kind, automatic_key
 from custbond.rules.conditions import Always, Condition
 from custbond.rules.facts import FACTS
 from custbond.rules.rule import condition_of
@@ -438,9 +438,9 @@ def step_key(sequence_name: str, customer_id: str, index: int) -> str:
     outbox refuses the second message.
 
     >>> step_key("newsletter", "c-1", 2)
-    'sequence:newsletter:c-1:2'
+    'custbond:sequence:newsletter:c-1:2'
     """
     v.identifier("sequence_name", sequence_name)
     v.identifier("customer_id", customer_id)
     v.integer("index", index, minimum=0)
-    return message_key("sequence", sequence_name, customer_id, str(index))
+    return automatic_key("sequence", sequence_name, customer_id, str(index))

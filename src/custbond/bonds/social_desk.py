@@ -31,7 +31,7 @@ from custbond.effects import (
     SetSchedule,
 )
 from custbond.events import Appointment, ContactMade, EventAttended, Purchase
-from custbond.messaging.message import key_stamp, message_key
+from custbond.messaging.message import automatic_key, key_stamp, message_key
 
 if TYPE_CHECKING:
     from custbond.program import CustomerState
@@ -374,7 +374,7 @@ def invite(
         return [], [f"not invited to {event.name}: it is for other members"]
     when = event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     context = {"event": event.name, "when": when}
-    key = message_key("invite", event.id, state.id)
+    key = automatic_key("invite", event.id, state.id)
     queued = QueueMessage.of(policy.invitation, key, context, not_after=event.at)
     return [queued, SetHeld("invited", event.id, event.at)], [f"invited to {event.name}"]
 

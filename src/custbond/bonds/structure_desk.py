@@ -24,7 +24,7 @@ from custbond.commands import (
 )
 from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import IntegrationAdopted, IntegrationDropped
-from custbond.messaging.message import key_stamp, message_key
+from custbond.messaging.message import automatic_key, key_stamp
 from custbond.messaging.occasions import Send
 from custbond.rules.facts import Facts
 
@@ -254,7 +254,7 @@ def _subscription_due(
         and sub.next_at is not None
     ):
         send = Send(template=plan.template, kind="transactional")
-        key = message_key("subscription", state.id, plan.name, key_stamp(sub.next_at))
+        key = automatic_key("subscription", state.id, plan.name, key_stamp(sub.next_at))
         context = {"plan": plan.name, "when": sub.next_at.isoformat()}
         effects.append(QueueMessage.of(send, key, context, not_after=sub.next_at))
         lines.append(f"{plan.name}: reminder of {sub.next_at.isoformat()} queued")

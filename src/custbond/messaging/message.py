@@ -4,7 +4,9 @@ A :class:`Message` is a request: which ``template`` to send to which customer, o
 ``channel``, of which ``kind``, with the values the template fills in (``context``), not
 before when. Its ``key`` is its identity: the outbox keeps one message per key, so a
 message asked for twice (an event delivered again, a job run twice) is queued once, and
-the notifier gets the key with every attempt to recognise a retry.
+the notifier gets the key with every attempt to recognise a retry. The keys of the
+messages custbond queues on its own (:func:`automatic_key`) begin with ``"custbond:"``,
+and no key of a host's may, so that the two never take each other's place.
 
 A :class:`QueuedMessage` is a message in the outbox with where it stands: pending (due at
 ``next_attempt_at``), being sent (claimed by a dispatcher until ``next_attempt_at``), sent,
@@ -36,7 +38,16 @@ from custbond import _validate as v
 from custbond._frozen import empty_map
 from custbond.errors import InvalidInput
 
-__all__ = ["Message", "MessageKind", "MessageStatus", "QueuedMessage", "message_key"]
+__all__ = [
+    "AUTOMATIC_PREFIX",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
+    "QueuedMessage",
+    "automatic_key",
+    "is_automatic",
+    "message_key",
+]
 
 
 class MessageKind(enum.StrEnum):
@@ -154,7 +165,9 @@ def key_stamp(moment: datetime) -> str:
 def message_key(*parts: str) -> str:
     """A message key made of ``parts`` (an event's id, a customer's id, a name), joined
     by ":". One that would be longer than a key may be (200 characters) keeps its start
-    and a digest of the whole, so it stays one key per ``parts``.
+    and a digest of the whole, so it stays one key per ``parts``. A host may make the
+    keys of its own messages with it (custbond makes those of its own with
+    :func:`automatic_key`).
 
     >>> message_key("o-1", "thank_you")
     'o-1:thank_you'
@@ -168,6 +181,34 @@ def message_key(*parts: str) -> str:
 
 
 _LONGEST_KEY = 200
+
+# The keys of the messages custbond queues on its own begin with this, and no key of a
+# host's may (RetentionService.queue refuses them): the outbox keeps one message per key,
+# and custbond, asked again for a message it has queued (an event delivered again, a
+# second run_due), takes the one under its key for it. Without a namespace of its own, a
+# host's message under that key (even to another customer) took its place, and custbond's
+# was never queued. A prefix keeps the key the message's only identity (no column to
+# add, every store alike, erasure renames keys as before); the digest of a long key
+# keeps its first 130 characters, so the prefix too.
+AUTOMATIC_PREFIX = "custbond:"
+
+
+def automatic_key(*parts: str) -> str:
+    """The key of a message custbond queues on its own: :func:`message_key` of
+    ``parts``, in the namespace no host key may use (it begins with
+    :data:`AUTOMATIC_PREFIX`).
+
+    >>> automatic_key("o-1", "thank_you")
+    'custbond:o-1:thank_you'
+    >>> len(automatic_key("x" * 300))
+    195
+    """
+    return message_key(AUTOMATIC_PREFIX[:-1], *parts)
+
+
+def is_automatic(key: str) -> bool:
+    """Whether ``key`` is in the namespace of custbond's own messages."""
+    return key.startswith(AUTOMATIC_PREFIX)
 
 
 class MessageStatus(enum.StrEnum):

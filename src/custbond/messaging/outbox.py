@@ -30,12 +30,14 @@ from custbond.ledger import EntryKind
 from custbond.messaging import dispatching
 from custbond.messaging.consent import Consent, allows
 from custbond.messaging.message import (
+    AUTOMATIC_PREFIX,
     Message,
     MessageKind,
     MessageStatus,
     QueuedMessage,
     _to_status,
-    message_key,
+    automatic_key,
+    is_automatic,
 )
 from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outgoing
 from custbond.messaging.occasions import Send, local_moment
@@ -100,11 +102,18 @@ class OutboxVerbs(ServiceParts):
         customer who has not consented is kept as suppressed, with the reason.
 
         Queuing the same message again returns the one queued first; another message
-        under the same key raises :class:`~custbond.IdempotencyConflict`.
-        :class:`~custbond.NotFound` for a customer never seen.
+        under the same key raises :class:`~custbond.IdempotencyConflict`. A key
+        beginning with ``"custbond:"`` is refused: those are custbond's, for the messages
+        it queues on its own. :class:`~custbond.NotFound` for a customer never seen.
         """
         if not isinstance(message, Message):
             raise InvalidInput("message", message, "a Message")
+        if is_automatic(message.key):
+            expected = (
+                f"a key not beginning with {AUTOMATIC_PREFIX!r}"
+                " (kept for the messages custbond queues on its own)"
+            )
+            raise InvalidInput("key", message.key, expected)
         self.program.messaging.templates.require("template", message.template, message.channel)
         now = self.clock.now()
 
@@ -191,7 +200,8 @@ class OutboxVerbs(ServiceParts):
         """Queue the message ``template`` to every customer in ``segment`` (a condition
         on ``customer.*`` and ``state.*`` facts, as in rules: ``'"vegan" in
         customer.tags'``; everyone when None): news of a product or a service. Each
-        customer's message is keyed ``f"{key}:{customer_id}"``, so a broadcast run again
+        customer's message is keyed ``f"custbond:{key}:{customer_id}"`` (in custbond's
+        namespace, apart from the keys of :meth:`queue`), so a broadcast run again
         (after a crash half-way) queues nobody twice. Marketing (the default kind) to a
         customer without consent is kept as suppressed; frequency caps and quiet hours
         apply when it is sent. ``on`` sends it at ``at`` o'clock on that day in each
@@ -263,7 +273,7 @@ class OutboxVerbs(ServiceParts):
             day, at = when
             not_before = probe.not_before if day is None else local_moment(day, at, zone)
             message = Message(
-                key=message_key(key, customer_id),
+                key=automatic_key(key, customer_id),
                 customer_id=customer_id,
                 template=send.template,
                 channel=send.channel,
@@ -362,7 +372,7 @@ class OutboxVerbs(ServiceParts):
             context["related"] = related
             context["suggestions"] = f"You might also like: {related}." if related else ""
         return Message(
-            key=message_key(event_id, effect.rule, effect.template, effect.channel),
+            key=automatic_key(event_id, effect.rule, effect.template, effect.channel),
             customer_id=outcome.customer_id,
             template=effect.template,
             channel=effect.channel,
@@ -381,7 +391,9 @@ class OutboxVerbs(ServiceParts):
     ) -> QueuedMessage:
         """Queue ``message`` for the customer in ``state``, once per key. A message of
         the host's (``strict``) under a key used for another raises; one custbond asks
-        for again (the profile changed since, or a template) is the one queued first."""
+        for again (the profile changed since, or a template) is the one queued first:
+        under its key (:func:`~custbond.messaging.message.automatic_key`) there is never
+        a host's."""
         found = uow.queued(message.key)
         if found is not None:
             differing = [

@@ -26,7 +26,7 @@ from custbond.effects import (
     SetCase,
 )
 from custbond.errors import InvalidInput, NotFound
-from custbond.messaging.message import message_key
+from custbond.messaging.message import automatic_key, message_key
 from custbond.recovery.case import TARGETS, RecoveryCase, Timer
 from custbond.recovery.compensation import (
     Compensation,
@@ -200,7 +200,7 @@ class Desk:
         if survey is not None:
             due = survey.due(event.at)
             context = {"complaint": case.id, "category": case.category, "scale": survey.scale}
-            key = message_key(case.id, "survey")
+            key = automatic_key(case.id, "survey")
             effects.append(QueueMessage.of(survey.send, key, context, not_before=due))
             case = case.then(event.at, "survey", f"{survey.scale} survey from {due.isoformat()}")
             lines.append(f"{survey.scale} survey queued for {due.isoformat()}")
@@ -261,7 +261,7 @@ class Desk:
                 "what": item.what,
                 "severity": item.severity.value,
             }
-            key = message_key(item.incident_id, state.id, "incident")
+            key = automatic_key(item.incident_id, state.id, "incident")
             effects.append(QueueMessage.of(notice, key, context))
             lines.append(f"incident {item.incident_id}: notice queued")
         gestures = self.policy.incident_goodwill
@@ -373,7 +373,7 @@ class Desk:
             else f"We offer you {offer.describe()}."
         )
         context = {"complaint": case.id, "category": case.category, "offer": words}
-        effects.append(QueueMessage.of(apology, message_key(case.id, "apology"), context))
+        effects.append(QueueMessage.of(apology, automatic_key(case.id, "apology"), context))
         lines.append(f"apology queued ({apology.template!r})")
         return case.then(at, "apology", apology.template)
 
