@@ -75,3 +75,44 @@ def test_days_written_without_their_totals_get_them() -> None:
 
     assert (date(2026, 3, 4), Decimal("2.50"), 2, 1, Decimal("12.50"), 12, 2) == activity.daily[-1]
     assert (Decimal("12.50"), 12, 2) == activity.within(date(2026, 3, 1))
+
+
+@given(
+    happened=events,
+    returned=st.lists(
+        st.tuples(
+            st.integers(0, 60),
+            st.decimals(Decimal("0.01"), Decimal("800.00"), places=2),
+            st.integers(0, 800),
+        ),
+        max_size=5,
+    ),
+)
+def test_a_return_takes_off_what_its_day_holds_and_the_totals_stay_the_sums_of_the_days(
+    happened: list[tuple[int, Decimal | None, int]],
+    returned: list[tuple[int, Decimal, int]],
+) -> None:
+    activity = _replay(happened, 0)
+    spent = activity.spent
+    for offset, amount, points in returned:
+        day = FIRST_DAY + timedelta(days=offset)
+        before = {item[0]: item for item in activity.daily}.get(day)
+        activity = activity.after_return(amount, day, points=points)
+        after = {item[0]: item for item in activity.daily}.get(day)
+        spent = max(spent - amount, Decimal(0))
+        if before is None:
+            assert after is None  # a day not kept stays so
+        else:
+            assert after is not None
+            assert after[1] == before[1] - min(amount, before[1])
+            assert after[2] == before[2] - min(points, before[2])
+
+    # The running totals are the sums of the days up to each, never below zero.
+    totals = (Decimal(0), 0, 0)
+    for day, day_spend, day_points, day_visits, *running in activity.daily:
+        assert day_spend >= 0
+        assert day_points >= 0
+        totals = (totals[0] + day_spend, totals[1] + day_points, totals[2] + day_visits)
+        assert totals == tuple(running), day
+    assert spent == activity.spent
+    assert activity.purchases == sum(1 for _, a, _ in happened if a is not None)

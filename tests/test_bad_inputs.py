@@ -227,6 +227,18 @@ BAD_INPUTS = [
         InvalidInput,
         "customer_id",
     ),
+    row(
+        "lone surrogate in a customer id",  # no database keeps it: refused on every store
+        lambda w: w.service.record(new_purchase(customer_id="c-\udcff")),
+        InvalidInput,
+        "customer_id",
+    ),
+    row(
+        "lone surrogate in a command's key",
+        lambda w: w.service.redeem("c-1", 1, key="k-\ud800"),
+        InvalidInput,
+        "key",
+    ),
     row("padded id", lambda w: w.service.record(new_purchase(id=" o-2")), InvalidInput, "id"),
     row("id too long", lambda w: w.service.record(new_purchase(id="o" * 201)), InvalidInput, "id"),
     row(

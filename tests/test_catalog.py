@@ -20,6 +20,7 @@ from custbond import (
     Purchase,
     RetentionService,
     RewardLimitReached,
+    VoucherAlreadyUsed,
 )
 from custbond.bonds.catalog import Reward
 from custbond.rules import Gift, Rule, local
@@ -118,6 +119,37 @@ class TestRedeemingRewards:
         shop.service.cancel_redemption("r-1")
 
         assert 150 == shop.service.balance("ada").available
+
+    def test_cancelling_a_reward_cancels_its_voucher_and_puts_it_back_in_stock(self) -> None:
+        shop = Shop()
+        shop.buy("ada", "600.00")
+        shop.buy("bea", "600.00")
+        shop.service.redeem_reward("ada", "mug", key="r-1")
+        shop.service.redeem_reward("bea", "mug", key="r-2")
+
+        outcome = shop.service.cancel_redemption("r-1")
+
+        (voucher,) = shop.service.vouchers("ada")
+        assert (600, VoucherStatus.CANCELLED) == (outcome.balance.available, voucher.status)
+        assert f"voucher {voucher.code} (a mug) cancelled" in str(outcome.trace)
+        with shop.service.store.unit_of_work() as uow:
+            assert 1 == uow.counter("reward mug")
+        shop.service.redeem_reward("ada", "mug", key="r-3")  # her one mug, and the stock's
+
+    def test_a_reward_already_handed_over_keeps_its_points(self) -> None:
+        shop = Shop()
+        shop.buy("ada", "600.00")
+        shop.service.redeem_reward("ada", "mug", key="r-1")
+        (voucher,) = shop.service.vouchers("ada")
+        shop.service.use_voucher("ada", voucher.code, key="till-1")
+
+        with pytest.raises(VoucherAlreadyUsed) as raised:
+            shop.service.cancel_redemption("r-1")
+
+        assert "the reward was handed over" in "".join(raised.value.__notes__)
+        assert 100 == shop.service.balance("ada").available
+        with shop.service.store.unit_of_work() as uow:
+            assert 1 == uow.counter("reward mug")
 
     def test_an_unknown_reward_is_not_found(self) -> None:
         shop = Shop()

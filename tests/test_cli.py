@@ -734,6 +734,27 @@ class TestBadHistories:
         assert 1 == status
         assert err.startswith("custbond: error: h.csv, row 5, column 'at' must be")
 
+    def test_each_row_without_an_id_is_named_for_it_and_rows_of_empty_fields_are_skipped(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write("program.toml", PROGRAM)
+        write(
+            "h.csv",
+            "id,customer_id,at,amount\n"
+            ",ada,2026-05-04T09:00:00Z,1.00\n"
+            ",bea,2026-05-05T09:00:00Z,2.00\n"
+            ",,,\n",  # what a spreadsheet writes below its last row
+        )
+
+        status, _, err = run(capsys, "simulate", "program.toml", "--purchases", "h.csv")
+
+        empty = "column 'id' must be a non-empty string of at most 200 characters"
+        assert 1 == status
+        assert [
+            f"custbond: error: h.csv, row 2, {empty}, not padded with spaces; got ''",
+            f"custbond: error: h.csv, row 3, {empty}, not padded with spaces; got ''",
+        ] == err.splitlines()
+
     def test_a_file_with_very_many_bad_rows_reports_the_first_twenty(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:

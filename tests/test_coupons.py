@@ -124,6 +124,14 @@ class TestCouponsAtCheckout:
 
         assert (Decimal("1.00"), "coupon SPRING10") == (quote.discount, quote.discounts[0].rule)
 
+    def test_a_code_given_twice_takes_its_discount_off_once(self) -> None:
+        service, _ = _service()
+
+        quote = service.quote("ada", [CAKE], coupons=["SPRING10", "SPRING10"])
+
+        assert (Decimal("1.00"), 1) == (quote.discount, len(quote.discounts))
+        assert "coupon SPRING10: not applied again: it counts once" in str(quote.trace)
+
     def test_the_trace_says_why_a_coupon_adds_nothing(self) -> None:
         service, _ = _service()
         service.use_coupon("ada", "SPRING10", key="c-1")

@@ -45,6 +45,7 @@ from custbond.program import (
     EarnPoints,
     HoldPoints,
     NotePurchase,
+    NoteReturn,
     NoteVisit,
     RedeemPoints,
     ReleasePoints,
@@ -422,6 +423,11 @@ class TestDecideOtherEvents:
         assert (f"nothing to do: no rule applies to {name}",) == _lines(decision)
 
 
+def _reversed(decision: Decision) -> int:
+    """The points ``decision`` reverses."""
+    return sum(effect.points for effect in decision.effects if isinstance(effect, ReversePoints))
+
+
 class TestDecideReturn:
     def test_a_partial_return_reverses_points_in_proportion_rounded_down(self) -> None:
         program = Program()
@@ -429,9 +435,10 @@ class TestDecideReturn:
 
         decision = program.decide(state, _return("3.33"), T0, record)
 
-        assert (ReversePoints(3, record.lots, "ret-1", T0 + timedelta(days=1)),) == (
-            decision.effects
-        )
+        assert (
+            ReversePoints(3, record.lots, "ret-1", T0 + timedelta(days=1)),
+            NoteReturn(Decimal("3.33"), None, 3),  # off the spend conditions and tiers read
+        ) == decision.effects
         assert (
             "3.33 of 10.00 USD of o-1 returned so far: 3 more of its 10 points to reverse, "
             "rounded down",
@@ -446,7 +453,7 @@ class TestDecideReturn:
         for n, amount in enumerate(["3.33", "3.33", "3.34"]):
             event = _return(amount, id=f"ret-{n}")
             decision = program.decide(state, event, T0, record)
-            reversed_each_time.append(sum(effect.points for effect in decision.effects))  # type: ignore[union-attr]
+            reversed_each_time.append(_reversed(decision))
             record = record.after_return(event)
 
         assert ([3, 3, 4], 10) == (reversed_each_time, record.reversed)
@@ -464,7 +471,7 @@ class TestDecideReturn:
 
         decision = program.decide(state, _return(amount), T0, record)
 
-        assert reversed_points == sum(effect.points for effect in decision.effects)  # type: ignore[union-attr]
+        assert reversed_points == _reversed(decision)
 
     def test_more_than_was_bought_cannot_be_returned(self) -> None:
         program = Program()
@@ -484,7 +491,7 @@ class TestDecideReturn:
         decision = program.decide(state, _return("0.50"), T0, record)
 
         assert Decision(
-            (),
+            (NoteReturn(Decimal("0.50"), None, 0),),
             (
                 "0.50 of 10.00 USD of o-1 returned so far: 0 more of its 10 points to reverse, "
                 "rounded down",
@@ -506,7 +513,7 @@ class TestDecideReturn:
 
         decision = program.decide(state, _return("10.00"), T0, record)
 
-        assert reversed_points == sum(effect.points for effect in decision.effects)  # type: ignore[union-attr]
+        assert reversed_points == _reversed(decision)
         if reversed_points < 10:
             assert (
                 f"{10 - reversed_points} of them expired or were taken back before; not reclaimed"
@@ -523,10 +530,7 @@ class TestDecideReturn:
         record = record.after_return(_return(items=(one_flat_white,)))
         second = program.decide(state, _return(items=(one_flat_white,), id="ret-2"), T0, record)
 
-        assert [4, 4] == [
-            sum(effect.points for effect in decision.effects)  # type: ignore[union-attr]
-            for decision in (first, second)
-        ]
+        assert [4, 4] == [_reversed(decision) for decision in (first, second)]
 
     @pytest.mark.parametrize(
         "items",

@@ -2294,6 +2294,13 @@ BROKEN = [
         id="money-budget-finer-than-the-currency",
     ),
     pytest.param(
+        '[[tiers.levels]]\nname = "gold"\nspend = "1000"\n'
+        '[[tiers.levels]]\nname = "silver"\nspend = "300"',
+        "tiers.levels[1].spend, line 6, column 9: must be levels from the lowest up: a spend "
+        "above that of 'gold', the level below it (1000); got 300",
+        id="tier-levels-best-first",
+    ),
+    pytest.param(
         rule_text(then='[{ type = "gift", offer = { name = "off", value = "1.005" } }]'),
         "rules[0].then[0].offer.value, line 4, column 58: must be an amount with at most 2 "
         'decimal places in USD; got "1.005"',

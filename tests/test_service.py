@@ -1551,3 +1551,57 @@ class TestLogAndReplay:
         fresh.service.replay(live.service.log())
 
         assert once == reads()
+
+
+class TestConstruction:
+    @pytest.mark.parametrize(
+        ("arguments", "field"),
+        [
+            ((Program(), MemoryStore(), T0), "clock"),  # a time where the clock goes
+            ((Program(), MemoryStore(), FixedClock), "clock"),  # the class, not a clock
+            ((Program(), "loyalty.db"), "store"),
+            (({"currency": "USD"}, MemoryStore()), "program"),
+        ],
+        ids=["datetime-as-clock", "clock-class", "path-as-store", "dict-as-program"],
+    )
+    def test_what_is_not_a_program_a_store_or_a_clock_is_refused_when_the_service_is_made(
+        self, arguments: tuple[object, ...], field: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            RetentionService(*arguments)  # type: ignore[arg-type]
+
+        assert raised.value.field == field
+
+    def test_record_many_given_one_event_instead_of_a_list_says_so(self) -> None:
+        clock = FixedClock(T0)
+        service = RetentionService(Program(), MemoryStore(), clock)
+        purchase = Purchase(
+            id="o-1", customer_id="c-1", at=T0, amount=Decimal("5.00"), currency="USD"
+        )
+
+        with pytest.raises(InvalidInput, match="an iterable of events") as raised:
+            service.record_many(purchase)  # type: ignore[arg-type]
+
+        assert raised.value.field == "events"
+        assert list(service.log()) == []
+
+
+class TestCurrencyOfKeptData:
+    def test_a_purchase_kept_in_another_currency_cannot_be_returned_after_a_change(
+        self,
+    ) -> None:
+        store, clock = MemoryStore(), FixedClock(T0)
+        yen = RetentionService(Program(currency="JPY"), store, clock)
+        yen.record(
+            Purchase(id="o-1", customer_id="c-1", at=T0, amount=Decimal(900), currency="JPY")
+        )
+        dollars = RetentionService(Program(currency="USD"), store, clock)
+        before = dollars.statement("c-1")
+
+        with pytest.raises(InvalidInput, match="a purchase in the program's USD") as raised:
+            dollars.record(
+                Return(id="x-1", customer_id="c-1", at=T0, purchase_id="o-1", amount=Decimal(900))
+            )
+
+        assert raised.value.field == "purchase_id"
+        assert dollars.statement("c-1") == before

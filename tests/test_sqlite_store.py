@@ -101,6 +101,8 @@ class TestTheFile:
         [
             ({"path": "/no/such/folder/x.db"}, "path"),
             ({"path": 42}, "path"),
+            ({"path": ""}, "path"),  # SQLite would take it for a throwaway database
+            ({"path": "  "}, "path"),
             ({"path": ":memory:", "tenant": ""}, "tenant"),
             ({"path": ":memory:", "synchronous": "SOMETIMES"}, "synchronous"),
             ({"path": ":memory:", "timeout": -1}, "timeout"),

@@ -8,6 +8,7 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -45,6 +46,7 @@ from custbond import (
     Visit,
 )
 from custbond._validate import minor_units
+from custbond.bonds import Achievement, Coupon, PunchCard, Reward
 from custbond.bonds.customization import (
     Content,
     CustomizationPolicy,
@@ -231,6 +233,40 @@ class TestPurchases:
 
 
 class TestHistories:
+    # Starting an hour before New York's clocks go forward: wall-clock arithmetic used to
+    # land in the skipped hour and put later events at earlier instants.
+    @settings(max_examples=300)
+    @given(
+        histories(
+            start=datetime(2026, 3, 8, 1, 59, tzinfo=ZoneInfo("America/New_York")),
+            max_size=8,
+        )
+    )
+    def test_events_in_a_zone_with_daylight_saving_time_are_in_order_of_instants(
+        self, events: list[Event]
+    ) -> None:
+        instants = [event.at.timestamp() for event in events]
+        assert sorted(instants) == instants
+        for event in events:
+            assert event.at == event.at.astimezone(UTC)  # a time that exists
+            if isinstance(event, Appointment):
+                assert event.starts_at.tzinfo is event.at.tzinfo
+
+    @pytest.mark.parametrize(
+        ("start", "max_size"),
+        [
+            (datetime(1899, 12, 31, tzinfo=UTC), 1),
+            (datetime(8999, 6, 1, tzinfo=UTC), 30),
+            (datetime(2026, 1, 1, tzinfo=UTC), 10**9),
+        ],
+        ids=["before-1900", "too-close-to-9000", "too-many-events-to-fit"],
+    )
+    def test_a_start_that_leaves_no_room_for_the_history_is_refused(
+        self, start: datetime, max_size: int
+    ) -> None:
+        with pytest.raises(InvalidArgument, match=r"start=.* must leave room"):
+            histories(start=start, max_size=max_size).validate()
+
     @given(histories(min_size=1, max_size=40))
     def test_events_are_in_time_order_from_the_start(self, events: list[Event]) -> None:
         times = [event.at for event in events]
@@ -307,7 +343,9 @@ class TestHistories:
     def test_every_kind_of_event_turns_up(self) -> None:
         seen: set[str] = set()
 
-        @settings(max_examples=200, database=None)
+        # Derandomized: whether 200 random histories hold every kind is chance (it once
+        # missed one); a fixed seed that shows them all keeps the test about the strategy.
+        @settings(max_examples=200, database=None, derandomize=True)
         @given(histories())
         def look(events: list[Event]) -> None:
             for event in events:
@@ -423,6 +461,12 @@ class TestFromType:
             IntegrationAdopted,
             IntegrationDropped,
             Held,
+            Program,
+            PointsPolicy,
+            PunchCard,
+            Reward,
+            Coupon,
+            Achievement,
         ],
     )
     def test_from_type_draws_valid_values(self, type_: type[Any]) -> None:
@@ -1254,6 +1298,7 @@ class TestArguments:
                 (complaints, {"customer_ids": "c-1"}, "customer_ids"),
                 (complaints, {"at": START}, "at"),
                 (survey_responses, {"scale": "stars"}, "scale"),
+                (survey_responses, {"scale": ["nps"]}, r"scale=\['nps'\] must be"),
                 (survey_responses, {"customer_ids": ["c-1"]}, "customer_ids"),
                 (survey_responses, {"at": START}, "at"),
                 (recovery_policies, {"max_rungs": -1}, "max_rungs"),
@@ -1265,6 +1310,7 @@ class TestArguments:
                 (customization_policies, {"max_contents": -1}, "max_contents"),
                 (plans, {"templates": "welcome"}, "templates"),
                 (sequences, {"max_steps": 0}, "max_steps"),
+                (sequences, {"max_steps": -1}, "max_steps=-1 must be at least 1"),
                 (sequences, {"max_steps": 2.5}, "max_steps"),
                 (sequences, {"templates": ["welcome"]}, "templates"),
                 (structural_policies, {"max_plans": -1}, "max_plans"),

@@ -15,6 +15,7 @@ from custbond import (
     Program,
     Purchase,
     RetentionService,
+    Return,
     Visit,
 )
 from custbond.bonds.tiers import ChangeTier, Level, TierLadder
@@ -115,6 +116,44 @@ class TestQualifying:
         assert [1000, 20] == [
             entry.points for entry in club.service.statement("ada") if entry.kind == "earned"
         ]
+
+
+class TestReturns:
+    def test_a_returned_purchase_no_longer_counts_toward_the_next_level(self) -> None:
+        club = Club()
+        club.buy("200.00")
+        club.buy("90.00", days=1)
+        club.service.record(
+            Return(
+                id="x-1",
+                customer_id="ada",
+                at=club.clock.now(),
+                purchase_id="o-2",
+                amount=Decimal("90.00"),
+            )
+        )
+
+        club.buy("50.00", days=1)  # 340.00 bought, 250.00 kept: short of silver's 300.00
+
+        status = club.service.tier_status("ada")
+        assert (Decimal("250.00"), None) == (status.standing.spend, status.tier)
+
+    def test_a_return_takes_its_spend_off_the_standing_but_not_a_tier_reached(self) -> None:
+        club = Club()
+        club.buy("400.00")
+
+        club.service.record(
+            Return(
+                id="x-1",
+                customer_id="ada",
+                at=club.clock.now(),
+                purchase_id="o-1",
+                amount=Decimal("150.00"),
+            )
+        )
+
+        status = club.service.tier_status("ada")
+        assert (Decimal("250.00"), "silver") == (status.standing.spend, status.tier)
 
 
 class TestKeepingAndLosing:
@@ -232,6 +271,13 @@ class TestStatus:
 
 
 class TestValidation:
+    def test_levels_with_thresholds_of_different_kinds_need_no_common_order(self) -> None:
+        ladder = TierLadder(
+            levels=[Level("base"), Level("regular", visits=10), Level("gold", spend=500)]
+        )
+
+        assert [level.name for level in ladder.levels] == ["base", "regular", "gold"]
+
     @pytest.mark.parametrize(
         ("build", "field"),
         [
@@ -244,6 +290,17 @@ class TestValidation:
             (lambda: Level("gold", multiplier=0), "factor"),
             (lambda: TierLadder(levels=[Level("a")], window="a year"), "window"),
             (lambda: Program(tiers="gold"), "tiers"),
+            (
+                lambda: TierLadder(levels=[Level("gold", spend=1000), Level("silver", spend=300)]),
+                "levels[1].spend",
+            ),
+            (
+                lambda: TierLadder(
+                    levels=[Level("silver", visits=5, points=500), Level("gold", points=500)]
+                ),
+                "levels[1].points",
+            ),
+            (lambda: TierLadder(levels=[Level("gold", spend=1000), Level("base")]), "levels[1]"),
         ],
         ids=[
             "no-levels",
@@ -255,6 +312,9 @@ class TestValidation:
             "zero-multiplier",
             "window-as-text",
             "tiers-not-a-ladder",
+            "best-first",
+            "same-points-twice",
+            "base-above-a-level",
         ],
     )
     def test_a_ladder_that_cannot_work_is_rejected(self, build: object, field: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -249,6 +250,19 @@ class TestFrozenMap:
 
 
 class TestFixedClock:
+    def test_it_moves_by_instants_across_the_hour_a_zone_repeats(self) -> None:
+        new_york = ZoneInfo("America/New_York")
+        first_time = datetime(2026, 11, 1, 1, 45, tzinfo=new_york)  # 05:45 UTC
+        second_time = datetime(2026, 11, 1, 1, 30, tzinfo=new_york, fold=1)  # 06:30 UTC
+        clock = FixedClock(first_time)
+
+        clock.set(second_time)  # later, though its wall clock reads earlier
+
+        assert clock.now() == second_time
+        with pytest.raises(InvalidInput, match="a time not earlier than"):
+            clock.set(datetime(2026, 11, 1, 1, 50, tzinfo=new_york))  # 05:50 UTC: back
+        assert clock.now() == second_time
+
     def test_it_stands_still_until_moved(self) -> None:
         clock = FixedClock(T0)
 

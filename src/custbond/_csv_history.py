@@ -144,8 +144,9 @@ def _decode(raw: bytes, file: str) -> str:
 def _rows(text: str, file: str, problems: list[_Problem]) -> list[_Row]:
     """The data rows, checked against the header; a row of the wrong width goes to
     ``problems`` instead. A row's number is the line it starts on, as an editor counts
-    them (the header's is 1; a quoted value may hold line breaks); blank lines, and lines
-    of spaces alone, are skipped."""
+    them (the header's is 1; a quoted value may hold line breaks); blank lines, lines of
+    spaces alone and rows of empty fields alone (``,,,`` from a spreadsheet) are
+    skipped."""
     records = _records(text, file)
     if not records:
         raise InvalidInput(file, text, _header_expected())
@@ -153,7 +154,7 @@ def _rows(text: str, file: str, problems: list[_Problem]) -> list[_Row]:
     _check_header(header, file)
     rows = []
     for number, fields in records[1:]:
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
+        if not any(field.strip() for field in fields):
             continue
         if len(fields) != len(header):
             expected = f"{len(header)} fields, one for each column of the header"
@@ -201,10 +202,11 @@ def _check_header(header: Sequence[str], file: str) -> None:
 
 
 def _by_id(rows: Sequence[_Row]) -> list[list[_Row]]:
-    """The rows of each purchase, in the order each purchase first appears."""
-    groups: dict[str, list[_Row]] = {}
+    """The rows of each purchase, in the order each purchase first appears. A row without
+    an id is a purchase of its own, refused for that: rows without ids are not one."""
+    groups: dict[str | int, list[_Row]] = {}
     for row in rows:
-        groups.setdefault(row.get("id"), []).append(row)
+        groups.setdefault(row.get("id") or row.number, []).append(row)
     return list(groups.values())
 
 

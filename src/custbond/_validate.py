@@ -82,14 +82,22 @@ def moment(field: str, value: Any) -> datetime:
 
 
 def identifier(field: str, value: Any) -> str:
-    """A non-empty string without surrounding whitespace or NUL characters, at most 200
-    characters."""
+    """A non-empty string without surrounding whitespace, NUL characters or lone
+    surrogates, at most 200 characters."""
     if not isinstance(value, str) or not value or value != value.strip() or len(value) > 200:
         raise InvalidInput(
             field, value, "a non-empty string of at most 200 characters, not padded with spaces"
         )
     if "\x00" in value:  # PostgreSQL cannot keep it in a text column, where ids are kept
         raise InvalidInput(field, value, "a string without NUL characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\udcff" from bytes decoded with
+            # errors="surrogateescape"): no database keeps it, and no file either
+            raise InvalidInput(
+                field, value, "a string of Unicode characters (no lone surrogates)"
+            ) from None
     return value
 
 

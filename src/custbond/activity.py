@@ -61,7 +61,8 @@ def _running(
 class Activity:
     """A customer's purchases and visits so far, summarised.
 
-    ``spent`` is the lifetime total of purchase amounts (in the program's currency).
+    ``spent`` is the lifetime total of purchase amounts less what was returned (in the
+    program's currency).
     ``daily`` holds, per local calendar day and oldest first, the spend, the points the
     purchases earned and the visits (purchases and recorded visits), as far back as
     rolling windows (of rules and tiers) need them, each followed by its running totals
@@ -104,6 +105,27 @@ class Activity:
             _record(self.daily, day, keep_since, (amount, points, 1)),
         )
 
+    def after_return(
+        self, amount: Decimal, day: date | None = None, *, points: int = 0
+    ) -> Activity:
+        """This activity with a return of ``amount`` taken off: off the lifetime spend, and
+        off the spend (and ``points`` off the points) of the returned purchase's local
+        ``day``, if that day is kept. Never below zero: a day holds what was bought on it.
+        The purchase and visit it counted stay counted: it happened.
+
+        >>> from datetime import timezone
+        >>> at = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)
+        >>> bought = Activity().after_purchase(Decimal("20.00"), at, date(2026, 3, 2),
+        ...                                    keep_since=date(2026, 1, 1), points=20)
+        >>> returned = bought.after_return(Decimal("5.00"), date(2026, 3, 2), points=5)
+        >>> returned.spent, returned.within(date(2026, 3, 1)), returned.purchases
+        (Decimal('15.00'), (Decimal('15.00'), 15, 1), 1)
+        """
+        daily = self.daily
+        if day is not None:
+            daily = _taken_off(daily, day, amount, points)
+        return attrs.evolve(self, spent=max(self.spent - amount, _ZERO), daily=daily)
+
     def after_visit(
         self, at: datetime, day: date | None = None, *, keep_since: date | None = None
     ) -> Activity:
@@ -135,6 +157,27 @@ class Activity:
     def spent_since(self, day: date) -> Decimal:
         """Spend on ``day`` and after (as far back as ``daily`` reaches)."""
         return self.within(day)[0]
+
+
+def _taken_off(daily: tuple[Day, ...], day: date, amount: Decimal, points: int) -> tuple[Day, ...]:
+    """``daily`` with ``amount`` and ``points`` taken off ``day`` (at most what it holds),
+    and the running totals from it on lowered by as much; as it is if ``day`` is not kept."""
+    at = bisect_left(daily, day, key=_date_of)
+    if at == len(daily) or daily[at][0] != day:
+        return daily
+    _, spend, earned, visits, *_ = daily[at]
+    less_spend, less_points = min(amount, spend), min(points, earned)
+    if not less_spend and not less_points:
+        return daily
+    lowered = tuple(
+        (when, day_spend, day_points, day_visits, total - less_spend, total_points - less_points,
+         total_visits)
+        for when, day_spend, day_points, day_visits, total, total_points, total_visits
+        in daily[at:]
+    )  # fmt: skip
+    first = lowered[0]
+    today = (day, spend - less_spend, earned - less_points, visits, *first[4:])
+    return (*daily[:at], today, *lowered[1:])
 
 
 def _record(

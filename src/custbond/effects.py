@@ -46,6 +46,7 @@ __all__ = [
     "MarkVoucher",
     "NoteContact",
     "NotePurchase",
+    "NoteReturn",
     "NoteSurvey",
     "NoteVisit",
     "OpenTask",
@@ -349,6 +350,17 @@ class NotePurchase:
 
 
 @attrs.frozen
+class NoteReturn:
+    """Take a return of ``amount`` off the activity: off the lifetime spend, and off the
+    spend (and the ``points`` it reversed, off the points) of the returned purchase's
+    local calendar ``day`` while days are kept (None: they are not)."""
+
+    amount: Decimal
+    day: date | None = None
+    points: int = 0
+
+
+@attrs.frozen
 class NoteVisit:
     """Add a visit at ``at`` (local calendar ``day``) to the activity; see NotePurchase."""
 
@@ -445,6 +457,7 @@ Effect = (
     | SetSchedule
     | CountUse
     | NotePurchase
+    | NoteReturn
     | NoteVisit
     | SetCard
     | IssueVoucher

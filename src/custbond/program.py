@@ -107,6 +107,7 @@ from custbond.effects import (
     MarkVoucher,
     NoteContact,
     NotePurchase,
+    NoteReturn,
     NoteSurvey,
     NoteVisit,
     QueueMessage,
@@ -634,6 +635,8 @@ class Program:
             elif isinstance(effect, NotePurchase):
                 first = first or effect.at
                 spent += effect.amount
+            elif isinstance(effect, NoteReturn):
+                spent = max(spent - effect.amount, Decimal(0))
         added: list[Effect] = []
         if "contact" not in planned:
             contact = social_desk.first_contact(social, state, now, owner=owner)
@@ -728,7 +731,9 @@ class Program:
     ) -> Quote:
         """The discounts the rules give the customer in ``state`` on a cart of ``items``
         at ``at``: what a checkout should take off, rule by rule (see
-        :mod:`custbond.bonds.quotes`). Nothing is decided or kept."""
+        :mod:`custbond.bonds.quotes`), and that of each of the ``coupons`` the customer
+        brings that is valid (once, however many times its code is given). Nothing is
+        decided or kept."""
         cart = tuple(items)
         for item in cart:
             if not isinstance(item, LineItem):
@@ -745,11 +750,16 @@ class Program:
         award = self._book.evaluate(purchase, state, zone_of(state, self.time_zone), counters)
         discounts = list(award.discounts)
         steps = list(award.steps)
+        brought: set[str] = set()
         for code in coupons:  # a coupon the customer brings: its discount, if it is valid
             coupon = self._coupons.get(code)
             if coupon is None:
                 steps.append(note(f"coupon {code}: not a code of this program"))
                 continue
+            if code in brought:  # scanned twice: use_coupon() counts one use per call
+                steps.append(note(f"coupon {code}: not applied again: it counts once"))
+                continue
+            brought.add(code)
             used = (counters or {}).get(coupon.counter, 0)
             why = coupon.problem(at, used, state.coupon_uses.get(code, 0))
             if why is not None:
@@ -1129,8 +1139,11 @@ class Program:
     ) -> Decision:
         reward = self.reward(command.reward)
         if reward.per_customer is not None:
-            taken = sum(
-                1 for voucher in state.vouchers.values() if voucher.source == reward.source
+            taken = sum(  # a cancelled voucher was never taken
+                1
+                for voucher in state.vouchers.values()
+                if voucher.source == reward.source
+                and voucher.status is not VoucherStatus.CANCELLED
             )
             if taken >= reward.per_customer:
                 raise RewardLimitReached(reward.name, reward.per_customer)
@@ -1328,13 +1341,26 @@ class Program:
     def _decide_return(
         self, state: CustomerState, event: Return, record: PurchaseRecord, now: datetime
     ) -> Decision:
+        bought_in = record.purchase.currency
+        if bought_in != self.currency:  # recorded before the program's currency changed
+            expected = (
+                f"a purchase in the program's {self.currency} (it was in {bought_in}: a"
+                " program cannot change its currency over the data it has kept)"
+            )
+            raise InvalidInput("purchase_id", event.purchase_id, expected)
         updated = record.after_return(event)
-        if record.cashback:
-            back: list[Effect] = []
-            lines = _take_back_cashback(state, event, updated, now, back)
-            decision = self._reverse_points(event, record, updated)
-            return Decision((*decision.effects, *back), (*decision.trace, *lines))
-        return self._reverse_points(event, record, updated)
+        decision = self._reverse_points(event, record, updated)
+        back: list[Effect] = []
+        lines = _take_back_cashback(state, event, updated, now, back) if record.cashback else []
+        # What conditions and tiers count of the customer's spend loses the amount returned.
+        reversed_ = sum(
+            effect.points for effect in decision.effects if isinstance(effect, ReversePoints)
+        )
+        day = None
+        if self._keep_days is not None:
+            day = record.purchase.at.astimezone(zone_of(state, self.time_zone)).date()
+        noted = NoteReturn(updated.returned - record.returned, day, reversed_)
+        return Decision((*decision.effects, *back, noted), (*decision.trace, *lines))
 
     def _reverse_points(
         self, event: Return, record: PurchaseRecord, updated: PurchaseRecord
@@ -1400,10 +1426,11 @@ class Program:
             assert isinstance(ref, RedemptionRecord)
             if ref.cancelled:
                 return Decision((), (f"nothing to do: {ref.key} was already cancelled",))
-            return Decision(
-                (RestorePoints(ref.key, ref.draws),),
-                (f"restored {ref.points} points of {ref.key}",),
-            )
+            restored = RestorePoints(ref.key, ref.draws)
+            lines = [f"restored {ref.points} points of {ref.key}"]
+            if ref.voucher is None:
+                return Decision((restored,), tuple(lines))
+            return Decision((restored, *_take_back_reward(state, ref, now, lines)), tuple(lines))
         if isinstance(item, SaveCustomer):
             effects: list[Effect] = [UpdateProfile(item.customer)]
             greeting = self.messaging.birthday
@@ -1677,6 +1704,34 @@ def _with(mapping: FrozenMap[K, V], key: K, value: V | None) -> FrozenMap[K, V]:
     return FrozenMap(changed) if changed else empty_map()
 
 
+def _take_back_reward(
+    state: CustomerState, record: RedemptionRecord, now: datetime, lines: list[str]
+) -> list[Effect]:
+    """What cancelling the redemption of a catalog reward takes back besides the points:
+    its voucher, unless used (then the reward was handed over, and the cancellation is
+    refused: the points would buy it twice), and its place in the reward's stock.
+    Appends the trace's lines to ``lines``."""
+    assert record.voucher is not None
+    voucher = state.vouchers.get(record.voucher)
+    if voucher is None:  # pragma: no cover - issued in the redemption's unit of work
+        raise NotFound("voucher", record.voucher)
+    if voucher.status is VoucherStatus.USED:
+        error = VoucherAlreadyUsed(voucher.code, voucher.used_at)
+        error.add_note(
+            f"{record.key} bought {voucher.name!r} with it: the reward was handed over, so "
+            "its points are not given back (adjust() gives points, if it came back)"
+        )
+        raise error
+    effects: list[Effect] = []
+    if voucher.status is VoucherStatus.ISSUED:
+        effects.append(MarkVoucher(voucher.code, VoucherStatus.CANCELLED, now))
+        lines.append(f"voucher {voucher.code} ({voucher.name}) cancelled")
+    # The counter of the reward's stock is named as its vouchers' source (Reward.counter).
+    effects.append(AddToCounter(voucher.source, -1))
+    lines.append(f"{voucher.name!r} back in stock")
+    return effects
+
+
 def _decide_voucher(
     state: CustomerState, command: UseVoucher | CancelVoucher, now: datetime
 ) -> Decision:
@@ -1765,6 +1820,21 @@ MOST_CARDS_FILLED = 1_000
 that would fill it more often is refused with :class:`~custbond.InvalidInput`."""
 
 
+def _noted(activity: Activity, effect: NotePurchase | NoteReturn | NoteVisit) -> Activity:
+    """``activity`` with the purchase, return or visit ``effect`` notes."""
+    if isinstance(effect, NotePurchase):
+        return activity.after_purchase(
+            effect.amount,
+            effect.at,
+            effect.day,
+            keep_since=effect.keep_since,
+            points=effect.points,
+        )
+    if isinstance(effect, NoteReturn):
+        return activity.after_return(effect.amount, effect.day, points=effect.points)
+    return activity.after_visit(effect.at, effect.day, keep_since=effect.keep_since)
+
+
 def _apply_to_the_rest(
     state: CustomerState, ledger: Ledger, effects: list[Effect]
 ) -> CustomerState:
@@ -1778,16 +1848,8 @@ def _apply_to_the_rest(
     # voucher per card, and copying the map for each would be quadratic.
     changed_vouchers: dict[str, Voucher] = {}
     for effect in effects:
-        if isinstance(effect, NotePurchase):
-            activity = activity.after_purchase(
-                effect.amount,
-                effect.at,
-                effect.day,
-                keep_since=effect.keep_since,
-                points=effect.points,
-            )
-        elif isinstance(effect, NoteVisit):
-            activity = activity.after_visit(effect.at, effect.day, keep_since=effect.keep_since)
+        if isinstance(effect, NotePurchase | NoteReturn | NoteVisit):
+            activity = _noted(activity, effect)
         elif isinstance(effect, AddStamps):
             stamps = _with(stamps, effect.card, stamps.get(effect.card, 0) + effect.stamps)
         elif isinstance(effect, SetCard):

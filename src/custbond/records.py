@@ -158,7 +158,9 @@ class HoldRecord:
 
 @attrs.frozen
 class RedemptionRecord:
-    """Points spent under ``key`` (a redemption or a captured hold), and where from."""
+    """Points spent under ``key`` (a redemption or a captured hold), and where from;
+    for a catalog reward, the code of the ``voucher`` they bought (cancelling the
+    redemption cancels it and gives the reward back to the stock)."""
 
     key: str
     customer_id: str
@@ -166,3 +168,4 @@ class RedemptionRecord:
     draws: tuple[Draw, ...]
     at: datetime
     cancelled: bool = False
+    voucher: str | None = None

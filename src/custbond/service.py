@@ -135,11 +135,33 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
     hard it tries.
     """
 
-    program: Program
-    store: Store
+    program: Program = attrs.field()
+    store: Store = attrs.field()
     clock: Clock = attrs.field(factory=SystemClock)
     notifier: Notifier | None = attrs.field(default=None, kw_only=True)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, kw_only=True)
+
+    # Checked here rather than at the first call, which would fail inside custbond with
+    # a message about something else ("can't compare offset-naive and offset-aware
+    # datetimes" for a datetime given as the clock).
+    @program.validator
+    def _check_program(self, attribute: object, value: object) -> None:
+        if not isinstance(value, Program):
+            raise InvalidInput("program", value, "a Program")
+
+    @store.validator
+    def _check_store(self, attribute: object, value: object) -> None:
+        if not callable(getattr(value, "unit_of_work", None)):
+            expected = "a Store (MemoryStore, SQLiteStore, SQLAlchemyStore, or a host's own)"
+            raise InvalidInput("store", value, expected)
+
+    @clock.validator
+    def _check_clock(self, attribute: object, value: object) -> None:
+        if isinstance(value, type) or not callable(getattr(value, "now", None)):
+            # A datetime has a now() too, a class method giving a naive local time.
+            raise InvalidInput("clock", value, "a Clock (FixedClock, SystemClock)")
+        if isinstance(value, datetime):
+            raise InvalidInput("clock", value, "a Clock such as FixedClock(at), not a time")
 
     @notifier.validator
     def _check_notifier(self, attribute: object, value: object) -> None:
@@ -188,6 +210,8 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", batch_size, "a positive int")
+        if isinstance(events, EVENT_TYPES) or not isinstance(events, Iterable):
+            raise InvalidInput("events", events, "an iterable of events (a list, even of one)")
         items = list(events)
         for index, event in enumerate(items):
             if not isinstance(event, EVENT_TYPES):
@@ -404,6 +428,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         """
         if not isinstance(customer, Customer):
             raise InvalidInput("customer", customer, "a Customer")
+        if customer.id.startswith(PSEUDONYM_PREFIX):  # a sync job must not undo an erasure
+            expected = f"the id of a customer not erased (not starting with {PSEUDONYM_PREFIX!r})"
+            raise InvalidInput("customer.id", customer.id, expected)
         self._process(SaveCustomer(customer=customer, key=key), self.clock.now())
         return customer
 
@@ -440,7 +467,8 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         no customer has: the prefix is how a later delivery of an old event is known).
 
         Returns True when something was erased; a second call (or a call for an id never
-        seen) changes nothing and returns False. An event for the old id recorded later
+        seen, or for a pseudonym: nothing personal is left under it) changes nothing and
+        returns False. An event for the old id recorded later
         starts a new customer; one delivered again returns its (erased) first outcome.
 
         >>> from custbond import Customer, MemoryStore, Program
@@ -452,6 +480,8 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         True
         """
         v.identifier("customer_id", customer_id)
+        if customer_id.startswith(PSEUDONYM_PREFIX):  # erased already: keep the host's key
+            return False
         if pseudonym is None:
             pseudonym = f"{PSEUDONYM_PREFIX}{uuid.uuid4().hex}"
         elif not v.identifier("pseudonym", pseudonym).startswith(PSEUDONYM_PREFIX):
@@ -911,7 +941,12 @@ def _records_after(
     if isinstance(item, Redeem | RedeemReward):
         redeemed = next(entry for entry in entries if entry.kind is EntryKind.REDEEMED)
         points = -redeemed.points
-        return [RedemptionRecord(item.key, item.customer_id, points, redeemed.draws, now)]
+        bought = next((e.voucher.code for e in effects if isinstance(e, IssueVoucher)), None)
+        return [
+            RedemptionRecord(
+                item.key, item.customer_id, points, redeemed.draws, now, False, bought
+            )
+        ]
     if isinstance(item, CancelRedemption):
         assert isinstance(ref, RedemptionRecord)
         return [attrs.evolve(ref, cancelled=True)]

@@ -53,6 +53,14 @@ class VoucherOffer:
 
 
 class VoucherStatus(enum.StrEnum):
+    """Where a voucher stands: issued (it can be used, unless it expired), used, or
+    cancelled (by the host, by a return that took back its cashback, or by cancelling the
+    redemption that bought it).
+
+    >>> VoucherStatus("used") is VoucherStatus.USED
+    True
+    """
+
     ISSUED = "issued"
     USED = "used"
     CANCELLED = "cancelled"

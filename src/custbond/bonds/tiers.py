@@ -113,7 +113,31 @@ def _levels(value: Any) -> tuple[Level, ...]:
     if not levels:
         raise InvalidInput("levels", value, "at least one Level")
     v.distinct("levels", levels, Level, "a Level", plural="levels")
+    _check_rising(levels)
     return levels
+
+
+def _check_rising(levels: tuple[Level, ...]) -> None:
+    """Refuse levels out of order: the highest a customer meets is theirs, so a ladder
+    listed best first would keep everyone on a lower level. Each kind of threshold must
+    rise from level to level, and only the lowest may be the base."""
+    for index, level in enumerate(levels):
+        if index and level.spend is None and level.points is None and level.visits is None:
+            expected = "levels from the lowest up: only the first may have no thresholds"
+            raise InvalidInput(f"levels[{index}]", level.name, expected)
+    for kind in ("spend", "points", "visits"):
+        below: Level | None = None
+        for index, level in enumerate(levels):
+            threshold = getattr(level, kind)
+            if threshold is None:
+                continue
+            if below is not None and threshold <= getattr(below, kind):
+                expected = (
+                    f"levels from the lowest up: a {kind} above that of {below.name!r}, the"
+                    f" level below it ({getattr(below, kind)})"
+                )
+                raise InvalidInput(f"levels[{index}].{kind}", threshold, expected)
+            below = level
 
 
 def _duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -58,9 +58,18 @@ class Outgoing:
 
 
 class DeliveryStatus(enum.StrEnum):
+    """What a notifier says of one attempt to send a message.
+
+    >>> DeliveryStatus("retry") is DeliveryStatus.RETRY
+    True
+    """
+
+    #: Sent: the message is done.
     SENT = "sent"
-    RETRY = "retry"  # failed for now: try again later
-    FAILED = "failed"  # failed for good: do not try again
+    #: Failed for now (a timeout, a full mailbox): try again later.
+    RETRY = "retry"
+    #: Failed for good (no such address): do not try again.
+    FAILED = "failed"
 
 
 _DELIVERY_STATUS = enum_converter(DeliveryStatus, "status")

@@ -366,7 +366,7 @@ def _specs() -> dict[str, FactSpec]:
         FactSpec(
             "state.spent",
             Kind.NUMBER,
-            "what the customer spent before this event, in all",
+            "what the customer spent before this event, in all, less what they returned",
             _plain(lambda facts: facts.state.activity.spent),
         ),
         FactSpec(

@@ -704,8 +704,11 @@ class _Reader:
         of a field is its name, unless ``renamed`` maps the key to another field)."""
         key_of = {(renamed or {}).get(key, key): key for key in keys}
         problem = f"must be {error.expected}; got {_written(error.value)}"
-        if error.field in key_of:
-            path = (*path, key_of[error.field])
+        first, *rest = _FIELD_PART.findall(error.field) or [error.field]
+        if first in key_of and "".join(rest) == error.field.removeprefix(first):
+            # "levels[1].spend": the key, then its place within the value
+            parts = [int(part[1:-1]) if part[0] == "[" else part.lstrip(".") for part in rest]
+            path = (*path, key_of[first], *parts)
         else:
             problem = f"{error.field} {problem}"
         return self.error(path, problem)
@@ -3041,6 +3044,10 @@ def _show(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return str(value)
+
+
+# The parts of a field's name: "levels[1].spend" is "levels", "[1]", ".spend".
+_FIELD_PART = re.compile(r"^\w+|\[\d+\]|\.\w+", re.ASCII)
 
 
 def _unpaid(amount: Decimal, currency: str) -> str:

@@ -89,6 +89,7 @@ from custbond.effects import (
     MarkVoucher,
     NoteContact,
     NotePurchase,
+    NoteReturn,
     NoteSurvey,
     NoteVisit,
     OpenTask,
@@ -640,6 +641,7 @@ _PLAIN_EFFECTS: dict[str, type[Any]] = {
         SetSchedule,
         CountUse,
         NotePurchase,
+        NoteReturn,
         NoteVisit,
         SetCard,
         ChangeTier,
@@ -1060,12 +1062,15 @@ def redemption_row(record: RedemptionRecord) -> Row:
         draws_row(record.draws),
         record.at,
         record.cancelled,
+        record.voucher,
     )
 
 
 def redemption_from_row(row: Row) -> RedemptionRecord:
-    key, customer_id, points, draws, at, cancelled = row
-    return RedemptionRecord(key, customer_id, points, draws_from_row(draws), at, cancelled)
+    key, customer_id, points, draws, at, cancelled, *voucher = row  # no voucher in old rows
+    return RedemptionRecord(
+        key, customer_id, points, draws_from_row(draws), at, cancelled, *voucher
+    )
 
 
 def record_row(record: PurchaseRecord | HoldRecord | RedemptionRecord) -> Row:

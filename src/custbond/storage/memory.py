@@ -251,10 +251,10 @@ def _erase_record_row(row: _Row, erasure: Erasure) -> _Row:
     record: Record
     if type(row[0]) is tuple:  # a purchase row starts with its purchase's row
         record = rows.purchase_from_row(row)
-    elif len(row) == 7:
-        record = rows.hold_from_row(row)
-    else:
+    elif type(row[5]) is bool:  # a redemption's "cancelled"; a hold has its status there
         record = rows.redemption_from_row(row)
+    else:
+        record = rows.hold_from_row(row)
     return rows.record_row(erasure.record(record))
 
 

@@ -109,6 +109,10 @@ class SQLiteStore:
 
     ``statements`` counts the SQL statements the store's units of work have issued (an
     ``executemany`` counts once), for measuring.
+
+    ``":memory:"`` is a database in this store's memory, gone when it is closed: for
+    tests. An empty path (a missing setting, say) is refused rather than taken for
+    SQLite's own temporary database, which would lose everything just the same.
     """
 
     def __init__(
@@ -133,6 +137,10 @@ class SQLiteStore:
         if not isinstance(path, str | os.PathLike):
             raise StorageError("path", path, "a path to a SQLite file (str or os.PathLike)")
         self.path = os.fspath(path)
+        if not self.path.strip():  # SQLite would open a temporary database, gone at close
+            raise StorageError(
+                "path", self.path, 'a path to a SQLite file (":memory:" for a throwaway one)'
+            )
         if self.path != ":memory:" and not Path(self.path).parent.is_dir():
             raise StorageError("path", self.path, "a file in a directory that exists")
         try:

@@ -222,8 +222,10 @@ def register_type_strategies() -> None:
     subscriptions, enrollments, integrations and sequence steps, and the events
     :class:`~custbond.OfferAccepted`, :class:`~custbond.IntegrationAdopted` and
     :class:`~custbond.IntegrationDropped`, too; :class:`~custbond.bonds.held.Held` draws
-    from :func:`helds`. Hypothesis calls this through the ``hypothesis`` entry point
-    when it is imported; calling it again is harmless.
+    from :func:`helds`. A :class:`~custbond.Program` draws from :func:`programs`, and its
+    parts (a :class:`~custbond.PointsPolicy`, punch cards, rewards, coupons and
+    achievements) from the strategies it uses for them. Hypothesis calls this through the
+    ``hypothesis`` entry point when it is imported; calling it again is harmless.
 
     >>> from hypothesis import strategies as st
     >>> register_type_strategies()
@@ -243,6 +245,7 @@ def register_type_strategies() -> None:
     # Registered by name, resolved when first drawn from: by then this module has been
     # fully imported, whichever module imported Hypothesis first.
     factories = {
+        Achievement: "_achievements",
         Appointment: "_appointments",
         AppointmentCancelled: "_cancellations",
         Birthday: "_birthdays",
@@ -255,6 +258,7 @@ def register_type_strategies() -> None:
         ComplaintResolved: "_resolutions",
         ContactMade: "contacts",
         Content: "contents",
+        Coupon: "_coupons",
         Customer: "customers",
         CustomEvent: "_custom_events",
         CustomizationPolicy: "customization_policies",
@@ -274,11 +278,15 @@ def register_type_strategies() -> None:
         OccasionPolicy: "occasion_policies",
         OfferAccepted: "_acceptances",
         Plan: "plans",
+        PointsPolicy: "_points_policies",
+        Program: "programs",
+        PunchCard: "_cards",
         Preferences: "preferences",
         Purchase: "purchases",
         RecoveryPolicy: "recovery_policies",
         Referral: "_referrals",
         Return: "_returns",
+        Reward: "_rewards",
         Rhythm: "_rhythms",
         SavedCart: "_saved_carts",
         Sequence: "sequences",
@@ -361,6 +369,7 @@ _SERVICES = ("haircut", "colour", "beard trim", "car wash", "massage")
 _DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 # The longest quiet spell between two events of a history.
 _MAX_GAP = timedelta(days=45)
+_MAX_AHEAD = timedelta(days=60)  # the latest an appointment begins after its booking
 
 
 # -- argument validation -------------------------------------------------------------------
@@ -629,7 +638,7 @@ def _custom_events() -> SearchStrategy[CustomEvent]:
 def _aheads() -> SearchStrategy[timedelta]:
     """How long after its booking an appointment begins: mostly an hour to two months;
     now and then not at all, or before it (an appointment recorded late)."""
-    later = st.timedeltas(min_value=timedelta(hours=1), max_value=timedelta(days=60))
+    later = st.timedeltas(min_value=timedelta(hours=1), max_value=_MAX_AHEAD)
     earlier = st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(0))
     # Three in four later (one_of would take each about as often, whatever its weights).
     return st.tuples(st.sampled_from((True, True, True, False)), later, earlier).map(
@@ -803,8 +812,10 @@ def histories(
     purchases, returns, visits, sign-ups, custom events, and appointments booked and
     now and then cancelled.
 
-    - Events are in time order (equal times allowed), from ``start`` onwards (an aware
-      datetime), minutes to weeks apart.
+    - Events are in time order (equal times allowed), from ``start`` onwards, minutes to
+      weeks apart. ``start`` is an aware datetime, in any zone: the gaps are real time
+      (a history across a change of daylight saving time stays in order), and the
+      longest history drawn must end before the year 9000.
     - Event ids are unique within the history.
     - Customers are drawn from ``customer_ids`` (by default three: ``"c-1"`` to ``"c-3"``,
       so that customers come back).
@@ -838,6 +849,7 @@ def histories(
         _check_strategy("customer_ids", customer_ids)
     if not isinstance(start, datetime) or start.tzinfo is None or start.utcoffset() is None:
         raise InvalidArgument(f"start={start!r} must be a timezone-aware datetime")
+    _check_span(start, max_size)
     currency = _check_currency(currency)
     _, high = _check_bounds("min_amount", Decimal(0), "max_amount", max_amount, currency)
     return _histories(
@@ -848,6 +860,20 @@ def histories(
         currency=currency,
         high=high,
     )
+
+
+def _check_span(start: datetime, max_size: int) -> None:
+    """Refuse a ``start`` from which a history of ``max_size`` events could leave the
+    years events may have: each of them is checked when it is made, mid-draw."""
+    try:  # every gap the longest, the last event an appointment booked the furthest ahead
+        last = start.astimezone(UTC) + max_size * _MAX_GAP + _MAX_AHEAD + timedelta(days=1)
+    except OverflowError:
+        last = datetime.max.replace(tzinfo=UTC)
+    if start.year < v.FIRST_YEAR or last.year > v.LAST_YEAR:
+        raise InvalidArgument(
+            f"start={start!r} must leave room for max_size={max_size!r} events (up to"
+            f" {_MAX_GAP.days} days apart) within the years {v.FIRST_YEAR} to {v.LAST_YEAR}"
+        )
 
 
 class _Bought:
@@ -930,9 +956,12 @@ def _histories(
     events: list[Event] = []
     bought: list[_Bought] = []
     booked: list[Appointment] = []  # not cancelled
-    at = start
+    zone, instant = start.tzinfo, start.astimezone(UTC)
     for number, (kind, gap, *rest) in enumerate(steps, start=1):
-        at += gap
+        # In real time, shown in start's zone: adding to the wall clock of a zone with
+        # daylight saving time could land in the hour it skips, or go back an hour.
+        instant += gap
+        at = instant.astimezone(zone)
         event: Event
         if kind == "purchase":
             purchase: Purchase = attrs.evolve(rest[0], id=f"o-{number}", at=at)
@@ -956,7 +985,7 @@ def _histories(
                 id=f"a-{number}",
                 customer_id=customer_id,
                 at=at,
-                starts_at=at + ahead,
+                starts_at=(instant + ahead).astimezone(zone),
                 service=service,
             )
             booked.append(event)
@@ -1138,7 +1167,7 @@ def survey_responses(
     ...     assert answer.scale == "csat" and 1 <= answer.score <= 5
     >>> test_csat_scores_go_from_1_to_5()
     """
-    if scale is not None and scale not in _SCALES:
+    if scale is not None and (not isinstance(scale, str) or scale not in _SCALES):
         raise InvalidArgument(f"scale={scale!r} must be 'nps', 'csat' or None")
     scales = sorted(_SCALES) if scale is None else [scale]
     customer_ids = _check_customer_ids(customer_ids)
@@ -1740,15 +1769,19 @@ def _cards(places: int = 2) -> SearchStrategy[PunchCard]:
 _THRESHOLDS = ("spend", "points", "visits")
 
 
-def _level(draw: st.DrawFn, name: str, *, base: bool) -> Level:
-    """A level: with one to three thresholds, or none for the ladder's ``base``."""
-    kept = () if base else draw(st.sets(st.sampled_from(_THRESHOLDS), min_size=1))
+_THRESHOLD_VALUES: dict[str, SearchStrategy[Any]] = {
+    "spend": st.decimals(0, 10_000, places=2),
+    "points": st.integers(1, 100_000),
+    "visits": st.integers(1, 200),
+}
+
+
+def _level(draw: st.DrawFn, name: str, thresholds: dict[str, Any]) -> Level:
+    """A level with ``thresholds`` (none for the ladder's base)."""
     factors = st.sampled_from([Decimal("1.25"), Decimal("1.5"), Decimal(2)])
     return Level(
         name,
-        spend=draw(st.decimals(0, 10_000, places=2)) if "spend" in kept else None,
-        points=draw(st.integers(1, 100_000)) if "points" in kept else None,
-        visits=draw(st.integers(1, 200)) if "visits" in kept else None,
+        **thresholds,
         # A multiplier makes a rule whose condition quotes the name as text, and that
         # quoting does not escape line breaks (custbond.bonds.tiers._quoted).
         multiplier=None if "\n" in name else draw(st.none() | factors),
@@ -1776,10 +1809,24 @@ def _ladders(max_levels: int) -> SearchStrategy[TierLadder]:
 
     @st.composite
     def ladder(draw: st.DrawFn) -> TierLadder:
+        drawn = draw(names)
         base = draw(st.booleans())
-        levels = [
-            _level(draw, name, base=base and index == 0) for index, name in enumerate(draw(names))
+        kinds = [
+            set()
+            if base and index == 0
+            else draw(st.sets(st.sampled_from(_THRESHOLDS), min_size=1))
+            for index in range(len(drawn))
         ]
+        # Each kind of threshold rises from level to level: a ladder lists them lowest first.
+        thresholds: list[dict[str, Any]] = [{} for _ in drawn]
+        for kind in _THRESHOLDS:
+            having = [index for index, kept in enumerate(kinds) if kind in kept]
+            values = st.lists(
+                _THRESHOLD_VALUES[kind], min_size=len(having), max_size=len(having), unique=True
+            )
+            for index, value in zip(having, sorted(draw(values)), strict=True):
+                thresholds[index][kind] = value
+        levels = [_level(draw, name, thresholds[index]) for index, name in enumerate(drawn)]
         # The window and the time a tier is kept are reckoned in local days: a day at least.
         durations = {
             "window": draw(st.none() | _whole_days()),
@@ -2899,9 +2946,9 @@ def sequences(
     ...     assert sequence.on not in sequence.leave_on and len(sequence.steps) <= 2
     >>> test_an_event_never_both_enters_and_leaves()
     """
-    max_steps = _check_size("max_steps", max_steps)
-    if max_steps < 1:
+    if isinstance(max_steps, int) and not isinstance(max_steps, bool) and max_steps < 1:
         raise InvalidArgument(f"max_steps={max_steps!r} must be at least 1")
+    max_steps = _check_size("max_steps", max_steps)
     names = _check_templates(templates)
 
     @st.composite
