@@ -53,6 +53,17 @@ class Club:
             )
         )
 
+    def give_back(self, purchase_id: str, amount: str) -> None:
+        self.service.record(
+            Return(
+                id=f"x-{purchase_id}",
+                customer_id="ada",
+                at=self.clock.now(),
+                purchase_id=purchase_id,
+                amount=Decimal(amount),
+            )
+        )
+
     def tier(self) -> str | None:
         return self.service.tier_status("ada").tier
 
@@ -123,15 +134,7 @@ class TestReturns:
         club = Club()
         club.buy("200.00")
         club.buy("90.00", days=1)
-        club.service.record(
-            Return(
-                id="x-1",
-                customer_id="ada",
-                at=club.clock.now(),
-                purchase_id="o-2",
-                amount=Decimal("90.00"),
-            )
-        )
+        club.give_back("o-2", "90.00")
 
         club.buy("50.00", days=1)  # 340.00 bought, 250.00 kept: short of silver's 300.00
 
@@ -142,15 +145,7 @@ class TestReturns:
         club = Club()
         club.buy("400.00")
 
-        club.service.record(
-            Return(
-                id="x-1",
-                customer_id="ada",
-                at=club.clock.now(),
-                purchase_id="o-1",
-                amount=Decimal("150.00"),
-            )
-        )
+        club.give_back("o-1", "150.00")
 
         status = club.service.tier_status("ada")
         assert (Decimal("250.00"), "silver") == (status.standing.spend, status.tier)
