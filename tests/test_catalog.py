@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from custbond import (
@@ -23,6 +24,8 @@ from custbond import (
     VoucherAlreadyUsed,
 )
 from custbond.bonds.catalog import Reward
+from custbond.commands import CancelRedemption
+from custbond.effects import AddToCounter, MarkVoucher
 from custbond.rules import Gift, Rule, local
 from custbond.vouchers import VoucherOffer, VoucherStatus
 
@@ -135,6 +138,24 @@ class TestRedeemingRewards:
         with shop.service.store.unit_of_work() as uow:
             assert 1 == uow.counter("reward mug")
         shop.service.redeem_reward("ada", "mug", key="r-3")  # her one mug, and the stock's
+
+    def test_a_redemption_kept_before_records_named_their_voucher_finds_it(self) -> None:
+        shop = Shop()
+        shop.buy("ada", "600.00")
+        shop.service.redeem_reward("ada", "mug", key="r-1")
+        with shop.service.store.unit_of_work(write=False) as uow:
+            state, record = uow.load("ada"), uow.redemption("r-1")
+        assert state is not None
+        assert record is not None
+        old = attrs.evolve(record, voucher=None)  # as a row kept before read back
+
+        decision = shop.service.program.decide(
+            state, CancelRedemption(redemption_key="r-1"), T0, old
+        )
+
+        (voucher,) = state.vouchers.values()
+        assert MarkVoucher(voucher.code, VoucherStatus.CANCELLED, T0) in decision.effects
+        assert AddToCounter("reward mug", -1) in decision.effects
 
     def test_a_reward_already_handed_over_keeps_its_points(self) -> None:
         shop = Shop()

@@ -96,6 +96,8 @@ class TestBuilders:
             (lambda: local.weekday == "Tuesday", "local.weekday ==", "'MO' to 'SU'"),
             (lambda: local.hour < 24, "local.hour <", "a whole number from 0 to 23"),
             (lambda: local.day == 0, "local.day ==", "a whole number from 1 to 31"),
+            (lambda: local.hour > 23, "local.hour >", "(local.hour > 23 would never hold)"),
+            (lambda: local.day <= 31, "local.day <=", "(local.day <= 31 would always hold)"),
             (
                 lambda: customer.birthday_month.is_in([1, Decimal("1.5")]),
                 "customer.birthday_month in",
@@ -119,6 +121,8 @@ class TestBuilders:
             "weekday-name",
             "hour-24",
             "day-0",
+            "hour-after-23",
+            "day-up-to-31",
             "birthday-month-1.5",
             "empty-list",
             "string-as-list",

@@ -419,16 +419,6 @@ class TestForget:
         assert everything == _everything(shop.service.store)
         assert shop.service.forget("never-seen") is False
 
-    def test_forgetting_a_pseudonym_keeps_it_for_the_host(self, shop: Shop) -> None:
-        shop.ada_history()
-        shop.service.forget(ADA.id, pseudonym="erased-1")
-        everything = _everything(shop.service.store)
-
-        assert shop.service.forget("erased-1") is False  # a GDPR job run over every id
-
-        assert everything == _everything(shop.service.store)
-        assert shop.service.balance("erased-1").available > 0  # still found under it
-
     def test_a_profile_cannot_be_saved_back_onto_a_pseudonym(self, shop: Shop) -> None:
         shop.ada_history()
         shop.service.forget(ADA.id, pseudonym="erased-1")

@@ -437,7 +437,7 @@ class TestDecideReturn:
 
         assert (
             ReversePoints(3, record.lots, "ret-1", T0 + timedelta(days=1)),
-            NoteReturn(Decimal("3.33"), None, 3),  # off the spend conditions and tiers read
+            NoteReturn(Decimal("3.33"), None, 0),  # off the spend conditions and tiers read
         ) == decision.effects
         assert (
             "3.33 of 10.00 USD of o-1 returned so far: 3 more of its 10 points to reverse, "

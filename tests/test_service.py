@@ -1560,9 +1560,16 @@ class TestConstruction:
             ((Program(), MemoryStore(), T0), "clock"),  # a time where the clock goes
             ((Program(), MemoryStore(), FixedClock), "clock"),  # the class, not a clock
             ((Program(), "loyalty.db"), "store"),
+            ((Program(), MemoryStore), "store"),  # the class, not a store
             (({"currency": "USD"}, MemoryStore()), "program"),
         ],
-        ids=["datetime-as-clock", "clock-class", "path-as-store", "dict-as-program"],
+        ids=[
+            "datetime-as-clock",
+            "clock-class",
+            "path-as-store",
+            "store-class",
+            "dict-as-program",
+        ],
     )
     def test_what_is_not_a_program_a_store_or_a_clock_is_refused_when_the_service_is_made(
         self, arguments: tuple[object, ...], field: str

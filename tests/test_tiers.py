@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
 
 from custbond import (
+    Customer,
     FixedClock,
     InvalidInput,
     MemoryStore,
@@ -18,6 +20,7 @@ from custbond import (
     Return,
     Visit,
 )
+from custbond.bonds import Achievement
 from custbond.bonds.tiers import ChangeTier, Level, TierLadder
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -34,9 +37,9 @@ LADDER = TierLadder(
 
 
 class Club:
-    def __init__(self, ladder: TierLadder = LADDER) -> None:
+    def __init__(self, ladder: TierLadder = LADDER, **program: Any) -> None:
         self.clock = FixedClock(T0)
-        self.program = Program(tiers=ladder)
+        self.program = Program(tiers=ladder, **program)
         self.service = RetentionService(self.program, MemoryStore(), self.clock)
         self.orders = 0
 
@@ -130,6 +133,31 @@ class TestQualifying:
 
 
 class TestReturns:
+    def test_a_return_comes_off_the_day_its_purchase_was_counted_on_after_a_move(
+        self,
+    ) -> None:
+        club = Club(TierLadder(levels=[Level("silver", spend=Decimal(120), points=120)]))
+        club.buy("100.00", days=0.45)  # 22:48 UTC, on 5 January in London
+        club.buy("50.00", days=0.5)  # 6 January
+        club.service.save_customer(Customer("ada", time_zone="Asia/Tokyo"))  # 6 January there
+
+        club.give_back("o-1", "100.00")
+
+        status = club.service.tier_status("ada")
+        assert (Decimal("50.00"), 50) == (status.standing.spend, status.standing.points)
+
+    def test_a_return_takes_off_the_points_its_purchase_counted_not_another_s(self) -> None:
+        # The first purchase also earns an achievement's 500 points, which the ladder's
+        # standing never counted: its return reverses 600 points, and takes 100 off it.
+        first = Achievement("first", target=1, counts="purchases", per="ever", points=500)
+        club = Club(TierLadder(levels=[Level("silver", points=1000)]), achievements=[first])
+        club.buy("100.00")
+        club.buy("70.00")
+
+        club.give_back("o-1", "100.00")
+
+        assert 70 == club.service.tier_status("ada").standing.points
+
     def test_a_returned_purchase_no_longer_counts_toward_the_next_level(self) -> None:
         club = Club()
         club.buy("200.00")

@@ -66,11 +66,19 @@ class FixedClock:
         return self._at
 
     def advance(self, delta: timedelta | relativedelta) -> None:
-        """Move the clock forward by ``delta`` (a ``timedelta`` or a ``relativedelta``)."""
+        """Move the clock forward by ``delta``: a ``timedelta`` is real time (an hour is
+        an hour, across a change of daylight saving time too), a ``relativedelta`` moves
+        the calendar and the wall clock (a month, to the same time of day)."""
         if not isinstance(delta, timedelta | relativedelta):
             raise InvalidInput("delta", delta, "a timedelta or a relativedelta")
+        at = self._at
         try:
-            moved: datetime = moment("delta", self._at + delta)
+            if isinstance(delta, timedelta) and at.tzinfo is not UTC:
+                moved: datetime = moment(
+                    "delta", (at.astimezone(UTC) + delta).astimezone(at.tzinfo)
+                )
+            else:
+                moved = moment("delta", at + delta)
         except (OverflowError, ValueError, InvalidInput):
             raise InvalidInput(
                 "delta",

@@ -1352,14 +1352,11 @@ class Program:
         decision = self._reverse_points(event, record, updated)
         back: list[Effect] = []
         lines = _take_back_cashback(state, event, updated, now, back) if record.cashback else []
-        # What conditions and tiers count of the customer's spend loses the amount returned.
-        reversed_ = sum(
-            effect.points for effect in decision.effects if isinstance(effect, ReversePoints)
-        )
-        day = None
-        if self._keep_days is not None:
-            day = record.purchase.at.astimezone(zone_of(state, self.time_zone)).date()
-        noted = NoteReturn(updated.returned - record.returned, day, reversed_)
+        # What conditions and tiers count of the customer's spend loses the amount returned,
+        # off the day the purchase was counted on, with its share of the points counted.
+        day, counted = record.counted
+        points = updated.share_of(counted) - record.share_of(counted)
+        noted = NoteReturn(updated.returned - record.returned, day, points)
         return Decision((*decision.effects, *back, noted), (*decision.trace, *lines))
 
     def _reverse_points(
@@ -1428,9 +1425,11 @@ class Program:
                 return Decision((), (f"nothing to do: {ref.key} was already cancelled",))
             restored = RestorePoints(ref.key, ref.draws)
             lines = [f"restored {ref.points} points of {ref.key}"]
-            if ref.voucher is None:
+            code = ref.voucher or _reward_voucher_of(state, ref.key)
+            if code is None:
                 return Decision((restored,), tuple(lines))
-            return Decision((restored, *_take_back_reward(state, ref, now, lines)), tuple(lines))
+            taken_back = _take_back_reward(state, ref.key, code, now, lines)
+            return Decision((restored, *taken_back), tuple(lines))
         if isinstance(item, SaveCustomer):
             effects: list[Effect] = [UpdateProfile(item.customer)]
             greeting = self.messaging.birthday
@@ -1704,21 +1703,31 @@ def _with(mapping: FrozenMap[K, V], key: K, value: V | None) -> FrozenMap[K, V]:
     return FrozenMap(changed) if changed else empty_map()
 
 
+def _reward_voucher_of(state: CustomerState, key: str) -> str | None:
+    """The code of the catalog reward's voucher the redemption ``key`` bought, for a
+    redemption record kept before records named it (its code is made of the key); None
+    when it bought none."""
+    for voucher in state.vouchers.values():
+        source = voucher.source
+        if source.startswith("reward ") and voucher.code == voucher_code(state.id, source, key, 1):
+            return voucher.code
+    return None
+
+
 def _take_back_reward(
-    state: CustomerState, record: RedemptionRecord, now: datetime, lines: list[str]
+    state: CustomerState, key: str, code: str, now: datetime, lines: list[str]
 ) -> list[Effect]:
-    """What cancelling the redemption of a catalog reward takes back besides the points:
-    its voucher, unless used (then the reward was handed over, and the cancellation is
-    refused: the points would buy it twice), and its place in the reward's stock.
-    Appends the trace's lines to ``lines``."""
-    assert record.voucher is not None
-    voucher = state.vouchers.get(record.voucher)
+    """What cancelling the redemption ``key`` of a catalog reward takes back besides the
+    points: its voucher ``code``, unless used (then the reward was handed over, and the
+    cancellation is refused: the points would buy it twice), and its place in the
+    reward's stock. Appends the trace's lines to ``lines``."""
+    voucher = state.vouchers.get(code)
     if voucher is None:  # pragma: no cover - issued in the redemption's unit of work
-        raise NotFound("voucher", record.voucher)
+        raise NotFound("voucher", code)
     if voucher.status is VoucherStatus.USED:
         error = VoucherAlreadyUsed(voucher.code, voucher.used_at)
         error.add_note(
-            f"{record.key} bought {voucher.name!r} with it: the reward was handed over, so "
+            f"{key} bought {voucher.name!r} with it: the reward was handed over, so "
             "its points are not given back (adjust() gives points, if it came back)"
         )
         raise error

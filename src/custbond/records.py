@@ -8,7 +8,7 @@ the one a command names and hands it to the pure core.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import attrs
@@ -31,7 +31,10 @@ class PurchaseRecord:
 
     ``cashback`` holds, for each cashback voucher the purchase gave, in the order they
     were given, the code of the voucher the customer holds for it now (a partial return
-    replaces a voucher by a smaller one) and the value first given.
+    replaces a voucher by a smaller one) and the value first given. ``counted`` is the
+    local day the customer's activity counted the purchase on (None when the program
+    keeps no days) and the points it counted there: a return takes its share off them,
+    wherever the customer lives by then.
     """
 
     purchase: Purchase
@@ -43,6 +46,7 @@ class PurchaseRecord:
     collected: int = 0  # points taken back for those returns, or owed by the purchase's lot
     expired: int = 0  # points of this purchase's lots that expired unspent
     cashback: tuple[tuple[str, Decimal], ...] = ()  # (code held now, value first given)
+    counted: tuple[date | None, int] = (None, 0)
 
     @property
     def reclaimable(self) -> int:
@@ -72,6 +76,23 @@ class PurchaseRecord:
             given_bottom * kept_bottom * amount_top
         )
         return Decimal(units).scaleb(-places)
+
+    def share_of(self, points: int) -> int:
+        """``points`` times the share of the purchase returned so far, rounded down (as
+        :meth:`after_return` reverses its points): what returns have taken off ``points``.
+
+        >>> from datetime import timezone
+        >>> bought = Purchase(id="o-1", customer_id="c-1", amount=Decimal("3.00"),
+        ...                   currency="USD", at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+        >>> PurchaseRecord(bought, (), 10, returned=Decimal("1.00")).share_of(10)
+        3
+        """
+        amount = self.purchase.amount
+        if not amount or not points:
+            return 0
+        returned_top, returned_bottom = self.returned.as_integer_ratio()
+        amount_top, amount_bottom = amount.as_integer_ratio()
+        return (points * returned_top * amount_bottom) // (returned_bottom * amount_top)
 
     def after_return(self, event: Return) -> PurchaseRecord:
         """This record once ``event`` is accepted, or InvalidInput if it cannot be.

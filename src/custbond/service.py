@@ -67,6 +67,7 @@ from custbond.effects import (
     Effect,
     FinishTask,
     IssueVoucher,
+    NotePurchase,
     OpenTask,
     RewardReferral,
 )
@@ -151,7 +152,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
 
     @store.validator
     def _check_store(self, attribute: object, value: object) -> None:
-        if not callable(getattr(value, "unit_of_work", None)):
+        if isinstance(value, type) or not callable(getattr(value, "unit_of_work", None)):
             expected = "a Store (MemoryStore, SQLiteStore, SQLAlchemyStore, or a host's own)"
             raise InvalidInput("store", value, expected)
 
@@ -467,8 +468,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         no customer has: the prefix is how a later delivery of an old event is known).
 
         Returns True when something was erased; a second call (or a call for an id never
-        seen, or for a pseudonym: nothing personal is left under it) changes nothing and
-        returns False. An event for the old id recorded later
+        seen) changes nothing and returns False. A pseudonym can be erased too: what was
+        recorded under it since (an event's free text) goes, and its amounts move to
+        another pseudonym (``pseudonym``, or a random one). An event for the old id recorded later
         starts a new customer; one delivered again returns its (erased) first outcome.
 
         >>> from custbond import Customer, MemoryStore, Program
@@ -480,8 +482,6 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         True
         """
         v.identifier("customer_id", customer_id)
-        if customer_id.startswith(PSEUDONYM_PREFIX):  # erased already: keep the host's key
-            return False
         if pseudonym is None:
             pseudonym = f"{PSEUDONYM_PREFIX}{uuid.uuid4().hex}"
         elif not v.identifier("pseudonym", pseudonym).startswith(PSEUDONYM_PREFIX):
@@ -906,7 +906,10 @@ def _records_after(
                 and effect.voucher.value is not None
             ]
         )
-        return [PurchaseRecord(item, lots, sum([lot.points for lot in lots]), cashback=cashback)]
+        noted = next((effect for effect in effects if isinstance(effect, NotePurchase)), None)
+        counted = (None, 0) if noted is None else (noted.day, noted.points)
+        points = sum([lot.points for lot in lots])
+        return [PurchaseRecord(item, lots, points, cashback=cashback, counted=counted)]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
         # What the return took, and what it could not take: that is owed by the purchase's

@@ -170,6 +170,21 @@ def _fits(kind: Kind, value: Literal) -> bool:
     return _kind_of(value) is kind
 
 
+def _check_splits(where: str, op: str, value: Any, between: tuple[int, int]) -> None:
+    """Refuse an ordering at an end of ``between`` that could never hold or always would:
+    ``local.hour > 23``, ``local.hour <= 23``."""
+    low, high = between
+    holds = {(">", high): "never", ("<", low): "never", (">=", low): "always"}
+    holds[("<=", high)] = "always"
+    said = holds.get((op, value))
+    if said is not None:
+        expected = (
+            f"a whole number from {low} to {high} that some of them pass and some fail"
+            f" ({where} {value} would {said} hold)"
+        )
+        raise InvalidInput(where, value, expected)
+
+
 def _within(between: tuple[int, int], value: Literal) -> bool:
     """Whether ``value`` is one of the whole numbers ``between`` bounds: ``local.hour >=
     25`` could never hold, and ``local.hour == 7.5`` neither."""
@@ -298,6 +313,8 @@ class Compare(Condition):
             if spec.between is not None and not _within(spec.between, member):
                 low, high = spec.between
                 raise InvalidInput(where, member, f"a whole number from {low} to {high}")
+        if spec.between is not None and self.op in ORDERING:
+            _check_splits(where, self.op, value, spec.between)
         if self.op in ORDERING and spec.kind is Kind.NUMBER and isinstance(value, bool):
             raise InvalidInput(where, value, spec.kind.value)
 

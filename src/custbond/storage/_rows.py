@@ -1017,11 +1017,13 @@ def purchase_row(record: PurchaseRecord, purchase: Row | None = None) -> Row:
         record.collected,
         record.expired,
         tuple(value for pair in record.cashback for value in pair),  # code, value, code, ...
+        record.counted,
     )
 
 
 def purchase_from_row(row: Row) -> PurchaseRecord:
-    purchase, lots, points, returned, items, reversed_, collected, expired, back = row
+    purchase, lots, points, returned, items, reversed_, collected, expired, back, *more = row
+    counted = more[0] if more else (None, 0)  # not in rows kept before it was
     return PurchaseRecord(
         value_from_row(purchase),
         lots_from_row(lots),
@@ -1032,6 +1034,7 @@ def purchase_from_row(row: Row) -> PurchaseRecord:
         collected,
         expired,
         tuple((back[at], back[at + 1]) for at in range(0, len(back), 2)),
+        counted,
     )
 
 

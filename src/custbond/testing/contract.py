@@ -959,9 +959,9 @@ def _purchase(purchase_id: str = "o-1") -> Purchase:
 
 def _records() -> tuple[PurchaseRecord, HoldRecord, RedemptionRecord]:
     return (
-        PurchaseRecord(_purchase(), (), 10),
+        PurchaseRecord(_purchase(), (), 10, counted=(_T0.date(), 10)),
         HoldRecord("h-1", "c-1", 30, _T0, _T0 + timedelta(hours=1)),
-        RedemptionRecord("r-1", "c-1", 10, (), _T0),
+        RedemptionRecord("r-1", "c-1", 10, (), _T0, voucher="AB12CD34EF56"),
     )
 
 

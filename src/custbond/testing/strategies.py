@@ -1354,8 +1354,9 @@ def comparisons(*, event_type: str | None = None) -> SearchStrategy[Compare]:
         spec = draw(st.sampled_from(specs))
         op = draw(st.sampled_from(_OPS_BY_KIND[spec.kind]))
         values = _literals(spec.kind)
-        if spec.between is not None:  # an hour is 0 to 23: nothing else is allowed
-            values = st.integers(*spec.between)
+        if spec.between is not None:  # an hour is 0 to 23, and > 23 never holds
+            low, high = spec.between
+            values = st.integers(low + (op in ("<", ">=")), high - (op in (">", "<=")))
         if op in ("in", "not in"):
             value = draw(st.frozensets(values, min_size=1, max_size=4))
         else:
