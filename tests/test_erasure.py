@@ -419,6 +419,28 @@ class TestForget:
         assert everything == _everything(shop.service.store)
         assert shop.service.forget("never-seen") is False
 
+    def test_a_pseudonym_forgotten_again_loses_what_came_since_and_keeps_its_id(
+        self, shop: Shop
+    ) -> None:
+        shop.ada_history()
+        shop.service.forget(ADA.id, pseudonym="erased-1")
+        balance = shop.service.balance("erased-1")
+        shop.service.record(
+            CustomEvent(
+                id="note-1",
+                customer_id="erased-1",
+                at=shop.clock.now(),
+                name="till note",
+                attributes={"said": "call Ada Lovelace back"},
+            )
+        )
+        assert _found(shop.service.store, "call Ada Lovelace back")
+
+        assert shop.service.forget("erased-1") is True
+
+        assert not _found(shop.service.store, "call Ada Lovelace back")
+        assert shop.service.balance("erased-1") == balance  # the host's pseudonym still finds it
+
     def test_a_profile_cannot_be_saved_back_onto_a_pseudonym(self, shop: Shop) -> None:
         shop.ada_history()
         shop.service.forget(ADA.id, pseudonym="erased-1")

@@ -469,8 +469,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
 
         Returns True when something was erased; a second call (or a call for an id never
         seen) changes nothing and returns False. A pseudonym can be erased too: what was
-        recorded under it since (an event's free text) goes, and its amounts move to
-        another pseudonym (``pseudonym``, or a random one). An event for the old id recorded later
+        recorded under it since (an event's free text) goes, and it keeps its id (unless
+        ``pseudonym`` names another), so the one the host recorded still finds the
+        amounts; it returns True. An event for the old id recorded later
         starts a new customer; one delivered again returns its (erased) first outcome.
 
         >>> from custbond import Customer, MemoryStore, Program
@@ -482,7 +483,10 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         True
         """
         v.identifier("customer_id", customer_id)
-        if pseudonym is None:
+        in_place = pseudonym is None and customer_id.startswith(PSEUDONYM_PREFIX)
+        if in_place:  # erased before: erase again what came since, under the same id
+            pseudonym = customer_id
+        elif pseudonym is None:
             pseudonym = f"{PSEUDONYM_PREFIX}{uuid.uuid4().hex}"
         elif not v.identifier("pseudonym", pseudonym).startswith(PSEUDONYM_PREFIX):
             raise InvalidInput("pseudonym", pseudonym, f"an id starting with {PSEUDONYM_PREFIX!r}")
@@ -492,7 +496,7 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
                     state = uow.load(customer_id)
                     if state is None:
                         return False
-                    if uow.load(pseudonym) is not None:
+                    if not in_place and uow.load(pseudonym) is not None:
                         raise InvalidInput("pseudonym", pseudonym, "an id no customer has")
                     uow.forget(Erasure.of(state.customer, pseudonym, zone=self.program.time_zone))
                     return True
