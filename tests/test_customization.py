@@ -141,6 +141,22 @@ def test_a_saved_cart_is_kept_for_exactly_ninety_days_with_a_reminder_a_week_bef
     assert len([m for m in service.outbox() if m.message.template == "saved_cart"]) == 1
 
 
+def test_a_cart_dropped_after_its_reminder_was_queued_is_never_reminded_of(
+    shop: PieShop,
+) -> None:
+    service = shop.service
+    service.save_cart("maya", "birthday-order", [GF_CHERRY, CARROT], key="cart-1")
+    shop.at(JAN_5 + timedelta(days=83)).run_due()  # the reminder waits in the outbox
+
+    service.drop_cart("maya", "birthday-order", key="drop-1")  # bought at the till
+
+    (reminder,) = [m for m in service.outbox() if m.message.template == "saved_cart"]
+    assert (reminder.status.value, reminder.reason) == (
+        "suppressed",
+        "saved cart birthday-order dropped",
+    )
+
+
 def test_buying_what_is_on_the_wish_list_takes_it_off(shop: PieShop) -> None:
     service = shop.service
     service.add_wish("maya", "gf-carrot-cake", key="w-1", note="for mum's birthday")

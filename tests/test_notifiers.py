@@ -326,6 +326,15 @@ class TestSMTPDelivery:
         assert "text/plain" == received.get_content_type()
         assert "Hi Ada,\r\n\r\nWelcome!\r\n" == received.get_content()  # as on the wire
 
+    def test_an_address_smtp_would_read_as_another_fails_for_good_and_mails_nobody(
+        self, notifier: SMTPNotifier, mailbox: Mailbox
+    ) -> None:
+        # Customer refuses such an address; an Outgoing made by hand must not mail "eve".
+        delivery = notifier.send(_outgoing(to="eve,ada@example.com"))
+
+        assert delivery == Delivery.failed("not one email address: 'eve,ada@example.com'")
+        assert mailbox.envelopes == []
+
     def test_a_retry_carries_the_same_message_id_and_counts_the_attempt(
         self, notifier: SMTPNotifier, mailbox: Mailbox
     ) -> None:

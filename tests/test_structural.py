@@ -33,6 +33,7 @@ from custbond import (
     StructuralPolicy,
     SubscriptionStatus,
 )
+from custbond.messaging import MessageStatus
 from custbond.messaging.templates import Template, Templates
 from custbond.storage.ports import Store
 from stores import STORES
@@ -198,6 +199,41 @@ def test_the_pie_box_arrives_on_the_last_day_of_each_month_at_nine_in_paris(
     assert service.upcoming("maya", "pie-box", count=1)[0].isoformat() == (
         "2026-06-30T09:00:00+02:00"
     )
+
+
+@pytest.mark.parametrize("change", ["cancel", "skip", "pause"])
+def test_a_reminder_queued_for_a_delivery_that_is_not_coming_is_never_sent(
+    bakery: Bakery, change: str
+) -> None:
+    service = bakery.service
+    service.subscribe("maya", "pie-box", key="sub-1")
+    bakery.at(datetime(2026, 3, 29, 7, tzinfo=UTC)).run_due()  # queues 31 March's reminder
+
+    if change == "cancel":
+        service.cancel_subscription("maya", "pie-box", key="change-1")
+    elif change == "skip":
+        service.skip_delivery("maya", "pie-box", date(2026, 3, 31), key="change-1")
+    else:
+        service.pause_subscription("maya", "pie-box", key="change-1")
+
+    (reminder,) = [
+        q for q in service.outbox(customer_id="maya") if q.message.template == "box_soon"
+    ]
+    assert reminder.status is MessageStatus.SUPPRESSED
+    assert "the occurrence of 2026-03-31T09:00:00+02:00 is not coming" in (reminder.reason or "")
+
+
+def test_skipping_a_later_delivery_keeps_the_next_ones_reminder(bakery: Bakery) -> None:
+    service = bakery.service
+    service.subscribe("maya", "pie-box", key="sub-1")
+    bakery.at(datetime(2026, 3, 29, 7, tzinfo=UTC)).run_due()
+
+    service.skip_delivery("maya", "pie-box", date(2026, 4, 30), key="skip-1")
+
+    (reminder,) = [
+        q for q in service.outbox(customer_id="maya") if q.message.template == "box_soon"
+    ]
+    assert reminder.status is MessageStatus.PENDING
 
 
 def test_the_box_pauses_resumes_and_cancels(bakery: Bakery) -> None:

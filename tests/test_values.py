@@ -537,6 +537,9 @@ class TestCustomer:
             ({"email": "@example.com"}, "email"),
             ({"email": "ada @example.com"}, "email"),
             ({"email": "a@b@example.com"}, "email"),
+            ({"email": "eve,ada@example.com"}, "email"),  # two recipients to SMTP
+            ({"email": "postmaster;ada@example.com"}, "email"),
+            ({"email": "Ada <ada@example.com>"}, "email"),
             ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
             ({"time_zone": ""}, "time_zone"),
             ({"tags": "regular"}, "tags"),

@@ -81,6 +81,25 @@ def moment(field: str, value: Any) -> datetime:
     return at
 
 
+# Whitespace, and what an address header gives a meaning of its own: lists (,), groups
+# (: ;), names and comments (< > ( ) "), quoting (\), and square brackets.
+_NOT_IN_ADDRESS = re.compile(r'[\s,;:<>()\[\]"\\]')
+
+
+def one_email_address(text: str) -> bool:
+    """Whether ``text`` is one plain address, ``name@example.com``: nothing a mail
+    header (or smtplib) would read as a list, a group or a name, as it reads
+    ``"eve,ada@example.com"`` as mail for ``eve``.
+
+    >>> one_email_address("ada@example.com"), one_email_address("eve,ada@example.com")
+    (True, False)
+    """
+    if text.count("@") != 1 or _NOT_IN_ADDRESS.search(text):
+        return False
+    local, domain = text.split("@")
+    return bool(local) and "." in domain.strip(".")
+
+
 def identifier(field: str, value: Any) -> str:
     """A non-empty string without surrounding whitespace, NUL characters or lone
     surrogates, at most 200 characters."""

@@ -91,8 +91,5 @@ class Customer:
     def _check_email(self, attribute: object, value: str | None) -> None:
         if value is None:
             return
-        if not isinstance(value, str) or value.count("@") != 1 or " " in value:
-            raise InvalidInput("email", value, "an address like name@example.com, or None")
-        local, domain = value.split("@")
-        if not local or "." not in domain.strip("."):
+        if not isinstance(value, str) or not v.one_email_address(value):
             raise InvalidInput("email", value, "an address like name@example.com, or None")

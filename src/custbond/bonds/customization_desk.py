@@ -14,7 +14,7 @@ import attrs
 from custbond.bonds.customization import CustomizationPolicy, SavedCart, Wish
 from custbond.bonds.rhythm import predict
 from custbond.commands import AddWish, DropCart, RemoveWish, SaveCart, SetPreferences
-from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
+from custbond.effects import CancelMessage, Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import OfferAccepted, Purchase
 from custbond.messaging.message import automatic_key, key_stamp
 
@@ -53,12 +53,16 @@ def change(
     if isinstance(item, OfferAccepted):
         return [SetHeld("offers", item.offer, item.at)], [f"personalised offer {item.offer} taken"]
     if isinstance(item, DropCart):
-        if item.cart_id not in held.carts:
+        gone = held.carts.get(item.cart_id)
+        if gone is None:
             return [], [f"nothing to do: no saved cart {item.cart_id}"]
         dropped: Effects = [
             SetHeld("carts", item.cart_id, None),
             SetSchedule(CART + item.cart_id, None),
         ]
+        if gone.reminded:  # its reminder may wait in the outbox: never about a gone cart
+            why = f"saved cart {item.cart_id} dropped"
+            dropped.append(CancelMessage(_cart_key(state, gone), why))
         return dropped, [f"saved cart {item.cart_id} dropped"]
     cart = SavedCart(
         id=item.cart_id, items=item.items, saved_at=now, expires_at=policy.cart_expires_at(now)
@@ -122,6 +126,11 @@ def due(policy: CustomizationPolicy, state: CustomerState, now: datetime) -> tup
     return effects, lines
 
 
+def _cart_key(state: CustomerState, cart: SavedCart) -> str:
+    """The key of the reminder of ``cart``."""
+    return automatic_key("cart", state.id, cart.id, key_stamp(cart.saved_at))
+
+
 def _cart_due(
     policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime
 ) -> tuple[Effects, Lines]:
@@ -136,7 +145,7 @@ def _cart_due(
         return [SetHeld("carts", cart_id, None), SetSchedule(name, None)], [dropped]
     send = policy.cart_reminder
     if not cart.reminded and send is not None:
-        key = automatic_key("cart", state.id, cart_id, key_stamp(cart.saved_at))
+        key = _cart_key(state, cart)
         context = {
             "cart": cart_id,
             "items": ", ".join(item.sku for item in cart.items),

@@ -22,7 +22,7 @@ from custbond.commands import (
     SkipDelivery,
     Subscribe,
 )
-from custbond.effects import Effect, QueueMessage, SetHeld, SetSchedule
+from custbond.effects import CancelMessage, Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import IntegrationAdopted, IntegrationDropped
 from custbond.messaging.message import automatic_key, key_stamp
 from custbond.messaging.occasions import Send
@@ -64,10 +64,12 @@ def subscription(
         gone: Effects = [
             SetHeld("subscriptions", item.plan, cancelled),
             SetSchedule(SUBSCRIPTION + item.plan, None),
+            *_withdrawn(state, item.plan, held, cancelled),
         ]
         return gone, [f"{item.plan} cancelled (a plan no longer offered)"]
     plan = policy.plan(item.plan)  # NotFound for a plan the program does not have
     lines: Lines = []
+    withdrawn: Effects = []
     if isinstance(item, Subscribe):
         if held is not None and held.status is not subs.SubscriptionStatus.CANCELLED:
             return [], [f"nothing to do: already subscribed to {plan.name}"]
@@ -81,15 +83,34 @@ def subscription(
         lines.extend(f"{plan.name}: occurrence of {moment.isoformat()}" for moment in passed)
         changed, line = _change(held, plan, item, now)
         lines.append(line)
+        withdrawn = _withdrawn(state, plan.name, held, changed)
     wake = _subscription_wake(changed, plan, now)
     remind, planned = subs.remind_at(changed, plan), state.schedule.get(SUBSCRIPTION + plan.name)
     if remind is not None and planned is not None and planned <= remind <= now:
         wake = remind  # a reminder run_due() has not sent yet: it still will
     effects: Effects = [SetHeld("subscriptions", plan.name, changed)]
     effects.append(SetSchedule(SUBSCRIPTION + plan.name, wake))
+    effects.extend(withdrawn)
     if changed.next_at is not None:
         lines.append(f"next on {changed.next_at.isoformat()}")
     return effects, lines
+
+
+def _withdrawn(
+    state: CustomerState, plan: str, held: Subscription, changed: Subscription
+) -> Effects:
+    """The reminder of the occurrence ``held`` had next, withdrawn if a pause, a skip or
+    a cancellation took that occurrence away: a reminder queued and not yet sent would
+    announce a delivery that is not coming."""
+    if held.next_at is None or changed.next_at == held.next_at:
+        return []
+    why = f"{plan}: the occurrence of {held.next_at.isoformat()} is not coming"
+    return [CancelMessage(_reminder_key(state, plan, held.next_at), why)]
+
+
+def _reminder_key(state: CustomerState, plan: str, at: datetime) -> str:
+    """The key of the reminder of ``plan``'s occurrence at ``at``."""
+    return automatic_key("subscription", state.id, plan, key_stamp(at))
 
 
 def _change(
@@ -254,7 +275,7 @@ def _subscription_due(
         and sub.next_at is not None
     ):
         send = Send(template=plan.template, kind="transactional")
-        key = automatic_key("subscription", state.id, plan.name, key_stamp(sub.next_at))
+        key = _reminder_key(state, plan.name, sub.next_at)
         context = {"plan": plan.name, "when": sub.next_at.isoformat()}
         effects.append(QueueMessage.of(send, key, context, not_after=sub.next_at))
         lines.append(f"{plan.name}: reminder of {sub.next_at.isoformat()} queued")

@@ -29,7 +29,7 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from custbond import _validate as v
@@ -53,6 +53,20 @@ def _sender(value: Any) -> tuple[str, str]:
     raise InvalidInput(
         "sender", value, "an email address such as 'shop@example.com' or 'Shop <shop@example.com>'"
     )
+
+
+def _one_recipient(to: str) -> str | None:
+    """The one address ``to`` names (``"Zoë <zoe@example.com>"`` names
+    ``zoe@example.com``), or None when it names several or none: a header read as
+    ``"eve,ada@example.com"`` would mail ``eve`` too.
+
+    >>> _one_recipient("Zoë <zoe@example.com>"), _one_recipient("eve,ada@example.com")
+    ('zoe@example.com', None)
+    """
+    found = getaddresses([to])
+    if len(found) != 1 or not v.one_email_address(found[0][1]):
+        return None
+    return found[0][1]
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -176,6 +190,9 @@ class SMTPNotifier:
             email = self.build(message)
         except (ValueError, TypeError) as error:
             return Delivery.failed(f"cannot make an email of it: {error}")
+        recipient = _one_recipient(message.to)
+        if recipient is None:  # smtplib would mail whatever it parses the header as
+            return Delivery.failed(f"not one email address: {message.to!r}")
         try:
             connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         except smtplib.SMTPResponseException as error:  # the server's greeting refused us
@@ -185,17 +202,18 @@ class SMTPNotifier:
         except (OSError, smtplib.SMTPException) as error:  # refused, unreachable, timed out
             return Delivery.retry(f"cannot connect to {self.host}:{self.port}: {error!r}")
         try:
-            return self._send(connection, email)
+            return self._send(connection, email, recipient)
         finally:
             connection.close()
 
-    def _send(self, connection: smtplib.SMTP, email: EmailMessage) -> Delivery:
+    def _send(self, connection: smtplib.SMTP, email: EmailMessage, to: str) -> Delivery:
         try:
             if self.starttls:
                 connection.starttls(context=self.ssl_context)
             if self.username is not None and self._password is not None:
                 connection.login(self.username, self._password)
-            connection.send_message(email)
+            # To the one address given, not to whatever the To header parses as.
+            connection.send_message(email, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused as error:
             replies = [(code, text) for code, text in error.recipients.values()]
             detail = "recipient refused: " + "; ".join(
