@@ -50,7 +50,6 @@ def unpayable(
     >>> unpayable("BHD", cards=[card]) is None  # the dinar has three decimal places
     True
     """
-    unit = Decimal(1).scaleb(-v.minor_units(currency))
     given = _fixed_money(
         rules=rules,
         cards=cards,
@@ -60,7 +59,7 @@ def unpayable(
         referrals=referrals,
     )
     for place, amount in given:
-        if amount % unit:
+        if not v.payable(amount, currency):
             return place, amount
     return None
 

@@ -195,12 +195,23 @@ def minor_units(code: str) -> int:
     return _MINOR_UNITS.get(code, 2)
 
 
-def money(field: str, amount: Decimal, code: str) -> Decimal:
-    """An amount with no more decimal places than its currency has."""
+def payable(amount: Decimal, code: str) -> bool:
+    """Whether the finite ``amount`` has no more decimal places than ``code`` has
+    (trailing zeros aside: ``Decimal("5.000")`` dollars can be paid).
+
+    >>> payable(Decimal("5.000"), "USD"), payable(Decimal("1.005"), "USD")
+    (True, False)
+    """
     places = minor_units(code)
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)  # finite, checked by decimal()
-    if exponent < -places and amount != amount.quantize(Decimal(1).scaleb(-places)):
+    return exponent >= -places or amount == amount.quantize(Decimal(1).scaleb(-places))
+
+
+def money(field: str, amount: Decimal, code: str) -> Decimal:
+    """An amount with no more decimal places than its currency has."""
+    if not payable(amount, code):
+        places = minor_units(code)
         raise InvalidInput(
             field, amount, f"an amount with at most {places} decimal places in {code}"
         )

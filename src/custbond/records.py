@@ -87,12 +87,7 @@ class PurchaseRecord:
         >>> PurchaseRecord(bought, (), 10, returned=Decimal("1.00")).share_of(10)
         3
         """
-        amount = self.purchase.amount
-        if not amount or not points:
-            return 0
-        returned_top, returned_bottom = self.returned.as_integer_ratio()
-        amount_top, amount_bottom = amount.as_integer_ratio()
-        return (points * returned_top * amount_bottom) // (returned_bottom * amount_top)
+        return _share(points, self.returned, self.purchase.amount)
 
     def after_return(self, event: Return) -> PurchaseRecord:
         """This record once ``event`` is accepted, or InvalidInput if it cannot be.
@@ -143,13 +138,7 @@ class PurchaseRecord:
                 amount,
                 f"at most the {left} {purchase.currency} of {purchase.id!r} not yet returned",
             )
-        reversed_ = 0
-        if purchase.amount:  # points x returned / amount, rounded down, exactly in integers
-            returned_top, returned_bottom = returned.as_integer_ratio()
-            amount_top, amount_bottom = purchase.amount.as_integer_ratio()
-            reversed_ = (self.points * returned_top * amount_bottom) // (
-                returned_bottom * amount_top
-            )
+        reversed_ = _share(self.points, returned, purchase.amount)
         return attrs.evolve(
             self, returned=returned, returned_items=FrozenMap(returned_items), reversed=reversed_
         )
@@ -162,6 +151,16 @@ class HoldStatus(enum.StrEnum):
     CAPTURED = "captured"
     RELEASED = "released"
     EXPIRED = "expired"
+
+
+def _share(points: int, returned: Decimal, amount: Decimal) -> int:
+    """``points`` times ``returned`` / ``amount``, rounded down, exactly in integers (0 for
+    a purchase of nothing)."""
+    if not amount or not points:
+        return 0
+    returned_top, returned_bottom = returned.as_integer_ratio()
+    amount_top, amount_bottom = amount.as_integer_ratio()
+    return (points * returned_top * amount_bottom) // (returned_bottom * amount_top)
 
 
 @attrs.frozen

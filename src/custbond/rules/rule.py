@@ -221,10 +221,10 @@ def uncounted_money(rule: Rule, currency: str) -> tuple[int, Decimal] | None:
     budget is counted exactly, in its minor units): the budget's index in the limits and
     its amount; ``None`` otherwise. (The values of gifts are held to the currency by the
     program, whatever the budget.)"""
-    unit = Decimal(1).scaleb(-v.minor_units(currency))
     for index, limit in enumerate(rule.limits):
-        if isinstance(limit, Budget) and limit.money is not None and limit.money % unit:
-            return index, limit.money
+        money = limit.money if isinstance(limit, Budget) else None
+        if money is not None and not v.payable(money, currency):
+            return index, money
     return None
 
 

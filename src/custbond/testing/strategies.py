@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -367,6 +367,7 @@ _LOCATIONS = ("high-street", "station", "airport", "online")
 _EVENT_NAMES = ("review_posted", "survey_answered", "app_opened", "referral_sent")
 _SERVICES = ("haircut", "colour", "beard trim", "car wash", "massage")
 _DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 # The longest quiet spell between two events of a history.
 _MAX_GAP = timedelta(days=45)
 _MAX_AHEAD = timedelta(days=60)  # the latest an appointment begins after its booking
@@ -1990,6 +1991,18 @@ def _rule(draw: st.DrawFn, name: str, groups: tuple[str, ...], places: int) -> R
     )
 
 
+def _by_places(
+    part: Callable[[int], SearchStrategy[T]], most: int, *, unique_by: Callable[[T], str]
+) -> dict[int, SearchStrategy[list[T]]]:
+    """Lists of up to ``most`` parts with different ``unique_by``, by the decimal places
+    of the currency they give money in (for each currency a program may draw)."""
+    every_places = sorted({v.minor_units(currency) for currency in _CURRENCIES})
+    return {
+        places: st.lists(part(places), max_size=most, unique_by=unique_by)
+        for places in every_places
+    }
+
+
 def programs(
     *,
     min_rules: int = 0,
@@ -2065,31 +2078,10 @@ def programs(
     )
     ladders = st.none() if max_levels == 0 else st.none() | _ladders(max_levels)
     # The parts that give money, by the decimal places of the currency they give it in.
-    every_places = sorted({v.minor_units(currency) for currency in _CURRENCIES})
-    cards = {
-        places: st.lists(_cards(places), max_size=max_cards, unique_by=lambda card: card.name)
-        for places in every_places
-    }
-    rewards = {
-        places: st.lists(
-            _rewards(places), max_size=max_rewards, unique_by=lambda reward: reward.name
-        )
-        for places in every_places
-    }
-    coupons = {
-        places: st.lists(
-            _coupons(places), max_size=max_coupons, unique_by=lambda coupon: coupon.code
-        )
-        for places in every_places
-    }
-    drawn_achievements = {
-        places: st.lists(
-            _achievements(places),
-            max_size=max_achievements,
-            unique_by=lambda achievement: achievement.name,
-        )
-        for places in every_places
-    }
+    cards = _by_places(_cards, max_cards, unique_by=lambda card: card.name)
+    rewards = _by_places(_rewards, max_rewards, unique_by=lambda reward: reward.name)
+    coupons = _by_places(_coupons, max_coupons, unique_by=lambda coupon: coupon.code)
+    drawn_achievements = _by_places(_achievements, max_achievements, unique_by=lambda a: a.name)
     recoveries = st.none() | recovery_policies()
     socials = st.none() | social_policies()
 
