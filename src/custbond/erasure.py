@@ -83,7 +83,8 @@ from custbond.messaging.message import (
     MessageStatus,
     QueuedMessage,
     is_automatic,
-    message_key,
+    key_part,
+    shortened_key,
 )
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
@@ -121,6 +122,11 @@ def _whole_word(word: str) -> re.Pattern[str]:
 def _key_part(word: str) -> re.Pattern[str]:
     """``word`` as one whole part of a key made of parts joined by colons."""
     return re.compile(rf"(?<![^:]){re.escape(word)}(?![^:])")
+
+
+def _literal(text: str) -> str:
+    """``text`` as a replacement in ``re.sub``, where a backslash is special."""
+    return text.replace("\\", "\\\\")
 
 
 def _erased(text: str | None) -> str | None:
@@ -273,8 +279,12 @@ class Erasure:
 
     def task_key(self, key: str) -> str:
         """A task's key with the customer's id, where it is one of the key's parts
-        (between colons), replaced by the pseudonym."""
-        return _key_part(self.customer_id).sub(self.pseudonym, key)
+        (between colons), replaced by the pseudonym; as escaped by :func:`message_key`
+        where the id has a ":" or "%", and as it is (keys made before ids were escaped)."""
+        escaped = key_part(self.customer_id)
+        if escaped != self.customer_id:
+            key = _key_part(escaped).sub(_literal(key_part(self.pseudonym)), key)
+        return _key_part(self.customer_id).sub(_literal(self.pseudonym), key)
 
     def _optional_text(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)
@@ -419,10 +429,15 @@ class Erasure:
         """A message key, which may be made of the customer's id (a host's keys too):
         with the pseudonym wherever the id appears, and as short as a key must be. The
         prefix of custbond's own keys stays as it is (an id like "bond" would take it
-        apart), so that they stay apart from a host's."""
+        apart), so that they stay apart from a host's. An id with a ":" or "%" stands
+        escaped in a key made by :func:`message_key`; that form goes too."""
         head = AUTOMATIC_PREFIX if is_automatic(key) else ""
-        erased = head + key[len(head) :].replace(self.customer_id, self.pseudonym)
-        return erased if erased == key else message_key(erased)
+        erased = key[len(head) :]
+        escaped = key_part(self.customer_id)
+        if escaped != self.customer_id:
+            erased = erased.replace(escaped, key_part(self.pseudonym))
+        erased = head + erased.replace(self.customer_id, self.pseudonym)
+        return erased if erased == key else shortened_key(erased)
 
     def log_record(self, record: LogRecord) -> LogRecord:
         """A log record: its input and its outcome erased. A log key made of the

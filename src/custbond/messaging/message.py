@@ -164,17 +164,41 @@ def key_stamp(moment: datetime) -> str:
 
 def message_key(*parts: str) -> str:
     """A message key made of ``parts`` (an event's id, a customer's id, a name), joined
-    by ":". One that would be longer than a key may be (200 characters) keeps its start
-    and a digest of the whole, so it stays one key per ``parts``. A host may make the
-    keys of its own messages with it (custbond makes those of its own with
-    :func:`automatic_key`).
+    by ":". A ":" or "%" inside a part is written ``%3A`` or ``%25``, so that different
+    parts never give the same key (``("a:b", "c")`` and ``("a", "b:c")`` would). One that
+    would be longer than a key may be (200 characters) keeps its start and a digest of
+    the whole, so it stays one key per ``parts``. A host may make the keys of its own
+    messages with it (custbond makes those of its own with :func:`automatic_key`).
 
     >>> message_key("o-1", "thank_you")
     'o-1:thank_you'
+    >>> message_key("shop:7", "thank_you")
+    'shop%3A7:thank_you'
     >>> len(message_key("x" * 300))
     195
     """
-    key = ":".join(parts)
+    return shortened_key(":".join(map(key_part, parts)))
+
+
+def key_part(part: str) -> str:
+    """``part`` as it stands in a key made by :func:`message_key`: with its "%" and ":"
+    escaped.
+
+    >>> key_part("100%:off")
+    '100%25%3Aoff'
+    """
+    if "%" in part or ":" in part:
+        return part.replace("%", "%25").replace(":", "%3A")
+    return part
+
+
+def shortened_key(key: str) -> str:
+    """``key`` if a key may be that long (200 characters), else its first 130 characters
+    and a digest of the whole: one key for one ``key`` still.
+
+    >>> shortened_key("o-1:thank_you")
+    'o-1:thank_you'
+    """
     if len(key) <= _LONGEST_KEY:
         return key
     return f"{key[:130]}~{hashlib.sha256(key.encode()).hexdigest()}"
