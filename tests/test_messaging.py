@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+import attrs
 import pytest
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
@@ -239,6 +240,29 @@ def failing(make_store: MakeStore) -> FailingStore:
 
 @ON_EVERY_STORE
 class TestTransactionalOutbox:
+    def test_messages_due_at_once_go_out_in_the_order_they_were_queued(
+        self, make_store: MakeStore
+    ) -> None:
+        # Queued five minutes apart in the quiet hours, both are due when they end; the
+        # welcome was queued first, so it goes first (in key order, o-1's thank-you went
+        # before s-1's welcome).
+        quiet = attrs.evolve(PROGRAM.messaging, quiet_hours=NIGHT)
+        program = attrs.evolve(PROGRAM, time_zone="Europe/Paris", messaging=quiet)
+        shop = Shop(make_store, program=program, at=T0 + timedelta(hours=12))  # 22:00
+        shop.customer("c-1", name="Ada")
+        shop.signup("c-1", "s-1")
+        shop.dispatch()
+        shop.clock.advance(timedelta(minutes=5))
+        shop.buy("c-1", "o-1")
+        shop.dispatch()
+        assert not shop.notifier.sent  # the quiet hours
+
+        shop.clock.set(T0 + timedelta(hours=22))  # 08:00 in Paris
+        shop.dispatch(limit=1)
+        shop.dispatch(limit=1)
+
+        assert ["welcome", "thank_you"] == [sent.template for sent in shop.notifier.sent]
+
     def test_the_messages_rules_ask_for_are_queued_with_the_event(
         self, make_store: MakeStore
     ) -> None:

@@ -471,7 +471,7 @@ class SQLUnitOfWork:
     def due_messages(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
         found = self._db.all(
             "SELECT message FROM custbond_outbox WHERE tenant = :tenant AND due_at <= :now"
-            " ORDER BY due_at, message_key" + self.in_code_order + " LIMIT :limit",
+            " ORDER BY due_at, queued_at, message_key" + self.in_code_order + " LIMIT :limit",
             {"tenant": self._tenant, "now": micros(now), "limit": limit},
         )
         return self._with_own(found, lambda item: item.is_due(now), limit=limit, due=True)
@@ -519,7 +519,7 @@ class SQLUnitOfWork:
             items[key] = item
         kept = [item for item in items.values() if wanted(item)]
         if due:
-            kept.sort(key=lambda item: (item.next_attempt_at, item.key))
+            kept.sort(key=lambda item: (item.next_attempt_at, item.queued_at, item.key))
         else:
             kept.sort(key=lambda item: (item.queued_at, item.key))
         return kept if limit is None else kept[:limit]

@@ -84,7 +84,9 @@ class MemoryStore:
         # heap over it as for customers; each customer's message keys.
         self._outbox: dict[str, QueuedMessage] = {}
         self._message_due: dict[str, datetime] = {}
-        self._message_heap: list[tuple[datetime, str]] = []
+        # (when due, when queued, key): among messages due at once, the first queued goes
+        # first (a welcome before the thank-you of a purchase recorded after it).
+        self._message_heap: list[tuple[datetime, datetime, str]] = []
         self._messages_of: dict[str, list[str]] = {}
         # Tasks, as rows by key (see rows.task_row: the customer, owner and due time at
         # fixed places, for listing without making values of the rest).
@@ -166,7 +168,7 @@ class MemoryStore:
             self._message_due.pop(key, None)
         elif self._message_due.get(key) != item.next_attempt_at:
             self._message_due[key] = item.next_attempt_at
-            heapq.heappush(self._message_heap, (item.next_attempt_at, key))
+            heapq.heappush(self._message_heap, (item.next_attempt_at, item.queued_at, key))
 
     def _forget_messages(self, erasure: Erasure) -> None:
         keys = self._messages_of.pop(erasure.customer_id, [])
@@ -183,12 +185,13 @@ class MemoryStore:
         }
         self._messages_of[erasure.pseudonym] = [renamed[key].key for key in keys]
         gone = set(keys)
-        self._message_heap = [entry for entry in self._message_heap if entry[1] not in gone]
+        self._message_heap = [entry for entry in self._message_heap if entry[2] not in gone]
         heapq.heapify(self._message_heap)
         for item in renamed.values():
             if not item.status.final:  # pragma: no cover - erasure suppresses them
                 self._message_due[item.key] = item.next_attempt_at
-                heapq.heappush(self._message_heap, (item.next_attempt_at, item.key))
+                entry = (item.next_attempt_at, item.queued_at, item.key)
+                heapq.heappush(self._message_heap, entry)
 
     def _forget_tasks(self, erasure: Erasure) -> None:
         old = erasure.customer_id
@@ -236,6 +239,12 @@ def _recent(item: QueuedMessage, since: datetime | None) -> bool:
 
 def _queue_order(item: QueuedMessage) -> tuple[datetime, str]:
     return (item.queued_at, item.key)
+
+
+def _due_order(item: QueuedMessage) -> tuple[datetime, datetime, str]:
+    """Soonest due first; among those due at once, the first queued (the order of the
+    events that queued them), then by key."""
+    return (item.next_attempt_at, item.queued_at, item.key)
 
 
 def _names(row: _Row, customer_id: str) -> bool:
@@ -452,18 +461,19 @@ class _MemoryUnitOfWork:
     def due_messages(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
         store = self._store
         heap, due_at = store._message_heap, store._message_due
-        popped: list[tuple[datetime, str]] = []
+        popped: list[tuple[datetime, datetime, str]] = []
         found: dict[str, QueuedMessage] = {}
         while heap and heap[0][0] <= now and len(found) < limit:
-            at, key = heapq.heappop(heap)
+            entry = heapq.heappop(heap)
+            at, _, key = entry
             if due_at.get(key) == at:  # else a stale item: dropped
-                popped.append((at, key))
+                popped.append(entry)
                 found[key] = store._outbox[key]
         for entry in popped:  # reading changes nothing: put the live items back
             heapq.heappush(heap, entry)
         found.update(self._queued)  # this unit of work's own writes win
         due = [item for item in found.values() if item.is_due(now)]
-        due.sort(key=lambda item: (item.next_attempt_at, item.key))
+        due.sort(key=_due_order)
         return due[:limit]
 
     def messages_of(
