@@ -544,6 +544,22 @@ class TestBirthdayGreetings:
 
 @ON_EVERY_STORE
 class TestHolidayGreetings:
+    def test_a_host_broadcast_under_a_holiday_like_key_does_not_stand_for_the_greeting(
+        self, make_store: MakeStore
+    ) -> None:
+        shop = Shop(make_store, HOLIDAYS, at=datetime(2026, 12, 24, tzinfo=UTC))
+        shop.customer("nyc", time_zone="America/New_York")
+        shop.consent("nyc")
+        # The key custbond's own Christmas broadcast used: its greetings were taken as
+        # queued already, and nobody was greeted.
+        shop.service.broadcast("holiday:christmas:2026-12-25", "broadcast", context=NEWS)
+
+        shop.service.run_due()
+
+        assert ["broadcast", "holiday"] == sorted(
+            item.message.template for item in shop.service.outbox()
+        )
+
     def test_greetings_are_queued_once_for_09_00_in_each_customers_zone(
         self, make_store: MakeStore
     ) -> None:

@@ -38,6 +38,7 @@ from custbond.messaging.message import (
     _to_status,
     automatic_key,
     is_automatic,
+    message_key,
 )
 from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outgoing
 from custbond.messaging.occasions import Send, local_moment
@@ -52,6 +53,9 @@ from custbond.storage.ports import UnitOfWork
 __all__ = ["Broadcast", "OutboxVerbs"]
 
 T = TypeVar("T")
+
+
+_BATCH = 500  # customers a broadcast takes to a unit of work, unless told
 
 
 class OutboxVerbs(ServiceParts):
@@ -195,7 +199,7 @@ class OutboxVerbs(ServiceParts):
         not_before: datetime | None = None,
         on: date | None = None,
         at: time = time(9),
-        batch_size: int = 500,
+        batch_size: int = _BATCH,
     ) -> Broadcast:
         """Queue the message ``template`` to every customer in ``segment`` (a condition
         on ``customer.*`` and ``state.*`` facts, as in rules: ``'"vegan" in
@@ -209,7 +213,38 @@ class OutboxVerbs(ServiceParts):
 
         Customers are taken ``batch_size`` to a unit of work.
         """
-        key = v.identifier("key", key)
+        head = (v.identifier("key", key),)
+        return self._broadcast(
+            head,
+            template,
+            channel=channel,
+            kind=kind,
+            context=context,
+            segment=segment,
+            not_before=not_before,
+            on=on,
+            at=at,
+            batch_size=batch_size,
+        )
+
+    def _broadcast(
+        self,
+        head: tuple[str, ...],
+        template: str,
+        *,
+        channel: str,
+        kind: MessageKind | str,
+        context: Mapping[str, Any] | None,
+        segment: Condition | str | None,
+        not_before: datetime | None,
+        on: date | None,
+        at: time,
+        batch_size: int,
+    ) -> Broadcast:
+        """:meth:`broadcast`, each customer's message keyed ``automatic_key(*head,
+        customer_id)``: a host's broadcast's head is its key, one part, and a holiday's
+        is three (``"holiday"``, its name, the day), so that no key a host gives can
+        be a holiday greeting's."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", batch_size, "a positive int")
         if on is not None and not_before is not None:
@@ -223,7 +258,7 @@ class OutboxVerbs(ServiceParts):
         check = None if segment is None else _segment(segment)
         # Made once, to check the context and not_before before anything is queued.
         probe = Message(
-            key=key,
+            key=message_key(*head),
             customer_id="probe",
             template=send.template,
             context=context or {},
@@ -238,7 +273,7 @@ class OutboxVerbs(ServiceParts):
             work = partial(
                 self._broadcast_batch,
                 batch=batch,
-                key=key,
+                head=head,
                 send=send,
                 probe=probe,
                 check=check,
@@ -253,7 +288,7 @@ class OutboxVerbs(ServiceParts):
         uow: UnitOfWork,
         *,
         batch: Sequence[str],
-        key: str,
+        head: tuple[str, ...],
         send: Send,
         probe: Message,
         check: Check | None,
@@ -273,7 +308,7 @@ class OutboxVerbs(ServiceParts):
             day, at = when
             not_before = probe.not_before if day is None else local_moment(day, at, zone)
             message = Message(
-                key=automatic_key(key, customer_id),
+                key=automatic_key(*head, customer_id),
                 customer_id=customer_id,
                 template=send.template,
                 channel=send.channel,
@@ -342,14 +377,17 @@ class OutboxVerbs(ServiceParts):
             with self.store.unit_of_work(write=False) as uow:
                 if uow.counter(done):
                     continue
-            self.broadcast(
-                f"holiday:{holiday.name}:{day.isoformat()}",
+            self._broadcast(
+                ("holiday", holiday.name, day.isoformat()),
                 holiday.template,
                 channel=holiday.channel,
                 kind=holiday.kind,
                 context={"holiday": holiday.name},
+                segment=None,
+                not_before=None,
                 on=day,
                 at=holiday.at,
+                batch_size=_BATCH,
             )
             self._transaction(partial(_count_once, name=done))
 
