@@ -398,8 +398,15 @@ class TestCheckingAHostsCompensation:
         with pytest.raises(InvalidInput, match=r"at most 5\.00 USD \(the cap \(5\.00 USD\)"):
             ladder.check(Compensation(points=501), None)
 
-    def test_without_a_limit_anything_is_accepted(self) -> None:
-        CompensationLadder([], exceed_order=True).check(Compensation(refund=D(10**9)), D(1))
+    def test_without_a_limit_any_goodwill_is_accepted(self) -> None:
+        CompensationLadder([], exceed_order=True).check(Compensation(voucher=D(10**9)), D(1))
+
+    def test_even_without_a_limit_a_refund_gives_back_no_more_than_the_order(self) -> None:
+        ladder = CompensationLadder([], exceed_order=True)
+        ladder.check(Compensation(refund=D(1), voucher=D(10**9)), D(1))
+
+        with pytest.raises(InvalidInput, match=r"a refund of at most 1\.00 USD"):
+            ladder.check(Compensation(refund=D("1.01")), D(1))
 
     def test_the_order_value_is_checked_in_the_compensations_currency(self) -> None:
         with pytest.raises(InvalidInput, match="order_value must be an amount with at most 0"):

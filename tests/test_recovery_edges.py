@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custbond import (
     ComplaintAcknowledged,
@@ -22,6 +25,9 @@ from custbond import (
     Return,
     SurveyResponse,
 )
+from custbond._frozen import FrozenMap
+from custbond.effects import OpenTask, SetCase
+from custbond.program import CustomerState
 from custbond.recovery import (
     Compensation,
     CompensationLadder,
@@ -33,7 +39,9 @@ from custbond.recovery import (
     Refund,
     Rung,
     Targets,
+    recovery_report,
 )
+from custbond.recovery.decisions import Desk
 from stores import STORES
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday
@@ -242,3 +250,118 @@ def test_a_refund_is_not_owed_for_an_order_returned_in_full():
     )
     service.record(ComplaintResolved(id="r", customer_id="c-1", at=T0, complaint_id="k"))
     assert service.case("c-1", "k").given.refund == 0  # the first version: 80.00 owed again
+
+
+# 9. recovery_report() with until left at its default (now) leaves out a complaint filed
+#    at that very instant: the report said 0 cases with the complaint just recorded.
+@pytest.mark.parametrize("make_store", STORES)
+def test_the_default_report_counts_a_complaint_filed_at_the_clocks_now(make_store):
+    service = _service(make_store(), RecoveryPolicy())
+    service.record(ComplaintFiled(id="k", customer_id="c-1", at=T0, category="x", severity="high"))
+
+    report = service.recovery_report(since=T0 - timedelta(days=1))
+
+    assert 1 == report.cases  # the first version: 0
+    assert (T0, True) == (report.until, report.until_included)
+    assert 0 == service.recovery_report(since=T0 - timedelta(days=1), until=T0).cases
+
+
+def test_the_default_report_refuses_a_since_after_now():
+    service = _service(MemoryStore(), RecoveryPolicy())
+
+    with pytest.raises(InvalidInput) as raised:
+        service.recovery_report(since=T0 + timedelta(seconds=1))
+
+    assert "since" == raised.value.field
+
+
+# 10. An acknowledgement dated after the service's clock fired the resolve target's
+#     escalation steps at once (a task "missed its resolve target" for a deadline still to
+#     come), while a report at the clock's now counted no resolve breach. The core now
+#     fires a resolve step only once its time has passed by the clock as well; the
+#     acknowledge target's own steps still fire by the acknowledgement's date (it tells
+#     they were missed, and the report counts that breach too).
+_TWO_STEPS = RecoveryPolicy(
+    targets={
+        "high": Targets(
+            acknowledge=timedelta(hours=2),
+            resolve=timedelta(hours=8),
+            escalations=[
+                Escalation(target="acknowledge", notify="lead"),
+                Escalation(target="resolve", notify="boss"),
+            ],
+        )
+    }
+)
+
+
+def _filed_case(policy, filed_at=T0):
+    """The desk of ``policy`` and a customer with complaint k, filed at ``filed_at``."""
+    desk = Desk(policy, "USD", lambda at: None)
+    state = CustomerState(Customer("c-1"))
+    filing = ComplaintFiled(id="k", customer_id="c-1", at=filed_at, category="x", severity="high")
+    effects, _ = desk.file(state, filing, None)
+    (case,) = [effect.case for effect in effects if isinstance(effect, SetCase)]
+    return desk, attrs.evolve(state, cases=FrozenMap({"k": case}))
+
+
+def _acknowledged(desk, state, at, now):
+    acknowledgement = ComplaintAcknowledged(id="a", customer_id="c-1", at=at, complaint_id="k")
+    effects, _ = desk.acknowledge(state, acknowledgement, now)
+    (case,) = [effect.case for effect in effects if isinstance(effect, SetCase)]
+    tasks = sorted(effect.owner for effect in effects if isinstance(effect, OpenTask))
+    return case, tasks
+
+
+def test_an_acknowledgement_dated_in_the_future_does_not_escalate_the_resolve_target_now():
+    desk, state = _filed_case(_TWO_STEPS)
+    now = T0 + timedelta(hours=1)
+
+    case, tasks = _acknowledged(desk, state, T0 + timedelta(hours=10), now)
+
+    assert ["lead"] == tasks  # the first version: ["boss", "lead"]
+    assert case.breached("acknowledge", now)
+    assert not case.breached("resolve", now)
+    assert ["resolve"] == [timer.target for timer in case.timers]  # run_due() fires it later
+
+
+def test_an_acknowledgement_dated_in_the_past_still_fires_the_steps_due_before_it():
+    desk, state = _filed_case(_TWO_STEPS)
+
+    _, tasks = _acknowledged(desk, state, T0 + timedelta(hours=10), T0 + timedelta(hours=11))
+
+    assert ["boss", "lead"] == tasks
+
+
+@settings(max_examples=200)
+@given(
+    acknowledged=st.integers(min_value=0, max_value=24 * 60),
+    clock=st.integers(min_value=0, max_value=24 * 60),
+    after=st.integers(min_value=0, max_value=6 * 60),
+)
+def test_every_step_an_acknowledgement_fires_is_a_breach_the_report_counts_now(
+    acknowledged, clock, after
+):
+    policy = RecoveryPolicy(
+        targets={
+            "high": Targets(
+                acknowledge=timedelta(hours=2),
+                resolve=timedelta(hours=8),
+                escalations=[
+                    Escalation(target="acknowledge", after=timedelta(minutes=after), notify="a"),
+                    Escalation(target="resolve", after=timedelta(minutes=after), notify="r"),
+                ],
+            )
+        }
+    )
+    desk, state = _filed_case(policy)
+    now = T0 + timedelta(minutes=clock)
+
+    case, _ = _acknowledged(desk, state, T0 + timedelta(minutes=acknowledged), now)
+    report = recovery_report(
+        [attrs.evolve(state, cases=FrozenMap({"k": case}))], since=T0, now=now
+    )
+
+    steps = policy.targets_for("high").escalations
+    for target in {steps[index].target for index in case.escalations}:
+        assert 1 == report.breaches[target], target

@@ -151,6 +151,35 @@ class TestThePeriod:
 
         assert "until" == raised.value.field
 
+    def test_without_until_the_cases_filed_up_to_and_including_now_are_counted(self) -> None:
+        filed = [SINCE - MICROSECOND, SINCE, NOW - MICROSECOND, NOW, NOW + MICROSECOND]
+        cases = [complaint(f"cmp-{n}", at) for n, at in enumerate(filed)]
+
+        measured = report([customer("c-1", *cases)], until=None)
+
+        assert 3 == measured.cases  # the one filed at now was left out
+        assert (NOW, True) == (measured.until, measured.until_included)
+        assert measured.describe().startswith(
+            f"Recovery of complaints filed from {SINCE.isoformat()} up to and including "
+            f"{NOW.isoformat()}, as of {NOW.isoformat()}"
+        )
+
+    def test_an_explicit_until_is_left_out_even_when_it_is_now(self) -> None:
+        measured = report([customer("c-1", complaint(filed_at=NOW))], until=NOW)
+
+        assert (0, False) == (measured.cases, measured.until_included)
+
+    def test_without_until_since_may_be_now_itself(self) -> None:
+        measured = report([customer("c-1", complaint(filed_at=NOW))], since=NOW, until=None)
+
+        assert 1 == measured.cases
+
+    def test_without_until_since_must_not_come_after_now(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            report([], since=NOW + MICROSECOND, until=None)
+
+        assert "since" == raised.value.field
+
     @pytest.mark.parametrize("field", ["since", "until", "now"])
     def test_naive_moments_are_rejected(self, field: str) -> None:
         naive = {"since": SINCE, "until": UNTIL, "now": NOW}[field].replace(tzinfo=None)

@@ -877,7 +877,7 @@ class Program:
                 value = _order_value(state, ref)
             effects, lines = desk.file(state, item, value)
         elif isinstance(item, ComplaintAcknowledged):
-            effects, lines = desk.acknowledge(state, item)
+            effects, lines = desk.acknowledge(state, item, now)
         elif isinstance(item, ComplaintResolved):
             effects, lines = desk.resolve(state, item, now, _order_value(state, ref))
         elif isinstance(item, SurveyResponse):
@@ -1470,7 +1470,7 @@ class Program:
         zone = zone_of(state, self.time_zone)
         personal, why = social_desk.due_personal(social, state, now, zone=zone)
         custom = self.customization or _NO_CUSTOMIZATION
-        carts, needs = customization_desk.due(custom, state, now)
+        carts, needs = customization_desk.due(custom, state, now, zone=zone)
         structural, steps = structure_desk.due(self.structure or _NO_STRUCTURE, state, now)
         return Decision(
             (*messages.effects, *escalations, *contacts, *personal, *carts, *structural),

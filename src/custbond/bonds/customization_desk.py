@@ -6,7 +6,7 @@ and the next need reminded. Each function returns ``(effects, lines)``;
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import attrs
@@ -17,6 +17,7 @@ from custbond.commands import AddWish, DropCart, RemoveWish, SaveCart, SetPrefer
 from custbond.effects import CancelMessage, Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import OfferAccepted, Purchase
 from custbond.messaging.message import automatic_key, key_stamp
+from custbond.rules.facts import zone_of
 
 if TYPE_CHECKING:
     from custbond.program import CustomerState
@@ -82,6 +83,11 @@ def on_purchase(
     effects: Effects = []
     lines: Lines = []
     for sku in sorted({item.sku for item in purchase.items} & set(held.wishes)):
+        # A purchase loaded late may predate the wish: what she bought before wishing
+        # for it is not what she still wishes for.
+        if purchase.at < held.wishes[sku].added_at:
+            lines.append(f"wish kept: {sku}, bought before it was wished for")
+            continue
         effects.append(SetHeld("wishes", sku, None))
         lines.append(f"wish fulfilled: {sku}")
     need = policy.next_need
@@ -107,23 +113,39 @@ def on_purchase(
     return effects, lines
 
 
-def due(policy: CustomizationPolicy, state: CustomerState, now: datetime) -> tuple[Effects, Lines]:
+def due(
+    policy: CustomizationPolicy,
+    state: CustomerState,
+    now: datetime,
+    *,
+    zone: tzinfo | None = None,
+) -> tuple[Effects, Lines]:
     """Carts whose reminder is due or whose window has ended, and next-need reminders
-    whose time has come."""
+    whose time has come. The dates the reminders show are on the calendar of ``zone``:
+    the customer's, or the program's for a customer without one (None: the customer's,
+    or UTC for a customer without one)."""
+    if zone is None:
+        zone = zone_of(state, "UTC")
     effects: Effects = []
     lines: Lines = []
     for name, at in sorted(state.schedule.items()):
         if at > now:
             continue
         if name.startswith(CART):
-            more, why = _cart_due(policy, state, name, now)
+            more, why = _cart_due(policy, state, name, now, zone)
         elif name.startswith(NEED):
-            more, why = _need_due(policy, state, name, now)
+            more, why = _need_due(policy, state, name, now, zone)
         else:
             continue
         effects.extend(more)
         lines.extend(why)
     return effects, lines
+
+
+def _local_date(moment: datetime, zone: tzinfo) -> str:
+    """The date of ``moment`` on the customer's calendar, as a message shows it: a cart
+    kept until 12:00 UTC on 5 April is kept until 6 April in Auckland."""
+    return moment.astimezone(zone).date().isoformat()
 
 
 def _cart_key(state: CustomerState, cart: SavedCart) -> str:
@@ -132,7 +154,7 @@ def _cart_key(state: CustomerState, cart: SavedCart) -> str:
 
 
 def _cart_due(
-    policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime
+    policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime, zone: tzinfo
 ) -> tuple[Effects, Lines]:
     effects: Effects = []
     lines: Lines = []
@@ -149,7 +171,7 @@ def _cart_due(
         context = {
             "cart": cart_id,
             "items": ", ".join(item.sku for item in cart.items),
-            "until": cart.expires_at.date().isoformat(),
+            "until": _local_date(cart.expires_at, zone),
         }
         effects.append(QueueMessage.of(send, key, context, not_after=cart.expires_at))
         effects.append(SetHeld("carts", cart_id, attrs.evolve(cart, reminded=True)))
@@ -159,7 +181,7 @@ def _cart_due(
 
 
 def _need_due(
-    policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime
+    policy: CustomizationPolicy, state: CustomerState, name: str, now: datetime, zone: tzinfo
 ) -> tuple[Effects, Lines]:
     done: Effects = [SetSchedule(name, None)]  # the next purchase plans the next one
     sku = name.removeprefix(NEED)
@@ -171,6 +193,6 @@ def _need_due(
     if prediction is None or prediction.latest < now:
         return done, [f"no reminder for {sku}: the need it expected has passed"]
     key = automatic_key("need", state.id, sku, key_stamp(prediction.last_at))
-    context = {"sku": sku, "expected_on": prediction.expected_at.date().isoformat()}
+    context = {"sku": sku, "expected_on": _local_date(prediction.expected_at, zone)}
     queued = QueueMessage.of(send, key, context, not_after=prediction.latest)
     return [*done, queued], [f"next-need reminder queued: {prediction.describe()}"]

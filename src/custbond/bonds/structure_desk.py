@@ -6,7 +6,7 @@ function returns ``(effects, lines)``; :class:`~custbond.Program` calls them.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -55,7 +55,8 @@ def subscription(
 ) -> tuple[Effects, Lines]:
     """A customer's subscription started, paused, skipped, resumed or cancelled;
     ``zone`` is the IANA name of the customer's time zone (the program's for one
-    without)."""
+    without). A change that brings a next occurrence whose reminder time has passed
+    reminds of it at once."""
     held = state.held.subscriptions.get(item.plan)
     offered = {plan.name: plan for plan in policy.plans}
     if isinstance(item, CancelSubscription) and held is not None and item.plan not in offered:
@@ -75,6 +76,7 @@ def subscription(
             return [], [f"nothing to do: already subscribed to {plan.name}"]
         changed = subs.subscribe(plan, at=now, zone=zone)
         lines.append(f"subscribed to {plan.describe()}")
+        before: datetime | None = None
     elif held is None:
         return [], [f"nothing to do: no subscription to {plan.name}"]
     else:
@@ -84,16 +86,46 @@ def subscription(
         changed, line = _change(held, plan, item, now)
         lines.append(line)
         withdrawn = _withdrawn(state, plan.name, held, changed)
-    wake = _subscription_wake(changed, plan, now)
-    remind, planned = subs.remind_at(changed, plan), state.schedule.get(SUBSCRIPTION + plan.name)
-    if remind is not None and planned is not None and planned <= remind <= now:
-        wake = remind  # a reminder run_due() has not sent yet: it still will
+        before = held.next_at
+    wake, reminded, why = _announced(state, plan, changed, before, now)
     effects: Effects = [SetHeld("subscriptions", plan.name, changed)]
     effects.append(SetSchedule(SUBSCRIPTION + plan.name, wake))
-    effects.extend(withdrawn)
+    effects.extend((*withdrawn, *reminded))
+    lines.extend(why)
     if changed.next_at is not None:
         lines.append(f"next on {changed.next_at.isoformat()}")
     return effects, lines
+
+
+def _announced(
+    state: CustomerState,
+    plan: subs.Plan,
+    changed: Subscription,
+    before: datetime | None,
+    now: datetime,
+) -> tuple[datetime | None, Effects, Lines]:
+    """When the subscription ``changed`` at ``now`` next needs looking at, and the
+    reminder of its next occurrence if that is due already: ``before`` is the one it
+    had next before the change (None for a new subscription)."""
+    wake = _subscription_wake(changed, plan, now)
+    remind = subs.remind_at(changed, plan)
+    if remind is None or remind > now:
+        return wake, [], []
+    assert changed.next_at is not None  # a reminder time means a next occurrence
+    if before is None or not _same_moment(changed.next_at, before):
+        # A new next occurrence whose reminder time has passed (subscribed or resumed
+        # the day before it): reminded now, or it would come unannounced.
+        effects, lines = _reminder(state, plan, changed)
+        return wake, effects, lines
+    planned = state.schedule.get(SUBSCRIPTION + plan.name)
+    if planned is not None and planned <= remind:
+        wake = remind  # a reminder run_due() has not sent yet: it still will
+    return wake, [], []
+
+
+def _same_moment(one: datetime, other: datetime) -> bool:
+    # In UTC: two datetimes of one zone compare by wall clock, the fold ignored.
+    return one.astimezone(UTC) == other.astimezone(UTC)
 
 
 def _withdrawn(
@@ -106,6 +138,18 @@ def _withdrawn(
         return []
     why = f"{plan}: the occurrence of {held.next_at.isoformat()} is not coming"
     return [CancelMessage(_reminder_key(state, plan, held.next_at), why)]
+
+
+def _reminder(state: CustomerState, plan: subs.Plan, sub: Subscription) -> tuple[Effects, Lines]:
+    """The reminder of ``sub``'s next occurrence, queued now (nothing when the plan
+    sends none): never after the occurrence itself, and once, under a key naming it."""
+    if plan.template is None or sub.next_at is None:
+        return [], []
+    send = Send(template=plan.template, kind="transactional")
+    key = _reminder_key(state, plan.name, sub.next_at)
+    context = {"plan": plan.name, "when": sub.next_at.isoformat()}
+    queued = QueueMessage.of(send, key, context, not_after=sub.next_at)
+    return [queued], [f"{plan.name}: reminder of {sub.next_at.isoformat()} queued"]
 
 
 def _reminder_key(state: CustomerState, plan: str, at: datetime) -> str:
@@ -268,17 +312,10 @@ def _subscription_due(
     sub, passed = subs.advance(held, plan, now=now)
     lines = [f"{plan.name}: occurrence of {moment.isoformat()}" for moment in passed]
     remind = subs.remind_at(sub, plan)
-    if (
-        plan.template is not None
-        and remind is not None
-        and remind <= now
-        and sub.next_at is not None
-    ):
-        send = Send(template=plan.template, kind="transactional")
-        key = _reminder_key(state, plan.name, sub.next_at)
-        context = {"plan": plan.name, "when": sub.next_at.isoformat()}
-        effects.append(QueueMessage.of(send, key, context, not_after=sub.next_at))
-        lines.append(f"{plan.name}: reminder of {sub.next_at.isoformat()} queued")
+    if remind is not None and remind <= now:
+        more, why = _reminder(state, plan, sub)
+        effects.extend(more)
+        lines.extend(why)
     if sub != held:
         effects.append(SetHeld("subscriptions", plan.name, sub))
     effects.append(SetSchedule(name, _subscription_wake(sub, plan, now)))

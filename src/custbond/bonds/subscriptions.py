@@ -157,7 +157,8 @@ class Plan:
     ``price`` is None for a free plan, else a positive Decimal (per occurrence);
     ``benefits`` name what members get (``"exclusive content"``, ``"members' events"``);
     ``remind_before`` asks for a reminder that long before each occurrence (sent with the
-    message ``template``, when given).
+    message ``template``, when given); a customer who subscribes or resumes closer to the
+    next occurrence than that is reminded of it at once.
 
     >>> from decimal import Decimal
     >>> from datetime import timedelta

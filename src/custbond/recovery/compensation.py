@@ -17,6 +17,11 @@ points down to whole points) and those after it give nothing. An apology is free
 
 Money is always rounded down, never up: a refund of half of 0.05 USD is 0.02 USD.
 
+A refund gives back money the customer paid, so the refunds of all the complaints about
+one order never add up to more than the order is worth, even with ``exceed_order``: a
+refund is cut to what the refunds of other complaints about the order (``refunded``)
+left of it.
+
 A critical complaint from a customer who spent 1,200, about an order of 80.00: the rung
 gives a refund of half the order, at most 40, and 500 points. Under a cap of 50 that is
 40.00 back and 500 points worth 5.00: 45.00 in all.
@@ -167,8 +172,9 @@ def _is_refund_cap(instance: Any, attribute: attrs.Attribute[Any], value: Any) -
 @attrs.frozen
 class Refund:
     """A refund of ``share`` of the order's value (above 0, at most 1), rounded down to
-    the currency's minor unit, and at most ``cap`` (``None``: no cap of its own). Without
-    an order value it gives nothing.
+    the currency's minor unit, and at most ``cap`` (``None``: no cap of its own), nor
+    more than other complaints' refunds left of the order. Without an order value it
+    gives nothing.
 
     >>> Refund(Decimal("0.5"), cap=Decimal("40.00")).describe()
     'a refund of 50% of the order, at most 40.00'
@@ -549,13 +555,16 @@ class CompensationLadder:
         earlier_complaints: int,
         order_value: Decimal | None,
         currency: str,
+        refunded: Decimal = Decimal(0),
     ) -> tuple[Compensation, tuple[str, ...]]:
         """The compensation for a complaint of ``severity`` from a customer who spent
         ``spent`` in their lifetime and made ``earlier_complaints`` complaints in the
         ladder's window, about an order worth ``order_value`` in ``currency`` (``None``:
-        no order, so no refund), and the lines that explain it: which rung applies and
-        why (and why the ones before it do not), the limit, what each gesture gives and
-        each cut.
+        no order, so no refund) of which ``refunded`` was already refunded for other
+        complaints, and the lines that explain it: which rung applies and why (and why
+        the ones before it do not), the limit, what each gesture gives and each cut. A
+        refund is never more than what is left of the order's value once ``refunded`` is
+        taken off it.
 
         >>> ladder = CompensationLadder(
         ...     [Rung([GoodwillVoucher(Decimal("8.00")), GoodwillPoints(500)])], cap=10
@@ -577,6 +586,7 @@ class CompensationLadder:
         earlier_complaints = v.integer("earlier_complaints", earlier_complaints, minimum=0)
         currency = v.currency("currency", currency)
         order_value = _order_value(order_value, currency)
+        refunded = _refunded(refunded, currency)
 
         lines = []
         chosen = None
@@ -597,7 +607,7 @@ class CompensationLadder:
         limit = self._limit(order_value)
         why = self._why_limit(order_value, currency)
         lines.append(why if limit is None else f"worth at most {_money(limit, currency)}: {why}")
-        given = _Giving(limit, self.point_value, currency, order_value)
+        given = _Giving(limit, self.point_value, currency, order_value, refunded)
         for gesture in chosen.give:
             lines.extend(given.give(gesture))
         compensation = given.compensation()
@@ -605,11 +615,18 @@ class CompensationLadder:
         lines.append(f"in all: {compensation.describe()}; worth {worth}")
         return compensation, tuple(lines)
 
-    def check(self, compensation: Compensation, order_value: Decimal | None) -> None:
+    def check(
+        self,
+        compensation: Compensation,
+        order_value: Decimal | None,
+        *,
+        refunded: Decimal = Decimal(0),
+    ) -> None:
         """Raise :class:`~custbond.errors.InvalidInput` when ``compensation`` (one a host
         chose itself) is worth more than this ladder allows for an order of
-        ``order_value`` (``None``: no order); return None when it is within the limit.
-        Nothing is changed either way.
+        ``order_value`` (``None``: no order), or refunds more than is left of the order's
+        value once ``refunded`` (refunded for other complaints about it) is taken off;
+        return None when it is within both. Nothing is changed either way.
 
         >>> ladder = CompensationLadder([], cap=Decimal(20))
         >>> ladder.check(Compensation(refund=Decimal("20.00")), Decimal("35.00"))
@@ -620,17 +637,34 @@ class CompensationLadder:
         """  # noqa: E501 - the doctest's traceback is one line
         if not isinstance(compensation, Compensation):
             raise InvalidInput("compensation", compensation, "a Compensation")
-        order_value = _order_value(order_value, compensation.currency)
+        currency = compensation.currency
+        order_value = _order_value(order_value, currency)
+        refunded = _refunded(refunded, currency)
         limit = self._limit(order_value)
         worth = compensation.worth(self.point_value)
         if limit is not None and worth > limit:
-            currency = compensation.currency
             reason = self._why_limit(order_value, currency)
             raise InvalidInput(
                 "compensation",
                 compensation,
                 f"compensation worth at most {_money(limit, currency)} "
                 f"({reason}; this one is worth {_money(worth, currency)})",
+            )
+        left = _left_to_refund(order_value, refunded)
+        if left is not None and compensation.refund > left:
+            assert order_value is not None  # nothing is left of no order
+            order = _money(order_value, currency)
+            why = (
+                f"what is left of the order's {order} once {_money(refunded, currency)} "
+                "was refunded for other complaints"
+                if refunded
+                else f"the order's value, {order}, even with exceed_order"
+            )
+            raise InvalidInput(
+                "compensation",
+                compensation,
+                f"a refund of at most {_money(left, currency)} ({why}; this one refunds "
+                f"{_money(compensation.refund, currency)})",
             )
 
     def describe(self) -> str:
@@ -659,11 +693,13 @@ class _Giving:
         point_value: Decimal,
         currency: str,
         order_value: Decimal | None,
+        refunded: Decimal = Decimal(0),
     ) -> None:
         self.limit = limit
         self.point_value = point_value
         self.currency = currency
         self.order_value = order_value
+        self.refunded = refunded  # by other complaints about the order
         self.worth = Decimal(0)
         self.cut = False  # once a gesture is cut, those after it give nothing
         self.points = 0
@@ -691,7 +727,25 @@ class _Giving:
         if gesture.cap is not None and share > gesture.cap:
             share = _round_down(gesture.cap, self.currency)
             how += f", capped at {self._money_text(share)}"
+        # What this rung refunded already counts too: two Refunds never give back more.
+        left = _left_to_refund(self.order_value, _EXACT.add(self.refunded, self.refund))
+        assert left is not None  # there is an order value
+        if share > left:
+            share = left
+            how += f", cut to {self._money_text(share)}: {self._already(self.refund)}"
         return self._money(gesture, share, f"{self._money_text(share)} ({how})")
+
+    def _already(self, refunds: Decimal) -> str:
+        """Why less is left to refund than the order's value, in words."""
+        parts = []
+        if self.refunded:
+            parts.append(
+                f"{self._money_text(self.refunded)} of it was already refunded for other "
+                "complaints"
+            )
+        if refunds:
+            parts.append(f"{self._money_text(refunds)} by this compensation's refunds before")
+        return " and ".join(parts)
 
     def _left(self) -> Decimal | None:
         return None if self.limit is None else _EXACT.subtract(self.limit, self.worth)
@@ -767,6 +821,20 @@ def _order_value(value: Any, currency: str | None = None) -> Decimal | None:
         return None
     amount = v.decimal("order_value", value)
     return amount if currency is None else v.money("order_value", amount, currency)
+
+
+def _refunded(value: Any, currency: str) -> Decimal:
+    """What was already refunded for other complaints about the order: a Decimal of at
+    least 0, in ``currency``'s minor units."""
+    return v.money("refunded", v.decimal("refunded", value), currency)
+
+
+def _left_to_refund(order_value: Decimal | None, refunded: Decimal) -> Decimal | None:
+    """What may still be refunded of an order worth ``order_value`` once ``refunded`` was
+    (never below 0); None without an order value."""
+    if order_value is None:
+        return None
+    return max(_EXACT.subtract(order_value, refunded), Decimal(0))
 
 
 def _unit(currency: str) -> Decimal:

@@ -120,16 +120,23 @@ class Desk:
         return effects, lines
 
     def acknowledge(
-        self, state: CustomerState, event: ComplaintAcknowledged
+        self, state: CustomerState, event: ComplaintAcknowledged, now: datetime | None = None
     ) -> tuple[Effects, Lines]:
         """The case acknowledged at ``event.at`` (the apology, if the policy sends it
-        then); escalation steps whose time came before fire first."""
+        then); escalation steps whose time came before fire first.
+
+        The acknowledgement tells when the acknowledge target was met, so its steps fire
+        by ``event.at``. It says nothing of the resolve target: its steps fire only once
+        their time has passed by ``now`` too (the service's clock; None: ``event.at``),
+        as ``run_due()`` would fire them and as a report at ``now`` counts the target
+        missed. An acknowledgement dated after ``now`` does not fire them in advance.
+        """
         case = self._case(state, event.complaint_id, event.at)
         if case.acknowledged_at is not None or case.resolved_at is not None:
             return [], [f"nothing to do: complaint {case.id} is already {case.status}"]
         effects: Effects = []
         lines: Lines = []
-        case = self._escalate(state, case, event.at, effects, lines)
+        case = self._escalate(state, case, event.at, effects, lines, meets="acknowledge", now=now)
         by = "" if event.by is None else f"by {event.by}"
         case = case.then(
             event.at,
@@ -166,7 +173,7 @@ class Desk:
         lines: Lines = []
         case = self._escalate(state, case, event.at, effects, lines)
         case = self._settle_offer(state, case, event.at, order_value, lines)
-        given = self._given(case, event.compensation)
+        given = self._given(state, case, event.compensation)
         if case.acknowledged_at is None and self.policy.apologize_when == "acknowledged":
             case = self._apologize(case, event.at, effects, lines)  # resolving acknowledges
         case = case.then(
@@ -311,9 +318,10 @@ class Desk:
         lines: Lines,
     ) -> RecoveryCase:
         """The case with the offer as it stands when it is resolved at ``at``: for the
-        order's value now (a return since the complaint lowers it), and for the severity
-        it was filed with when no target was in fact missed by then (an escalation that
-        fired before a late-reported acknowledgement was known raised it)."""
+        order's value now (a return since the complaint lowers it, and so do the refunds
+        of other complaints about it resolved since), and for the severity it was filed
+        with when no target was in fact missed by then (an escalation that fired before
+        a late-reported acknowledgement was known raised it)."""
         value = case.order_value
         if order_value is not None and (value is None or order_value < value):
             value = order_value
@@ -327,9 +335,37 @@ class Desk:
                 f"no target was missed by {at.isoformat()}: compensation for a "
                 f"{severity.value} complaint"
             )
-        if value == case.order_value and severity == case.severity:
+        if (
+            value == case.order_value
+            and severity == case.severity
+            and not self._refunds_more_than_left(state, case)
+        ):
             return case
         return self._offer(state, attrs.evolve(case, order_value=value), lines, severity)
+
+    def _refunded(self, state: CustomerState, case: RecoveryCase) -> Decimal:
+        """What the customer's other complaints about the order of ``case`` refunded
+        (0 when the case names no order)."""
+        if case.about is None:
+            return Decimal(0)
+        return sum(
+            (
+                other.given.refund
+                for other in state.cases.values()
+                if other.id != case.id
+                and other.about == case.about
+                and other.given is not None
+                and other.given.currency == self.currency
+            ),
+            Decimal(0),
+        )
+
+    def _refunds_more_than_left(self, state: CustomerState, case: RecoveryCase) -> bool:
+        """Whether the offer of ``case`` refunds more than the other complaints about
+        its order left to refund (they were resolved after it was made)."""
+        if case.offer is None or case.order_value is None or not case.offer.refund:
+            return False
+        return case.offer.refund > case.order_value - self._refunded(state, case)
 
     def _offer(
         self,
@@ -355,6 +391,7 @@ class Desk:
             earlier_complaints=earlier,
             order_value=case.order_value,
             currency=self.currency,
+            refunded=self._refunded(state, case),
         )
         lines.extend(why)
         lines.append(f"offer: {offer.describe()}")
@@ -384,10 +421,20 @@ class Desk:
         until: datetime,
         effects: Effects,
         lines: Lines,
+        *,
+        meets: str | None = None,
+        now: datetime | None = None,
     ) -> RecoveryCase:
-        """Fire the case's escalation steps due by ``until``, each once, in order."""
+        """Fire the case's escalation steps due by ``until``, each once, in order; with
+        ``now``, the steps of a target other than ``meets`` (the one the event at
+        ``until`` meets) only when due by ``now`` as well: whether that target was
+        missed is known only as far as the clock has come."""
         # A step fires once its time has passed: a target met at its very deadline is met.
-        due = [timer for timer in case.timers if timer.due < until]
+        due = [
+            timer
+            for timer in case.timers
+            if timer.due < until and (now is None or timer.target == meets or timer.due < now)
+        ]
         if not due:
             return case
         for timer in due:
@@ -431,9 +478,12 @@ class Desk:
                     case = self._offer(state, case, lines)
         return case
 
-    def _given(self, case: RecoveryCase, given: Compensation | None) -> Compensation:
-        """What the case gives: the host's choice (checked against the ladder's limit),
-        else the offer, else an apology."""
+    def _given(
+        self, state: CustomerState, case: RecoveryCase, given: Compensation | None
+    ) -> Compensation:
+        """What the case gives: the host's choice (checked against the ladder's limit,
+        and against what other complaints about the order left to refund), else the
+        offer, else an apology."""
         if given is None:
             return case.offer if case.offer is not None else Compensation(self.currency)
         if given.currency != self.currency:
@@ -442,7 +492,7 @@ class Desk:
             )
         # Without a ladder there is no cap, but never more than the order is worth.
         ladder = self.policy.compensation or _NO_LADDER
-        ladder.check(given, case.order_value)
+        ladder.check(given, case.order_value, refunded=self._refunded(state, case))
         return given
 
     def _give(

@@ -3,8 +3,9 @@ customers who complained keep buying, and what survey answers say over time.
 
 Everything here is a pure function of values (customer states, survey answers) and the
 moments it is given; nothing reads a clock. :func:`recovery_report` measures the
-complaints *filed* from ``since`` (included) to ``until`` (excluded), as they stand at
-``now``:
+complaints *filed* from ``since`` (included) to ``until`` (excluded, so that one month's
+report ends where the next one's begins), as they stand at ``now``; without ``until``,
+up to and including ``now`` (a complaint filed at that very moment is counted):
 
 - **cases**: complaints filed in the period. **acknowledged**: those whose acknowledge
   target was met (a resolved case counts as acknowledged by its resolution at the
@@ -377,10 +378,17 @@ def _cohorts(value: Any) -> tuple[Cohort, ...]:
     return cohorts
 
 
+def _is_flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput(attribute.name, value, "True or False")
+
+
 @attrs.frozen(kw_only=True)
 class RecoveryReport:
-    """Complaints filed from ``since`` (included) to ``until`` (excluded), measured at
-    ``now``: made by :func:`recovery_report`, which says what each measure means.
+    """Complaints filed from ``since`` (included) to ``until`` (excluded, unless
+    ``until_included``: a report up to now counts what was filed at that moment),
+    measured at ``now``: made by :func:`recovery_report`, which says what each measure
+    means.
 
     ``business_time_to_acknowledge`` and ``business_time_to_resolve`` are None when the
     policy has no business calendar. ``breaches`` maps each target to the cases that
@@ -390,6 +398,7 @@ class RecoveryReport:
 
     since: datetime = attrs.field(validator=_is_moment)
     until: datetime = attrs.field(validator=_is_moment)
+    until_included: bool = attrs.field(default=False, validator=_is_flag)
     now: datetime = attrs.field(validator=_is_moment)
     cases: int = attrs.field(validator=_is_count)
     acknowledged: int = attrs.field(validator=_is_count)
@@ -406,7 +415,9 @@ class RecoveryReport:
     cohorts: tuple[Cohort, ...] = attrs.field(converter=_cohorts)
 
     def __attrs_post_init__(self) -> None:
-        if not self.since < self.until:
+        if self.until_included and not self.since <= self.until:
+            raise InvalidInput("until", self.until, f"a moment at or after since ({self.since})")
+        if not self.until_included and not self.since < self.until:
             raise InvalidInput("until", self.until, f"a moment after since ({self.since})")
         for field in ("acknowledged", "resolved"):
             count = getattr(self, field)
@@ -422,8 +433,9 @@ class RecoveryReport:
 
     def describe(self) -> str:
         """The report in a few lines, for people."""
+        to = "up to and including" if self.until_included else "to"
         lines = [
-            f"Recovery of complaints filed from {self.since.isoformat()} to "
+            f"Recovery of complaints filed from {self.since.isoformat()} {to} "
             f"{self.until.isoformat()}, as of {self.now.isoformat()}",
             f"{_count(self.cases, 'case')} filed: {self.acknowledged} acknowledged, "
             f"{self.resolved} resolved",
@@ -490,14 +502,15 @@ def recovery_report(
     states: Iterable[CustomerState],
     *,
     since: datetime,
-    until: datetime,
+    until: datetime | None = None,
     now: datetime,
     policy: RecoveryPolicy | None = None,
     currency: str = "USD",
 ) -> RecoveryReport:
     """The :class:`RecoveryReport` of the complaints ``states``' customers filed from
-    ``since`` (included) to ``until`` (excluded), as they stand at ``now``. The module's
-    documentation defines each measure.
+    ``since`` (included) to ``until`` (excluded), as they stand at ``now``; with
+    ``until=None``, up to and including ``now`` (the report's ``until`` is then ``now``
+    and its ``until_included`` True). The module's documentation defines each measure.
 
     ``policy`` gives the business calendar (business times are measured only with one)
     and the compensation ladder's ``point_value`` (``Decimal("0.01")`` without a
@@ -505,7 +518,7 @@ def recovery_report(
     skipped and counted in ``report.compensation.skipped``.
 
     Raises :class:`~custbond.errors.InvalidInput` for a naive moment, ``until`` not
-    after ``since``, a ``policy`` that is not a RecoveryPolicy, a bad currency, or two
+    after ``since`` (without ``until``, ``since`` after ``now``), a ``policy`` that is not a RecoveryPolicy, a bad currency, or two
     states of the same customer.
 
     >>> from datetime import datetime, timezone
@@ -523,10 +536,16 @@ def recovery_report(
     custbond.errors.InvalidInput: until must be a moment after since (2026-04-01 00:00:00+00:00); got datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
     """  # noqa: E501 - the doctest's traceback is one line
     since = v.aware("since", since)
-    until = v.aware("until", until)
     now = v.aware("now", now)
-    if not since < until:
-        raise InvalidInput("until", until, f"a moment after since ({since})")
+    included = until is None
+    if until is None:
+        until = now
+        if not since <= now:
+            raise InvalidInput("since", since, f"a moment at or before now ({now})")
+    else:
+        until = v.aware("until", until)
+        if not since < until:
+            raise InvalidInput("until", until, f"a moment after since ({since})")
     if policy is not None and not isinstance(policy, RecoveryPolicy):
         raise InvalidInput("policy", policy, "a RecoveryPolicy or None")
     currency = v.currency("currency", currency)
@@ -536,11 +555,19 @@ def recovery_report(
         if state.id in seen:
             raise InvalidInput("states", state.id, "states of distinct customers")
         seen.add(state.id)
-        cases = [case for case in state.cases.values() if since <= case.filed_at < until]
+        cases = [case for case in state.cases.values() if _within(case, since, until, included)]
         for case in cases:
             tally.add_case(case)
         tally.add_customer(cases, state.activity.last_purchase_at, since)
-    return tally.report(since, until)
+    return tally.report(since, until, included)
+
+
+def _within(case: RecoveryCase, since: datetime, until: datetime, included: bool) -> bool:
+    """Whether ``case`` was filed in the period: from ``since``, to ``until`` (excluded
+    unless ``included``)."""
+    if included:
+        return since <= case.filed_at <= until
+    return since <= case.filed_at < until
 
 
 class _Tally:
@@ -598,7 +625,7 @@ class _Tally:
         if last_purchase is not None and last_purchase > _reference(cases, since):
             self.kept[cohort] += 1
 
-    def report(self, since: datetime, until: datetime) -> RecoveryReport:
+    def report(self, since: datetime, until: datetime, included: bool) -> RecoveryReport:
         business = {
             target: None if self.calendar is None else Durations.of(self.business[target])
             for target in TARGETS
@@ -607,6 +634,7 @@ class _Tally:
         return RecoveryReport(
             since=since,
             until=until,
+            until_included=included,
             now=self.now,
             cases=self.cases,
             acknowledged=len(self.spans["acknowledge"]),

@@ -178,15 +178,17 @@ class RecoveryVerbs(ServiceParts):
         return survey_trend(answers, by=by, zone=zone, scale=scale, low_csat=low_csat)
 
     def recovery_report(self, *, since: datetime, until: datetime | None = None) -> RecoveryReport:
-        """How complaints filed from ``since`` until ``until`` (now when None) were
-        handled: times to acknowledge and to resolve, breaches, compensation cost, and
-        whether the customers kept buying, compared with those who did not complain.
-        See :func:`custbond.recovery.recovery_report`. It reads every customer."""
+        """How complaints filed from ``since`` (included) to ``until`` (excluded) were
+        handled, or, with ``until`` left at None, up to and including now (a complaint
+        filed at this very moment is counted): times to acknowledge and to resolve,
+        breaches, compensation cost, and whether the customers kept buying, compared
+        with those who did not complain. See :func:`custbond.recovery.recovery_report`.
+        It reads every customer."""
         now = self.clock.now()
         return recovery_report(
             self._everyone(),
             since=since,
-            until=now if until is None else until,
+            until=until,
             now=now,
             policy=self.program.recovery,
             currency=self.program.currency,
