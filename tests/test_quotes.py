@@ -84,6 +84,16 @@ class TestVolumeDiscounts:
 
         assert [] == list(service.log())
 
+    def test_a_cart_whose_total_is_not_payable_is_refused_naming_the_items(self) -> None:
+        service, _ = _shop()
+        fuel = LineItem("fuel", 3, Decimal("1.239"))  # 3.717 dollars: no such amount
+
+        with pytest.raises(InvalidInput) as raised:
+            service.quote("ada", [fuel])
+
+        assert ("items", Decimal("3.717")) == (raised.value.field, raised.value.value)
+        assert "at most 2 decimal places in USD" in str(raised.value)
+
 
 class TestRounding:
     def test_the_last_line_takes_the_remainder(self) -> None:

@@ -88,6 +88,19 @@ class TestReferrals:
         with pytest.raises(NotFound):  # cy's referral came second: cy gets nothing
             shop.service.balance("cy")
 
+    def test_a_customer_who_has_bought_already_cannot_be_referred(self) -> None:
+        shop = Shop()
+        shop.buy("bea", "25.00")  # her first qualifying purchase, before any referral
+        shop.refer("ada", "bea")
+
+        assert 30 == shop.buy("bea", "30.00")  # no 200 for being referred
+
+        assert shop.service.customer("bea").id == "bea"
+        with pytest.raises(NotFound):  # ada was given nothing (and so never created)
+            shop.service.balance("ada")
+        (referral,) = [r for r in shop.service.log() if isinstance(r.input, Referral)]
+        assert "already a customer (1 purchase before)" in str(referral.outcome.trace)
+
     def test_the_referrer_is_created_if_the_service_has_not_seen_them(self) -> None:
         shop = Shop()
         shop.refer("dan", "bea")

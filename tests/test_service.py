@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -1517,6 +1518,21 @@ class TestLogAndReplay:
         outcomes = fresh.service.replay(live.service.log())
 
         assert [record.outcome for record in live.service.log()] == outcomes
+
+    @pytest.mark.parametrize("records", [[1], "abc", 7, None], ids=repr)
+    def test_a_replay_of_what_is_not_log_records_is_refused_and_replays_nothing(
+        self, records: Any
+    ) -> None:
+        live = Shop()
+        live.buy("100.00")
+        fresh = Shop()
+        good = list(live.service.log())
+
+        with pytest.raises(InvalidInput) as raised:
+            fresh.service.replay([*good, *records] if isinstance(records, list) else records)
+
+        assert raised.value.field in {"records", "records[0]", "records[1]"}
+        assert [] == list(fresh.service.log())
 
     def test_a_replay_without_run_due_reproduces_every_outcome(self) -> None:
         live = Shop()

@@ -739,6 +739,10 @@ class Program:
             if not isinstance(item, LineItem):
                 raise InvalidInput("items", item, "LineItems")
         subtotal = sum((item.unit_price * item.quantity for item in cart), Decimal(0))
+        if not v.payable(subtotal, self.currency):  # Purchase would blame its ``amount``
+            places = v.minor_units(self.currency)
+            expected = f"items whose total has at most {places} decimal places in"
+            raise InvalidInput("items", subtotal, f"{expected} {self.currency}")
         purchase = Purchase(
             id="quote",
             customer_id=state.id,
@@ -2006,6 +2010,13 @@ def _expiring(ledger: Ledger, *, after: datetime | None = None) -> list[tuple[da
 def _decide_referral(state: CustomerState, referral: Referral) -> Decision:
     if state.referred_by is not None:
         why = f"already referred by {state.referred_by!r}: a second referral changes nothing"
+        return Decision((), (why,))
+    bought = state.activity.purchases
+    if bought:
+        # A referral brings a new customer: one who has bought already came without it,
+        # and their next purchase is not the first the rewards are for.
+        times = "1 purchase" if bought == 1 else f"{bought} purchases"
+        why = f"already a customer ({times} before): a referral changes nothing"
         return Decision((), (why,))
     return Decision(
         (SetReferrer(referral.referrer_id),),

@@ -527,8 +527,11 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
             return ledgers.balance(self._load_ledger(uow, customer_id), when)
 
     def statement(self, customer_id: str, at: datetime | None = None) -> tuple[Entry, ...]:
-        """Every ledger entry of the customer, oldest first, including what has become
-        due by ``at`` (default: now) but is not yet materialised."""
+        """Every ledger entry of the customer, in the order written (``Entry.seq``), then
+        what has become due by ``at`` (default: now) but is not yet materialised. A
+        purchase recorded late is written after entries dated later than it: its entry's
+        ``at`` is the purchase's, and ``sorted(entries, key=lambda e: e.at)`` gives the
+        order of dates."""
         when = self._read_time(at)
         with self.store.unit_of_work(write=False) as uow:
             _, due = ledgers.settle(self._load_ledger(uow, customer_id), when)
@@ -608,8 +611,15 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
 
     def replay(self, records: Iterable[LogRecord]) -> list[Outcome]:
         """Process log records (from another service's :meth:`log`) into this one, each at
-        the time it was first recorded. Into a fresh store this rebuilds the same state."""
-        return [self._process(record.input, record.recorded_at) for record in records]
+        the time it was first recorded. Into a fresh store this rebuilds the same state.
+        Every record is checked to be one before any is replayed."""
+        if isinstance(records, LogRecord) or not isinstance(records, Iterable):
+            raise InvalidInput("records", records, "an iterable of LogRecords (a log())")
+        items = list(records)
+        for index, record in enumerate(items):
+            if not isinstance(record, LogRecord):
+                raise InvalidInput(f"records[{index}]", record, "a LogRecord (from a log())")
+        return [self._process(record.input, record.recorded_at) for record in items]
 
     # -- the one path every change takes ---------------------------------------------------
 
