@@ -339,6 +339,7 @@ class Program:
     _asks_for_messages: bool = attrs.field(init=False, eq=False, repr=False)
     _desk: Desk = attrs.field(init=False, eq=False, repr=False)
     _bonds_see_events: bool = attrs.field(init=False, eq=False, repr=False)
+    _reads_balance: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         unpaid = unpayable(
@@ -389,6 +390,11 @@ class Program:
         calls = social is not None and bool(social.call_after or social.appreciation)
         sees = calls or bool(sequences) or self.customization is not None
         object.__setattr__(self, "_bonds_see_events", sees)
+        conditions = [rule.when for rule in rules]
+        if self.referrals is not None:
+            conditions.append(self.referrals.when)
+        reads = any("state.balance" in condition.facts() for condition in conditions)
+        object.__setattr__(self, "_reads_balance", reads)
 
     @social.validator
     def _check_social(self, attribute: object, value: object) -> None:
@@ -672,7 +678,7 @@ class Program:
         counters: Mapping[str, int] | None,
     ) -> Decision:
         if isinstance(item, Purchase | Visit | Signup | CustomEvent):
-            return self._decide_event(state, item, counters)
+            return self._decide_event(state, item, now, counters)
         if isinstance(item, Referral):
             return _decide_referral(state, item)
         if isinstance(item, Appointment | AppointmentCancelled):
@@ -751,7 +757,8 @@ class Program:
             currency=self.currency,
             items=cart,
         )
-        award = self._book.evaluate(purchase, state, zone_of(state, self.time_zone), counters)
+        seen = self._as_rules_see(state, at)
+        award = self._book.evaluate(purchase, seen, zone_of(state, self.time_zone), counters)
         discounts = list(award.discounts)
         steps = list(award.steps)
         brought: set[str] = set()
@@ -791,10 +798,23 @@ class Program:
         passes them to :meth:`decide`."""
         return self._book.counters_for(item if isinstance(item, str) else type(item).__name__)
 
+    def _as_rules_see(self, state: CustomerState, now: datetime) -> CustomerState:
+        """``state`` with its ledger settled at ``now`` when a condition reads
+        ``state.balance``: points cleared or expired by now count so whether or not
+        ``run_due()`` has run. (The service settles before every other input; a
+        purchase's ledger settles in earn(), after the rules, so that the common purchase
+        settles once.)"""
+        ledger = state.ledger
+        if not self._reads_balance or ledger.next_due_at is None or ledger.next_due_at > now:
+            return state
+        settled, _ = ledgers.settle(ledger, now)
+        return attrs.evolve(state, ledger=settled)
+
     def _decide_event(
         self,
         state: CustomerState,
         event: Purchase | Visit | Signup | CustomEvent,
+        now: datetime,
         counters: Mapping[str, int] | None,
     ) -> Decision:
         if isinstance(event, Purchase) and event.currency != self.currency:
@@ -803,14 +823,15 @@ class Program:
         # The local time, worked out once when activity is kept per day (the rules may
         # need it too); else only if a rule asks.
         local = None if self._keep_days is None else event.at.astimezone(zone)
-        award = self._book.evaluate(event, state, zone, counters, local)
+        seen = self._as_rules_see(state, now)
+        award = self._book.evaluate(event, seen, zone, counters, local)
         effects: list[Effect] = []
         steps = list(award.steps)
         points = award.points
         if self.achievements and isinstance(event, Purchase | Visit):
             points += self._achieve(state, event, zone, effects, steps)
         if isinstance(event, Purchase) and state.referred_by and not state.referral_rewarded_at:
-            points += self._reward_referral(state, event, zone, effects, steps)
+            points += self._reward_referral(seen, event, zone, effects, steps)
         if points > 0:
             effects.append(self._earn(points, event.id, event.at))
             if self._policy_note is not None:  # the dates are in the effect (and the lot)
