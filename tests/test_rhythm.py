@@ -16,7 +16,7 @@ from dateutil import tz
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custbond.bonds.rhythm import NextNeed, NextNeedPolicy, Rhythm, predict
+from custbond.bonds.rhythm import NextNeed, NextNeedPolicy, Rhythm, need_key, predict
 from custbond.errors import InvalidInput
 from custbond.events import LineItem, Purchase
 
@@ -231,8 +231,8 @@ class TestRhythm:
 
         again = once.after(START + later)
 
-        assert (2 if counted else 1) == again.purchases
-        assert counted == (once != again)
+        assert (START, START + later) == again.times  # both kept: the occasion is read
+        assert ((START, START + later) if counted else (START,)) == again.occasions()
 
     def test_a_replayed_purchase_changes_nothing(self) -> None:
         rhythm = rhythm_of(every([14 * DAY] * 3))
@@ -246,16 +246,27 @@ class TestRhythm:
         assert (14 * DAY, 14 * DAY) == rhythm.intervals
         assert 3 == rhythm.purchases
 
-    def test_keeps_the_latest_keep_plus_one_times(self) -> None:
+    def test_keeps_the_latest_two_times_per_occasion_and_reads_keep_plus_one_occasions(
+        self,
+    ) -> None:
         times = every([7 * DAY] * 10)
 
         rhythm = rhythm_of(times, keep=3)
 
-        assert tuple(times[-4:]) == rhythm.times
+        assert tuple(times[-10:]) == rhythm.times
+        assert tuple(times[-4:]) == rhythm.occasions(keep=3)
         assert 11 == rhythm.purchases
 
+    def test_a_second_purchase_the_same_day_does_not_push_an_occasion_out(self) -> None:
+        weekly = every([7 * DAY] * 3)
+        twice = sorted([*weekly, *(at + timedelta(hours=3) for at in weekly)])
+
+        rhythm = rhythm_of(twice, keep=3)
+
+        assert tuple(weekly) == rhythm.occasions(keep=3)
+
     def test_a_purchase_older_than_a_full_window_is_ignored(self) -> None:
-        rhythm = rhythm_of(every([7 * DAY] * 3, start=START + 70 * DAY), keep=3)
+        rhythm = rhythm_of(every([7 * DAY] * 9, start=START + 70 * DAY), keep=3)
 
         assert rhythm is rhythm.after(START, keep=3)
 
@@ -276,10 +287,12 @@ class TestRhythm:
         as_arrived = rhythm_of(shuffled, keep=keep)
 
         assert in_order.times == as_arrived.times
-        assert tuple(times[-(keep + 1) :]) == in_order.times
+        window = 2 * (keep + 2)
+        assert tuple(times[-window:]) == in_order.times
+        assert tuple(times[-(keep + 1) :]) == in_order.occasions(keep=keep)
         assert len(times) == in_order.purchases
         assert as_arrived.purchases <= len(times)
-        if len(times) <= keep + 1:
+        if len(times) <= window:
             assert in_order == as_arrived
 
     @given(
@@ -289,8 +302,8 @@ class TestRhythm:
     def test_never_keeps_more_than_keep_intervals(self, offsets: list[int], keep: int) -> None:
         rhythm = rhythm_of((START + timedelta(hours=hours) for hours in offsets), keep=keep)
 
-        assert len(rhythm.times) <= keep + 1
-        assert len(rhythm.intervals) <= keep
+        assert len(rhythm.times) <= 2 * (keep + 2)
+        assert len(rhythm.intervals_of(keep=keep)) <= keep
         assert sorted(rhythm.times) == list(rhythm.times)
 
     def test_after_rejects_a_naive_datetime(self) -> None:
@@ -371,7 +384,7 @@ class TestDaylightSaving:
         rhythm = rhythm_of([second, first], same_within=timedelta(minutes=30))
 
         assert (first, second) == rhythm.times
-        assert (timedelta(hours=1),) == rhythm.intervals
+        assert (timedelta(hours=1),) == rhythm.intervals_of(same_within=timedelta(minutes=30))
 
 
 BEANS = item("beans")
@@ -417,8 +430,13 @@ class TestNextNeedPolicy:
         for days in (0, 1, 7, 14, 21):
             rhythms = policy.note(rhythms, purchase(START + days * DAY, BEANS))
 
-        assert (START + 7 * DAY, START + 14 * DAY, START + 21 * DAY) == rhythms["beans"].times
-        assert 4 == rhythms["beans"].purchases
+        beans = rhythms["beans"]
+        expected = (START + 7 * DAY, START + 14 * DAY, START + 21 * DAY)
+        assert expected == beans.occasions(keep=2, same_within=timedelta(days=2))
+        assert 5 == beans.purchases
+        prediction = policy.predict(beans)
+        assert prediction is not None
+        assert (2, 7 * DAY) == (prediction.basis, prediction.interval)
 
     def test_beyond_max_products_the_one_bought_longest_ago_is_dropped(self) -> None:
         policy = NextNeedPolicy(max_products=2)
@@ -450,7 +468,7 @@ class TestNextNeedPolicy:
             rhythms = policy.note(rhythms, purchase(at, *(item(sku) for sku in sorted(skus))))
 
             assert len(rhythms) <= max_products
-            assert all(len(rhythm.times) <= keep + 1 for rhythm in rhythms.values())
+            assert all(len(rhythm.times) <= 2 * (keep + 2) for rhythm in rhythms.values())
 
     def test_predictions_come_soonest_first_then_by_sku(self) -> None:
         policy = NextNeedPolicy()
@@ -529,3 +547,128 @@ class TestNextNeedPolicy:
     def test_note_takes_only_purchases(self) -> None:
         with pytest.raises(InvalidInput, match="purchase must be a Purchase"):
             NextNeedPolicy().note({}, BEANS)  # type: ignore[arg-type]
+
+
+class TestArrivalOrder:
+    """The rhythm, and so the prediction, is a function of the set of purchases: a replay
+    of the same purchases in another order gives the same."""
+
+    def test_a_cluster_closer_than_same_within_is_grouped_in_time_order(self) -> None:
+        # 09:00, 19:00 and 05:00 the next day: 19:00 is within 12 hours of 09:00, 05:00
+        # is not. Whichever arrives first, the occasions begin at 09:00 and at 05:00.
+        cluster = [START, START + timedelta(hours=10), START + timedelta(hours=20)]
+        later = every([7 * DAY] * 2, start=START + 7 * DAY)
+        expected = (START, START + timedelta(hours=20), *later)
+
+        for order in ([*cluster, *later], [cluster[1], cluster[0], cluster[2], *later]):
+            rhythm = rhythm_of(order)
+
+            assert expected == rhythm.occasions()
+
+    @given(
+        hours=st.lists(st.integers(0, 24 * 120), min_size=1, max_size=30),
+        keep=st.integers(2, 6),
+        same_within_hours=st.integers(0, 48),
+        data=st.data(),
+    )
+    def test_any_order_of_the_same_purchases_gives_the_same_prediction(
+        self, hours: list[int], keep: int, same_within_hours: int, data: st.DataObject
+    ) -> None:
+        policy = NextNeedPolicy(
+            keep=keep, min_intervals=1, same_within=timedelta(hours=same_within_hours)
+        )
+        times = [START + timedelta(hours=hour) for hour in hours]  # duplicates too
+        shuffled = data.draw(st.permutations(times), label="arrival order")
+        in_order: dict[str, Rhythm] = {}
+        as_arrived: dict[str, Rhythm] = {}
+        for at in sorted(times):
+            in_order = policy.note(in_order, purchase(at, BEANS))
+        for at in shuffled:
+            as_arrived = policy.note(as_arrived, purchase(at, BEANS))
+
+        assert in_order["beans"].times == as_arrived["beans"].times
+        assert policy.predict(in_order["beans"]) == policy.predict(as_arrived["beans"])
+
+    @given(hours=st.lists(st.integers(0, 24 * 3_000), min_size=1, max_size=200))
+    def test_a_long_history_keeps_a_bounded_window(self, hours: list[int]) -> None:
+        rhythm = rhythm_of(START + timedelta(hours=hour) for hour in hours)
+
+        assert len(rhythm.times) <= 2 * (8 + 2)
+        assert len(rhythm.intervals) <= 8
+
+
+AUCKLAND = tz.gettz("Pacific/Auckland")
+
+
+class TestTimeZone:
+    """Dates shown to a customer are in their time zone: 20:00 UTC is 09:00 the next
+    morning in Auckland (UTC+13 in summer)."""
+
+    fortnightly = every([14 * DAY] * 2, start=datetime(2026, 1, 5, 20, tzinfo=UTC))
+
+    def test_the_expected_day_is_the_customers_day(self) -> None:
+        prediction = predict(rhythm_of(self.fortnightly), zone=AUCKLAND)
+
+        assert prediction is not None
+        assert datetime(2026, 2, 17, 9, tzinfo=AUCKLAND) == prediction.expected_at
+        assert "2026-02-17" in prediction.describe()
+        assert AUCKLAND is prediction.last_at.tzinfo
+
+    def test_without_a_zone_the_times_are_in_the_last_purchases_zone(self) -> None:
+        prediction = predict(rhythm_of(self.fortnightly))
+
+        assert prediction is not None
+        assert (UTC, "2026-02-16") == (
+            prediction.expected_at.tzinfo,
+            prediction.expected_at.date().isoformat(),
+        )
+
+    def test_the_zone_changes_how_the_times_read_not_when_they_are(self) -> None:
+        rhythm = rhythm_of(self.fortnightly)
+
+        in_utc, local = (
+            NextNeedPolicy().predict(rhythm),
+            NextNeedPolicy().predict(rhythm, zone=AUCKLAND),
+        )
+
+        assert in_utc is not None
+        assert local is not None
+        assert in_utc.expected_at == local.expected_at  # the same instant
+        assert NextNeedPolicy().remind_at(in_utc) == NextNeedPolicy().remind_at(local)
+
+    def test_a_zone_must_be_a_tzinfo(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            predict(rhythm_of(self.fortnightly), zone="Pacific/Auckland")  # type: ignore[arg-type]
+
+        assert "zone" == raised.value.field
+
+
+class TestNeedKey:
+    def test_the_key_names_the_customer_the_product_and_the_occasion(self) -> None:
+        prediction = predict(rhythm_of(every([14 * DAY] * 2)))
+
+        assert prediction is not None
+        assert "custbond:need:c-1:beans:20260202T090000" == need_key("c-1", prediction)
+
+    def test_the_key_is_the_same_in_any_zone(self) -> None:
+        rhythm = rhythm_of(every([14 * DAY] * 2))
+        in_utc, local = predict(rhythm), predict(rhythm, zone=AUCKLAND)
+
+        assert in_utc is not None
+        assert local is not None
+        assert need_key("c-1", in_utc) == need_key("c-1", local)
+
+    def test_a_second_purchase_the_same_day_keeps_the_key(self) -> None:
+        rhythm = rhythm_of(every([14 * DAY] * 2))
+        again = rhythm.after(rhythm.times[-1] + timedelta(hours=3))
+        before, after = predict(rhythm), predict(again)
+
+        assert before is not None
+        assert after is not None
+        assert need_key("c-1", before) == need_key("c-1", after)
+
+    def test_only_a_next_need_has_a_key(self) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            need_key("c-1", "beans")  # type: ignore[arg-type]
+
+        assert "need" == raised.value.field

@@ -28,6 +28,7 @@ from custbond.bonds.sequences import (
     enter,
     leave,
     step_key,
+    step_keys,
 )
 from custbond.messaging.message import MessageKind
 
@@ -251,6 +252,38 @@ class TestLeave:
         enrollment, _ = due_steps(NEWSLETTER, enrolled(), now=JOINED + 3 * DAY)
         assert 2 == leave(enrollment, at=JOINED + 4 * DAY, because="Purchase").sent
 
+    def test_an_event_dated_before_entering_does_not_end_the_enrollment(self) -> None:
+        enrollment, _ = due_steps(NEWSLETTER, enrolled(), now=JOINED)
+        assert enrollment == leave(enrollment, at=JOINED - DAY, because="Purchase")
+        assert JOINED + 3 * DAY == due_at(NEWSLETTER, enrollment)
+
+    @pytest.mark.parametrize(
+        ("at", "expected"),
+        [
+            pytest.param(JOINED - timedelta(seconds=1), True, id="a second before entering"),
+            pytest.param(JOINED, False, id="the moment of entering"),
+            pytest.param(JOINED + timedelta(seconds=1), False, id="a second after"),
+        ],
+    )
+    def test_an_event_leaves_from_the_moment_of_entering(
+        self, at: datetime, expected: bool
+    ) -> None:
+        assert expected == leave(enrolled(), at=at, because="Purchase").is_active
+
+    def test_entering_and_leaving_compare_as_instants_whatever_their_zones(self) -> None:
+        # 08:30 in Paris is 07:30 UTC: before she entered at 08:00 UTC, wall clocks aside.
+        paris = tz.gettz("Europe/Paris")
+        assert leave(
+            enrolled(), at=JOINED.astimezone(paris) - timedelta(minutes=30), because="Purchase"
+        ).is_active
+        entered_in_paris = enrolled(JOINED.astimezone(paris))
+        left = leave(
+            entered_in_paris,
+            at=JOINED.astimezone(paris) + timedelta(minutes=1),
+            because="Purchase",
+        )
+        assert not left.is_active
+
 
 class TestDueAt:
     def test_the_welcome_is_due_at_once(self) -> None:
@@ -371,6 +404,20 @@ class TestStepKey:
         assert len(step_key("n" * 200, "c" * 200, 9)) <= 200
 
 
+class TestStepKeys:
+    def test_a_reader_who_had_two_steps_has_two_keys_to_withdraw(self) -> None:
+        enrollment, _ = due_steps(NEWSLETTER, enrolled(), now=JOINED + 3 * DAY)
+        expected = (step_key("newsletter", "ada", 0), step_key("newsletter", "ada", 1))
+        assert expected == step_keys(enrollment, "ada")
+
+    def test_before_any_step_there_is_nothing_to_withdraw(self) -> None:
+        assert () == step_keys(enrolled(), "ada")
+
+    def test_only_an_enrollment_has_step_keys(self) -> None:
+        with pytest.raises(InvalidInput, match="enrollment"):
+            step_keys("newsletter", "ada")  # type: ignore[arg-type]
+
+
 # -- properties --------------------------------------------------------------------------------
 
 afters = st.one_of(
@@ -432,3 +479,18 @@ def test_runs_up_to_past_the_end_do_every_step_once(
     assert list(range(len(sequence.steps))) == [step.index for step in due]
     assert enrollment.is_finished(sequence)
     assert due_at(sequence, enrollment) is None
+
+
+@given(
+    entered=offsets,
+    events=st.lists(st.tuples(offsets, st.sampled_from(["Purchase", "unsubscribed"])), max_size=6),
+)
+def test_no_one_ever_leaves_before_they_entered(
+    entered: timedelta, events: list[tuple[timedelta, str]]
+) -> None:
+    enrollment = Enrollment(sequence="newsletter", entered_at=JOINED + entered)
+    for offset, because in events:
+        enrollment = leave(enrollment, at=JOINED + offset, because=because)
+        assert enrollment.left_at is None or enrollment.entered_at <= enrollment.left_at
+    expected_active = all(offset < entered for offset, _ in events)
+    assert expected_active == enrollment.is_active

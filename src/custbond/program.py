@@ -373,10 +373,16 @@ class Program:
         messaging = self.messaging
         on_events = messaging.welcome is not None or messaging.thank_you is not None
         asks = any(isinstance(effect, Message) for rule in rules for effect in rule.then)
-        # A sequence entered on a purchase sends its first step with the purchase.
+        # A sequence entered on a purchase sends its first step with the purchase; one
+        # left on a purchase withdraws its steps queued and not sent yet; a product bought
+        # again withdraws the reminder of the need the purchase has met.
         sequences = () if self.structure is None else self.structure.sequences
-        on_purchase = any(sequence.on == "Purchase" for sequence in sequences)
-        object.__setattr__(self, "_asks_for_messages", asks or on_events or on_purchase)
+        on_purchase = any(
+            sequence.on == "Purchase" or sequence.leaves_on("Purchase") for sequence in sequences
+        )
+        custom = self.customization
+        reminds = custom is not None and None not in (custom.next_need, custom.need_reminder)
+        object.__setattr__(self, "_asks_for_messages", asks or on_events or on_purchase or reminds)
         object.__setattr__(self, "_sends_on_its_own", on_events)
         scheduled = messaging.birthday is not None or messaging.points_expiring is not None
         social = self.social
@@ -586,7 +592,8 @@ class Program:
                 lines.extend(why)
             if custom is not None or state.held.wishes:
                 custom = custom or _NO_CUSTOMIZATION
-                more, why = customization_desk.on_purchase(custom, state, item, now)
+                zone = zone_of(state, self.time_zone)
+                more, why = customization_desk.on_purchase(custom, state, item, now, zone=zone)
                 effects.extend(more)
                 lines.extend(why)
         if structure is not None and structure.sequences:

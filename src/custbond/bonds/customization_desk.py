@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from custbond.bonds.customization import CustomizationPolicy, SavedCart, Wish
-from custbond.bonds.rhythm import predict
+from custbond.bonds.rhythm import need_key
 from custbond.commands import AddWish, DropCart, RemoveWish, SaveCart, SetPreferences
 from custbond.effects import CancelMessage, Effect, QueueMessage, SetHeld, SetSchedule
 from custbond.events import OfferAccepted, Purchase
@@ -75,10 +75,18 @@ def change(
 
 
 def on_purchase(
-    policy: CustomizationPolicy, state: CustomerState, purchase: Purchase, now: datetime
+    policy: CustomizationPolicy,
+    state: CustomerState,
+    purchase: Purchase,
+    now: datetime,
+    *,
+    zone: tzinfo | None = None,
 ) -> tuple[Effects, Lines]:
     """A purchase: the wishes it fulfils, and the buying rhythms it adds to (with the
-    next-need reminder each one now expects)."""
+    next-need reminder each one now expects, and the one it no longer expects withdrawn).
+    ``zone`` is the customer's time zone, as for :func:`due`."""
+    if zone is None:
+        zone = zone_of(state, "UTC")
     held = state.held
     effects: Effects = []
     lines: Lines = []
@@ -102,8 +110,16 @@ def on_purchase(
         if before.get(sku) == rhythm:
             continue
         effects.append(SetHeld("rhythms", sku, rhythm))
-        prediction = predict(rhythm, min_intervals=need.min_intervals)
-        if prediction is None or policy.need_reminder is None:
+        if policy.need_reminder is None:
+            continue
+        prediction = need.predict(rhythm, zone=zone)
+        earlier = need.predict(before[sku], zone=zone) if sku in before else None
+        if earlier is not None and (prediction is None or prediction.last_at != earlier.last_at):
+            # Bought again: the reminder of the need this purchase met may wait in the
+            # outbox (queued, not sent yet), and must not go out now.
+            why = f"{sku} bought again: the need expected {earlier.expected_at.date()} is met"
+            effects.append(CancelMessage(need_key(state.id, earlier), why))
+        if prediction is None or prediction == earlier:  # the reminder planned stands
             continue
         remind = max(need.remind_at(prediction), now)
         if prediction.latest < now:  # an old purchase loaded late: nothing to remind
@@ -189,10 +205,10 @@ def _need_due(
     need, send = policy.next_need, policy.need_reminder
     if rhythm is None or need is None or send is None:
         return done, []
-    prediction = predict(rhythm, min_intervals=need.min_intervals)
+    prediction = need.predict(rhythm, zone=zone)
     if prediction is None or prediction.latest < now:
         return done, [f"no reminder for {sku}: the need it expected has passed"]
-    key = automatic_key("need", state.id, sku, key_stamp(prediction.last_at))
+    key = need_key(state.id, prediction)
     context = {"sku": sku, "expected_on": _local_date(prediction.expected_at, zone)}
     queued = QueueMessage.of(send, key, context, not_after=prediction.latest)
     return [*done, queued], [f"next-need reminder queued: {prediction.describe()}"]

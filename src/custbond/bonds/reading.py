@@ -41,7 +41,6 @@ from custbond.bonds.profile import (
     StructuralFacts,
     profile,
 )
-from custbond.bonds.rhythm import predict
 from custbond.bonds.subscriptions import SubscriptionStatus
 from custbond.program import CustomerState, Program
 from custbond.vouchers import VoucherStatus
@@ -158,7 +157,7 @@ def _customization(state: CustomerState, program: Program, now: datetime) -> Cus
         predicted = sum(
             1
             for rhythm in held.rhythms.values()
-            if predict(rhythm, min_intervals=need.min_intervals) is not None
+            if need.predict(rhythm) is not None
         )
     return CustomizationFacts(
         preferences_known=held.preferences.known,

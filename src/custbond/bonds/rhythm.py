@@ -1,9 +1,10 @@
 """Next need: when a customer will want a product again, from their own rhythm of buying it.
 
 A customer who buys coffee beans every two weeks will want beans again about two weeks
-after the last bag. A :class:`Rhythm` keeps, per customer and product, the last few
-*buying occasions* (at most ``keep + 1`` times, so at most ``keep`` intervals), and
-:func:`predict` turns it into a :class:`NextNeed`. :class:`NextNeedPolicy` says which
+after the last bag. A :class:`Rhythm` keeps, per customer and product, the times of the
+last few purchases, which make the last few *buying occasions* (at most ``keep + 1``
+of them, so at most ``keep`` intervals), and :func:`predict` turns it into a
+:class:`NextNeed`. :class:`NextNeedPolicy` says which
 products to follow and when to remind (``remind_before`` the expected time).
 
 How the prediction is made
@@ -29,13 +30,20 @@ How the prediction is made
 Everything is exact ``timedelta`` arithmetic: no floats, no rounding.
 
 Buying occasions: one customer may buy the same product twice in an afternoon, or a
-host may deliver a purchase twice. A time within ``same_within`` (12 hours by default) of
-a kept time is the same occasion and changes nothing, so replays and duplicates are
-harmless, in any order. Purchases may arrive out of order: each is put in its place. Once
-``keep + 1`` times are kept, a purchase older than all of them is ignored: it would drop
-out at once, and it cannot be told from a replay of one that already did. (So for times
-spaced more than ``same_within`` apart, the kept times never depend on the order they
-arrived in; within a cluster closer than that, the first one seen stands for it.)
+host may deliver a purchase twice. The kept purchase times, oldest first, are grouped
+into occasions: an occasion begins at a purchase and takes in every purchase within
+``same_within`` (12 hours by default) after it; the next purchase after that begins the
+next occasion. An occasion counts from its first purchase.
+
+The rhythm is a function of the *set* of purchase times, whatever the order they
+arrived in: a :class:`Rhythm` keeps the latest ``2 * (keep + 2)`` distinct times (room
+for two purchases per occasion), each put in its place as it arrives; a time kept
+already (a replay, a duplicate) changes nothing, and once the window is full a purchase
+older than every kept time is left out, as it would be had it come first. The occasions
+are grouped from the kept times when they are read, in time order, so they do not depend
+on the arrival order either. The window holds one occasion more than is read, as the
+oldest kept may have lost purchases that fell out of it. Each purchase costs at most
+``2 * (keep + 2)`` steps, however long the customer's history.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> first = datetime(2026, 4, 2, 9, tzinfo=timezone.utc)
@@ -49,8 +57,9 @@ coffee beans: next expected around 2026-05-28 (every 14 days; from 3 intervals)
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
 from typing import Any
 
@@ -60,8 +69,9 @@ from custbond import _validate as v
 from custbond._durations import describe_duration
 from custbond.errors import InvalidInput
 from custbond.events import LineItem, Purchase
+from custbond.messaging.message import automatic_key, key_stamp
 
-__all__ = ["NextNeed", "NextNeedPolicy", "Rhythm", "predict"]
+__all__ = ["NextNeed", "NextNeedPolicy", "Rhythm", "need_key", "predict"]
 
 SAME_WITHIN = timedelta(hours=12)
 """Purchases of one product this close together are one buying occasion."""
@@ -81,6 +91,26 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
+def _window(keep: int) -> int:
+    """How many purchase times a rhythm keeping ``keep`` intervals holds: two for each of
+    ``keep + 2`` occasions, so a second purchase on the day pushes no occasion out, and
+    the oldest occasion kept, which may have lost purchases that fell out, is one more
+    than the ``keep + 1`` read."""
+    return 2 * (keep + 2)
+
+
+def _starts(times: tuple[datetime, ...], same_within: timedelta) -> list[datetime]:
+    """The first time of each buying occasion of ``times`` (in order, oldest first): each
+    occasion takes in the times within ``same_within`` of its first one."""
+    starts: list[datetime] = []
+    start = _NEVER
+    for at in times:
+        if not starts or _utc(at) - start > same_within:
+            starts.append(at)
+            start = _utc(at)
+    return starts
+
+
 def _times(value: Any) -> tuple[datetime, ...]:
     times = v.instances("times", value, datetime, "an aware datetime")
     for at in times:
@@ -95,8 +125,9 @@ def _times(value: Any) -> tuple[datetime, ...]:
 
 @attrs.frozen
 class Rhythm:
-    """One customer's rhythm of buying one product: ``purchases`` buying occasions counted
-    so far, and the most recent of them, ``times`` (oldest first). Build it purchase by
+    """One customer's rhythm of buying one product: ``purchases`` purchases counted so
+    far, and the times of the most recent of them, ``times`` (oldest first, each once),
+    from which :meth:`occasions` groups the buying occasions. Build it purchase by
     purchase with :meth:`after`.
 
     >>> from datetime import datetime, timezone
@@ -116,42 +147,68 @@ class Rhythm:
                 "purchases", self.purchases, f"at least the {len(self.times)} times kept"
             )
 
+    def occasions(
+        self, *, keep: int = KEEP, same_within: timedelta = SAME_WITHIN
+    ) -> tuple[datetime, ...]:
+        """When each of the last (at most ``keep + 1``) buying occasions began, oldest
+        first: the kept times grouped as the module's docstring says.
+
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+        >>> rhythm = Rhythm("beans").after(at).after(at + timedelta(hours=5))
+        >>> [start.hour for start in rhythm.occasions()], len(rhythm.times)
+        ([9], 2)
+        """
+        keep = v.positive_int("keep", keep)
+        same_within = v.span("same_within", same_within)
+        return tuple(_starts(self.times, same_within)[-(keep + 1) :])
+
+    def intervals_of(
+        self, *, keep: int = KEEP, same_within: timedelta = SAME_WITHIN
+    ) -> tuple[timedelta, ...]:
+        """The real elapsed time between consecutive :meth:`occasions`, oldest first."""
+        starts = self.occasions(keep=keep, same_within=same_within)
+        return tuple(_utc(later) - _utc(earlier) for earlier, later in pairwise(starts))
+
     @property
     def intervals(self) -> tuple[timedelta, ...]:
-        """The real elapsed time between consecutive kept times, oldest first."""
-        return tuple(_utc(later) - _utc(earlier) for earlier, later in pairwise(self.times))
+        """:meth:`intervals_of` with the default ``keep`` and ``same_within``."""
+        return self.intervals_of()
 
     @property
     def last_at(self) -> datetime | None:
-        """The latest kept time (None before the first purchase)."""
+        """The latest purchase kept (None before the first one)."""
         return self.times[-1] if self.times else None
 
     def after(
         self, at: datetime, *, keep: int = KEEP, same_within: timedelta = SAME_WITHIN
     ) -> Rhythm:
-        """This rhythm after a purchase at ``at``, keeping at most ``keep`` intervals.
+        """This rhythm after a purchase at ``at``, for ``keep`` intervals: it keeps the
+        latest ``2 * (keep + 2)`` purchase times.
 
-        ``at`` may be older than kept times: it is put in its place. Within
-        ``same_within`` of a kept time it is the same buying occasion, and a purchase
-        older than every kept time once ``keep + 1`` are kept is ignored (see the module's
-        docstring): both return the rhythm unchanged.
+        ``at`` may be older than kept times: it is put in its place. A time kept already
+        (a replay) and, once the window is full, one older than every kept time both
+        return the rhythm unchanged (see the module's docstring). ``same_within`` is
+        checked here, and used where occasions are read (:meth:`occasions`).
 
         >>> from datetime import datetime, timezone
         >>> at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
         >>> rhythm = Rhythm("beans").after(at)
-        >>> rhythm.after(at + timedelta(hours=2)) is rhythm
+        >>> rhythm.after(at) is rhythm
         True
         """
         at = v.moment("at", at)
         keep = v.positive_int("keep", keep)
-        same_within = v.span("same_within", same_within)
-        moment = _utc(at)
-        if any(abs(_utc(kept) - moment) <= same_within for kept in self.times):
+        v.span("same_within", same_within)
+        moment, limit = _utc(at), _window(keep)
+        utc = [_utc(kept) for kept in self.times]
+        place = bisect_left(utc, moment)
+        if place < len(utc) and utc[place] == moment:
             return self
-        if len(self.times) > keep and moment < _utc(self.times[0]):
+        if len(utc) >= limit and place == 0:
             return self
-        times = sorted((*self.times, at), key=_utc)[-(keep + 1) :]
-        return Rhythm(self.sku, self.purchases + 1, tuple(times))
+        times = (*self.times[:place], at, *self.times[place:])[-limit:]
+        return Rhythm(self.sku, self.purchases + 1, times)
 
 
 def _is_positive_span(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -229,9 +286,20 @@ def _upper_median(spans: list[timedelta]) -> timedelta:
     return sorted(spans)[len(spans) // 2]
 
 
-def predict(rhythm: Rhythm, *, min_intervals: int = 2) -> NextNeed | None:
+def predict(
+    rhythm: Rhythm,
+    *,
+    min_intervals: int = 2,
+    keep: int = KEEP,
+    same_within: timedelta = SAME_WITHIN,
+    zone: tzinfo | None = None,
+) -> NextNeed | None:
     """When the customer of ``rhythm`` will want its product again (the method is in the
-    module's docstring), or None while fewer than ``min_intervals`` intervals are known.
+    module's docstring, ``keep`` and ``same_within`` too), or None while fewer than
+    ``min_intervals`` intervals are known. Its times are shown in ``zone`` (the
+    customer's, so that a date read from them is the customer's date), or in the last
+    occasion's own zone when None. :meth:`NextNeedPolicy.predict` passes a policy's
+    settings.
 
     >>> from datetime import datetime, timezone
     >>> start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
@@ -247,13 +315,17 @@ def predict(rhythm: Rhythm, *, min_intervals: int = 2) -> NextNeed | None:
     if not isinstance(rhythm, Rhythm):
         raise InvalidInput("rhythm", rhythm, "a Rhythm")
     v.positive_int("min_intervals", min_intervals)
-    intervals = list(rhythm.intervals)
+    if zone is not None and not isinstance(zone, tzinfo):
+        raise InvalidInput("zone", zone, "a tzinfo (dateutil.tz.gettz('Europe/Paris')) or None")
+    starts = rhythm.occasions(keep=keep, same_within=same_within)
+    intervals = [_utc(later) - _utc(earlier) for earlier, later in pairwise(starts)]
     if len(intervals) < min_intervals:
         return None
     interval = _lower_median(intervals)
     spread = _upper_median([abs(gap - interval) for gap in intervals])
-    last_at = rhythm.times[-1]
-    last, zone = _utc(last_at), last_at.tzinfo
+    last_at = starts[-1]
+    last = _utc(last_at)
+    zone = last_at.tzinfo if zone is None else zone
     try:
         expected = last + interval
         latest = expected + spread
@@ -269,7 +341,7 @@ def predict(rhythm: Rhythm, *, min_intervals: int = 2) -> NextNeed | None:
         interval=interval,
         spread=spread,
         basis=len(intervals),
-        last_at=last_at,
+        last_at=last_at.astimezone(zone),
     )
 
 
@@ -383,13 +455,24 @@ class NextNeedPolicy:
             del updated[dropped.sku]
         return {sku: updated[sku] for sku in sorted(updated)}
 
-    def predictions(self, rhythms: Mapping[str, Rhythm]) -> tuple[NextNeed, ...]:
-        """The next need of every product of ``rhythms`` that has ``min_intervals``
-        intervals, soonest first (then by sku)."""
-        needs = (
-            predict(rhythm, min_intervals=self.min_intervals)
-            for rhythm in _rhythms(rhythms).values()
+    def predict(self, rhythm: Rhythm, *, zone: tzinfo | None = None) -> NextNeed | None:
+        """:func:`predict` of ``rhythm`` with this policy's ``min_intervals``, ``keep``
+        and ``same_within``, its times in ``zone`` (the customer's time zone, or the
+        program's for a customer without one; None: the last purchase's)."""
+        return predict(
+            rhythm,
+            min_intervals=self.min_intervals,
+            keep=self.keep,
+            same_within=self.same_within,
+            zone=zone,
         )
+
+    def predictions(
+        self, rhythms: Mapping[str, Rhythm], *, zone: tzinfo | None = None
+    ) -> tuple[NextNeed, ...]:
+        """The next need of every product of ``rhythms`` that has ``min_intervals``
+        intervals, soonest first (then by sku), their times in ``zone``."""
+        needs = (self.predict(rhythm, zone=zone) for rhythm in _rhythms(rhythms).values())
         known = [need for need in needs if need is not None]
         return tuple(sorted(known, key=lambda need: (_utc(need.expected_at), need.sku)))
 
@@ -431,3 +514,23 @@ def _listing(skus: frozenset[str], tags: frozenset[str]) -> str:
     if tags:
         parts.append("items tagged " + " or ".join(sorted(tags)))
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def need_key(customer_id: str, need: NextNeed) -> str:
+    """The dedupe key of the reminder of ``need`` to ``customer_id``: it names the
+    customer, the product and the buying occasion the need follows (its ``last_at``), so a
+    reminder is queued once per occasion, and a host's service can withdraw the one
+    queued for an occasion once the customer has bought the product again.
+
+    >>> from datetime import datetime, timezone
+    >>> last = datetime(2026, 5, 1, 9, tzinfo=timezone.utc)
+    >>> need = NextNeed(sku="beans", expected_at=last + timedelta(days=14), earliest=last,
+    ...                 latest=last + timedelta(days=15), interval=timedelta(days=14),
+    ...                 spread=timedelta(days=1), basis=3, last_at=last)
+    >>> need_key("c-1", need)
+    'custbond:need:c-1:beans:20260501T090000'
+    """
+    v.identifier("customer_id", customer_id)
+    if not isinstance(need, NextNeed):
+        raise InvalidInput("need", need, "a NextNeed")
+    return automatic_key("need", customer_id, need.sku, key_stamp(need.last_at))

@@ -34,7 +34,7 @@ True
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -61,6 +61,7 @@ __all__ = [
     "enter",
     "leave",
     "step_key",
+    "step_keys",
 ]
 
 # The event types that may make a customer enter or leave a sequence: every event a host
@@ -332,9 +333,14 @@ def enter(sequence: Sequence, enrollment: Enrollment | None, *, at: datetime) ->
 
 def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:
     """``enrollment`` after the customer left at ``at`` ``because`` (an event type, a
-    host's reason). Leaving twice keeps the first leaving. An event that happened before
-    the customer entered (and was recorded late) still makes them leave: what it says
-    about the customer (they bought already) holds all the same.
+    host's reason). Leaving twice keeps the first leaving.
+
+    An event dated before the customer entered (recorded late) does not end the
+    enrollment: ``enrollment`` comes back as it was. Had it been recorded in its turn,
+    before the entering, there would have been nothing to leave; so the outcome does not
+    depend on the order in which a host records the two, and ``left_at`` is never before
+    ``entered_at``. A host whose sequence should not start for a customer who bought
+    already says so where the customer enters (the entering event), not here.
 
     >>> from datetime import datetime, timezone
     >>> enrolled = Enrollment(sequence="newsletter",
@@ -343,12 +349,17 @@ def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:
     >>> again = leave(left, at=datetime(2026, 3, 9, tzinfo=timezone.utc), because="unsubscribed")
     >>> again.is_active, again.left_because, again.left_at.day
     (False, 'Purchase', 4)
+    >>> leave(enrolled, at=datetime(2026, 3, 1, tzinfo=timezone.utc), because="Purchase").is_active
+    True
     """
     if not isinstance(enrollment, Enrollment):
         raise InvalidInput("enrollment", enrollment, "an Enrollment")
     at = v.moment("at", at)
     because = v.text("because", because)
     if not enrollment.is_active:
+        return enrollment
+    # Compared in UTC: two datetimes that share a tzinfo compare by their wall clocks.
+    if at.astimezone(UTC) < enrollment.entered_at.astimezone(UTC):
         return enrollment
     return attrs.evolve(enrollment, left_at=at, left_because=because)
 
@@ -444,3 +455,24 @@ def step_key(sequence_name: str, customer_id: str, index: int) -> str:
     v.identifier("customer_id", customer_id)
     v.integer("index", index, minimum=0)
     return automatic_key("sequence", sequence_name, customer_id, str(index))
+
+
+def step_keys(enrollment: Enrollment, customer_id: str) -> tuple[str, ...]:
+    """The dedupe keys of the messages of every step ``enrollment`` has done, to
+    ``customer_id``: those that may still wait in the outbox, queued and not yet sent
+    (quiet hours, a dispatcher that has not run). When the customer leaves, the host's
+    service withdraws them (a :class:`~custbond.CancelMessage` each), so no step goes out
+    after the event that ended the sequence; a key whose message was sent, or was never
+    queued (a step passed over as stale), withdraws nothing.
+
+    >>> from datetime import datetime, timezone
+    >>> enrolled = Enrollment(sequence="newsletter", sent=2,
+    ...                       entered_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+    >>> step_keys(enrolled, "c-1")
+    ('custbond:sequence:newsletter:c-1:0', 'custbond:sequence:newsletter:c-1:1')
+    """
+    if not isinstance(enrollment, Enrollment):
+        raise InvalidInput("enrollment", enrollment, "an Enrollment")
+    return tuple(
+        step_key(enrollment.sequence, customer_id, index) for index in range(enrollment.sent)
+    )

@@ -218,11 +218,12 @@ def on_event(
         if sequence.leaves_on(kind) and sequence.leave_when.evaluate(
             Facts(item, state, item.at, zone)
         ):
-            if held is not None and held.is_active and not _finished(sequence, held):
-                left = sequencing.leave(held, at=item.at, because=f"{kind} {item.id}")
-                effects.append(SetHeld("sequences", sequence.name, left))
-                effects.append(SetSchedule(SEQUENCE + sequence.name, None))
-                lines.append(f"left the {sequence.name} sequence ({kind} {item.id})")
+            # A customer who had every step leaves too (once): the last steps may still
+            # wait in the outbox, and must not go out after the event that ends it.
+            if held is not None and held.is_active:
+                gone, line = _leave(sequence, state.id, held, item, kind)
+                effects.extend(gone)
+                lines.append(line)
             continue
         if not sequence.enters_on(kind, name if isinstance(name, str) else None):
             continue
@@ -236,6 +237,28 @@ def on_event(
         effects.extend(more)
         lines.extend(why)
     return effects, lines
+
+
+def _leave(
+    sequence: sequencing.Sequence,
+    customer_id: str,
+    held: sequencing.Enrollment,
+    item: Any,
+    kind: str,
+) -> tuple[Effects, str]:
+    """The customer leaves ``sequence`` on ``item``: no step is planned any more, and
+    the steps queued and not sent yet are withdrawn. An event dated before they entered
+    changes nothing (see :func:`custbond.bonds.sequences.leave`)."""
+    left = sequencing.leave(held, at=item.at, because=f"{kind} {item.id}")
+    if left.is_active:
+        return [], f"still in the {sequence.name} sequence: {kind} {item.id} is from before it"
+    why = f"left the {sequence.name} sequence ({kind} {item.id})"
+    effects: Effects = [
+        SetHeld("sequences", sequence.name, left),
+        SetSchedule(SEQUENCE + sequence.name, None),
+    ]
+    effects.extend(CancelMessage(key, why) for key in sequencing.step_keys(left, customer_id))
+    return effects, why
 
 
 def _step(

@@ -19,7 +19,7 @@ from custbond.bonds.customization import Choice, Content, Preferences, SavedCart
 from custbond.bonds.occasions import Occasion
 from custbond.bonds.profile import BondProfile
 from custbond.bonds.reading import bond_profile
-from custbond.bonds.rhythm import NextNeed, predict
+from custbond.bonds.rhythm import NextNeed
 from custbond.bonds.sequences import Enrollment
 from custbond.bonds.social import MembersEvent
 from custbond.bonds.structure import Integration
@@ -41,6 +41,7 @@ from custbond.commands import (
 from custbond.erasure import PSEUDONYM_PREFIX
 from custbond.errors import CustbondError, InvalidInput, raise_first
 from custbond.events import LineItem, Purchase
+from custbond.rules.facts import zone_of
 
 if TYPE_CHECKING:
     from custbond.outcome import Outcome
@@ -139,9 +140,8 @@ class BondVerbs(ServiceParts):
         need = None if custom is None else custom.next_need
         if need is None:
             return ()
-        rhythms = self._state(customer_id).held.rhythms
-        found = (predict(rhythm, min_intervals=need.min_intervals) for rhythm in rhythms.values())
-        return tuple(sorted((n for n in found if n), key=lambda n: (n.expected_at, n.sku)))
+        state = self._state(customer_id)
+        return need.predictions(state.held.rhythms, zone=zone_of(state, self.program.time_zone))
 
     def basket_index(
         self, *, since: datetime | None = None, max_items: int = 10_000, max_neighbours: int = 50
