@@ -13,6 +13,7 @@ from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from custbond import CustomerState, MemoryStore, Store, UnitOfWork
+from custbond.erasure import Erasure
 from custbond.testing.contract import StoreContract, store_machine
 from stores import STORES
 
@@ -79,3 +80,32 @@ class TestABrokenStoreFailsTheContract:
 
         with pytest.raises(AssertionError, match=r"differs at (\[0\])?\.tier: got None"):
             TestTierlessStore().test_what_was_saved_loads_back_equal_field_by_field()
+
+
+class _NoForgetUnitOfWork(_TierlessUnitOfWork):
+    """A unit of work whose forget() does nothing: a host adapter that never erases."""
+
+    def load(self, customer_id: str) -> CustomerState | None:
+        return self._uow.load(customer_id)
+
+    def forget(self, erasure: Erasure) -> None:
+        pass
+
+
+class NoForgetStore(TierlessStore):
+    """A MemoryStore behind a unit of work that never erases anything: a broken store."""
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[UnitOfWork]:
+        with self._store.unit_of_work(write=write) as uow:
+            yield cast("UnitOfWork", _NoForgetUnitOfWork(uow))
+
+
+class TestAStoreThatDoesNotEraseFailsTheContract:
+    def test_an_example_test_finds_a_store_whose_forget_does_nothing(self) -> None:
+        class TestNoForgetStore(StoreContract):
+            def make_store(self) -> Store:
+                return NoForgetStore()
+
+        with pytest.raises(AssertionError, match=r"load\('ann-7f3c'\) after forget\(\)"):
+            TestNoForgetStore().test_forget_renames_the_customer_and_leaves_nothing_of_them_readable()

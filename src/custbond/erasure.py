@@ -3,16 +3,19 @@
 ``RetentionService.forget(customer_id)`` gives the customer a pseudonym and has the store
 pass every value it keeps about them (and every value of others that names them) through
 an :class:`Erasure`. What goes: the profile (name, email, phone, time zone, birthday,
-tags, preferences), the customer id itself (replaced by the pseudonym wherever it
-appears, so totals and liabilities still add up per pseudonymous customer), free text
-in events and commands (a custom event's attributes, the reasons given with redemptions,
-holds and adjustments, a complaint's words and its resolution, a survey's comment, what
-a task's owner wrote when closing it, a wish's note, a reason for cancelling a
-subscription), the preferences the customer gave (favourites, restrictions, interests,
-industry), and the facts a decision's trace showed about the
+tags, preferences), the name, email and phone of every profile they had before (see
+:meth:`Erasure.knowing`), in any case, wherever they appear in what is kept of them, the
+customer id itself (replaced by the pseudonym wherever a value names the customer, so
+totals and liabilities still add up per pseudonymous customer), free text in events and
+commands (a custom event's attributes, the reasons given with redemptions, holds and
+adjustments, where a consent came from, a complaint's words and its resolution, a
+survey's comment, what a task's owner wrote when closing it, a wish's note, a reason for
+cancelling a subscription), the preferences the customer gave (favourites,
+restrictions, interests, industry), and the facts a decision's trace showed about the
 customer. What stays: amounts, points, dates, event ids, skus, severities, scores,
-compensation, the program's own words (with the customer's id and contact details taken
-out of them).
+compensation, the program's own words (with the customer's id, where they name the
+customer, and contact details taken out of them). Other customers' values change only
+where they name the customer: a referrer's id, custbond's words quoting it.
 
 These are pure functions on values; each store finds the rows and writes them back.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -129,6 +133,55 @@ def _literal(text: str) -> str:
     return text.replace("\\", "\\\\")
 
 
+# What people write between the digits of a phone number.
+_PHONE_GAP = r"[\s().\-/]*"
+
+
+@functools.lru_cache(maxsize=64)
+def _any_of(texts: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of ``texts`` (a customer's names, emails and phones, or what a host wrote),
+    in any case, where it is not part of a longer word ("Ann" is not in "Annual"; an
+    email is not in a longer address), longest first. A phone number matches with or
+    without the spaces, dashes, dots and brackets between its digits ("+44 20 7946
+    0958" and "+442079460958"). None when there is nothing to look for."""
+    if not texts:
+        return None
+    parts = [_pattern(text) for text in sorted(set(texts), key=len, reverse=True)]
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _pattern(text: str) -> str:
+    """The regular expression of one text for :func:`_any_of`."""
+    digits = re.findall(r"\d", text)
+    if len(digits) >= _PHONE_DIGITS and re.fullmatch(r"\+?[\d\s().\-/]+", text):
+        return rf"(?<!\d)\+?{_PHONE_GAP.join(digits)}(?!\d)"
+    pattern = re.escape(text)
+    if _is_word(text[0]):
+        pattern = r"(?<!\w)" + pattern
+    if _is_word(text[-1]):
+        pattern += r"(?!\w)"
+    return pattern
+
+
+# A phone number has at least this many digits (fewer are not told from other numbers).
+_PHONE_DIGITS = 5
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _without(texts: tuple[str, ...], text: str) -> str:
+    """``text`` with each of ``texts`` in it (see :func:`_any_of`) erased."""
+    pattern = _any_of(texts)
+    return text if pattern is None else pattern.sub(ERASED, text)
+
+
+def _details(customer: Customer) -> tuple[str, ...]:
+    """A profile's contact details: its name, email and phone, those it has."""
+    return tuple(text for text in (customer.name, customer.email, customer.phone) if text)
+
+
 def _erased(text: str | None) -> str | None:
     """Free text a person wrote about the customer, erased (None stays None: there was
     nothing to erase, and ``ERASED`` marks that something was)."""
@@ -141,7 +194,8 @@ class Erasure:
 
     customer_id: str
     pseudonym: str
-    # The profile's name, email and phone: erased wherever they appear inside free text.
+    # The name, email and phone of every profile the customer had: erased wherever they
+    # appear (in any case) inside the texts kept of them.
     redact: tuple[str, ...] = ()
     # The program's time zone: what the customer's dates are reckoned in once their own
     # zone is gone with the profile (a subscription's, as a replay would reckon them).
@@ -151,24 +205,61 @@ class Erasure:
     def of(cls, customer: Customer, pseudonym: str, *, zone: str = "UTC") -> Erasure:
         """The erasure of ``customer``, whose contact details are redacted from texts;
         ``zone`` is the program's time zone."""
-        details = (customer.name, customer.email, customer.phone)
-        found: tuple[str, ...] = tuple(text for text in details if text)
-        return cls(customer.id, pseudonym, found, zone)
+        return cls(customer.id, pseudonym, _details(customer), zone)
+
+    def knowing(self, records: Iterable[LogRecord]) -> Erasure:
+        """This erasure, redacting also the name, email and phone of every profile the
+        customer had before (an address they changed after it bounced is in the
+        outbox's reasons), read from ``records``: the log records that a store passes
+        through :meth:`log_record` (the customer's own among them). A store calls it
+        first, and erases with what it returns."""
+        found = list(self.redact)
+        for record in records:
+            if record.outcome.customer_id != self.customer_id:
+                continue
+            profiles = [
+                effect.customer
+                for effect in record.outcome.effects
+                if isinstance(effect, UpdateProfile)
+            ]
+            if isinstance(record.input, SaveCustomer):
+                profiles.append(record.input.customer)
+            for profile in profiles:
+                if profile.id == self.customer_id:
+                    found.extend(_details(profile))
+        redact = tuple(dict.fromkeys(found))
+        return self if redact == self.redact else attrs.evolve(self, redact=redact)
 
     def _id(self, value: str) -> str:
         return self.pseudonym if value == self.customer_id else value
 
     def text(self, text: str) -> str:
-        """Free text of the program's own that may name the customer (a trace's words):
-        the id becomes the pseudonym where it stands as a word of its own (not inside
-        another id: "cmp-7" stays when customer "7" is erased, as event ids do), contact
-        details are erased."""
+        """A short text a host wrote about the customer and that is kept (a channel, a
+        place, a complaint's category, a label): the id becomes the pseudonym where it
+        stands as a word of its own (not inside another id: "cmp-7" stays when customer
+        "7" is erased, as event ids do), contact details are erased. (A host may name the
+        customer any way there; custbond's own words are erased by :meth:`words`.)"""
         if self.customer_id in text:  # the pattern only when it may match
             pseudonym = self.pseudonym
             text = _whole_word(self.customer_id).sub(lambda _: pseudonym, text)
-        for detail in self.redact:
-            text = text.replace(detail, ERASED)
-        return text
+        return _without(self.redact, text)
+
+    def words(self, text: str, renamed: Mapping[str, str] | None = None) -> str:
+        """custbond's own words about the customer (a trace's line, why a message was not
+        sent): the id becomes the pseudonym where custbond names the customer, quoting
+        their id (``referred by 'c-1'``) or in a key of theirs (``renamed``: the keys
+        the record names, and what they became); contact details a host gave are
+        erased. A number that is merely equal to the id ("earned 42 points") stays."""
+        return _without(self.redact, self.named(text, renamed))
+
+    def named(self, text: str, renamed: Mapping[str, str] | None = None) -> str:
+        """``text`` with the pseudonym where custbond's words name the customer: their
+        id quoted (as custbond quotes it, ``'c-1'``), and the keys in ``renamed``."""
+        if renamed:
+            for old in sorted(renamed, key=len, reverse=True):  # not a part of a longer one
+                text = text.replace(old, renamed[old])
+        quoted = repr(self.customer_id)
+        return text.replace(quoted, repr(self.pseudonym)) if quoted in text else text
 
     def customer(self, customer: Customer) -> Customer:
         """The profile of the erased customer: the pseudonym and nothing else."""
@@ -180,10 +271,11 @@ class Erasure:
         """The erased customer's state under the pseudonym with an empty profile; another
         customer's state with the erased customer, if they referred them, renamed."""
         if state.id == self.customer_id:
-            # Consents stay (a replay of the erased log gives them again), their sources
-            # erased; nothing is sent to an erased customer anyway.
+            # Consents stay (a replay of the erased log gives them again), where they
+            # came from erased (a host's words, which may say where the customer was);
+            # nothing is sent to an erased customer anyway.
             consents = {
-                key: attrs.evolve(consent, source=self.text(consent.source))
+                key: attrs.evolve(consent, source=ERASED)
                 for key, consent in state.consents.items()
             }
             schedule = {
@@ -311,7 +403,7 @@ class Erasure:
         if isinstance(item, CustomEvent):
             changes["attributes"] = {}
         elif isinstance(item, SetConsent):
-            changes["source"] = self.text(item.source)
+            changes["source"] = ERASED
         elif isinstance(item, Redeem | PlaceHold | Adjust):
             changes["reason"] = ERASED
         elif isinstance(item, ComplaintFiled):
@@ -344,12 +436,26 @@ class Erasure:
             )
         return attrs.evolve(item, **changes)
 
-    def outcome(self, outcome: Outcome) -> Outcome:
-        """An outcome: renamed, profile updates emptied, the trace's facts dropped."""
+    def fitted(self, again: Input, first: Input) -> Erasure:
+        """This erasure, redacting also the parts of ``again``'s texts that ``first``
+        shows erased, for telling whether ``again`` is ``first`` (a logged input this
+        erasure's customer was named in, erased since) delivered again: it is when
+        ``fitted(again, first).input(again)`` equals ``first``. The contact details that
+        were erased from ``first`` are gone from the store, so they are read back from
+        ``again``: where ``first`` has ``erased`` inside a text, ``again`` has them."""
+        found = list(self.redact)
+        _gaps_between(self.input(again), first, found)
+        redact = tuple(dict.fromkeys(found))
+        return self if redact == self.redact else attrs.evolve(self, redact=redact)
+
+    def outcome(self, outcome: Outcome, renamed: Mapping[str, str] | None = None) -> Outcome:
+        """An outcome: renamed, profile updates emptied, the trace's facts dropped.
+        ``renamed``: keys its trace may name (a task's) and what they became, besides
+        those of its effects."""
         own = outcome.customer_id == self.customer_id
         effects = tuple(self._effect(effect, own=own) for effect in outcome.effects)
-        if not own:  # another's that names the customer
-            trace = Trace([step._replace(text=self.text(step.text)) for step in outcome.trace])
+        if not own:  # another's that names the customer: where custbond's words do
+            trace = Trace([self._named_step(step) for step in outcome.trace])
             return attrs.evolve(outcome, effects=effects, trace=trace)
         # The reasons a host gave (with a redemption, a hold, an adjustment) and the
         # words of a complaint, a resolution, a survey answer or a task's result are
@@ -371,13 +477,14 @@ class Erasure:
             else effect
             for effect in effects
         )
-        longest_first = sorted(reasons, key=len, reverse=True)  # before any part of them
+        keys = {**_keys(outcome.effects, effects), **(renamed or {})}
         steps = []
         for step in outcome.trace:
-            text = step.text
-            for reason in longest_first:  # as written, before the id is renamed in them
-                text = text.replace(reason, ERASED)
-            steps.append(Step(step.verdict, self.text(text), step.rule))
+            # The host's words as written, before the id is renamed in them.
+            text = _without(tuple(sorted(reasons)), step.text)
+            if step.rule is None:  # a rule's words are the program's
+                text = self.named(text, keys)
+            steps.append(Step(step.verdict, _without(self.redact, text), step.rule))
         return attrs.evolve(
             outcome,
             customer_id=self.pseudonym,
@@ -386,17 +493,25 @@ class Erasure:
             entries=tuple(self.entry(entry) for entry in outcome.entries),
         )
 
+    def _named_step(self, step: Step) -> Step:
+        """A step of another customer's trace: custbond's words renamed where they name
+        the erased customer (``referred by 'c-1'``), nothing else changed."""
+        if step.rule is not None:
+            return step
+        text = self.named(step.text)
+        return step if text == step.text else step._replace(text=text)
+
     def _effect(self, effect: Any, *, own: bool) -> Any:
         """An effect of an outcome: the erased customer's own (``own``), or another's
         that names them."""
         if isinstance(effect, UpdateProfile):
             return UpdateProfile(self.customer(effect.customer))
-        if isinstance(effect, RecordConsent):
-            return attrs.evolve(effect, source=self.text(effect.source))
         if isinstance(effect, RewardReferral | SetReferrer):
             return attrs.evolve(effect, referrer_id=self._id(effect.referrer_id))
-        if not own:  # another customer's messages, schedule, cases and tasks are theirs
+        if not own:  # another customer's consents, messages, cases and tasks are theirs
             return effect
+        if isinstance(effect, RecordConsent):
+            return attrs.evolve(effect, source=ERASED)
         if isinstance(effect, SetCase):
             return SetCase(self.case(effect.case))
         if isinstance(effect, NoteSurvey):
@@ -443,15 +558,15 @@ class Erasure:
         """A log record: its input and its outcome erased. A log key made of the
         customer's id (an incident's notice) is made again from the erased input, as is
         the outcome's key."""
-        item, outcome = record.input, self.outcome(record.outcome)
+        item, renamed = record.input, None
         if isinstance(item, CloseTask) and record.outcome.customer_id == self.customer_id:
             # A task of the erased customer: the owner's result erased, its key renamed
-            # as the task's is.
-            item = attrs.evolve(
-                item, task_key=self.task_key(item.task_key), result=_erased(item.result)
-            )
+            # as the task's is (and so where the trace names it).
+            renamed = {item.task_key: self.task_key(item.task_key)}
+            item = attrs.evolve(item, task_key=renamed[item.task_key], result=_erased(item.result))
         else:
             item = self.input(item)
+        outcome = self.outcome(record.outcome, renamed)
         key = record.key
         if key is not None and isinstance(item, NotifyIncident | Invite | CloseTask):
             if outcome.key == key[1]:
@@ -492,7 +607,7 @@ class Erasure:
                 customer_id=self.pseudonym,
                 context=context,
             ),
-            reason=None if item.reason is None else self.text(item.reason),
+            reason=None if item.reason is None else self.words(item.reason),
         )
         if not item.status.final:
             erased = attrs.evolve(erased, status=MessageStatus.SUPPRESSED, reason=ERASED_REASON)
@@ -505,15 +620,72 @@ _BIRTHDAY_PLANS = ("birthday", "occasion:birthday")
 _CUSTOM_OCCASION = "occasion:custom:"
 
 
+def _keys(effects: Iterable[Any], erased: Iterable[Any]) -> dict[str, str]:
+    """The keys of ``effects`` (of tasks and messages) that erasure changed in
+    ``erased``, and what they became."""
+    return {
+        effect.key: after.key
+        for effect, after in zip(effects, erased, strict=True)
+        if isinstance(effect, OpenTask | FinishTask | QueueMessage | CancelMessage)
+        and effect.key != after.key
+    }
+
+
+def _gaps_between(mine: Any, erased: Any, found: list[str]) -> None:
+    """Add to ``found`` the parts of the texts in ``mine`` (an input, or a part of one)
+    that ``erased`` (the same, erased) shows as ``ERASED``: field by field, item by
+    item (the items of a set, any with any)."""
+    if mine == erased:
+        return
+    if isinstance(mine, str) and isinstance(erased, str):
+        found.extend(_gaps(erased, mine) or ())
+    elif attrs.has(type(mine)) and type(mine) is type(erased):
+        for field in attrs.fields(type(mine)):
+            _gaps_between(getattr(mine, field.name), getattr(erased, field.name), found)
+    elif isinstance(mine, tuple) and isinstance(erased, tuple) and len(mine) == len(erased):
+        for item, other in zip(mine, erased, strict=True):
+            _gaps_between(item, other, found)
+    elif isinstance(mine, frozenset) and isinstance(erased, frozenset):
+        for item in mine - erased:
+            for other in erased - mine:
+                _gaps_between(item, other, found)
+
+
+def _gaps(erased: str, text: str) -> list[str] | None:
+    """The parts of ``text`` that ``erased`` has ``ERASED`` in place of, when ``erased``
+    is ``text`` with some (non-empty) parts of it so replaced; None when it is not. The
+    parts are found leftmost first, which finds them whenever they are there."""
+    pieces = erased.split(ERASED)
+    if len(pieces) < 2:  # nothing erased in it
+        return None
+    head, *middle, tail = pieces
+    end = len(text) - len(tail)
+    if not text.startswith(head) or not text.endswith(tail) or end < len(head):
+        return None
+    at, gaps = len(head), []
+    for piece in middle:
+        found = text.find(piece, at + 1, end)
+        if found < 0:
+            return None
+        gaps.append(text[at:found])
+        at = found + len(piece)
+    if at >= end:
+        return None
+    gaps.append(text[at:end])
+    return gaps
+
+
 def _free_texts(effect: Any) -> tuple[str | None, ...]:
     """The free text a person wrote that ``effect`` carries (a complaint's words, a
-    resolution, a survey comment, a task's result)."""
+    resolution, a survey comment, a task's result, where a consent came from)."""
     if isinstance(effect, SetCase):
         return (effect.case.text, effect.case.resolution)
     if isinstance(effect, NoteSurvey):
         return (effect.answer.comment,)
     if isinstance(effect, FinishTask):
         return (effect.result,)
+    if isinstance(effect, RecordConsent):
+        return (effect.source,)
     if isinstance(effect, SetHeld):
         value = effect.value
         if isinstance(value, Preferences):  # as the trace describes them

@@ -866,9 +866,15 @@ def _erased_repeat(first: Input, again: Input) -> bool:
         and isinstance(customer_id, str)
         and pseudonym.startswith(PSEUDONYM_PREFIX)
         and customer_id != pseudonym
-        and _same_input(Erasure(customer_id, pseudonym).input(again), first)
+        and _erases_into(Erasure(customer_id, pseudonym), again, first)
         for pseudonym, customer_id in named
     )
+
+
+def _erases_into(erasure: Erasure, again: Input, first: Input) -> bool:
+    """Whether ``erasure`` makes ``again`` into ``first``, with the contact details it
+    erased from ``first``'s texts (gone from the store) read back from ``again``."""
+    return _same_input(erasure.fitted(again, first).input(again), first)
 
 
 _ID_FIELDS = ("customer_id", "referrer_id")

@@ -62,6 +62,11 @@ class Connection(Protocol):
         """Run ``sql`` once for each of ``params``."""
 
 
+def _containing(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for values that contain ``text``."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 _RECORD_READERS: dict[str, Callable[[rows.Row], Record]] = {
     "purchase": rows.purchase_from_row,
     "hold": rows.hold_from_row,
@@ -723,18 +728,25 @@ class SQLUnitOfWork:
         state = self.load(old)
         if state is None:
             return
-        # The id as it appears in JSON text, for LIKE (its %, _ and \ escaped).
-        quoted = json.dumps(old)  # as the codec writes it: ASCII, with \u escapes
-        pattern = "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # The id as it appears in JSON text, for LIKE: a value of its own, and quoted
+        # inside a text (custbond's words naming the customer: "referred by 'c-1'").
+        pattern = _containing(json.dumps(old))  # as the codec writes it: ASCII, \u escapes
+        named = _containing(json.dumps(repr(old))[1:-1])
         # The log first: its outcomes are read with the statement still under the old id.
-        found = db.all(
-            "SELECT customer_id, record FROM custbond_log WHERE tenant = :tenant"
-            " AND (customer_id = :old OR record LIKE :pattern ESCAPE '\\')",
-            {"tenant": tenant, "old": old, "pattern": pattern},
-        )
+        # All of it before any is erased: the profiles the customer had are in it.
+        found = [
+            self._log_record(customer_id, text)
+            for customer_id, text in db.all(
+                "SELECT customer_id, record FROM custbond_log WHERE tenant = :tenant"
+                " AND (customer_id = :old OR record LIKE :pattern ESCAPE '\\'"
+                " OR record LIKE :named ESCAPE '\\')",
+                {"tenant": tenant, "old": old, "pattern": pattern, "named": named},
+            )
+        ]
+        erasure = erasure.knowing(found)
         log = []
-        for customer_id, text in found:
-            logged = erasure.log_record(self._log_record(customer_id, text))
+        for before in found:
+            logged = erasure.log_record(before)
             row = rows.log_row(
                 logged.seq, logged.key, logged.input, logged.recorded_at, logged.outcome
             )

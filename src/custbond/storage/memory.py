@@ -110,20 +110,25 @@ class MemoryStore:
         :meth:`UnitOfWork.forget`): in place, so nothing of the original stays."""
         old, new = erasure.customer_id, erasure.pseudonym
         # The log first: its outcomes are read with the statement still under the old id.
+        # All of it before any is erased: the profiles the customer had are in it.
+        quoted = repr(old)  # as custbond's words (a trace's) name a customer
+        found: list[tuple[int, LogRecord]] = []
         for index, row in enumerate(self._log):
-            if _names(row, old):
+            if _names(row, old, quoted):
                 statement = self._statement(rows.log_customer_id(row))
-                logged = LogRecord(*rows.log_from_row(row, statement))
-                record = erasure.log_record(logged)
-                erased = rows.log_row(
-                    record.seq, record.key, record.input, record.recorded_at, record.outcome
-                )
-                self._log.replace(index, erased)
-                if record.key != logged.key:  # a key made of the id (an incident's notice)
-                    assert logged.key is not None
-                    assert record.key is not None
-                    del self._logged[_key(logged.key)]
-                    self._logged[_key(record.key)] = index
+                found.append((index, LogRecord(*rows.log_from_row(row, statement))))
+        erasure = erasure.knowing(logged for _, logged in found)
+        for index, logged in found:
+            record = erasure.log_record(logged)
+            erased = rows.log_row(
+                record.seq, record.key, record.input, record.recorded_at, record.outcome
+            )
+            self._log.replace(index, erased)
+            if record.key != logged.key:  # a key made of the id (an incident's notice)
+                assert logged.key is not None
+                assert record.key is not None
+                del self._logged[_key(logged.key)]
+                self._logged[_key(record.key)] = index
         indexes = self._statements.pop(old, None)
         if indexes is not None:
             for index in indexes:
@@ -133,7 +138,7 @@ class MemoryStore:
             self._statements[new] = indexes
         # Every version of every record, not only the latest.
         for index, row in enumerate(self._record_rows):
-            if _names(row, old):
+            if _names(row, old, None):
                 self._record_rows.replace(index, _erase_record_row(row, erasure))
         customer = self._customers.pop(old)
         self._customers[new] = erasure.customer(customer)
@@ -247,10 +252,13 @@ def _due_order(item: QueuedMessage) -> tuple[datetime, datetime, str]:
     return (item.next_attempt_at, item.queued_at, item.key)
 
 
-def _names(row: _Row, customer_id: str) -> bool:
-    """Whether ``customer_id`` appears anywhere in ``row``, nested rows included."""
+def _names(row: _Row, customer_id: str, quoted: str | None) -> bool:
+    """Whether ``customer_id`` is a value anywhere in ``row``, nested rows included, or
+    (when ``quoted`` is given) a text there has it quoted (custbond's words naming it)."""
     return any(
-        value == customer_id or (type(value) is tuple and _names(value, customer_id))
+        value == customer_id
+        or (type(value) is tuple and _names(value, customer_id, quoted))
+        or (quoted is not None and type(value) is str and quoted in value)
         for value in row
     )
 

@@ -167,7 +167,11 @@ class UnitOfWork(Protocol):
 
     def forget(self, erasure: Erasure) -> None:
         """Erase ``erasure.customer_id``'s personal data from everything the store keeps:
-        pass their state (moved to ``erasure.pseudonym``), statement, records and log
+        first pass the log records it will rewrite (theirs, and every other that names
+        them: as a value of its own, or quoted, ``'c-1'``, in a text) to
+        :meth:`~custbond.erasure.Erasure.knowing` and erase with the erasure it returns
+        (their earlier profiles are in those records); pass their state (moved to
+        ``erasure.pseudonym``), statement, records and log
         records (a log key made of their id is made again: see
         :meth:`~custbond.erasure.Erasure.log_record`), and every other customer's state
         and log record that names them, through ``erasure``, their messages in the outbox

@@ -59,6 +59,7 @@ from custbond.bonds.sequences import Enrollment
 from custbond.bonds.structure import Integration
 from custbond.bonds.subscriptions import Plan, advance, cancel, pause, skip, subscribe
 from custbond.bonds.tiers import Level, TierLadder
+from custbond.clock import FixedClock
 from custbond.commands import (
     Adjust,
     CancelRedemption,
@@ -80,16 +81,20 @@ from custbond.errors import CustbondError
 from custbond.events import LineItem, Purchase, Referral, Return, SurveyResponse, Visit
 from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.message import Message, MessageKind, MessageStatus, QueuedMessage
+from custbond.messaging.notifier import Delivery, Outgoing
+from custbond.messaging.recording import RecordingNotifier
 from custbond.outcome import Outcome
 from custbond.program import CustomerState, Decision, Program, Reference
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.recovery.case import RecoveryCase, Timer
 from custbond.recovery.compensation import Compensation
+from custbond.recovery.events import ComplaintFiled, ComplaintResolved
+from custbond.recovery.policy import FollowUp, RecoveryPolicy
 from custbond.recovery.severity import Severity
 from custbond.rules import Budget, Limit, Rule
 from custbond.rules.effects import FixedPoints
 from custbond.rules.trace import Trace
-from custbond.service import _records_after
+from custbond.service import RetentionService, _records_after
 from custbond.storage.ports import LogRecord, Record, Store, UnitOfWork
 from custbond.tasks import Task
 from custbond.testing.strategies import customers, helds, purchases
@@ -2079,3 +2084,154 @@ class StoreContract:
 
         with store.unit_of_work(write=False) as uow:
             _expect([_queued()], list(uow.outbox()), "the outbox after an aborted unit of work")
+
+    # -- erasure -----------------------------------------------------------------------
+
+    def test_forget_renames_the_customer_and_leaves_nothing_of_them_readable(self) -> None:
+        store = self.fresh_store()
+        service = _erasure_history(store)
+        readable = _readable(store)
+        for needle in (*_DETAILS, _FORGOTTEN):
+            _expect(True, _mentions(readable, needle) != [], f"{needle!r} before forget()")
+        with store.unit_of_work(write=False) as uow:
+            kept = _kept(uow, _FORGOTTEN)
+
+        _expect(True, service.forget(_FORGOTTEN, pseudonym=_PSEUDONYM), "forget()")
+
+        with store.unit_of_work(write=False) as uow:
+            _expect(None, uow.load(_FORGOTTEN), f"load({_FORGOTTEN!r}) after forget()")
+            state = uow.load(_PSEUDONYM)
+            _expect(Customer(_PSEUDONYM), None if state is None else state.customer, "profile")
+            _expect(kept, _kept(uow, _PSEUDONYM), "what forget() keeps, under the pseudonym")
+            referee = uow.load("bea")
+            referrer = None if referee is None else referee.referred_by
+            _expect(_PSEUDONYM, referrer, "who referred 'bea', after forget()")
+            _expect([], list(uow.tasks(customer_id=_FORGOTTEN, open_only=False)), "old tasks")
+            _expect([], list(uow.messages_of(_FORGOTTEN)), "the old id's messages")
+            waiting = [item.key for item in uow.messages_of(_PSEUDONYM) if not item.status.final]
+            _expect([], waiting, "messages of the erased customer still to be sent")
+        for needle in (*_DETAILS, _FORGOTTEN):
+            found = _mentions(_readable(store), needle)
+            _expect([], found, f"what is readable of {needle!r} after forget()")
+
+
+# -- erasure: a customer with a history, forgotten --------------------------------------
+
+# An id that nothing else holds, and what the customer's profiles said, first and later.
+_FORGOTTEN = "ann-7f3c"
+_PSEUDONYM = "erased-7f3c"
+_DETAILS = ("Ann Oldname", "ann.old@example.com", "Ann Newname", "ann.new@example.com", "7946")
+
+
+def _bounce(message: Outgoing) -> Delivery:
+    """A mail server that refuses the address, echoing it upper-cased."""
+    return Delivery.failed(f"550 <{(message.to or '').upper()}>: no such mailbox")
+
+
+def _erasure_history(store: Store) -> RetentionService:
+    """A customer's history on ``store``, through the service: a profile whose email
+    bounced and a later one, purchases, a visit, points adjusted, redeemed and held, a
+    consent, a complaint with a follow-up task, and a friend they referred, who bought."""
+    clock = FixedClock(_T0)
+    program = Program(
+        referrals=_REFERRALS,
+        recovery=RecoveryPolicy(follow_up=FollowUp(owner=_OWNERS[0])),
+        currency="EUR",
+    )
+    service = RetentionService(program, store, clock, notifier=RecordingNotifier(answer=_bounce))
+    first = Customer(_FORGOTTEN, name="Ann Oldname", email="ann.old@example.com")
+    service.save_customer(attrs.evolve(first, phone="+44 20 7946 0001"))
+    service.queue(Message(key=f"note:{_FORGOTTEN}", customer_id=_FORGOTTEN, template="welcome"))
+    service.dispatch()
+    service.save_customer(Customer(_FORGOTTEN, name="Ann Newname", email="ann.new@example.com"))
+    amount = Decimal("40.00")
+    service.record(
+        Purchase(
+            id="o-ann",
+            customer_id=_FORGOTTEN,
+            at=clock.now(),
+            amount=amount,
+            currency="EUR",
+            channel="phone +442079460001",
+        )
+    )
+    service.record(
+        Visit(id="v-ann", customer_id=_FORGOTTEN, at=clock.now(), location="ANN NEWNAME")
+    )
+    service.adjust(_FORGOTTEN, 5, reason="goodwill for Ann Newname", key="adj-ann")
+    service.redeem(_FORGOTTEN, 10, key="red-ann", reason="cake for Ann Newname")
+    service.hold(_FORGOTTEN, 5, key="hold-ann", expires_at=_T0 + timedelta(days=1))
+    source = "signed up as ann.new@example.com"
+    service.set_consent(_FORGOTTEN, "email", granted=True, source=source, key="consent-ann")
+    text = "Ann Newname: my cake was cold"
+    filed = ComplaintFiled(
+        id="cmp-ann", customer_id=_FORGOTTEN, at=_T0, category="cold", severity="high", text=text
+    )
+    service.record(filed)
+    service.record(
+        ComplaintResolved(
+            id="res-ann",
+            customer_id=_FORGOTTEN,
+            at=_T0,
+            complaint_id="cmp-ann",
+            resolution="called Ann Newname",
+        )
+    )
+    service.record(Referral(id="ref-bea", customer_id="bea", at=_T0, referrer_id=_FORGOTTEN))
+    service.record(Purchase(id="o-bea", customer_id="bea", at=_T0, amount=amount, currency="EUR"))
+    return service
+
+
+def _kept(uow: UnitOfWork, customer_id: str) -> tuple[object, ...]:
+    """What erasure keeps of a customer (under their pseudonym): their points, their
+    statement's amounts and dates, their records' amounts, how many tasks and messages."""
+    ledger = uow.load_ledger(customer_id)
+    records = (uow.purchase("o-ann"), uow.hold("hold-ann"), uow.redemption("red-ann"))
+    return (
+        None if ledger is None else ledgers.balance(ledger, _T0),
+        [(entry.kind, entry.points, entry.at) for entry in uow.entries(customer_id)],
+        [None if record is None else _customer_of(record) == customer_id for record in records],
+        len(uow.tasks(customer_id=customer_id, open_only=False)),
+        len(uow.messages_of(customer_id)),
+    )
+
+
+def _customer_of(record: Record) -> str:
+    if isinstance(record, PurchaseRecord):
+        return record.purchase.customer_id
+    return record.customer_id
+
+
+def _readable(store: Store) -> list[str]:
+    """Every text the store gives back through the port: each customer's state and
+    statement, the log, the records, the outbox and the tasks."""
+    with store.unit_of_work(write=False) as uow:
+        found: list[object] = [list(uow.log()), list(uow.outbox())]
+        found.append(list(uow.tasks(open_only=False)))
+        for customer_id in uow.customer_ids():
+            found.extend((customer_id, uow.load(customer_id), list(uow.entries(customer_id))))
+        for key in ("o-ann", "o-bea", "hold-ann", "red-ann"):
+            found.extend((uow.purchase(key), uow.hold(key), uow.redemption(key)))
+    return list(_texts(found))
+
+
+def _texts(value: object) -> Iterable[str]:
+    """Every string inside ``value``: in attrs values, tuples, lists, sets and maps."""
+    if isinstance(value, str):
+        yield value
+    elif attrs.has(type(value)):
+        for field in attrs.fields(cast("Any", type(value))):
+            yield from _texts(getattr(value, field.name))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
+
+
+def _mentions(texts: Iterable[str], needle: str) -> list[str]:
+    """The texts that hold ``needle``, in any case."""
+    folded = needle.casefold()
+    return [text for text in texts if folded in text.casefold()]
