@@ -200,6 +200,25 @@ class TestSchema:
                 assert [("cafe",)] == [tuple(row) for row in tenants.all()]
         assert (SCHEMA_VERSION + 1, SCHEMA_VERSION) == (raised.value.found, raised.value.known)
 
+    @pytest.mark.parametrize(
+        "damage",
+        ["UPDATE custbond_schema SET version = -1", "DELETE FROM custbond_schema"],
+        ids=["negative", "no-row"],
+    )
+    def test_a_damaged_version_row_is_refused_before_any_migration_runs(self, damage: str) -> None:
+        with fresh_schema() as scoped:
+            _service(SQLAlchemyStore(scoped, tenant="cafe")).record(_purchase("o-1"))
+            with scoped.begin() as connection:
+                connection.exec_driver_sql(damage)
+
+            with pytest.raises(StorageError) as raised:
+                SQLAlchemyStore(scoped, tenant="bakery")
+
+            with scoped.connect() as connection:
+                tenants = connection.exec_driver_sql("SELECT tenant FROM custbond_tenants")
+                assert [("cafe",)] == [tuple(row) for row in tenants.all()]
+        assert "schema version" == raised.value.field
+
     def test_a_database_at_version_3_gets_the_tasks_table_and_keeps_its_data(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -87,6 +87,35 @@ class TestTheFile:
             (version,) = connection.execute("SELECT version FROM custbond_schema").fetchone()
         assert SCHEMA_VERSION + 1 == version
 
+    @pytest.mark.parametrize(
+        ("damage", "shown"),
+        [
+            ("UPDATE custbond_schema SET version = 'abc'", "'abc'"),
+            ("UPDATE custbond_schema SET version = -1", "-1"),
+            ("UPDATE custbond_schema SET version = 0", "0"),
+            ("DELETE FROM custbond_schema", "None"),
+            ("INSERT INTO custbond_schema (version) VALUES (1)", f"[{SCHEMA_VERSION}, 1]"),
+        ],
+        ids=["text", "negative", "zero", "no-row", "two-rows"],
+    )
+    def test_a_damaged_version_row_is_refused_before_any_migration_runs(
+        self, tmp_path: Path, damage: str, shown: str
+    ) -> None:
+        path = tmp_path / "damaged.db"
+        SQLiteStore(path).close()
+        with sqlite3.connect(path) as connection:
+            connection.execute(damage)
+            before = connection.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+
+        with pytest.raises(StorageError) as raised:
+            SQLiteStore(path)
+
+        assert "schema version" == raised.value.field
+        assert str(raised.value).endswith(f"got {shown}")
+        with sqlite3.connect(path) as connection:
+            after = connection.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+        assert before == after
+
     def test_a_file_that_is_not_a_database_is_a_storage_error(self, tmp_path: Path) -> None:
         path = tmp_path / "notes.txt"
         path.write_text("not a database, just some notes " * 100)

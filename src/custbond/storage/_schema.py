@@ -21,7 +21,12 @@ True
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "statements"]
+from collections.abc import Sequence
+from typing import Any
+
+from custbond.errors import SchemaVersionError, StorageError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "statements", "version_of"]
 
 # The version table: one row, the version the database is at.
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS custbond_schema (version INTEGER NOT NULL)"
@@ -162,3 +167,29 @@ def statements(migration: tuple[str, ...], dialect: str) -> list[str]:
     """The statements of ``migration`` in ``dialect`` ("sqlite" or "postgresql")."""
     words = _WORDS[dialect]
     return [statement.format(**words) for statement in migration]
+
+
+def version_of(rows: Sequence[tuple[Any, ...]], *, has_tables: bool) -> int:
+    """The version a database is at, from the rows of its version table: 0 for a new
+    database (no row, and none of custbond's tables). Anything else that is not one row
+    of a version custbond writes (text, a number below 1, several rows, no row beside
+    custbond's tables) is a damaged database, refused before any migration runs: running
+    migrations from a wrong version would re-create tables, or run the last one again.
+
+    >>> version_of([], has_tables=False), version_of([(1,)], has_tables=True)
+    (0, 1)
+    """
+    if not rows:
+        if has_tables:
+            expected = "one row in custbond_schema, as custbond's tables are there"
+            raise StorageError("schema version", None, expected)
+        return 0
+    expected = f"one whole number from 1 to {SCHEMA_VERSION} in custbond_schema"
+    if len(rows) > 1:
+        raise StorageError("schema version", [row[0] for row in rows], expected)
+    (version,) = rows[0]
+    if type(version) is not int or version < 1:
+        raise StorageError("schema version", version, expected)
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(version, SCHEMA_VERSION)
+    return version

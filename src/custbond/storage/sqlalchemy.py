@@ -104,8 +104,14 @@ except ImportError:  # pragma: no cover - the extra is part of `dev`
     ) from None
 
 from custbond import _validate as v
-from custbond.errors import SchemaVersionError, StorageError, TransactionConflict
-from custbond.storage._schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE, statements
+from custbond.errors import StorageError, TransactionConflict
+from custbond.storage._schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    VERSION_TABLE,
+    statements,
+    version_of,
+)
 from custbond.storage._sql import Params, SQLUnitOfWork, StateCache
 
 __all__ = ["SQLAlchemyStore"]
@@ -313,14 +319,13 @@ class SQLAlchemyStore:
             # to a role that may not create tables even when the table is there.
             if not sqlalchemy.inspect(connection).has_table("custbond_schema"):
                 db.run(VERSION_TABLE, {})
-            found = db.one("SELECT version FROM custbond_schema", {})
-            version = 0 if found is None else int(found[0])
-            if version > SCHEMA_VERSION:
-                raise SchemaVersionError(version, SCHEMA_VERSION)
+            found = db.all("SELECT version FROM custbond_schema", {})
+            tables = sqlalchemy.inspect(connection).has_table("custbond_tenants")
+            version = version_of(found, has_tables=tables)
             for migration in MIGRATIONS[version:]:
                 for statement in statements(migration, self.dialect):
                     db.run(statement, {})
-            if found is None:
+            if not found:
                 db.run(
                     "INSERT INTO custbond_schema (version) VALUES (:version)",
                     {"version": SCHEMA_VERSION},

@@ -39,8 +39,14 @@ from types import TracebackType
 from typing import Any
 
 from custbond import _validate as v
-from custbond.errors import SchemaVersionError, StorageError, TransactionConflict
-from custbond.storage._schema import MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE, statements
+from custbond.errors import StorageError, TransactionConflict
+from custbond.storage._schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    VERSION_TABLE,
+    statements,
+    version_of,
+)
 from custbond.storage._sql import Params, SQLUnitOfWork, StateCache
 
 __all__ = ["SQLiteStore"]
@@ -197,14 +203,15 @@ class SQLiteStore:
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.execute(VERSION_TABLE)
-            found = connection.execute("SELECT version FROM custbond_schema").fetchone()
-            version = 0 if found is None else int(found[0])
-            if version > SCHEMA_VERSION:
-                raise SchemaVersionError(version, SCHEMA_VERSION)
+            found = connection.execute("SELECT version FROM custbond_schema").fetchall()
+            tables = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custbond_tenants'"
+            ).fetchone()
+            version = version_of(found, has_tables=tables is not None)
             for migration in MIGRATIONS[version:]:
                 for statement in statements(migration, "sqlite"):
                     connection.execute(statement)
-            if found is None:
+            if not found:
                 connection.execute(
                     "INSERT INTO custbond_schema (version) VALUES (?)", (SCHEMA_VERSION,)
                 )
