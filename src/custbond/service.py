@@ -382,7 +382,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         if any. A customer not seen before is created (a welcome coupon comes before
         the first purchase). Raises :class:`~custbond.CouponNotValid` (changing nothing)
         for an unknown, expired, not yet valid or used-up coupon; a retry under the same
-        ``key`` returns the first outcome. Its discount is what :meth:`quote` showed."""
+        ``key`` returns the first outcome. Its discount is what :meth:`quote` showed.
+        ``key`` names this one command: a checkout that also uses a voucher or redeems
+        points gives each its own key (``f"{checkout}:{code}"``)."""
         command = UseCoupon(key=key, customer_id=customer_id, code=code)
         return self._process(command, self.clock.now())
 
@@ -403,7 +405,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         """Use the customer's voucher ``code`` at the checkout ``key``. A retry under the
         same ``key`` returns the first outcome; using it again under another key raises
         :class:`~custbond.VoucherAlreadyUsed` (and :class:`~custbond.VoucherExpired`,
-        :class:`~custbond.VoucherCancelled` as their names say)."""
+        :class:`~custbond.VoucherCancelled` as their names say). ``key`` names this one
+        command: a checkout that also uses a coupon or redeems points gives each its own
+        key (``f"{checkout}:{code}"``)."""
         command = UseVoucher(key=key, customer_id=customer_id, code=code)
         return self._process(command, self.clock.now())
 
