@@ -94,7 +94,7 @@ SEED = 20260101
 HOME = "Europe/London"  # the program's time zone, for customers without one
 ZONES = (None, "Europe/Paris", "America/New_York")  # customer n has ZONES[n % 3]
 
-WELCOME = 100  # points for a first purchase, instead of everything else
+WELCOME = 100  # points for a first purchase, instead of every other rule but the base one
 PASTRY_POINTS = 2  # more spend points per USD spent on pastries
 HAPPY_HOUR = 15  # points on Fridays from 16:00 to 18:00, local time
 BIG_BASKET, BIG_BASKET_FROM = 25, Decimal(30)  # points for a basket of 30+, once a week
@@ -532,7 +532,8 @@ def run_by_hand(
                 if stamps:
                     punch_by_hand(buyer, purchase, stamps)
             else:
-                points = WELCOME  # exclusive: no other rule, no stamps
+                # Exclusive: no other rule, no stamps, but the base rule's 1 point per USD.
+                points = WELCOME + int(purchase.amount)
             if points:
                 buyer.lots.append((purchase.id, points, at))
                 buyer.earned += points

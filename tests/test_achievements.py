@@ -136,3 +136,69 @@ class TestAchievements:
             build()  # type: ignore[operator]
 
         assert field == raised.value.field
+
+
+class TestTargets:
+    """A target is reachable and of the kind counted: a positive int for visits and
+    purchases, a positive int or finite Decimal amount for spend."""
+
+    @pytest.mark.parametrize(
+        ("target", "counts"),
+        [
+            (Decimal("NaN"), "spend"),
+            (Decimal("sNaN"), "spend"),
+            (Decimal("Infinity"), "spend"),
+            (Decimal("-Infinity"), "spend"),
+            (Decimal("NaN"), "visits"),
+            (Decimal("Infinity"), "visits"),
+            (Decimal("2.5"), "visits"),
+            (Decimal("5"), "purchases"),
+            (Decimal("0"), "spend"),
+            (Decimal("-0.01"), "spend"),
+            (0, "visits"),
+            (-1, "purchases"),
+            (True, "visits"),
+            (2.5, "spend"),
+            ("5", "visits"),
+        ],
+        ids=[
+            "nan-spend",
+            "signalling-nan",
+            "infinite-spend",
+            "minus-infinity",
+            "nan-visits",
+            "infinite-visits",
+            "fractional-visits",
+            "decimal-purchases",
+            "zero-spend",
+            "negative-spend",
+            "zero-visits",
+            "negative-purchases",
+            "a-bool",
+            "a-float",
+            "a-string",
+        ],
+    )
+    def test_one_that_cannot_be_reached_or_counted_is_refused_naming_target(
+        self, target: object, counts: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as raised:
+            Achievement("a", target=target, counts=counts, points=5)  # type: ignore[arg-type]
+
+        assert "target" == raised.value.field
+        assert "positive int" in raised.value.expected
+
+    @pytest.mark.parametrize(
+        ("target", "counts"),
+        [
+            (1, "visits"),
+            (3, "purchases"),
+            (100, "spend"),
+            (Decimal("0.01"), "spend"),
+            (Decimal("250.50"), "spend"),
+        ],
+    )
+    def test_a_positive_count_or_finite_amount_is_accepted(
+        self, target: int | Decimal, counts: str
+    ) -> None:
+        assert target == Achievement("a", target=target, counts=counts, points=5).target

@@ -227,7 +227,7 @@ then = [{ type = "points_per_spend", points = 2, per = "5", sku = "beans" }]
         text = out.split("Rules for Purchase, in the order they are considered:\n")[1]
         assert (
             """\
-  1. z (priority 10; exclusive: no rule of lower priority applies when it fires)
+  1. z (priority 10; exclusive: when it applies, no lower rule does but the base rule)
      open: from 2026-06-01T00:00:00+00:00, until 2026-07-01T00:00:00+00:00
      gives: spend points x3
      about: June triples.
@@ -363,9 +363,9 @@ Vouchers issued: free coffee 1 (worth up to 4.50 USD)
 
 Rules for purchases, in the order they are considered:
   rule              fired  points added  stamps
-  card coffee           4             -       6
+  card coffee           3             -       6
   double tuesdays       2            25       -
-  pastry bonus          4            10       -
+  pastry bonus          1            10       -
   points per spend      4            61       -
   tier silver           0             0       -
 
@@ -418,9 +418,9 @@ Customers with the most points:
             "stamps": {"coffee": 6},
             "vouchers": [{"name": "free coffee", "issued": 1, "value": "4.50"}],
             "rules": [
-                {"name": "card coffee", "fired": 4, "points_added": None, "stamps": 6},
+                {"name": "card coffee", "fired": 3, "points_added": None, "stamps": 6},
                 {"name": "double tuesdays", "fired": 2, "points_added": 25, "stamps": None},
-                {"name": "pastry bonus", "fired": 4, "points_added": 10, "stamps": None},
+                {"name": "pastry bonus", "fired": 1, "points_added": 10, "stamps": None},
                 {"name": "points per spend", "fired": 4, "points_added": 61, "stamps": None},
                 {"name": "tier silver", "fired": 0, "points_added": 0, "stamps": None},
             ],

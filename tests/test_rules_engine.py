@@ -463,9 +463,7 @@ class TestConditions:
 
 class TestLimits:
     def _program(self, limit: Limit) -> Program:
-        return _program(
-            Rule("double", on="Purchase", then=[Multiplier(2)], limits=[limit]), earn=None
-        )
+        return _program(Rule("double", on="Purchase", then=[Multiplier(2)], limits=[limit]))
 
     def _run(self, program: Program, days: list[int]) -> list[Verdict]:
         current = _state()
@@ -504,14 +502,17 @@ class TestLimits:
             str(decision.trace)
         )
 
-    def test_only_firings_within_the_longest_limit_are_kept(self) -> None:
+    def test_only_firings_within_the_longest_limit_and_the_period_before_are_kept(self) -> None:
+        # The period before the newest firing's is kept for purchases recorded late.
         program = self._program(Limit(1, per="day"))
         current = _state()
         for n in range(5):
             order = _purchase("10.00", id=f"o-{n}", at=TUESDAY + timedelta(days=n))
             current, _ = program.apply(current, program.decide(current, order, order.at), order.at)
 
-        assert (TUESDAY + timedelta(days=4),) == current.rule_uses["double"]
+        assert (TUESDAY + timedelta(days=3), TUESDAY + timedelta(days=4)) == current.rule_uses[
+            "double"
+        ]
 
     def test_a_limit_needs_a_period(self) -> None:
         with pytest.raises(InvalidInput) as raised:
@@ -748,7 +749,8 @@ class TestOtherEffects:
         decision = _program(rule, earn=None).decide(_state(), _purchase(), TUESDAY)
 
         [use] = [effect for effect in decision.effects if isinstance(effect, CountUse)]
-        assert ("once", TUESDAY, datetime(2026, 5, 5, tzinfo=UTC)) == (
+        # Kept from the start of the day before: for purchases recorded late.
+        assert ("once", TUESDAY, datetime(2026, 5, 4, tzinfo=UTC)) == (
             use.rule,
             use.at,
             use.keep_from.replace(tzinfo=UTC),
@@ -935,7 +937,7 @@ class TestCashback:
         decision = program.decide(_state(), _purchase("0.49"), TUESDAY)
 
         assert [] == _vouchers(decision)
-        assert "card: fired: cashback 2% on 0.49 USD: nothing, less than 0.01 USD" in str(
+        assert "card: gave nothing: cashback 2% on 0.49 USD: nothing, less than 0.01 USD" in str(
             decision.trace
         )
 

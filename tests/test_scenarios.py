@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import (
@@ -125,7 +126,9 @@ class TestCoBrandedCashback:
         vouchers = till.service.vouchers("maya")
         assert ["1.80", "1.80", "0.70"] == [str(voucher.value) for voucher in vouchers]
         first, _, last = vouchers
-        assert first.issued_at + relativedelta(months=3) == first.expires_at
+        # valid for 3 months on the program's calendar (Denver's), whatever zone it is in
+        denver = tz.gettz("America/Denver")
+        assert first.issued_at.astimezone(denver) + relativedelta(months=3) == first.expires_at
         till.service.use_voucher("maya", first.code, key="checkout-6")
         assert "used" == till.service.vouchers("maya")[0].status.value
         till.clock.advance(relativedelta(months=4))

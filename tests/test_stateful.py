@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -109,13 +109,22 @@ class Config:
     def points_for(self, cents: int) -> int:
         return math.floor(Fraction(cents, 100) * self.points / Fraction(self.per))
 
+    def later(self, at: datetime, duration: timedelta | relativedelta) -> datetime:
+        """``at + duration``, as an instant: a calendar duration is added on the program's
+        calendar (whatever zone ``at`` is written in), an exact one as Python's ``+`` adds
+        it, on the wall clock ``at`` is written in."""
+        if isinstance(duration, relativedelta):
+            at = at.astimezone(tz.gettz(self.time_zone))
+        later: datetime = at + duration
+        return later.astimezone(UTC)
+
     def available_at(self, at: datetime) -> datetime:
-        return at if self.pending_for is None else at + self.pending_for
+        return at if self.pending_for is None else self.later(at, self.pending_for)
 
     def expires_at(self, at: datetime) -> datetime | None:
         if self.expire_after is None:
             return None
-        expires: datetime = at + self.expire_after
+        expires = self.later(at, self.expire_after)
         if not self.end_of_month:
             return expires
         # The first instant of the next month, in the program's zone. (START's odd seconds
@@ -141,6 +150,13 @@ CONFIGS = [
         points=2,
         pending_for=timedelta(days=3),
         expire_after=timedelta(days=30),
+        end_of_month=True,
+        time_zone="America/New_York",
+    ),
+    Config(
+        "pending 2 days, expire a month later at the end of the month in New York",
+        pending_for=timedelta(days=2),
+        expire_after=relativedelta(months=1),
         end_of_month=True,
         time_zone="America/New_York",
     ),
@@ -448,6 +464,8 @@ ADVANCES = st.one_of(
     st.integers(1, 20).map(lambda n: timedelta(days=n)),
     st.integers(1, 3).map(lambda n: relativedelta(months=n)),
 )
+# The zones a till writes a purchase's time in: the same instant, whatever the zone.
+WRITTEN_IN = st.sampled_from([UTC, tz.gettz("America/New_York"), tz.gettz("Asia/Tokyo")])
 LATENESS = st.sampled_from(
     [timedelta(0), timedelta(0), timedelta(minutes=5), timedelta(days=2), timedelta(days=25)]
 )
@@ -549,12 +567,19 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- events --------------------------------------------------------------------------
 
-    @rule(customer=st.sampled_from(CUSTOMERS), cents=st.integers(0, 30_000), late=LATENESS)
-    def purchase(self, customer: str, cents: int, late: timedelta) -> None:
+    @rule(
+        customer=st.sampled_from(CUSTOMERS),
+        cents=st.integers(0, 30_000),
+        late=LATENESS,
+        written_in=WRITTEN_IN,
+    )
+    def purchase(
+        self, customer: str, cents: int, late: timedelta, written_in: tzinfo = UTC
+    ) -> None:
         order = Purchase(
             id=self.next_id("o"),
             customer_id=customer,
-            at=self.now - late,
+            at=(self.now - late).astimezone(written_in),
             amount=Decimal(cents).scaleb(-2),
             currency="USD",
         )
@@ -828,6 +853,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(delta=ADVANCES)
     def time_passes(self, delta: timedelta | relativedelta) -> None:
         self.clock.advance(delta)
+
+    @rule(hours=st.integers(0, 4))
+    def time_passes_into_the_first_hours_of_a_month_in_utc(self, hours: int) -> None:
+        """Where the month in UTC is a day ahead of the month in New York: a month added
+        on one calendar lands in another month than on the other."""
+        now = self.now.astimezone(UTC)
+        first = now.replace(day=1, hour=hours, minute=17, second=23) + relativedelta(months=1)
+        self.clock.advance(first - now)
 
     @rule()
     def run_due(self) -> None:

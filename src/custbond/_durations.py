@@ -1,13 +1,16 @@
-"""Durations: in words, for traces and descriptions; and added to a moment, fast."""
+"""Durations: in words, for traces and descriptions; and added to a moment, fast, on the
+calendar of a time zone."""
 
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
-from typing import TypeVar
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta, tzinfo
+from typing import Any, TypeVar
 
+from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
+from custbond import _validate as v
 from custbond.errors import InvalidInput
 
 
@@ -49,6 +52,80 @@ def shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = F
         return _shift(moment, duration, back=back)
     except (OverflowError, ValueError):
         raise beyond_the_calendar(moment) from None
+
+
+def shift_in(
+    moment: datetime,
+    duration: relativedelta | timedelta,
+    zone: tzinfo,
+    *,
+    back: bool = False,
+) -> datetime:
+    """``moment + duration`` on the calendar of ``zone``; the answer in ``moment``'s tzinfo.
+
+    A calendar duration (a ``relativedelta``: years, months, days, hours ...) is added to
+    the date and time the clocks in ``zone`` show at ``moment``, so the answer depends on
+    the instant and the zone only, never on the tzinfo the host wrote ``moment`` in: 23:30
+    on 28 February in New York is 04:30 on 1 March in UTC, and a month later is 28 March
+    in New York either way. An exact duration (a ``timedelta``) is added as Python's ``+``
+    adds it, on ``moment``'s own wall clock (as :func:`shift` does).
+
+    >>> from datetime import timezone
+    >>> new_york = tz.gettz("America/New_York")
+    >>> written_in_utc = datetime(2026, 3, 1, 4, 30, tzinfo=timezone.utc)
+    >>> shift_in(written_in_utc, relativedelta(months=1), new_york).isoformat()
+    '2026-03-29T03:30:00+00:00'
+    """
+    home = moment.tzinfo
+    if (
+        not isinstance(duration, relativedelta)
+        or home is zone
+        or (_is_utc(home) and _is_utc(zone))
+    ):
+        return shift(moment, duration, back=back)  # the same calendar: no conversion
+    try:
+        local = _shift(moment.astimezone(zone), duration, back=back)
+        # A time the clocks skip (02:30 when they jump from 02:00 to 03:00) converts as
+        # the instant just as long after the jump (03:30): dateutil reads it in the
+        # offset before the jump.
+        return local.astimezone(moment.tzinfo)
+    except (OverflowError, ValueError):
+        raise beyond_the_calendar(moment) from None
+
+
+def zone_named(name: Any, field: str = "time_zone") -> tzinfo:
+    """The time zone of an IANA ``name``; anything else (an unknown name, "", a path)
+    is an :class:`~custbond.InvalidInput` naming ``field``, as ``Program(time_zone=...)``
+    refuses it: never the server's own zone, never None (a naive time).
+
+    >>> zone_named("Europe/Paris") is tz.gettz("Europe/Paris")
+    True
+    """
+    found = _ZONES.get(name) if isinstance(name, str) else None
+    if found is None:
+        v.time_zone(field, name)
+        found = tz.gettz(name)
+        assert found is not None  # time_zone() resolved it
+        _ZONES[name] = found
+        if name in _UTC_NAMES:
+            _UTC_ZONES.add(id(found))  # kept alive in _ZONES: the id stays its own
+    return found
+
+
+# Zones by name, once checked: dateutil caches them too, behind a lock, and a program
+# asks for its zone on every purchase.
+_ZONES: dict[str, tzinfo] = {}
+# The names of UTC itself, and the ids of their zones once named: a program's default
+# zone, where a time written in UTC needs no conversion.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal"})
+_UTC_ZONES: set[int] = set()
+
+
+def _is_utc(zone: tzinfo | None) -> bool:
+    """Whether ``zone`` is UTC, known without asking it for an offset (which is slow)."""
+    if zone is UTC or isinstance(zone, tz.tzutc):
+        return True
+    return id(zone) in _UTC_ZONES
 
 
 def beyond_the_calendar(moment: Moment) -> InvalidInput:

@@ -176,7 +176,7 @@ def _rule(number: int, rule: Rule, currency: str) -> list[str]:
     if rule.priority:
         standing.append(f"priority {rule.priority}")
     if rule.exclusive:
-        standing.append("exclusive: no rule of lower priority applies when it fires")
+        standing.append("exclusive: when it applies, no lower rule does but the base rule")
     if rule.group is not None:
         standing.append(f"group {rule.group!r}")
     head = f"  {number}. {rule.name}" + (f" ({'; '.join(standing)})" if standing else "")

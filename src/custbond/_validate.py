@@ -344,18 +344,68 @@ _RELATIVE_FIELDS = (
 
 Scalar = str | int | bool | Decimal | None
 
+# How many digits a number in a map of values (a message's context, an event's attributes,
+# a customer's preferences) may have before its point, and after it: as many as a rule
+# file's decimals (up to 1e999). Written out in full, as a template writes a number,
+# 1E+999999999 is a billion digits and 1E+999999999999999 exhausts memory, and Python
+# refuses to write an int of more than 4300 digits at all (so no store could keep it).
+LONGEST_NUMBER = 1000
+_TOO_MANY_DIGITS = 10**LONGEST_NUMBER
+
+
+class _Unwritable:
+    """Stands for a number in an error's message: ``repr`` of an int of more than 4300
+    digits raises, and thousands of digits would tell less than their count."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def number(field: str, value: int | Decimal) -> int | Decimal:
+    """An int, or a finite Decimal, of at most :data:`LONGEST_NUMBER` digits before its
+    point and as many after it: what a template can write out."""
+    if isinstance(value, int):
+        if not -_TOO_MANY_DIGITS < value < _TOO_MANY_DIGITS:
+            shown = _Unwritable(f"an int of more than {LONGEST_NUMBER} digits")
+            raise InvalidInput(field, shown, f"an int of at most {LONGEST_NUMBER} digits")
+        return value
+    if not value.is_finite():
+        raise InvalidInput(field, value, "a finite Decimal")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    # adjusted() is where the first digit stands (that of a zero too: 0E+5000 is 5001
+    # zeros written out); -exponent how many places follow the point.
+    if value.adjusted() >= LONGEST_NUMBER or -exponent > LONGEST_NUMBER:
+        expected = (
+            f"a finite Decimal of at most {LONGEST_NUMBER} digits before its point "
+            f"and {LONGEST_NUMBER} after it"
+        )
+        raise InvalidInput(field, value, expected)
+    return value
+
+
+def scalar(field: str, value: Any, expected: str = "a str, int, bool, Decimal or None") -> Any:
+    """A str, an int, a bool, a Decimal or None (no floats), its numbers bounded as
+    :func:`number` says; ``expected`` is what a value of another type is told."""
+    if isinstance(value, float) or not isinstance(value, str | int | Decimal | type(None)):
+        raise InvalidInput(field, value, expected)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        number(field, value)
+    return value
+
 
 def scalar_map(field: str, value: Any) -> FrozenMap[str, Any]:
-    """A mapping of non-empty string keys to str, int, bool, Decimal or None (no floats)."""
+    """A mapping of non-empty string keys to str, int, bool, Decimal or None (no floats;
+    numbers as :func:`number` bounds them)."""
     if not isinstance(value, Mapping):
         raise InvalidInput(field, value, "a mapping of names to str, int, bool or Decimal")
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise InvalidInput(f"{field} key", key, "a non-empty string")
-        if isinstance(item, float) or not isinstance(item, str | int | Decimal | type(None)):
-            raise InvalidInput(f"{field}[{key!r}]", item, "a str, int, bool, Decimal or None")
-        if isinstance(item, Decimal) and not item.is_finite():
-            raise InvalidInput(f"{field}[{key!r}]", item, "a finite Decimal")
+        scalar(f"{field}[{key!r}]", item)
     return value if isinstance(value, FrozenMap) else FrozenMap(value)
 
 

@@ -328,7 +328,8 @@ class SetSchedule:
 @attrs.frozen
 class CountUse:
     """Remember that the rule ``rule`` fired at ``at``, for its limits; firings before
-    ``keep_from`` no longer count and are forgotten."""
+    ``keep_from`` are forgotten (firings are kept a period longer than the limits look
+    back from the newest one, so that an event recorded late can be judged)."""
 
     rule: str
     at: datetime

@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 import attrs
@@ -38,7 +38,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import beyond_the_calendar, shift
+from custbond._durations import beyond_the_calendar, shift_in, zone_named
 from custbond._frozen import FrozenMap, empty_map
 from custbond.errors import InsufficientPoints, InvalidInput
 
@@ -151,28 +151,41 @@ class PointsPolicy:
                 "expire_at_end_of", str(self.expire_at_end_of), "None when expire_after is None"
             )
 
-    def available_at(self, earned_at: datetime) -> datetime:
-        """When points earned at ``earned_at`` stop being pending."""
-        return earned_at if self.pending_for is None else shift(earned_at, self.pending_for)
+    def available_at(self, earned_at: datetime, time_zone: str = "UTC") -> datetime:
+        """When points earned at ``earned_at`` stop being pending.
+
+        ``time_zone`` (the program's, an IANA name) is the calendar a ``relativedelta``
+        is added on, as in :meth:`expires_at`.
+        """
+        zone = zone_named(time_zone)
+        if self.pending_for is None:
+            return earned_at
+        return shift_in(earned_at, self.pending_for, zone)
 
     def expires_at(self, earned_at: datetime, time_zone: str = "UTC") -> datetime | None:
         """The first instant at which points earned at ``earned_at`` are no longer valid.
 
-        ``time_zone`` (IANA) is where the end of a day, month or year is reckoned.
+        ``time_zone`` (the program's, an IANA name) is the calendar the expiry is reckoned
+        on: a ``relativedelta`` is added to the date and time there (so the same instant
+        gives the same expiry whatever tzinfo ``earned_at`` is written in), and the end of
+        a day, month or year is its end there. A ``timedelta`` is added as Python's ``+``
+        adds it. A name that is not an IANA time zone is an
+        :class:`~custbond.InvalidInput`.
         """
+        zone = zone_named(time_zone)
         if self.expire_after is None:
             return None
-        expires: datetime = shift(earned_at, self.expire_after)
+        expires = shift_in(earned_at, self.expire_after, zone)
         rounding = self.expire_at_end_of
         if rounding is None:
             return expires
         try:
-            return _rounded(expires, rounding, tz.gettz(time_zone))
+            return _rounded(expires, rounding, zone)
         except (OverflowError, ValueError):
             raise beyond_the_calendar(earned_at) from None
 
 
-def _rounded(expires: datetime, rounding: ExpiryRounding, zone: Any) -> datetime:
+def _rounded(expires: datetime, rounding: ExpiryRounding, zone: tzinfo) -> datetime:
     """``expires`` carried to the end of its day, month or year in ``zone``."""
     local = expires.astimezone(zone)
     day = local.date()

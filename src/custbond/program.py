@@ -356,9 +356,15 @@ class Program:
         rules = self.all_rules()
         _check_templates(self.messaging, rules, self.recovery, self._bond_templates())
         recovery = _SILENT if self.recovery is None else self.recovery
-        desk = Desk(recovery, self.currency, self._points_expire_at)
+        desk = Desk(recovery, self.currency, self._points_expire_at, self.time_zone)
         object.__setattr__(self, "_desk", desk)
-        book = RuleBook(rules, self.groups, currency=self.currency, multipliers=self.multipliers)
+        book = RuleBook(
+            rules,
+            self.groups,
+            currency=self.currency,
+            multipliers=self.multipliers,
+            base=None if self.earn is None else BASE_RULE,
+        )
         object.__setattr__(self, "_book", book)
         days = _days_of_spend_needed(rules)
         if self.tiers is not None:
@@ -1062,7 +1068,7 @@ class Program:
             points,
             source,
             at,
-            policy.available_at(at),
+            policy.available_at(at, self.time_zone),
             policy.expires_at(at, self.time_zone),
             reason,
         )
@@ -1098,7 +1104,7 @@ class Program:
         cashback = award.cashback
         for number, (rule, offer) in enumerate(award.gifts, start=1):
             code = voucher_code(state.id, f"rule {rule}", event.id, number)
-            voucher = offer.issue(code, f"rule {rule}", event.at)
+            voucher = offer.issue(code, f"rule {rule}", event.at, self.time_zone)
             effects.append(IssueVoucher(voucher, cashback=number - 1 in cashback))
 
     def _raises(self, current: str | None, tier: str) -> bool:
@@ -1126,6 +1132,7 @@ class Program:
             review_at=state.tier_review_at,
             at=at,
             currency=self.currency,
+            zone=zone_of(state, self.time_zone),
         )
 
     def review(self, state: CustomerState, now: datetime) -> Decision:
@@ -1144,7 +1151,12 @@ class Program:
             last_day = (review_at - timedelta(microseconds=1)).astimezone(zone).date()
             standing = ladder.standing(state.activity, last_day)
             change, line = tiers.review(
-                ladder, standing, tier=tier, review_at=review_at, currency=self.currency
+                ladder,
+                standing,
+                tier=tier,
+                review_at=review_at,
+                currency=self.currency,
+                zone=zone,
             )
             effects.append(change)
             lines.append(line)
@@ -1158,8 +1170,11 @@ class Program:
         :class:`~custbond.InvalidInput` when the program has no ladder."""
         if self.tiers is None:
             raise InvalidInput("tiers", None, "a TierLadder in the program")
-        today = at.astimezone(zone_of(state, self.time_zone)).date()
-        return tiers.status(self.tiers, state, at=at, today=today, currency=self.currency)
+        zone = zone_of(state, self.time_zone)
+        today = at.astimezone(zone).date()
+        return tiers.status(
+            self.tiers, state, at=at, today=today, currency=self.currency, zone=zone
+        )
 
     def _decide_reward(
         self,
@@ -1186,7 +1201,7 @@ class Program:
                 raise OutOfStock(reward.name, reward.stock)
         _require_available(state.id, ledger, reward.points)
         code = voucher_code(state.id, reward.source, command.key, 1)
-        voucher = reward.offer.issue(code, reward.source, now)
+        voucher = reward.offer.issue(code, reward.source, now, self.time_zone)
         effects: tuple[Effect, ...] = (
             RedeemPoints(reward.points, command.key, reward.source),
             IssueVoucher(voucher),
@@ -1234,7 +1249,9 @@ class Program:
             if achievement.gift is not None:
                 source = f"achievement {achievement.name}"
                 code = voucher_code(state.id, source, period, 1)
-                effects.append(IssueVoucher(achievement.gift.issue(code, source, event.at)))
+                effects.append(
+                    IssueVoucher(achievement.gift.issue(code, source, event.at, self.time_zone))
+                )
                 given.append(f"a gift: {achievement.gift.name!r}")
             if achievement.tag is not None and achievement.tag not in state.customer.tags:
                 effects.append(AddTag(achievement.tag))
@@ -1279,13 +1296,17 @@ class Program:
         referrer = state.referred_by
         if policy.referee_gift is not None:
             code = voucher_code(state.id, "referral", event.id, 1)
-            effects.append(IssueVoucher(policy.referee_gift.issue(code, "referral", event.at)))
+            effects.append(
+                IssueVoucher(policy.referee_gift.issue(code, "referral", event.at, self.time_zone))
+            )
         gift = None
         if policy.referrer_gift is not None:
             # The referee is named by the event, not by their id: a voucher outlives an
             # erasure of the referee on the referrer's side.
             code = voucher_code(referrer, "referral", event.id, 1)
-            gift = policy.referrer_gift.issue(code, f"referral ({event.id})", event.at)
+            gift = policy.referrer_gift.issue(
+                code, f"referral ({event.id})", event.at, self.time_zone
+            )
         source = f"{event.id} referral"
         effects.append(RewardReferral(referrer, policy.referrer_points, gift, source, event.at))
         steps.append(
@@ -1341,7 +1362,7 @@ class Program:
                 continue
             have = state.stamps.get(name, 0)
             started = state.card_started.get(name)
-            if have and card.lapsed(started, event.at):
+            if have and card.lapsed(started, event.at, self.time_zone):
                 steps.append(note(f"card {name!r}: {have} stamps lapsed, the card starts again"))
                 have, started = 0, None
             total = have + count
@@ -1360,7 +1381,9 @@ class Program:
                 total -= card.stamps
                 filled += 1
                 code = voucher_code(state.id, name, event.id, filled)
-                effects.append(IssueVoucher(card.reward.issue(code, f"card {name}", event.at)))
+                effects.append(
+                    IssueVoucher(card.reward.issue(code, f"card {name}", event.at, self.time_zone))
+                )
                 steps.append(
                     note(f"card {name!r} is full: voucher {code} for {card.reward.name!r}")
                 )

@@ -21,7 +21,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import shift
+from custbond._durations import shift_in, zone_named
 from custbond.errors import InvalidInput
 
 __all__ = ["Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
@@ -46,9 +46,12 @@ class VoucherOffer:
         if self.sku is None and self.value is None:
             raise InvalidInput("offer", self.name, "a voucher for an item (sku) or a value")
 
-    def issue(self, code: str, source: str, at: datetime) -> Voucher:
-        """The voucher this offer gives, issued at ``at``."""
-        expires_at = None if self.valid_for is None else shift(at, self.valid_for)
+    def issue(self, code: str, source: str, at: datetime, time_zone: str = "UTC") -> Voucher:
+        """The voucher this offer gives, issued at ``at``. ``valid_for`` is added on the
+        calendar of ``time_zone`` (the program's, an IANA name), so the expiry depends
+        on the instant ``at`` only, not on the tzinfo it is written in."""
+        zone = zone_named(time_zone)
+        expires_at = None if self.valid_for is None else shift_in(at, self.valid_for, zone)
         return Voucher(code, self.name, self.sku, self.value, source, at, expires_at)
 
 

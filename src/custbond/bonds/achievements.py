@@ -29,9 +29,16 @@ COUNTS = ("visits", "purchases", "spend")
 PERIODS = ("day", "week", "month", "year", "ever")
 
 
+_A_TARGET = "a positive int (or a positive, finite Decimal amount for spend)"
+
+
 def _target(instance: Any, attribute: Any, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0:
-        raise InvalidInput("target", value, "a positive int (or a Decimal amount for spend)")
+    # Finiteness is checked before comparing: a NaN signals on ``<=`` (a bare
+    # decimal.InvalidOperation), and an infinite target is never reached.
+    unusable = isinstance(value, bool) or not isinstance(value, int | Decimal)
+    infinite = isinstance(value, Decimal) and not value.is_finite()
+    if unusable or infinite or value <= 0:
+        raise InvalidInput("target", value, _A_TARGET)
 
 
 @attrs.frozen
@@ -39,7 +46,8 @@ class Achievement:
     """Reach ``target`` ``counts`` (``"visits"``: purchases and visits, ``"purchases"``,
     or ``"spend"``: money) within each ``per`` (``"day"``, ``"week"``, ``"month"``,
     ``"year"``, or ``"ever"``) to get ``points``, a ``gift`` voucher and/or a ``tag``,
-    once per period."""
+    once per period. ``target`` is a positive int for visits and purchases, a positive
+    int or finite Decimal amount for spend."""
 
     name: str = attrs.field(validator=v.is_identifier)
     target: int | Decimal = attrs.field(kw_only=True, validator=_target)
@@ -69,6 +77,10 @@ class Achievement:
             raise InvalidInput("gift", value, "a VoucherOffer or None")
 
     def __attrs_post_init__(self) -> None:
+        if self.counts != "spend" and not isinstance(self.target, int):
+            # Visits and purchases are counted one by one: 2.5 of them is never the count.
+            expected = f"a positive int for {self.counts} (a count, not an amount)"
+            raise InvalidInput("target", self.target, expected)
         if not self.points and self.gift is None and self.tag is None:
             raise InvalidInput("achievement", self.name, "points, a gift or a tag to give")
 

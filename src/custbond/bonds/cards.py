@@ -25,7 +25,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import shift
+from custbond._durations import shift_in, zone_named
 from custbond.errors import InvalidInput
 from custbond.rules.effects import Stamps
 from custbond.rules.rule import Rule
@@ -80,9 +80,11 @@ class PunchCard:
             then=[Stamps(self.name, sku=self.sku, tag=self.tag)],
         )
 
-    def lapsed(self, started_at: datetime | None, at: datetime) -> bool:
-        """Whether stamps collected since ``started_at`` have lapsed by ``at``."""
+    def lapsed(self, started_at: datetime | None, at: datetime, time_zone: str = "UTC") -> bool:
+        """Whether stamps collected since ``started_at`` have lapsed by ``at``:
+        ``expire_after`` is added on the calendar of ``time_zone`` (the program's, an IANA
+        name), so the answer depends on the instants only."""
+        zone = zone_named(time_zone)
         if started_at is None or self.expire_after is None:
             return False
-        ends: datetime = shift(started_at, self.expire_after)
-        return at >= ends
+        return at >= shift_in(started_at, self.expire_after, zone)

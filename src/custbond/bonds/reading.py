@@ -17,6 +17,11 @@ fact needs history the state does not keep, it says so here:
 - ``saved_carts`` counts the carts still kept now (one past its window is gone, whether
   or not ``run_due()`` has dropped it yet).
 
+Everything is read as it stands at ``now`` (:func:`as_of`): a tier review that has
+fallen due is carried out first, as ``tier_status()`` does, and a punch card whose stamps
+have lapsed (:meth:`~custbond.bonds.PunchCard.lapsed`, on the program's calendar) counts
+as not started. So the profile does not depend on whether ``run_due()`` has run.
+
 >>> from datetime import datetime, timezone
 >>> from custbond import Customer, Program
 >>> from custbond.program import CustomerState
@@ -33,6 +38,7 @@ from datetime import datetime, timedelta
 from dateutil.relativedelta import relativedelta
 
 from custbond import ledger as ledgers
+from custbond.bonds.cards import PunchCard
 from custbond.bonds.profile import (
     BondProfile,
     CustomizationFacts,
@@ -45,7 +51,7 @@ from custbond.bonds.subscriptions import SubscriptionStatus
 from custbond.program import CustomerState, Program
 from custbond.vouchers import VoucherStatus
 
-__all__ = ["bond_profile", "facts_of"]
+__all__ = ["as_of", "bond_profile", "facts_of"]
 
 _RECENT = timedelta(days=90)
 
@@ -70,11 +76,23 @@ def bond_profile(
     )
 
 
+def as_of(state: CustomerState, program: Program, now: datetime) -> CustomerState:
+    """The customer's state as it stands at ``now``: with the tier reviews that have
+    fallen due by then carried out (a tier kept, or ended), as ``tier_status()`` reads
+    it, whether or not ``run_due()`` has carried them out in the store yet."""
+    review = program.review(state, now)
+    if not review.effects:
+        return state
+    projected, _ = program.apply(state, review, now)
+    return projected
+
+
 def facts_of(
     state: CustomerState, program: Program, now: datetime, *, open_tasks: int = 0
 ) -> Facts:
-    """The four facts values of the customer's bond profile (see the module's
-    docstring)."""
+    """The four facts values of the customer's bond profile at ``now`` (see the
+    module's docstring)."""
+    state = as_of(state, program, now)
     return (
         _financial(state, program, now),
         _social(state, program, now, open_tasks),
@@ -89,7 +107,7 @@ def _financial(state: CustomerState, program: Program, now: datetime) -> Financi
     tiers = 0 if ladder is None else len(ladder.levels)
     to_go = size = None
     for card in program.cards:
-        left = max(card.stamps - state.stamps.get(card.name, 0), 0)
+        left = max(card.stamps - _stamps(state, program, card, now), 0)
         if to_go is None or left < to_go:
             to_go, size = left, card.stamps
     vouchers = sum(
@@ -109,6 +127,15 @@ def _financial(state: CustomerState, program: Program, now: datetime) -> Financi
         vouchers=vouchers,
         purchases_90d=_recent_purchases(state, now),
     )
+
+
+def _stamps(state: CustomerState, program: Program, card: PunchCard, now: datetime) -> int:
+    """The stamps on ``card`` now: none once they have lapsed (the next stamp starts the
+    card again), whether or not ``run_due()`` ran since."""
+    started = state.card_started.get(card.name)
+    if card.lapsed(started, now, program.time_zone):
+        return 0
+    return state.stamps.get(card.name, 0)
 
 
 def _recent_purchases(state: CustomerState, now: datetime) -> int:
@@ -154,11 +181,7 @@ def _customization(state: CustomerState, program: Program, now: datetime) -> Cus
     need = None if program.customization is None else program.customization.next_need
     predicted = 0
     if need is not None:
-        predicted = sum(
-            1
-            for rhythm in held.rhythms.values()
-            if need.predict(rhythm) is not None
-        )
+        predicted = sum(1 for rhythm in held.rhythms.values() if need.predict(rhythm) is not None)
     return CustomizationFacts(
         preferences_known=held.preferences.known,
         restrictions_known=len(held.preferences.restrictions),

@@ -18,7 +18,7 @@ spend points; ``perks`` are named benefits for the host to show.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import describe_duration, shift
+from custbond._durations import describe_duration, shift, shift_in
 from custbond.activity import Activity
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import Compare
@@ -303,15 +303,17 @@ def upgrade(
     review_at: datetime | None,
     at: datetime,
     currency: str,
+    zone: tzinfo = UTC,
 ) -> tuple[ChangeTier | KeepTier | None, str | None]:
     """After an event at ``at`` that left the customer with ``standing``: a move up, a
-    longer hold on the tier they have, or nothing; and a line for the trace."""
+    longer hold on the tier they have, or nothing; and a line for the trace. The tier is
+    kept and reviewed on the calendar of ``zone`` (the customer's), where the window's
+    days are counted."""
     level = ladder.qualified(standing)
     if level is None:
         return None, None
     rank, current = ladder.rank(level.name), ladder.rank(tier)
-    until = shift(at, ladder.keep_for)
-    review = shift(until, ladder.grace)
+    until, review = _kept(ladder, at, zone)
     if rank > current:
         window = ladder.describe_window()
         reason = f"qualified for {level.name!r}: {standing.describe(currency)} in {window}"
@@ -321,34 +323,52 @@ def upgrade(
     return None, None
 
 
+def _kept(ladder: TierLadder, at: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """Until when a tier reached (or kept) at ``at`` is kept, and when it is reviewed
+    then: ``keep_for``, then ``grace``, added on the calendar of ``zone``."""
+    until = shift_in(at, ladder.keep_for, zone)
+    return until, shift_in(until, ladder.grace, zone)
+
+
 def review(
-    ladder: TierLadder, standing: Standing, *, tier: str | None, review_at: datetime, currency: str
+    ladder: TierLadder,
+    standing: Standing,
+    *,
+    tier: str | None,
+    review_at: datetime,
+    currency: str,
+    zone: tzinfo = UTC,
 ) -> tuple[ChangeTier | KeepTier, str]:
     """The review at ``review_at`` of a customer whose standing in the window ending
-    then is ``standing``: kept for another period, or moved down."""
+    then is ``standing``: kept for another period, or moved down (the new period on the
+    calendar of ``zone``, the customer's)."""
     level = ladder.qualified(standing)
     window = ladder.describe_window()
     if level is not None and ladder.rank(level.name) >= ladder.rank(tier):
-        until = shift(review_at, ladder.keep_for)
-        keep = KeepTier(until, shift(until, ladder.grace))
+        keep = KeepTier(*_kept(ladder, review_at, zone))
         return keep, f"tier {tier!r} reviewed and kept: {standing.describe(currency)} in {window}"
     if level is None:
         reason = f"did not requalify for {tier!r}: {standing.describe(currency)} in {window}"
         return ChangeTier(None, review_at, None, None, reason), f"tier: {reason}"
-    until = shift(review_at, ladder.keep_for)
+    until, next_review = _kept(ladder, review_at, zone)
     reason = (
         f"did not requalify for {tier!r}, moved to {level.name!r}: "
         f"{standing.describe(currency)} in {window}"
     )
-    return ChangeTier(
-        level.name, review_at, until, shift(until, ladder.grace), reason
-    ), f"tier: {reason}"
+    return ChangeTier(level.name, review_at, until, next_review, reason), f"tier: {reason}"
 
 
 def status(
-    ladder: TierLadder, state: CustomerState, *, at: datetime, today: date, currency: str
+    ladder: TierLadder,
+    state: CustomerState,
+    *,
+    at: datetime,
+    today: date,
+    currency: str,
+    zone: tzinfo = UTC,
 ) -> TierStatus:
-    """The customer's :class:`TierStatus` at ``at`` (local day ``today``)."""
+    """The customer's :class:`TierStatus` at ``at`` (local day ``today`` in ``zone``, the
+    customer's, on whose calendar the ``notice`` before a review is reckoned)."""
     tier, review_at = state.tier, state.tier_review_at
     standing = ladder.standing(state.activity, today)
     level = ladder.level(tier)
@@ -359,7 +379,7 @@ def status(
     warn = False
     down_to = None
     if review_at is not None and to_keep is not None:
-        warn = at >= shift(review_at, ladder.notice, back=True)
+        warn = at >= shift_in(review_at, ladder.notice, zone, back=True)
         lower = ladder.qualified(standing)
         down_to = None if lower is None else lower.name
     return TierStatus(

@@ -6,6 +6,7 @@ See ``docs/customization.md``, ``docs/structural.md``, ``docs/social.md`` and
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -13,12 +14,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from custbond import _validate as v
+from custbond._same import same_value
 from custbond._service_parts import ServiceParts
 from custbond.bonds.baskets import BasketIndex, Suggestion
 from custbond.bonds.customization import Choice, Content, Preferences, SavedCart, Wish, choose
 from custbond.bonds.occasions import Occasion
 from custbond.bonds.profile import BondProfile
-from custbond.bonds.reading import bond_profile
+from custbond.bonds.reading import as_of, bond_profile
 from custbond.bonds.rhythm import NextNeed
 from custbond.bonds.sequences import Enrollment
 from custbond.bonds.social import MembersEvent
@@ -39,7 +41,7 @@ from custbond.commands import (
     Subscribe,
 )
 from custbond.erasure import PSEUDONYM_PREFIX
-from custbond.errors import CustbondError, InvalidInput, raise_first
+from custbond.errors import CustbondError, IdempotencyConflict, InvalidInput, raise_first
 from custbond.events import LineItem, Purchase
 from custbond.rules.facts import zone_of
 
@@ -53,13 +55,25 @@ __all__ = ["BondVerbs", "Invitations"]
 @attrs.frozen
 class Invitations:
     """What :meth:`BondVerbs.invite` did: who was ``invited`` now, who had been
-    ``already``, who the event is ``not_for`` (another tier, no matching tag), and
-    the customer ids it does not know (``unknown``)."""
+    ``already``, who the event is ``not_for`` (another tier, no matching tag), the
+    customer ids it does not know (``unknown``), and who the event is for but was not
+    invited because it had begun (``too_late``)."""
 
     invited: tuple[str, ...]
     already: tuple[str, ...]
     not_for: tuple[str, ...]
     unknown: tuple[str, ...]
+    too_late: tuple[str, ...] = ()
+
+
+class _Answer(enum.Enum):
+    """Where :meth:`BondVerbs.invite` puts a customer, before inviting anyone."""
+
+    INVITE = "invited"
+    ALREADY = "already"
+    NOT_FOR = "not_for"
+    UNKNOWN = "unknown"
+    TOO_LATE = "too_late"
 
 
 class BondVerbs(ServiceParts):
@@ -256,48 +270,78 @@ class BondVerbs(ServiceParts):
     def invite(
         self, event: MembersEvent, customer_ids: Iterable[str] | None = None
     ) -> Invitations:
-        """Invite customers to a members' event: those named (every customer the store
-        knows when None) that the event is for, each once however often the call is
-        repeated (an invitation is kept in the log under the event and the customer).
-        When inviting one fails, the others are still invited; the first error is
-        raised at the end."""
+        """Invite customers to a members' event: those named (an iterable of ids, not a
+        lone string; every customer the store knows when None) that the event is for,
+        each once however often the call is repeated (an invitation is kept in the log
+        under the event and the customer). Each customer is read as they stand now: a
+        tier that has ended is gone, whether or not ``run_due()`` has moved them down
+        yet. Once the event has begun (its ``at`` is not after now) nobody more is
+        invited: those it is for are reported ``too_late``.
+
+        Raises :class:`~custbond.InvalidInput` for ids it cannot use, and
+        :class:`~custbond.IdempotencyConflict` when a customer asked about was invited
+        to an event of the same id with another name, date or audience; either before
+        anyone is invited. When inviting one fails, the others are still invited; the
+        first error is raised at the end."""
         if not isinstance(event, MembersEvent):
             raise InvalidInput("event", event, "a MembersEvent")
+        named = None if customer_ids is None else _customer_ids(customer_ids)
         now = self.clock.now()
-        if customer_ids is None:
+        if named is None:
             with self.store.unit_of_work(write=False) as uow:
-                customer_ids = uow.customer_ids()
-        invited: list[str] = []
-        already: list[str] = []
-        not_for: list[str] = []
-        unknown: list[str] = []
+                named = sorted(set(uow.customer_ids()))
+        answers = {customer_id: self._answer(event, customer_id, now) for customer_id in named}
+        _refuse_a_changed_event(event, answers)
         failed: list[tuple[str, CustbondError]] = []
-        for customer_id in sorted(set(customer_ids)):
-            command = Invite(event=event, customer_id=customer_id)
-            with self.store.unit_of_work(write=False) as uow:
-                state = uow.load(customer_id)
-                told = state is not None and uow.logged(command.log_key) is not None
-            if state is None or customer_id.startswith(PSEUDONYM_PREFIX):
-                unknown.append(customer_id)
-            elif told:
-                already.append(customer_id)
-            elif not event.is_for(tier=state.tier, tags=state.customer.tags):
-                not_for.append(customer_id)
-            else:
-                try:
-                    self._process(command, now)
-                except CustbondError as error:
-                    failed.append((customer_id, error))
-                    continue
-                invited.append(customer_id)
+        for customer_id, (answer, _) in answers.items():
+            if answer is not _Answer.INVITE:
+                continue
+            try:
+                self._process(Invite(event=event, customer_id=customer_id), now)
+            except CustbondError as error:
+                failed.append((customer_id, error))
         raise_first(failed, "invite(): inviting")
-        return Invitations(tuple(invited), tuple(already), tuple(not_for), tuple(unknown))
+
+        def who(answer: _Answer) -> tuple[str, ...]:
+            return tuple(cid for cid, (given, _) in answers.items() if given is answer)
+
+        return Invitations(
+            who(_Answer.INVITE),
+            who(_Answer.ALREADY),
+            who(_Answer.NOT_FOR),
+            who(_Answer.UNKNOWN),
+            who(_Answer.TOO_LATE),
+        )
+
+    def _answer(
+        self, event: MembersEvent, customer_id: str, now: datetime
+    ) -> tuple[_Answer, tuple[str, ...]]:
+        """What inviting the customer to ``event`` at ``now`` comes to, and for one
+        invited before, the fields in which the event they were invited to differs."""
+        key = Invite(event=event, customer_id=customer_id).log_key
+        with self.store.unit_of_work(write=False) as uow:
+            state = uow.load(customer_id)
+            prior = None if state is None else uow.logged(key)
+        if state is None or customer_id.startswith(PSEUDONYM_PREFIX):
+            return _Answer.UNKNOWN, ()
+        if prior is not None:
+            first = prior.input
+            assert isinstance(first, Invite)  # the log keeps invitations apart
+            return _Answer.ALREADY, _differing(first.event, event)
+        # The tier as tier_status() reads it: a review that fell due is carried out.
+        tier = as_of(state, self.program, now).tier
+        if not event.is_for(tier=tier, tags=state.customer.tags):
+            return _Answer.NOT_FOR, ()
+        if event.at <= now:  # never sent once it has begun: nothing to invite to
+            return _Answer.TOO_LATE, ()
+        return _Answer.INVITE, ()
 
     # -- the bond profile ------------------------------------------------------------------
 
     def bond_profile(self, customer_id: str) -> BondProfile:
         """How strongly each of the four bonds holds the customer now, with the facts
-        behind each score (see ``docs/bond-profile.md``)."""
+        behind each score (see ``docs/bond-profile.md``). What has fallen due is read as
+        done (a tier review, stamps that lapsed), whether or not ``run_due()`` ran."""
         now = self.clock.now()
         with self.store.unit_of_work(write=False) as uow:
             state = self._load(uow, customer_id)
@@ -317,3 +361,43 @@ class BondVerbs(ServiceParts):
             if profile.is_weakly_held:
                 found.append(profile)
         return tuple(found)
+
+
+def _customer_ids(value: object) -> list[str]:
+    """The ids ``invite()`` is given, distinct and sorted; a lone string would be read
+    letter by letter, so it is refused with anything else that is not a collection."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput("customer_ids", value, "an iterable of customer ids, not a string")
+    return sorted({v.identifier("customer_id", item) for item in value})
+
+
+_EVENT_FIELDS = ("name", "at", "tiers", "tags")
+
+
+def _differing(first: MembersEvent, again: MembersEvent) -> tuple[str, ...]:
+    """The fields of ``again`` that differ from the event first invited to (a time is
+    the same instant in any zone)."""
+    return tuple(
+        name
+        for name in _EVENT_FIELDS
+        if not same_value(getattr(first, name), getattr(again, name))
+    )
+
+
+def _refuse_a_changed_event(
+    event: MembersEvent, answers: Mapping[str, tuple[_Answer, tuple[str, ...]]]
+) -> None:
+    """Raise :class:`~custbond.IdempotencyConflict` when a customer was invited to an
+    event of ``event``'s id with other content: the host moved or changed the event
+    under the same id, and those invited would keep the old one."""
+    told = {customer_id: fields for customer_id, (_, fields) in answers.items() if fields}
+    if not told:
+        return
+    differing = [name for name in _EVENT_FIELDS if any(name in f for f in told.values())]
+    error = IdempotencyConflict(event.id, differing)
+    names = ", ".join(repr(customer_id) for customer_id in told)
+    error.add_note(
+        f"invite(): invited to {event.id!r} as it was first given: {names};"
+        " give a changed event a new id"
+    )
+    raise error

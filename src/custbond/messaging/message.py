@@ -87,24 +87,23 @@ def _to_kind(value: Any) -> MessageKind:
     return _KIND(value)
 
 
+_A_CONTEXT_VALUE = "a str, int, bool, Decimal, None, date or timezone-aware datetime"
+
+
 def _is_context(instance: Any, attribute: Any, value: Any) -> None:
-    """str, int, bool, Decimal or None, as in a custom event's attributes; and dates and
-    timezone-aware datetimes, which templates write out."""
+    """str, int, bool, Decimal or None, as in a custom event's attributes (numbers of at
+    most a thousand digits each side of the point, which a template writes out in full);
+    and dates and timezone-aware datetimes, which templates write out."""
     if not isinstance(value, Mapping):
         v.scalar_map("context", value)  # says what is expected
-    plain = {}
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise InvalidInput("context key", key, "a non-empty string")
+        field = f"context[{key!r}]"
         if isinstance(item, datetime):
-            v.aware(f"context[{key!r}]", item)
+            v.aware(field, item)
         elif not isinstance(item, date):
-            plain[key] = item
-    try:
-        v.scalar_map("context", plain)
-    except InvalidInput as error:
-        expected = "a str, int, bool, Decimal, None, date or timezone-aware datetime"
-        raise InvalidInput(error.field, error.value, expected) from None
+            v.scalar(field, item, _A_CONTEXT_VALUE)
 
 
 @attrs.frozen(kw_only=True)
@@ -115,9 +114,11 @@ class Message:
     ``"call-task"``, or a channel of the host's own); ``template`` names the template
     that renders it; ``context`` holds the values it fills in (str, int, bool, Decimal,
     None, a date, an aware datetime: personal details are read from the profile when it
-    is sent, so that a queued message holds none). ``not_before`` delays it;
-    ``not_after`` is when it is too late to be worth sending (a reminder of an appointment
-    that has begun): it is suppressed rather than sent after that.
+    is sent, so that a queued message holds none; numbers of at most 1000 digits before
+    the point and 1000 after it, since a template writes them out in full).
+    ``not_before`` delays it; ``not_after`` is when it is too late to be worth sending (a
+    reminder of an appointment that has begun): it is suppressed rather than sent after
+    that.
 
     >>> from decimal import Decimal
     >>> Message(key="k-1", customer_id="c-1", template="points_expiring",

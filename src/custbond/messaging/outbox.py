@@ -493,8 +493,13 @@ class OutboxVerbs(ServiceParts):
         values = {**message.context, "name": state.customer.name or "there"}
         try:
             rendered = policy.templates.render(message.template, message.channel, values)
-        except TemplateError as error:  # no attempt can render it: a dead letter
-            updated = dispatching.give_up(item, dispatching.Screening("dead", str(error)))
+        except Exception as error:  # no attempt can render it: a dead letter
+            # Whatever the failure (a TemplateError; a MemoryError or a ValueError from a
+            # value kept by an earlier version, before contexts were bounded; a host's
+            # Templates that raise), the message must not stay pending and due first:
+            # every dispatch would stop at it, and no message after it would be sent.
+            why = _unrenderable(error, message)
+            updated = dispatching.give_up(item, dispatching.Screening("dead", why))
             uow.update_queued(updated)
             return updated, None
         updated = dispatching.claim(item, now, self.retry)
@@ -580,6 +585,16 @@ def _segment(segment: Condition | str) -> Check:
                 "segment", segment, "a condition on customer.* and state.* facts (no event)"
             )
     return condition.compile()
+
+
+def _unrenderable(error: Exception, message: Message) -> str:
+    """Why ``message`` cannot be rendered: a TemplateError says it; anything else is
+    named with the template and the channel."""
+    if isinstance(error, TemplateError):
+        return str(error)
+    said = str(error)
+    failure = f"{type(error).__name__}: {said}" if said else type(error).__name__
+    return f"template {message.template!r} ({message.channel}) could not be rendered: {failure}"
 
 
 def _count_once(uow: UnitOfWork, *, name: str) -> None:

@@ -220,6 +220,22 @@ def _is_related(instance: Any, attribute: Any, value: Any) -> None:
         v.identifier(f"related[{sku!r}]", text)
 
 
+# The values each message custbond sends on its own is rendered with: "name" (the
+# customer's, which the dispatcher gives every message), and what the program puts in
+# its context (program.py: welcome, thank-you, reminder, greeting, notice; outbox.py:
+# a holiday's greeting). A placeholder outside these can never be filled in.
+_EVERY_MESSAGE = ("name",)
+_Occasion = Send | Reminder | Greeting | Holiday | ExpiryNotice
+_GIVEN: Mapping[str, tuple[str, ...]] = {
+    "welcome": (),
+    "thank_you": ("points", "amount", "related", "suggestions"),
+    "appointment_reminder": ("when", "service"),
+    "birthday": (),
+    "holidays": ("holiday",),
+    "points_expiring": ("points", "expires_on"),
+}
+
+
 @attrs.frozen(kw_only=True)
 class MessagingPolicy:
     """What a program promises about messages: ``templates`` to render them with (the
@@ -229,6 +245,12 @@ class MessagingPolicy:
     ``thank_you`` after a purchase (``related`` maps a sku to the item suggested with
     it, for the template's ``$suggestions``), ``appointment_reminder``, ``birthday``,
     ``holidays`` and ``points_expiring``.
+
+    The values of each of these are known (see ``docs/notifiers.md``), so a template
+    they are sent with (on their channel, or ``"*"``) may only use those: one with
+    another placeholder (``$pionts``) raises :class:`~custbond.InvalidInput` naming the
+    template, the channel and the placeholder. The templates of a host's own messages
+    may use any.
     """
 
     templates: Templates = attrs.field(factory=Templates.defaults, validator=_is_templates)
@@ -251,6 +273,32 @@ class MessagingPolicy:
     points_expiring: ExpiryNotice | None = attrs.field(
         default=None, validator=_optional(ExpiryNotice, "an ExpiryNotice")
     )
+
+    def __attrs_post_init__(self) -> None:
+        for sender, send, given in self._sent_on_own():
+            names = (*_EVERY_MESSAGE, *given)
+            self.templates.require_values(sender, send.template, send.channel, names)
+
+    def _sent_on_own(self) -> list[tuple[str, _Occasion, tuple[str, ...]]]:
+        """The messages sent on their own that are switched on: the field that sends each
+        (``messaging.welcome``), what it sends, and the values it is given."""
+        occasions = {
+            "welcome": self.welcome,
+            "thank_you": self.thank_you,
+            "appointment_reminder": self.appointment_reminder,
+            "birthday": self.birthday,
+            "points_expiring": self.points_expiring,
+        }
+        sent: list[tuple[str, _Occasion, tuple[str, ...]]] = [
+            (f"messaging.{field}", occasion, _GIVEN[field])
+            for field, occasion in occasions.items()
+            if occasion is not None
+        ]
+        sent += [
+            (f"messaging.holidays[{holiday.name!r}]", holiday, _GIVEN["holidays"])
+            for holiday in self.holidays
+        ]
+        return sent
 
     def suggestions(self, skus: Iterable[str]) -> str:
         """What ``related`` suggests with the skus bought, less what was bought, joined

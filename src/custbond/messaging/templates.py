@@ -26,9 +26,10 @@ plain-text English set; a host replaces what it wants with :meth:`Templates.over
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -258,18 +259,25 @@ class Templates:
 
         ========================  ======================================================
         ``welcome``               (name only)
-        ``thank_you``             ``suggestions``: a line of related items, or ``""``
+        ``thank_you``             ``suggestions``: a line of related items, or ``""``;
+                                  ``related``, ``points``, ``amount``
         ``birthday``              (name only)
         ``holiday``               ``holiday``: its name ("New Year")
-        ``appointment_reminder``  ``when``: a datetime in the customer's time zone
-        ``points_expiring``       ``points``, ``expires_on`` (a date)
-        ``next_need``             ``sku``, ``expected_on`` (a date)
-        ``saved_cart``            ``cart``, ``items`` (the skus), ``until`` (a date)
+        ``appointment_reminder``  ``when``: the start in the customer's time zone, as
+                                  text (``2026-03-02 09:00``); ``service``
+        ``points_expiring``       ``points``, ``expires_on`` (a date on the customer's
+                                  calendar, as text)
+        ``next_need``             ``sku``, ``expected_on`` (a date on the customer's
+                                  calendar, as text)
+        ``saved_cart``            ``cart``, ``items`` (the skus), ``until`` (a date on
+                                  the customer's calendar, as text)
         ``invitation``            ``event`` (its name), ``when`` (local time)
         ``broadcast``             ``title``, ``text``
         ========================  ======================================================
 
-        Subjects hold no personal value (not even the name): a
+        A date on the customer's calendar is the day in their time zone (the program's
+        for a customer without one), written ``2026-03-02``. Subjects hold no personal
+        value (not even the name): a
         :class:`~custbond.messaging.log_notifier.LoggingNotifier` logs them.
         """
         return DEFAULT_TEMPLATES
@@ -317,6 +325,44 @@ class Templates:
         if channels:
             expected += f" ({name!r} is only for {', '.join(map(repr, sorted(channels)))})"
         raise InvalidInput(field, name, expected)
+
+    def require_values(self, sender: str, name: str, channel: str, given: Iterable[str]) -> None:
+        """Raise :class:`~custbond.InvalidInput` if the template ``name`` for ``channel``
+        (when there is one: see :meth:`has`) has a placeholder outside ``given``: for a
+        message custbond sends on its own (``sender`` says which), whose values are known,
+        so that a misspelt placeholder is found when the templates are set, not when every
+        such message fails. The error names the template's name, channel and part, the
+        first unknown placeholder, and the values it gets.
+
+        >>> templates = Templates({"welcome": {"*": Template("Hi $nmae")}})
+        >>> templates.require_values("messaging.welcome", "welcome", "email", ["name"])
+        Traceback (most recent call last):
+        ...
+        custbond.errors.InvalidInput: templates.welcome.*.body must be a text whose
+        placeholders are among the values messaging.welcome sends it with on 'email':
+        $name (did you mean $name?); got '$nmae'
+        """
+        channels = self.templates.get(name)
+        if channels is None:
+            return
+        used = channel if channel in channels else ANY_CHANNEL
+        template = channels.get(used)
+        if template is None:
+            return
+        known = frozenset(given)
+        for part, text in (("subject", template.subject), ("body", template.body)):
+            for match in _PLACEHOLDER.finditer(text or ""):
+                placeholder = match.group("named") or match.group("braced")
+                if placeholder is None or placeholder in known:
+                    continue
+                names = ", ".join(f"${value}" for value in sorted(known)) or "none"
+                close = difflib.get_close_matches(placeholder, sorted(known), n=1)
+                hint = f" (did you mean ${close[0]}?)" if close else ""
+                expected = (
+                    f"a text whose placeholders are among the values {sender} sends it "
+                    f"with on {channel!r}: {names}{hint}"
+                )
+                raise InvalidInput(f"templates.{name}.{used}.{part}", match.group(0), expected)
 
     def render(self, name: str, channel: str, values: Mapping[str, Any]) -> Rendered:
         """The template ``name`` for ``channel`` (see :meth:`find`) filled in with

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from custbond._durations import shift
+from custbond._durations import shift, shift_in, zone_named
 from custbond.commands import NotifyIncident
 from custbond.effects import (
     AdjustPoints,
@@ -66,6 +66,8 @@ class Desk:
     policy: RecoveryPolicy
     currency: str
     expiry: ExpiryOf
+    # The program's: a goodwill voucher's valid_for is added on its calendar.
+    time_zone: str = "UTC"
 
     # -- a complaint, from filing to resolution --------------------------------------------
 
@@ -539,7 +541,8 @@ class Desk:
         valid_for: Any,
         now: datetime,
     ) -> IssueVoucher:
-        expires_at = None if valid_for is None else shift(now, valid_for)
+        zone = zone_named(self.time_zone)
+        expires_at = None if valid_for is None else shift_in(now, valid_for, zone)
         code = voucher_code(state.id, source, key, number)  # a complaint's or an incident's
         return IssueVoucher(Voucher(code, "goodwill", None, value, source, now, expires_at))
 

@@ -2,16 +2,21 @@
 
 For one event the engine considers the rules for that event's type in order (descending
 priority, then name) and for each one records a :class:`~custbond.rules.Step`: it fired
-(and what it gave), its condition failed (which part, with the facts' values), a limit or
-its window stopped it, an exclusive rule above it fired, or its group took another rule.
-What the fired rules gave is summed up in an :class:`Award`, which the program turns into
-the effects of a decision. Pure: no clock, no storage.
+(and what it gave), it gave nothing for this event, its condition failed (which part, with
+the facts' values), a limit or its window stopped it, an exclusive rule above it fired, or
+its group took another rule. What the fired rules gave is summed up in an :class:`Award`,
+which the program turns into the effects of a decision. Pure: no clock, no storage.
+
+A rule that gives nothing for the event (points per item for an item not bought, stamps
+for no matching item, a multiplier with no spend points to multiply) has not fired: it
+uses up none of its limits, takes nothing from the shared counters, does not compete in
+its group and stops no rule below it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from math import gcd
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -51,9 +56,9 @@ class Award(NamedTuple):
     """What the rules that fired for one event give, all together.
 
     ``points`` is the event's points (spend points times multipliers, rounded down once,
-    plus fixed points); ``uses`` the rules with limits that fired (their firing is
-    counted from the time given); ``steps`` the trace. A named tuple: one is made for
-    every event.
+    plus fixed points); ``uses`` the rules with limits that fired, each with the time
+    from which its firings are kept (see :func:`_keep_from`); ``steps`` the trace. A
+    named tuple: one is made for every event.
     """
 
     points: int = 0
@@ -63,7 +68,7 @@ class Award(NamedTuple):
     tier_only_up: bool = False
     tags: tuple[str, ...] = ()
     messages: tuple[tuple[str, Message], ...] = ()  # (rule, message)
-    uses: tuple[tuple[str, datetime], ...] = ()  # (rule, count firings from)
+    uses: tuple[tuple[str, datetime], ...] = ()  # (rule, keep its firings from)
     steps: tuple[Step, ...] = ()
     # (rule, offer): the vouchers rules give, their gifts' offers and their cashback (money
     # vouchers named "cashback", for the amount the event earned)
@@ -85,7 +90,9 @@ class _Gain:
         "factors",
         "fixed",
         "gifts",
+        "given",
         "messages",
+        "multiplies_only",
         "pointed",
         "spend",
         "stamps",
@@ -112,6 +119,11 @@ class _Gain:
         self.back_units = 0  # its cashback in minor units of the currency, for budgets
         self.back_offers: tuple[VoucherOffer, ...] = ()  # a money voucher per cashback
         self.text = ""
+        # Whether it gives something of its own: points, stamps, a tier, a tag, a message,
+        # a voucher, money off. Multipliers are not counted here: what they give depends on
+        # the spend points of the other rules (see RuleBook._idle).
+        self.given = False
+        self.multiplies_only = False  # all it gives is multipliers
 
 
 def _add(first: Ratio, second: Ratio) -> Ratio:
@@ -167,6 +179,7 @@ class _Compiled:
     """One rule, ready to run: its condition compiled, its effects sorted by kind."""
 
     __slots__ = (
+        "always_gives",
         "budget",
         "budget_counter",
         "budget_limit",
@@ -244,6 +257,8 @@ class _Compiled:
         self.discounts = tuple(effect for effect in then if isinstance(effect, Discount))
         self.cashback = tuple(effect for effect in then if isinstance(effect, Cashback))
         self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
+        # A tier, a tag, a message or a gift is something, whatever the event.
+        self.always_gives = bool(self.tier is not None or self.tags or self.messages or self.gifts)
         # How each spend effect and cashback reads in a trace, but for the amount: made once.
         self.said = tuple(effect.describe(currency) for effect in self.spend)
         self.said_back = tuple(effect.describe() for effect in self.cashback)
@@ -354,6 +369,13 @@ class _Compiled:
         said.extend(self.said_after)  # tier, tags, messages, gifts, discounts
         if self.cashback:
             self._cash_back(event, gain, said)
+        given = gain.given = self.always_gives or bool(
+            gain.spend[0] or gain.fixed or gain.stamps or gain.back_offers or gain.discount
+        )
+        gain.multiplies_only = not given and bool(self.factors)
+        if not said:  # only stamps, and none for this event
+            cards = dict.fromkeys(stamp.card for stamp in self.stamps)
+            said = [f"0 stamps on card {card!r}" for card in cards]
         gain.text = "; ".join(said) or "nothing to give"
         return gain
 
@@ -378,9 +400,28 @@ class _Compiled:
         gain.back_units = total
 
 
+class _Run(NamedTuple):
+    """One pass over the rules for an event, before groups are resolved."""
+
+    considered: list[tuple[_Compiled, _Gain | Step]]
+    uses: list[tuple[str, datetime]]  # (rule, keep its firings from)
+    shared: list[tuple[str, str, int]]  # (rule, counter, amount)
+    stoppers: frozenset[str]  # the exclusive rules that stopped rules below them
+    notes: dict[str, Step]  # rule -> why its limits were judged on part of its firings
+    multiplies_only: bool  # whether a rule that gives only multipliers fired
+    spent: bool  # whether a rule that gives spend points fired
+    # Whether a rule that gives points fired or gave nothing: the trace then says what the
+    # event earned, 0 points too.
+    pointed: bool
+
+
 class RuleBook:
     """A program's rules, compiled once and indexed by the event types they are for, so
-    that an event costs only the rules that can apply to it."""
+    that an event costs only the rules that can apply to it.
+
+    ``base`` names the program's base earning rule (``"points per spend"``), if it has
+    one: the earning that multipliers multiply, which no exclusive rule stops.
+    """
 
     def __init__(
         self,
@@ -389,6 +430,7 @@ class RuleBook:
         *,
         currency: str,
         multipliers: str = "multiply",
+        base: str | None = None,
     ) -> None:
         if multipliers not in MULTIPLIER_MODES:
             raise InvalidInput("multipliers", multipliers, "'multiply' or 'add'")
@@ -402,8 +444,11 @@ class RuleBook:
                 raise InvalidInput(
                     f"rules[{rule.name!r}].group", rule.group, "the name of one of the groups"
                 )
+        if base is not None and base not in names:
+            raise InvalidInput("base", base, "the name of one of the rules")
         self.currency = currency
         self.multipliers = multipliers
+        self.base = base
         ordered = sorted(rules, key=lambda rule: (-rule.priority, rule.name))
         self._by_type: dict[str, tuple[_Compiled, ...]] = {}
         compiled = {rule.name: _Compiled(rule, currency) for rule in ordered}
@@ -446,18 +491,53 @@ class RuleBook:
         rules = self._by_type.get(type(event).__name__)
         if not rules:
             return Award()
-        at: datetime = event.at
-        facts = Facts(event, state, at, zone, local)
+        facts = Facts(event, state, event.at, zone, local)
+        counts = {} if counters is None else counters
+        # Only a rule that applies stops the rules below it: one its group takes, and that
+        # gives something. Whether it does can depend on the rules it stopped (a group's
+        # rivals, spend points to multiply), so an exclusive rule that does not apply with
+        # the rules below it stopped is let go quiet (fires, stops nothing) and the rules
+        # are considered again. Rare: most events take one pass; each further pass quiets
+        # one more exclusive rule, so there are at most as many passes as those.
+        quiet = _NONE
+        while True:
+            run = self._consider(rules, facts, counts, quiet)
+            outdone: dict[str, str] = {}
+            if self._picky:
+                fired = [(rule, gain) for rule, gain in run.considered if type(gain) is _Gain]
+                outdone = self._resolve_groups(fired)
+            idle = _NONE
+            if run.multiplies_only and (outdone or not run.spent):
+                idle = self._idle(run.considered, outdone)
+            lost = run.stoppers & (outdone.keys() | idle) if run.stoppers else _NONE
+            if not lost:
+                return self._award(run, outdone, idle)
+            quiet |= lost
+
+    def _consider(
+        self,
+        rules: tuple[_Compiled, ...],
+        facts: Facts,
+        counts: Mapping[str, int],
+        quiet: frozenset[str],
+    ) -> _Run:
+        """One pass over ``rules``: what each gives or what holds it back. Exclusive rules
+        in ``quiet`` stop nothing."""
+        at, zone = facts.at, facts.zone
         considered: list[tuple[_Compiled, _Gain | Step]] = []
         stop_below: int | None = None
         stopper = ""
+        exclusive: list[str] = []
+        stopped = False
         uses: list[tuple[str, datetime]] = []
         shared: list[tuple[str, str, int]] = []  # (rule, counter, amount)
-        counts = {} if counters is None else counters
+        notes: dict[str, Step] = {}
+        multiplies_only = spent = pointed = False
         for rule in rules:
-            if stop_below is not None and rule.priority < stop_below:
+            if stop_below is not None and rule.priority < stop_below and rule.name != self.base:
                 text = f"the exclusive rule {stopper!r} fired above it"
                 considered.append((rule, Step(Verdict.STOPPED, text, rule.name)))
+                stopped = True
                 continue
             if rule.window is not None and not rule.window.contains(at, zone, local=facts.local):
                 considered.append((rule, Step(Verdict.OUTSIDE, rule.window.describe(), rule.name)))
@@ -466,17 +546,24 @@ class RuleBook:
             if failed is not None:
                 considered.append((rule, rule.failure(failed, facts)))
                 continue
-            stopped, gain, since = self._held_back(rule, facts, counts=counts, shared=shared)
-            if stopped is not None:
-                considered.append((rule, stopped))
+            held, gain, note_ = self._held_back(rule, facts, counts=counts, shared=shared)
+            if held is not None:
+                considered.append((rule, held))
+                pointed = pointed or (rule.pointed and held.verdict is Verdict.NOTHING)
                 continue
             assert gain is not None
             if rule.limits or rule.first is not None:
-                uses.append((rule.name, since))
+                uses.append((rule.name, _keep_from(rule, facts)))
+            if note_ is not None:
+                notes[rule.name] = note_
             considered.append((rule, gain))
-            if rule.exclusive:
+            multiplies_only = multiplies_only or gain.multiplies_only
+            spent = spent or bool(gain.spend[0])
+            if rule.exclusive and rule.name not in quiet:
+                exclusive.append(rule.name)
                 stop_below, stopper = rule.priority, rule.name
-        return self._award(considered, tuple(uses), shared)
+        stoppers = frozenset(exclusive) if stopped else _NONE
+        return _Run(considered, uses, shared, stoppers, notes, multiplies_only, spent, pointed)
 
     def _held_back(
         self,
@@ -485,24 +572,27 @@ class RuleBook:
         *,
         counts: Mapping[str, int],
         shared: list[tuple[str, str, int]],
-    ) -> tuple[Step | None, _Gain | None, datetime]:
-        """For a rule whose condition holds: the step saying which limit holds it back,
-        or what it gives; and from when its firings count. Takes what it would use of the
-        shared counters into ``shared``."""
+    ) -> tuple[Step | None, _Gain | None, Step | None]:
+        """For a rule whose condition holds: the step saying which limit holds it back or
+        that it gives nothing, or what it gives; and a note when its limits could count
+        only the firings kept. Takes what it would use of the shared counters into
+        ``shared``."""
         event, state = facts.event, facts.state
-        since = facts.at
+        note_ = None
         if rule.limits:
-            stopped, since = _limited(rule, facts)
+            stopped, note_ = _limited(rule, facts)
             if stopped is not None:
-                return stopped, None, since
+                return stopped, None, None
         taken: list[tuple[str, str, int]] = []
         if rule.first is not None and rule.name not in state.rule_uses:
             served = counts.get(rule.first_counter, 0)
             if served >= rule.first.count:
                 text = f"it is for {rule.first.describe()}, and {served} have had it"
-                return Step(Verdict.LIMITED, text, rule.name), None, since
+                return Step(Verdict.LIMITED, text, rule.name), None, None
             taken.append((rule.name, rule.first_counter, 1))
         gain = rule.gain(event)
+        if not gain.given and not gain.factors:  # nothing of its own, nothing to multiply
+            return Step(Verdict.NOTHING, gain.text, rule.name), None, None
         if rule.budget is not None:
             # Counted as the store counts it: points, or money in minor units.
             if rule.budget_money:
@@ -516,11 +606,11 @@ class RuleBook:
                 else:
                     given, asked = str(spent), str(own)
                 text = f"{rule.budget_text} is spent ({given} given, {asked} more asked)"
-                return Step(Verdict.LIMITED, text, rule.name), None, since
+                return Step(Verdict.LIMITED, text, rule.name), None, None
             if own:
                 taken.append((rule.name, rule.budget_counter, own))
         shared.extend(taken)
-        return None, gain, since
+        return None, gain, note_
 
     # -- putting the gains together ------------------------------------------------------
 
@@ -540,19 +630,25 @@ class RuleBook:
         points = (spend[0] * factor[0]) // (spend[1] * factor[1])
         return points + fixed, spend, factor
 
-    def _award(
-        self,
-        considered: list[tuple[_Compiled, _Gain | Step]],
-        uses: tuple[tuple[str, datetime], ...],
-        shared: list[tuple[str, str, int]],
-    ) -> Award:
-        outdone: dict[str, str] = {}
-        if self._picky:
-            fired = [(rule, gain) for rule, gain in considered if isinstance(gain, _Gain)]
-            outdone = self._resolve_groups(fired)
+    @staticmethod
+    def _idle(
+        considered: list[tuple[_Compiled, _Gain | Step]], outdone: Mapping[str, str]
+    ) -> frozenset[str]:
+        """The rules that give only multipliers and have nothing to multiply: no rule that
+        applies gives spend points."""
+        kept = [
+            (rule.name, result)
+            for rule, result in considered
+            if type(result) is _Gain and rule.name not in outdone
+        ]
+        if any(gain.spend[0] for _, gain in kept):
+            return frozenset()
+        return frozenset(name for name, gain in kept if gain.multiplies_only)
+
+    def _award(self, run: _Run, outdone: Mapping[str, str], idle: frozenset[str]) -> Award:
         steps: list[Step] = []
         kept: list[_Gain] = []
-        pointed = False
+        pointed = run.pointed
         stamps: dict[str, int] = {}
         tier: str | None = None
         tier_rule: str | None = None
@@ -562,18 +658,23 @@ class RuleBook:
         gifts: list[tuple[str, VoucherOffer]] = []
         cashback: list[int] = []
         discounts: list[tuple[str, Discount]] = []
-        for rule, result in considered:
+        uses, shared, notes = run.uses, run.shared, run.notes
+        set_aside = outdone or idle
+        for rule, result in run.considered:
             if type(result) is Step:
                 steps.append(result)
                 continue
             assert isinstance(result, _Gain)
             name = rule.name
-            if outdone and name in outdone:
-                steps.append(Step(Verdict.OUTDONE, outdone[name], name))
-                uses = tuple(use for use in uses if use[0] != name)
+            if set_aside and (name in outdone or name in idle):
+                steps.append(_set_aside(name, result, outdone))
+                pointed = pointed or name in idle
+                uses = [use for use in uses if use[0] != name]
                 shared = [take for take in shared if take[0] != name]
                 continue
             steps.append(Step(Verdict.FIRED, result.text, name))
+            if notes and name in notes:
+                steps.append(notes[name])
             kept.append(result)
             pointed = pointed or result.pointed
             if result.stamps:
@@ -605,7 +706,7 @@ class RuleBook:
             only_up,
             tuple(tags),
             tuple(messages),
-            uses,
+            tuple(uses),
             tuple(steps),
             tuple(gifts),
             tuple((counter, amount) for _, counter, amount in shared),
@@ -645,6 +746,14 @@ class RuleBook:
         return outdone
 
 
+def _set_aside(name: str, gain: _Gain, outdone: Mapping[str, str]) -> Step:
+    """The step of a rule that fired but does not apply: its group took another rule, or
+    it gives only multipliers and there are no spend points to multiply."""
+    if name in outdone:
+        return Step(Verdict.OUTDONE, outdone[name], name)
+    return Step(Verdict.NOTHING, f"{gain.text}: no spend points to multiply", name)
+
+
 def _money(units: int, places: int) -> str:
     """An amount counted in minor units, as money: 49910 cents is "499.10"."""
     return format(Decimal(units).scaleb(-places), "f")
@@ -672,15 +781,91 @@ def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:
     return text
 
 
-def _limited(rule: _Compiled, facts: Facts) -> tuple[Step | None, datetime]:
-    """The step saying a limit stopped the rule, or None; and from when firings count."""
-    fired = facts.state.rule_uses.get(rule.name, ())
-    at = keep_from = facts.at
+def _limited(rule: _Compiled, facts: Facts) -> tuple[Step | None, Step | None]:
+    """The step saying a limit stopped the rule, or None; and, for an event older than the
+    firings kept, a note that its limits could count only those.
+
+    A limit counts the firings of the event's own period: for a calendar period, every
+    firing in the period the event falls in (those after it too, for an event recorded
+    late); for a rolling duration, the firings in every stretch of that length that holds
+    the event, so that no stretch ends up with more firings than the limit.
+    """
+    fired = facts.state.rule_uses.get(rule.name, ())  # in time order
+    at, zone = facts.at, facts.zone
+    late = bool(fired) and fired[-1] > at
+    kept_from = _keep_from(rule, facts, fired[-1]) if late else None
+    partial = False
     for limit in rule.limits:
-        since = limit.since(at, facts.zone, local=facts.local)
-        keep_from = min(keep_from, since)
-        used = sum(1 for when in fired if when >= since)
+        since = limit.since(at, zone, local=facts.local)
+        if late:
+            used = _used_late(limit, fired, at, since, zone)
+        else:  # nothing after the event: the firings since the start of its period
+            used = sum(1 for when in fired if when >= since)
         if used >= limit.times:
             text = f"its limit of {limit.describe()} is reached ({used} used)"
-            return Step(Verdict.LIMITED, text, rule.name), keep_from
-    return None, keep_from
+            return Step(Verdict.LIMITED, text, rule.name), None
+        partial = partial or (kept_from is not None and since < kept_from)
+    if not partial:
+        return None, None
+    assert kept_from is not None
+    text = (
+        f"firings before {kept_from.isoformat()} are no longer kept: this event is older, "
+        "and its limits count only the firings kept"
+    )
+    return None, Step(Verdict.NOTE, text, rule.name)
+
+
+def _used_late(
+    limit: Limit, fired: tuple[datetime, ...], at: datetime, since: datetime, zone: tzinfo
+) -> int:
+    """What ``limit`` has used of the periods that hold ``at``, an event older than the
+    newest of the rule's firings (``fired``, in time order); ``since`` starts its period."""
+    if isinstance(limit.per, str):  # the calendar period ``at`` falls in, whole
+        used = 0
+        for when in fired:
+            if when < since:
+                continue
+            if when > at and limit.since(when, zone) != since:
+                break  # the periods after it
+            used += 1
+        return used
+    # Rolling: the stretch ending at the event, and each one ending at a later firing
+    # that reaches back to it.
+    ends = [at, *(when for when in fired if when > at and limit.since(when, zone) <= at)]
+    used = 0
+    for end in ends:
+        start = limit.since(end, zone)
+        used = max(used, sum(1 for when in fired if start <= when <= end))
+    return used
+
+
+def _keep_from(rule: _Compiled, facts: Facts, newest: datetime | None = None) -> datetime:
+    """From when the rule's firings are kept, once it fires for the event in ``facts``
+    (or, given ``newest``, once its newest firing is that).
+
+    Long enough to judge an event recorded up to one period late: from the start of the
+    period before the one the newest firing falls in (for a rolling duration, two of its
+    lengths before it), for the longest of the rule's limits. Without limits (first
+    customers only), what matters is that it fired: the newest firing is enough.
+    """
+    local = None
+    if newest is None:
+        fired = facts.state.rule_uses.get(rule.name, ())
+        newest = facts.at
+        if fired and fired[-1] > newest:
+            newest = fired[-1]
+        else:  # the event is the newest: its local time is known already
+            local = facts.local
+    keep_from = newest
+    zone = facts.zone
+    for limit in rule.limits:
+        start = limit.since(newest, zone, local=local)
+        before = start - _INSTANT
+        # A start in the zone is already local time: no need to work it out again.
+        before_local = before if start.tzinfo is zone else None
+        keep_from = min(keep_from, limit.since(before, zone, local=before_local))
+    return keep_from
+
+
+_INSTANT = timedelta(microseconds=1)
+_NONE: frozenset[str] = frozenset()

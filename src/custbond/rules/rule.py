@@ -16,7 +16,7 @@ customer.tier == 'gold' and local.weekday == 'TU'
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -125,6 +125,9 @@ def _start_of(period: str, local: datetime) -> datetime:
 
 _STARTS: dict[tuple[str, date, int], tuple[tzinfo | None, datetime]] = {}
 
+# A rolling limit counts the firings strictly after ``at - per``.
+_JUST_AFTER = timedelta(microseconds=1)
+
 
 def _start_of_day(period: str, day: date, zone: tzinfo | None) -> datetime:
     if period == "week":
@@ -154,11 +157,21 @@ class Limit:
 
     def since(self, at: datetime, zone: tzinfo, *, local: datetime | None = None) -> datetime:
         """The start of the period ``at`` falls in: firings at or after it count.
-        ``local`` is ``at`` in ``zone``, when the caller has it already."""
-        if isinstance(self.per, str):
-            return _start_of(self.per, at.astimezone(zone) if local is None else local)
-        start = shift(at, self.per, back=True)
-        return start + timedelta(microseconds=1)  # rolling: strictly after ``at - per``
+        ``local`` is ``at`` in ``zone`` (the customer's), when the caller has it already.
+
+        A calendar period, and a rolling ``relativedelta``, are reckoned on the calendar
+        of ``zone``, so the answer depends on the instant ``at`` only, not on the tzinfo
+        it is written in; a rolling ``timedelta`` is taken from ``at`` as Python's ``-``
+        takes it."""
+        per = self.per
+        if isinstance(per, timedelta):
+            return shift(at, per, back=True) + _JUST_AFTER  # rolling: strictly after
+        if local is None:
+            local = at.astimezone(zone)
+        if isinstance(per, str):
+            return _start_of(per, local)
+        # In UTC: two times of one zone compare by wall clock, the repeated hour ignored.
+        return shift(local, per, back=True).astimezone(UTC) + _JUST_AFTER
 
     def describe(self) -> str:
         times = "once" if self.times == 1 else f"{self.times} times"

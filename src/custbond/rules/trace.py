@@ -27,6 +27,7 @@ class Verdict(enum.StrEnum):
     """What happened to a rule, or ``NOTE`` for a step that is not about one rule."""
 
     FIRED = "fired"
+    NOTHING = "nothing"  # its condition held, but it gives nothing for this event
     FAILED = "failed"  # its condition did not hold
     LIMITED = "limited"  # one of its limits was reached
     OUTSIDE = "outside"  # the event fell outside the rule's window
@@ -51,7 +52,8 @@ def show(value: Any) -> str:
 class Step(NamedTuple):
     """One line of a trace.
 
-    ``text`` says what happened: for ``FIRED`` what the rule gave, for ``FAILED`` the part
+    ``text`` says what happened: for ``FIRED`` what the rule gave, for ``NOTHING`` what it
+    would have given (points per item, with 0 bought), for ``FAILED`` the part
     of the condition that did not hold (and ``values`` the facts it read, with their
     values), for ``LIMITED``, ``OUTSIDE``, ``STOPPED`` and ``OUTDONE`` what stopped it.
     A named tuple: a decision makes one for every rule it considers.
@@ -68,6 +70,8 @@ class Step(NamedTuple):
             return text if rule is None else f"{rule}: {text}"
         if verdict is Verdict.FIRED:
             return f"{rule}: fired: {text}"
+        if verdict is Verdict.NOTHING:
+            return f"{rule}: gave nothing: {text}"
         if verdict is Verdict.FAILED:
             found = ", ".join(f"{fact} is {show(value)}" for fact, value in self.values)
             return f"{rule}: not applied: {text} is false" + (f" ({found})" if found else "")

@@ -1431,8 +1431,8 @@ _HOLIDAYS = (
 # string has to escape.
 _TEMPLATE_PIECES = (
     "Hi ",
-    "$name",
-    "${points}",
+    "$name,",  # the comma ends it: "$name" before "Hi " would be the placeholder $nameHi
+    "${name}",  # $name is the one value every message gets (custbond's own are checked)
     "$$5",
     " off",
     "!",
