@@ -92,6 +92,7 @@ SEED = 20260101
 # -- the program ---------------------------------------------------------------------------
 
 HOME = "Europe/London"  # the program's time zone, for customers without one
+HOME_ZONE: tzinfo = tz.gettz(HOME)  # type: ignore[assignment]
 ZONES = (None, "Europe/Paris", "America/New_York")  # customer n has ZONES[n % 3]
 
 WELCOME = 100  # points for a first purchase, instead of every other rule but the base one
@@ -460,11 +461,17 @@ def points_by_hand(buyer: Buyer, purchase: Purchase, local: datetime, today: dat
     return int(spend * factor) + fixed  # rounded down once
 
 
+def on_calendar(at: datetime, duration: relativedelta, zone: tzinfo) -> datetime:
+    """``at + duration`` on the calendar of ``zone`` (the program's for cards and vouchers,
+    the customer's for tiers), whatever zone ``at`` is written in, as custbond adds it."""
+    return (at.astimezone(zone) + duration).astimezone(at.tzinfo)
+
+
 def punch_by_hand(buyer: Buyer, purchase: Purchase, stamps: int) -> None:
     """The coffee card: lapse, stamps, a voucher per full card, carry-over."""
     at = purchase.at
     have, started = buyer.stamps, buyer.started
-    if have and started is not None and at >= started + CARD_LAPSES:
+    if have and started is not None and at >= on_calendar(started, CARD_LAPSES, HOME_ZONE):
         have, started = 0, None
     total = have + stamps
     if started is None:
@@ -475,7 +482,7 @@ def punch_by_hand(buyer: Buyer, purchase: Purchase, stamps: int) -> None:
         filled += 1
         text = "\x1f".join((purchase.customer_id, "coffee", purchase.id, str(filled)))
         code = hashlib.blake2s(text.encode(), digest_size=6).hexdigest().upper()
-        buyer.vouchers[code] = ("latte", at, at + VOUCHER_VALID)
+        buyer.vouchers[code] = ("latte", at, on_calendar(at, VOUCHER_VALID, HOME_ZONE))
         started = at if total else None
     buyer.stamps, buyer.started = total, started
 
@@ -497,8 +504,8 @@ def climb_by_hand(buyer: Buyer, at: datetime, today: date, amount: Decimal) -> N
     if level is None:
         return
     rank, current = _RANKS[level], _RANKS[buyer.tier]
-    until = at + TIER_KEPT
-    review = until + TIER_GRACE
+    until = on_calendar(at, TIER_KEPT, buyer.zone)
+    review = until + TIER_GRACE  # exact: added as Python adds it
     if rank > current:
         buyer.tier, buyer.tier_since, buyer.tier_until, buyer.review_at = level, at, until, review
     elif rank == current and (buyer.review_at is None or review > buyer.review_at):

@@ -644,11 +644,14 @@ class Program:
     ) -> list[Effect]:
         """The social bond's part of :meth:`keep_schedule`: the first keep-in-touch task,
         the personal occasions and a key customer's regular review, for the customer as
-        ``decision`` leaves them (their owner, tier and spend)."""
+        ``decision`` leaves them (their owner, tier, spend and profile)."""
         owner, tier, first, spent = state.owner, state.tier, None, state.activity.spent
+        customer = state.customer
         for effect in decision.effects:
             if isinstance(effect, SetOwner):
                 owner = effect.owner
+            elif isinstance(effect, UpdateProfile):  # a birthday, tags, a time zone saved
+                customer = effect.customer
             elif isinstance(effect, SetTier | ChangeTier):
                 tier = effect.tier
             elif isinstance(effect, NotePurchase):
@@ -662,21 +665,22 @@ class Program:
             if contact is not None:
                 added.append(contact)
         if social.occasions is not None:
-            zone = zone_of(state, self.time_zone)
+            saved = state if customer is state.customer else attrs.evolve(state, customer=customer)
             added.extend(
                 social_desk.plan_occasions(
                     social,
                     state,
                     now,
-                    zone=zone,
+                    zone=zone_of(saved, self.time_zone),
                     owner=owner,
                     first_purchase=first,
                     planned=planned,
+                    customer=customer,
                 )
             )
         if social.reviews is not None and social_desk.REVIEW not in planned:
             review = social_desk.plan_review(
-                social, state, now, tier=tier, spent=spent, owner=owner
+                social, state, now, tier=tier, spent=spent, owner=owner, customer=customer
             )
             if review is not None:
                 added.append(review)

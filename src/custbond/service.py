@@ -1008,5 +1008,7 @@ def _carry_out_task(
         uow.add_task(task)  # a task under that key already: left as it is
         return
     found = uow.task(effect.key)
-    if found is not None and found.is_open:
+    # Only the customer's own: task keys are not per customer (a call after an event is
+    # keyed by the event's id), and another's input may name an id that is someone else's.
+    if found is not None and found.customer_id == customer_id and found.is_open:
         uow.update_task(attrs.evolve(found, closed_at=effect.at, result=effect.result))

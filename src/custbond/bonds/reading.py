@@ -156,8 +156,9 @@ def _social(state: CustomerState, program: Program, now: datetime, open_tasks: i
     contact = state.last_contact_at
     cadence = None
     if social is not None and social.cadence is not None:
-        every = social.cadence.every
-        cadence = every.days if isinstance(every, timedelta) else _days_in(every, now)
+        # The days of the gap that began at the last contact, as the keep-in-touch task
+        # counts them (a month from 31 January is 28), not a month forward from now.
+        cadence = social.cadence.days_from(contact or now)
     occasions = len(state.held.occasions) + (state.customer.birthday is not None)
     rules = None if social is None else social.occasions
     if rules is not None and rules.first_purchase and state.activity.first_purchase_at:
@@ -170,10 +171,6 @@ def _social(state: CustomerState, program: Program, now: datetime, open_tasks: i
         occasions_known=occasions,
         open_tasks=open_tasks,
     )
-
-
-def _days_in(every: relativedelta, now: datetime) -> int:
-    return ((now + every) - now).days
 
 
 def _customization(state: CustomerState, program: Program, now: datetime) -> CustomizationFacts:

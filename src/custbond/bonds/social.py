@@ -21,8 +21,11 @@ purchase, a resolved complaint).
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
+from itertools import accumulate
 from typing import Any
 
 import attrs
@@ -48,6 +51,68 @@ __all__ = [
 CALLABLE_EVENTS = ("Purchase", "Visit", "Appointment", "ComplaintResolved", "Signup")
 
 
+def _shortest(every: timedelta | relativedelta) -> timedelta:
+    """The shortest time ``every`` can span, whatever moment it is added to: a timedelta
+    is as long as it says; a month is 28 days at its shortest (into February of a common
+    year, or from 31 January), a year 365, a month and 2 days 30.
+
+    >>> _shortest(relativedelta(months=1)), _shortest(relativedelta(years=1, days=1))
+    (datetime.timedelta(days=28), datetime.timedelta(days=366))
+    """
+    if isinstance(every, timedelta):
+        return every
+    # Durations are plain amounts of time (no day=, weekday=, ...: v.is_duration); their
+    # leap days only ever add a day, so the shortest span leaves them out.
+    rest = timedelta(
+        days=every.days,
+        hours=every.hours,
+        minutes=every.minutes,
+        seconds=every.seconds,
+        microseconds=every.microseconds,
+    )
+    return _shortest_months(every.years * 12 + every.months) + rest
+
+
+# The Gregorian calendar repeats itself every 400 years, 146097 days.
+_CYCLE_MONTHS, _CYCLE_DAYS = 400 * 12, 146097
+
+
+@cache
+def _month_lengths() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The lengths of the months of two 400-year cycles from January 2000, and the days
+    from its start to the start of each month."""
+    lengths = tuple(monthrange(2000 + k // 12, k % 12 + 1)[1] for k in range(2 * _CYCLE_MONTHS))
+    return lengths, tuple(accumulate(lengths, initial=0))
+
+
+@cache
+def _shortest_months(months: int) -> timedelta:
+    """The fewest days ``months`` calendar months span: at their shortest they start on
+    the last day of a month (clipped to the end of a shorter one, 31 January to 28
+    February), over the Februaries of common years (2100 is one). Tried from the end of
+    each month of a 400-year cycle."""
+    cycles, rest = divmod(months, _CYCLE_MONTHS)
+    lengths, starts = _month_lengths()
+    fewest = min(
+        # From the last day of month ``first`` to the same day (or the end of the month)
+        # ``rest`` months on.
+        starts[first + rest] - starts[first] + min(lengths[first + rest] - lengths[first], 0)
+        for first in range(_CYCLE_MONTHS)
+    )
+    return timedelta(days=cycles * _CYCLE_DAYS + fewest)
+
+
+def _check_ahead(every: timedelta | relativedelta, ahead: timedelta) -> None:
+    """``ahead`` less than ``every`` from any moment: otherwise a task could open before
+    the contact (or the review) it counts from."""
+    fewest = _shortest(every)
+    if ahead >= fewest:
+        expected = f"less than every ({describe_duration(every)})"
+        if isinstance(every, relativedelta) and (every.months or every.years):
+            expected += f" at its shortest ({describe_duration(fewest)})"  # months vary
+        raise InvalidInput("ahead", ahead, expected)
+
+
 @attrs.frozen(kw_only=True)
 class Cadence:
     """Keep in touch ``every`` so long: when the customer has had no personal contact
@@ -60,13 +125,22 @@ class Cadence:
     reason: str = attrs.field(default="keep in touch", validator=v.is_text)
 
     def __attrs_post_init__(self) -> None:
-        probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
-        if shift(probe, self.every) - self.ahead <= probe:
-            raise InvalidInput("ahead", self.ahead, f"less than every ({self.every})")
+        _check_ahead(self.every, self.ahead)
 
     def due(self, since: datetime) -> datetime:
         """When the gap since ``since`` reaches ``every``."""
         return shift(since, self.every)
+
+    def days_from(self, since: datetime) -> int:
+        """How many whole days the gap that started at ``since`` lasts before it reaches
+        ``every``: a month from 31 January is 28 days, from 1 January 31.
+
+        >>> from datetime import timezone
+        >>> Cadence(every=relativedelta(months=1)).days_from(
+        ...     datetime(2026, 1, 31, tzinfo=timezone.utc))
+        28
+        """
+        return (self.due(since) - since).days
 
     def opens(self, since: datetime) -> datetime:
         """When the task for a gap that started at ``since`` is opened."""
@@ -177,9 +251,7 @@ class KeyReview:
     def __attrs_post_init__(self) -> None:
         if not (self.tiers or self.tags or self.min_spend is not None):
             raise InvalidInput("tiers", self.tiers, "tiers, tags or min_spend saying who is key")
-        probe = datetime(2000, 1, 1)  # noqa: DTZ001 - only compared with itself
-        if shift(probe, self.every) - self.ahead <= probe:
-            raise InvalidInput("ahead", self.ahead, f"less than every ({self.every})")
+        _check_ahead(self.every, self.ahead)
 
     def is_key(self, tier: str | None, tags: frozenset[str], spent: Decimal) -> bool:
         """Whether a customer in ``tier``, with ``tags``, who spent ``spent`` is key."""

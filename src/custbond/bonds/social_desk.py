@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from custbond._durations import shift
 from custbond.bonds.occasions import (
     Occasion,
@@ -23,6 +25,7 @@ from custbond.bonds.social import Cadence, SocialPolicy
 from custbond.commands import AddOccasion, AssignOwner, Invite
 from custbond.effects import (
     Effect,
+    FinishTask,
     NoteContact,
     OpenTask,
     QueueMessage,
@@ -30,10 +33,17 @@ from custbond.effects import (
     SetOwner,
     SetSchedule,
 )
-from custbond.events import Appointment, ContactMade, EventAttended, Purchase
+from custbond.events import (
+    Appointment,
+    AppointmentCancelled,
+    ContactMade,
+    EventAttended,
+    Purchase,
+)
 from custbond.messaging.message import automatic_key, key_stamp, message_key
 
 if TYPE_CHECKING:
+    from custbond.customers import Customer
     from custbond.program import CustomerState
 
 __all__ = [
@@ -133,7 +143,10 @@ def due_contact(
 
 
 def calls_after(policy: SocialPolicy, state: CustomerState, item: Any) -> tuple[Effects, Lines]:
-    """The "call to ask how it went" tasks an event asks for."""
+    """The "call to ask how it went" tasks an event asks for; those an appointment
+    cancelled had asked for withdrawn."""
+    if isinstance(item, AppointmentCancelled):
+        return _withdraw_calls(policy, item)
     calls = policy.calls_after(type(item).__name__)
     if not calls:
         return [], []
@@ -150,6 +163,23 @@ def calls_after(policy: SocialPolicy, state: CustomerState, item: Any) -> tuple[
         effects.append(OpenTask(key, owner, due, f"{call.reason} ({item.id})", "call", item.id))
         lines.append(f"call task for {owner} due {due.isoformat()}")
     return effects, lines
+
+
+def _withdraw_calls(policy: SocialPolicy, item: AppointmentCancelled) -> tuple[Effects, Lines]:
+    """The calls after a cancelled appointment closed, those still open: nobody rings
+    about an appointment that never took place, and one moved (cancelled and booked
+    again) gets the calls of the new booking only. Closed when it was cancelled."""
+    calls = policy.calls_after("Appointment")
+    if not calls:
+        return [], []
+    why = "appointment cancelled"
+    effects: Effects = [
+        # The keys calls_after() gave them; a task closed already, or never opened (no
+        # owner then), is left as it is.
+        FinishTask(message_key(item.appointment_id, "call", str(number)), item.at, why)
+        for number in range(1, len(calls) + 1)
+    ]
+    return effects, [f"calls after appointment {item.appointment_id} withdrawn"]
 
 
 def _next(cadence: Cadence, due: datetime, now: datetime) -> datetime:
@@ -212,7 +242,9 @@ def occasions_of(
         found[OCCASION + BIRTHDAY] = Occasion(
             name="birthday", month=birthday.month, day=birthday.day, year=birthday.year
         )
-    first = state.activity.first_purchase_at or first_purchase
+    # The earliest known: a purchase recorded late may have come before the first one.
+    known = (state.activity.first_purchase_at, first_purchase)
+    first = min((at for at in known if at is not None), default=None)
     if rules.first_purchase and first is not None:
         found[OCCASION + FIRST_PURCHASE] = anniversary_of(first, zone=zone)
     if rules.custom:
@@ -230,20 +262,70 @@ def plan_occasions(
     owner: str | None,
     first_purchase: datetime | None = None,
     planned: Iterable[str] = (),
+    customer: Customer | None = None,
 ) -> Effects:
-    """Put the customer's personal occasions (and, for a key customer, their regular
-    review) on the schedule where they are not yet."""
+    """Put the customer's personal occasions on the schedule where they are not yet,
+    and plan again those that moved: a birthday corrected, a first purchase recorded
+    late that came before the one known, the customer's time zone changed (a wake-up
+    only ever moves later by itself, so one planned for the old date would miss the
+    new). ``customer`` is the profile as the decision leaves it (None: unchanged),
+    ``zone`` its time zone, ``first_purchase`` the purchase the decision records."""
     rules = policy.occasions
     if rules is None or policy.owner_of(owner) is None:
         return []
-    taken = set(state.schedule) | set(planned)
-    effects: Effects = []
-    for name, occasion in occasions_of(
-        policy, state, first_purchase=first_purchase, zone=zone
-    ).items():
-        if name not in taken:
-            effects.append(SetSchedule(name, _occasion_wake(rules, occasion, zone, now)))
-    return effects
+    before = state
+    if customer is not None and customer != state.customer:
+        state = attrs.evolve(state, customer=customer)
+    found = occasions_of(policy, state, first_purchase=first_purchase, zone=zone)
+    taken = set(planned)
+    wanted: dict[str, datetime | None] = {
+        name: _occasion_wake(rules, occasion, zone, now)
+        for name, occasion in found.items()
+        if name not in state.schedule and name not in taken
+    }
+    earlier = first_purchase is not None and first_purchase < (
+        before.activity.first_purchase_at or first_purchase
+    )
+    if earlier or state is not before:  # something the occasions are made of changed
+        was = occasions_of(policy, before, first_purchase=None, zone=zone)
+        moved = before.customer.time_zone != state.customer.time_zone
+        for name, wake in state.schedule.items():
+            if name in taken or not (name in found or name in was):
+                continue
+            occasion, old = found.get(name), was.get(name)
+            again = _replanned(rules, occasion, old, wake, now=now, zone=zone, moved=moved)
+            if again != wake:
+                wanted[name] = again
+    return [SetSchedule(name, at) for name, at in wanted.items()]
+
+
+# The most two wall clocks can be apart (UTC-12 to UTC+14): an occasion on the same day
+# in another time zone comes round within this of where it did.
+_CLOCKS_APART = timedelta(hours=26)
+
+
+def _replanned(
+    rules: OccasionPolicy,
+    occasion: Occasion | None,
+    was: Occasion | None,
+    wake: datetime,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    moved: bool,
+) -> datetime | None:
+    """When to wake for an occasion planned to wake at ``wake`` for what it ``was``:
+    never when it is gone (a birthday taken off the profile); from now for another day
+    (a corrected birthday, an earlier first purchase: the old day's task was for the
+    wrong day); for a time zone changed, the same occurrence on the new wall clock, so
+    one whose task was opened already is not opened again."""
+    if occasion is None:
+        return None
+    if occasion != was:
+        return _occasion_wake(rules, occasion, zone, now)
+    if moved:
+        return _occasion_wake(rules, occasion, zone, max(now, wake - _CLOCKS_APART - _TICK))
+    return wake
 
 
 def plan_review(
@@ -254,12 +336,16 @@ def plan_review(
     tier: str | None,
     spent: Decimal,
     owner: str | None,
+    customer: Customer | None = None,
 ) -> SetSchedule | None:
-    """The first regular review of a customer who is key and not on its schedule yet."""
+    """The first regular review of a customer who is key and not on its schedule yet:
+    ``every`` after they became key, with the ``tier``, spend and profile (its tags;
+    None: unchanged) the decision leaves them with."""
     review = policy.reviews
     if review is None or REVIEW in state.schedule or policy.owner_of(owner) is None:
         return None
-    if not review.is_key(tier, state.customer.tags, spent):
+    tags = (customer or state.customer).tags
+    if not review.is_key(tier, tags, spent):
         return None
     return SetSchedule(REVIEW, shift(now, review.every) - review.ahead)
 

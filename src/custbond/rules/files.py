@@ -251,6 +251,14 @@ class _Wrong(Exception):
 Kind: TypeAlias = Callable[["_Reader", Any, KeyPath], Any]
 
 
+def _at_its_shortest(error: InvalidInput) -> str:
+    """What an ahead refused by a Cadence or KeyReview is to be less than, when every is
+    a calendar duration: " at its shortest (28 days)" for P1M (a month is not always 31
+    days), else nothing."""
+    fewest = error.expected.partition(" at its shortest ")[2]
+    return f" at its shortest {fewest}" if fewest else ""
+
+
 def _plain(check: Callable[[Any], Any]) -> Kind:
     def read(reader: _Reader, value: Any, path: KeyPath) -> Any:
         return check(value)
@@ -1447,8 +1455,8 @@ class _Reader:
             if error.field == "ahead" and "ahead" in value:
                 every, ahead = _show(value["every"]), _show(value["ahead"])
                 problem = (
-                    f"must be less than every ({every}): a task is opened after the last "
-                    f"contact, ahead of when it falls due; got {ahead}"
+                    f"must be less than every ({every}){_at_its_shortest(error)}: a task is "
+                    f"opened after the last contact, ahead of when it falls due; got {ahead}"
                 )
                 raise self.error((*path, "ahead"), problem) from None
             raise self.invalid(path, error, fields) from None
@@ -1661,8 +1669,8 @@ class _Reader:
         if key == "ahead" and "every" in value:
             every, ahead = _show(value["every"]), _show(value["ahead"])
             problem = (
-                f"must be less than every ({every}): a task is opened ahead of when it "
-                f"falls due; got {ahead}"
+                f"must be less than every ({every}){_at_its_shortest(error)}: a task is "
+                f"opened ahead of when it falls due; got {ahead}"
             )
             return self.error((*path, key), problem)
         if key == "remind_cart_before":

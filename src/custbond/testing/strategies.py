@@ -2257,7 +2257,8 @@ def _sends(default: str) -> SearchStrategy[Send]:
 
 @cache
 def _follow_ups() -> SearchStrategy[FollowUp]:
-    afters = st.sampled_from([timedelta(days=2), timedelta(0)]) | _durations()
+    # At once (timedelta(0)) is its own branch: a follow-up due on resolution is common.
+    afters = st.just(timedelta(0)) | st.just(timedelta(days=2)) | _durations()
     return st.builds(
         FollowUp,
         owner=st.sampled_from(_ROLES) | _names(),
