@@ -340,6 +340,7 @@ class Program:
     _desk: Desk = attrs.field(init=False, eq=False, repr=False)
     _bonds_see_events: bool = attrs.field(init=False, eq=False, repr=False)
     _reads_balance: bool = attrs.field(init=False, eq=False, repr=False)
+    _reads_stamps: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         unpaid = unpayable(
@@ -405,8 +406,9 @@ class Program:
         conditions = [rule.when for rule in rules]
         if self.referrals is not None:
             conditions.append(self.referrals.when)
-        reads = any("state.balance" in condition.facts() for condition in conditions)
-        object.__setattr__(self, "_reads_balance", reads)
+        read = {fact for condition in conditions for fact in condition.facts()}
+        object.__setattr__(self, "_reads_balance", "state.balance" in read)
+        object.__setattr__(self, "_reads_stamps", "state.stamps" in read and bool(self.cards))
 
     @social.validator
     def _check_social(self, attribute: object, value: object) -> None:
@@ -774,7 +776,7 @@ class Program:
             currency=self.currency,
             items=cart,
         )
-        seen = self._as_rules_see(state, at)
+        seen = self._as_rules_see(state, at, at)
         award = self._book.evaluate(purchase, seen, zone_of(state, self.time_zone), counters)
         discounts = list(award.discounts)
         steps = list(award.steps)
@@ -815,17 +817,28 @@ class Program:
         passes them to :meth:`decide`."""
         return self._book.counters_for(item if isinstance(item, str) else type(item).__name__)
 
-    def _as_rules_see(self, state: CustomerState, now: datetime) -> CustomerState:
-        """``state`` with its ledger settled at ``now`` when a condition reads
-        ``state.balance``: points cleared or expired by now count so whether or not
-        ``run_due()`` has run. (The service settles before every other input; a
-        purchase's ledger settles in earn(), after the rules, so that the common purchase
-        settles once.)"""
+    def _as_rules_see(self, state: CustomerState, now: datetime, at: datetime) -> CustomerState:
+        """``state`` as the rules deciding an event at ``at`` read it: its ledger settled
+        at ``now`` when a condition reads ``state.balance`` (points cleared or expired by
+        now count so whether or not ``run_due()`` has run; the service settles before
+        every other input, and a purchase's ledger settles in earn(), after the rules, so
+        that the common purchase settles once), and without the stamps of cards that have
+        lapsed by ``at`` when a condition reads ``state.stamps`` (as the card itself
+        counts them: they are gone)."""
         ledger = state.ledger
-        if not self._reads_balance or ledger.next_due_at is None or ledger.next_due_at > now:
-            return state
-        settled, _ = ledgers.settle(ledger, now)
-        return attrs.evolve(state, ledger=settled)
+        if self._reads_balance and ledger.next_due_at is not None and ledger.next_due_at <= now:
+            settled, _ = ledgers.settle(ledger, now)
+            state = attrs.evolve(state, ledger=settled)
+        if self._reads_stamps and state.stamps:
+            lapsed = [
+                name
+                for name, started in state.card_started.items()
+                if name in self._cards and self._cards[name].lapsed(started, at, self.time_zone)
+            ]
+            if lapsed:
+                stamps = {n: have for n, have in state.stamps.items() if n not in lapsed}
+                state = attrs.evolve(state, stamps=FrozenMap(stamps))
+        return state
 
     def _decide_event(
         self,
@@ -840,7 +853,7 @@ class Program:
         # The local time, worked out once when activity is kept per day (the rules may
         # need it too); else only if a rule asks.
         local = None if self._keep_days is None else event.at.astimezone(zone)
-        seen = self._as_rules_see(state, now)
+        seen = self._as_rules_see(state, now, event.at)
         award = self._book.evaluate(event, seen, zone, counters, local)
         effects: list[Effect] = []
         steps = list(award.steps)

@@ -275,8 +275,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         if state is None:
             state = CustomerState(Customer(customer_id))
         if not isinstance(event, Purchase):  # as _process does: settle what is due first
-            ledger, _ = ledgers.settle(state.ledger, now)
+            ledger, settled = ledgers.settle(state.ledger, now)
             state = attrs.evolve(state, ledger=ledger)
+            ref = _as_time_left(ref, customer_id, settled)
         state, review = self._review_due(state, now)
         decision = self.program.decide(state, event, now, ref, counters=counters)
         if not review.effects:
@@ -372,9 +373,10 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         if state is None:
             state = CustomerState(Customer(customer_id))
         ledger, _ = ledgers.settle(state.ledger, now)
-        return self.program.quote(
-            attrs.evolve(state, ledger=ledger), cart, now, counters=counters, coupons=codes
-        )
+        # A tier review that has fallen due first, as record() and tier_status() do: a
+        # customer who has lost a tier is not quoted its discounts.
+        state, _ = self._review_due(attrs.evolve(state, ledger=ledger), now)
+        return self.program.quote(state, cart, now, counters=counters, coupons=codes)
 
     def use_coupon(self, customer_id: str, code: str, key: str) -> Outcome:
         """Use the coupon ``code`` for the customer at the checkout ``key``: counts the
@@ -805,6 +807,30 @@ def _note_time_passing(uow: UnitOfWork, customer_id: str, entries: Sequence[Entr
                 uow.keep(attrs.evolve(hold, status=HoldStatus.EXPIRED))
         elif entry.kind is EntryKind.EXPIRED and entry.lot is not None:
             _note_expiry(uow, customer_id, entry.lot, -entry.points)
+
+
+def _as_time_left(ref: Reference, customer_id: str, entries: Sequence[Entry]) -> Reference:
+    """``ref`` as :func:`_note_time_passing` would keep it once ``entries`` have settled:
+    for :meth:`RetentionService.preview`, which keeps nothing (a return of a purchase
+    whose points expired by now reverses none of them, as it would when recorded)."""
+    for entry in entries:
+        if (
+            isinstance(ref, HoldRecord)
+            and entry.kind is EntryKind.RELEASED
+            and entry.hold_key == ref.key
+            and ref.status is HoldStatus.OPEN
+        ):
+            ref = attrs.evolve(ref, status=HoldStatus.EXPIRED)
+        elif (
+            isinstance(ref, PurchaseRecord)
+            and entry.kind is EntryKind.EXPIRED
+            and entry.lot is not None
+            and ref.customer_id == customer_id
+            and any(own.seq == entry.lot.seq for own in ref.lots)
+            and entry.lot.source == ref.purchase.id
+        ):
+            ref = attrs.evolve(ref, expired=ref.expired - entry.points)
+    return ref
 
 
 def _note_expiry(uow: UnitOfWork, customer_id: str, lot: Lot, points: int) -> None:
