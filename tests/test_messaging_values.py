@@ -266,13 +266,17 @@ def _smuggled(message: Message, value: Any) -> Message:
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "shown"),
     [
-        pytest.param(Decimal("1E+999999999999999"), id="memory-error"),
-        pytest.param(10**5000, id="value-error"),
+        pytest.param(
+            Decimal("1E+999999999999999"), "Decimal('1E+999999999999999')", id="memory-error"
+        ),
+        pytest.param(10**5000, "an int of more than 1000 digits", id="value-error"),
     ],
 )
-def test_a_message_queued_before_values_were_bounded_is_dead_not_a_jam(value: Any) -> None:
+def test_a_message_queued_before_values_were_bounded_is_dead_not_a_jam(
+    value: Any, shown: str
+) -> None:
     service, clock, notifier = _service(MemoryStore())
     service.queue(_smuggled(_message("placeholder", key="old"), value))
     clock.advance(timedelta(seconds=1))
@@ -284,7 +288,9 @@ def test_a_message_queued_before_values_were_bounded_is_dead_not_a_jam(value: An
         ("old", MessageStatus.DEAD),
         ("next", MessageStatus.SENT),
     ]
-    reason = results[0].reason
-    assert reason is not None
-    assert reason.startswith("template 'broadcast' (email) could not be rendered: ")
+    assert results[0].reason == (
+        "template 'broadcast' (email) could not be rendered: context['text'] is "
+        f"{shown}, too long to write out (a number may have at most 1000 digits before its"
+        " point and 1000 after it)"
+    )
     assert [message.key for message in notifier.sent] == ["next"]

@@ -366,24 +366,81 @@ class _Unwritable:
 
 def number(field: str, value: int | Decimal) -> int | Decimal:
     """An int, or a finite Decimal, of at most :data:`LONGEST_NUMBER` digits before its
-    point and as many after it: what a template can write out."""
+    point and as many after it: what a template can write out. A number a store kept
+    from before numbers were bounded (see :func:`as_stored`) is taken as it is: the bound
+    is for new input, and stored data must stay readable."""
+    if isinstance(value, StoredInt | StoredDecimal):
+        return value
+    return writable_number(field, value)
+
+
+def writable_number(field: str, value: int | Decimal) -> int | Decimal:
+    """``value`` if a template can write it out (as :func:`number` says), however it was
+    kept; else an InvalidInput naming it."""
     if isinstance(value, int):
-        if not -_TOO_MANY_DIGITS < value < _TOO_MANY_DIGITS:
+        if _too_long(value):
             shown = _Unwritable(f"an int of more than {LONGEST_NUMBER} digits")
             raise InvalidInput(field, shown, f"an int of at most {LONGEST_NUMBER} digits")
         return value
     if not value.is_finite():
         raise InvalidInput(field, value, "a finite Decimal")
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite
-    # adjusted() is where the first digit stands (that of a zero too: 0E+5000 is 5001
-    # zeros written out); -exponent how many places follow the point.
-    if value.adjusted() >= LONGEST_NUMBER or -exponent > LONGEST_NUMBER:
+    if _too_long(value):
         expected = (
             f"a finite Decimal of at most {LONGEST_NUMBER} digits before its point "
             f"and {LONGEST_NUMBER} after it"
         )
         raise InvalidInput(field, value, expected)
+    return value
+
+
+def _too_long(value: int | Decimal) -> bool:
+    """Whether the int, or the finite Decimal, ``value`` has more digits than
+    :data:`LONGEST_NUMBER` before its point or after it."""
+    if isinstance(value, int):
+        return not -_TOO_MANY_DIGITS < value < _TOO_MANY_DIGITS
+    # adjusted() is where the first digit stands (that of a zero too: 0E+5000 is 5001
+    # zeros written out); -exponent how many places follow the point.
+    if value.adjusted() >= LONGEST_NUMBER:
+        return True
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return -exponent > LONGEST_NUMBER
+
+
+class StoredInt(int):
+    """An int longer than :data:`LONGEST_NUMBER` digits that a store kept from before
+    numbers in values were bounded (the previous release kept ints of up to 4300
+    digits): equal to, and used as, the int it is. It marks the number as stored rather
+    than new, so the values it is read back into, and those made from them again
+    (``attrs.evolve``, an erasure, a replay), take it; arithmetic on it gives a plain
+    int, which is new input again."""
+
+    __slots__ = ()
+
+
+class StoredDecimal(Decimal):
+    """A finite Decimal with more digits than :data:`LONGEST_NUMBER` before or after its
+    point that a store kept from before numbers were bounded: as :class:`StoredInt` for
+    ints."""
+
+    __slots__ = ()
+
+
+def as_stored(value: Any) -> Any:
+    """``value`` as read from a stored row: an int or a finite Decimal too long for new
+    input marked as stored (:class:`StoredInt`, :class:`StoredDecimal`), so that
+    :func:`number` takes it; anything else as it is.
+
+    >>> as_stored(10**1000) == 10**1000, type(as_stored(10**1000)).__name__
+    (True, 'StoredInt')
+    >>> type(as_stored(12)).__name__, type(as_stored(Decimal("1E+2000"))).__name__
+    ('int', 'StoredDecimal')
+    """
+    kind = type(value)
+    if kind is int:
+        return StoredInt(value) if _too_long(value) else value
+    if kind is Decimal and value.is_finite() and _too_long(value):
+        return StoredDecimal(value)
     return value
 
 

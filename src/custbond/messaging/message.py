@@ -115,7 +115,9 @@ class Message:
     that renders it; ``context`` holds the values it fills in (str, int, bool, Decimal,
     None, a date, an aware datetime: personal details are read from the profile when it
     is sent, so that a queued message holds none; numbers of at most 1000 digits before
-    the point and 1000 after it, since a template writes them out in full).
+    the point and 1000 after it, since a template writes them out in full: a message
+    queued with a longer one before numbers were bounded is read back from its store as
+    it was, and :meth:`~custbond.RetentionService.dispatch` ends it dead).
     ``not_before`` delays it; ``not_after`` is when it is too late to be worth sending (a
     reminder of an appointment that has begun): it is suppressed rather than sent after
     that.

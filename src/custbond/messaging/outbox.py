@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ from custbond.messaging.message import (
 from custbond.messaging.notifier import Delivery, DeliveryStatus, Notifier, Outgoing
 from custbond.messaging.occasions import Send, local_moment
 from custbond.messaging.policy import RetryPolicy
+from custbond.messaging.templates import Rendered, Templates
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.rules.conditions import Check, Condition
@@ -490,16 +492,9 @@ class OutboxVerbs(ServiceParts):
             return updated, None
         assert state is not None
         message = item.message
-        values = {**message.context, "name": state.customer.name or "there"}
-        try:
-            rendered = policy.templates.render(message.template, message.channel, values)
-        except Exception as error:  # no attempt can render it: a dead letter
-            # Whatever the failure (a TemplateError; a MemoryError or a ValueError from a
-            # value kept by an earlier version, before contexts were bounded; a host's
-            # Templates that raise), the message must not stay pending and due first:
-            # every dispatch would stop at it, and no message after it would be sent.
-            why = _unrenderable(error, message)
-            updated = dispatching.give_up(item, dispatching.Screening("dead", why))
+        rendered = _render(policy.templates, message, state.customer.name or "there")
+        if isinstance(rendered, str):  # why no attempt can render it: a dead letter
+            updated = dispatching.give_up(item, dispatching.Screening("dead", rendered))
             uow.update_queued(updated)
             return updated, None
         updated = dispatching.claim(item, now, self.retry)
@@ -585,6 +580,31 @@ def _segment(segment: Condition | str) -> Check:
                 "segment", segment, "a condition on customer.* and state.* facts (no event)"
             )
     return condition.compile()
+
+
+def _render(templates: Templates, message: Message, name: str) -> Rendered | str:
+    """``message`` rendered for a customer called ``name``, or why it cannot be: a
+    number in its context too long to write out (one kept from before contexts were
+    bounded: writing out 1E+999999999 takes a billion characters), or whatever rendering
+    raised (a TemplateError; a host's Templates that raise). Such a message must not stay
+    pending and due first: every dispatch would stop at it, and no message after it
+    would be sent."""
+    where = f"template {message.template!r} ({message.channel}) could not be rendered"
+    for key, value in message.context.items():
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            try:
+                v.writable_number(f"context[{key!r}]", value)
+            except InvalidInput as error:
+                return (
+                    f"{where}: {error.field} is {error.value!r}, too long to write out (a"
+                    f" number may have at most {v.LONGEST_NUMBER} digits before its point"
+                    f" and {v.LONGEST_NUMBER} after it)"
+                )
+    values = {**message.context, "name": name}
+    try:
+        return templates.render(message.template, message.channel, values)
+    except Exception as error:  # any failure: see above
+        return _unrenderable(error, message)
 
 
 def _unrenderable(error: Exception, message: Message) -> str:

@@ -159,6 +159,8 @@ def _default(value: Any) -> Any:
     if kind is Hold:
         draws = rows.draws_row(value.draws)
         return {"h": [value.key, value.points, draws, value.placed_at, value.expires_at]}
+    if isinstance(value, Decimal):  # a number kept from before numbers were bounded
+        return {"n": str(value)}  # (_validate.StoredDecimal): read back as one again
     raise TypeError(f"a stored row cannot hold {value!r} ({kind.__name__})")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from custbond import _validate as v
 from custbond._frozen import FrozenMap, empty_map
 from custbond.activity import Activity
 from custbond.bonds.cards import Voucher, VoucherStatus
@@ -819,7 +820,9 @@ def log_customer_id(row: Row) -> str:
 
 # -- events, commands and customers --------------------------------------------------------
 # Stored as (class name, *fields) and read back through the class itself, so a value read
-# from a store is validated like one built by hand. Line items are laid flat (sku,
+# from a store is validated like one built by hand; except the bound on numbers in a map
+# of values, which came later than values a store may keep: those are marked as stored
+# (v.as_stored) and read back as they were. Line items are laid flat (sku,
 # quantity, unit price, number of tags, the tags); other nested values are marked rows,
 # and enum members are kept as their values (each class converts them back).
 
@@ -933,7 +936,9 @@ def _decode(value: Any) -> Any:
     if not isinstance(value, tuple):
         return value
     if len(value) == 2 and value[0] == _MAP:
-        return FrozenMap({key: _decode(item) for key, item in value[1]})
+        # A customer's preferences, an event's attributes: their numbers as an earlier
+        # version kept them, beyond the bound new ones have (v.as_stored).
+        return FrozenMap({key: v.as_stored(_decode(item)) for key, item in value[1]})
     if len(value) == 2 and value[0] == _SET:
         return frozenset(value[1])
     if len(value) == 2 and value[0] == _VALUE:
@@ -1109,6 +1114,13 @@ def queued_row(item: QueuedMessage) -> Row:
     )
 
 
+def _context(flat: Row) -> dict[str, Any]:
+    """A message's context from its pairs: its numbers as an earlier version kept them,
+    beyond the bound new ones have (a message queued before contexts were bounded is
+    read back, and dispatch() ends it dead rather than every dispatch raising)."""
+    return {key: v.as_stored(value) for key, value in zip(flat[::2], flat[1::2], strict=True)}
+
+
 def queued_from_row(row: Row) -> QueuedMessage:
     key, customer_id, template, channel, kind, not_before, not_after = row[:7]
     status, queued_at, next_attempt_at, attempts, sent_at, reason = row[7:13]
@@ -1118,7 +1130,7 @@ def queued_from_row(row: Row) -> QueuedMessage:
         template=template,
         channel=channel,
         kind=kind,
-        context=_pairs(row[13:]),
+        context=_context(row[13:]),
         not_before=not_before,
         not_after=not_after,
     )
