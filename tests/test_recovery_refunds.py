@@ -102,7 +102,10 @@ class TestRefundsAboutOneOrder:
         resolved = _resolve(service, 2)
 
         assert [D("90.00"), D("10.00")] == _refunds(service)
-        assert "90.00 USD of it was already refunded for other complaints" in str(resolved.trace)
+        assert (
+            "the offer made stands but for its refund: 90.00 USD cut to 10.00 USD, what is left "
+            "of the order's 100.00 USD once 90.00 USD was refunded for other complaints"
+        ) in str(resolved.trace)
 
     @pytest.mark.parametrize("make_store", STORES)
     def test_nothing_is_left_to_refund_once_the_order_was_refunded_in_full(self, make_store):

@@ -33,6 +33,7 @@ from custbond.recovery.compensation import (
     CompensationLadder,
     GoodwillPoints,
     GoodwillVoucher,
+    _money,  # the ladder's way of writing money, for the lines that cut its offer
 )
 from custbond.recovery.events import (
     ComplaintAcknowledged,
@@ -319,11 +320,17 @@ class Desk:
         order_value: Decimal | None,
         lines: Lines,
     ) -> RecoveryCase:
-        """The case with the offer as it stands when it is resolved at ``at``: for the
-        order's value now (a return since the complaint lowers it, and so do the refunds
-        of other complaints about it resolved since), and for the severity it was filed
-        with when no target was in fact missed by then (an escalation that fired before
-        a late-reported acknowledgement was known raised it)."""
+        """The case with the offer as it stands when it is resolved at ``at``.
+
+        The offer made is kept, but for its refund when other complaints about the order
+        were refunded since and left less of it: only the refund is cut, to what is left.
+        The offer is made again for the order's value now when a return since the
+        complaint lowered it, and for the severity it was filed with when no target was
+        in fact missed by then (an escalation that fired before a late-reported
+        acknowledgement was known raised it); made again, each part is still held to the
+        offer made. The ladder reads the customer's spend as it is now, which what they
+        did since may have raised to a higher rung: held to the offer made, nothing they
+        do in between raises what they are given."""
         value = case.order_value
         if order_value is not None and (value is None or order_value < value):
             value = order_value
@@ -337,13 +344,39 @@ class Desk:
                 f"no target was missed by {at.isoformat()}: compensation for a "
                 f"{severity.value} complaint"
             )
-        if (
-            value == case.order_value
-            and severity == case.severity
-            and not self._refunds_more_than_left(state, case)
-        ):
+        if value == case.order_value and severity == case.severity:
+            return self._cut_refund(state, case, lines)
+        made = case.offer
+        case = self._offer(state, attrs.evolve(case, order_value=value), lines, severity)
+        if made is None or case.offer is None:
             return case
-        return self._offer(state, attrs.evolve(case, order_value=value), lines, severity)
+        held = _at_most(case.offer, made)
+        if held != case.offer:
+            lines.append(f"held to the offer made ({made.describe()}): {held.describe()}")
+            case = attrs.evolve(case, offer=held)
+        return case
+
+    def _cut_refund(self, state: CustomerState, case: RecoveryCase, lines: Lines) -> RecoveryCase:
+        """The case with the offer made, its refund cut to what the other complaints
+        about its order left of it (they were refunded after the offer was made); the
+        rest of the offer as it was, even where the cut frees room under the limit."""
+        offer = case.offer
+        if offer is None or case.order_value is None or not offer.refund:
+            return case
+        refunded = self._refunded(state, case)
+        left = max(case.order_value - refunded, Decimal(0))
+        if offer.refund <= left:
+            return case
+        cut = attrs.evolve(offer, refund=left)
+        currency = self.currency
+        lines.append(
+            f"the offer made stands but for its refund: {_money(offer.refund, currency)} cut "
+            f"to {_money(left, currency)}, what is left of the order's "
+            f"{_money(case.order_value, currency)} once {_money(refunded, currency)} was "
+            "refunded for other complaints"
+        )
+        lines.append(f"offer: {cut.describe()}")
+        return attrs.evolve(case, offer=cut)
 
     def _refunded(self, state: CustomerState, case: RecoveryCase) -> Decimal:
         """What the customer's other complaints about the order of ``case`` refunded
@@ -361,13 +394,6 @@ class Desk:
             ),
             Decimal(0),
         )
-
-    def _refunds_more_than_left(self, state: CustomerState, case: RecoveryCase) -> bool:
-        """Whether the offer of ``case`` refunds more than the other complaints about
-        its order left to refund (they were resolved after it was made)."""
-        if case.offer is None or case.order_value is None or not case.offer.refund:
-            return False
-        return case.offer.refund > case.order_value - self._refunded(state, case)
 
     def _offer(
         self,
@@ -548,6 +574,21 @@ class Desk:
 
 
 _NO_LADDER = CompensationLadder(())
+
+
+def _at_most(offer: Compensation, bound: Compensation) -> Compensation:
+    """``offer`` with each of its parts held to ``bound``'s: no more points, no larger
+    voucher (the voucher taken with its validity), no larger refund, and an apology only
+    when ``bound`` makes one too."""
+    voucher = offer if offer.voucher <= bound.voucher else bound
+    return attrs.evolve(
+        offer,
+        apology=offer.apology and bound.apology,
+        points=min(offer.points, bound.points),
+        voucher=voucher.voucher,
+        voucher_valid_for=voucher.voucher_valid_for,
+        refund=min(offer.refund, bound.refund),
+    )
 
 
 def _gives_something(offer: Compensation) -> bool:
