@@ -179,6 +179,16 @@ def _sequence(**changes: Any) -> None:
             id="reason-without-leaving",
         ),
         pytest.param(lambda: enter(NEWSLETTER, None, at=datetime(2026, 3, 2)), "at", id="naive"),  # noqa: DTZ001
+        pytest.param(
+            lambda: enter(NEWSLETTER, None, at=JOINED, steps_from=datetime(2026, 3, 2)),  # noqa: DTZ001
+            "steps_from",
+            id="naive-steps-from",
+        ),
+        pytest.param(
+            lambda: Enrollment(sequence="s", entered_at=JOINED, steps_from=bad("2026-03-02")),
+            "steps_from",
+            id="steps-from-text",
+        ),
         pytest.param(lambda: enter(bad("newsletter"), None, at=JOINED), "sequence", id="name-seq"),
         pytest.param(
             lambda: leave(enrolled(), at=datetime(2026, 3, 3), because="x"),  # noqa: DTZ001
@@ -230,6 +240,20 @@ class TestEnter:
         left = leave(enrolled(), at=JOINED + DAY, because="Purchase")
         assert enter(NEWSLETTER, left, at=JOINED + 2 * DAY) is None
 
+    def test_a_signup_recorded_late_enters_at_its_own_date(self) -> None:
+        # The signup of 08:00 reaches the service 5 seconds late: the customer entered at
+        # 08:00, and the steps count from 08:00:05, when the service learnt of it.
+        recorded = JOINED + timedelta(seconds=5)
+        enrollment = enter(NEWSLETTER, None, at=JOINED, steps_from=recorded)
+        assert enrollment is not None
+        assert (JOINED, recorded) == (enrollment.entered_at, enrollment.steps_from)
+
+    def test_steps_count_from_entering_unless_told_otherwise(self) -> None:
+        assert JOINED == enrolled().steps_from
+
+    def test_an_enrollment_stored_without_steps_from_counts_them_from_entering(self) -> None:
+        assert JOINED == Enrollment(sequence="newsletter", entered_at=JOINED).steps_from
+
     def test_an_enrollment_in_another_sequence_is_a_mistake(self) -> None:
         other = Enrollment(sequence="onboarding", entered_at=JOINED)
         with pytest.raises(InvalidInput, match="an enrollment in 'newsletter'"):
@@ -247,6 +271,15 @@ class TestLeave:
     def test_leaving_twice_keeps_the_first_leaving(self) -> None:
         first = leave(enrolled(), at=JOINED + DAY, because="Purchase")
         assert first == leave(first, at=JOINED + 2 * DAY, because="unsubscribed")
+
+    def test_an_earlier_leaving_recorded_later_is_the_one_kept(self) -> None:
+        second = leave(enrolled(), at=JOINED + 2 * DAY, because="Purchase o-2")
+        first = leave(second, at=JOINED + DAY, because="Purchase o-1")
+        assert (JOINED + DAY, "Purchase o-1") == (first.left_at, first.left_because)
+
+    def test_a_leaving_from_before_entering_never_replaces_one_after(self) -> None:
+        left = leave(enrolled(), at=JOINED + DAY, because="Purchase o-2")
+        assert left == leave(left, at=JOINED - DAY, because="Purchase o-1")
 
     def test_leaving_keeps_the_steps_done(self) -> None:
         enrollment, _ = due_steps(NEWSLETTER, enrolled(), now=JOINED + 3 * DAY)
@@ -269,6 +302,15 @@ class TestLeave:
         self, at: datetime, expected: bool
     ) -> None:
         assert expected == leave(enrolled(), at=at, because="Purchase").is_active
+
+    def test_an_event_after_the_entering_event_ends_it_though_dated_before_its_recording(
+        self,
+    ) -> None:
+        # Signed up at 08:00:00, recorded at 08:00:05; bought at 08:00:03: after signing up.
+        late = enter(NEWSLETTER, None, at=JOINED, steps_from=JOINED + timedelta(seconds=5))
+        assert late is not None
+        left = leave(late, at=JOINED + timedelta(seconds=3), because="Purchase")
+        assert (False, JOINED + timedelta(seconds=3)) == (left.is_active, left.left_at)
 
     def test_entering_and_leaving_compare_as_instants_whatever_their_zones(self) -> None:
         # 08:30 in Paris is 07:30 UTC: before she entered at 08:00 UTC, wall clocks aside.
@@ -304,6 +346,13 @@ class TestDueAt:
         moment = due_at(NEWSLETTER, enrollment)
         assert moment is not None
         assert "2026-03-31T09:00:00+02:00" == moment.isoformat()
+
+    def test_steps_count_from_when_the_entering_was_recorded(self) -> None:
+        # A signup loaded two days late: day 3 is three days after it arrived, not one.
+        late = enter(NEWSLETTER, None, at=JOINED, steps_from=JOINED + 2 * DAY)
+        assert late is not None
+        assert JOINED + 2 * DAY == due_at(NEWSLETTER, late)
+        assert JOINED + 5 * DAY == due_at(NEWSLETTER, attrs.evolve(late, sent=1))
 
     def test_a_month_from_31_january_is_the_end_of_february(self) -> None:
         monthly = Sequence(
@@ -494,3 +543,32 @@ def test_no_one_ever_leaves_before_they_entered(
         assert enrollment.left_at is None or enrollment.entered_at <= enrollment.left_at
     expected_active = all(offset < entered for offset, _ in events)
     assert expected_active == enrollment.is_active
+    leavings = [offset for offset, _ in events if offset >= entered]
+    assert enrollment.left_at == (JOINED + min(leavings) if leavings else None)
+
+
+@given(
+    entered=offsets,
+    recorded=st.integers(min_value=0, max_value=5 * 24 * 3600).map(
+        lambda seconds: timedelta(seconds=seconds)
+    ),
+    events=st.lists(offsets, unique=True, max_size=6).flatmap(
+        lambda events: st.tuples(st.just(events), st.permutations(events))
+    ),
+)
+def test_who_leaves_when_does_not_depend_on_the_order_or_the_delay_of_recording(
+    entered: timedelta, recorded: timedelta, events: tuple[list[timedelta], list[timedelta]]
+) -> None:
+    in_order, shuffled = events
+
+    def left_after(
+        leavings: list[timedelta], steps_from: datetime
+    ) -> tuple[bool, datetime | None, str | None]:
+        enrollment = enter(NEWSLETTER, None, at=JOINED + entered, steps_from=steps_from)
+        assert enrollment is not None
+        for offset in leavings:
+            enrollment = leave(enrollment, at=JOINED + offset, because=f"Purchase {offset}")
+        return enrollment.is_active, enrollment.left_at, enrollment.left_because
+
+    on_time = left_after(sorted(in_order), JOINED + entered)
+    assert on_time == left_after(shuffled, JOINED + entered + recorded)

@@ -12,6 +12,12 @@ an argument, nothing is read or stored.
   (:func:`step_key`) names the customer, the sequence and the step, and nothing else.
 - :func:`due_steps` hands out the steps whose time has come and moves the enrollment past
   them, so no step is ever due twice.
+- Two clocks, each for its own question. Who is in the sequence, from when to when, goes
+  by the events' own dates: a customer enters at the date of the event that entered them
+  and leaves at the date of the one that ended it, however late either was recorded. The
+  steps go by when the customer was entered (``steps_from``, the time the entering event
+  was recorded): a signup loaded two days late still gets its welcome at once and day 3
+  three days later, not everything, or only the last step, the moment it arrives.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> newsletter = Sequence(
@@ -235,15 +241,18 @@ class Sequence:
 
 @attrs.frozen(kw_only=True)
 class Enrollment:
-    """Where a customer is in the sequence named ``sequence``: entered at ``entered_at``,
-    ``sent`` steps done (sent, or passed over as stale), and, once they have left, when
-    (``left_at``) and why (``left_because``).
+    """Where a customer is in the sequence named ``sequence``: entered at ``entered_at``
+    (the date of the event that entered them), ``sent`` steps done (sent, or passed over
+    as stale), and, once they have left, when (``left_at``, the date of the event that
+    ended it) and why (``left_because``). The steps count from ``steps_from``: when the
+    entering event was recorded, which is ``entered_at`` unless it was recorded late (and
+    for enrollments stored before ``steps_from`` was kept, which knew no other time).
 
     >>> from datetime import datetime, timezone
     >>> enrollment = Enrollment(sequence="newsletter",
     ...                         entered_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
-    >>> enrollment.is_active, enrollment.sent
-    (True, 0)
+    >>> enrollment.is_active, enrollment.sent, enrollment.steps_from.day
+    (True, 0, 2)
     """
 
     sequence: str = attrs.field(validator=v.is_identifier)
@@ -251,6 +260,12 @@ class Enrollment:
     sent: int = attrs.field(default=0)
     left_at: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
     left_because: str | None = attrs.field(default=None)
+    # Last, and with a default: a stored enrollment written before it existed is one value
+    # shorter, and reads back with its steps counting from entered_at, as they did.
+    steps_from: datetime = attrs.field(
+        default=attrs.Factory(lambda self: self.entered_at, takes_self=True),
+        validator=v.is_moment,
+    )
 
     @sent.validator
     def _check_sent(self, attribute: object, value: object) -> None:
@@ -312,28 +327,41 @@ def _checked(sequence: Any, enrollment: Any) -> Sequence:
     return sequence
 
 
-def enter(sequence: Sequence, enrollment: Enrollment | None, *, at: datetime) -> Enrollment | None:
-    """The customer's enrollment in ``sequence`` from ``at``; None when they already have
-    one (``enrollment``), running, finished or left: a customer enters a sequence once,
-    ever, so a second signup does not start the welcome mails again.
+def enter(
+    sequence: Sequence,
+    enrollment: Enrollment | None,
+    *,
+    at: datetime,
+    steps_from: datetime | None = None,
+) -> Enrollment | None:
+    """The customer's enrollment in ``sequence`` from ``at``, the date of the event that
+    enters them, its steps counting from ``steps_from`` (when that event was recorded;
+    ``at`` when not given); None when they already have one (``enrollment``), running,
+    finished or left: a customer enters a sequence once, ever, so a second signup does
+    not start the welcome mails again.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> welcome = Sequence(name="welcome", on="Signup",
     ...                    steps=[SequenceStep(after=timedelta(0), template="welcome")])
-    >>> enter(welcome, None, at=datetime(2026, 3, 2, tzinfo=timezone.utc)).entered_at.day
-    2
+    >>> signed_up = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    >>> late = enter(welcome, None, at=signed_up, steps_from=signed_up + timedelta(days=1))
+    >>> late.entered_at.day, late.steps_from.day
+    (2, 3)
     """
     if enrollment is not None:
         _checked(sequence, enrollment)
         return None
     if not isinstance(sequence, Sequence):
         raise InvalidInput("sequence", sequence, "a Sequence")
-    return Enrollment(sequence=sequence.name, entered_at=v.moment("at", at))
+    at = v.moment("at", at)
+    steps_from = at if steps_from is None else v.moment("steps_from", steps_from)
+    return Enrollment(sequence=sequence.name, entered_at=at, steps_from=steps_from)
 
 
 def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:
     """``enrollment`` after the customer left at ``at`` ``because`` (an event type, a
-    host's reason). Leaving twice keeps the first leaving.
+    host's reason): ``at`` is the leaving event's own date, compared with the entering
+    event's (``entered_at``), never with when either was recorded.
 
     An event dated before the customer entered (recorded late) does not end the
     enrollment: ``enrollment`` comes back as it was. Had it been recorded in its turn,
@@ -341,6 +369,11 @@ def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:
     depend on the order in which a host records the two, and ``left_at`` is never before
     ``entered_at``. A host whose sequence should not start for a customer who bought
     already says so where the customer enters (the entering event), not here.
+
+    Leaving twice keeps the earlier leaving by date: a later one changes nothing, and an
+    earlier one recorded late (two orders loaded out of order) replaces it, so who left
+    when does not depend on the order either. Of two at the same moment, the first
+    recorded stays.
 
     >>> from datetime import datetime, timezone
     >>> enrolled = Enrollment(sequence="newsletter",
@@ -351,28 +384,31 @@ def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:
     (False, 'Purchase', 4)
     >>> leave(enrolled, at=datetime(2026, 3, 1, tzinfo=timezone.utc), because="Purchase").is_active
     True
+    >>> leave(left, at=datetime(2026, 3, 3, tzinfo=timezone.utc), because="o-1").left_because
+    'o-1'
     """
     if not isinstance(enrollment, Enrollment):
         raise InvalidInput("enrollment", enrollment, "an Enrollment")
     at = v.moment("at", at)
     because = v.text("because", because)
-    if not enrollment.is_active:
-        return enrollment
     # Compared in UTC: two datetimes that share a tzinfo compare by their wall clocks.
     if at.astimezone(UTC) < enrollment.entered_at.astimezone(UTC):
+        return enrollment
+    left_at = enrollment.left_at
+    if left_at is not None and at.astimezone(UTC) >= left_at.astimezone(UTC):
         return enrollment
     return attrs.evolve(enrollment, left_at=at, left_because=because)
 
 
 def _due(sequence: Sequence, enrollment: Enrollment, index: int) -> datetime:
-    return shift(enrollment.entered_at, sequence.steps[index].after)
+    return shift(enrollment.steps_from, sequence.steps[index].after)
 
 
 def due_at(sequence: Sequence, enrollment: Enrollment) -> datetime | None:
-    """When the next step of ``sequence`` falls due: the moment the customer entered,
-    shifted by the step's ``after`` (in the entering moment's time zone, so "3 days" keeps
-    the wall-clock time across a change of the clocks). None once every step is done or
-    the customer has left.
+    """When the next step of ``sequence`` falls due: the moment the steps count from
+    (``enrollment.steps_from``, when the customer was entered), shifted by the step's
+    ``after`` (in that moment's time zone, so "3 days" keeps the wall-clock time across a
+    change of the clocks). None once every step is done or the customer has left.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> tips = Sequence(name="tips", on="Signup",

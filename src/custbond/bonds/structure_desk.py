@@ -219,18 +219,21 @@ def on_event(
             Facts(item, state, item.at, zone)
         ):
             # A customer who had every step leaves too (once): the last steps may still
-            # wait in the outbox, and must not go out after the event that ends it.
-            if held is not None and held.is_active:
-                gone, line = _leave(sequence, state.id, held, item, kind)
+            # wait in the outbox, and must not go out after the event that ends it. One
+            # who left already may have left earlier than said (an order loaded late).
+            if held is not None:
+                gone, why = _leave(sequence, state.id, held, item, kind)
                 effects.extend(gone)
-                lines.append(line)
+                lines.extend(why)
             continue
         if not sequence.enters_on(kind, name if isinstance(name, str) else None):
             continue
         if held is not None:
             lines.append(f"not entered into {sequence.name}: entered once already")
             continue
-        entered = sequencing.enter(sequence, None, at=now)
+        # Entered at the event's own date, which leaving events are compared with; the
+        # steps count from now, when it is recorded (see custbond.bonds.sequences).
+        entered = sequencing.enter(sequence, None, at=item.at, steps_from=now)
         assert entered is not None
         lines.append(f"entered the {sequence.name} sequence")
         more, why = _step(sequence, state.id, entered, now)
@@ -245,20 +248,29 @@ def _leave(
     held: sequencing.Enrollment,
     item: Any,
     kind: str,
-) -> tuple[Effects, str]:
+) -> tuple[Effects, Lines]:
     """The customer leaves ``sequence`` on ``item``: no step is planned any more, and
     the steps queued and not sent yet are withdrawn. An event dated before they entered
-    changes nothing (see :func:`custbond.bonds.sequences.leave`)."""
-    left = sequencing.leave(held, at=item.at, because=f"{kind} {item.id}")
+    changes nothing; one who left already is said to have left on ``item`` when it is
+    dated before the leaving kept (see :func:`custbond.bonds.sequences.leave`)."""
+    because = f"{kind} {item.id}"
+    left = sequencing.leave(held, at=item.at, because=because)
     if left.is_active:
-        return [], f"still in the {sequence.name} sequence: {kind} {item.id} is from before it"
-    why = f"left the {sequence.name} sequence ({kind} {item.id})"
+        return [], [f"still in the {sequence.name} sequence: {because} is from before it"]
+    if not held.is_active:
+        if left == held:
+            return [], []
+        # Steps were withdrawn and the schedule cleared when they first left; nothing was
+        # queued since: only the record of when, and why, changes.
+        why = f"left the {sequence.name} sequence earlier: {because}, not {held.left_because}"
+        return [SetHeld("sequences", sequence.name, left)], [why]
+    why = f"left the {sequence.name} sequence ({because})"
     effects: Effects = [
         SetHeld("sequences", sequence.name, left),
         SetSchedule(SEQUENCE + sequence.name, None),
     ]
     effects.extend(CancelMessage(key, why) for key in sequencing.step_keys(left, customer_id))
-    return effects, why
+    return effects, [why]
 
 
 def _step(

@@ -894,6 +894,16 @@ _VALUE_CLASSES: dict[str, type[Any]] = {
 _VALUE_FIELDS = {
     name: tuple(field.name for field in attrs.fields(cls)) for name, cls in _VALUE_CLASSES.items()
 }
+# How many values a row of each class holds at least: up to its last field without a
+# default. A row written before its class gained a field (added last, with a default: an
+# enrollment's steps_from) is that much shorter, and reads back with the default.
+_VALUE_LEAST = {
+    name: max(
+        (n for n, field in enumerate(attrs.fields(cls), 1) if field.default is attrs.NOTHING),
+        default=0,
+    )
+    for name, cls in _VALUE_CLASSES.items()
+}
 _MAP, _SET, _VALUE = "__map__", "__set__", "__value__"
 
 
@@ -1000,6 +1010,8 @@ def value_from_row(row: Row) -> Any:
             items=items_from_row(items),
         )
     fields = _VALUE_FIELDS[name]
+    if _VALUE_LEAST[name] < len(row) <= len(fields):  # written before its last fields
+        fields = fields[: len(row) - 1]
     values = {field: _decode(item) for field, item in zip(fields, row[1:], strict=True)}
     return _VALUE_CLASSES[name](**values)
 

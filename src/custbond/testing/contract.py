@@ -1172,6 +1172,7 @@ def _held() -> Held:
                 sent=2,
                 left_at=_T0 + timedelta(days=4),
                 left_because="Purchase",
+                steps_from=_T0 + timedelta(seconds=5),  # its signup was recorded late
             )
         },
         "integrations": {

@@ -3118,12 +3118,14 @@ def _subscriptions() -> SearchStrategy[Subscription]:
 def _enrollment(draw: st.DrawFn, sequence: str) -> Enrollment:
     entered_at = draw(_aware_datetimes())
     left = draw(st.booleans())
+    late = draw(st.booleans())  # the entering event recorded late: steps count from then
     return Enrollment(
         sequence=sequence,
         entered_at=entered_at,
         sent=draw(st.integers(0, 4)),
         left_at=_later(draw, entered_at) if left else None,
         left_because=draw(st.sampled_from(["Purchase", "unsubscribed"])) if left else None,
+        steps_from=_later(draw, entered_at, timedelta(days=3)) if late else entered_at,
     )
 
 
