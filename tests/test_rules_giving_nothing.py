@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -27,7 +28,7 @@ from custbond import (
     RetentionService,
     Store,
 )
-from custbond.effects import AddToCounter, CountUse, EarnPoints
+from custbond.effects import AddTag, AddToCounter, CountUse, EarnPoints
 from custbond.program import Decision
 from custbond.rules import (
     Budget,
@@ -38,6 +39,7 @@ from custbond.rules import (
     Message,
     Multiplier,
     PointsPerItem,
+    PointsPerSpend,
     Rule,
     Stamps,
     Tag,
@@ -232,6 +234,228 @@ class TestOtherRules:
         )
 
 
+def _promo(name: str, *then: Any, priority: int = 0, exclusive: bool = False) -> Rule:
+    return Rule(
+        name, on="Purchase", then=list(then), group="promo", priority=priority,
+        exclusive=exclusive,
+    )  # fmt: skip
+
+
+def _grouped(take: str, *rules: Rule) -> Program:
+    return Program(earn=None, rules=list(rules), groups=[Group("promo", take=take)])
+
+
+def _verdicts(decision: Decision) -> dict[str, Verdict]:
+    return {step.rule: step.verdict for step in decision.trace if step.rule is not None}
+
+
+class TestMultipliersInGroups:
+    """A multiplier gives something only when a rule that applies gives spend points: with
+    none, it does not compete in its group, and the group takes among its other rules."""
+
+    def test_an_idle_multiplier_does_not_take_a_lowest_group_from_rules_that_give(
+        self,
+    ) -> None:
+        program = _grouped(
+            "lowest",
+            _promo("a double", Multiplier(2)),
+            _promo("b bonus", FixedPoints(10)),
+            _promo("c tag", Tag("vip")),
+        )
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {
+            "a double": Verdict.NOTHING,
+            "b bonus": Verdict.OUTDONE,
+            "c tag": Verdict.FIRED,
+        } == _verdicts(decision)
+        assert ["vip"] == [e.tag for e in decision.effects if isinstance(e, AddTag)]
+        assert "group 'promo' takes the lowest rule: 'c tag' (0 points against 10)" in str(
+            decision.trace
+        )
+
+    def test_an_idle_multiplier_does_not_win_a_tie_in_a_best_group(self) -> None:
+        program = _grouped("best", _promo("a double", Multiplier(2)), _promo("c tag", Tag("vip")))
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {"a double": Verdict.NOTHING, "c tag": Verdict.FIRED} == _verdicts(decision)
+        assert ["vip"] == [e.tag for e in decision.effects if isinstance(e, AddTag)]
+
+    def test_a_multiplier_that_would_set_aside_the_only_spend_points_does_not_compete(
+        self,
+    ) -> None:
+        # Taken, the double would set aside the spend points it multiplies: it would give
+        # nothing, so the group takes the rule that gives them.
+        program = _grouped(
+            "lowest", _promo("a double", Multiplier(2)), _promo("b spend", PointsPerSpend())
+        )
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {"a double": Verdict.NOTHING, "b spend": Verdict.FIRED} == _verdicts(decision)
+        assert 4 == _earned(decision)
+        assert (
+            "a double: gave nothing: spend points x2: no spend points to multiply if group "
+            "'promo' took it"
+        ) in str(decision.trace)
+
+    def test_a_multiplier_outside_the_group_multiplies_what_the_group_takes_instead(
+        self,
+    ) -> None:
+        program = _grouped(
+            "lowest",
+            _promo("a double", Multiplier(2)),
+            _promo("b spend", PointsPerSpend()),
+            Rule("triple", on="Purchase", then=[Multiplier(3)]),
+        )
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {
+            "a double": Verdict.NOTHING,
+            "b spend": Verdict.FIRED,
+            "triple": Verdict.FIRED,
+        } == _verdicts(decision)
+        assert 13 == _earned(decision)  # 4.5 spend points x3
+
+    def test_a_multiplier_set_aside_with_another_competes_again_if_it_has_spend_points(
+        self,
+    ) -> None:
+        # Taken together, the two multipliers leave no spend points: both are set aside.
+        # The double is let back, as taking it leaves the spend rule of 'g2' to multiply;
+        # the triple is not, as taking it would set that rule aside.
+        program = Program(
+            earn=None,
+            rules=[
+                Rule("a double", on="Purchase", then=[Multiplier(2)], group="g1"),
+                Rule("b tag", on="Purchase", then=[Tag("vip")], group="g1"),
+                Rule("c triple", on="Purchase", then=[Multiplier(3)], group="g2"),
+                Rule("d spend", on="Purchase", then=[PointsPerSpend()], group="g2"),
+            ],
+            groups=[Group("g1", take="best"), Group("g2", take="lowest")],
+        )
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {
+            "a double": Verdict.FIRED,
+            "b tag": Verdict.OUTDONE,
+            "c triple": Verdict.NOTHING,
+            "d spend": Verdict.FIRED,
+        } == _verdicts(decision)
+        assert 9 == _earned(decision)  # 4.5 spend points x2
+
+    def test_a_multiplier_with_spend_points_outside_its_group_still_competes(self) -> None:
+        program = Program(
+            rules=[_promo("a double", Multiplier(2)), _promo("b bonus", FixedPoints(10))],
+            groups=[Group("promo", take="lowest")],
+        )
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {
+            "a double": Verdict.FIRED,
+            "b bonus": Verdict.OUTDONE,
+            "points per spend": Verdict.FIRED,
+        } == _verdicts(decision)
+        assert 9 == _earned(decision)
+
+    def test_an_idle_exclusive_multiplier_taken_by_no_group_stops_nothing(self) -> None:
+        program = Program(
+            earn=None,
+            rules=[
+                _promo("a double", Multiplier(2), priority=10, exclusive=True),
+                _promo("b tag", Tag("vip"), priority=10),
+                Rule("welcome", on="Purchase", then=[FixedPoints(7)]),
+            ],
+            groups=[Group("promo", take="lowest")],
+        )
+
+        decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+        assert {
+            "a double": Verdict.NOTHING,
+            "b tag": Verdict.FIRED,
+            "welcome": Verdict.FIRED,
+        } == _verdicts(decision)
+        assert 7 == _earned(decision)
+
+
+# Rules of every kind that a group compares: some give spend points (the croissant is
+# bought, the latte is not), some give something else, some only multiply.
+_KINDS: dict[str, list[Any]] = {
+    "spend": [PointsPerSpend()],
+    "latte": [PointsPerItem(5, sku="oat-latte")],  # gives nothing: no latte is bought
+    "croissant": [PointsPerItem(5, sku="croissant")],
+    "fixed": [FixedPoints(3)],
+    "tag": [Tag("vip")],
+    "double": [Multiplier(2)],
+    "half": [Multiplier(Decimal("1.5"))],
+}
+_OWN = {"spend", "croissant", "fixed", "tag"}  # what gives something whatever else applies
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_KINDS)),
+            st.sampled_from([None, "g1", "g2"]),
+            st.sampled_from([0, 5]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=7,
+    ),
+    st.sampled_from(["best", "lowest", "all"]),
+    st.sampled_from(["best", "lowest"]),
+    st.booleans(),
+)
+def test_a_group_takes_a_rule_that_gives_something_whenever_it_has_one(
+    rules: list[tuple[str, str | None, int, bool]], take1: str, take2: str, base: bool
+) -> None:
+    """Whatever the mix of rules and groups: a rule a group sets aside was outdone by one
+    that fired; a multiplier fires only with spend points to multiply; and a group with a
+    rule that gives something of its own (and that no exclusive rule stopped) takes one."""
+    program = Program(
+        earn=PointsPerSpend() if base else None,
+        rules=[
+            Rule(
+                f"r{n} {kind}",
+                on="Purchase",
+                then=_KINDS[kind],
+                group=group,
+                priority=priority,
+                exclusive=exclusive,
+            )
+            for n, (kind, group, priority, exclusive) in enumerate(rules)
+        ],
+        groups=[Group("g1", take=take1), Group("g2", take=take2)],
+    )
+
+    decision = program.decide(_state(), _purchase(CROISSANT), MORNING)
+
+    verdicts = _verdicts(decision)
+    fired = set(decision.trace.fired())
+    for step in decision.trace:
+        if step.verdict is Verdict.OUTDONE:
+            winner = step.text.split(": ")[1].split("'")[1]
+            assert winner in fired, str(decision.trace)
+    [earned] = [step.text for step in decision.trace if step.text.startswith("earned ")] or [""]
+    if any(name.endswith(("double", "half")) for name in fired):
+        assert not earned.startswith("earned 0 points: 0 spend points"), str(decision.trace)
+    for group in ("g1", "g2"):
+        members = [
+            f"r{n} {kind}" for n, (kind, in_group, _, _) in enumerate(rules) if in_group == group
+        ]
+        takes = take1 if group == "g1" else take2
+        giving = [m for m in members if m.split()[1] in _OWN and verdicts[m] != Verdict.STOPPED]
+        if giving and takes != "all":
+            assert 1 == sum(1 for m in members if m in fired), str(decision.trace)
+
+
 @pytest.fixture(params=STORES)
 def make_store(request: pytest.FixtureRequest) -> Callable[[], Store]:
     return request.param  # type: ignore[no-any-return]
@@ -252,6 +476,18 @@ class TestThroughTheService:
         assert [0, 50, 0] == given
         with service.store.unit_of_work() as uow:
             assert 1 == uow.counter("rule latte launch customers")
+
+    def test_a_group_with_an_idle_multiplier_gives_its_tag(
+        self, make_store: Callable[[], Store]
+    ) -> None:
+        program = _grouped(
+            "lowest", _promo("a double", Multiplier(2)), _promo("c tag", Tag("vip"))
+        )
+        service = RetentionService(program, make_store(), FixedClock(MORNING))
+
+        service.record(_purchase(CROISSANT))
+
+        assert {"vip"} == set(service.customer("ann").tags)
 
 
 @settings(max_examples=50, deadline=None)

@@ -10,11 +10,12 @@ judged on the firings kept, and the trace says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from dateutil import tz
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -223,3 +224,167 @@ def test_however_late_events_come_a_limit_holds_and_refuses_only_when_it_must(
     assert all(_count(limit, fired, at) <= times for at in fired)
     refused = [at for at, verdict in zip(days, verdicts, strict=True) if verdict is LIMITED]
     assert all(_full(limit, fired, at) for at in refused)
+
+
+# -- zones whose clocks change at midnight -------------------------------------------------
+# Where clocks jump at midnight (00:00 -> 01:00) a day starts at 01:00; where they go back
+# at or just after midnight, an hour is lived twice around it. The period before a day that
+# starts at 01:00 is still the whole day before.
+
+MIDNIGHT_ZONES = [
+    "Africa/Cairo",
+    "America/Havana",
+    "America/Santiago",
+    "Asia/Beirut",
+    "Atlantic/Azores",
+]
+
+
+def _zone(name: str) -> tzinfo:
+    found = tz.gettz(name)
+    assert found is not None
+    return found
+
+
+def _changes(name: str) -> list[date]:
+    """The days of 2026 on which the clocks of ``name`` change within an hour of midnight."""
+    zone, found, day = _zone(name), [], date(2026, 1, 1)
+    while day.year == 2026:
+        midnight = datetime.combine(day, time(0), tzinfo=zone)
+        if not tz.datetime_exists(midnight) or any(
+            tz.datetime_ambiguous(midnight + timedelta(minutes=minutes))
+            for minutes in (-30, 0, 30)
+        ):
+            found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+CHANGES = [(name, day) for name in MIDNIGHT_ZONES for day in _changes(name)]
+
+
+def _first_instant(day: date, zone: tzinfo) -> datetime:
+    """The first instant whose date in ``zone`` is ``day`` or later, to the second: found
+    by search, not by the wall-clock arithmetic the engine uses."""
+    low = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(days=2)
+    seconds = 4 * 24 * 3600  # the answer is within two days of UTC midnight
+    lowest, highest = 0, seconds
+    while lowest < highest:
+        middle = (lowest + highest) // 2
+        if (low + timedelta(seconds=middle)).astimezone(zone).date() >= day:
+            highest = middle
+        else:
+            lowest = middle + 1
+    return low + timedelta(seconds=lowest)
+
+
+def _period_of(per: str, day: date) -> date:
+    """The first day of the calendar period ``day`` falls in."""
+    if per == "week":
+        return day - timedelta(days=day.weekday())
+    if per == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_period(per: str, first: date) -> date:
+    if per == "month":
+        return (first + timedelta(days=32)).replace(day=1)
+    return first + timedelta(days=7 if per == "week" else 1)
+
+
+class TestClocksChangingAtMidnight:
+    @pytest.mark.parametrize(
+        ("name", "saturday", "sunday", "late"),
+        [
+            # Beirut: the clocks jump from 00:00 to 01:00 on Sunday 29 March 2026.
+            ("Asia/Beirut", (3, 28, 12), (3, 29, 12), (3, 28, 18)),
+            # Santiago: the clocks jump from 00:00 to 01:00 on Sunday 6 September 2026.
+            ("America/Santiago", (9, 5, 22), (9, 6, 1), (9, 5, 11)),
+        ],
+    )
+    def test_a_late_event_on_the_day_before_the_clocks_jump_counts_that_days_firing(
+        self,
+        name: str,
+        saturday: tuple[int, int, int],
+        sunday: tuple[int, int, int],
+        late: tuple[int, int, int],
+    ) -> None:
+        zone = _zone(name)
+        program = Program(
+            earn=None,
+            time_zone=name,
+            rules=[Rule("bonus", on="Purchase", then=[FixedPoints(100)],
+                        limits=[Limit(1, per="day")])],
+        )  # fmt: skip
+        days = [datetime(2026, *when, tzinfo=zone) for when in (saturday, sunday, late)]
+
+        decisions, current = _run(program, days)
+
+        assert [FIRED, FIRED, LIMITED] == _verdicts(decisions)
+        assert (days[0], days[1]) == current.rule_uses["bonus"]
+        assert "no longer kept" not in str(decisions[-1].trace)
+
+
+def test_a_late_purchase_before_a_midnight_clock_jump_is_limited_on_every_store(
+    make_store: Callable[[], Store],
+) -> None:
+    beirut = _zone("Asia/Beirut")  # the clocks jump from 00:00 to 01:00 on 29 March 2026
+    program = Program(
+        earn=None,
+        time_zone="Asia/Beirut",
+        rules=[Rule("bonus", on="Purchase", then=[FixedPoints(100)],
+                    limits=[Limit(1, per="day")])],
+    )  # fmt: skip
+    service = RetentionService(program, make_store(), FixedClock(NOW))
+    days = [
+        datetime(2026, 3, day, hour, tzinfo=beirut) for day, hour in [(28, 12), (29, 12), (28, 18)]
+    ]
+
+    points = [service.record(_purchase(at, n)).points for n, at in enumerate(days)]
+
+    assert [100, 100, 0] == points
+
+
+@pytest.mark.parametrize("per", ["day", "week", "month"])
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(CHANGES),
+    st.integers(1, 2),
+    st.lists(st.tuples(st.integers(0, 999_999), st.booleans()), min_size=1, max_size=12),
+)
+def test_where_clocks_change_at_midnight_a_late_event_within_a_period_is_judged_on_all(
+    per: str, change: tuple[str, date], times: int, events: list[tuple[int, bool]]
+) -> None:
+    """Events in any order over the period holding a day whose clocks change at or near
+    midnight and the period before it, each written in UTC or in the zone: each is judged
+    on every firing of its own period (none is older than the period before the newest
+    firing's), so it fires exactly when its period has fewer than ``times`` firings,
+    counted by local date."""
+    name, day = change
+    zone = _zone(name)
+    first = _period_of(per, day)
+    before = _period_of(per, first - timedelta(days=1))
+    start, end = _first_instant(before, zone), _first_instant(_next_period(per, first), zone)
+    seconds = int((end - start).total_seconds())
+    program = Program(
+        earn=None,
+        time_zone=name,
+        rules=[Rule("bonus", on="Purchase", then=[FixedPoints(100)],
+                    limits=[Limit(times, per=per)])],
+    )  # fmt: skip
+    days = []
+    for millionths, written_in_zone in events:  # of the two periods, from their start
+        at = start + timedelta(seconds=seconds * millionths // 1_000_000)
+        days.append(at.astimezone(zone) if written_in_zone else at)
+
+    decisions, _ = _run(program, days)
+
+    fired: list[date] = []
+    expected = []
+    for at in days:
+        period = _period_of(per, at.astimezone(zone).date())
+        expected.append(FIRED if fired.count(period) < times else LIMITED)
+        if expected[-1] is FIRED:
+            fired.append(period)
+    assert expected == _verdicts(decisions)

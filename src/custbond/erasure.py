@@ -4,7 +4,9 @@
 pass every value it keeps about them (and every value of others that names them) through
 an :class:`Erasure`. What goes: the profile (name, email, phone, time zone, birthday,
 tags, preferences), the name, email and phone of every profile they had before (see
-:meth:`Erasure.knowing`), in any case, wherever they appear in what is kept of them, the
+:meth:`Erasure.knowing`), in any case, wherever they appear in the host's words kept of
+them (:meth:`Erasure.text`), and their emails and phones in the values the program reads
+or looks up, which keep a name (:meth:`Erasure.value`: a tag "rose" stays), the
 customer id itself (replaced by the pseudonym wherever a value names the customer, so
 totals and liabilities still add up per pseudonymous customer), free text in events and
 commands (a custom event's attributes, the reasons given with redemptions, holds and
@@ -12,7 +14,8 @@ adjustments, where a consent came from, a complaint's words and its resolution, 
 survey's comment, what a task's owner wrote when closing it, a wish's note, a reason for
 cancelling a subscription), the preferences the customer gave (favourites,
 restrictions, interests, industry), and the facts a decision's trace showed about the
-customer. What stays: amounts, points, dates, event ids, skus, severities, scores,
+customer. What stays: amounts, points, dates, event ids, skus, tags, channels, payment
+methods and categories (but for an email or phone in them), severities, scores,
 compensation, the program's own words (with the customer's id, where they name the
 customer, and contact details taken out of them). Other customers' values change only
 where they name the customer: a referrer's id, custbond's words quoting it.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +97,7 @@ from custbond.messaging.message import (
 from custbond.outcome import Outcome
 from custbond.program import CustomerState
 from custbond.records import HoldRecord, PurchaseRecord, RedemptionRecord
-from custbond.recovery.case import RecoveryCase
+from custbond.recovery.case import CaseStep, RecoveryCase
 from custbond.rules.trace import Step, Trace
 from custbond.tasks import Task
 
@@ -133,48 +137,208 @@ def _literal(text: str) -> str:
     return text.replace("\\", "\\\\")
 
 
-# What people write between the digits of a phone number.
-_PHONE_GAP = r"[\s().\-/]*"
+# -- Finding the customer's details in a text ----------------------------------------------
+#
+# Texts are compared caselessly as Unicode folds case (``str.casefold``: "ß" is "ss", "İ"
+# is "i" and a combining dot) and decomposed (an accented letter typed as one character
+# or as two is the same); the Turkish dotted and dotless i also match i. A pattern is
+# matched on the folded text, and each match is mapped back to the characters of the
+# text it came from: folding changes lengths, and what is kept is the text as written.
+
+# A character that goes on a word: a letter, a digit, "_", or an accent on one.
+_WORD = r"[\w\u0300-\u036f]"
+# An i, dotted, dotless or plain, in a folded text (where "İ" is "i" and a combining dot).
+_ANY_I = "[i\u0131]\u0307?"
+
+
+@functools.lru_cache(maxsize=1024)
+def _fold_char(char: str) -> str:
+    """One character as caseless matching sees it: decomposed, case-folded, decomposed."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", char).casefold())
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """``text`` folded for caseless matching, and for each character of the result the
+    index of the character of ``text`` it comes from (None: one to one)."""
+    if text.isascii():
+        return text.lower(), None
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        part = _fold_char(char)
+        folded.append(part)
+        origin.extend([index] * len(part))
+    return "".join(folded), origin
+
+
+def _caseless(text: str) -> str:
+    """The regular expression of ``text``, folded, for a folded text."""
+    parts: list[str] = []
+    for char in _fold(text)[0]:
+        if char in "i\u0131":
+            parts.append(_ANY_I)
+        elif not (char == "\u0307" and parts and parts[-1] == _ANY_I):  # the dot of an İ
+            parts.append(re.escape(char))
+    return "".join(parts)
 
 
 @functools.lru_cache(maxsize=64)
 def _any_of(texts: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Any of ``texts`` (a customer's names, emails and phones, or what a host wrote),
-    in any case, where it is not part of a longer word ("Ann" is not in "Annual"; an
-    email is not in a longer address), longest first. A phone number matches with or
-    without the spaces, dashes, dots and brackets between its digits ("+44 20 7946
-    0958" and "+442079460958"). None when there is nothing to look for."""
+    """Any of ``texts`` (a customer's names, emails and phones, or what a host wrote) in a
+    folded text (see :func:`_fold`), longest first; None when there is nothing to look
+    for. A name or a host's words match in any case where they are not part of a longer
+    word ("Ann" is not in "Annual") nor of an email address; an email as a whole address
+    (see ``_EMAIL_AT``); a phone number however it is written (see :func:`_phone`)."""
+    texts = tuple(text for text in texts if text.strip())
     if not texts:
         return None
-    parts = [_pattern(text) for text in sorted(set(texts), key=len, reverse=True)]
-    return re.compile("|".join(parts), re.IGNORECASE)
+    longest_first = sorted(set(texts), key=lambda text: len(_fold(text)[0]), reverse=True)
+    return re.compile("|".join(f"(?:{_pattern(text)})" for text in longest_first))
 
 
 def _pattern(text: str) -> str:
     """The regular expression of one text for :func:`_any_of`."""
-    digits = re.findall(r"\d", text)
-    if len(digits) >= _PHONE_DIGITS and re.fullmatch(r"\+?[\d\s().\-/]+", text):
-        return rf"(?<!\d)\+?{_PHONE_GAP.join(digits)}(?!\d)"
-    pattern = re.escape(text)
+    phone = _phone(text)
+    if phone is not None:
+        return phone
+    if _is_email(text):
+        return _EMAIL_AT.format(_caseless(text))
+    pattern = _caseless(text)
     if _is_word(text[0]):
-        pattern = r"(?<!\w)" + pattern
+        pattern = f"(?<!{_WORD})(?<!@)" + pattern
     if _is_word(text[-1]):
-        pattern += r"(?!\w)"
+        pattern += f"(?!{_WORD}){_NOT_IN_AN_ADDRESS}"
     return pattern
 
 
-# A phone number has at least this many digits (fewer are not told from other numbers).
-_PHONE_DIGITS = 5
+# A word right before an "@", or before a dotted part that ends in one, is in an email
+# address: "rose" in "jim.rose@example.com" or "rose.lee@example.com" is someone else's.
+_NOT_IN_AN_ADDRESS = r"(?![\w.+\-]*@)"
 
 
 def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
+# An email address is a whole one: what comes right before it would make it a longer
+# local part ("jim.bob@shop.com" is not "bob@shop.com"), or right after a longer domain
+# ("bob@shop.com.au", "bob@shop.com-mail.net"); a full stop that ends a sentence is not.
+_EMAIL_AT = r"(?<![\w.+\-]){}(?![\w\-]|\.[\w\-])"
+
+
+def _is_email(text: str) -> bool:
+    return re.fullmatch(r"[^\s@]+@[^\s@]+", text) is not None
+
+
+# What people write between the digits of a phone number.
+_GAP = r"[\s().\-/]*"
+# A text of these is a phone number when it has at least _PHONE_DIGITS digits (fewer are
+# not told from other numbers).
+_PHONE_TEXT = re.compile(r"\s*\+?[0-9\s().\-/]+")
+_PHONE_DIGITS = 5
+# A number written nationally is matched when its national part has at least this many
+# digits: shorter ones are too much like order numbers and amounts.
+_NATIONAL_DIGITS = 7
+# The two-digit country calling codes (ITU-T E.164); those of 1 and 7 have one digit,
+# every other three. No code is the start of another.
+_TWO_DIGIT_CODES = frozenset({
+    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+    "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+    "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+})  # fmt: skip
+# Not right after another country code ("+1 20 7946 0958" is not "020 7946 0958").
+_NOT_AFTER_A_CODE = "".join(
+    rf"(?<!{prefix}[0-9]{{{size}}}{gap})"
+    for prefix in (r"\+", "00")
+    for size in (1, 2, 3)
+    for gap in ("", r"[\s.\-]")
+)
+
+
+def _phone(text: str) -> str | None:
+    """The regular expression of a phone number (None when ``text`` is not one): its
+    digits with or without the spaces, dashes, dots and brackets between them. Saved
+    with its country code ("+44 20 7946 0958"), it also matches after "00" or without
+    the "+" ("0044 20 7946 0958", "44 20 7946 0958"), with a "(0)" after the code, and
+    written nationally: the national number alone or after a trunk "0" ("020 7946 0958",
+    "(020) 7946 0958" but for its first bracket, "20 7946 0958"), but not right after
+    another country code. Saved nationally ("020 7946 0958"), it also matches with any
+    country code before the national number ("+44 20 7946 0958"). A national number
+    shorter than ``_NATIONAL_DIGITS`` digits is matched only as saved."""
+    if _PHONE_TEXT.fullmatch(text) is None:
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) < _PHONE_DIGITS:
+        return None
+    code, national = _phone_parts(text.strip(), digits)
+    forms = []
+    if code is None:
+        forms.append(rf"(?<![0-9])\+?{_GAP.join(digits)}(?![0-9])")
+    else:
+        forms.append(
+            rf"(?<![0-9])(?:(?:\+|00){_GAP})?{_GAP.join(code)}{_GAP}(?:0{_GAP})?"
+            rf"{_GAP.join(national)}(?![0-9])"
+        )
+    if len(national) >= _NATIONAL_DIGITS:
+        number = _GAP.join(national)
+        forms.append(rf"{_NOT_AFTER_A_CODE}(?<![0-9+])(?:0{_GAP})?{number}(?![0-9])")
+        if code is None:  # which country it is in is not known
+            forms.append(
+                rf"(?<![0-9])(?:\+|00){_GAP}[0-9]{{1,3}}{_GAP}(?:0{_GAP})?{number}(?![0-9])"
+            )
+    return "|".join(forms)
+
+
+def _phone_parts(text: str, digits: str) -> tuple[str | None, str]:
+    """A phone number's country code, if it shows one ("+44", "0044"), and its national
+    significant number: the digits after the code, or after a trunk "0" ("020 ...");
+    (None, "") when it shows neither."""
+    if text.startswith("+") or digits.startswith("00"):
+        number = digits if text.startswith("+") else digits[2:]
+        if number and number[0] != "0":
+            size = 1 if number[0] in "17" else 2 if number[:2] in _TWO_DIGIT_CODES else 3
+            return number[:size], number[size:]
+    elif digits.startswith("0"):
+        return None, digits[1:]
+    return None, ""
+
+
 def _without(texts: tuple[str, ...], text: str) -> str:
-    """``text`` with each of ``texts`` in it (see :func:`_any_of`) erased."""
+    """``text`` with each of ``texts`` in it (see :func:`_any_of`) erased: a match that
+    covers part of a character's folding ("ß" is "ss") takes the whole character."""
     pattern = _any_of(texts)
-    return text if pattern is None else pattern.sub(ERASED, text)
+    if pattern is None:
+        return text
+    folded, origin = _fold(text)
+    spans: list[list[int]] = []
+    for match in pattern.finditer(folded):
+        start, end = match.span()
+        if origin is not None and end > start:
+            start, end = origin[start], origin[end - 1] + 1
+        if spans and start < spans[-1][1]:  # in a character a match before took
+            spans[-1][1] = max(end, spans[-1][1])
+        elif end > start:
+            spans.append([start, end])
+    if not spans:
+        return text
+    pieces: list[str] = []
+    at = 0
+    for start, end in spans:
+        pieces += (text[at:start], ERASED)
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+@functools.lru_cache(maxsize=64)
+def _contacts(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """The email addresses and phone numbers among ``texts`` (a customer's names left
+    out: they are words that the program's own values may be, too)."""
+    return tuple(text for text in texts if _is_contact(text))
+
+
+def _is_contact(text: str) -> bool:
+    return _is_email(text) or _phone(text) is not None
 
 
 def _details(customer: Customer) -> tuple[str, ...]:
@@ -234,15 +398,32 @@ class Erasure:
         return self.pseudonym if value == self.customer_id else value
 
     def text(self, text: str) -> str:
-        """A short text a host wrote about the customer and that is kept (a channel, a
-        place, a complaint's category, a label): the id becomes the pseudonym where it
-        stands as a word of its own (not inside another id: "cmp-7" stays when customer
-        "7" is erased, as event ids do), contact details are erased. (A host may name the
-        customer any way there; custbond's own words are erased by :meth:`words`.)"""
+        """A short text a host wrote about the customer and that is kept (a visit's place,
+        an appointment's service, who handled a complaint, a task's reason, an occasion's
+        label): the id becomes the pseudonym where it stands as a word of its own (not
+        inside another id: "cmp-7" stays when customer "7" is erased, as event ids do),
+        the customer's names, emails and phones are erased in any case. (A host may name
+        the customer any way there; custbond's own words are erased by :meth:`words`.)"""
+        return _without(self.redact, self._renamed(text))
+
+    def value(self, text: str) -> str:
+        """A value the program reads or looks up, which erasure keeps as the host gave it
+        so that the erased log replays to the same state (an item's tags, a channel, a
+        payment method, a complaint's or a survey answer's category, the id of what a
+        complaint, an answer or a task is about): only the customer's email addresses
+        and phone numbers, in any case and however written, are erased from it, and the
+        id where it is one of them. Their names stay: a customer called Rose does not
+        take the "rose" tag with her, nor a customer "42" the size "42"."""
+        if _is_contact(self.customer_id):
+            text = self._renamed(text)
+        return _without(_contacts(self.redact), text)
+
+    def _renamed(self, text: str) -> str:
+        """``text`` with the pseudonym where the id stands as a word of its own."""
         if self.customer_id in text:  # the pattern only when it may match
             pseudonym = self.pseudonym
             text = _whole_word(self.customer_id).sub(lambda _: pseudonym, text)
-        return _without(self.redact, text)
+        return text
 
     def words(self, text: str, renamed: Mapping[str, str] | None = None) -> str:
         """custbond's own words about the customer (a trace's line, why a message was not
@@ -332,18 +513,27 @@ class Erasure:
 
     def case(self, case: RecoveryCase) -> RecoveryCase:
         """A recovery case of the erased customer: the complaint's words and the
-        resolution erased, the timeline's details and the short texts a host filled in
-        (the category, the channel, what it is about) without the customer's id and
-        contact details, as in the complaint's event (so the erased log replays to it)."""
+        resolution erased; the values a host filled in (the category, the channel, what
+        it is about) as :meth:`value` keeps them, as in the complaint's event, and the
+        timeline as :meth:`_case_step` says: so that the erased log replays to it."""
         return attrs.evolve(
             case,
-            category=self.text(case.category),
+            category=self.value(case.category),
             text=_erased(case.text),
             resolution=_erased(case.resolution),
-            channel=self._optional_text(case.channel),
-            about=self._optional_text(case.about),
-            timeline=tuple(step._replace(detail=self.text(step.detail)) for step in case.timeline),
+            channel=self._optional_value(case.channel),
+            about=self._optional_value(case.about),
+            timeline=tuple(map(self._case_step, case.timeline)),
         )
+
+    def _case_step(self, step: CaseStep) -> CaseStep:
+        """A step of a case's timeline: one custbond wrote of the program's words and
+        the complaint's values as :meth:`value` keeps them (as a replay writes it again
+        of the erased complaint: a follow-up owner called like the customer stays), any
+        other (who acknowledged it, a step custbond does not know) as :meth:`text`."""
+        erase = self.value if step.what in _PROGRAM_STEPS else self.text
+        detail = erase(step.detail)
+        return step if detail == step.detail else step._replace(detail=detail)
 
     def survey(self, answer: SurveyResponse) -> SurveyResponse:
         """A survey answer of the erased customer: renamed, its comment erased."""
@@ -352,8 +542,9 @@ class Erasure:
         return erased
 
     def task(self, task: Task) -> Task:
-        """A task about the erased customer: renamed, the reason without their id and
-        contact details, the owner's result erased (what an owner writes about a
+        """A task about the erased customer: renamed, the reason without their id, names
+        and contact details, what it is about as :meth:`value` keeps it, the owner's
+        result erased (what an owner writes about a
         customer is theirs to forget). Its key is renamed where custbond made it of the
         customer's id (keep-in-touch, occasion and review tasks: ``contact:<id>:...``),
         and stays where it made it of event ids, which erasure keeps: either way the
@@ -365,7 +556,7 @@ class Erasure:
             key=self.task_key(task.key),
             customer_id=self.pseudonym,
             reason=self.text(task.reason),
-            about=self._optional_text(task.about),
+            about=self._optional_value(task.about),
             result=_erased(task.result),
         )
 
@@ -380,6 +571,9 @@ class Erasure:
 
     def _optional_text(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)
+
+    def _optional_value(self, text: str | None) -> str | None:
+        return None if text is None else self.value(text)
 
     def entry(self, entry: Entry) -> Entry:
         """An entry of the erased customer's statement: a reason a host wrote is erased."""
@@ -422,19 +616,27 @@ class Erasure:
             changes["reason"] = _erased(item.reason)
         elif isinstance(item, AddOccasion):
             changes["occasion"] = self.held_value("occasions", item.occasion)
-        # Short texts a host fills in (a channel, a payment method, a place, what a
-        # complaint or an answer is about, who handled it, an item's tags): kept, but
-        # with the customer's contact details taken out of them.
-        for name in ("channel", "payment", "location", "service", "about", "category", "by"):
-            value = getattr(item, name, None)
-            if value:
-                changes[name] = self.text(value)
-        items = getattr(item, "items", ())
-        if items and self.redact:
-            changes["items"] = tuple(
-                attrs.evolve(line, tags=frozenset(map(self.text, line.tags))) for line in items
-            )
+        changes.update(self._filled_in(item))
         return attrs.evolve(item, **changes)
+
+    def _filled_in(self, item: Input) -> dict[str, Any]:
+        """The short texts a host filled in on ``item``, those erasure changes: the values
+        the program reads or looks up (:data:`_VALUES`, an item's tags) as :meth:`value`
+        keeps them, the host's words about the customer (:data:`_WORDS`) as :meth:`text`
+        does."""
+        changes: dict[str, Any] = {}
+        for names, erase in ((_VALUES, self.value), (_WORDS, self.text)):
+            for name in names:
+                text = getattr(item, name, None)
+                if text and erase(text) != text:
+                    changes[name] = erase(text)
+        lines = getattr(item, "items", ())
+        tagged = tuple(
+            attrs.evolve(line, tags=frozenset(map(self.value, line.tags))) for line in lines
+        )
+        if tagged != lines:
+            changes["items"] = tagged
+        return changes
 
     def fitted(self, again: Input, first: Input) -> Erasure:
         """This erasure, redacting also the parts of ``again``'s texts that ``first``
@@ -521,7 +723,7 @@ class Erasure:
                 effect,
                 key=self.task_key(effect.key),
                 reason=self.text(effect.reason),
-                about=self._optional_text(effect.about),
+                about=self._optional_value(effect.about),
             )
         if isinstance(effect, FinishTask):
             return attrs.evolve(
@@ -614,6 +816,28 @@ class Erasure:
         return erased
 
 
+# The values a host fills in that the program reads (a purchase's channel and payment
+# method: rules' facts) or looks up (what a complaint, an answer or a task is about) or
+# counts by (a category): kept as given but for the customer's email and phone.
+_VALUES = ("channel", "payment", "category", "about")
+# The short texts a host writes about the customer (a visit's place, an appointment's
+# service, who made a contact or handled a complaint): their names go too.
+_WORDS = ("location", "service", "by")
+# The steps of a case's timeline whose details custbond writes of the program's words
+# and the complaint's values (its category and severity, the compensation, the follow-up's
+# owner, a template's name); an acknowledgement's names who gave it, a host's words.
+_PROGRAM_STEPS = frozenset(
+    {
+        "filed",
+        "resolved",
+        "follow-up",
+        "survey",
+        "survey answered",
+        "apology",
+        "escalated",
+        "severity raised",
+    }
+)
 # The schedule's plans made of the customer's birthday (the greeting, the owner's task).
 _BIRTHDAY_PLANS = ("birthday", "occasion:birthday")
 # The schedule's plans of the occasions a host added: named after them.

@@ -16,7 +16,7 @@ its group and stops no rule below it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from math import gcd
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -121,7 +121,7 @@ class _Gain:
         self.text = ""
         # Whether it gives something of its own: points, stamps, a tier, a tag, a message,
         # a voucher, money off. Multipliers are not counted here: what they give depends on
-        # the spend points of the other rules (see RuleBook._idle).
+        # the spend points of the other rules (see RuleBook._settle).
         self.given = False
         self.multiplies_only = False  # all it gives is multipliers
 
@@ -502,14 +502,8 @@ class RuleBook:
         quiet = _NONE
         while True:
             run = self._consider(rules, facts, counts, quiet)
-            outdone: dict[str, str] = {}
-            if self._picky:
-                fired = [(rule, gain) for rule, gain in run.considered if type(gain) is _Gain]
-                outdone = self._resolve_groups(fired)
-            idle = _NONE
-            if run.multiplies_only and (outdone or not run.spent):
-                idle = self._idle(run.considered, outdone)
-            lost = run.stoppers & (outdone.keys() | idle) if run.stoppers else _NONE
+            outdone, idle = self._settle(run)
+            lost = run.stoppers & (outdone.keys() | idle.keys()) if run.stoppers else _NONE
             if not lost:
                 return self._award(run, outdone, idle)
             quiet |= lost
@@ -630,22 +624,78 @@ class RuleBook:
         points = (spend[0] * factor[0]) // (spend[1] * factor[1])
         return points + fixed, spend, factor
 
-    @staticmethod
-    def _idle(
-        considered: list[tuple[_Compiled, _Gain | Step]], outdone: Mapping[str, str]
-    ) -> frozenset[str]:
-        """The rules that give only multipliers and have nothing to multiply: no rule that
-        applies gives spend points."""
-        kept = [
-            (rule.name, result)
-            for rule, result in considered
-            if type(result) is _Gain and rule.name not in outdone
-        ]
-        if any(gain.spend[0] for _, gain in kept):
-            return frozenset()
-        return frozenset(name for name, gain in kept if gain.multiplies_only)
+    def _settle(self, run: _Run) -> tuple[dict[str, str], dict[str, str]]:
+        """The rules their groups set aside, with why; and the rules that give only
+        multipliers and give nothing, with why (no spend points to multiply).
 
-    def _award(self, run: _Run, outdone: Mapping[str, str], idle: frozenset[str]) -> Award:
+        A multiplier gives something only when a rule that applies gives spend points, and
+        a rule that gives nothing does not compete in its group. Which rules apply depends
+        on which rules compete, so when no spend points apply, the multipliers their groups
+        took are set aside and the groups resolved again, until spend points apply or no
+        group takes a multiplier (at most one round per multiplier). Each multiplier set
+        aside is then let back, in order, if its group can take it (or another rule) and
+        still leave spend points to multiply (at most one try per multiplier).
+        """
+        if not self._picky and (run.spent or not run.multiplies_only):
+            return {}, {}  # most programs: nothing to resolve
+        fired = [(rule, gain) for rule, gain in run.considered if type(gain) is _Gain]
+        outdone = self._resolve_groups(fired) if self._picky else {}
+        if not run.multiplies_only or (run.spent and not outdone):
+            return outdone, {}  # no multiplier, or spend points that nothing set aside
+        aside: frozenset[str] = _NONE
+        taken = self._taken_multipliers(fired, outdone, aside)
+        while taken:
+            aside |= taken
+            outdone = self._resolve_groups(self._without(fired, aside))
+            taken = self._taken_multipliers(fired, outdone, aside)
+        for rule, _ in fired:
+            if rule.name in aside:
+                trial = aside - {rule.name}
+                tried = self._resolve_groups(self._without(fired, trial))
+                if _spends(fired, tried, trial):
+                    aside, outdone = trial, tried
+        if _spends(fired, outdone, aside):
+            idle = {
+                rule.name: f"no spend points to multiply if group {rule.group!r} took it"
+                for rule, _ in fired
+                if rule.name in aside
+            }
+            return outdone, idle
+        # No spend points apply: no multiplier has anything to multiply.
+        idle = {
+            rule.name: "no spend points to multiply"
+            for rule, gain in fired
+            if gain.multiplies_only and rule.name not in outdone
+        }
+        return outdone, idle
+
+    def _taken_multipliers(
+        self,
+        fired: list[tuple[_Compiled, _Gain]],
+        outdone: Mapping[str, str],
+        aside: frozenset[str],
+    ) -> frozenset[str]:
+        """The rules that give only multipliers and that their groups (taking one rule)
+        took, when no spend points apply: each would give nothing."""
+        if _spends(fired, outdone, aside):
+            return _NONE
+        picky = {group.name for group in self._picky}
+        return frozenset(
+            rule.name
+            for rule, gain in fired
+            if gain.multiplies_only
+            and rule.group in picky
+            and rule.name not in outdone
+            and rule.name not in aside
+        )
+
+    @staticmethod
+    def _without(
+        fired: list[tuple[_Compiled, _Gain]], aside: frozenset[str]
+    ) -> list[tuple[_Compiled, _Gain]]:
+        return [(rule, gain) for rule, gain in fired if rule.name not in aside]
+
+    def _award(self, run: _Run, outdone: Mapping[str, str], idle: Mapping[str, str]) -> Award:
         steps: list[Step] = []
         kept: list[_Gain] = []
         pointed = run.pointed
@@ -667,7 +717,7 @@ class RuleBook:
             assert isinstance(result, _Gain)
             name = rule.name
             if set_aside and (name in outdone or name in idle):
-                steps.append(_set_aside(name, result, outdone))
+                steps.append(_set_aside(name, result, outdone, idle))
                 pointed = pointed or name in idle
                 uses = [use for use in uses if use[0] != name]
                 shared = [take for take in shared if take[0] != name]
@@ -746,12 +796,24 @@ class RuleBook:
         return outdone
 
 
-def _set_aside(name: str, gain: _Gain, outdone: Mapping[str, str]) -> Step:
+def _set_aside(
+    name: str, gain: _Gain, outdone: Mapping[str, str], idle: Mapping[str, str]
+) -> Step:
     """The step of a rule that fired but does not apply: its group took another rule, or
     it gives only multipliers and there are no spend points to multiply."""
     if name in outdone:
         return Step(Verdict.OUTDONE, outdone[name], name)
-    return Step(Verdict.NOTHING, f"{gain.text}: no spend points to multiply", name)
+    return Step(Verdict.NOTHING, f"{gain.text}: {idle[name]}", name)
+
+
+def _spends(
+    fired: list[tuple[_Compiled, _Gain]], outdone: Mapping[str, str], aside: frozenset[str]
+) -> bool:
+    """Whether a rule that applies (fired, not outdone, not set aside) gives spend points."""
+    return any(
+        gain.spend[0] and rule.name not in outdone and rule.name not in aside
+        for rule, gain in fired
+    )
 
 
 def _money(units: int, places: int) -> str:
@@ -860,11 +922,24 @@ def _keep_from(rule: _Compiled, facts: Facts, newest: datetime | None = None) ->
     zone = facts.zone
     for limit in rule.limits:
         start = limit.since(newest, zone, local=local)
-        before = start - _INSTANT
-        # A start in the zone is already local time: no need to work it out again.
-        before_local = before if start.tzinfo is zone else None
-        keep_from = min(keep_from, limit.since(before, zone, local=before_local))
+        keep_from = min(keep_from, limit.since(_just_before(limit, start), zone))
     return keep_from
+
+
+def _just_before(limit: Limit, start: datetime) -> datetime:
+    """The instant just before ``start``, the start of a period of ``limit``: a time of
+    the period before it.
+
+    A calendar period starts at the first instant of its first day, which is not always
+    midnight on the wall clock: where the clocks jump from 00:00 to 01:00 the day starts
+    at 01:00, and the microsecond before that on the wall clock (00:59:59.999999) is a
+    time the clocks skip, which reads as the same day again. Taken as an instant (in UTC),
+    the microsecond before the start is always the day before. A rolling ``timedelta`` is
+    counted on the wall clock of the time it starts from (as Python's ``-`` counts), so
+    its start keeps that clock."""
+    if isinstance(limit.per, timedelta):
+        return start - _INSTANT
+    return start.astimezone(UTC) - _INSTANT
 
 
 _INSTANT = timedelta(microseconds=1)
