@@ -4,7 +4,7 @@ calendar of a time zone."""
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta, tzinfo
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any, TypeVar
 
 from dateutil import tz
@@ -41,7 +41,14 @@ _KEEP_PLAIN = 256  # programs use a handful of durations; more means they are ma
 
 
 def shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = False) -> Moment:
-    """``moment + duration`` (``moment - duration`` with ``back=True``); see :func:`_shift`.
+    """``moment + duration`` (``moment - duration`` with ``back=True``) on ``moment``'s own
+    wall clock; see :func:`_shift`. The answer is a time that exists: one the clocks skip
+    (02:30 when they jump from 02:00 to 03:00) is written as the instant just as long after
+    the jump (03:30), which is the instant Python reads the skipped time as.
+
+    >>> new_york = tz.gettz("America/New_York")
+    >>> shift(datetime(2026, 2, 8, 2, 30, tzinfo=new_york), relativedelta(months=1)).isoformat()
+    '2026-03-08T03:30:00-04:00'
 
     A result beyond the calendar (before year 1 or after 9999) is an
     :class:`~custbond.InvalidInput` naming ``moment``: times within the years events may
@@ -49,7 +56,7 @@ def shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = F
     years and a grace of 999 more after a purchase in 8999).
     """
     try:
-        return _shift(moment, duration, back=back)
+        return _existing(_shift(moment, duration, back=back))
     except (OverflowError, ValueError):
         raise beyond_the_calendar(moment) from None
 
@@ -70,6 +77,12 @@ def shift_in(
     in New York either way. An exact duration (a ``timedelta``) is added as Python's ``+``
     adds it, on ``moment``'s own wall clock (as :func:`shift` does).
 
+    The answer is a time that exists. A date and time the clocks in ``zone`` skip (02:30
+    when they jump from 02:00 to 03:00) is the instant just as long after the jump (03:30),
+    and one they show twice is the first of the two (``fold=0``), whichever tzinfo
+    ``moment`` is written in, that of ``zone`` included: Python compares two datetimes of
+    one tzinfo by their wall clocks, so a skipped 02:30 would sort before 03:15.
+
     >>> from datetime import timezone
     >>> new_york = tz.gettz("America/New_York")
     >>> written_in_utc = datetime(2026, 3, 1, 4, 30, tzinfo=timezone.utc)
@@ -77,18 +90,19 @@ def shift_in(
     '2026-03-29T03:30:00+00:00'
     """
     home = moment.tzinfo
-    if (
-        not isinstance(duration, relativedelta)
-        or home is zone
-        or (_is_utc(home) and _is_utc(zone))
-    ):
+    if not isinstance(duration, relativedelta) or (_is_utc(home) and _is_utc(zone)):
         return shift(moment, duration, back=back)  # the same calendar: no conversion
     try:
-        local = _shift(moment.astimezone(zone), duration, back=back)
+        # Both ways through UTC, even when ``zone`` is ``home``: astimezone() to a
+        # datetime's own tzinfo returns it as it is, a time the clocks skip included, and
+        # Python compares two datetimes of one tzinfo by their wall clocks, so a skipped
+        # 02:30 would sort before 03:15 although, as an instant, it is 03:30.
+        local = moment.astimezone(UTC).astimezone(zone)
+        shifted = _shift(local, duration, back=back)
         # A time the clocks skip (02:30 when they jump from 02:00 to 03:00) converts as
-        # the instant just as long after the jump (03:30): dateutil reads it in the
-        # offset before the jump.
-        return local.astimezone(moment.tzinfo)
+        # the instant just as long after the jump (03:30): with fold=0, which _shift
+        # gives, dateutil reads it in the offset before the jump.
+        return shifted.astimezone(UTC).astimezone(home)
     except (OverflowError, ValueError):
         raise beyond_the_calendar(moment) from None
 
@@ -119,6 +133,24 @@ _ZONES: dict[str, tzinfo] = {}
 # zone, where a time written in UTC needs no conversion.
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal"})
 _UTC_ZONES: set[int] = set()
+
+
+# Time zones of one offset, whose clocks never skip an hour (UTC itself aside).
+_FIXED_OFFSETS = (timezone, tz.tzoffset)
+
+
+def _existing(moment: Moment) -> Moment:
+    """``moment``, written as a time that exists: a time the clocks of its zone skip is
+    written as the instant Python reads it as (with ``fold=0``, which arithmetic gives, in
+    the offset before the jump: the time just as long after it). Other times, a time shown
+    twice with its ``fold`` included, stay the same wall clock time and the same instant."""
+    if not isinstance(moment, datetime):
+        return moment
+    zone = moment.tzinfo
+    if zone is None or _is_utc(zone) or type(zone) in _FIXED_OFFSETS:
+        return moment  # no clock changes: the fast way, for most times
+    existing: Moment = moment.astimezone(UTC).astimezone(zone)
+    return existing
 
 
 def _is_utc(zone: tzinfo | None) -> bool:
@@ -174,6 +206,10 @@ def _shift(moment: Moment, duration: relativedelta | timedelta, *, back: bool = 
         if day > 28:
             day = min(day, monthrange(year, month)[1])
         moment = moment.replace(year=year, month=month, day=day)
+        if not rest and isinstance(moment, datetime) and moment.fold:
+            # fold=0, as dateutil's + gives it (adding the rest drops it too): the first
+            # of a time shown twice, and a skipped time read as the instant after the jump
+            moment = moment.replace(fold=0)
     return moment + rest if rest else moment
 
 
