@@ -92,7 +92,7 @@ from custbond.events import (
     Purchase,
     Return,
 )
-from custbond.ledger import Balance, Entry, EntryKind, Ledger, Lot
+from custbond.ledger import Balance, Entry, EntryKind, Ledger
 from custbond.messaging.notifier import Notifier
 from custbond.messaging.outbox import OutboxVerbs
 from custbond.messaging.policy import RetryPolicy
@@ -801,12 +801,15 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
 def _note_time_passing(uow: UnitOfWork, customer_id: str, entries: Sequence[Entry]) -> None:
     """Keep the records in step with holds and lots that time ran out on."""
     for entry in entries:
+        record: HoldRecord | PurchaseRecord | None = None
         if entry.kind is EntryKind.RELEASED and entry.hold_key is not None:
-            hold = uow.hold(entry.hold_key)  # still open after this operation: it expired
-            if hold is not None and hold.status is HoldStatus.OPEN:
-                uow.keep(attrs.evolve(hold, status=HoldStatus.EXPIRED))
+            record = uow.hold(entry.hold_key)  # still open after this operation: it expired
         elif entry.kind is EntryKind.EXPIRED and entry.lot is not None:
-            _note_expiry(uow, customer_id, entry.lot, -entry.points)
+            record = uow.purchase(entry.lot.source)
+        if record is not None:
+            changed = _after_time(record, customer_id, entry)
+            if changed is not record:
+                uow.keep(changed)
 
 
 def _as_time_left(ref: Reference, customer_id: str, entries: Sequence[Entry]) -> Reference:
@@ -814,33 +817,36 @@ def _as_time_left(ref: Reference, customer_id: str, entries: Sequence[Entry]) ->
     for :meth:`RetentionService.preview`, which keeps nothing (a return of a purchase
     whose points expired by now reverses none of them, as it would when recorded)."""
     for entry in entries:
-        if (
-            isinstance(ref, HoldRecord)
-            and entry.kind is EntryKind.RELEASED
-            and entry.hold_key == ref.key
-            and ref.status is HoldStatus.OPEN
-        ):
-            ref = attrs.evolve(ref, status=HoldStatus.EXPIRED)
-        elif (
-            isinstance(ref, PurchaseRecord)
-            and entry.kind is EntryKind.EXPIRED
-            and entry.lot is not None
-            and ref.customer_id == customer_id
-            and any(own.seq == entry.lot.seq for own in ref.lots)
-            and entry.lot.source == ref.purchase.id
-        ):
-            ref = attrs.evolve(ref, expired=ref.expired - entry.points)
+        if isinstance(ref, HoldRecord | PurchaseRecord):
+            ref = _after_time(ref, customer_id, entry)
     return ref
 
 
-def _note_expiry(uow: UnitOfWork, customer_id: str, lot: Lot, points: int) -> None:
-    """Remember on the purchase that earned ``lot`` that ``points`` of it expired, so a
-    later return does not take them back a second time from other points."""
-    record = uow.purchase(lot.source)
-    if record is None or record.customer_id != customer_id:
-        return
-    if any(own.seq == lot.seq for own in record.lots):
-        uow.keep(attrs.evolve(record, expired=record.expired + points))
+def _after_time(
+    record: HoldRecord | PurchaseRecord, customer_id: str, entry: Entry
+) -> HoldRecord | PurchaseRecord:
+    """``record`` once time has run out on what ``entry`` settled: a hold released by
+    its expiry is expired; a purchase remembers that ``entry``'s points of a lot it
+    earned expired, so a later return does not take them back a second time from other
+    points. ``record`` itself when ``entry`` is not about it."""
+    if isinstance(record, HoldRecord):
+        if (
+            entry.kind is EntryKind.RELEASED
+            and entry.hold_key == record.key
+            and record.status is HoldStatus.OPEN
+        ):
+            return attrs.evolve(record, status=HoldStatus.EXPIRED)
+        return record
+    lot = entry.lot
+    if (
+        entry.kind is EntryKind.EXPIRED
+        and lot is not None
+        and lot.source == record.purchase.id
+        and record.customer_id == customer_id
+        and any(own.seq == lot.seq for own in record.lots)
+    ):
+        return attrs.evolve(record, expired=record.expired - entry.points)
+    return record
 
 
 def _first_outcome(prior: LogRecord, item: Input) -> Outcome:
