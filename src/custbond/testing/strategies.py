@@ -335,6 +335,9 @@ _TIME_ZONES = (
     "Australia/Adelaide",
     "Pacific/Auckland",
     "Africa/Johannesburg",
+    # Clocks that jump at midnight: some days start at 01:00, and some have two midnights.
+    "Asia/Beirut",
+    "America/Santiago",
 )
 _NAMES = (
     "Ada Lovelace",
