@@ -285,6 +285,9 @@ class Decision:
     trace: Trace = attrs.field(default=Trace(), converter=as_trace)
 
 
+# The review when none is due: asked before every event, and a Decision is immutable.
+_NOTHING_DUE = Decision()
+
 Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | CouponUses | Task | None
 
 
@@ -1159,7 +1162,7 @@ class Program:
         ladder = self.tiers
         review_at = state.tier_review_at
         if ladder is None or review_at is None or review_at > now:
-            return Decision()
+            return _NOTHING_DUE
         zone = zone_of(state, self.time_zone)
         tier = state.tier
         effects: list[Effect] = []
@@ -1985,11 +1988,35 @@ def _apply_to_the_rest(
         changes,
         progress,
         coupon_uses,
-        *_referral_after(state, later),
-        *_messaging_after(state, later),
-        *_recovery_after(state, later),
-        *_social_after(state, later),
-        _held_after(state, later),
+        *(_the_rest_after(state, later) if later else _the_rest_of(state)),
+    )
+
+
+def _the_rest_of(state: CustomerState) -> tuple[Any, ...]:
+    """The fields of ``state`` that :func:`_the_rest_after` changes, as they are: what
+    most events leave alone, without asking each part."""
+    return (
+        state.referred_by,
+        state.referral_rewarded_at,
+        state.consents,
+        state.schedule,
+        state.cases,
+        state.surveys,
+        state.owner,
+        state.last_contact_at,
+        state.held,
+    )
+
+
+def _the_rest_after(state: CustomerState, effects: list[Effect]) -> tuple[Any, ...]:
+    """The fields of ``state`` after ``effects`` on referrals, messaging, recovery, the
+    social bond and what the bonds hold, in CustomerState's order."""
+    return (
+        *_referral_after(state, effects),
+        *_messaging_after(state, effects),
+        *_recovery_after(state, effects),
+        *_social_after(state, effects),
+        _held_after(state, effects),
     )
 
 

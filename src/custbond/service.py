@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import attrs
@@ -87,10 +88,13 @@ from custbond.events import (
     EVENT_TYPES,
     ComplaintFiled,
     ComplaintResolved,
+    CustomEvent,
     Event,
     LineItem,
     Purchase,
     Return,
+    Signup,
+    Visit,
 )
 from custbond.ledger import Balance, Entry, EntryKind, Ledger
 from custbond.messaging.notifier import Notifier
@@ -119,6 +123,13 @@ _CREATES_CUSTOMERS = (
     Subscribe,
     AddOccasion,
 )
+
+# Events that refer to no record and are about their own customer_id: most of what
+# record() sees, so _handle asks this first.
+_PLAIN_EVENTS = (Purchase, Visit, Signup, CustomEvent)
+
+# Effects that reach beyond the customer deciding them (see RetentionService._reach_out).
+_REACHING_OUT = (AddToCounter, RewardReferral, OpenTask, FinishTask)
 
 # How many times a unit of work that lost a race (TransactionConflict) is tried in all.
 _ATTEMPTS = 5
@@ -675,18 +686,15 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         ):
             return _unchanged(state, now, "nothing was due")
         # In name order (counters_for() gives them so): a database store locks each one.
-        counters = {name: uow.counter(name) for name in self.program.counters_for(item)}
+        names = self.program.counters_for(item)
+        counters = {name: uow.counter(name) for name in names} if names else None
         decision = self.program.decide(state, item, now, ref, counters=counters)
         state, entries = self.program.apply(state, decision, now)
         for record in _records_after(item, ref, state, entries, effects=decision.effects, now=now):
             uow.keep(record)
         for effect in decision.effects:  # what reaches beyond this customer
-            if isinstance(effect, AddToCounter):
-                uow.add_to_counter(effect.counter, effect.amount)
-            elif isinstance(effect, RewardReferral):
-                self._reward_referrer(uow, effect, now)
-            elif isinstance(effect, OpenTask | FinishTask):
-                _carry_out_task(uow, state.id, effect, now)
+            if isinstance(effect, _REACHING_OUT):
+                self._reach_out(uow, state.id, effect, now)
         _note_time_passing(uow, state.id, entries)
         entries = settled + entries
         uow.save(state, entries)
@@ -694,8 +702,8 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
             customer_id,
             None if key is None else key[1],
             now,
-            review.effects + decision.effects,
-            Trace((*review.trace, *decision.trace)),
+            review.effects + decision.effects if review.effects else decision.effects,
+            Trace((*review.trace, *decision.trace)) if review.trace else decision.trace,
             entries,
             ledgers.balance(state.ledger, now),
         )
@@ -704,8 +712,21 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         uow.append(key, item, now, outcome)
         return outcome
 
+    def _reach_out(self, uow: UnitOfWork, customer_id: str, effect: Effect, now: datetime) -> None:
+        """Carry out an effect that reaches beyond the customer: a shared counter, the
+        referrer's reward, a task opened or finished."""
+        if isinstance(effect, AddToCounter):
+            uow.add_to_counter(effect.counter, effect.amount)
+        elif isinstance(effect, RewardReferral):
+            self._reward_referrer(uow, effect, now)
+        else:
+            assert isinstance(effect, OpenTask | FinishTask)
+            _carry_out_task(uow, customer_id, effect, now)
+
     def _customer_of(self, uow: UnitOfWork, item: Input) -> str:
         """The customer ``item`` is about: a hold's or a redemption's is on its record."""
+        if isinstance(item, _PLAIN_EVENTS):  # the common case, first
+            return item.customer_id
         if isinstance(item, CaptureHold | ReleaseHold | CancelRedemption):
             record = self._reference(uow, item)  # read again under the customer's lock
             assert isinstance(record, HoldRecord | RedemptionRecord)
@@ -723,6 +744,8 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
     ) -> Reference:
         """The record ``item`` refers to, or the stock or uses it draws on: read after the
         customer's state, so a database store reads it under the customer's lock."""
+        if isinstance(item, _PLAIN_EVENTS):  # they refer to nothing
+            return None
         if isinstance(item, Return):
             purchase = uow.purchase(item.purchase_id)
             if purchase is None:
@@ -952,20 +975,24 @@ def _records_after(
                 if entry.kind is EntryKind.EARNED and entry.lot and entry.source == item.id
             ]
         )
-        # The cashback vouchers it gave, which a return of it takes back.
-        cashback = tuple(
-            [
-                (effect.voucher.code, effect.voucher.value)
-                for effect in effects
-                if isinstance(effect, IssueVoucher)
+        # The cashback vouchers it gave, which a return of it takes back; and the day and
+        # points its activity counted. One pass: this runs for every purchase.
+        given: list[tuple[str, Decimal]] = []
+        counted: tuple[date | None, int] | None = None
+        for effect in effects:
+            if isinstance(effect, NotePurchase):
+                if counted is None:
+                    counted = (effect.day, effect.points)
+            elif (
+                isinstance(effect, IssueVoucher)
                 and effect.cashback
                 and effect.voucher.value is not None
-            ]
-        )
-        noted = next((effect for effect in effects if isinstance(effect, NotePurchase)), None)
-        counted = (None, 0) if noted is None else (noted.day, noted.points)
+            ):
+                given.append((effect.voucher.code, effect.voucher.value))
         points = sum([lot.points for lot in lots])
-        return [PurchaseRecord(item, lots, points, cashback=cashback, counted=counted)]
+        return [
+            PurchaseRecord(item, lots, points, cashback=tuple(given), counted=counted or (None, 0))
+        ]
     if isinstance(item, Return):
         assert isinstance(ref, PurchaseRecord)
         # What the return took, and what it could not take: that is owed by the purchase's
