@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 import attrs
@@ -145,6 +146,8 @@ from custbond.tasks import Task
 
 Row = tuple[Any, ...]
 
+_EMPTY_MAP: FrozenMap[Any, Any] = empty_map()  # shared: ``is`` tells it, quicker than len()
+
 # -- lots, draws, entries ------------------------------------------------------------------
 
 
@@ -158,8 +161,14 @@ _LOT_WIDTH = 7
 
 
 def lots_row(lots: Sequence[Lot]) -> Row:
-    """Lots laid end to end: seven plain values each."""
-    return tuple(chain.from_iterable(map(lot_row, lots)))
+    """Lots laid end to end: seven plain values each.
+
+    A lot (a :class:`Lot`, or the plain tuple a ledger keeps) iterates over its fields
+    in lot_row's order (tests/test_store_fast_paths.py holds it), so the lots are
+    laid out as they are, without reading them field by field."""
+    if len(lots) == 1:  # a purchase's record: one lot, most of the time
+        return tuple(lots[0])
+    return tuple(chain.from_iterable(lots))
 
 
 def lots_from_row(row: Row) -> tuple[Lot, ...]:
@@ -183,9 +192,8 @@ def draws_from_row(row: Row) -> tuple[Draw, ...]:
     )
 
 
-# An entry's kind is stored as its plain string: a row holding the enum member (a class
-# instance) would stay tracked by the garbage collector.
-_KIND_VALUES = {kind: kind.value for kind in EntryKind}
+# An entry's kind is stored as its plain string (entry_row: ``kind._value_``): a row
+# holding the enum member (a class instance) would stay tracked by the garbage collector.
 _KINDS = {kind.value: kind for kind in EntryKind}
 _ENTRY_HEAD = 11  # the fixed part of an entry row, up to the width of its lot
 
@@ -195,10 +203,13 @@ def entry_row(entry: Entry) -> Row:
 
     Flat, so that it is untracked the first time the collector sees it."""
     seq, kind, at, points, source, reason, pending, held, draws, lot, uncollected, hold_key = entry
-    head = (seq, _KIND_VALUES[kind], at, points, source, reason, pending, held)
-    lot_fields = () if lot is None else tuple(lot)
-    tail = draws_row(draws) if draws else ()
-    return (*head, uncollected, hold_key, len(lot_fields), *lot_fields, *tail)
+    # kind._value_ is the member's value (what kind.value returns), read without the
+    # enum's property or its hash (both Python code): entries are written on every event.
+    if lot is None:
+        head = (seq, kind._value_, at, points, source, reason, pending, held, uncollected)
+        return (*head, hold_key, 0, *draws_row(draws)) if draws else (*head, hold_key, 0)
+    row = (seq, kind._value_, at, points, source, reason, pending, held, uncollected, hold_key)
+    return (*row, len(lot), *lot, *draws_row(draws)) if draws else (*row, len(lot), *lot)
 
 
 def entry_from_row(row: Row) -> Entry:
@@ -231,10 +242,11 @@ def trace_row(trace: Trace) -> Row:
     """Steps laid end to end: verdict, text, rule, the number of values, then each value's
     fact and value."""
     flat: list[Any] = []
-    for step in trace:
-        flat.extend((step.verdict.value, step.text, step.rule, len(step.values)))
-        for fact, value in step.values:
-            flat.extend((fact, value))
+    extend = flat.extend
+    for verdict, text, rule, values in trace:  # Step is a NamedTuple: its fields in order
+        extend((verdict._value_, text, rule, len(values)))  # _value_: as in entry_row
+        for fact, value in values:
+            extend((fact, value))
     return tuple(flat)
 
 
@@ -265,13 +277,27 @@ def ledger_rows(ledger: Ledger) -> tuple[Row, Row, Row]:
     tracked while still young (see the module docstring). The maps are None when empty:
     the shared empty map is a tracked object, and a row holding one would stay tracked.
     """
-    pending, available, holds, *counts, owed = _ledger_fields(ledger)
-    return pending, available, (holds or None, *counts, owed or None)
+    fields = _ledger_fields(ledger)
+    holds, owed = fields[2], fields[-1]
+    # Most ledgers hold the shared empty map in both: told by identity, before asking a
+    # map whether it is empty (FrozenMap.__bool__ is Python code).
+    rest = (
+        None if holds is _EMPTY_MAP or not holds else holds,
+        *fields[3:-1],
+        None if owed is _EMPTY_MAP or not owed else owed,
+    )
+    return fields[0], fields[1], rest
 
 
 def ledger_from_rows(pending: Row, available: Row, rest: Row) -> Ledger:
-    holds, *counts, owed = rest
-    fields = (pending, available, holds or empty_map(), *counts, owed or empty_map())
+    holds, owed = rest[0], rest[-1]
+    fields = (
+        pending,
+        available,
+        _EMPTY_MAP if holds is None or not holds else holds,
+        *rest[1:-1],
+        _EMPTY_MAP if owed is None or not owed else owed,
+    )
     return Ledger(*fields)
 
 
@@ -291,11 +317,11 @@ def extras_row(state: CustomerState) -> Row | None:
     schedule, cases, surveys = state.schedule, state.cases, state.surveys
     owner, contact = state.owner, state.last_contact_at
     social = () if owner is None and contact is None else (owner, contact)
-    held = () if state.held.is_empty else (_encode(state.held),)
+    bonds = state.held
+    held = () if bonds is EMPTY_HELD or bonds.is_empty else (_encode(bonds),)
     head = (*_activity_head(activity), *_tier_head(state))
-    if not (
-        activity.daily or stamps or uses or vouchers or changes or progress or coupon_uses
-    ) and not (consents or schedule or cases or surveys or social or held):
+    maps = (stamps, uses, vouchers, progress, coupon_uses, consents, schedule, cases)
+    if not (activity.daily or changes or surveys or social or held) and _all_empty(maps):
         return None if head == _NOTHING else head
     flat_uses: list[Any] = []
     for rule, times in uses.items():
@@ -320,6 +346,17 @@ def extras_row(state: CustomerState) -> Row | None:
         flat.append(len(section))
         flat.extend(section)
     return (*flat, *flat_uses)
+
+
+def _all_empty(maps: tuple[FrozenMap[Any, Any], ...]) -> bool:
+    """Whether every one of ``maps`` is empty: most are the shared empty map, told by
+    identity without asking it (FrozenMap.__bool__ is Python code)."""
+    if all(map(_is_the_empty_map, maps)):  # in C: no Python call at all
+        return True
+    return all(found is _EMPTY_MAP or not found for found in maps)
+
+
+_is_the_empty_map = partial(is_, _EMPTY_MAP)
 
 
 _tier_head = attrgetter(
@@ -386,6 +423,9 @@ class _StoredVouchers(FrozenMap[str, Voucher]):
 
     def __len__(self) -> int:
         return len(self._flat) // _VOUCHER_WIDTH
+
+    def __bool__(self) -> bool:  # without making the values (FrozenMap's reads ``_data``)
+        return bool(self._flat)
 
 
 def _vouchers_row(vouchers: FrozenMap[str, Voucher]) -> Row:
@@ -667,14 +707,16 @@ def _fields_getter(cls: type[Any]) -> Callable[[Any], Row]:
     return getter
 
 
-_EFFECT_FIELDS = {cls: _fields_getter(cls) for cls in _PLAIN_EFFECTS.values()}
+# Each plain effect's class: its name and a getter of its fields.
+_EFFECT_FIELDS = {cls: (name, _fields_getter(cls)) for name, cls in _PLAIN_EFFECTS.items()}
 
 
 def effect_row(effect: Effect) -> Row:
     """(name, *fields), with lots and draws laid flat."""
     plain = _EFFECT_FIELDS.get(type(effect))
     if plain is not None:
-        return (type(effect).__name__, *plain(effect))
+        name, fields = plain
+        return (name, *fields(effect))
     if isinstance(effect, ReversePoints):
         lots = lots_row(effect.lots)
         return ("ReversePoints", effect.points, lots, effect.source, effect.at, effect.reason)

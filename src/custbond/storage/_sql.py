@@ -106,15 +106,20 @@ class StateCache:
 
     Also the JSON text of lots the store has written, by the lot itself (lots are tuples
     that a ledger carries over from one state to the next): a ledger's row is written
-    by joining its lots' texts, encoding only the lots that are new.
+    by joining its lots' texts, encoding only the lots that are new. And the text of
+    whole groups of lots (a ledger's pending and its available lots, each a tuple that
+    the next state keeps as it is while no lot joins or leaves it): most writes change
+    one of the two, so the other's text is used again as it was, without a look at its
+    lots.
 
-    Both are bounded: a full cache is emptied and starts again.
+    All are bounded: a full cache is emptied and starts again.
     """
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
         self.states: dict[str, tuple[int, CustomerState, str]] = {}
         self._lots: dict[int, tuple[Any, str]] = {}
+        self._groups: dict[int, tuple[Any, str]] = {}
 
     def get(self, customer_id: str, version: int) -> tuple[CustomerState, str] | None:
         found = self.states.get(customer_id)
@@ -134,19 +139,30 @@ class StateCache:
     def ledger_text(self, ledger: Ledger) -> str:
         """The ledger's three rows as JSON text, reusing what its lots read as."""
         pending, available, rest = rows.ledger_rows(ledger)
+        return f"[{self._group_text(pending)},{self._group_text(available)},{encode(rest)}]"
+
+    def _group_text(self, group: tuple[Any, ...]) -> str:
+        """A tuple of lots as JSON text: as ``encode(group)`` writes it, from the texts of
+        the group or its lots when they were written before (by identity: the cache
+        keeps each tuple alive while its id is a key, so an id found is the same tuple)."""
+        groups = self._groups
+        found = groups.get(id(group))
+        if found is not None and found[0] is group:
+            return found[1]
         lots = self._lots
         if len(lots) >= 20 * self.size:
             lots.clear()
-        texts = []
-        for group in (pending, available):
-            parts = []
-            for lot in group:
-                found = lots.get(id(lot))
-                if found is None or found[0] is not lot:
-                    found = lots[id(lot)] = (lot, encode(lot))  # keeps the lot alive
-                parts.append(found[1])
-            texts.append("[" + ",".join(parts) + "]")
-        return f"[{texts[0]},{texts[1]},{encode(rest)}]"
+        if len(groups) >= 2 * self.size:
+            groups.clear()
+        parts = []
+        for lot in group:
+            known = lots.get(id(lot))
+            if known is None or known[0] is not lot:
+                known = lots[id(lot)] = (lot, encode(lot))  # keeps the lot alive
+            parts.append(known[1])
+        text = "[" + ",".join(parts) + "]"
+        groups[id(group)] = (group, text)
+        return text
 
 
 class SQLUnitOfWork:
