@@ -166,7 +166,7 @@ from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.consent import Consent, allows, consent_key
 from custbond.messaging.message import MessageKind, automatic_key
 from custbond.messaging.occasions import ExpiryNotice
-from custbond.messaging.policy import MessagingPolicy
+from custbond.messaging.policy import MessagingPolicy, rule_message_values
 from custbond.records import HoldRecord, HoldStatus, PurchaseRecord, RedemptionRecord
 from custbond.recovery.case import RecoveryCase
 from custbond.recovery.decisions import Desk
@@ -289,6 +289,9 @@ class Decision:
 _NOTHING_DUE = Decision()
 
 Reference = PurchaseRecord | HoldRecord | RedemptionRecord | RewardStock | CouponUses | Task | None
+# A message the program may send: the field that sends it, its template and channel, and
+# the values (besides "name") it is queued with, which its template may use.
+Asked = tuple[str, str, str, tuple[str, ...]]
 
 
 def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
@@ -433,29 +436,38 @@ class Program:
         if value is not None and not isinstance(value, RecoveryPolicy):
             raise InvalidInput("recovery", value, "a RecoveryPolicy or None")
 
-    def _bond_templates(self) -> list[tuple[str, str, str]]:
-        """The templates the bonds send: (field, template, channel)."""
-        asked = []
+    def _bond_templates(self) -> list[Asked]:
+        """The templates the bonds send: (field, template, channel, values), the values
+        (besides ``name``) being those each message is queued with: the need and cart
+        reminders in bonds/customization_desk.py, the invitation in bonds/social_desk.py,
+        the subscription reminder and the sequence steps in bonds/structure_desk.py."""
+        asked: list[Asked] = []
         custom, social, structure = self.customization, self.social, self.structure
         if custom is not None:
             if custom.next_need is not None and custom.need_reminder is not None:
                 send = custom.need_reminder
-                asked.append(("customization.need_reminder", send.template, send.channel))
+                field = "customization.need_reminder"
+                asked.append((field, send.template, send.channel, ("sku", "expected_on")))
             if custom.remind_cart_before is not None and custom.cart_reminder is not None:
                 send = custom.cart_reminder
-                asked.append(("customization.cart_reminder", send.template, send.channel))
+                field = "customization.cart_reminder"
+                asked.append((field, send.template, send.channel, ("cart", "items", "until")))
         if social is not None:
-            asked.append(
-                ("social.invitation", social.invitation.template, social.invitation.channel)
-            )
+            send = social.invitation
+            asked.append(("social.invitation", send.template, send.channel, ("event", "when")))
         if structure is not None:
             asked.extend(
-                (f"structure.plans[{plan.name!r}]", plan.template, "email")
+                (f"structure.plans[{plan.name!r}]", plan.template, "email", ("plan", "when"))
                 for plan in structure.plans
                 if plan.template is not None
             )
             asked.extend(
-                (f"structure.sequences[{sequence.name!r}].steps[{number}]", step.template, "email")
+                (
+                    f"structure.sequences[{sequence.name!r}].steps[{number}]",
+                    step.template,
+                    "email",
+                    ("sequence",),
+                )
                 for sequence in structure.sequences
                 for number, step in enumerate(sequence.steps)
             )
@@ -1650,38 +1662,25 @@ def _check_templates(
     policy: MessagingPolicy,
     rules: Iterable[Rule],
     recovery: RecoveryPolicy | None,
-    bonds: Iterable[tuple[str, str, str]] = (),
+    bonds: Iterable[Asked] = (),
 ) -> None:
-    """Refuse a program that would ask for a template its policy does not have: the
-    ``Message`` effect of a rule, or a message the policy sends on its own (on the
-    template's channel, or ``"*"``)."""
-    asked = [
-        (f"rules[{rule.name!r}].then", effect.template, effect.channel)
+    """Refuse a program that would ask for a template its policy does not have (on the
+    message's channel, or ``"*"``), or one with a placeholder its message is never given:
+    the ``Message`` effect of a rule (the values of every event it fires on), a message
+    of the recovery policy or of the bonds, or a message the policy sends on its own."""
+    asked: list[Asked] = [
+        (f"rules[{rule.name!r}].then", effect.template, effect.channel, values)
         for rule in rules
+        for values in (rule_message_values(rule.on),)
         for effect in rule.then
         if isinstance(effect, Message)
     ]
-    occasions = {
-        "welcome": policy.welcome,
-        "thank_you": policy.thank_you,
-        "appointment_reminder": policy.appointment_reminder,
-        "birthday": policy.birthday,
-        "points_expiring": policy.points_expiring,
-    }
-    asked += [
-        (f"messaging.{field}", occasion.template, occasion.channel)
-        for field, occasion in occasions.items()
-        if occasion is not None
-    ]
-    asked += [
-        (f"messaging.holidays[{holiday.name!r}]", holiday.template, holiday.channel)
-        for holiday in policy.holidays
-    ]
+    asked += policy.messages()
     if recovery is not None:
-        asked += recovery.templates()
+        asked += recovery.messages()
     asked += bonds
-    for field, name, channel in asked:
-        policy.templates.require(field, name, channel)
+    for field, name, channel, values in asked:
+        policy.require_template(field, name, channel, values)
 
 
 # What a customer does with the customization and structural bonds, and with the social

@@ -44,7 +44,13 @@ from custbond.messaging.occasions import (
 )
 from custbond.messaging.templates import Templates
 
-__all__ = ["FrequencyCap", "MessagingPolicy", "QuietHours", "RetryPolicy"]
+__all__ = [
+    "FrequencyCap",
+    "MessagingPolicy",
+    "QuietHours",
+    "RetryPolicy",
+    "rule_message_values",
+]
 
 
 def _is_time(instance: object, attribute: attrs.Attribute[time], value: object) -> None:
@@ -235,6 +241,31 @@ _GIVEN: Mapping[str, tuple[str, ...]] = {
     "points_expiring": ("points", "expires_on"),
 }
 
+# The values of a message a rule's Message effect asks for (outbox.py,
+# OutboxVerbs._requested_message): the event's id, the points it earned and the balance
+# after it; for a purchase also its amount and the items suggested with it (as for a
+# thank-you).
+_RULE_MESSAGE = ("event", "points", "balance")
+_PURCHASE_MESSAGE = ("amount", "related", "suggestions")
+
+
+def rule_message_values(on: Iterable[str]) -> tuple[str, ...]:
+    """The values (besides ``name``) the message of a rule that fires on the event types
+    ``on`` is given every time: ``event`` (the event's id), ``points`` (earned with it)
+    and ``balance`` (available after it); and for a rule on purchases only, the
+    purchase's ``amount``, ``related`` and ``suggestions`` (as for a thank-you). A rule
+    on other events too gets those only when a purchase fires it, so its template may
+    not count on them.
+
+    >>> rule_message_values({"Purchase"})
+    ('event', 'points', 'balance', 'amount', 'related', 'suggestions')
+    >>> rule_message_values({"Purchase", "Visit"})
+    ('event', 'points', 'balance')
+    """
+    if frozenset(on) == {"Purchase"}:
+        return (*_RULE_MESSAGE, *_PURCHASE_MESSAGE)
+    return _RULE_MESSAGE
+
 
 @attrs.frozen(kw_only=True)
 class MessagingPolicy:
@@ -275,9 +306,47 @@ class MessagingPolicy:
     )
 
     def __attrs_post_init__(self) -> None:
-        for sender, send, given in self._sent_on_own():
+        for sender, template, channel, given in self.messages():
             names = (*_EVERY_MESSAGE, *given)
-            self.templates.require_values(sender, send.template, send.channel, names)
+            self.templates.require_values(sender, template, channel, names)
+
+    def messages(self) -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+        """(field, template, channel, values) for every message the policy sends on its
+        own that is switched on: the field that sends it (``messaging.welcome``,
+        ``messaging.holidays['christmas']``), and the values (besides ``name``, which
+        every message gets) it is queued with, which its template may use.
+
+        >>> MessagingPolicy(welcome=Send(template="welcome")).messages()
+        (('messaging.welcome', 'welcome', 'email', ()),)
+        """
+        return tuple(
+            (sender, send.template, send.channel, given)
+            for sender, send, given in self._sent_on_own()
+        )
+
+    def require_template(
+        self, field: str, template: str, channel: str, values: Iterable[str]
+    ) -> None:
+        """Refuse, with :class:`~custbond.InvalidInput`, a message that ``field`` sends
+        with the ``template`` on ``channel`` given ``values`` (besides ``name``, which
+        every message gets) unless the templates have it for that channel (or ``"*"``) and
+        it uses no other placeholder: for the program to check what its rules, recovery
+        and bonds send when it is made, not when every such message dies at
+        ``dispatch()``. The error names ``field``, the template, its channel and part, the
+        placeholder, and the values the message gets.
+
+        >>> from custbond.messaging.templates import Template, Templates
+        >>> policy = MessagingPolicy(templates=Templates.defaults().override(
+        ...     {"promo": {"*": Template("Hi $name, $pionts points")}}))
+        >>> policy.require_template("rules['promo'].then", "promo", "sms", ["points"])
+        Traceback (most recent call last):
+        ...
+        custbond.errors.InvalidInput: templates.promo.*.body must be a text whose
+        placeholders are among the values rules['promo'].then sends it with on 'sms': $name,
+        $points (did you mean $points?); got '$pionts'
+        """
+        self.templates.require(field, template, channel)
+        self.templates.require_values(field, template, channel, (*_EVERY_MESSAGE, *values))
 
     def _sent_on_own(self) -> list[tuple[str, _Occasion, tuple[str, ...]]]:
         """The messages sent on their own that are switched on: the field that sends each

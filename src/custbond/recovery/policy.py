@@ -253,13 +253,41 @@ class RecoveryPolicy:
             return end - start
         return self.calendar.between(start, end)
 
-    def templates(self) -> tuple[tuple[str, str, str], ...]:
-        """(where, template, channel) for every message the policy may send."""
+    def messages(self) -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+        """(field, template, channel, values) for every message the policy may send: the
+        field that sends it, and the values (besides ``name``, which every message gets)
+        it is queued with, which its template may use (``Program`` checks it).
+
+        - ``recovery.apology``: ``complaint`` (the case's id), ``category``, ``offer``
+          (the compensation offered, in words, or ``""``);
+        - ``recovery.survey.send``: ``complaint``, ``category``, ``scale`` (``"nps"``
+          or ``"csat"``);
+        - ``recovery.incident_notice``: ``incident`` (its id), ``what`` (what failed),
+          ``severity`` (its name).
+
+        >>> [(field, values) for field, _, _, values in RecoveryPolicy().messages()]
+        [('recovery.apology', ('complaint', 'category', 'offer')),
+         ('recovery.incident_notice', ('incident', 'what', 'severity'))]
+        """
         sends = [
-            ("recovery.apology", self.apology),
-            ("recovery.survey", None if self.survey is None else self.survey.send),
-            ("recovery.incident_notice", self.incident_notice),
+            ("recovery.apology", self.apology, _APOLOGY),
+            ("recovery.survey.send", None if self.survey is None else self.survey.send, _SURVEY),
+            ("recovery.incident_notice", self.incident_notice, _INCIDENT_NOTICE),
         ]
         return tuple(
-            (where, send.template, send.channel) for where, send in sends if send is not None
+            (field, send.template, send.channel, values)
+            for field, send, values in sends
+            if send is not None
         )
+
+    def templates(self) -> tuple[tuple[str, str, str], ...]:
+        """(field, template, channel) for every message the policy may send (see
+        :meth:`messages`, which says their values too)."""
+        return tuple((field, name, channel) for field, name, channel, _ in self.messages())
+
+
+# The values of each message the policy sends, as recovery/decisions.py queues them: the
+# apology (_apologize), the survey (resolve) and the incident notice (notify).
+_APOLOGY = ("complaint", "category", "offer")
+_SURVEY = ("complaint", "category", "scale")
+_INCIDENT_NOTICE = ("incident", "what", "severity")

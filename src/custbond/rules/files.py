@@ -894,7 +894,18 @@ class _Reader:
         try:
             return Program(**fields)
         except InvalidInput as error:
-            raise self.invalid(("program",), error, settings) from None
+            raise self.program_error(error, settings) from None
+
+    def program_error(self, error: InvalidInput, settings: Iterable[str]) -> RuleFileError:
+        """What the Program refused, named in the file: a template with a placeholder its
+        message is never given (``templates.<name>.<channel>.<part>``) at its text under
+        ``[messaging.templates]`` (the key, when it is a default template the file does
+        not write), anything else at the ``[program]`` key it came from."""
+        parts = error.field.split(".")
+        if len(parts) == 4 and parts[0] == "templates":
+            problem = f"must be {error.expected}; got {_written(error.value)}"
+            return self.error(("messaging", *parts), problem)
+        return self.invalid(("program",), error, settings)
 
     def points(self, value: Any, path: KeyPath) -> PointsPolicy:
         fields = self.table(value, path, _POINTS_KEYS, what="[points]")

@@ -2811,9 +2811,11 @@ _PLAN_NAMES = ("pie-box", "coffee box", "wine club", "veg box", "membership")
 _BENEFITS = ("exclusive content", "members' events", "free delivery")
 _SEQUENCE_NAMES = ("onboarding", "newsletter", "win-back", "course")
 _INTEGRATION_NAMES = ("portal", "api-key", "label-printer", "app")
-# Templates the default templates have (on every channel): what plans and sequences
-# send unless told otherwise, so that a program with the default templates accepts them.
-_BOND_TEMPLATES = ("welcome", "thank_you", "next_need", "saved_cart", "invitation", "birthday")
+# Templates the default templates have (on every channel) that ask for no value but
+# $name: what plans and sequences send unless told otherwise, so that a program with the
+# default templates accepts them (a plan's reminder is given $plan and $when, a step
+# $sequence: "next_need", say, asks for $sku, which neither ever has).
+_BOND_TEMPLATES = ("welcome", "birthday")
 # Rules of plans as hosts write them: the last day of each month, every other Thursday.
 _PLAN_RULES = (
     "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9;BYMINUTE=0",
@@ -2876,7 +2878,9 @@ def plans(*, templates: SearchStrategy[str] | None = None) -> SearchStrategy[Pla
     yearly, on days of the week or of the month, the last one too, at an hour, now and
     then for a count of occurrences), free or at a price, sometimes with benefits, and
     sometimes a reminder some time before each occurrence, with a template drawn from
-    ``templates`` (by default one the default templates have, such as ``"welcome"``).
+    ``templates`` (by default a default template that asks for nothing but ``$name``,
+    such as ``"welcome"``: a program refuses one asking for a value the reminder never
+    has).
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=10, database=None)
@@ -2932,9 +2936,9 @@ def sequences(
     """Autoresponder sequences (:class:`~custbond.Sequence`): entered on an event type
     (for a custom event, now and then only one of a name), one to ``max_steps`` steps
     in order (the first now and then at once, later ones days or months after), each
-    with a template drawn from ``templates`` (by default one the default templates have,
-    such as ``"welcome"``) and sometimes a name; left on up to two other event types;
-    marketing or transactional; catching up every step or not.
+    with a template drawn from ``templates`` (by default a default template that asks
+    for nothing but ``$name``, such as ``"welcome"``) and sometimes a name; left on up
+    to two other event types; marketing or transactional; catching up every step or not.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=10, database=None)
@@ -2992,7 +2996,7 @@ def structural_policies(
     """Valid structural policies (:class:`~custbond.StructuralPolicy`): up to
     ``max_plans`` plans (:func:`plans`) and up to ``max_sequences`` sequences
     (:func:`sequences`), each with different names, their templates drawn from
-    ``templates`` (by default those the default templates have).
+    ``templates`` (by default the default templates that ask for nothing but ``$name``).
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=10, database=None)
