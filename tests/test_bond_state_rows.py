@@ -126,6 +126,7 @@ def _full_held() -> Held:
         "invited": {EVENT.id: EVENT.at},
         "attended": {EVENT.id: datetime(2026, 12, 3, 18, 20, tzinfo=KATHMANDU)},
         "marked": {"tenth-order": T0},
+        "leavings": {"newsletter": ((T0, "Purchase o-1"),)},
     }
     held = Held().with_item("preferences", "", PREFERENCES)
     for part, items in parts.items():

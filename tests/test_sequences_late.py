@@ -238,7 +238,7 @@ def _as_written_before(row: Any) -> Any:
     if not isinstance(row, tuple):
         return row
     if row and row[0] == "Enrollment":
-        return row[:-1]
+        return row[:-2]  # without steps_from and leavings, the fields added since
     return tuple(_as_written_before(item) for item in row)
 
 

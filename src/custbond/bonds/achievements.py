@@ -32,6 +32,12 @@ PERIODS = ("day", "week", "month", "year", "ever")
 _A_TARGET = "a positive int (or a positive, finite Decimal amount for spend)"
 
 
+def _to_target(value: Any) -> Any:
+    """A numeric string as the Decimal it writes (``"5"``, ``" 12.50 "``), as money fields
+    take one; anything else is left for the validator (floats in particular)."""
+    return v.to_decimal(value) if isinstance(value, str) else value
+
+
 def _target(instance: Any, attribute: Any, value: Any) -> None:
     # Finiteness is checked before comparing: a NaN signals on ``<=`` (a bare
     # decimal.InvalidOperation), and an infinite target is never reached.
@@ -41,16 +47,36 @@ def _target(instance: Any, attribute: Any, value: Any) -> None:
         raise InvalidInput("target", value, _A_TARGET)
 
 
+def _count(counts: str, target: Decimal) -> int:
+    """A target of visits or purchases given as a Decimal (positive and finite, as the
+    validator saw): the int it is when whole. Visits and purchases are counted one by
+    one: 2.5 of them is never the count."""
+    if target != target.to_integral_value():
+        expected = f"a positive int for {counts} (a count, not an amount: a whole number)"
+        raise InvalidInput("target", target, expected)
+    v.number("target", target)  # bounded before it is written out as an int
+    return int(target)
+
+
 @attrs.frozen
 class Achievement:
     """Reach ``target`` ``counts`` (``"visits"``: purchases and visits, ``"purchases"``,
     or ``"spend"``: money) within each ``per`` (``"day"``, ``"week"``, ``"month"``,
     ``"year"``, or ``"ever"``) to get ``points``, a ``gift`` voucher and/or a ``tag``,
     once per period. ``target`` is a positive int for visits and purchases, a positive
-    int or finite Decimal amount for spend."""
+    int or finite Decimal amount for spend. A whole number written as a Decimal or a
+    string (``Decimal("5")``, ``"5"``: a rule file's ``target = "5"``) is taken as the
+    count it is, an int, so the achievement compares, describes and is written back to
+    a rule file as ``target = 5``; a fraction of a visit is refused.
+
+    >>> Achievement("regular", target=Decimal("5"), per="week", points=10).target
+    5
+    >>> Achievement("big", target="250.00", counts="spend", points=10).target
+    Decimal('250.00')
+    """
 
     name: str = attrs.field(validator=v.is_identifier)
-    target: int | Decimal = attrs.field(kw_only=True, validator=_target)
+    target: int | Decimal = attrs.field(kw_only=True, converter=_to_target, validator=_target)
     counts: str = attrs.field(default="visits", kw_only=True)
     per: str = attrs.field(default="month", kw_only=True)
     points: int = attrs.field(default=0, kw_only=True)
@@ -78,9 +104,8 @@ class Achievement:
 
     def __attrs_post_init__(self) -> None:
         if self.counts != "spend" and not isinstance(self.target, int):
-            # Visits and purchases are counted one by one: 2.5 of them is never the count.
-            expected = f"a positive int for {self.counts} (a count, not an amount)"
-            raise InvalidInput("target", self.target, expected)
+            # Frozen: set once, here, as a converter would (it could not see ``counts``).
+            object.__setattr__(self, "target", _count(self.counts, self.target))
         if not self.points and self.gift is None and self.tag is None:
             raise InvalidInput("achievement", self.name, "points, a gift or a tag to give")
 

@@ -2,8 +2,9 @@
 
 :class:`Held` sits in :class:`~custbond.program.CustomerState` (``state.held``): the
 customer's preferences, buying rhythms per product, accepted offers, wish list and saved
-carts; subscriptions, autoresponder sequences and integrations; personal occasions,
-members' events they were invited to and attended, and milestones already marked.
+carts; subscriptions, autoresponder sequences (and the events that would make them leave
+one they have not entered yet) and integrations; personal occasions, members' events they
+were invited to and attended, and milestones already marked.
 Every part but the preferences is a map by name, and every change to one goes through
 :class:`~custbond.effects.SetHeld` (set an item, or drop it with None), so the pure core,
 the stores and erasure each handle one kind of change.
@@ -46,6 +47,9 @@ PARTS: dict[str, type[Any]] = {
     "invited": datetime,  # members' event -> when it starts
     "attended": datetime,  # members' event -> when the customer came
     "marked": datetime,  # milestone -> when it was marked with a note
+    # sequence -> events that would make the customer leave it, recorded before they
+    # entered it: ((date, reason), ...), see custbond.bonds.sequences.remember()
+    "leavings": tuple,
 }
 
 
@@ -66,6 +70,8 @@ class Held:
     invited: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
     attended: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
     marked: FrozenMap[str, datetime] = attrs.field(factory=empty_map)
+    # Last, with a default: a Held stored before it existed reads back without any.
+    leavings: FrozenMap[str, tuple[tuple[datetime, str], ...]] = attrs.field(factory=empty_map)
 
     @property
     def is_empty(self) -> bool:

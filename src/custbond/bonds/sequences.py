@@ -57,6 +57,7 @@ from custbond.rules.facts import FACTS
 from custbond.rules.rule import condition_of
 
 __all__ = [
+    "LEAVINGS_KEPT",
     "SEQUENCE_EVENTS",
     "DueStep",
     "Enrollment",
@@ -65,7 +66,9 @@ __all__ = [
     "due_at",
     "due_steps",
     "enter",
+    "enter_earlier",
     "leave",
+    "remember",
     "step_key",
     "step_keys",
 ]
@@ -74,6 +77,15 @@ __all__ = [
 # records (Purchase, Return, Visit, Signup, CustomEvent, ..., ContactMade), by class name
 # as rules name them. Kept in step with custbond.events, so a new event type counts too.
 SEQUENCE_EVENTS: tuple[str, ...] = tuple(cls.__name__ for cls in EVENT_TYPES)
+
+# How long an event that would make a customer leave is remembered when it could not yet
+# (the customer had not entered, or entered later by date): an entering event dated before
+# it and recorded within this of its own date still finds it. A week covers webhooks that
+# arrive late or out of order; an import of older signups is later than that.
+LEAVINGS_KEPT = timedelta(days=7)
+
+# An event remembered for when it may count: its date, and why the customer would leave.
+Leaving = tuple[datetime, str]
 
 
 @attrs.frozen(kw_only=True)
@@ -239,6 +251,10 @@ class Sequence:
         return f"{self.name}: on each {trigger}, {steps}{leaves} ({self.kind}{catch_up})"
 
 
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, list) else value  # anything else: refused
+
+
 @attrs.frozen(kw_only=True)
 class Enrollment:
     """Where a customer is in the sequence named ``sequence``: entered at ``entered_at``
@@ -266,6 +282,24 @@ class Enrollment:
         default=attrs.Factory(lambda self: self.entered_at, takes_self=True),
         validator=v.is_moment,
     )
+    # Also last, with a default, for the same reason: the events that would have made the
+    # customer leave, dated before they entered, kept (see remember()) in case an entering
+    # event dated earlier still comes (see enter_earlier()).
+    leavings: tuple[Leaving, ...] = attrs.field(default=(), converter=_as_tuple)
+
+    @leavings.validator
+    def _check_leavings(self, attribute: object, value: tuple[Any, ...]) -> None:
+        if not isinstance(value, tuple):
+            raise InvalidInput("leavings", value, "a tuple of (datetime, reason) pairs")
+        entered = self.entered_at.astimezone(UTC)
+        for index, item in enumerate(value):
+            field = f"leavings[{index}]"
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise InvalidInput(field, item, "a (datetime, reason) pair")
+            at = v.aware(field, item[0])
+            v.text(field, item[1])
+            if at.astimezone(UTC) >= entered:
+                raise InvalidInput(field, item, f"dated before entered_at ({self.entered_at})")
 
     @sent.validator
     def _check_sent(self, attribute: object, value: object) -> None:
@@ -333,6 +367,7 @@ def enter(
     *,
     at: datetime,
     steps_from: datetime | None = None,
+    leavings: tuple[Leaving, ...] = (),
 ) -> Enrollment | None:
     """The customer's enrollment in ``sequence`` from ``at``, the date of the event that
     enters them, its steps counting from ``steps_from`` (when that event was recorded;
@@ -347,6 +382,15 @@ def enter(
     >>> late = enter(welcome, None, at=signed_up, steps_from=signed_up + timedelta(days=1))
     >>> late.entered_at.day, late.steps_from.day
     (2, 3)
+
+    ``leavings`` are the events that would have made the customer leave, recorded before
+    this one (see :func:`remember`): the earliest dated at or after ``at`` makes them leave
+    at once, as it would have had the two been recorded in the order they happened; the
+    others are kept in the enrollment (see :func:`enter_earlier`).
+
+    >>> bought = (signed_up + timedelta(hours=2), "Purchase o-1")
+    >>> enter(welcome, None, at=signed_up, leavings=(bought,)).left_because
+    'Purchase o-1'
     """
     if enrollment is not None:
         _checked(sequence, enrollment)
@@ -355,7 +399,90 @@ def enter(
         raise InvalidInput("sequence", sequence, "a Sequence")
     at = v.moment("at", at)
     steps_from = at if steps_from is None else v.moment("steps_from", steps_from)
-    return Enrollment(sequence=sequence.name, entered_at=at, steps_from=steps_from)
+    entered = Enrollment(sequence=sequence.name, entered_at=at, steps_from=steps_from)
+    return _with_leavings(entered, _leavings(leavings))
+
+
+def _utc(moment: datetime) -> datetime:
+    # Compared in UTC: two datetimes that share a tzinfo compare by their wall clocks.
+    return moment.astimezone(UTC)
+
+
+def _leavings(value: Any) -> tuple[Leaving, ...]:
+    if not isinstance(value, tuple | list):
+        raise InvalidInput("leavings", value, "a tuple of (datetime, reason) pairs")
+    for index, item in enumerate(value):
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise InvalidInput(f"leavings[{index}]", item, "a (datetime, reason) pair")
+        v.aware(f"leavings[{index}]", item[0])
+        v.text(f"leavings[{index}]", item[1])
+    return tuple(value)
+
+
+def _with_leavings(enrollment: Enrollment, leavings: tuple[Leaving, ...]) -> Enrollment:
+    """``enrollment`` with ``leavings`` (by date, first recorded first among equals) taken
+    in: those dated from when it was entered make the customer leave (the earliest stays,
+    as :func:`leave` keeps it), the rest are remembered."""
+    entered = _utc(enrollment.entered_at)
+    before = tuple(item for item in leavings if _utc(item[0]) < entered)
+    for at, because in leavings:
+        if _utc(at) >= entered:
+            enrollment = leave(enrollment, at=at, because=because)
+    return attrs.evolve(enrollment, leavings=before)
+
+
+def enter_earlier(enrollment: Enrollment, *, at: datetime) -> Enrollment:
+    """``enrollment`` when an entering event dated ``at`` is recorded after the one that
+    entered the customer: entered at ``at`` if that is earlier (the earliest entering event
+    decides, whatever the order they were recorded in), and then made to leave by the
+    earliest of its remembered ``leavings`` dated at or after ``at``, as it would have had
+    the events been recorded in the order they happened. Its steps still count from
+    ``steps_from``: those handed out stay handed out, and the rest are not moved.
+
+    >>> from datetime import datetime, timezone
+    >>> day = lambda number: datetime(2026, 3, number, tzinfo=timezone.utc)
+    >>> enrolled = Enrollment(sequence="newsletter", entered_at=day(5), sent=1,
+    ...                       leavings=((day(3), "Purchase o-1"),))
+    >>> earlier = enter_earlier(enrolled, at=day(2))
+    >>> earlier.entered_at.day, earlier.left_at.day, earlier.sent, earlier.leavings
+    (2, 3, 1, ())
+    >>> enter_earlier(enrolled, at=day(6)) == enrolled
+    True
+    """
+    if not isinstance(enrollment, Enrollment):
+        raise InvalidInput("enrollment", enrollment, "an Enrollment")
+    at = v.moment("at", at)
+    if _utc(at) >= _utc(enrollment.entered_at):
+        return enrollment
+    moved = attrs.evolve(enrollment, entered_at=at, leavings=())
+    return _with_leavings(moved, enrollment.leavings)
+
+
+def remember(
+    leavings: tuple[Leaving, ...], *, at: datetime, because: str, now: datetime
+) -> tuple[Leaving, ...]:
+    """``leavings`` with an event dated ``at`` that would make the customer leave
+    (``because``) but cannot yet, recorded at ``now``: in date order (after those of the
+    same date: the first recorded stays first), and without those dated more than
+    :data:`LEAVINGS_KEPT` before ``now``. An entering event recorded within that of its
+    own date finds every one dated at or after it.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> now = datetime(2026, 3, 20, tzinfo=timezone.utc)
+    >>> kept = remember((), at=now - timedelta(days=1), because="Purchase o-2", now=now)
+    >>> kept = remember(kept, at=now - timedelta(days=2), because="Purchase o-1", now=now)
+    >>> [because for _, because in kept]
+    ['Purchase o-1', 'Purchase o-2']
+    >>> later = remember(kept, at=now, because="Purchase o-3", now=now + timedelta(days=6))
+    >>> [because for _, because in later]
+    ['Purchase o-2', 'Purchase o-3']
+    """
+    at, now = v.moment("at", at), v.aware("now", now)
+    because = v.text("because", because)
+    since = _utc(now) - LEAVINGS_KEPT
+    kept = [item for item in (*_leavings(leavings), (at, because)) if _utc(item[0]) >= since]
+    kept.sort(key=lambda item: _utc(item[0]))  # stable: the first recorded stays first
+    return tuple(kept)
 
 
 def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:

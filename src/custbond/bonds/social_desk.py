@@ -286,6 +286,7 @@ def plan_occasions(
     earlier = first_purchase is not None and first_purchase < (
         before.activity.first_purchase_at or first_purchase
     )
+    closed: Effects = []
     if earlier or state is not before:  # something the occasions are made of changed
         was = occasions_of(policy, before, first_purchase=None, zone=zone)
         moved = before.customer.time_zone != state.customer.time_zone
@@ -296,7 +297,55 @@ def plan_occasions(
             again = _replanned(rules, occasion, old, wake, now=now, zone=zone, moved=moved)
             if again != wake:
                 wanted[name] = again
-    return [SetSchedule(name, at) for name, at in wanted.items()]
+            if old is not None and occasion != old:
+                closed.extend(_wrong_day(rules, state.id, name, old, occasion, now=now, zone=zone))
+    return [*(SetSchedule(name, at) for name, at in wanted.items()), *closed]
+
+
+# Back far enough from a moment to find the occurrence of a yearly occasion before it:
+# a year, a leap day, and the most two wall clocks can be apart.
+_A_YEAR_BACK = timedelta(days=367, hours=26)
+
+
+def _wrong_day(
+    rules: OccasionPolicy,
+    customer_id: str,
+    name: str,
+    old: Occasion,
+    occasion: Occasion | None,
+    *,
+    now: datetime,
+    zone: tzinfo,
+) -> Effects:
+    """The owner's task for the last occurrence of ``old`` whose task has opened by
+    ``now``, closed: the occasion moved to another day (``occasion``) or is gone (None),
+    so it was for the wrong day. A task on a day the occasion still falls on (a birth
+    year corrected, 29 February read as 28 February) stays; one closed already, or never
+    opened (the job has not run since), is left as it is."""
+    moment = _next_moment(rules, old, zone, now + rules.ahead - _A_YEAR_BACK)
+    opened = None
+    while rules.task_at(moment) <= now:
+        opened, moment = moment, _next_moment(rules, old, zone, moment)
+    if opened is None:
+        return []
+    if occasion is not None and _next_moment(rules, occasion, zone, opened - _TICK) == opened:
+        return []
+    key = message_key("occasion", customer_id, name, key_stamp(opened))
+    return [FinishTask(key, now, _why_closed(name, old, occasion))]
+
+
+def _why_closed(name: str, old: Occasion, occasion: Occasion | None) -> str:
+    """Why an occasion's task is closed before its day: what changed (never the new day:
+    the result is read by people who need not know the customer's birthday)."""
+    if name == OCCASION + BIRTHDAY:
+        if occasion is None:
+            return "closed: the birthday was taken off the profile"
+        return "closed: the birthday changed (the task was for the old day)"
+    if name == OCCASION + FIRST_PURCHASE:
+        return "closed: an earlier first purchase was recorded (the task was for the old day)"
+    if occasion is None:
+        return f"closed: {old.name} is no longer an occasion"
+    return f"closed: {old.name} moved to another day (the task was for the old day)"
 
 
 # The most two wall clocks can be apart (UTC-12 to UTC+14): an occasion on the same day
@@ -415,6 +464,9 @@ def add_occasion(
     rules = policy.occasions
     if rules is not None and rules.custom and policy.owner_of(state.owner) is not None:
         effects.append(SetSchedule(name, _occasion_wake(rules, occasion, zone, now)))
+        old = state.held.occasions.get(occasion.name)
+        if old is not None and old != occasion:  # replaced: its task may be for the old day
+            effects.extend(_wrong_day(rules, state.id, name, old, occasion, now=now, zone=zone))
     elif name in state.schedule:
         effects.append(SetSchedule(name, None))
     return effects, [f"personal occasion: {occasion.describe()}"]

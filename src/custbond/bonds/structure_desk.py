@@ -61,11 +61,13 @@ def subscription(
     offered = {plan.name: plan for plan in policy.plans}
     if isinstance(item, CancelSubscription) and held is not None and item.plan not in offered:
         # A plan the program no longer offers: its subscribers may still leave it.
-        cancelled = subs.cancel(held, at=now, reason=item.reason)
+        cancelled, taken_back = _withdrawn(
+            state, item.plan, held, subs.cancel(held, at=now, reason=item.reason)
+        )
         gone: Effects = [
             SetHeld("subscriptions", item.plan, cancelled),
             SetSchedule(SUBSCRIPTION + item.plan, None),
-            *_withdrawn(state, item.plan, held, cancelled),
+            *taken_back,
         ]
         return gone, [f"{item.plan} cancelled (a plan no longer offered)"]
     plan = policy.plan(item.plan)  # NotFound for a plan the program does not have
@@ -75,6 +77,8 @@ def subscription(
         if held is not None and held.status is not subs.SubscriptionStatus.CANCELLED:
             return [], [f"nothing to do: already subscribed to {plan.name}"]
         changed = subs.subscribe(plan, at=now, zone=zone)
+        if held is not None:  # after a cancellation: its reminders' keys are not used again
+            changed = attrs.evolve(changed, reminders_withdrawn=held.reminders_withdrawn)
         lines.append(f"subscribed to {plan.describe()}")
         before: datetime | None = None
     elif held is None:
@@ -85,7 +89,7 @@ def subscription(
         lines.extend(f"{plan.name}: occurrence of {moment.isoformat()}" for moment in passed)
         changed, line = _change(held, plan, item, now)
         lines.append(line)
-        withdrawn = _withdrawn(state, plan.name, held, changed)
+        changed, withdrawn = _withdrawn(state, plan.name, held, changed)
         before = held.next_at
     wake, reminded, why = _announced(state, plan, changed, before, now)
     effects: Effects = [SetHeld("subscriptions", plan.name, changed)]
@@ -130,14 +134,18 @@ def _same_moment(one: datetime, other: datetime) -> bool:
 
 def _withdrawn(
     state: CustomerState, plan: str, held: Subscription, changed: Subscription
-) -> Effects:
-    """The reminder of the occurrence ``held`` had next, withdrawn if a pause, a skip or
-    a cancellation took that occurrence away: a reminder queued and not yet sent would
-    announce a delivery that is not coming."""
+) -> tuple[Subscription, Effects]:
+    """``changed``, and the reminder of the occurrence ``held`` had next withdrawn if a
+    pause, a skip or a cancellation took that occurrence away: a reminder queued and not
+    yet sent would announce a delivery that is not coming. The withdrawal is counted in
+    ``changed``, so that the reminder of an occurrence a resume brings back has another
+    key: under the withdrawn one's, the outbox would take it for handled already."""
     if held.next_at is None or changed.next_at == held.next_at:
-        return []
+        return changed, []
     why = f"{plan}: the occurrence of {held.next_at.isoformat()} is not coming"
-    return [CancelMessage(_reminder_key(state, plan, held.next_at), why)]
+    withdrawn = CancelMessage(_reminder_key(state, plan, held), why)
+    counted = attrs.evolve(changed, reminders_withdrawn=held.reminders_withdrawn + 1)
+    return counted, [withdrawn]
 
 
 def _reminder(state: CustomerState, plan: subs.Plan, sub: Subscription) -> tuple[Effects, Lines]:
@@ -146,15 +154,21 @@ def _reminder(state: CustomerState, plan: subs.Plan, sub: Subscription) -> tuple
     if plan.template is None or sub.next_at is None:
         return [], []
     send = Send(template=plan.template, kind="transactional")
-    key = _reminder_key(state, plan.name, sub.next_at)
+    key = _reminder_key(state, plan.name, sub)
     context = {"plan": plan.name, "when": sub.next_at.isoformat()}
     queued = QueueMessage.of(send, key, context, not_after=sub.next_at)
     return [queued], [f"{plan.name}: reminder of {sub.next_at.isoformat()} queued"]
 
 
-def _reminder_key(state: CustomerState, plan: str, at: datetime) -> str:
-    """The key of the reminder of ``plan``'s occurrence at ``at``."""
-    return automatic_key("subscription", state.id, plan, key_stamp(at))
+def _reminder_key(state: CustomerState, plan: str, sub: Subscription) -> str:
+    """The key of the reminder of ``sub``'s next occurrence: naming the occurrence and,
+    once reminders were withdrawn, how many (as keys were before: a reminder queued then
+    is withdrawn under the key it has)."""
+    assert sub.next_at is not None  # only a next occurrence has a reminder
+    stamp = key_stamp(sub.next_at)
+    if not sub.reminders_withdrawn:
+        return automatic_key("subscription", state.id, plan, stamp)
+    return automatic_key("subscription", state.id, plan, stamp, str(sub.reminders_withdrawn))
 
 
 def _change(
@@ -209,7 +223,11 @@ def on_event(
     policy: StructuralPolicy, state: CustomerState, item: Any, now: datetime, *, zone: tzinfo
 ) -> tuple[Effects, Lines]:
     """The sequences an event makes the customer leave, or enter (with the steps due at
-    once)."""
+    once). Who is in a sequence goes by the events' dates, whatever the order they are
+    recorded in: an event that would make the customer leave but cannot yet (dated before
+    they entered, or recorded before the event that enters them) is remembered, for an
+    entering event dated before it that is recorded later (see
+    :func:`custbond.bonds.sequences.remember`)."""
     kind, name = type(item).__name__, getattr(item, "name", None)
     effects: Effects = []
     lines: Lines = []
@@ -222,24 +240,92 @@ def on_event(
             # wait in the outbox, and must not go out after the event that ends it. One
             # who left already may have left earlier than said (an order loaded late).
             if held is not None:
-                gone, why = _leave(sequence, state.id, held, item, kind)
-                effects.extend(gone)
-                lines.extend(why)
+                gone, why = _leave(sequence, state.id, held, item, now=now)
+            else:
+                gone, why = _not_entered_yet(sequence, state, item, kind, now)
+            effects.extend(gone)
+            lines.extend(why)
             continue
         if not sequence.enters_on(kind, name if isinstance(name, str) else None):
             continue
         if held is not None:
-            lines.append(f"not entered into {sequence.name}: entered once already")
-            continue
-        # Entered at the event's own date, which leaving events are compared with; the
-        # steps count from now, when it is recorded (see custbond.bonds.sequences).
-        entered = sequencing.enter(sequence, None, at=item.at, steps_from=now)
-        assert entered is not None
-        lines.append(f"entered the {sequence.name} sequence")
-        more, why = _step(sequence, state.id, entered, now)
+            more, why = _entered_again(sequence, state.id, held, item, kind)
+        else:
+            more, why = _enter(sequence, state, item, now)
         effects.extend(more)
         lines.extend(why)
     return effects, lines
+
+
+# Where the events that would make a customer leave a sequence they have not entered are
+# kept: a part of what the bonds hold (Held.leavings), by sequence name.
+_LEAVINGS = "leavings"
+
+
+def _remembered(state: CustomerState, sequence: str) -> tuple[sequencing.Leaving, ...]:
+    """The leavings kept for ``sequence`` of a customer who has not entered it."""
+    found = state.held.leavings.get(sequence)
+    return () if found is None else tuple(found)
+
+
+def _not_entered_yet(
+    sequence: sequencing.Sequence, state: CustomerState, item: Any, kind: str, now: datetime
+) -> tuple[Effects, Lines]:
+    """A leaving event of a customer who has not entered ``sequence`` (yet): remembered,
+    in case the event that enters them is dated before it and recorded later."""
+    kept = _remembered(state, sequence.name)
+    because = f"{kind} {item.id}"
+    leavings = sequencing.remember(kept, at=item.at, because=because, now=now)
+    if leavings == kept:
+        return [], []
+    return [SetHeld(_LEAVINGS, sequence.name, leavings or None)], []
+
+
+def _enter(
+    sequence: sequencing.Sequence, state: CustomerState, item: Any, now: datetime
+) -> tuple[Effects, Lines]:
+    """The customer enters ``sequence`` on ``item``, at its date, and leaves at once if an
+    event recorded before it and dated after it says so; else the steps due are sent."""
+    # Entered at the event's own date, which leaving events are compared with; the
+    # steps count from now, when it is recorded (see custbond.bonds.sequences).
+    kept = _remembered(state, sequence.name)
+    entered = sequencing.enter(sequence, None, at=item.at, steps_from=now, leavings=kept)
+    assert entered is not None
+    effects: Effects = [SetHeld(_LEAVINGS, sequence.name, None)] if kept else []
+    lines = [f"entered the {sequence.name} sequence"]
+    if not entered.is_active:
+        # It ended before it was known to have begun: nothing of it goes out.
+        why = f"left the {sequence.name} sequence ({entered.left_because}, recorded first)"
+        effects.extend(
+            [
+                SetHeld("sequences", sequence.name, entered),
+                SetSchedule(SEQUENCE + sequence.name, None),
+            ]
+        )
+        return effects, [*lines, why]
+    more, why_steps = _step(sequence, state.id, entered, now)
+    return [*effects, *more], [*lines, *why_steps]
+
+
+def _entered_again(
+    sequence: sequencing.Sequence,
+    customer_id: str,
+    held: sequencing.Enrollment,
+    item: Any,
+    kind: str,
+) -> tuple[Effects, Lines]:
+    """Another entering event for a customer who entered ``sequence`` already: nothing,
+    unless it is dated earlier, when it is the one they entered on (and an event they
+    would have left on since may end it: see
+    :func:`custbond.bonds.sequences.enter_earlier`)."""
+    earlier = sequencing.enter_earlier(held, at=item.at)
+    if earlier == held:
+        return [], [f"not entered into {sequence.name}: entered once already"]
+    why = f"entered the {sequence.name} sequence earlier: {kind} {item.id}"
+    if held.is_active and not earlier.is_active:
+        gone, left = _gone(sequence, customer_id, earlier, earlier.left_because or "")
+        return gone, [why, *left]
+    return [SetHeld("sequences", sequence.name, earlier)], [why]
 
 
 def _leave(
@@ -247,16 +333,23 @@ def _leave(
     customer_id: str,
     held: sequencing.Enrollment,
     item: Any,
-    kind: str,
+    *,
+    now: datetime,
 ) -> tuple[Effects, Lines]:
     """The customer leaves ``sequence`` on ``item``: no step is planned any more, and
     the steps queued and not sent yet are withdrawn. An event dated before they entered
-    changes nothing; one who left already is said to have left on ``item`` when it is
-    dated before the leaving kept (see :func:`custbond.bonds.sequences.leave`)."""
-    because = f"{kind} {item.id}"
+    does not end it, and is remembered (an entering event dated earlier may still come);
+    one who left already is said to have left on ``item`` when it is dated before the
+    leaving kept (see :func:`custbond.bonds.sequences.leave`)."""
+    because = f"{type(item).__name__} {item.id}"
+    if item.at.astimezone(UTC) < held.entered_at.astimezone(UTC):
+        leavings = sequencing.remember(held.leavings, at=item.at, because=because, now=now)
+        kept = attrs.evolve(held, leavings=leavings)
+        effects: Effects = [] if kept == held else [SetHeld("sequences", sequence.name, kept)]
+        if not held.is_active:
+            return effects, []
+        return effects, [f"still in the {sequence.name} sequence: {because} is from before it"]
     left = sequencing.leave(held, at=item.at, because=because)
-    if left.is_active:
-        return [], [f"still in the {sequence.name} sequence: {because} is from before it"]
     if not held.is_active:
         if left == held:
             return [], []
@@ -264,6 +357,14 @@ def _leave(
         # queued since: only the record of when, and why, changes.
         why = f"left the {sequence.name} sequence earlier: {because}, not {held.left_because}"
         return [SetHeld("sequences", sequence.name, left)], [why]
+    return _gone(sequence, customer_id, left, because)
+
+
+def _gone(
+    sequence: sequencing.Sequence, customer_id: str, left: sequencing.Enrollment, because: str
+) -> tuple[Effects, Lines]:
+    """The customer, running through ``sequence`` until now, left it (``left``): no step
+    is planned any more, and those queued and not sent yet are withdrawn."""
     why = f"left the {sequence.name} sequence ({because})"
     effects: Effects = [
         SetHeld("sequences", sequence.name, left),

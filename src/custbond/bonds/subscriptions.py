@@ -253,7 +253,10 @@ class Subscription:
     ``skipped`` are occurrences still to come that will not happen (sorted, each once).
     ``occurrences`` counts those that have passed (handed back by :func:`advance`), the
     last of them at ``last_at``. ``cancelled_at`` and ``cancel_reason`` say when and why it
-    was cancelled.
+    was cancelled. ``reminders_withdrawn`` counts the times a reminder was withdrawn
+    because a pause, a skip or a cancellation took its occurrence away (those of the
+    subscriptions to the plan before this one too): the key of each later reminder names
+    it, so that an occurrence a resume brings back is announced again, once.
 
     Make one with :func:`subscribe`; the fields are checked against each other.
 
@@ -276,9 +279,13 @@ class Subscription:
     last_at: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
     cancelled_at: datetime | None = attrs.field(default=None, validator=v.is_optional_aware)
     cancel_reason: str | None = attrs.field(default=None)
+    # Last, and with a default: a stored subscription written before it existed is one
+    # value shorter, and reads back with none withdrawn (its reminders' keys as they were).
+    reminders_withdrawn: int = 0
 
     def __attrs_post_init__(self) -> None:
         v.integer("occurrences", self.occurrences, minimum=0)
+        v.integer("reminders_withdrawn", self.reminders_withdrawn, minimum=0)
         if self.cancel_reason is not None:
             v.text("cancel_reason", self.cancel_reason)
         self._check_status()

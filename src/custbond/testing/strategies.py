@@ -3115,7 +3115,8 @@ def _subscription(draw: st.DrawFn, plan: Plan) -> Subscription:
     elif what == "cancelled":
         reason = draw(st.none() | st.sampled_from(["moving", "too much pie"]) | _names())
         sub = cancel(sub, at=now, reason=reason)
-    return sub
+    # reminders a pause, skip or cancellation withdrew (their keys count them)
+    return attrs.evolve(sub, reminders_withdrawn=draw(st.integers(0, 3)))
 
 
 def _subscriptions() -> SearchStrategy[Subscription]:
@@ -3133,6 +3134,10 @@ def _enrollment(draw: st.DrawFn, sequence: str) -> Enrollment:
         left_at=_later(draw, entered_at) if left else None,
         left_because=draw(st.sampled_from(["Purchase", "unsubscribed"])) if left else None,
         steps_from=_later(draw, entered_at, timedelta(days=3)) if late else entered_at,
+        # leaving events dated before the customer entered (kept, for one recorded late)
+        leavings=((entered_at - timedelta(hours=1), "Purchase o-0"),)
+        if draw(st.booleans())
+        else (),
     )
 
 
@@ -3198,12 +3203,19 @@ def _held(draw: st.DrawFn, sizes: tuple[int, int]) -> Held:
         "invited": _part(draw, _default_ids("me-"), _moment, sizes),
         "attended": _part(draw, _default_ids("me-"), _moment, sizes),
         "marked": _part(draw, st.sampled_from(_MILESTONE_NAMES) | _names(), _moment, sizes),
+        "leavings": _part(draw, sequence_names, _leavings, sizes),
     }
     held = Held().with_item("preferences", "", draw(preferences()))
     for part, items in parts.items():
         for key, value in items.items():
             held = held.with_item(part, key, value)
     return held
+
+
+def _leavings(draw: st.DrawFn, sequence: str) -> tuple[tuple[datetime, str], ...]:
+    """Events that would make a customer leave ``sequence``, recorded before they entered."""
+    at = draw(_aware_datetimes())
+    return ((at, draw(st.sampled_from(["Purchase o-1", "CustomEvent unsubscribe-1"]))),)
 
 
 def _occasion_name(occasion: Occasion) -> str:
