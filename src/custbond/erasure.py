@@ -563,11 +563,27 @@ class Erasure:
     def task_key(self, key: str) -> str:
         """A task's key with the customer's id, where it is one of the key's parts
         (between colons), replaced by the pseudonym; as escaped by :func:`message_key`
-        where the id has a ":" or "%", and as it is (keys made before ids were escaped)."""
+        where the id has a ":" or "%", and as it is (keys made before ids were escaped);
+        an occasion's label in it erased (see :meth:`_occasion_key`)."""
         escaped = key_part(self.customer_id)
         if escaped != self.customer_id:
             key = _key_part(escaped).sub(_literal(key_part(self.pseudonym)), key)
-        return _key_part(self.customer_id).sub(_literal(self.pseudonym), key)
+        return self._occasion_key(_key_part(self.customer_id).sub(_literal(self.pseudonym), key))
+
+    def _occasion_key(self, key: str) -> str:
+        """An occasion task's key (``occasion:<id>:<plan>:<when>``, see
+        :func:`message_key`), whose plan names an occasion the host added
+        (``occasion:custom:<label>``): the label erased as :meth:`_schedule_name`
+        erases it, so that the key is the one a replay of the erased log makes (and
+        names nobody). A key shortened to a digest is left as it is."""
+        parts = key.split(":")
+        if len(parts) != 4 or parts[0] != "occasion" or parts[1] != key_part(self.pseudonym):
+            return key
+        plan = parts[2].replace("%3A", ":").replace("%25", "%")  # as key_part escaped it
+        erased = self._schedule_name(plan)
+        if erased == plan:
+            return key
+        return shortened_key(":".join((parts[0], parts[1], key_part(erased), parts[3])))
 
     def _optional_text(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)
@@ -747,7 +763,14 @@ class Erasure:
         with the pseudonym wherever the id appears, and as short as a key must be. The
         prefix of custbond's own keys stays as it is (an id like "bond" would take it
         apart), so that they stay apart from a host's. An id with a ":" or "%" stands
-        escaped in a key made by :func:`message_key`; that form goes too."""
+        escaped in a key made by :func:`message_key`; that form goes too.
+
+        Wherever the id appears, not only where it is a whole part between colons: a
+        host's key may name the customer in any way ("receipt-ann@example.com"), and an
+        erased customer's keys must not keep it. The cost is that a longer word holding
+        the id is renamed too (customer "ann"'s key "gift:anna:ann" becomes
+        "gift:erased-1a:erased-1"): only the erased customer's own keys change.
+        """
         head = AUTOMATIC_PREFIX if is_automatic(key) else ""
         erased = key[len(head) :]
         escaped = key_part(self.customer_id)

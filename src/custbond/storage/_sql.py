@@ -788,9 +788,12 @@ class SQLUnitOfWork:
         # foreign keys cascade on update).
         erased = erasure.state(state)
         self._cache.drop(old)
+        # When they are next due, again: a birthday's greeting goes with the birthday
+        # (the column kept its moment, and listed them as due then).
+        due = erased.next_due_at
         db.run(
             "UPDATE custbond_customers SET customer_id = :new, profile = :profile,"
-            " extras = :extras, version = :version"
+            " extras = :extras, version = :version, next_due_at = :due"
             " WHERE tenant = :tenant AND customer_id = :old",
             {
                 "tenant": tenant,
@@ -799,6 +802,7 @@ class SQLUnitOfWork:
                 "profile": dumps(rows.value_row(erased.customer)),
                 "extras": dumps(rows.extras_row(erased)),
                 "version": secrets.randbits(62),
+                "due": None if due is None else micros(due),
             },
         )
         key = {"tenant": tenant, "customer_id": new}

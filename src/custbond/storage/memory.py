@@ -146,13 +146,20 @@ class MemoryStore:
         self._forget_tasks(erasure)
         for kept in (self._pending_lots, self._available_lots, self._ledgers):
             kept[new] = kept.pop(old)
-        # Through the erasure, for what the extras hold of the customer (consents).
+        # Through the erasure, for what the extras hold of the customer (consents), and
+        # for when they are next due (a birthday's greeting goes with the birthday).
+        ledger = rows.ledger_from_rows(
+            self._pending_lots[new], self._available_lots[new], self._ledgers[new]
+        )
         fields = rows.extras_from_row(self._extras.pop(old))
-        state = CustomerState(Customer(old), Ledger(), *fields)  # as it was: erased below
-        self._extras[new] = rows.extras_row(erasure.state(state))
+        state = erasure.state(CustomerState(Customer(old), ledger, *fields))
+        self._extras[new] = rows.extras_row(state)
+        # Out of the heap (of customers with something ahead) too: a stale item would
+        # keep the old id (an email, at times) in the store.
         self._due_heap = [(at, who) for at, who in self._due_heap if who != old]
         heapq.heapify(self._due_heap)
-        due = self._next_due.pop(old, None)
+        self._next_due.pop(old, None)
+        due = state.next_due_at
         if due is not None:
             self._next_due[new] = due
             self._push_due(new, due)
@@ -176,40 +183,38 @@ class MemoryStore:
             heapq.heappush(self._message_heap, (item.next_attempt_at, item.queued_at, key))
 
     def _forget_messages(self, erasure: Erasure) -> None:
+        """The erased customer's messages through the erasure, reached by their keys:
+        the outbox (every message ever queued) is not rebuilt, as its reads sort and a
+        renamed message may sit anywhere in it. The heap of messages to send is rebuilt
+        without their old keys (which may name them), as the store's other heaps are
+        when they fill with stale items: it holds messages still to send, not all."""
         keys = self._messages_of.pop(erasure.customer_id, [])
         if not keys:
             return
-        renamed: dict[str, QueuedMessage] = {}
+        outbox, due = self._outbox, self._message_due
+        mine: list[str] = []
         for key in keys:
-            renamed[key] = erasure.queued(self._outbox[key])
-            self._message_due.pop(key, None)
-        # Rebuilt in queue order: an erased message's key may have changed.
-        self._outbox = {
-            renamed[key].key if key in renamed else key: renamed.get(key, item)
-            for key, item in self._outbox.items()
-        }
-        self._messages_of[erasure.pseudonym] = [renamed[key].key for key in keys]
+            item = erasure.queued(outbox.pop(key))
+            due.pop(key, None)
+            outbox[item.key] = item
+            mine.append(item.key)
+        self._messages_of[erasure.pseudonym] = mine
         gone = set(keys)
         self._message_heap = [entry for entry in self._message_heap if entry[2] not in gone]
         heapq.heapify(self._message_heap)
-        for item in renamed.values():
+        for key in mine:
+            item = outbox[key]
             if not item.status.final:  # pragma: no cover - erasure suppresses them
-                self._message_due[item.key] = item.next_attempt_at
-                entry = (item.next_attempt_at, item.queued_at, item.key)
-                heapq.heappush(self._message_heap, entry)
+                due[key] = item.next_attempt_at
+                heapq.heappush(self._message_heap, (item.next_attempt_at, item.queued_at, key))
 
     def _forget_tasks(self, erasure: Erasure) -> None:
-        old = erasure.customer_id
-        if not any(row[_TASK_CUSTOMER] == old for row in self._tasks.values()):
-            return
-        tasks: dict[str, _Row] = {}
-        for key, row in self._tasks.items():  # rebuilt: an erased task's key may change
-            if row[_TASK_CUSTOMER] == old:
-                erased = rows.task_row(erasure.task(rows.task_from_row(row)))
-                tasks[erased[_TASK_KEY]] = erased
-            else:
-                tasks[key] = row
-        self._tasks = tasks
+        """The erased customer's tasks through the erasure, each under its key (which
+        may change), in place: the others' stay where they are."""
+        old, tasks = erasure.customer_id, self._tasks
+        for key in [key for key, row in tasks.items() if row[_TASK_CUSTOMER] == old]:
+            erased = rows.task_row(erasure.task(rows.task_from_row(tasks.pop(key))))
+            tasks[erased[_TASK_KEY]] = erased
 
     def _push_due(self, customer_id: str, due: datetime) -> None:
         heap = self._due_heap

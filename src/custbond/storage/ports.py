@@ -177,7 +177,8 @@ class UnitOfWork(Protocol):
         and log record that names them, through ``erasure``, their messages in the outbox
         (:meth:`~custbond.erasure.Erasure.queued`) and their tasks
         (:meth:`~custbond.erasure.Erasure.task`, which may change a task's key), and keep
-        what it returns in place of the original. Nothing
+        what it returns in place of the original; the customer is next due when the
+        erased state says (a birthday's greeting goes with the birthday). Nothing
         of the original may remain readable in the store (rows rewritten, not appended
         beside). The service calls it alone in its unit of work."""
 

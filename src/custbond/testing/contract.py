@@ -13,7 +13,8 @@ database runs them on its adapter. They come in two forms:
   and referrals, some holding what their bonds hold (subscriptions, saved carts, ...);
   ledgers with pending, available and held points; purchase, hold and
   redemption records; the event log; shared counters; the outbox; tasks), some of which
-  end with an exception, and compares the store after every step with a plain dict model.
+  end with an exception, forgets customers (``forget()``, then the pseudonym again) and
+  compares the store after every step with a plain dict model.
 
 ``make_store`` must return a new, empty store each time it is called; a store with a
 ``close()`` method is closed at the end of each test or example. Needs the ``testing``
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 from dateutil import tz
@@ -77,11 +78,14 @@ from custbond.commands import (
 )
 from custbond.customers import Birthday, Customer
 from custbond.effects import AddToCounter, RewardReferral, SetSchedule
+from custbond.erasure import PSEUDONYM_PREFIX, Erasure
 from custbond.errors import CustbondError
 from custbond.events import LineItem, Purchase, Referral, Return, SurveyResponse, Visit
 from custbond.ledger import Entry, Ledger, PointsPolicy
 from custbond.messaging.message import Message, MessageKind, MessageStatus, QueuedMessage
 from custbond.messaging.notifier import Delivery, Outgoing
+from custbond.messaging.occasions import Greeting
+from custbond.messaging.policy import MessagingPolicy
 from custbond.messaging.recording import RecordingNotifier
 from custbond.outcome import Outcome
 from custbond.program import CustomerState, Decision, Program, Reference
@@ -133,7 +137,8 @@ def _program() -> Program:
     """A program whose customers' states fill every field of :class:`CustomerState` soon:
     points pending for three days and expiring after a month, a punch card on visits and
     one on purchases, a tier ladder, a rule with limits and a budget, an achievement, a
-    coupon and referrals, in a time zone away from UTC."""
+    coupon, referrals and birthday greetings (a customer with a birthday is due on it),
+    in a time zone away from UTC."""
     return Program(
         points=PointsPolicy(
             pending_for=timedelta(days=3),
@@ -175,6 +180,7 @@ def _program() -> Program:
         achievements=[Achievement("regular", target=3, counts="visits", per="month", points=20)],
         coupons=[_COUPON],
         referrals=_REFERRALS,
+        messaging=MessagingPolicy(birthday=Greeting()),
         currency="EUR",
         time_zone="Europe/Paris",
     )
@@ -253,6 +259,40 @@ class _Model:
     def add_to_counter(self, name: str, amount: int) -> None:
         self.counters[name] = self.counters.get(name, 0) + amount
 
+    def forgotten(self, erasure: Erasure) -> _Model:
+        """What the store holds after ``forget(erasure)``: every value passed through
+        the erasure (which changes only what holds or names the customer), the
+        customer's state and statement under the pseudonym, and each message and task
+        under the key the erasure gives it."""
+        old, new = erasure.customer_id, erasure.pseudonym
+        erasure = erasure.knowing(self.log)  # their earlier profiles are in the log
+        model = _Model()
+        model.states = {
+            new if key == old else key: erasure.state(state) for key, state in self.states.items()
+        }
+        model.statements = {
+            new if key == old else key: [erasure.entry(entry) for entry in entries]
+            if key == old
+            else list(entries)
+            for key, entries in self.statements.items()
+        }
+        model.log = [erasure.log_record(record) for record in self.log]
+        model.logged = {record.key: record for record in model.log if record.key is not None}
+        model.purchases = {key: _erased_record(erasure, r) for key, r in self.purchases.items()}
+        model.holds = {key: _erased_record(erasure, r) for key, r in self.holds.items()}
+        model.redemptions = {
+            key: _erased_record(erasure, r) for key, r in self.redemptions.items()
+        }
+        model.counters = dict(self.counters)
+        outbox = map(erasure.queued, self.outbox.values())
+        model.outbox = {item.key: item for item in outbox}
+        model.tasks = {task.key: task for task in map(erasure.task, self.tasks.values())}
+        return model
+
+    def same(self, other: _Model) -> bool:
+        """Whether ``other`` holds the same as this model."""
+        return vars(self) == vars(other)
+
     def due(self, now: datetime) -> list[str]:
         return sorted(
             customer_id
@@ -284,6 +324,33 @@ class _Model:
             due_before=due_before,
             open_only=open_only,
         )
+
+
+_R = TypeVar("_R", PurchaseRecord, HoldRecord, RedemptionRecord)
+
+
+def _echoes(model: _Model, customer_id: str) -> st.SearchStrategy[str]:
+    """Texts that name the customer as a host's words or a mail server's may: their
+    name, email or phone, as given or upper-cased, alone or in a sentence (nothing when
+    they have none)."""
+    state = model.states.get(customer_id)
+    profile = None if state is None else state.customer
+    details = [] if profile is None else [profile.name, profile.email, profile.phone]
+    found = sorted({detail for detail in details if detail and detail.strip()})
+    if not found:
+        return st.nothing()
+    return st.builds(
+        str.format,
+        st.sampled_from(["{}", "call {}", "550 <{}>: no such mailbox"]),
+        st.sampled_from(found) | st.sampled_from(found).map(str.upper),
+    )
+
+
+def _erased_record(erasure: Erasure, record: _R) -> _R:
+    """A purchase, hold or redemption record after ``erasure``, as the same kind."""
+    erased = erasure.record(record)
+    assert isinstance(erased, type(record))
+    return erased
 
 
 def _listed(
@@ -380,9 +447,16 @@ def _check_due(uow: UnitOfWork, model: _Model, now: datetime) -> None:
         _expect(model.due(at), list(uow.due(at)), f"due({at.isoformat()})")
 
 
+def _read_ids(model: _Model) -> tuple[str, ...]:
+    """The customers whose reads are checked: the machine's, one never seen, and the
+    pseudonyms of those forgotten."""
+    erased = sorted(key for key in model.states if key.startswith(PSEUDONYM_PREFIX))
+    return (*_CUSTOMER_IDS, _UNKNOWN, *erased)
+
+
 def _check_everything(uow: UnitOfWork, model: _Model, now: datetime) -> None:
     """Every read of the port agrees with the model."""
-    for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
+    for customer_id in _read_ids(model):
         _check_customer(uow, model, customer_id)
     log = model.log
     _expect(log, list(uow.log()), "log()")
@@ -423,7 +497,7 @@ def _check_tasks(uow: UnitOfWork, model: _Model, now: datetime) -> None:
                 list(uow.tasks(owner=owner, open_only=open_only)),
                 f"tasks(owner={owner!r}, open_only={open_only})",
             )
-    for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
+    for customer_id in _read_ids(model):
         _expect(
             model.listed(customer_id=customer_id),
             list(uow.tasks(customer_id=customer_id)),
@@ -444,7 +518,7 @@ def _check_outbox(uow: UnitOfWork, model: _Model, now: datetime) -> None:
     _expect(model.queue_order(), list(uow.outbox()), "outbox()")
     for key in sorted({*model.outbox, _UNKNOWN}):
         _expect(model.outbox.get(key), uow.queued(key), f"queued({key!r})")
-    for customer_id in (*_CUSTOMER_IDS, _UNKNOWN):
+    for customer_id in _read_ids(model):
         mine = [item for item in model.queue_order() if item.customer_id == customer_id]
         _expect(mine, list(uow.messages_of(customer_id)), f"messages_of({customer_id!r})")
         for since in (now - timedelta(hours=1), now, _T0 - timedelta(days=1)):
@@ -501,6 +575,8 @@ class _StoreMachine(RuleBasedStateMachine):
         self.model = _Model()
         self.now = _T0 + timedelta(hours=8, minutes=17, seconds=23)
         self.serial = 0
+        # The customers on the plain program: a pseudonym is on its customer's.
+        self.plain = set(_PLAIN)
 
     def new_store(self) -> Store:
         raise NotImplementedError  # store_machine() makes a subclass that makes one
@@ -566,12 +642,81 @@ class _StoreMachine(RuleBasedStateMachine):
         with self.store.unit_of_work(write=False) as uow:
             _expect(self.model.log[after:], list(uow.log(after)), f"log({after})")
 
+    @precondition(lambda self: bool(self.model.states))
+    @rule(data=st.data())
+    def forget_a_customer(self, data: st.DataObject) -> None:
+        """``forget()`` as the service calls it, alone in a unit of work after loading
+        the customer (a pseudonym is erased again in place): the model passes all it
+        holds through the same erasure (so a store that misses a table, or rewrites
+        another customer's rows, disagrees); one that raises keeps nothing; a second
+        forget() of the pseudonym at once changes nothing."""
+        customer_id = data.draw(st.sampled_from(sorted(self.model.states)), "forgotten")
+        if data.draw(st.booleans(), "texts that name them first"):
+            with self.store.unit_of_work() as uow:
+                pending = self.model.copy()
+                self._named(data, uow, pending, customer_id)
+            self.model = pending
+        in_place = customer_id.startswith(PSEUDONYM_PREFIX)
+        pseudonym = customer_id if in_place else self._id(PSEUDONYM_PREFIX.rstrip("-"))
+        zone = self._program_of(customer_id).time_zone
+        erasure = Erasure.of(self.model.states[customer_id].customer, pseudonym, zone=zone)
+        if data.draw(st.integers(0, 3), "abort") == 3:
+            self._forget(erasure, abort=True)
+            return
+        self._forget(erasure)
+        self.model = self.model.forgotten(erasure)
+        if customer_id in self.plain:
+            self.plain.add(pseudonym)
+        if data.draw(st.booleans(), "forget again"):
+            again = Erasure.of(Customer(pseudonym), pseudonym, zone=zone)
+            if not self.model.forgotten(again).same(self.model):
+                raise AssertionError(f"a second forget() of {pseudonym!r} changes values")
+            with self.store.unit_of_work(write=False) as uow:
+                _check_everything(uow, self.model, self.now)
+            self._forget(again)
+
+    def _named(
+        self, data: st.DataObject, uow: UnitOfWork, pending: _Model, customer_id: str
+    ) -> None:
+        """What forget() has to find: a profile with a name and an email (unless the
+        customer is a pseudonym), then a message to them (one moved on may bounce,
+        echoing their address) and a task about them or another (its reason may name
+        them)."""
+        if not customer_id.startswith(PSEUDONYM_PREFIX):
+            profile = data.draw(customers(ids=st.just(customer_id)), "profile")
+            named = attrs.evolve(
+                profile,
+                name=profile.name or "Ann Lee",
+                email=profile.email or "ann.lee@example.com",
+            )
+            self._record(data, uow, pending, SaveCustomer(customer=named), None)
+        self._message(data, uow, pending, [customer_id])
+        self._task(data, uow, pending, [customer_id, *sorted(pending.states)])
+
+    def _forget(self, erasure: Erasure, *, abort: bool = False) -> None:
+        """``erasure`` carried out as the service does, in a unit of work that raises
+        at its end when ``abort``."""
+        try:
+            with self.store.unit_of_work() as uow:
+                customer_id = erasure.customer_id
+                loaded = uow.load(customer_id)
+                _expect(self.model.states[customer_id], loaded, f"load({customer_id!r})")
+                uow.forget(erasure)
+                if abort:
+                    raise _Aborted("end the unit of work")
+        except _Aborted:
+            if not abort:
+                raise
+
     @invariant()
     def the_store_agrees_with_the_model(self) -> None:
         with self.store.unit_of_work(write=False) as uow:
             _check_everything(uow, self.model, self.now)
 
     # -- one write, through the port and into the model ------------------------------------
+
+    def _program_of(self, customer_id: str) -> Program:
+        return _plain_program() if customer_id in self.plain else _program()
 
     def _id(self, prefix: str) -> str:
         self.serial += 1
@@ -649,7 +794,7 @@ class _StoreMachine(RuleBasedStateMachine):
                 key = self._id("a")
                 item = Adjust(key=key, customer_id=customer_id, points=points, reason="goodwill")
         else:
-            item = self._event(data, kind, data.draw(_CUSTOMERS, "customer"))
+            item = self._event(data, kind, data.draw(_CUSTOMERS, "customer"), pending)
         self._record(data, uow, pending, item, ref)
 
     def _write_beside(
@@ -688,7 +833,10 @@ class _StoreMachine(RuleBasedStateMachine):
                 attempts=item.attempts + data.draw(st.integers(0, 1), "attempt"),
                 next_attempt_at=self.now + data.draw(_GAPS | st.just(timedelta(0)), "next"),
                 sent_at=sent_at if status is MessageStatus.SENT else item.sent_at,
-                reason=data.draw(st.none() | st.text(max_size=20), "reason"),
+                reason=data.draw(
+                    _echoes(pending, item.customer_id) | st.none() | st.text(max_size=20),
+                    "reason",
+                ),
             )
             uow.update_queued(moved)
             pending.outbox[moved.key] = moved
@@ -696,7 +844,7 @@ class _StoreMachine(RuleBasedStateMachine):
             return
         customer_id = data.draw(st.sampled_from(known), "customer")
         message = Message(
-            key=self._id(data.draw(st.sampled_from(["m", "Zoë:m", "M"]), "key")),
+            key=self._id(data.draw(st.sampled_from(["m", "Zoë:m", "M", "c-10:m"]), "key")),
             customer_id=customer_id,
             template=data.draw(st.sampled_from(["welcome", "broadcast"]), "template"),
             channel=data.draw(st.sampled_from(["email", "sms", "push"]), "channel"),
@@ -735,7 +883,10 @@ class _StoreMachine(RuleBasedStateMachine):
                     task,
                     due_at=task.due_at if closed else self.now + data.draw(_GAPS, "put off"),
                     closed_at=self.now if closed else task.closed_at,
-                    result=data.draw(st.none() | st.text(max_size=20), "result")
+                    result=data.draw(
+                        st.none() | st.text(max_size=20) | _echoes(pending, task.customer_id),
+                        "result",
+                    )
                     if closed
                     else task.result,
                 )
@@ -745,12 +896,14 @@ class _StoreMachine(RuleBasedStateMachine):
             return
         # Due in a zone of its own at times: listed in the order of the instants.
         zone = data.draw(st.sampled_from([UTC, tz.gettz("Asia/Kathmandu")]), "zone")
+        customer_id = data.draw(st.sampled_from(known), "customer")
+        reasons = st.sampled_from(["call back", "ask how it went"])
         task = Task(
             key=self._id(data.draw(st.sampled_from(["t", "Zoë:t", "T"]), "key")),
-            customer_id=data.draw(st.sampled_from(known), "customer"),
+            customer_id=customer_id,
             owner=data.draw(st.sampled_from(_OWNERS), "owner"),
             due_at=(self.now + data.draw(_GAPS | st.just(timedelta(0)), "due")).astimezone(zone),
-            reason=data.draw(st.sampled_from(["call back", "ask how it went"]), "reason"),
+            reason=data.draw(_echoes(pending, customer_id) | reasons, "reason"),
             created_at=self.now,
             kind=data.draw(st.sampled_from(["task", "escalation"]), "kind"),
             about=data.draw(st.none() | st.just("cmp-1"), "about"),
@@ -759,8 +912,9 @@ class _StoreMachine(RuleBasedStateMachine):
         pending.tasks[task.key] = task
         _expect(task, uow.task(task.key), f"task({task.key!r}) once added")
 
-    def _event(self, data: st.DataObject, kind: str, customer_id: str) -> Input:
-        """A purchase, visit, profile, coupon or referral of ``customer_id``, now."""
+    def _event(self, data: st.DataObject, kind: str, customer_id: str, pending: _Model) -> Input:
+        """A purchase, visit (now and then at a place that names the customer), profile,
+        coupon or referral of ``customer_id``, now."""
         now = self.now
         if kind == "purchase":
             order = purchases(
@@ -771,7 +925,8 @@ class _StoreMachine(RuleBasedStateMachine):
             )
             return attrs.evolve(data.draw(order, "purchase"), id=self._id("o"))
         if kind == "visit":
-            return Visit(id=self._id("v"), customer_id=customer_id, at=now)
+            place = data.draw(st.none() | _echoes(pending, customer_id), "place")
+            return Visit(id=self._id("v"), customer_id=customer_id, at=now, location=place)
         if kind == "profile":
             customer = data.draw(customers(ids=st.just(customer_id)), "profile")
             key = data.draw(st.sampled_from([None, self._id("p")]), "key")
@@ -802,7 +957,7 @@ class _StoreMachine(RuleBasedStateMachine):
         the state and log the input."""
         now = self.now
         customer_id = _target(item, ref)
-        program = _plain_program() if customer_id in _PLAIN else _program()
+        program = self._program_of(customer_id)
         state = pending.states.get(customer_id)
         _check_customer(uow, pending, customer_id)
         if isinstance(ref, PurchaseRecord | HoldRecord | RedemptionRecord):
@@ -873,7 +1028,7 @@ class _StoreMachine(RuleBasedStateMachine):
         state = pending.states.get(referrer_id)
         if state is None:
             state = CustomerState(data.draw(customers(ids=st.just(referrer_id)), "referrer"))
-        program = _plain_program() if referrer_id in _PLAIN else _program()
+        program = self._program_of(referrer_id)
         ledger, settled = ledgers.settle(state.ledger, self.now)
         state, entries = program.apply(attrs.evolve(state, ledger=ledger), reward, self.now)
         uow.save(state, settled + entries)
@@ -890,11 +1045,17 @@ def store_machine(make_store: Callable[[], Store]) -> type[RuleBasedStateMachine
     entries, append to the event log (under keys, and without), keep and replace
     purchase, hold and redemption records, add to shared counters, queue messages and
     move them on, open tasks (again, under a key already used) and close them, and either
-    end normally or raise; reads inside each unit of work must see its own writes. Time
-    passes between steps. After every step, every read of the port (``load``,
-    ``load_ledger``, ``entries``, ``log``, ``logged``, the records, ``counter`` and
-    ``due``, at the due times and a microsecond before them, the outbox's reads,
-    ``task`` and ``tasks`` with each filter) must agree with the model.
+    end normally or raise; reads inside each unit of work must see its own writes. It
+    forgets customers as the service does (``uow.forget(erasure)`` alone in a unit of
+    work, now and then one that raises), after texts that name them (a place, a task's
+    reason, a bounce that echoes their address): the model passes everything it holds
+    through the same :class:`~custbond.erasure.Erasure`, so a store that leaves a name in
+    one table, or rewrites another customer's rows, disagrees with it; and a second
+    forget() of the pseudonym at once must change nothing. Time passes between steps.
+    After every step, every read of the port (``load``, ``load_ledger``, ``entries``,
+    ``log``, ``logged``, the records, ``counter`` and ``due``, at the due times and a
+    microsecond before them, the outbox's reads, ``task`` and ``tasks`` with each
+    filter, for every customer and pseudonym) must agree with the model.
 
     The machine's ``TestCase`` runs 50 examples, deterministically (``derandomize``); give
     it other settings as usual, e.g. ``TestCase.settings = settings(TestCase.settings,
@@ -1173,6 +1334,7 @@ def _held() -> Held:
                 left_at=_T0 + timedelta(days=4),
                 left_because="Purchase",
                 steps_from=_T0 + timedelta(seconds=5),  # its signup was recorded late
+                leavings=((_T0 - timedelta(hours=1), "Purchase o-0"),),
             )
         },
         "integrations": {
@@ -1186,6 +1348,7 @@ def _held() -> Held:
         "invited": {"tasting-1": tasting},
         "attended": {"tasting-1": tasting + timedelta(minutes=20)},
         "marked": {"tenth-order": _T0 + timedelta(days=9)},
+        "leavings": {"newsletter": ((_T0 + timedelta(days=1), "Purchase o-9"),)},
     }
     preferences = Preferences(
         favourites=frozenset({"croissant"}),
