@@ -488,7 +488,9 @@ class RetentionService(OutboxVerbs, RecoveryVerbs, BondVerbs):
         seen) changes nothing and returns False. A pseudonym can be erased too: what was
         recorded under it since (an event's free text) goes, and it keeps its id (unless
         ``pseudonym`` names another), so the one the host recorded still finds the
-        amounts; it returns True. An event for the old id recorded later
+        amounts; it returns True (with nothing recorded since, it changes nothing; it
+        also erases what an earlier release left of free text, such as a consent's
+        source). An event for the old id recorded later
         starts a new customer; one delivered again returns its (erased) first outcome.
 
         >>> from custbond import Customer, MemoryStore, Program
