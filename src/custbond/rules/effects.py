@@ -63,22 +63,28 @@ def _selector(sku: str | None, tag: str | None) -> str:
     return ""
 
 
-def _matching(event: Any, sku: str | None, tag: str | None) -> list[Any]:
-    return [
-        item
-        for item in getattr(event, "items", ())
-        if (sku is None or item.sku == sku) and (tag is None or tag in item.tags)
-    ]
-
-
 def _spent(event: Any, sku: str | None, tag: str | None) -> Decimal:
     """What ``event`` spent on items with this sku and/or tag (quantity x unit price); its
     whole amount when neither is given."""
     if sku is None and tag is None:
         amount: Decimal = event.amount
         return amount
-    items = _matching(event, sku, tag)
-    return sum((item.unit_price * item.quantity for item in items), Decimal(0))
+    # A plain loop, read on every purchase: Decimal(0) plus each matching item's cost, in
+    # the items' order (what sum() with a start of Decimal(0) adds up, without its calls).
+    total = Decimal(0)
+    for item in getattr(event, "items", ()):
+        if (sku is None or item.sku == sku) and (tag is None or tag in item.tags):
+            total += item.unit_price * item.quantity
+    return total
+
+
+def _bought(event: Any, sku: str | None, tag: str | None) -> int:
+    """How many items with this sku and/or tag ``event`` has (quantities added up)."""
+    count = 0
+    for item in getattr(event, "items", ()):
+        if (sku is None or item.sku == sku) and (tag is None or tag in item.tags):
+            count += item.quantity
+    return count
 
 
 @attrs.frozen
@@ -139,7 +145,7 @@ class PointsPerItem:
     tag: str | None = attrs.field(default=None, kw_only=True, validator=v.is_optional_text)
 
     def count(self, event: Any) -> int:
-        return sum(item.quantity for item in _matching(event, self.sku, self.tag))
+        return _bought(event, self.sku, self.tag)
 
     def describe(self, currency: str) -> str:
         return f"{self.points} per item{_selector(self.sku, self.tag)}"
@@ -196,8 +202,7 @@ class Stamps:
     def stamps_for(self, event: Any) -> int:
         if self.sku is None and self.tag is None:
             return self.count
-        bought: int = sum(item.quantity for item in _matching(event, self.sku, self.tag))
-        return self.count * bought
+        return self.count * _bought(event, self.sku, self.tag)
 
 
 @attrs.frozen

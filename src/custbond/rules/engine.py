@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from custbond import _validate as v
 from custbond.errors import InvalidInput
-from custbond.rules.conditions import Condition
+from custbond.rules.conditions import Always, Condition
 from custbond.rules.effects import (
     Cashback,
     Discount,
@@ -34,6 +34,7 @@ from custbond.rules.effects import (
     PointsPerItem,
     PointsPerSpend,
     Ratio,
+    RuleEffect,
     Stamps,
     Tag,
     Tier,
@@ -48,6 +49,25 @@ if TYPE_CHECKING:
     from custbond.program import CustomerState
 
 __all__ = ["Award", "RuleBook"]
+
+# A member of an enum is a class attribute that Python looks up the slow way (a descriptor,
+# three times the cost of a global): the verdicts, as module globals.
+_FIRED, _NOTHING, _FAILED, _LIMITED = (
+    Verdict.FIRED,
+    Verdict.NOTHING,
+    Verdict.FAILED,
+    Verdict.LIMITED,
+)
+_OUTSIDE, _STOPPED, _OUTDONE, _NOTE = (
+    Verdict.OUTSIDE,
+    Verdict.STOPPED,
+    Verdict.OUTDONE,
+    Verdict.NOTE,
+)
+
+# Steps and awards are named tuples made by the thousand: built with tuple.__new__ and all
+# their fields, they skip the Python-level __new__ that fills in defaults (half the cost).
+_new = tuple.__new__
 
 MULTIPLIER_MODES = ("multiply", "add")
 
@@ -79,51 +99,39 @@ class Award(NamedTuple):
 
 
 class _Gain:
-    """What one fired rule gives, before groups and multipliers are resolved."""
+    """What one fired rule gives, before groups and multipliers are resolved.
 
-    __slots__ = (
-        "back",
-        "back_offers",
-        "back_units",
-        "discount",
-        "discounts",
-        "factors",
-        "fixed",
-        "gifts",
-        "given",
-        "messages",
-        "multiplies_only",
-        "pointed",
-        "spend",
-        "stamps",
-        "tags",
-        "text",
-        "tier",
-        "tier_only_up",
-    )
+    What a rule does not give is left to the class's defaults (no slots, so that a gain
+    sets only the few things it gives: a gain is made for most rules on most events).
+    A gain is never changed once its rule has made it, so a rule whose gain does not
+    depend on the event makes it once (see :attr:`_Compiled.constant`).
+    """
 
-    def __init__(self) -> None:
-        self.pointed = False  # whether it gives points (spend, items, fixed, multipliers)
-        self.spend: Ratio = (0, 1)
-        self.fixed = 0
-        self.factors: tuple[Ratio, ...] = ()
-        self.stamps: dict[str, int] | None = None  # made when it gives stamps
-        self.tier: str | None = None
-        self.tier_only_up = False
-        self.tags: tuple[str, ...] = ()
-        self.messages: tuple[Message, ...] = ()
-        self.gifts: tuple[VoucherOffer, ...] = ()
-        self.discounts: tuple[Discount, ...] = ()
-        self.discount = Decimal(0)  # what its discounts take off, for groups to compare
-        self.back: Decimal | None = None  # its cashback (None: it has none), for groups
-        self.back_units = 0  # its cashback in minor units of the currency, for budgets
-        self.back_offers: tuple[VoucherOffer, ...] = ()  # a money voucher per cashback
-        self.text = ""
-        # Whether it gives something of its own: points, stamps, a tier, a tag, a message,
-        # a voucher, money off. Multipliers are not counted here: what they give depends on
-        # the spend points of the other rules (see RuleBook._settle).
-        self.given = False
-        self.multiplies_only = False  # all it gives is multipliers
+    pointed = False  # whether it gives points (spend, items, fixed, multipliers)
+    spend: Ratio = (0, 1)
+    fixed = 0
+    factors: tuple[Ratio, ...] = ()
+    stamps: dict[str, int] | None = None  # made when it gives stamps
+    tier: str | None = None
+    tier_only_up = False
+    tags: tuple[str, ...] = ()
+    messages: tuple[Message, ...] = ()
+    gifts: tuple[VoucherOffer, ...] = ()
+    discounts: tuple[Discount, ...] = ()
+    discount = Decimal(0)  # what its discounts take off, for groups to compare
+    back: Decimal | None = None  # its cashback (None: it has none), for groups
+    back_units = 0  # its cashback in minor units of the currency, for budgets
+    back_offers: tuple[VoucherOffer, ...] = ()  # a money voucher per cashback
+    text = ""
+    # Whether it gives something of its own: points, stamps, a tier, a tag, a message,
+    # a voucher, money off. Multipliers are not counted here: what they give depends on
+    # the spend points of the other rules (see RuleBook._settle).
+    given = False
+    multiplies_only = False  # all it gives is multipliers
+    # Whether it gives something beyond points: stamps, a tier, tags, messages, vouchers
+    # (gifts, cashback), discounts.
+    beyond = False
+    fired: Step | None = None  # the step saying the rule fired, for a gain made once
 
 
 def _add(first: Ratio, second: Ratio) -> Ratio:
@@ -175,6 +183,14 @@ def _show_ratio(ratio: Ratio) -> str:
     return "about " + format(exact.quantize(Decimal("0.01")), "f")
 
 
+# How a part of a condition that failed reads in a trace: its text, the facts it shows
+# (label, getter) and, when it shows one, the steps made so far by the fact's value.
+_Said = tuple[str, tuple[tuple[str, Getter], ...], dict[tuple[type, Any], Step] | None]
+# The types of the values a failure's steps are kept by (and Decimals, by their text).
+_KEPT_TYPES = frozenset({str, int, bool, type(None), frozenset})
+_KEEP_FAILURES = 64  # steps kept per part of a condition
+
+
 class _Compiled:
     """One rule, ready to run: its condition compiled, its effects sorted by kind."""
 
@@ -185,8 +201,10 @@ class _Compiled:
         "budget_limit",
         "budget_money",
         "budget_text",
+        "capped",
         "cashback",
         "check",
+        "constant",
         "counters",
         "currency",
         "discounts",
@@ -198,20 +216,28 @@ class _Compiled:
         "fixed",
         "gift_money",
         "gifts",
+        "gives_more",
         "group",
+        "in_currency",
+        "item_words",
         "items",
+        "lean",
         "limits",
         "messages",
         "name",
+        "outside",
+        "picky",
         "places",
         "pointed",
         "priority",
-        "said",
         "said_after",
         "said_back",
         "said_factors",
         "said_fixed",
         "spend",
+        "spend_only",
+        "spend_words",
+        "stamp_words",
         "stamps",
         "tags",
         "tier",
@@ -242,11 +268,22 @@ class _Compiled:
             for limit in rule.limits
             if isinstance(limit, Budget | FirstCustomers)
         )
-        then = rule.then
+        self._sort_effects(rule.then, currency)
+        # How each part of the condition that can fail reads in a trace, and the facts
+        # it shows the values of: made on the part's first failure.
+        self.failures: dict[int, _Said] = {}
+        self.picky = False  # in a group that takes one rule (set by the rule book)
+        self._plan(rule)
+
+    def _sort_effects(self, then: tuple[RuleEffect, ...], currency: str) -> None:
+        """The rule's effects by kind, and how each reads in a trace."""
         self.spend = tuple(effect for effect in then if isinstance(effect, PointsPerSpend))
         self.items = tuple(effect for effect in then if isinstance(effect, PointsPerItem))
         self.fixed = sum(effect.points for effect in then if isinstance(effect, FixedPoints))
-        self.factors = tuple(effect.factor for effect in then if isinstance(effect, Multiplier))
+        # Each multiplier's factor as an exact ratio.
+        self.factors = tuple(
+            effect.factor.as_integer_ratio() for effect in then if isinstance(effect, Multiplier)
+        )
         self.stamps = tuple(effect for effect in then if isinstance(effect, Stamps))
         tiers = [effect for effect in then if isinstance(effect, Tier)]
         self.tier = tiers[0].tier if tiers else None
@@ -257,10 +294,23 @@ class _Compiled:
         self.discounts = tuple(effect for effect in then if isinstance(effect, Discount))
         self.cashback = tuple(effect for effect in then if isinstance(effect, Cashback))
         self.pointed = bool(self.spend or self.items or self.fixed or self.factors)
+        self.spend_only = bool(self.spend) and len(self.spend) == len(then)
         # A tier, a tag, a message or a gift is something, whatever the event.
         self.always_gives = bool(self.tier is not None or self.tags or self.messages or self.gifts)
-        # How each spend effect and cashback reads in a trace, but for the amount: made once.
-        self.said = tuple(effect.describe(currency) for effect in self.spend)
+        # Those or discounts: what the rule gives beyond points and stamps.
+        self.gives_more = self.always_gives or bool(self.discounts)
+        # How each effect that depends on the event reads in a trace, but for what it
+        # depends on (an amount, a count): made once. For points per spend, also whether
+        # it earns on the whole amount (no sku or tag).
+        self.spend_words = tuple(
+            (effect, f"{effect.describe(currency)} on ", effect.sku is None and effect.tag is None)
+            for effect in self.spend
+        )
+        self.in_currency = f" {currency}"
+        self.item_words = tuple(
+            (effect, f"{effect.describe(currency)}, ") for effect in self.items
+        )
+        self.stamp_words = tuple((stamp, f" on card {stamp.card!r}") for stamp in self.stamps)
         self.said_back = tuple(effect.describe() for effect in self.cashback)
         # What the rest reads as does not depend on the event: made once.
         self.said_fixed = points_text(self.fixed) if self.fixed else ""
@@ -271,9 +321,30 @@ class _Compiled:
         self.said_after = tuple(after)
         unit = format(Decimal(1).scaleb(-self.places), "f")
         self.too_little = f"nothing, less than {unit} {currency}"
-        # How each part of the condition that can fail reads in a trace, and the facts
-        # it shows the values of: made on the part's first failure.
-        self.failures: dict[int, tuple[str, tuple[tuple[str, Getter], ...]]] = {}
+
+    def _plan(self, rule: Rule) -> None:
+        """What the engine can skip for this rule: made once, after everything else."""
+        # A rule that reads nothing but the event's own effects: no condition, window or
+        # limit of any kind, and stopping no rule below it. The engine considers such
+        # rules without the facts, the counters or the exclusive rules' passes (see
+        # RuleBook._evaluate_lean).
+        self.capped = bool(rule.limits)  # a limit, a budget or a first-customers cap
+        self.lean = (
+            isinstance(rule.when, Always)
+            and self.window is None
+            and not (self.capped or rule.exclusive)
+        )
+        # The step of an event outside the rule's window (if it has one): made once.
+        said_window = "" if self.window is None else self.window.describe()
+        self.outside = Step(_OUTSIDE, said_window, self.name)
+        # What the rule gives, when that does not depend on the event (fixed points,
+        # multipliers, stamps per event, a tier, tags, messages, gifts): made once.
+        self.constant: _Gain | None = None
+        if not (self.spend or self.items or self.discounts or self.cashback) and all(
+            stamp.sku is None and stamp.tag is None for stamp in self.stamps
+        ):
+            self.constant = self._gain(None)
+            self.constant.fired = Step(_FIRED, self.constant.text, self.name)
 
     def _count_budget(self, rule: Rule, currency: str) -> None:
         """The rule's budget as a count in the store's units (points, or minor units of
@@ -310,74 +381,148 @@ class _Compiled:
         values of the facts it reads (but for true/false facts standing alone)."""
         said = self.failures.get(id(failed))
         if said is None:
-            getters = {
-                leaf.fact_text(): leaf.getter()
-                for leaf in failed.comparisons()
-                if str(leaf) != leaf.fact_text()
-            }
-            # Parts of the rule's own condition live as long as the rule: ids stay theirs.
-            said = self.failures[id(failed)] = (str(failed), tuple(getters.items()))
-        text, reads = said
+            said = self._failure_of(failed)
+        text, reads, seen = said
         if not reads:
-            return Step(Verdict.FAILED, text, self.name)
+            return _new(Step, (_FAILED, text, self.name, ()))
+        if seen is not None:  # one fact read: its steps are kept by value
+            found = reads[0][1](facts)
+            kind = type(found)
+            # Two equal values of one of these types read alike in a trace; a Decimal
+            # (1.0 and 1.00 are equal) is told apart by its text.
+            key = (kind, found) if kind in _KEPT_TYPES else (kind, str(found))
+            step = seen.get(key)
+            if step is None:
+                step = self._failed(text, reads[0][0], found)
+                if len(seen) < _KEEP_FAILURES and (kind in _KEPT_TYPES or kind is Decimal):
+                    seen[key] = step
+            return step
         values = []
         for label, read in reads:
             found = read(facts)
             if isinstance(found, frozenset):
                 found = tuple(sorted(found))
             values.append((label, found))
-        return Step(Verdict.FAILED, text, self.name, tuple(values))
+        return _new(Step, (_FAILED, text, self.name, tuple(values)))
 
-    def gain(self, event: Any) -> _Gain:
+    def _failed(self, text: str, label: str, found: Any) -> Step:
+        if isinstance(found, frozenset):
+            found = tuple(sorted(found))
+        return _new(Step, (_FAILED, text, self.name, ((label, found),)))
+
+    def _failure_of(self, failed: Condition) -> _Said:
+        """How ``failed`` reads in a trace, the facts whose values it shows, and (when
+        it shows one) the steps already made, by that fact's value."""
+        getters = {
+            leaf.fact_text(): leaf.getter()
+            for leaf in failed.comparisons()
+            if str(leaf) != leaf.fact_text()
+        }
+        reads = tuple(getters.items())
+        # Parts of the rule's own condition live as long as the rule: ids stay theirs.
+        said = self.failures[id(failed)] = (str(failed), reads, {} if len(reads) == 1 else None)
+        return said
+
+    def consider(self, event: Any) -> _Gain | Step:
+        """What the rule gives for ``event`` (its condition held and no limit stopped it),
+        or the step saying it gives nothing: nothing of its own, nothing to multiply."""
+        gain = self.constant
+        if gain is None:
+            gain = self._spend_gain(event) if self.spend_only else self._gain(event)
+        if not gain.given and not gain.factors:
+            return _new(Step, (_NOTHING, gain.text, self.name, ()))
+        return gain
+
+    def _spend_gain(self, event: Any) -> _Gain:
+        """:meth:`_gain` for a rule that gives points per spend and nothing else (a
+        program's base earning rule, most often): what is left of it when the rule has no
+        other effect. It gives something when its spend points are not 0."""
+        gain = _Gain()
+        gain.pointed = True
+        spend: Ratio = (0, 1)
+        text = ""
+        for effect, words, whole in self.spend_words:
+            amount = event.amount if whole else effect.spend(event)
+            exact = effect.exact(amount)
+            spend = _add(spend, exact) if spend[0] else exact  # 0 + x is x
+            said = f"{words}{amount}{self.in_currency}"
+            text = f"{text}; {said}" if text else said
+        gain.spend = spend
+        gain.given = bool(spend[0])
+        gain.text = text
+        # The defaults the engine reads of every gain, set on the instance all the same:
+        # Python 3.11 reads an instance's own attributes faster than its class's.
+        gain.factors = ()
+        gain.multiplies_only = gain.beyond = False
+        gain.fired = None
+        gain.fixed = 0
+        return gain
+
+    def _gain(self, event: Any) -> _Gain:
+        """What the rule gives for ``event``, whatever its effects: each kind of effect
+        the rule does not have is skipped whole."""
         gain = _Gain()
         gain.pointed = self.pointed
-        currency = self.currency
         said: list[str] = []
-        for effect, words in zip(self.spend, self.said, strict=True):
-            spend = effect.spend(event)
-            gain.spend = _add(gain.spend, effect.exact(spend))
-            said.append(f"{words} on {spend} {currency}")
-        for item_effect in self.items:
-            count = item_effect.count(event)
-            gain.spend = _add(gain.spend, (item_effect.points * count, 1))
-            said.append(f"{item_effect.describe(currency)}, {count} bought")
+        if self.spend or self.items:
+            gain.spend = self._spend_points(event, said)
         if self.fixed:
             gain.fixed = self.fixed
             said.append(self.said_fixed)
         if self.factors:
-            gain.factors = tuple(factor.as_integer_ratio() for factor in self.factors)
+            gain.factors = self.factors
             said.extend(self.said_factors)
-        for stamp in self.stamps:
-            count = stamp.stamps_for(event)
-            if count:
-                if gain.stamps is None:
-                    gain.stamps = {}
-                gain.stamps[stamp.card] = gain.stamps.get(stamp.card, 0) + count
-                said.append(f"{count} stamp{'s' if count != 1 else ''} on card {stamp.card!r}")
-        if self.tier is not None:
+        if self.stamps:
+            self._stamp(event, gain, said)
+        if self.gives_more:
             gain.tier = self.tier
             gain.tier_only_up = self.tier_only_up
-        if self.tags:
             gain.tags = self.tags
-        if self.messages:
             gain.messages = self.messages
-        if self.gifts:
             gain.gifts = self.gifts
-        if self.discounts:
-            gain.discounts = self.discounts
-            gain.discount = sum((d.value(event.items) for d in self.discounts), Decimal(0))
-        said.extend(self.said_after)  # tier, tags, messages, gifts, discounts
+            if self.discounts:
+                gain.discounts = self.discounts
+                gain.discount = sum((d.value(event.items) for d in self.discounts), Decimal(0))
+            said.extend(self.said_after)  # tier, tags, messages, gifts, discounts
         if self.cashback:
             self._cash_back(event, gain, said)
         given = gain.given = self.always_gives or bool(
             gain.spend[0] or gain.fixed or gain.stamps or gain.back_offers or gain.discount
         )
         gain.multiplies_only = not given and bool(self.factors)
+        gain.beyond = self.gives_more or bool(gain.stamps or gain.back_offers)
         if not said:  # only stamps, and none for this event
             cards = dict.fromkeys(stamp.card for stamp in self.stamps)
             said = [f"0 stamps on card {card!r}" for card in cards]
         gain.text = "; ".join(said) or "nothing to give"
         return gain
+
+    def _spend_points(self, event: Any, said: list[str]) -> Ratio:
+        """The spend points of the rule's points per spend and per item, saying each in
+        ``said``."""
+        spend: Ratio = (0, 1)
+        for effect, words, whole in self.spend_words:
+            amount = event.amount if whole else effect.spend(event)
+            exact = effect.exact(amount)
+            spend = _add(spend, exact) if spend[0] else exact  # 0 + x is x
+            said.append(f"{words}{amount}{self.in_currency}")
+        for item_effect, item_words in self.item_words:
+            count = item_effect.count(event)
+            points = (item_effect.points * count, 1)
+            spend = _add(spend, points) if spend[0] else points
+            said.append(f"{item_words}{count} bought")
+        return spend
+
+    def _stamp(self, event: Any, gain: _Gain, said: list[str]) -> None:
+        """The stamps the rule gives for ``event``, by card, saying each in ``said``."""
+        for stamp, on_card in self.stamp_words:
+            count = stamp.stamps_for(event)
+            if count:
+                stamps = gain.stamps
+                if stamps is None:
+                    stamps = gain.stamps = {}
+                stamps[stamp.card] = stamps.get(stamp.card, 0) + count
+                said.append(f"{count} stamp{'s' if count != 1 else ''}{on_card}")
 
     def _cash_back(self, event: Any, gain: _Gain, said: list[str]) -> None:
         """The cashback ``event`` earns: a money voucher for each effect whose amount,
@@ -404,15 +549,18 @@ class _Run(NamedTuple):
     """One pass over the rules for an event, before groups are resolved."""
 
     considered: list[tuple[_Compiled, _Gain | Step]]
-    uses: list[tuple[str, datetime]]  # (rule, keep its firings from)
-    shared: list[tuple[str, str, int]]  # (rule, counter, amount)
+    uses: Sequence[tuple[str, datetime]]  # (rule, keep its firings from)
+    shared: Sequence[tuple[str, str, int]]  # (rule, counter, amount)
     stoppers: frozenset[str]  # the exclusive rules that stopped rules below them
-    notes: dict[str, Step]  # rule -> why its limits were judged on part of its firings
+    notes: Mapping[str, Step]  # rule -> why its limits were judged on part of its firings
     multiplies_only: bool  # whether a rule that gives only multipliers fired
     spent: bool  # whether a rule that gives spend points fired
     # Whether a rule that gives points fired or gave nothing: the trace then says what the
     # event earned, 0 points too.
     pointed: bool
+    # How many of the rules that fired are in groups that take one rule: under two, no
+    # group has anything to choose from.
+    rivals: int
 
 
 class RuleBook:
@@ -448,6 +596,7 @@ class RuleBook:
             raise InvalidInput("base", base, "the name of one of the rules")
         self.currency = currency
         self.multipliers = multipliers
+        self._multiply = multipliers == "multiply"
         self.base = base
         ordered = sorted(rules, key=lambda rule: (-rule.priority, rule.name))
         self._by_type: dict[str, tuple[_Compiled, ...]] = {}
@@ -455,6 +604,8 @@ class RuleBook:
         # Only groups that take one rule need resolving; most programs have none.
         self._picky = [self.groups[name] for name in sorted(self.groups)]
         self._picky = [group for group in self._picky if group.take != "all"]
+        for found in compiled.values():
+            found.picky = found.group in {group.name for group in self._picky}
         self._counters: dict[str, tuple[str, ...]] = {}
         for rule in ordered:
             counters = compiled[rule.name].counters
@@ -462,6 +613,10 @@ class RuleBook:
                 self._by_type[name] = (*self._by_type.get(name, ()), compiled[rule.name])
                 if counters:
                     self._counters[name] = (*self._counters.get(name, ()), *counters)
+        # The event types whose rules are all lean: considered without the facts.
+        self._lean = frozenset(
+            name for name, found in self._by_type.items() if all(rule.lean for rule in found)
+        )
         # In name order, once: a database store locks each counter as the service reads it,
         # and the same order in every transaction keeps two of them from deadlocking.
         self._counters = {
@@ -488,9 +643,12 @@ class RuleBook:
         """Consider every rule for ``event``'s type, for the customer in ``state``.
         ``counters`` are the shared counters of :meth:`counters_for` (0 when missing);
         ``local`` is the event's time in ``zone``, when the caller has it already."""
-        rules = self._by_type.get(type(event).__name__)
+        kind = type(event).__name__
+        rules = self._by_type.get(kind)
         if not rules:
-            return Award()
+            return _NO_AWARD
+        if kind in self._lean:
+            return self._evaluate_lean(rules, event)
         facts = Facts(event, state, event.at, zone, local)
         counts = {} if counters is None else counters
         # Only a rule that applies stops the rules below it: one its group takes, and that
@@ -508,6 +666,62 @@ class RuleBook:
                 return self._award(run, outdone, idle)
             quiet |= lost
 
+    def _evaluate_lean(self, rules: tuple[_Compiled, ...], event: Any) -> Award:
+        """:meth:`evaluate` for an event type whose rules are all lean (see
+        :attr:`_Compiled.lean`): the same award, without the facts or the counters.
+
+        It is :meth:`_consider` with what cannot happen to lean rules left out: no
+        exclusive rule stops another (so one pass), no window, condition, limit, budget or
+        first-customers cap holds one back, none counts its firings or takes from a shared
+        counter. A group with two rules to choose from, multipliers with nothing to
+        multiply (what :meth:`_settle` resolves) and anything given beyond points go the
+        general way (:meth:`_settle`, :meth:`_award`); an event that has none of them
+        (most) is awarded here, as :meth:`_award` would: a step per rule, the points of
+        the rules that fired, nothing set aside."""
+        considered: list[tuple[_Compiled, _Gain | Step]] = []
+        steps: list[Step] = []
+        kept: list[_Gain] = []
+        multiplies_only = spent = beyond = False
+        nothing_pointed = fired_pointed = False  # a rule that gives points gave nothing, fired
+        rivals = 0
+        for rule in rules:
+            result = rule.consider(event)
+            considered.append((rule, result))
+            if not isinstance(result, _Gain):  # it gives nothing
+                steps.append(result)
+                nothing_pointed = nothing_pointed or rule.pointed
+                continue
+            steps.append(result.fired or _new(Step, (_FIRED, result.text, rule.name, ())))
+            kept.append(result)
+            fired_pointed = fired_pointed or result.pointed
+            beyond = beyond or result.beyond
+            multiplies_only = multiplies_only or result.multiplies_only
+            spent = spent or bool(result.spend[0])
+            rivals += rule.picky
+        if beyond or rivals > 1 or (multiplies_only and not spent):
+            fields = (
+                considered,
+                (),
+                (),
+                _NONE,
+                _NO_NOTES,
+                multiplies_only,
+                spent,
+                nothing_pointed,
+                rivals,
+            )
+            run = _new(_Run, fields)
+            outdone, idle = self._settle(run)
+            return self._award(run, outdone, idle)
+        points = 0
+        if nothing_pointed or fired_pointed:
+            points, spend, factor = self._points(kept)
+            steps.append(_earned(points, spend, factor))
+        # The fields in Award's order: points alone.
+        return _new(
+            Award, (points, (), None, None, False, (), (), (), tuple(steps), (), (), (), ())
+        )
+
     def _consider(
         self,
         rules: tuple[_Compiled, ...],
@@ -517,7 +731,6 @@ class RuleBook:
     ) -> _Run:
         """One pass over ``rules``: what each gives or what holds it back. Exclusive rules
         in ``quiet`` stop nothing."""
-        at, zone = facts.at, facts.zone
         considered: list[tuple[_Compiled, _Gain | Step]] = []
         stop_below: int | None = None
         stopper = ""
@@ -527,66 +740,80 @@ class RuleBook:
         shared: list[tuple[str, str, int]] = []  # (rule, counter, amount)
         notes: dict[str, Step] = {}
         multiplies_only = spent = pointed = False
+        rivals = 0
         for rule in rules:
             if stop_below is not None and rule.priority < stop_below and rule.name != self.base:
                 text = f"the exclusive rule {stopper!r} fired above it"
-                considered.append((rule, Step(Verdict.STOPPED, text, rule.name)))
+                considered.append((rule, _new(Step, (_STOPPED, text, rule.name, ()))))
                 stopped = True
                 continue
-            if rule.window is not None and not rule.window.contains(at, zone, local=facts.local):
-                considered.append((rule, Step(Verdict.OUTSIDE, rule.window.describe(), rule.name)))
+            window = rule.window
+            if window is not None and not window.contains(facts.at, facts.zone, local=facts.local):
+                considered.append((rule, rule.outside))
                 continue
             failed = rule.check(facts)
             if failed is not None:
                 considered.append((rule, rule.failure(failed, facts)))
                 continue
-            held, gain, note_ = self._held_back(rule, facts, counts=counts, shared=shared)
-            if held is not None:
-                considered.append((rule, held))
-                pointed = pointed or (rule.pointed and held.verdict is Verdict.NOTHING)
-                continue
-            assert gain is not None
-            if rule.limits or rule.first is not None:
-                uses.append((rule.name, _keep_from(rule, facts)))
-            if note_ is not None:
-                notes[rule.name] = note_
+            if rule.capped:
+                gain = self._held_back(rule, facts, counts, uses=uses, shared=shared, notes=notes)
+            else:  # nothing to hold it back: what it gives, or that it gives nothing
+                gain = rule.consider(facts.event)
             considered.append((rule, gain))
+            if not isinstance(gain, _Gain):  # held back, or it gives nothing
+                pointed = pointed or (rule.pointed and gain.verdict is _NOTHING)
+                continue
             multiplies_only = multiplies_only or gain.multiplies_only
             spent = spent or bool(gain.spend[0])
+            rivals += rule.picky
             if rule.exclusive and rule.name not in quiet:
                 exclusive.append(rule.name)
                 stop_below, stopper = rule.priority, rule.name
         stoppers = frozenset(exclusive) if stopped else _NONE
-        return _Run(considered, uses, shared, stoppers, notes, multiplies_only, spent, pointed)
+        fields = (
+            considered,
+            uses,
+            shared,
+            stoppers,
+            notes,
+            multiplies_only,
+            spent,
+            pointed,
+            rivals,
+        )
+        return _new(_Run, fields)
 
     def _held_back(
         self,
         rule: _Compiled,
         facts: Facts,
-        *,
         counts: Mapping[str, int],
+        *,
+        uses: list[tuple[str, datetime]],
         shared: list[tuple[str, str, int]],
-    ) -> tuple[Step | None, _Gain | None, Step | None]:
-        """For a rule whose condition holds: the step saying which limit holds it back or
-        that it gives nothing, or what it gives; and a note when its limits could count
-        only the firings kept. Takes what it would use of the shared counters into
-        ``shared``."""
+        notes: dict[str, Step],
+    ) -> _Gain | Step:
+        """For a rule with limits whose condition holds: the step saying which limit holds
+        it back or that it gives nothing, or what it gives. When it gives something, adds
+        from when its firings are kept to ``uses``, what it takes of the shared counters
+        to ``shared``, and to ``notes`` a note when its limits could count only the
+        firings kept."""
         event, state = facts.event, facts.state
         note_ = None
         if rule.limits:
             stopped, note_ = _limited(rule, facts)
             if stopped is not None:
-                return stopped, None, None
+                return stopped
         taken: list[tuple[str, str, int]] = []
         if rule.first is not None and rule.name not in state.rule_uses:
             served = counts.get(rule.first_counter, 0)
             if served >= rule.first.count:
                 text = f"it is for {rule.first.describe()}, and {served} have had it"
-                return Step(Verdict.LIMITED, text, rule.name), None, None
+                return Step(_LIMITED, text, rule.name)
             taken.append((rule.name, rule.first_counter, 1))
-        gain = rule.gain(event)
-        if not gain.given and not gain.factors:  # nothing of its own, nothing to multiply
-            return Step(Verdict.NOTHING, gain.text, rule.name), None, None
+        gain = rule.consider(event)
+        if not isinstance(gain, _Gain):  # nothing of its own, nothing to multiply
+            return gain
         if rule.budget is not None:
             # Counted as the store counts it: points, or money in minor units.
             if rule.budget_money:
@@ -600,11 +827,15 @@ class RuleBook:
                 else:
                     given, asked = str(spent), str(own)
                 text = f"{rule.budget_text} is spent ({given} given, {asked} more asked)"
-                return Step(Verdict.LIMITED, text, rule.name), None, None
+                return Step(_LIMITED, text, rule.name)
             if own:
                 taken.append((rule.name, rule.budget_counter, own))
         shared.extend(taken)
-        return None, gain, note_
+        if rule.limits or rule.first is not None:  # not for a budget alone
+            uses.append((rule.name, _keep_from(rule, facts)))
+        if note_ is not None:
+            notes[rule.name] = note_
+        return gain
 
     # -- putting the gains together ------------------------------------------------------
 
@@ -614,17 +845,17 @@ class RuleBook:
         fixed = 0
         factor: Ratio = (1, 1)
         for gain in gains:
-            spend = _add(spend, gain.spend)
+            spend = _add(spend, gain.spend) if spend[0] else gain.spend  # 0 + x is x
             fixed += gain.fixed
             for top, bottom in gain.factors:
-                if self.multipliers == "multiply":
+                if self._multiply:
                     factor = (factor[0] * top, factor[1] * bottom)
                 else:
                     factor = _add(factor, (top - bottom, bottom))
         points = (spend[0] * factor[0]) // (spend[1] * factor[1])
         return points + fixed, spend, factor
 
-    def _settle(self, run: _Run) -> tuple[dict[str, str], dict[str, str]]:
+    def _settle(self, run: _Run) -> tuple[Mapping[str, str], Mapping[str, str]]:
         """The rules their groups set aside, with why; and the rules that give only
         multipliers and give nothing, with why (no spend points to multiply).
 
@@ -636,8 +867,10 @@ class RuleBook:
         aside is then let back, in order, if its group can take it (or another rule) and
         still leave spend points to multiply (at most one try per multiplier).
         """
-        if not self._picky and (run.spent or not run.multiplies_only):
-            return {}, {}  # most programs: nothing to resolve
+        if run.rivals < 2 and (run.spent or not run.multiplies_only):
+            # Most events: no group has two rules to choose from, and any multiplier has
+            # spend points to multiply.
+            return _NOTHING_SET_ASIDE
         fired = [(rule, gain) for rule, gain in run.considered if type(gain) is _Gain]
         outdone = self._resolve_groups(fired) if self._picky else {}
         if not run.multiplies_only or (run.spent and not outdone):
@@ -699,22 +932,13 @@ class RuleBook:
         steps: list[Step] = []
         kept: list[_Gain] = []
         pointed = run.pointed
-        stamps: dict[str, int] = {}
-        tier: str | None = None
-        tier_rule: str | None = None
-        only_up = False
-        tags: list[str] = []
-        messages: list[tuple[str, Message]] = []
-        gifts: list[tuple[str, VoucherOffer]] = []
-        cashback: list[int] = []
-        discounts: list[tuple[str, Discount]] = []
+        beyond: _Beyond | None = None  # made for the first rule that gives more than points
         uses, shared, notes = run.uses, run.shared, run.notes
         set_aside = outdone or idle
         for rule, result in run.considered:
-            if type(result) is Step:
+            if not isinstance(result, _Gain):
                 steps.append(result)
                 continue
-            assert isinstance(result, _Gain)
             name = rule.name
             if set_aside and (name in outdone or name in idle):
                 steps.append(_set_aside(name, result, outdone, idle))
@@ -722,47 +946,40 @@ class RuleBook:
                 uses = [use for use in uses if use[0] != name]
                 shared = [take for take in shared if take[0] != name]
                 continue
-            steps.append(Step(Verdict.FIRED, result.text, name))
+            steps.append(result.fired or _new(Step, (_FIRED, result.text, name, ())))
             if notes and name in notes:
                 steps.append(notes[name])
             kept.append(result)
             pointed = pointed or result.pointed
-            if result.stamps:
-                for card, count in result.stamps.items():
-                    stamps[card] = stamps.get(card, 0) + count
-            if result.tier is not None:
-                if tier is None:
-                    tier, tier_rule, only_up = result.tier, name, result.tier_only_up
-                elif result.tier != tier:
-                    text = f"tier {result.tier!r} not given: {tier!r} came first"
-                    steps.append(Step(Verdict.NOTE, text, name))
-            if result.tags:
-                tags.extend(tag for tag in result.tags if tag not in tags)
-            if result.messages:
-                messages.extend((name, message) for message in result.messages)
-            if result.gifts or result.back_offers:
-                _vouchers(name, result, gifts, cashback)
-            if result.discounts:
-                discounts.extend((name, discount) for discount in result.discounts)
+            if result.beyond:
+                if beyond is None:
+                    beyond = _Beyond()
+                beyond.add(name, result, steps)
         points = 0
         if pointed:
             points, spend, factor = self._points(kept)
-            steps.append(Step(Verdict.NOTE, _earned_text(points, spend, factor)))
-        return Award(
-            points,
-            tuple(sorted(stamps.items())) if stamps else (),
-            tier,
-            tier_rule,
-            only_up,
-            tuple(tags),
-            tuple(messages),
-            tuple(uses),
-            tuple(steps),
-            tuple(gifts),
-            tuple((counter, amount) for _, counter, amount in shared),
-            tuple(discounts),
-            tuple(cashback),
-        )
+            steps.append(_earned(points, spend, factor))
+        counted = tuple((counter, amount) for _, counter, amount in shared) if shared else ()
+        if beyond is None:  # points alone: the fields in Award's order
+            return _new(
+                Award,
+                (
+                    points,
+                    (),
+                    None,
+                    None,
+                    False,
+                    (),
+                    (),
+                    tuple(uses),
+                    tuple(steps),
+                    (),
+                    counted,
+                    (),
+                    (),
+                ),
+            )
+        return beyond.award(points, tuple(uses), tuple(steps), counted)
 
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:
         """The rules their group did not take, with why, for groups taking one rule."""
@@ -796,14 +1013,94 @@ class RuleBook:
         return outdone
 
 
+class _Beyond:
+    """What the rules that apply give beyond points (stamps, a tier, tags, messages,
+    vouchers, discounts), gathered for an :class:`Award`: made only for an event where
+    a rule gives one of them."""
+
+    __slots__ = (
+        "cashback",
+        "discounts",
+        "gifts",
+        "messages",
+        "only_up",
+        "stamps",
+        "tags",
+        "tier",
+        "tier_rule",
+    )
+
+    def __init__(self) -> None:
+        self.stamps: dict[str, int] = {}
+        self.tier: str | None = None
+        self.tier_rule: str | None = None
+        self.only_up = False
+        self.tags: list[str] = []
+        self.messages: list[tuple[str, Message]] = []
+        self.gifts: list[tuple[str, VoucherOffer]] = []
+        self.cashback: list[int] = []
+        self.discounts: list[tuple[str, Discount]] = []
+
+    def add(self, name: str, gain: _Gain, steps: list[Step]) -> None:
+        """Add what the rule ``name`` gives; a note in ``steps`` when its tier loses to
+        the tier of a rule before it."""
+        if gain.stamps:
+            stamps = self.stamps
+            for card, count in gain.stamps.items():
+                stamps[card] = stamps.get(card, 0) + count
+        if gain.tier is not None:
+            if self.tier is None:
+                self.tier, self.tier_rule, self.only_up = gain.tier, name, gain.tier_only_up
+            elif gain.tier != self.tier:
+                text = f"tier {gain.tier!r} not given: {self.tier!r} came first"
+                steps.append(Step(_NOTE, text, name))
+        if gain.tags:
+            tags = self.tags
+            tags.extend(tag for tag in gain.tags if tag not in tags)
+        if gain.messages:
+            self.messages.extend((name, message) for message in gain.messages)
+        if gain.gifts or gain.back_offers:
+            _vouchers(name, gain, self.gifts, self.cashback)
+        if gain.discounts:
+            self.discounts.extend((name, discount) for discount in gain.discounts)
+
+    def award(
+        self,
+        points: int,
+        uses: tuple[tuple[str, datetime], ...],
+        steps: tuple[Step, ...],
+        shared: tuple[tuple[str, int], ...],
+    ) -> Award:
+        """The award of an event: ``points``, what was gathered here, and the rest."""
+        stamps = tuple(sorted(self.stamps.items())) if self.stamps else ()
+        return _new(
+            Award,
+            (
+                points,
+                stamps,
+                self.tier,
+                self.tier_rule,
+                self.only_up,
+                tuple(self.tags),
+                tuple(self.messages),
+                uses,
+                steps,
+                tuple(self.gifts),
+                shared,
+                tuple(self.discounts),
+                tuple(self.cashback),
+            ),
+        )
+
+
 def _set_aside(
     name: str, gain: _Gain, outdone: Mapping[str, str], idle: Mapping[str, str]
 ) -> Step:
     """The step of a rule that fired but does not apply: its group took another rule, or
     it gives only multipliers and there are no spend points to multiply."""
     if name in outdone:
-        return Step(Verdict.OUTDONE, outdone[name], name)
-    return Step(Verdict.NOTHING, f"{gain.text}: {idle[name]}", name)
+        return Step(_OUTDONE, outdone[name], name)
+    return Step(_NOTHING, f"{gain.text}: {idle[name]}", name)
 
 
 def _spends(
@@ -830,6 +1127,22 @@ def _vouchers(
     for offer in gain.back_offers:
         cashback.append(len(gifts))
         gifts.append((rule, offer))
+
+
+def _earned(points: int, spend: Ratio, factor: Ratio) -> Step:
+    """The note of what an event earned. Amounts repeat (prices, baskets): the notes of
+    the last few thousand are kept."""
+    key = (points, spend, factor)
+    step = _EARNED.get(key)
+    if step is None:
+        if len(_EARNED) >= _KEEP_EARNED:
+            _EARNED.clear()
+        step = _EARNED[key] = Step(_NOTE, _earned_text(points, spend, factor))
+    return step
+
+
+_EARNED: dict[tuple[int, Ratio, Ratio], Step] = {}
+_KEEP_EARNED = 4096
 
 
 def _earned_text(points: int, spend: Ratio, factor: Ratio) -> str:
@@ -865,7 +1178,7 @@ def _limited(rule: _Compiled, facts: Facts) -> tuple[Step | None, Step | None]:
             used = sum(1 for when in fired if when >= since)
         if used >= limit.times:
             text = f"its limit of {limit.describe()} is reached ({used} used)"
-            return Step(Verdict.LIMITED, text, rule.name), None
+            return Step(_LIMITED, text, rule.name), None
         partial = partial or (kept_from is not None and since < kept_from)
     if not partial:
         return None, None
@@ -874,7 +1187,7 @@ def _limited(rule: _Compiled, facts: Facts) -> tuple[Step | None, Step | None]:
         f"firings before {kept_from.isoformat()} are no longer kept: this event is older, "
         "and its limits count only the firings kept"
     )
-    return None, Step(Verdict.NOTE, text, rule.name)
+    return None, Step(_NOTE, text, rule.name)
 
 
 def _used_late(
@@ -944,3 +1257,8 @@ def _just_before(limit: Limit, start: datetime) -> datetime:
 
 _INSTANT = timedelta(microseconds=1)
 _NONE: frozenset[str] = frozenset()
+_NO_AWARD = Award()
+# Shared, and never changed (typed as read-only): what most events have of these.
+_NO_NOTES: Mapping[str, Step] = {}
+_NO_REASONS: Mapping[str, str] = {}
+_NOTHING_SET_ASIDE = (_NO_REASONS, _NO_REASONS)
