@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from custbond._durations import earlier
 from custbond._validate import FIRST_YEAR, LAST_YEAR, is_moment, moment
 from custbond.errors import InvalidInput
 
@@ -85,22 +86,13 @@ class FixedClock:
                 delta,
                 f"a duration that keeps the clock in the years {FIRST_YEAR} to {LAST_YEAR}",
             ) from None
-        if _earlier(moved, self._at):
+        if earlier(moved, self._at):
             raise InvalidInput("delta", delta, "a duration that moves the clock forward")
         self._at = moved
 
     def set(self, at: datetime) -> None:
         """Move the clock to ``at``, which may not be earlier than where it stands."""
         at = moment("at", at)
-        if _earlier(at, self._at):
+        if earlier(at, self._at):
             raise InvalidInput("at", at, f"a time not earlier than {self._at.isoformat()}")
         self._at = at
-
-
-def _earlier(at: datetime, than: datetime) -> bool:
-    """Whether the instant ``at`` is before ``than``. Python compares two times that share
-    a tzinfo by their wall clocks: in a zone with daylight saving time, 01:30 the second
-    time round (fold=1) would pass for later than 01:45 the first time."""
-    if at.tzinfo is than.tzinfo and at.tzinfo is not UTC:
-        return at.astimezone(UTC) < than.astimezone(UTC)
-    return at < than

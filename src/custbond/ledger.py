@@ -38,7 +38,14 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import beyond_the_calendar, shift_in, zone_named
+from custbond._durations import (
+    beyond_the_calendar,
+    earlier,
+    instant,
+    reached,
+    shift_in,
+    zone_named,
+)
 from custbond._frozen import FrozenMap, empty_map
 from custbond.errors import InsufficientPoints, InvalidInput
 
@@ -234,7 +241,7 @@ class Lot(NamedTuple):
 
     def is_pending(self, at: datetime) -> bool:
         """Whether the lot is still waiting for its return window to pass at ``at``."""
-        return self.available_at > at
+        return earlier(at, self.available_at)
 
 
 # A lot as the ledger keeps it: a plain tuple in Lot's field order (or a Lot: same layout).
@@ -329,12 +336,48 @@ class Balance:
         return self.available + self.pending + self.held
 
 
+# Times are compared as instants (custbond._durations). Python compares two times of one
+# tzinfo by their wall clocks, ``fold`` aside: where the clocks go back, the second 01:15
+# would pass for earlier than the first 01:30 (points stayed spendable for up to an hour
+# past their expiry when the host wrote its clock in the program's zone). Deadlines are
+# compared with ``earlier()`` and ``reached()``, as cheap as ``<`` but for a call, for
+# times in UTC and nearly always for times of one zone. Lots are ordered by the instant
+# forms of their times (one tzinfo for all keys, and ``==`` that holds across tzinfos),
+# and ``next_due_at`` is kept in instant form, so an operation compares it with ``now``
+# in instant form (``_Work.at``; for a clock in UTC, ``now`` itself) with plain ``<=``.
+
+
 def _pending_key(lot: LotRow) -> tuple[datetime, int]:
-    return (lot[_AVAILABLE_AT], lot[_SEQ])
+    clears: datetime = lot[_AVAILABLE_AT]
+    return (clears if clears.tzinfo is UTC else instant(clears), lot[_SEQ])
 
 
 def _available_key(lot: LotRow) -> tuple[datetime, int]:
-    return (lot[_EXPIRES_AT] or _NEVER, lot[_SEQ])
+    expires: datetime | None = lot[_EXPIRES_AT]
+    if expires is None:
+        return (_NEVER, lot[_SEQ])
+    return (expires if expires.tzinfo is UTC else instant(expires), lot[_SEQ])
+
+
+def _soonest_to_expire(lots: Iterable[LotRow]) -> LotRow | None:
+    """Of ``lots`` (pending ones, ordered by when they clear), the first of those that
+    expire soonest; None when none expires. One pass with plain ``<``, which compares
+    instants unless both times share a zone and differ in ``fold`` (see
+    :func:`~custbond._durations.earlier`): only such a pair asks ``earlier()``."""
+    found: LotRow | None = None
+    soonest = _NEVER  # (a lot expiring at the end of time may as well never expire)
+    zoned = False  # whether soonest is written in a zone other than UTC
+    for lot in lots:
+        expiry = lot[_EXPIRES_AT]
+        if expiry is None:
+            continue
+        if zoned and expiry.fold != soonest.fold and expiry.tzinfo is soonest.tzinfo:
+            sooner = earlier(expiry, soonest)
+        else:
+            sooner = expiry < soonest
+        if sooner:
+            found, soonest, zoned = lot, expiry, expiry.tzinfo is not UTC
+    return found
 
 
 @attrs.frozen
@@ -342,7 +385,9 @@ class Ledger:
     """The live part of one customer's points: lots with points left, open holds, totals.
 
     A ledger is a value: every operation returns a new one along with the entries it
-    wrote. ``next_due_at`` is the soonest time at which something clears or expires.
+    wrote. ``next_due_at`` is the soonest time at which something clears or expires,
+    written so that it compares as an instant with a time in any tzinfo: as the lot or
+    hold has it when that is in UTC or at a fixed offset, else in UTC.
     """
 
     # Live lots as plain tuples (see Lot): pending ones ordered by (available_at, seq),
@@ -391,6 +436,7 @@ class _Work:
 
     __slots__ = (
         "adjusted",
+        "at",
         "available_lots",
         "base",
         "cursor",
@@ -415,7 +461,8 @@ class _Work:
 
     def __init__(self, ledger: Ledger, now: datetime) -> None:
         self.base = ledger
-        self.now = now
+        self.now = now  # entries are stamped with the time as the caller wrote it
+        self.at = now if now.tzinfo is UTC else instant(now)  # to compare times with
         # Entries written while settling are stamped no earlier than the last one, so a
         # statement reads in time order even when given-back points expire at once.
         self.cursor: datetime | None = None
@@ -499,23 +546,30 @@ class _Work:
         return ledger, tuple(self.entries)
 
     def next_due(self) -> datetime | None:
-        """The soonest time at which a hold, a pending lot or an available lot is due."""
+        """The soonest time at which a hold, a pending lot or an available lot is due, as
+        an instant (:func:`~custbond._durations.instant`): stores and the program compare
+        it with times written in any tzinfo."""
         due: datetime | None = None
         for hold in self.holds.values():
-            if due is None or hold.expires_at < due:
+            if due is None or earlier(hold.expires_at, due):
                 due = hold.expires_at
         if self.pending_lots:
             head = self.pending_lots[0][_AVAILABLE_AT]
-            if due is None or head < due:
+            if due is None or (head < due if head.tzinfo is UTC else earlier(head, due)):
                 due = head
-            for lot in self.pending_lots:  # a lot may expire before it clears
-                if lot[_EXPIRES_AT] is not None and lot[_EXPIRES_AT] < due:
-                    due = lot[_EXPIRES_AT]
+            lot = _soonest_to_expire(self.pending_lots)  # it may expire before it clears
+            expiry = None if lot is None else lot[_EXPIRES_AT]
+            if expiry is not None and (
+                expiry < due if expiry.tzinfo is UTC else earlier(expiry, due)
+            ):
+                due = expiry
         if self.available_lots:
             expiry = self.available_lots[0][_EXPIRES_AT]
-            if expiry is not None and (due is None or expiry < due):
+            if expiry is not None and (
+                due is None or (expiry < due if expiry.tzinfo is UTC else earlier(expiry, due))
+            ):
                 due = expiry
-        return due
+        return None if due is None else due if due.tzinfo is UTC else instant(due)
 
     def put_hold(self, hold: Hold) -> None:
         self.holds[hold.key] = hold
@@ -532,8 +586,13 @@ class _Work:
     def available(self) -> int:
         return self.total - self.pending - self.held
 
+    def is_pending(self, available_at: datetime) -> bool:
+        """Whether points available from ``available_at`` are still pending now."""
+        now = self.now
+        return available_at > now if available_at.tzinfo is UTC else earlier(now, available_at)
+
     def add_lot(self, lot: LotRow) -> None:
-        if lot[_AVAILABLE_AT] > self.now:
+        if self.is_pending(lot[_AVAILABLE_AT]):
             insort(self.pending_lots, lot, key=_pending_key)
         else:
             insort(self.available_lots, lot, key=_available_key)
@@ -548,7 +607,7 @@ class _Work:
         lots = self.available_lots
         start = 0
         if valid_after is not None:
-            while start < len(lots) and (lots[start][_EXPIRES_AT] or _NEVER) <= valid_after:
+            while start < len(lots) and reached(valid_after, lots[start][_EXPIRES_AT] or _NEVER):
                 start += 1
         taken = 0
         index = start
@@ -677,25 +736,23 @@ def _settle(work: _Work, now: datetime) -> None:
         # At equal times: expired holds go back first, then pending points clear, then
         # lots expire, so that points given back at the moment their lot expires expire.
         for hold in work.holds.values():
-            if hold.expires_at <= now and (when is None or hold.expires_at < when):
+            if _first_due(hold.expires_at, now, when):
                 when, action = hold.expires_at, ("hold", hold)
         if work.pending_lots:
             lot = work.pending_lots[0]
-            clears = lot[_AVAILABLE_AT]
-            if clears <= now and (when is None or clears < when):
-                when, action = clears, ("clear", lot)
-            for lot in work.pending_lots:
-                expiry = lot[_EXPIRES_AT]
-                if expiry is not None and expiry <= now and (when is None or expiry < when):
-                    when, action = expiry, ("expire_pending", lot)
+            if _first_due(lot[_AVAILABLE_AT], now, when):
+                when, action = lot[_AVAILABLE_AT], ("clear", lot)
+            expiring = _soonest_to_expire(work.pending_lots)  # before it clears, maybe
+            if expiring is not None and _first_due(expiring[_EXPIRES_AT], now, when):
+                when, action = expiring[_EXPIRES_AT], ("expire_pending", expiring)
         if work.available_lots:
             lot = work.available_lots[0]
             expiry = lot[_EXPIRES_AT]
-            if expiry is not None and expiry <= now and (when is None or expiry < when):
+            if expiry is not None and _first_due(expiry, now, when):
                 when, action = expiry, ("expire", lot)
         if action is None or when is None:
             return
-        if work.cursor is not None and when < work.cursor:
+        if work.cursor is not None and earlier(when, work.cursor):
             when = work.cursor
         work.cursor = when
         kind, item = action
@@ -723,6 +780,14 @@ def _settle(work: _Work, now: datetime) -> None:
             _expire(work, item, when, pending=False)
 
 
+def _first_due(moment: datetime, now: datetime, when: datetime | None) -> bool:
+    """Whether ``moment`` has come by ``now`` and before ``when`` (the soonest found so
+    far; None: nothing yet), as instants: with plain operators for a time in UTC."""
+    if moment.tzinfo is UTC:
+        return moment <= now and (when is None or moment < when)
+    return reached(now, moment) and (when is None or earlier(moment, when))
+
+
 def _expire(work: _Work, lot: LotRow, at: datetime, *, pending: bool) -> None:
     remaining = lot[_REMAINING]
     work.expired += remaining
@@ -739,7 +804,7 @@ def _expire(work: _Work, lot: LotRow, at: datetime, *, pending: bool) -> None:
 
 def _run(ledger: Ledger, now: datetime) -> _Work:
     work = _Work(ledger, now)
-    if ledger.next_due_at is not None and ledger.next_due_at <= now:
+    if ledger.next_due_at is not None and ledger.next_due_at <= work.at:
         _settle(work, now)
     work.cursor = None  # the operation itself is stamped with its own time
     return work
@@ -749,7 +814,7 @@ def _done(work: _Work) -> tuple[Ledger, tuple[Entry, ...]]:
     # Settle again: the operation may have added lots already due (a late-recorded
     # purchase, points given back to a lot that has expired meanwhile).
     due = work.next_due()
-    if due is not None and due <= work.now:
+    if due is not None and due <= work.at:
         if work.entries:
             work.cursor = work.entries[-1].at
         _settle(work, work.now)
@@ -762,7 +827,8 @@ def settle(ledger: Ledger, now: datetime) -> tuple[Ledger, tuple[Entry, ...]]:
 
     Costs nothing when nothing is due (``ledger.next_due_at`` says when something is).
     """
-    if ledger.next_due_at is None or ledger.next_due_at > now:
+    due = ledger.next_due_at  # in instant form: ``>`` compares instants
+    if due is None or (due > now if due.tzinfo is UTC else earlier(now, due)):
         return ledger, ()
     return _done(_run(ledger, now))
 
@@ -779,8 +845,14 @@ def balance(ledger: Ledger, at: datetime) -> Balance:
     lots = ledger._available_rows
     if lots and lots[0][_EXPIRES_AT] is not None:
         expiring_at = lots[0][_EXPIRES_AT]
+        # The lots expiring at that instant, however each is written: none expires
+        # sooner, so those not later. (Not ``==``: Python says a time in the hour the
+        # clocks show twice is not the same instant written in another tzinfo.)
         for lot in lots:
-            if lot[_EXPIRES_AT] != expiring_at:
+            expiry = lot[_EXPIRES_AT]
+            if expiry is None or (
+                expiry > expiring_at if expiry.tzinfo is UTC else earlier(expiring_at, expiry)
+            ):
                 break
             expiring_points += lot[_REMAINING]
     return Balance(
@@ -821,7 +893,7 @@ def earn(
     work = _run(ledger, now)
     lot = Lot(work.next_lot, source, points, points, earned_at, available_at, expires_at)
     work.next_lot += 1
-    pending = points if available_at > now else 0
+    pending = points if work.is_pending(available_at) else 0
     work.add_lot(tuple(lot))  # kept as a plain tuple: see Lot
     work.earned += points
     work.write(
@@ -1008,7 +1080,7 @@ def place_hold(
     first of them would expire at the latest.
     """
     v.positive_int("points", points)
-    if expires_at <= now:
+    if reached(now, expires_at):
         raise InvalidInput("expires_at", expires_at, f"a time after now ({now.isoformat()})")
     if key in ledger.holds:
         raise InvalidInput("key", key, "a key that names no open hold")
@@ -1018,7 +1090,7 @@ def place_hold(
     # A hold never outlives its points: it ends when the first of them would expire, so
     # no expired point can be captured.
     for draw in draws:
-        if draw.lot.expires_at is not None and draw.lot.expires_at < expires_at:
+        if draw.lot.expires_at is not None and earlier(draw.lot.expires_at, expires_at):
             expires_at = draw.lot.expires_at
     work.put_hold(Hold(key, points, draws, now, expires_at))
     work.write(EntryKind.HELD, now, 0, key, reason, held=points, draws=draws, hold_key=key)

@@ -21,7 +21,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import shift_in, zone_named
+from custbond._durations import earlier, shift_in, zone_named
 from custbond.errors import InvalidInput
 
 __all__ = ["Voucher", "VoucherOffer", "VoucherStatus", "voucher_code"]
@@ -87,10 +87,11 @@ class Voucher:
     used_at: datetime | None = None
 
     def usable_at(self, at: datetime) -> bool:
-        """Whether it can be used at ``at``: issued, and not expired."""
+        """Whether it can be used at ``at``: issued, and not expired (the instants
+        compared, whatever tzinfos they are written in)."""
         if self.status is not VoucherStatus.ISSUED:
             return False
-        return self.expires_at is None or at < self.expires_at
+        return self.expires_at is None or earlier(at, self.expires_at)
 
 
 def voucher_code(customer_id: str, source: str, event_id: str, number: int) -> str:

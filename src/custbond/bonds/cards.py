@@ -25,7 +25,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import shift_in, zone_named
+from custbond._durations import reached, shift_in, zone_named
 from custbond.errors import InvalidInput
 from custbond.rules.effects import Stamps
 from custbond.rules.rule import Rule
@@ -87,4 +87,4 @@ class PunchCard:
         zone = zone_named(time_zone)
         if started_at is None or self.expire_after is None:
             return False
-        return at >= shift_in(started_at, self.expire_after, zone)
+        return reached(at, shift_in(started_at, self.expire_after, zone))

@@ -26,7 +26,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from custbond import _validate as v
-from custbond._durations import describe_duration, shift, shift_in
+from custbond._durations import describe_duration, earlier, reached, shift, shift_in
 from custbond.activity import Activity
 from custbond.errors import InvalidInput
 from custbond.rules.conditions import Compare
@@ -318,7 +318,7 @@ def upgrade(
         window = ladder.describe_window()
         reason = f"qualified for {level.name!r}: {standing.describe(currency)} in {window}"
         return ChangeTier(level.name, at, until, review, reason), f"tier: {reason}"
-    if rank == current and (review_at is None or review > review_at):
+    if rank == current and (review_at is None or earlier(review_at, review)):
         return KeepTier(until, review), f"tier {tier!r} kept until {until.isoformat()}"
     return None, None
 
@@ -379,7 +379,7 @@ def status(
     warn = False
     down_to = None
     if review_at is not None and to_keep is not None:
-        warn = at >= shift_in(review_at, ladder.notice, zone, back=True)
+        warn = reached(at, shift_in(review_at, ladder.notice, zone, back=True))
         lower = ladder.qualified(standing)
         down_to = None if lower is None else lower.name
     return TierStatus(
