@@ -34,6 +34,7 @@ from custbond import (
     StructuralPolicy,
 )
 from custbond.bonds import held as held_parts
+from custbond.bonds import sequences
 from custbond.bonds.sequences import LEAVINGS_KEPT, Enrollment
 from custbond.storage.ports import Store
 from stores import STORES
@@ -264,3 +265,15 @@ def test_who_is_in_from_when_to_when_does_not_depend_on_the_order_of_recording(
     )
     if not late.enrollment().is_active:  # nothing of the sequence is left to go out
         assert "pending" not in late.steps().values()
+
+
+class TestLeavingsAreBounded:
+    def test_a_customer_who_buys_often_keeps_at_most_the_latest_few(self) -> None:
+        now = datetime(2026, 3, 20, tzinfo=UTC)
+        kept: tuple[tuple[datetime, str], ...] = ()
+        for n in range(300):  # 300 purchases ten minutes apart, none of them entering
+            at = now + timedelta(minutes=10 * n)
+            kept = sequences.remember(kept, at=at, because=f"Purchase o-{n}", now=at)
+
+        assert sequences.LEAVINGS_MOST == len(kept)
+        assert [f"Purchase o-{n}" for n in range(292, 300)] == [why for _, why in kept]

@@ -385,6 +385,23 @@ body = "Hi $name, you have $balanse points."
         assert "(did you mean $balance?); got '$balanse'" in str(raised.value)
         assert "rules['promo'].then sends it with on 'email'" in str(raised.value)
 
+    def test_a_template_whose_name_has_a_dot_is_named_at_its_own_text(self) -> None:
+        text = """\
+[[rules]]
+name = "promo"
+on = "Visit"
+then = [{ type = "message", template = "promo.v2" }]
+
+[messaging.templates."promo.v2".email]
+subject = "For you"
+body = "Hi $name, you have $balanse points."
+"""
+        with pytest.raises(RuleFileError) as raised:
+            load_program(text)
+
+        assert raised.value.line == 8
+        assert 'messaging.templates."promo.v2".email.body' == raised.value.key
+
     def test_a_default_template_a_rules_message_cannot_fill_is_named_when_the_file_loads(
         self,
     ) -> None:

@@ -58,6 +58,7 @@ from custbond.rules.rule import condition_of
 
 __all__ = [
     "LEAVINGS_KEPT",
+    "LEAVINGS_MOST",
     "SEQUENCE_EVENTS",
     "DueStep",
     "Enrollment",
@@ -83,6 +84,11 @@ SEQUENCE_EVENTS: tuple[str, ...] = tuple(cls.__name__ for cls in EVENT_TYPES)
 # it and recorded within this of its own date still finds it. A week covers webhooks that
 # arrive late or out of order; an import of older signups is later than that.
 LEAVINGS_KEPT = timedelta(days=7)
+# And at most this many of them per sequence, the latest by date: a customer who buys
+# often and never signs up would otherwise keep every purchase of the last week, for as
+# long as no newer one comes. An entering event dated before all of them leaves on the
+# earliest kept (not the earliest there was): it leaves at once all the same.
+LEAVINGS_MOST = 8
 
 # An event remembered for when it may count: its date, and why the customer would leave.
 Leaving = tuple[datetime, str]
@@ -464,8 +470,9 @@ def remember(
     """``leavings`` with an event dated ``at`` that would make the customer leave
     (``because``) but cannot yet, recorded at ``now``: in date order (after those of the
     same date: the first recorded stays first), and without those dated more than
-    :data:`LEAVINGS_KEPT` before ``now``. An entering event recorded within that of its
-    own date finds every one dated at or after it.
+    :data:`LEAVINGS_KEPT` before ``now``, keeping at most :data:`LEAVINGS_MOST` (the
+    latest). An entering event recorded within that of its own date finds the earliest
+    kept that is dated at or after it.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> now = datetime(2026, 3, 20, tzinfo=timezone.utc)
@@ -482,7 +489,7 @@ def remember(
     since = _utc(now) - LEAVINGS_KEPT
     kept = [item for item in (*_leavings(leavings), (at, because)) if _utc(item[0]) >= since]
     kept.sort(key=lambda item: _utc(item[0]))  # stable: the first recorded stays first
-    return tuple(kept)
+    return tuple(kept[-LEAVINGS_MOST:])
 
 
 def leave(enrollment: Enrollment, *, at: datetime, because: str) -> Enrollment:

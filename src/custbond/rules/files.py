@@ -901,10 +901,13 @@ class _Reader:
         message is never given (``templates.<name>.<channel>.<part>``) at its text under
         ``[messaging.templates]`` (the key, when it is a default template the file does
         not write), anything else at the ``[program]`` key it came from."""
-        parts = error.field.split(".")
-        if len(parts) == 4 and parts[0] == "templates":
-            problem = f"must be {error.expected}; got {_written(error.value)}"
-            return self.error(("messaging", *parts), problem)
+        if error.field.startswith("templates."):
+            # templates.<name>.<channel>.<part>: a name may hold dots, a channel and a
+            # part do not
+            parts = error.field.removeprefix("templates.").rsplit(".", 2)
+            if len(parts) == 3:
+                problem = f"must be {error.expected}; got {_written(error.value)}"
+                return self.error(("messaging", "templates", *parts), problem)
         return self.invalid(("program",), error, settings)
 
     def points(self, value: Any, path: KeyPath) -> PointsPolicy:
