@@ -156,7 +156,7 @@ def _existing(moment: Moment) -> Moment:
     if not isinstance(moment, datetime):
         return moment
     zone = moment.tzinfo
-    if zone is None or _is_utc(zone) or type(zone) in _FIXED_OFFSETS:  # _one_offset()
+    if _one_offset(zone):
         return moment  # no clock changes: the fast way, for most times
     existing: Moment = moment.astimezone(UTC).astimezone(zone)
     return existing

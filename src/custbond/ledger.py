@@ -348,15 +348,14 @@ class Balance:
 
 
 def _pending_key(lot: LotRow) -> tuple[datetime, int]:
-    clears: datetime = lot[_AVAILABLE_AT]
-    return (clears if clears.tzinfo is UTC else instant(clears), lot[_SEQ])
+    return (instant(lot[_AVAILABLE_AT]), lot[_SEQ])
 
 
 def _available_key(lot: LotRow) -> tuple[datetime, int]:
     expires: datetime | None = lot[_EXPIRES_AT]
     if expires is None:
         return (_NEVER, lot[_SEQ])
-    return (expires if expires.tzinfo is UTC else instant(expires), lot[_SEQ])
+    return (instant(expires), lot[_SEQ])
 
 
 def _soonest_to_expire(lots: Iterable[LotRow]) -> LotRow | None:
@@ -462,7 +461,7 @@ class _Work:
     def __init__(self, ledger: Ledger, now: datetime) -> None:
         self.base = ledger
         self.now = now  # entries are stamped with the time as the caller wrote it
-        self.at = now if now.tzinfo is UTC else instant(now)  # to compare times with
+        self.at = instant(now)  # to compare times with
         # Entries written while settling are stamped no earlier than the last one, so a
         # statement reads in time order even when given-back points expire at once.
         self.cursor: datetime | None = None
@@ -555,21 +554,17 @@ class _Work:
                 due = hold.expires_at
         if self.pending_lots:
             head = self.pending_lots[0][_AVAILABLE_AT]
-            if due is None or (head < due if head.tzinfo is UTC else earlier(head, due)):
+            if due is None or earlier(head, due):
                 due = head
             lot = _soonest_to_expire(self.pending_lots)  # it may expire before it clears
             expiry = None if lot is None else lot[_EXPIRES_AT]
-            if expiry is not None and (
-                expiry < due if expiry.tzinfo is UTC else earlier(expiry, due)
-            ):
+            if expiry is not None and earlier(expiry, due):
                 due = expiry
         if self.available_lots:
             expiry = self.available_lots[0][_EXPIRES_AT]
-            if expiry is not None and (
-                due is None or (expiry < due if expiry.tzinfo is UTC else earlier(expiry, due))
-            ):
+            if expiry is not None and (due is None or earlier(expiry, due)):
                 due = expiry
-        return None if due is None else due if due.tzinfo is UTC else instant(due)
+        return None if due is None else instant(due)
 
     def put_hold(self, hold: Hold) -> None:
         self.holds[hold.key] = hold
@@ -588,8 +583,7 @@ class _Work:
 
     def is_pending(self, available_at: datetime) -> bool:
         """Whether points available from ``available_at`` are still pending now."""
-        now = self.now
-        return available_at > now if available_at.tzinfo is UTC else earlier(now, available_at)
+        return earlier(self.now, available_at)
 
     def add_lot(self, lot: LotRow) -> None:
         if self.is_pending(lot[_AVAILABLE_AT]):
@@ -782,9 +776,7 @@ def _settle(work: _Work, now: datetime) -> None:
 
 def _first_due(moment: datetime, now: datetime, when: datetime | None) -> bool:
     """Whether ``moment`` has come by ``now`` and before ``when`` (the soonest found so
-    far; None: nothing yet), as instants: with plain operators for a time in UTC."""
-    if moment.tzinfo is UTC:
-        return moment <= now and (when is None or moment < when)
+    far; None: nothing yet), as instants."""
     return reached(now, moment) and (when is None or earlier(moment, when))
 
 
@@ -828,7 +820,7 @@ def settle(ledger: Ledger, now: datetime) -> tuple[Ledger, tuple[Entry, ...]]:
     Costs nothing when nothing is due (``ledger.next_due_at`` says when something is).
     """
     due = ledger.next_due_at  # in instant form: ``>`` compares instants
-    if due is None or (due > now if due.tzinfo is UTC else earlier(now, due)):
+    if due is None or earlier(now, due):
         return ledger, ()
     return _done(_run(ledger, now))
 
@@ -850,9 +842,7 @@ def balance(ledger: Ledger, at: datetime) -> Balance:
         # clocks show twice is not the same instant written in another tzinfo.)
         for lot in lots:
             expiry = lot[_EXPIRES_AT]
-            if expiry is None or (
-                expiry > expiring_at if expiry.tzinfo is UTC else earlier(expiring_at, expiry)
-            ):
+            if expiry is None or earlier(expiring_at, expiry):
                 break
             expiring_points += lot[_REMAINING]
     return Balance(

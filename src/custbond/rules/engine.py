@@ -691,7 +691,7 @@ class RuleBook:
                 steps.append(result)
                 nothing_pointed = nothing_pointed or rule.pointed
                 continue
-            steps.append(result.fired or _new(Step, (_FIRED, result.text, rule.name, ())))
+            steps.append(_fired(rule.name, result))
             kept.append(result)
             fired_pointed = fired_pointed or result.pointed
             beyond = beyond or result.beyond
@@ -717,10 +717,7 @@ class RuleBook:
         if nothing_pointed or fired_pointed:
             points, spend, factor = self._points(kept)
             steps.append(_earned(points, spend, factor))
-        # The fields in Award's order: points alone.
-        return _new(
-            Award, (points, (), None, None, False, (), (), (), tuple(steps), (), (), (), ())
-        )
+        return _points_alone(points, (), tuple(steps), ())
 
     def _consider(
         self,
@@ -946,7 +943,7 @@ class RuleBook:
                 uses = [use for use in uses if use[0] != name]
                 shared = [take for take in shared if take[0] != name]
                 continue
-            steps.append(result.fired or _new(Step, (_FIRED, result.text, name, ())))
+            steps.append(_fired(name, result))
             if notes and name in notes:
                 steps.append(notes[name])
             kept.append(result)
@@ -960,25 +957,8 @@ class RuleBook:
             points, spend, factor = self._points(kept)
             steps.append(_earned(points, spend, factor))
         counted = tuple((counter, amount) for _, counter, amount in shared) if shared else ()
-        if beyond is None:  # points alone: the fields in Award's order
-            return _new(
-                Award,
-                (
-                    points,
-                    (),
-                    None,
-                    None,
-                    False,
-                    (),
-                    (),
-                    tuple(uses),
-                    tuple(steps),
-                    (),
-                    counted,
-                    (),
-                    (),
-                ),
-            )
+        if beyond is None:
+            return _points_alone(points, tuple(uses), tuple(steps), counted)
         return beyond.award(points, tuple(uses), tuple(steps), counted)
 
     def _resolve_groups(self, fired: list[tuple[_Compiled, _Gain]]) -> dict[str, str]:
@@ -1091,6 +1071,23 @@ class _Beyond:
                 tuple(self.cashback),
             ),
         )
+
+
+def _points_alone(
+    points: int,
+    uses: tuple[tuple[str, datetime], ...],
+    steps: tuple[Step, ...],
+    shared: tuple[tuple[str, int], ...],
+) -> Award:
+    """The award of an event whose rules give points and nothing more (most events)."""
+    # The fields in Award's order, through tuple.__new__ (see _new).
+    return _new(Award, (points, (), None, None, False, (), (), uses, steps, (), shared, (), ()))
+
+
+def _fired(name: str, gain: _Gain) -> Step:
+    """The step saying the rule ``name`` fired with ``gain``: made once for a constant
+    gain (``gain.fired``), else now."""
+    return gain.fired or _new(Step, (_FIRED, gain.text, name, ()))
 
 
 def _set_aside(
